@@ -1,0 +1,32 @@
+import type { Transcript } from '../transport/transcript.js';
+import type { Pop3Session } from '../runner/pop3-session.js';
+import type { RunTarget, EndpointName } from '../runner/run-target.js';
+
+/**
+ * What an action may use. Actions never read process.env, argv or the
+ * terminal: the CLI builds a context once and passes it down.
+ */
+export interface ActionContext {
+  readonly runId: string;
+  readonly scenarioId: string;
+  /** The step's session name, when the action belongs to a protocol. */
+  readonly sessionName?: string;
+  readonly target: RunTarget;
+  readonly transcript: Transcript;
+  /** Aborted on Ctrl-C; every socket wait listens to it. */
+  readonly signal: AbortSignal;
+  /** Where local copies of retrieved messages are saved for this scenario. */
+  readonly messageDir: string;
+  /** The step's POP3 session, connected and logged in on first use. */
+  pop3(): Promise<Pop3Session>;
+  /** A new, separate, logged-in POP3 connection for the step's session's endpoint and account. */
+  openExtraPop3(label: string): Promise<Pop3Session>;
+  /** Password of an account role, for SMTP AUTH. Never logged. */
+  password(role: string): string;
+  /** Resolve an endpoint name to connection details, or throw a could-not-run error. */
+  endpoint(name: EndpointName): RunTarget['endpoints'][EndpointName] & object;
+  /** Record a fact for the report (e.g. delivery time); shown as a JUnit property. */
+  setProperty(key: string, value: string): void;
+  /** Name something cleanup could not remove, so the report lists it. */
+  addLeftover(description: string): void;
+}

@@ -1,0 +1,32 @@
+import type { z } from 'zod';
+
+/**
+ * An action is one small module: a name, a strict params schema and a run
+ * function. Actions are listed in one registry object (registry.ts); the
+ * scenario schema is built from the registry, so an unknown action name or an
+ * unknown parameter is a load-time error with a position, never a silent no-op.
+ */
+export type ProtocolName = 'pop3' | 'imap' | 'smtp';
+
+export interface ActionDefinition<P extends z.ZodType = z.ZodType, O = unknown, C = unknown> {
+  readonly name: string;
+  /** One line for `--help`, docs and the editor schema. */
+  readonly summary: string;
+  /** The protocol whose session the step must name, or undefined for session-less actions. */
+  readonly protocol?: ProtocolName;
+  readonly params: P;
+  run(ctx: C, params: z.infer<P>): Promise<O>;
+}
+
+export function defineAction<P extends z.ZodType, O, C>(definition: ActionDefinition<P, O, C>): ActionDefinition<P, O, C> {
+  return definition;
+}
+
+/** What the scenario loader needs to know of an action. */
+export interface ActionSignature {
+  readonly summary: string;
+  readonly protocol?: ProtocolName;
+  readonly params: z.ZodType;
+}
+
+export type ActionSignatures = Readonly<Record<string, ActionSignature>>;

@@ -1,0 +1,155 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { ActionContext } from './context.js';
+import { defineAction } from './define-action.js';
+
+/**
+ * POP3 commands that read or change messages. Each one first makes sure the
+ * message is this run's own (see Pop3Session.assertOwn): RETR of another
+ * message could mark it seen on servers that share flags with IMAP, and DELE of
+ * another message would destroy real mail.
+ */
+const msgParam = z.number().int().positive().describe('Message number in this session');
+
+export const pop3Find = defineAction({
+  name: 'pop3.find',
+  summary: "Find this run's message by Message-ID, reading only headers (TOP n 0), newest first",
+  protocol: 'pop3',
+  params: z.strictObject({ message_id: z.string().min(3).describe('Message-ID of a message this run sent') }),
+  async run(ctx: ActionContext, params) {
+    const session = await ctx.pop3();
+    const found = await session.findOwn(params.message_id);
+    if (!found) return { found: false };
+    const uid = await session.client.uidlOne(found.msg).then((u) => u.uid, () => undefined);
+    return { found: true, msg: found.msg, size: found.size, ...(uid === undefined ? {} : { uid }) };
+  },
+});
+
+export const pop3Top = defineAction({
+  name: 'pop3.top',
+  summary: "TOP msg lines: headers and the first lines of this run's message",
+  protocol: 'pop3',
+  params: z.strictObject({ msg: msgParam, lines: z.number().int().min(0).default(0) }),
+  async run(ctx: ActionContext, params) {
+    const session = await ctx.pop3();
+    await session.assertOwn(params.msg);
+    const raw = await session.client.top(params.msg, params.lines);
+    return { raw, octets: raw.length };
+  },
+});
+
+export const pop3Retr = defineAction({
+  name: 'pop3.retr',
+  summary: "RETR msg: download this run's message; `save` keeps the local copy under the reports folder",
+  protocol: 'pop3',
+  params: z.strictObject({
+    msg: msgParam,
+    save: z.boolean().default(false).describe('Write the local copy to disk and read it back as `saved`'),
+  }),
+  async run(ctx: ActionContext, params) {
+    const session = await ctx.pop3();
+    await session.assertOwn(params.msg);
+    const raw = await session.client.retr(params.msg);
+    if (!params.save) return { raw, octets: raw.length };
+    // The promise is "a local copy is kept": check the copy on disk, not the bytes in memory.
+    await mkdir(ctx.messageDir, { recursive: true });
+    const path = join(ctx.messageDir, `${session.name}-msg${params.msg}.eml`);
+    await writeFile(path, raw);
+    const saved = await readFile(path);
+    ctx.setProperty('saved_copy', path);
+    return { raw, octets: raw.length, saved, saved_path: path };
+  },
+});
+
+export const pop3Dele = defineAction({
+  name: 'pop3.dele',
+  summary: "DELE msg: mark this run's message deleted (removed at QUIT)",
+  protocol: 'pop3',
+  params: z.strictObject({ msg: msgParam }),
+  async run(ctx: ActionContext, params) {
+    const session = await ctx.pop3();
+    await session.assertOwn(params.msg);
+    await session.client.dele(params.msg);
+    return {};
+  },
+});
+
+export const pop3WaitFor = defineAction({
+  name: 'pop3.wait-for',
+  summary: 'Poll the mailbox in fresh sessions until a message arrives; records the delivery time',
+  protocol: 'pop3',
+  params: z.strictObject({
+    message_id: z.string().min(3),
+    sent_at: z.number().optional().describe('When the message was sent (smtp.send output sent_at), to measure delivery time'),
+    timeout_ms: z.number().int().positive().optional().describe("Give up after this long (default: the target's delivery timeout)"),
+    interval_ms: z.number().int().positive().default(100),
+  }),
+  async run(ctx: ActionContext, params) {
+    const started = Date.now();
+    const timeout = params.timeout_ms ?? ctx.target.timeouts.delivery;
+    let polls = 0;
+    // POP3 shows the maildrop as it was at login (RFC 1939 §8), so each poll is a new session.
+    for (;;) {
+      polls++;
+      const probe = await ctx.openExtraPop3(`${ctx.sessionName ?? 'pop3'}~poll`);
+      try {
+        const found = await probe.findOwn(params.message_id);
+        if (found) {
+          const deliveryMs = Date.now() - (params.sent_at ?? started);
+          ctx.setProperty('delivery_ms', String(deliveryMs));
+          return { arrived: true, delivery_ms: deliveryMs, polls };
+        }
+      } finally {
+        await probe.client.quit().catch(() => probe.client.drop());
+      }
+      if (Date.now() - started >= timeout || ctx.signal.aborted) {
+        return { arrived: false, polls, waited_ms: Date.now() - started };
+      }
+      await new Promise((resolve) => setTimeout(resolve, params.interval_ms));
+    }
+  },
+});
+
+export const pop3Cleanup = defineAction({
+  name: 'pop3.cleanup',
+  summary: "Delete every message of this run from the session's mailbox, in a fresh session",
+  protocol: 'pop3',
+  params: z.strictObject({}),
+  async run(ctx: ActionContext) {
+    const session = await ctx.openExtraPop3(`${ctx.sessionName ?? 'pop3'}~cleanup`);
+    const own = await session.findAllOwn();
+    for (const message of own) await session.client.dele(message.msg);
+    await session.client.quit();
+    return { deleted: own.length, message_ids: own.map((m) => m.messageId) };
+  },
+});
+
+export const pop3Observe = defineAction({
+  name: 'pop3.observe',
+  summary:
+    'Look at the maildrop in a separate short session: is a message (by UIDL) still there? A maildrop lock ([IN-USE], RFC 1939 §4, RFC 2449 §8) is reported, not failed',
+  protocol: 'pop3',
+  params: z.strictObject({ uid: z.string().min(1).describe('Unique id (UIDL) of the message to look for') }),
+  async run(ctx: ActionContext, params) {
+    let session;
+    try {
+      session = await ctx.openExtraPop3(`${ctx.sessionName ?? 'pop3'}~observe`);
+    } catch (err) {
+      // A server that locks the maildrop while another session is in TRANSACTION state
+      // is doing what RFC 1939 §4 describes; there is then nothing to observe.
+      if (isInUse(err)) return { locked: true, present: 'locked' };
+      throw err;
+    }
+    try {
+      const uids = (await session.client.uidl()).map((m) => m.uid);
+      return { locked: false, present: uids.includes(params.uid), count: uids.length };
+    } finally {
+      await session.client.quit().catch(() => session.client.drop());
+    }
+  },
+});
+
+function isInUse(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { responseCode?: string }).responseCode?.toUpperCase() === 'IN-USE';
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { Pop3Client } from '../protocols/pop3/client.js';
+import type { ActionContext } from './context.js';
+import { defineAction } from './define-action.js';
+
+/**
+ * Checks the STLS promise of RFC 2595 §4 on a plain POP3 port step by step,
+ * which a session with `security: starttls` would do silently: CAPA lists STLS,
+ * STLS is accepted, the TLS handshake verifies, and login works afterwards.
+ */
+export const pop3Stls = defineAction({
+  name: 'pop3.stls',
+  summary: 'On a plain POP3 port: CAPA lists STLS, the upgrade verifies, and login works after it (RFC 2595)',
+  params: z.strictObject({
+    endpoint: z.enum(['pop3']).default('pop3'),
+    account: z.string().describe('Account role to log in as after the upgrade'),
+  }),
+  async run(ctx: ActionContext, params) {
+    const endpoint = ctx.endpoint(params.endpoint);
+    const account = ctx.target.accounts[params.account];
+    if (!account) throw new Error(`the target has no account with role '${params.account}'`);
+    const client = await Pop3Client.connect({
+      host: endpoint.host,
+      port: endpoint.port,
+      security: 'none',
+      tls: endpoint.tls,
+      timeouts: ctx.target.timeouts,
+      transcript: ctx.transcript,
+      session: 'stls',
+      signal: ctx.signal,
+    });
+    try {
+      const before = client.capabilities.map((c) => c.split(' ')[0]!.toUpperCase());
+      const advertised = before.includes('STLS');
+      if (!advertised) return { advertised, capabilities_before: before, upgraded: false, logged_in: false };
+      const tls = await client.stls();
+      const after = (await client.capa()).map((c) => c.split(' ')[0]!.toUpperCase());
+      await client.login(account.user, ctx.password(params.account));
+      await client.quit();
+      return {
+        advertised,
+        capabilities_before: before,
+        upgraded: true,
+        tls_protocol: tls.protocol,
+        certificate_verified: tls.authorized,
+        capabilities_after: after,
+        stls_after_upgrade: after.includes('STLS'),
+        logged_in: true,
+      };
+    } finally {
+      if (!client.closed) client.drop();
+    }
+  },
+});

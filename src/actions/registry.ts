@@ -1,0 +1,35 @@
+import type { ActionDefinition, ActionSignatures } from './define-action.js';
+import { pop3Capa, pop3Drop, pop3List, pop3Noop, pop3Quit, pop3Rset, pop3Stat, pop3Uidl } from './pop3-basic.js';
+import { pop3Cleanup, pop3Dele, pop3Find, pop3Observe, pop3Retr, pop3Top, pop3WaitFor } from './pop3-messages.js';
+import { pop3Stls } from './pop3-stls.js';
+import { smtpSend } from './smtp-send.js';
+
+/** Every action a scenario may name. The scenario schema is built from this object. */
+export const registry = {
+  'smtp.send': smtpSend,
+  'pop3.capa': pop3Capa,
+  'pop3.stat': pop3Stat,
+  'pop3.list': pop3List,
+  'pop3.uidl': pop3Uidl,
+  'pop3.find': pop3Find,
+  'pop3.top': pop3Top,
+  'pop3.retr': pop3Retr,
+  'pop3.dele': pop3Dele,
+  'pop3.rset': pop3Rset,
+  'pop3.noop': pop3Noop,
+  'pop3.quit': pop3Quit,
+  'pop3.drop': pop3Drop,
+  'pop3.wait-for': pop3WaitFor,
+  'pop3.observe': pop3Observe,
+  'pop3.stls': pop3Stls,
+  'pop3.cleanup': pop3Cleanup,
+} as const;
+
+export type ActionName = keyof typeof registry;
+
+// Each entry is typed by its own params; the runner only needs the common shape.
+export const actions: Readonly<Record<string, ActionDefinition>> = registry as unknown as Record<string, ActionDefinition>;
+
+export const actionSignatures: ActionSignatures = Object.fromEntries(
+  Object.entries(registry).map(([name, a]) => [name, { summary: a.summary, params: a.params, ...(a.protocol ? { protocol: a.protocol } : {}) }]),
+);

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { composeMessage } from '../protocols/smtp/compose.js';
+import { sendRawMessage } from '../protocols/smtp/send.js';
+import type { ActionContext } from './context.js';
+import { defineAction } from './define-action.js';
+
+/**
+ * Delivers one test message, tagged with the run id, through submission
+ * (STARTTLS + AUTH) or plain SMTP. Its output keeps the exact bytes sent so a
+ * later step can prove the mailbox holds an unaltered copy.
+ */
+export const smtpSend = defineAction({
+  name: 'smtp.send',
+  summary: 'Send a test message tagged with the run id through submission or SMTP',
+  params: z.strictObject({
+    endpoint: z.enum(['submission', 'smtp', 'smtps']).default('submission').describe('Target endpoint to send through'),
+    account: z.string().describe('Account role to authenticate as and send from (e.g. primary)'),
+    auth: z.boolean().optional().describe('Authenticate (default: yes on submission/smtps, no on smtp)'),
+    to: z.array(z.string().min(3)).min(1).describe('Recipient addresses'),
+    subject: z.string().default('mailprobe test message'),
+    text: z.string().default('This message was sent by mailprobe and will be deleted by it.\n'),
+    headers: z.record(z.string(), z.string()).optional().describe('Extra header fields'),
+  }),
+  async run(ctx: ActionContext, params) {
+    const account = ctx.target.accounts[params.account];
+    if (!account) throw new Error(`the target has no account with role '${params.account}'`);
+    const endpoint = ctx.endpoint(params.endpoint);
+    const authenticate = params.auth ?? params.endpoint !== 'smtp';
+    const message = await composeMessage({
+      runId: ctx.runId,
+      from: account.address,
+      to: params.to,
+      subject: params.subject,
+      text: params.text,
+      ...(params.headers ? { headers: params.headers } : {}),
+    });
+    const result = await sendRawMessage({
+      endpoint,
+      ...(authenticate ? { auth: { user: account.user, password: ctx.password(params.account) } } : {}),
+      envelope: { from: account.address, to: params.to },
+      raw: message.raw,
+      transcript: ctx.transcript,
+      session: `smtp:${params.endpoint}`,
+      timeouts: ctx.target.timeouts,
+      signal: ctx.signal,
+    });
+    return {
+      message_id: message.messageId,
+      raw: message.raw,
+      size: message.raw.length,
+      accepted: result.accepted,
+      rejected: result.rejected,
+      response: result.response,
+      sent_at: result.sentAt,
+    };
+  },
+});

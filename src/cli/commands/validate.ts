@@ -1,0 +1,28 @@
+import { basename, join } from 'node:path';
+import { EXIT } from '../../runner/exit-codes.js';
+import { loadScenarios, loadTarget } from '../load-inputs.js';
+import type { CliContext } from '../run-context.js';
+
+/**
+ * Offline check of scenario and target files. Never opens a socket. A file is
+ * taken as a target when it is named *target*.yaml or passed with --target.
+ */
+export async function validateCommand(paths: readonly string[], options: { target?: string[] }, ctx: CliContext): Promise<number> {
+  const targets = [...(options.target ?? []), ...paths.filter((p) => /target[^/]*\.ya?ml$/i.test(basename(p)))];
+  const scenarioPaths = paths.filter((p) => !targets.includes(p));
+  const problems: string[] = [];
+  let scenarioCount = 0;
+  if (scenarioPaths.length > 0 || targets.length === 0) {
+    const loaded = await loadScenarios(scenarioPaths.length > 0 ? scenarioPaths : [join(ctx.packageRoot, 'suites')]);
+    problems.push(...loaded.problems);
+    scenarioCount = loaded.value?.length ?? 0;
+  }
+  for (const file of targets) problems.push(...(await loadTarget(file)).problems);
+  for (const p of problems) ctx.stderr.write(`${p}\n\n`);
+  if (problems.length > 0) {
+    ctx.stderr.write(`mailprobe validate: ${problems.length} problem(s) found\n`);
+    return EXIT.USAGE;
+  }
+  ctx.stderr.write(`mailprobe validate: ${scenarioCount} scenario(s) and ${targets.length} target file(s) are valid\n`);
+  return EXIT.OK;
+}

@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { actionSignatures } from '../actions/registry.js';
+import { discoverScenarioFiles } from '../scenario/discover.js';
+import { LoadError, formatDiagnostic } from '../scenario/errors.js';
+import { loadScenarioFile } from '../scenario/load.js';
+import type { Scenario } from '../scenario/model.js';
+import { loadTargetFile, type Target } from '../target/index.js';
+
+/**
+ * Loading of the user's files, shared by `run` and `validate`. Every problem
+ * in every file is collected before anything connects anywhere, and printed
+ * as `file:line:col: reason` with a code frame.
+ */
+export interface LoadOutcome<T> {
+  readonly value?: T;
+  readonly problems: string[];
+}
+
+/** The scenario id is relative to the nearest folder named "suites", so ids read "pop3/rset". */
+function suiteRoot(file: string): string {
+  let dir = dirname(resolve(file));
+  for (let up = dir; dirname(up) !== up; up = dirname(up)) {
+    if (basename(up) === 'suites') return up;
+  }
+  return dir;
+}
+
+export async function loadScenarios(paths: readonly string[]): Promise<LoadOutcome<Scenario[]>> {
+  const problems: string[] = [];
+  let files: string[];
+  try {
+    files = await discoverScenarioFiles(paths);
+  } catch (err) {
+    return { problems: await describeLoadError(err) };
+  }
+  if (files.length === 0) return { problems: [`no scenario files (*.yaml, *.yml) found in: ${paths.join(', ')}`] };
+  const scenarios: Scenario[] = [];
+  for (const file of files) {
+    try {
+      scenarios.push(await loadScenarioFile(file, { root: suiteRoot(file), actions: actionSignatures }));
+    } catch (err) {
+      problems.push(...(await describeLoadError(err)));
+    }
+  }
+  return { value: scenarios, problems };
+}
+
+export async function loadTarget(file: string): Promise<LoadOutcome<Target>> {
+  try {
+    return { value: await loadTargetFile(file), problems: [] };
+  } catch (err) {
+    return { problems: await describeLoadError(err) };
+  }
+}
+
+/** Diagnostics with a code frame from the file's text, one string each. */
+export async function describeLoadError(err: unknown): Promise<string[]> {
+  if (!(err instanceof LoadError)) throw err;
+  const sources = new Map<string, string | undefined>();
+  const out: string[] = [];
+  for (const d of err.diagnostics) {
+    if (!sources.has(d.pos.file)) sources.set(d.pos.file, await readFile(d.pos.file, 'utf8').catch(() => undefined));
+    out.push(formatDiagnostic(d, sources.get(d.pos.file)));
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT } from '../runner/exit-codes.js';
+import { labCommand } from './commands/lab.js';
+import { runCommand } from './commands/run.js';
+import { schemaCommand } from './commands/schema.js';
+import { validateCommand } from './commands/validate.js';
+import { contextFromProcess, type CliContext } from './run-context.js';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    every scenario passed (or was skipped)
+  1    non-compliance: at least one scenario failed
+  2    invalid input or usage (bad scenario/target file, bad option); nothing was connected to
+  3    could not run: connection, TLS, timeout, credentials, or a report could not be written
+  4    inconclusive: only temporary refusals (4xx, [IN-USE], [SYS/TEMP]) stood in the way
+  130  interrupted (Ctrl-C); cleanup ran and the reports were written`;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number of milliseconds');
+  return n;
+}
+
+export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
+  const program = new Command('mailprobe')
+    .description('Conformance and connectivity harness for mail hosts: checks that POP3, IMAP and SMTP keep their promises')
+    .version(ctx.version, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  program
+    .command('run')
+    .description('Run scenarios against a target host (default: the built-in lab started by `mailprobe lab up`)')
+    .argument('[paths...]', 'scenario files or folders (default: the shipped suites)')
+    .option('-t, --target <file>', 'target file describing the host, its ports and accounts')
+    .option('--env-file <file>', 'read KEY=value lines (e.g. passwords) from this file in addition to the environment')
+    .option('-r, --reporter <name[=file]>', 'console, junit, junit-strict, tap or json; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('-g, --grep <pattern>', 'only scenarios whose name, id or tag matches this regular expression')
+    .addOption(new Option('--timeout <ms>', 'per-command timeout, overriding the target file').argParser(positiveInt))
+    .option('--out-dir <dir>', 'folder for saved message copies', 'reports')
+    .option('-q, --quiet', 'no console progress (other reporters still write)', false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  mailprobe lab up && mailprobe run
+  mailprobe run suites/pop3 --target staging.yaml --reporter junit=reports/junit.xml
+  MAIL_PW=… mailprobe run --target prod.yaml --grep retrieve --reporter tap
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (paths: string[], options) => setExit(await runCommand(paths, options, ctx)));
+
+  program
+    .command('validate')
+    .description('Check scenario and target files offline; never connects anywhere')
+    .argument('[paths...]', 'scenario files or folders, and target files (named *target*.yaml)')
+    .option('-t, --target <file...>', 'target file(s) to check')
+    .addHelpText('after', '\nExamples:\n  mailprobe validate suites/\n  mailprobe validate --target staging.yaml suites/pop3')
+    .action(async (paths: string[], options) => setExit(await validateCommand(paths, options, ctx)));
+
+  const lab = program.command('lab').description('The built-in loopback lab: real Dovecot and Postfix on 127.0.0.1');
+  lab
+    .command('up')
+    .description('Install (as root) and start the lab; prints where the target file is')
+    .action(async () => setExit(await labCommand('up', ctx)));
+  lab
+    .command('down')
+    .description('Stop every lab process and free its ports')
+    .action(async () => setExit(await labCommand('down', ctx)));
+  lab
+    .command('status')
+    .description('Show what runs')
+    .action(async () => setExit(await labCommand('status', ctx)));
+
+  program
+    .command('schema')
+    .description('Print the JSON Schema for scenario (default) or target files, or write both with --write')
+    .argument('[kind]', 'scenario or target', 'scenario')
+    .option('--write [dir]', 'write scenario.schema.json and target.schema.json (default: the package schema/ folder)')
+    .action(async (kind: string, options) => {
+      if (kind !== 'scenario' && kind !== 'target') throw new InvalidArgumentError(`unknown schema '${kind}'; use scenario or target`);
+      setExit(await schemaCommand(kind, options, ctx));
+    });
+
+  return program;
+}
+
+async function main(): Promise<void> {
+  const ctx = contextFromProcess();
+  let code: number = EXIT.OK;
+  const program = buildProgram(ctx, (c) => {
+    code = c;
+  });
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => ctx.stderr.write(s), writeOut: (s) => ctx.stdout.write(s) });
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; every other parse problem is a usage error.
+      code = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    } else if (err instanceof InvalidArgumentError) {
+      ctx.stderr.write(`mailprobe: ${err.message}\n`);
+      code = EXIT.USAGE;
+    } else {
+      ctx.stderr.write(`mailprobe: internal error: ${(err as Error).stack ?? String(err)}\n`);
+      code = EXIT.ERRORED;
+    }
+  }
+  process.exitCode = code;
+}
+
+await main();

@@ -1,0 +1,151 @@
+import { createTransport } from 'nodemailer';
+import type { Transcript } from '../../transport/transcript.js';
+
+/**
+ * Delivery of test messages through SMTP or submission with nodemailer.
+ * nodemailer speaks SMTP well and hides AUTH secrets in its own log; we feed
+ * its transaction log into the transcript and classify its errors into the
+ * verdicts mailprobe uses.
+ */
+export interface SmtpEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly security: 'tls' | 'starttls' | 'none';
+  readonly tls: { readonly verify: boolean; readonly ca?: string; readonly servername?: string };
+}
+
+export interface SmtpSendOptions {
+  readonly endpoint: SmtpEndpoint;
+  readonly auth?: { readonly user: string; readonly password: string };
+  readonly envelope: { readonly from: string; readonly to: readonly string[] };
+  readonly raw: Buffer;
+  readonly transcript: Transcript;
+  readonly session: string;
+  readonly timeouts: { readonly tcp: number; readonly greeting: number; readonly command: number; readonly dns: number };
+  readonly signal?: AbortSignal;
+}
+
+export interface SmtpSendResult {
+  readonly accepted: string[];
+  readonly rejected: string[];
+  /** The server's final reply to the message data, e.g. "250 2.0.0 Ok: queued as …". */
+  readonly response: string;
+  readonly sentAt: number;
+}
+
+/** The server refused: 4xx is temporary (inconclusive), 5xx permanent. */
+export class SmtpReplyError extends Error {
+  readonly code = 'ESMTP_REPLY';
+  constructor(
+    readonly replyCode: number,
+    readonly reply: string,
+    readonly command: string,
+  ) {
+    super(`server answered ${command} with: ${reply}`);
+    this.name = 'SmtpReplyError';
+  }
+  get temporary(): boolean {
+    return this.replyCode >= 400 && this.replyCode < 500;
+  }
+}
+
+/** The exchange could not take place: connect, TLS, timeout, authentication. */
+export class SmtpTransportError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly phase: string,
+  ) {
+    super(message);
+    this.name = 'SmtpTransportError';
+  }
+}
+
+interface NodemailerError extends Error {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+}
+
+export async function sendRawMessage(options: SmtpSendOptions): Promise<SmtpSendResult> {
+  const { endpoint, transcript, session } = options;
+  const log = (level: 'info' | 'debug' | 'warn' | 'error') => (entry: { tnx?: string }, message: string, ...args: unknown[]) => {
+    const text = args.length > 0 ? formatLog(message, args) : String(message);
+    for (const line of text.split(/\r?\n/)) {
+      if (entry.tnx === 'client') transcript.client(session, line);
+      else if (entry.tnx === 'server') transcript.server(session, line);
+      else if (level !== 'debug') transcript.info(session, line);
+    }
+  };
+  const transporter = createTransport({
+    host: endpoint.host,
+    port: endpoint.port,
+    secure: endpoint.security === 'tls',
+    requireTLS: endpoint.security === 'starttls',
+    ignoreTLS: endpoint.security === 'none',
+    tls: {
+      rejectUnauthorized: endpoint.tls.verify,
+      ...(endpoint.tls.ca ? { ca: endpoint.tls.ca } : {}),
+      ...(endpoint.tls.servername ? { servername: endpoint.tls.servername } : {}),
+    },
+    ...(options.auth ? { auth: { user: options.auth.user, pass: options.auth.password } } : {}),
+    connectionTimeout: options.timeouts.tcp,
+    greetingTimeout: options.timeouts.greeting,
+    socketTimeout: options.timeouts.command,
+    dnsTimeout: options.timeouts.dns,
+    name: 'mailprobe.invalid',
+    // transactionLog gives client/server lines; `debug` would also log message content.
+    transactionLog: true,
+    logger: { info: log('info'), debug: log('debug'), warn: log('warn'), error: log('error'), trace: () => {}, fatal: log('error') } as never,
+  });
+  const abort = () => transporter.close();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    const info = await transporter.sendMail({
+      envelope: { from: options.envelope.from, to: [...options.envelope.to] },
+      raw: options.raw,
+    });
+    return {
+      accepted: (info.accepted ?? []).map(String),
+      rejected: (info.rejected ?? []).map(String),
+      response: String(info.response ?? ''),
+      sentAt: Date.now(),
+    };
+  } catch (err) {
+    throw classifySmtpError(err as NodemailerError);
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+    transporter.close();
+  }
+}
+
+function formatLog(message: string, args: unknown[]): string {
+  let i = 0;
+  return message.replace(/%[sd]/g, () => String(args[i++]));
+}
+
+function classifySmtpError(err: NodemailerError): Error {
+  if (typeof err.responseCode === 'number' && err.responseCode >= 400 && err.code !== 'EAUTH') {
+    return new SmtpReplyError(err.responseCode, err.response ?? err.message, err.command ?? 'DATA');
+  }
+  switch (err.code) {
+    case 'EAUTH':
+      // A 4xx to AUTH is a temporary refusal; anything else means the credentials or mechanism are wrong.
+      if (typeof err.responseCode === 'number' && err.responseCode < 500) {
+        return new SmtpReplyError(err.responseCode, err.response ?? err.message, 'AUTH');
+      }
+      return new SmtpTransportError('EAUTH', `authentication failed: ${err.response ?? err.message}`, 'auth');
+    case 'ETLS':
+      return new SmtpTransportError('ETLS', `TLS failed: ${err.message}`, 'tls');
+    case 'ETIMEDOUT':
+      return new SmtpTransportError('ETIMEOUT', `timed out: ${err.message}`, 'command');
+    case 'EDNS':
+      return new SmtpTransportError('EDNS', err.message, 'dns');
+    case 'ECONNECTION':
+    case 'ESOCKET':
+      return new SmtpTransportError(/certificate|self.signed|SSL|TLS/i.test(err.message) ? 'ETLS' : 'ECONNECTION', err.message, 'tcp');
+    default:
+      return new SmtpTransportError(err.code ?? 'ESMTP', err.message, 'command');
+  }
+}

@@ -1,0 +1,114 @@
+import { isAbsolute, relative, sep } from 'node:path';
+import type { ScenarioResult, StepResult } from '../runner/results.js';
+import { formatPos, type SourcePos } from '../scenario/source.js';
+import { formatEntry, type TranscriptEntry } from '../transport/transcript.js';
+
+/**
+ * What every format says about one verdict, worked out once so console, JUnit
+ * and TAP cannot disagree. Takes an already redacted result (redact-result.ts);
+ * escaping is left to each format because each has its own rules.
+ */
+
+/** Lines of transcript shown with a failure: enough to see the exchange, short enough to read in CI. */
+export const TRANSCRIPT_TAIL_LINES = 15;
+
+export interface VerdictDetail {
+  /** One-line summary: the failure message, error message or reason. */
+  readonly message: string;
+  readonly step?: string;
+  readonly at?: string;
+  readonly expected?: string;
+  readonly actual?: string;
+  readonly rfc?: string;
+  readonly code?: string;
+  readonly phase?: string;
+  readonly transcript: readonly TranscriptEntry[];
+}
+
+export function verdictDetail(result: ScenarioResult, cwd: string): VerdictDetail | undefined {
+  switch (result.state) {
+    case 'passed':
+      return undefined;
+    case 'failed': {
+      const f = result.failure;
+      return {
+        message: f.message,
+        step: f.step,
+        at: formatPos(relPos(f.source, cwd)),
+        expected: f.expected,
+        actual: f.actual,
+        ...(f.rfc !== undefined ? { rfc: f.rfc } : {}),
+        transcript: f.transcript,
+      };
+    }
+    case 'errored': {
+      const e = result.error;
+      return {
+        message: e.message,
+        code: e.code,
+        ...(e.phase !== undefined ? { phase: e.phase } : {}),
+        ...(e.step !== undefined ? { step: e.step } : {}),
+        ...(e.source !== undefined ? { at: formatPos(relPos(e.source, cwd)) } : {}),
+        transcript: e.transcript,
+      };
+    }
+    case 'inconclusive':
+      return { message: result.reason, transcript: result.transcript };
+    case 'skipped':
+      return { message: result.reason, transcript: [] };
+  }
+}
+
+/** Transcript lines with a clock relative to the scenario start, newest last, at most `max`. */
+export function transcriptTail(
+  entries: readonly TranscriptEntry[],
+  startedAt: number,
+  max = TRANSCRIPT_TAIL_LINES,
+): string[] {
+  const shown = entries.slice(-max).map((e) => formatEntry(e, startedAt));
+  const hidden = entries.length - shown.length;
+  return hidden > 0 ? [`(${hidden} earlier line${hidden === 1 ? '' : 's'} not shown)`, ...shown] : shown;
+}
+
+/** The whole transcript of a scenario, step by step, for JUnit <system-out>. */
+export function fullTranscript(result: ScenarioResult): string[] {
+  const lines: string[] = [];
+  const section = (label: string, steps: readonly StepResult[]) => {
+    for (const step of steps) {
+      if (step.transcript.length === 0) continue;
+      lines.push(`== ${label}${step.name} [${step.state}]`);
+      for (const entry of step.transcript) lines.push(formatEntry(entry, result.startedAt));
+    }
+  };
+  section('', result.steps);
+  section('cleanup: ', result.cleanup);
+  return lines;
+}
+
+/** "12ms" under a second, "1.23s" above: what a person reads on a console. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  return `${(ms / 1000).toFixed(2)}s`;
+}
+
+/** Seconds as a plain decimal ("0.012"), the form JUnit's SUREFIRE_TIME pattern accepts. */
+export function formatSeconds(ms: number): string {
+  const safe = Number.isFinite(ms) && ms > 0 ? ms : 0;
+  return (safe / 1000).toFixed(3);
+}
+
+/** "pop3/dele/after-quit" → "mailprobe.pop3.dele": the folder of the id, as a dotted class. */
+export function classnameFor(id: string): string {
+  const folders = id.split('/').slice(0, -1).filter((part) => part.length > 0);
+  return ['mailprobe', ...folders].join('.');
+}
+
+/** Paths in reports are relative to the working directory, with forward slashes, as CI annotations expect. */
+export function relPath(file: string, cwd: string): string {
+  if (!isAbsolute(file)) return file.split(sep).join('/');
+  return relative(cwd, file).split(sep).join('/');
+}
+
+export function relPos(pos: SourcePos, cwd: string): SourcePos {
+  return { ...pos, file: relPath(pos.file, cwd) };
+}

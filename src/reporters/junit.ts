@@ -1,0 +1,191 @@
+/**
+ * JUnit XML, for CI (Jenkins, GitLab, dorny/test-reporter, mikepenz/action-junit-report).
+ *
+ *   <testsuites name="mailprobe" tests="5" failures="1" errors="1" skipped="2" time="1.790">
+ *     <testsuite name="suites/pop3/dele-marks-deleted.yaml" tests="1" failures="1" errors="0" skipped="0" time="0.041" …>
+ *       <properties><property name="target.host" value="mail.example.test"/>…</properties>
+ *       <testcase classname="mailprobe.pop3" name="RETR of a message marked deleted answers -ERR"
+ *                 time="0.041" file="suites/pop3/dele-marks-deleted.yaml" line="2">
+ *         <failure message="RETR of a message marked deleted must fail, but the server sent it" type="expectation">step: …</failure>
+ *         <system-out>+    0ms [laptop] -- connected to 127.0.0.1:40110 (plain) …</system-out>
+ *       </testcase>
+ *     </testsuite>
+ *   </testsuites>
+ *
+ * Two flavours. The default carries `file` and `line` on <testcase>, which is
+ * what action-junit-report turns into annotations and what Jenkins, GitLab and
+ * dorny ignore. `strict` leaves out everything the Jenkins xunit schema
+ * (junit-10.xsd) rejects: testcase file/line, and `skipped` on <testsuites>.
+ */
+import { create } from 'xmlbuilder2';
+import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+import type { RunResult, ScenarioResult } from '../runner/results.js';
+import { countResults } from '../runner/results.js';
+import { classnameFor, formatSeconds, fullTranscript, relPath, transcriptTail, verdictDetail, type VerdictDetail } from './detail.js';
+import { escapeControls, oneLine } from './escape.js';
+import { writeReport } from './output.js';
+import { redactRun } from './redact-result.js';
+import type { Reporter, ReporterContext } from './reporter.js';
+
+export interface JUnitOptions {
+  /** Omit what junit-10.xsd rejects, so the file validates for the Jenkins xunit plugin. */
+  readonly strict?: boolean;
+  /** Paths are written relative to this directory (ReporterContext.cwd). */
+  readonly cwd: string;
+}
+
+/** Renders an already redacted run. */
+export function renderJUnit(run: RunResult, options: JUnitOptions): string {
+  const strict = options.strict ?? false;
+  const cwd = options.cwd;
+  const counts = countResults(run.scenarios);
+
+  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
+    name: 'mailprobe',
+    tests: String(counts.total),
+    failures: String(counts.failed),
+    errors: String(counts.errored),
+    ...(strict ? {} : { skipped: String(counts.skipped + counts.inconclusive) }),
+    time: formatSeconds(run.durationMs),
+  });
+
+  // One <testsuite> per scenario file, in the order the run met them.
+  const byFile = new Map<string, ScenarioResult[]>();
+  for (const scenario of run.scenarios) {
+    const list = byFile.get(scenario.file) ?? [];
+    list.push(scenario);
+    byFile.set(scenario.file, list);
+  }
+
+  for (const [file, scenarios] of byFile) {
+    const c = countResults(scenarios);
+    const path = relPath(file, cwd);
+    const suite = root.ele('testsuite', {
+      name: attr(path),
+      tests: String(c.total),
+      failures: String(c.failed),
+      errors: String(c.errored),
+      skipped: String(c.skipped + c.inconclusive),
+      time: formatSeconds(scenarios.reduce((sum, s) => sum + s.durationMs, 0)),
+      timestamp: timestamp(Math.min(...scenarios.map((s) => s.startedAt))),
+      file: attr(path),
+    });
+    writeProperties(suite.ele('properties'), run, scenarios);
+    for (const scenario of scenarios) writeTestcase(suite, scenario, { strict, cwd });
+  }
+
+  // wellFormed makes the serializer throw on anything escapeControls missed,
+  // instead of dropping it silently (its default).
+  return root.end({ prettyPrint: true, indent: '  ', wellFormed: true }) + '\n';
+}
+
+function writeProperties(props: XMLBuilder, run: RunResult, scenarios: readonly ScenarioResult[]): void {
+  const add = (name: string, value: string) => props.ele('property', { name: attr(name), value: attr(value) });
+  add('target.name', run.target.name);
+  add('target.host', run.target.host);
+  add('target.file', run.target.file);
+  add('insecure', String(run.target.insecure));
+  add('run.id', run.runId);
+  add('mailprobe.version', run.mailprobeVersion);
+  if (run.interrupted) add('interrupted', 'true');
+  // A scenario file holds one scenario; should it ever hold more, prefix their properties.
+  const prefixed = scenarios.length > 1;
+  for (const s of scenarios) {
+    const p = prefixed ? `${s.id}.` : '';
+    add(`${p}scenario.id`, s.id);
+    // JUnit has no inconclusive state (see writeTestcase); CI tools that read properties can see the real one.
+    add(`${p}verdict`, s.state);
+    if (s.tags.length > 0) add(`${p}tags`, s.tags.join(' '));
+    if (s.rfc.length > 0) add(`${p}rfc`, s.rfc.join(', '));
+    for (const [session, caps] of Object.entries(s.capabilities)) add(`${p}capabilities.${session}`, caps.join(' '));
+    for (const [name, value] of Object.entries(s.properties)) add(`${p}${name}`, value);
+  }
+}
+
+function writeTestcase(suite: XMLBuilder, s: ScenarioResult, options: { strict: boolean; cwd: string }): void {
+  const testcase = suite.ele('testcase', {
+    classname: attr(classnameFor(s.id)),
+    name: attr(s.name),
+    time: formatSeconds(s.durationMs),
+    ...(options.strict ? {} : { file: attr(relPath(s.file, options.cwd)), line: String(s.line) }),
+  });
+  const detail = verdictDetail(s, options.cwd);
+  switch (s.state) {
+    case 'passed':
+      break;
+    case 'failed':
+      testcase.ele('failure', { message: attr(s.failure.message), type: 'expectation' }).txt(body(detail, s.startedAt));
+      break;
+    case 'errored':
+      testcase.ele('error', { message: attr(s.error.message), type: attr(s.error.code) }).txt(body(detail, s.startedAt));
+      break;
+    case 'skipped':
+      testcase.ele('skipped', { message: attr(s.reason) });
+      break;
+    case 'inconclusive':
+      // JUnit has no "try again later". A <failure> would turn CI red because a
+      // server greylisted us or held a mailbox lock, which says nothing about
+      // compliance; an <error> would blame our run. <skipped> is the honest
+      // nearest: not judged. The message says why, the `verdict` property and
+      // the TAP and JSON reports keep the real state.
+      testcase.ele('skipped', { message: attr(`inconclusive: ${s.reason}`) }).txt(body(detail, s.startedAt));
+      break;
+  }
+  const transcript = fullTranscript(s);
+  if (transcript.length > 0) testcase.ele('system-out').txt(text(transcript.join('\n') + '\n'));
+  if (s.leftovers.length > 0) {
+    testcase.ele('system-err').txt(text(`left behind (remove by hand):\n${s.leftovers.map((l) => `  ${l}`).join('\n')}\n`));
+  }
+}
+
+/** The element body a reader shows: where, what was expected, what came, and the end of the exchange. */
+function body(detail: VerdictDetail | undefined, startedAt: number): string {
+  if (detail === undefined) return '';
+  const lines: string[] = [];
+  const field = (label: string, value: string | undefined) => {
+    if (value !== undefined) lines.push(`${`${label}:`.padEnd(10)}${value}`);
+  };
+  field('code', detail.code);
+  field('phase', detail.phase);
+  field('step', detail.step);
+  field('at', detail.at);
+  if (detail.code !== undefined) field('message', detail.message);
+  field('expected', detail.expected);
+  field('actual', detail.actual);
+  field('rfc', detail.rfc);
+  if (detail.transcript.length > 0) {
+    lines.push('transcript (last lines, redacted):');
+    for (const line of transcriptTail(detail.transcript, startedAt)) lines.push(`  ${line}`);
+  }
+  return text(lines.join('\n') + (lines.length > 0 ? '\n' : ''));
+}
+
+function text(value: string): string {
+  return escapeControls(value);
+}
+
+/** Attribute values: one line, since XML parsers fold newlines in attributes into spaces anyway. */
+function attr(value: string): string {
+  return oneLine(value);
+}
+
+function timestamp(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/Z$/, '+00:00');
+}
+
+export class JUnitReporter implements Reporter {
+  readonly name: string;
+  readonly #ctx: ReporterContext;
+  readonly #strict: boolean;
+
+  constructor(ctx: ReporterContext, options: { strict?: boolean } = {}) {
+    this.#ctx = ctx;
+    this.#strict = options.strict ?? false;
+    this.name = this.#strict ? 'junit-strict' : 'junit';
+  }
+
+  async onRunEnd(result: RunResult): Promise<void> {
+    const xml = renderJUnit(redactRun(result, this.#ctx.redactor), { strict: this.#strict, cwd: this.#ctx.cwd });
+    await writeReport(this.#ctx, xml);
+  }
+}

@@ -1,0 +1,105 @@
+import type { RunResult, ScenarioResult } from '../runner/results.js';
+import type { Redactor } from '../transport/redact.js';
+import { REDACTED } from '../transport/transcript.js';
+
+/**
+ * Report-time redaction of the result model, done once per result before any
+ * format renders it, so no renderer can forget a field.
+ *
+ * It walks every string leaf rather than listing fields: a field added to the
+ * model later is redacted by default, which is the safe way round. Only
+ * identifiers that the user wrote in files and that CI keys on are left
+ * alone (ids, paths, tags, action and session names, verdicts, error codes).
+ */
+const IDENTITY_KEYS = new Set([
+  'id',
+  'file',
+  'tags',
+  'action',
+  'session',
+  'direction',
+  'state',
+  'code',
+  'runId',
+  'mailprobeVersion',
+]);
+
+/**
+ * Human-written titles. The Redactor's credential-command patterns are meant
+ * for protocol lines: applied to a title such as "IMAP LOGIN with bad
+ * password" they would eat its end, and two titles would collapse into one
+ * (GitLab keys test cases by name). Titles get secret values scrubbed, not
+ * command patterns.
+ */
+const TITLE_KEYS = new Set(['name', 'description', 'step']);
+
+/** Free-form records: their keys name things, their values are all data. */
+const RECORD_KEYS = new Set(['properties', 'capabilities']);
+
+type Mode = 'full' | 'title' | 'none' | 'record';
+
+export function redactRun(run: RunResult, redactor: Redactor): RunResult {
+  return walk(run, redactor, 'full') as RunResult;
+}
+
+export function redactScenario(result: ScenarioResult, redactor: Redactor): ScenarioResult {
+  return walk(result, redactor, 'full') as ScenarioResult;
+}
+
+/**
+ * Scrub known secret values only, not credential-command patterns.
+ *
+ * Redactor has no public method for that, so this leans on its patterns all
+ * being anchored at the start of a line with a command word: behind a leading
+ * space none of them can match, while secret values are still replaced
+ * wherever they occur. A test pins this down (test/reporters/redaction.test.ts);
+ * a `Redactor.secrets(text)` method would be the cleaner home for it.
+ */
+export function redactTitle(text: string, redactor: Redactor): string {
+  return redactor.text(` ${text}`).slice(1);
+}
+
+/**
+ * The Redactor finds a password inside base64 (AUTH PLAIN) by a core that
+ * starts and ends on 4-character group boundaries, so the groups either side
+ * stay, and they decode to the password's first and last characters
+ * ("AGFsaWNlAEN[redacted]cHch" still says it starts with C and ends with
+ * "pw!"). A base64-looking token around the marker is dropped whole.
+ */
+const BASE64_AROUND_MARKER = new RegExp(`[A-Za-z0-9+/]*${escapeRegExp(REDACTED)}[A-Za-z0-9+/]*={0,2}`, 'g');
+
+function scrubBase64Edges(text: string): string {
+  return text.includes(REDACTED) ? text.replace(BASE64_AROUND_MARKER, REDACTED) : text;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function walk(value: unknown, redactor: Redactor, mode: Mode): unknown {
+  if (typeof value === 'string') {
+    if (mode === 'none') return value;
+    return mode === 'title' ? redactTitle(value, redactor) : scrubBase64Edges(redactor.text(value));
+  }
+  if (Array.isArray(value)) return value.map((item) => walk(item, redactor, mode === 'record' ? 'full' : mode));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      // Record keys (property names, session names in `capabilities`) are
+      // written by us or the scenario author, never by a server; their values
+      // are always data, whatever the key is called.
+      out[key] = walk(item, redactor, childMode(mode, key));
+    }
+    return out;
+  }
+  return value;
+}
+
+function childMode(parent: Mode, key: string): Mode {
+  if (parent === 'none') return 'none';
+  if (parent === 'record') return 'full';
+  if (RECORD_KEYS.has(key)) return 'record';
+  if (IDENTITY_KEYS.has(key)) return 'none';
+  if (TITLE_KEYS.has(key)) return 'title';
+  return 'full';
+}

@@ -1,0 +1,118 @@
+/**
+ * TAP 14, for TAP consumers and for people who like plain text.
+ *
+ *   TAP version 14
+ *   # mailprobe run mp-20240501-7f3a9c, target staging-pop (mail.example.test)
+ *   1..5
+ *   ok 1 - USER/PASS login reaches TRANSACTION state # time=14ms
+ *   not ok 2 - RETR of a message marked deleted answers -ERR # time=41ms
+ *     ---
+ *     message: RETR of a message marked deleted must fail, but the server sent it
+ *     severity: fail
+ *     at: suites/pop3/dele-marks-deleted.yaml:20:9
+ *     expected: -ERR
+ *     actual: +OK 312 octets\x07\x1b[2J\ud800
+ *     ...
+ *   ok 4 - AUTH CRAM-MD5 login # SKIP requires capability SASL CRAM-MD5 …
+ *   not ok 5 - UIDL stays the same across sessions # TODO inconclusive: server said -ERR [IN-USE] …
+ *
+ * Inconclusive is `not ok … # TODO inconclusive: reason`: it did not pass, so
+ * it is not `ok`, and TODO tells TAP harnesses not to count it as a failure,
+ * the same "not judged" outcome as JUnit's <skipped>, while the directive
+ * keeps the real state readable. Errors are `not ok` with `severity: error`.
+ */
+import { stringify } from 'yaml';
+import type { RunResult, ScenarioResult } from '../runner/results.js';
+import { formatDuration, transcriptTail, verdictDetail } from './detail.js';
+import { escapeControls, oneLine } from './escape.js';
+import { writeReport } from './output.js';
+import { redactRun } from './redact-result.js';
+import type { Reporter, ReporterContext } from './reporter.js';
+
+export interface TapOptions {
+  /** Paths are written relative to this directory (ReporterContext.cwd). */
+  readonly cwd: string;
+}
+
+/** TAP 14: `#` and `\` in a description must be escaped, or a harness reads a directive. */
+function description(text: string): string {
+  return oneLine(text).replace(/\\/g, '\\\\').replace(/#/g, '\\#');
+}
+
+/** Directive reasons run to the end of the line; only keep them on it. */
+function reason(text: string): string {
+  return oneLine(text);
+}
+
+function diagnostics(s: ScenarioResult, cwd: string): string[] {
+  const detail = verdictDetail(s, cwd);
+  if (detail === undefined || s.state === 'skipped') return [];
+  const severity = s.state === 'failed' ? 'fail' : s.state === 'errored' ? 'error' : 'todo';
+  const doc: Record<string, unknown> = { message: detail.message, severity };
+  if (s.state === 'inconclusive') doc['verdict'] = 'inconclusive';
+  if (detail.code !== undefined) doc['code'] = detail.code;
+  if (detail.phase !== undefined) doc['phase'] = detail.phase;
+  if (detail.step !== undefined) doc['step'] = detail.step;
+  if (detail.at !== undefined) doc['at'] = detail.at;
+  if (detail.expected !== undefined) doc['expected'] = detail.expected;
+  if (detail.actual !== undefined) doc['actual'] = detail.actual;
+  if (detail.rfc !== undefined) doc['rfc'] = detail.rfc;
+  if (detail.transcript.length > 0) doc['transcript'] = transcriptTail(detail.transcript, s.startedAt).join('\n') + '\n';
+  if (s.leftovers.length > 0) doc['leftovers'] = [...s.leftovers];
+  // Escape first so the YAML holds visible escapes, not control bytes; the
+  // yaml library then does the quoting (a value like "-ERR" or "a: b" needs it).
+  const esc = (value: unknown): unknown =>
+    typeof value === 'string' ? escapeControls(value, { keep: '\n' }) : Array.isArray(value) ? value.map(esc) : value;
+  const clean = Object.fromEntries(Object.entries(doc).map(([key, value]) => [key, esc(value)]));
+  const yaml = stringify(clean, { lineWidth: 0 });
+  return ['  ---', ...yaml.trimEnd().split('\n').map((line) => `  ${line}`), '  ...'];
+}
+
+function testPoint(s: ScenarioResult, n: number, cwd: string): string[] {
+  const title = `${n} - ${description(s.name)}`;
+  const time = `# time=${formatDuration(s.durationMs)}`;
+  let head: string;
+  switch (s.state) {
+    case 'passed':
+      head = `ok ${title} ${time}`;
+      break;
+    case 'failed':
+    case 'errored':
+      head = `not ok ${title} ${time}`;
+      break;
+    case 'skipped':
+      head = `ok ${title} # SKIP ${reason(s.reason)}`;
+      break;
+    case 'inconclusive':
+      head = `not ok ${title} # TODO inconclusive: ${reason(s.reason)}`;
+      break;
+  }
+  return [head, ...diagnostics(s, cwd)];
+}
+
+/** Renders an already redacted run. */
+export function renderTap(run: RunResult, options: TapOptions): string {
+  const cwd = options.cwd;
+  const lines = ['TAP version 14', `# ${oneLine(`mailprobe run ${run.runId}, target ${run.target.name} (${run.target.host})`)}`];
+  if (run.target.insecure) lines.push('# insecure: TLS certificate verification was OFF for this run');
+  lines.push(`1..${run.scenarios.length}`);
+  run.scenarios.forEach((s, i) => lines.push(...testPoint(s, i + 1, cwd)));
+  // An interrupted run still has a valid plan (it counts what ran); a harness
+  // should still see that the run was cut short.
+  if (run.interrupted) lines.push('# interrupted: the run was stopped early; cleanup ran, results are partial');
+  lines.push(`# time=${formatDuration(run.durationMs)}`);
+  return lines.join('\n') + '\n';
+}
+
+export class TapReporter implements Reporter {
+  readonly name = 'tap';
+  readonly #ctx: ReporterContext;
+
+  constructor(ctx: ReporterContext) {
+    this.#ctx = ctx;
+  }
+
+  async onRunEnd(result: RunResult): Promise<void> {
+    await writeReport(this.#ctx, renderTap(redactRun(result, this.#ctx.redactor), { cwd: this.#ctx.cwd }));
+  }
+}

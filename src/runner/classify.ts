@@ -1,0 +1,70 @@
+import { Pop3ProtocolError, Pop3ReplyError } from '../protocols/pop3/errors.js';
+import { SmtpReplyError, SmtpTransportError } from '../protocols/smtp/send.js';
+import { InterpolationError } from '../interpolate/index.js';
+import { formatPos } from '../scenario/source.js';
+import { TransportError } from '../transport/errors.js';
+import { RequirementFailure, RunProblem, SkipScenario } from './outcomes.js';
+import type { CheckResult, ProblemInfo } from './results.js';
+
+/**
+ * Turns whatever a step threw into a verdict. This is where "failure ≠ error"
+ * is decided:
+ * - the server said no (-ERR, 5xx): a reply, judged by the step's expectations
+ * - the server said "not now" (4xx, [IN-USE], [SYS/TEMP], [LOGIN-DELAY]): inconclusive
+ * - the server broke the protocol's framing: failed
+ * - we could not connect, verify TLS, log in, or time ran out: errored
+ */
+export type StepOutcome =
+  | { readonly kind: 'reply'; readonly error: { readonly reply: string; readonly text: string; readonly code?: string; readonly command: string } }
+  | { readonly kind: 'inconclusive'; readonly reason: string }
+  | { readonly kind: 'skipped'; readonly reason: string }
+  | { readonly kind: 'failed'; readonly check: CheckResult }
+  | { readonly kind: 'errored'; readonly problem: ProblemInfo };
+
+export function classifyError(err: unknown): StepOutcome {
+  if (err instanceof SkipScenario) return { kind: 'skipped', reason: err.reason };
+  if (err instanceof RequirementFailure) return { kind: 'failed', check: err.check };
+  if (err instanceof Pop3ReplyError) {
+    if (err.temporary) return { kind: 'inconclusive', reason: `the server refused for now: ${err.message}` };
+    if (/^(PASS|USER|AUTH|APOP)\b/i.test(err.command)) {
+      return { kind: 'errored', problem: { code: 'EAUTH', message: `login failed: ${err.message}`, phase: 'auth' } };
+    }
+    const shown = err.responseCode ? `[${err.responseCode}] ${err.text}` : err.text;
+    return {
+      kind: 'reply',
+      error: { reply: `-ERR ${shown}`.trimEnd(), text: err.text, command: err.command, ...(err.responseCode ? { code: err.responseCode } : {}) },
+    };
+  }
+  if (err instanceof Pop3ProtocolError) {
+    if (err.code === 'EPOP3_MALFORMED') {
+      return {
+        kind: 'failed',
+        check: {
+          description: 'the server answers in POP3 syntax',
+          passed: false,
+          expected: 'a reply starting with +OK or -ERR (RFC 1939 §3)',
+          actual: err.message,
+          rfc: 'RFC 1939 §3',
+        },
+      };
+    }
+    return { kind: 'errored', problem: { code: err.code, message: err.message } };
+  }
+  if (err instanceof SmtpReplyError) {
+    if (err.temporary) return { kind: 'inconclusive', reason: `the server refused for now: ${err.reply}` };
+    return { kind: 'reply', error: { reply: err.reply, text: err.reply, command: err.command, code: String(err.replyCode) } };
+  }
+  if (err instanceof TransportError) {
+    return { kind: 'errored', problem: { code: err.code, message: err.message, phase: err.phase } };
+  }
+  if (err instanceof SmtpTransportError) {
+    return { kind: 'errored', problem: { code: err.code, message: err.message, phase: err.phase } };
+  }
+  if (err instanceof RunProblem) return { kind: 'errored', problem: err.info };
+  if (err instanceof InterpolationError) {
+    return { kind: 'errored', problem: { code: err.code, message: `${formatPos(err.pos)}: ${err.message}` } };
+  }
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : 'EINTERNAL';
+  return { kind: 'errored', problem: { code, message: typeof e?.message === 'string' ? e.message : String(err) } };
+}

@@ -1,0 +1,39 @@
+import { accountsScope, interpolate, type Scopes } from '../interpolate/index.js';
+import type { RunTarget } from './run-target.js';
+import type { Resolve } from './run-step.js';
+import type { RunnableScenario } from './scenario-model.js';
+
+export interface ResolverInputs {
+  readonly runId: string;
+  readonly startedAt: number;
+  readonly target: RunTarget;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The folder prefix and subject tag everything a run creates carries. */
+export function runPrefix(runId: string): string {
+  return `mailprobe-${runId}`;
+}
+
+/**
+ * Builds the ${…} resolver of one scenario. `captures` is the live object the
+ * step runner fills in, so later steps see earlier steps' values. Scenario
+ * vars are interpolated once, first, with every scope but captures.
+ */
+export function makeResolverFactory(inputs: ResolverInputs) {
+  return (scenario: RunnableScenario, captures: Record<string, unknown>): Resolve => {
+    const base: Omit<Scopes, 'vars' | 'captures'> = {
+      run: { id: inputs.runId, prefix: runPrefix(inputs.runId), started: new Date(inputs.startedAt).toISOString() },
+      env: inputs.env,
+      accounts: accountsScope(inputs.target.accounts),
+      target: { host: inputs.target.host, name: inputs.target.name },
+    };
+    const posOf = (path: readonly (string | number)[]) => scenario.positions.posOf(path);
+    let vars: Readonly<Record<string, unknown>> | undefined;
+    const scopes = (): Scopes => {
+      vars ??= interpolate(scenario.vars, { ...base, vars: {}, captures: {} }, posOf, ['vars']) as Record<string, unknown>;
+      return { ...base, vars, captures };
+    };
+    return (tree, path) => interpolate(tree, scopes(), posOf, path);
+  };
+}

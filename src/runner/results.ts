@@ -1,0 +1,137 @@
+import type { SourcePos } from '../scenario/source.js';
+import type { TranscriptEntry } from '../transport/transcript.js';
+
+/**
+ * The one result model. Console, JUnit, TAP and JSON all render from these
+ * types, so the formats can never disagree about what happened.
+ *
+ * - failed:       the server answered, and the answer breaks the promise (non-compliance)
+ * - errored:      the check could not happen (refused, TLS, timeout, bad credentials)
+ * - inconclusive: the server refused for now (4xx, [IN-USE], [SYS/TEMP]); try again later
+ * - skipped:      the target lacks what the scenario requires (endpoint, account, capability)
+ */
+export type Verdict = 'passed' | 'failed' | 'errored' | 'skipped' | 'inconclusive';
+
+/** One judged expectation: what the promise says, what the server did. */
+export interface CheckResult {
+  readonly description: string;
+  readonly passed: boolean;
+  readonly expected: string;
+  readonly actual: string;
+  /** e.g. "RFC 1939 §6: DELE ... the message is not actually deleted until UPDATE state" */
+  readonly rfc?: string;
+  readonly source?: SourcePos;
+}
+
+/** A problem that stopped a step: connection, TLS, timeout, protocol framing. */
+export interface ProblemInfo {
+  /** Stable machine code, e.g. "ETIMEOUT_GREETING", "ETLS", "EAUTH". */
+  readonly code: string;
+  readonly message: string;
+  /** The connect phase or command where it happened, e.g. "tls" or "RETR 3". */
+  readonly phase?: string;
+}
+
+interface StepCommon {
+  readonly name: string;
+  readonly action: string;
+  readonly session?: string;
+  readonly source: SourcePos;
+  /** Wall time spent in this step's protocol exchanges, in milliseconds. */
+  readonly durationMs: number;
+  readonly checks: readonly CheckResult[];
+  /** Redacted lines exchanged during the step. */
+  readonly transcript: readonly TranscriptEntry[];
+}
+
+export type StepResult =
+  | (StepCommon & { readonly state: 'passed' })
+  | (StepCommon & { readonly state: 'failed' })
+  | (StepCommon & { readonly state: 'errored'; readonly problem: ProblemInfo })
+  | (StepCommon & { readonly state: 'inconclusive'; readonly reason: string })
+  | (StepCommon & { readonly state: 'skipped'; readonly reason: string });
+
+interface ScenarioCommon {
+  /** Stable id: the scenario file path relative to the suite root, without extension. */
+  readonly id: string;
+  readonly name: string;
+  readonly description?: string;
+  /** Path of the scenario file as the user gave it. */
+  readonly file: string;
+  readonly line: number;
+  readonly tags: readonly string[];
+  readonly rfc: readonly string[];
+  /** Protocol time only: time spent in steps, not in report writing. */
+  readonly durationMs: number;
+  readonly startedAt: number;
+  readonly steps: readonly StepResult[];
+  readonly cleanup: readonly StepResult[];
+  /** Things a report shows beside the verdict: server greeting, delivery time, saved copy path. */
+  readonly properties: Readonly<Record<string, string>>;
+  /** Capability lists each session saw, by session name. */
+  readonly capabilities: Readonly<Record<string, readonly string[]>>;
+  /** What cleanup could not remove, named so a person can remove it by hand. */
+  readonly leftovers: readonly string[];
+}
+
+/** The first step that broke the promise, with everything a mail admin needs. */
+export interface FailureInfo {
+  readonly step: string;
+  readonly source: SourcePos;
+  readonly message: string;
+  readonly expected: string;
+  readonly actual: string;
+  readonly rfc?: string;
+  readonly transcript: readonly TranscriptEntry[];
+}
+
+export interface ErrorInfo extends ProblemInfo {
+  readonly step?: string;
+  readonly source?: SourcePos;
+  readonly transcript: readonly TranscriptEntry[];
+}
+
+export type ScenarioResult =
+  | (ScenarioCommon & { readonly state: 'passed' })
+  | (ScenarioCommon & { readonly state: 'failed'; readonly failure: FailureInfo })
+  | (ScenarioCommon & { readonly state: 'errored'; readonly error: ErrorInfo })
+  | (ScenarioCommon & { readonly state: 'inconclusive'; readonly reason: string; readonly transcript: readonly TranscriptEntry[] })
+  | (ScenarioCommon & { readonly state: 'skipped'; readonly reason: string });
+
+export interface TargetSummary {
+  readonly name: string;
+  readonly host: string;
+  /** Path of the target file, or "(lab)" for the built-in lab. */
+  readonly file: string;
+  /** True when any endpoint was used with certificate verification off. */
+  readonly insecure: boolean;
+}
+
+export interface RunResult {
+  readonly runId: string;
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly target: TargetSummary;
+  readonly scenarios: readonly ScenarioResult[];
+  /** True when the run was stopped by SIGINT/SIGTERM; cleanup still ran. */
+  readonly interrupted: boolean;
+  readonly mailprobeVersion: string;
+}
+
+export interface RunCounts {
+  readonly total: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly errored: number;
+  readonly skipped: number;
+  readonly inconclusive: number;
+}
+
+export function countResults(scenarios: readonly { state: Verdict }[]): RunCounts {
+  const counts = { total: 0, passed: 0, failed: 0, errored: 0, skipped: 0, inconclusive: 0 };
+  for (const s of scenarios) {
+    counts.total++;
+    counts[s.state]++;
+  }
+  return counts;
+}

@@ -1,0 +1,167 @@
+import { join } from 'node:path';
+import type { ActionContext } from '../actions/context.js';
+import type { Redactor } from '../transport/redact.js';
+import { Transcript } from '../transport/transcript.js';
+import { RunProblem } from './outcomes.js';
+import type { ScenarioResult, StepResult } from './results.js';
+import type { RunTarget } from './run-target.js';
+import { runStep, type Resolve } from './run-step.js';
+import type { RunnableScenario, RunnableStep } from './scenario-model.js';
+import { SessionPool } from './sessions.js';
+import { scenarioVerdict } from './verdict.js';
+
+export interface ScenarioEnvironment {
+  readonly runId: string;
+  readonly target: RunTarget;
+  readonly passwords: Readonly<Record<string, string>>;
+  readonly redactor: Redactor;
+  /** Aborted on Ctrl-C: steps stop, cleanup still runs. */
+  readonly signal: AbortSignal;
+  /** Cleanup gets its own time, bounded, even after an abort. */
+  readonly cleanupTimeoutMs: number;
+  readonly messageDir: string;
+  /** Builds the ${…} resolver for a scenario from its captures. */
+  readonly makeResolver: (scenario: RunnableScenario, captures: Record<string, unknown>) => Resolve;
+  readonly onStepEnd?: (step: StepResult) => void | Promise<void>;
+}
+
+export async function runScenario(scenario: RunnableScenario, env: ScenarioEnvironment): Promise<ScenarioResult> {
+  const startedAt = Date.now();
+  const base = {
+    id: scenario.id,
+    name: scenario.name,
+    ...(scenario.description ? { description: scenario.description } : {}),
+    file: scenario.file,
+    line: scenario.source.line,
+    tags: scenario.tags,
+    rfc: scenario.rfc,
+    startedAt,
+  };
+  const properties: Record<string, string> = {};
+  const capabilities: Record<string, readonly string[]> = {};
+  const leftovers: string[] = [];
+
+  const unmet = unmetRequirements(scenario, env.target);
+  if (unmet) {
+    return { ...base, state: 'skipped', reason: unmet, durationMs: 0, steps: [], cleanup: [], properties, capabilities, leftovers };
+  }
+
+  const transcript = new Transcript();
+  const captures: Record<string, unknown> = {};
+  const resolve = env.makeResolver(scenario, captures);
+  const cleanupAbort = new AbortController();
+  const poolFor = (signal: AbortSignal) =>
+    new SessionPool(scenario, {
+      runId: env.runId,
+      target: env.target,
+      transcript,
+      passwords: env.passwords,
+      signal,
+      onOpened: (name, greeting, caps) => {
+        properties[`greeting.${name}`] = greeting;
+        capabilities[name] = caps;
+      },
+    });
+  const pool = poolFor(env.signal);
+  const contextFor = (activePool: SessionPool, signal: AbortSignal) => (step: RunnableStep): ActionContext => ({
+    runId: env.runId,
+    scenarioId: scenario.id,
+    ...(step.session ? { sessionName: step.session } : {}),
+    target: env.target,
+    transcript,
+    signal,
+    messageDir: join(env.messageDir, scenario.id.replace(/[^\w.-]+/g, '_')),
+    pop3: () => activePool.pop3(requireSession(step)),
+    openExtraPop3: (label) => activePool.extraPop3(requireSession(step), label),
+    password: (role) => activePool.password(role),
+    endpoint: (name) => activePool.endpoint(name),
+    setProperty: (key, value) => {
+      properties[key] = value;
+    },
+    addLeftover: (description) => leftovers.push(description),
+  });
+
+  const steps: StepResult[] = [];
+  const stepEnv = { scenario, transcript, redactor: env.redactor, resolve, captures, context: contextFor(pool, env.signal) };
+  for (const step of scenario.steps) {
+    if (env.signal.aborted) {
+      steps.push(interruptedStep(step));
+      break;
+    }
+    const result = await runStep(step, stepEnv);
+    steps.push(result);
+    await env.onStepEnd?.(result);
+    if (result.state !== 'passed') break;
+  }
+
+  // Cleanup runs whatever happened above, with its own deadline and signal, so Ctrl-C
+  // during the steps still leaves the mailbox as it was found.
+  await pool.closeAll();
+  const timer = setTimeout(() => cleanupAbort.abort(), env.cleanupTimeoutMs);
+  const cleanupPool = poolFor(cleanupAbort.signal);
+  const cleanupEnv = { ...stepEnv, context: contextFor(cleanupPool, cleanupAbort.signal) };
+  const cleanup: StepResult[] = [];
+  try {
+    for (const step of scenario.cleanup) {
+      const result = await runStep(step, cleanupEnv);
+      cleanup.push(result);
+      if (result.state !== 'passed') {
+        leftovers.push(`cleanup step '${step.name}' did not complete (${describeStepProblem(result)}); look for messages with header X-Mailprobe-Run: ${env.runId}`);
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    await cleanupPool.closeAll();
+  }
+
+  const durationMs = [...steps, ...cleanup].reduce((sum, s) => sum + s.durationMs, 0);
+  const common = { ...base, durationMs, steps, cleanup, properties, capabilities, leftovers };
+  return scenarioVerdict(common, steps, env.redactor.entries(transcript.entries));
+}
+
+function requireSession(step: RunnableStep): string {
+  if (!step.session) throw new RunProblem('ENO_SESSION', `step '${step.name}' (${step.action}) needs a session`);
+  return step.session;
+}
+
+function unmetRequirements(scenario: RunnableScenario, target: RunTarget): string | undefined {
+  for (const endpoint of scenario.requires.endpoints) {
+    if (!(endpoint in target.endpoints)) return `the target has no '${endpoint}' endpoint`;
+  }
+  for (const role of scenario.requires.accounts) {
+    if (!(role in target.accounts)) return `the target has no account with role '${role}'`;
+  }
+  for (const [name, session] of Object.entries(scenario.sessions)) {
+    if (!(session.endpoint in target.endpoints)) return `the target has no '${session.endpoint}' endpoint (session '${name}')`;
+    if (!(session.account in target.accounts)) return `the target has no account with role '${session.account}' (session '${name}')`;
+  }
+  return undefined;
+}
+
+function interruptedStep(step: RunnableStep): StepResult {
+  return {
+    name: step.name,
+    action: step.action,
+    ...(step.session ? { session: step.session } : {}),
+    source: step.source,
+    durationMs: 0,
+    checks: [],
+    transcript: [],
+    state: 'errored',
+    problem: { code: 'EINTERRUPTED', message: 'the run was interrupted before this step' },
+  };
+}
+
+function describeStepProblem(step: StepResult): string {
+  switch (step.state) {
+    case 'errored':
+      return `${step.problem.code}: ${step.problem.message}`;
+    case 'failed':
+      return step.checks.find((c) => !c.passed)?.actual ?? 'failed';
+    case 'inconclusive':
+    case 'skipped':
+      return step.reason;
+    default:
+      return 'passed';
+  }
+}

@@ -1,0 +1,120 @@
+import type { z } from 'zod';
+import type { ActionContext } from '../actions/context.js';
+import { actions } from '../actions/registry.js';
+import { MATCHERS, type MatcherName } from '../expectations/matchers.js';
+import { describeValue, readPath } from '../expectations/values.js';
+import type { Redactor } from '../transport/redact.js';
+import type { Transcript } from '../transport/transcript.js';
+import { classifyError } from './classify.js';
+import { RunProblem } from './outcomes.js';
+import type { CheckResult, StepResult } from './results.js';
+import type { RunnableScenario, RunnableStep } from './scenario-model.js';
+
+/** Resolves ${…} in a parsed tree; supplied by the scenario runner with the current scopes. */
+export type Resolve = (tree: unknown, path: readonly (string | number)[]) => unknown;
+
+export interface StepEnvironment {
+  readonly scenario: RunnableScenario;
+  readonly transcript: Transcript;
+  readonly redactor: Redactor;
+  readonly resolve: Resolve;
+  readonly captures: Record<string, unknown>;
+  readonly context: (step: RunnableStep) => ActionContext;
+}
+
+/**
+ * Runs one step: interpolate its params, validate them, run the action, judge
+ * its expectations, store its captures. Every outcome becomes a StepResult;
+ * nothing escapes as an exception.
+ */
+export async function runStep(step: RunnableStep, env: StepEnvironment): Promise<StepResult> {
+  const mark = env.transcript.mark();
+  const started = performance.now();
+  const common = () => ({
+    name: step.name,
+    action: step.action,
+    ...(step.session ? { session: step.session } : {}),
+    source: step.source,
+    durationMs: Math.round(performance.now() - started),
+    transcript: env.redactor.entries(env.transcript.since(mark)),
+  });
+
+  let output: Record<string, unknown>;
+  try {
+    const action = actions[step.action];
+    if (!action) throw new RunProblem('EUNKNOWN_ACTION', `unknown action '${step.action}'`);
+    const params = parseParams(action.params, env.resolve(step.with ?? {}, [...step.path, 'with']), step);
+    const result = (await action.run(env.context(step), params)) as Record<string, unknown> | undefined;
+    output = { ok: true, ...result };
+  } catch (err) {
+    const outcome = classifyError(err);
+    switch (outcome.kind) {
+      case 'reply':
+        // The server said no. Whether that breaks the promise is for the expectations to judge.
+        output = { ok: false, error: outcome.error };
+        break;
+      case 'inconclusive':
+        return { ...common(), state: 'inconclusive', reason: outcome.reason, checks: [] };
+      case 'skipped':
+        return { ...common(), state: 'skipped', reason: outcome.reason, checks: [] };
+      case 'failed':
+        return { ...common(), state: 'failed', checks: [outcome.check] };
+      case 'errored':
+        return { ...common(), state: 'errored', problem: outcome.problem, checks: [] };
+    }
+  }
+
+  let checks: CheckResult[];
+  try {
+    checks = judge(step, output, env);
+  } catch (err) {
+    const outcome = classifyError(err);
+    const problem = outcome.kind === 'errored' ? outcome.problem : { code: 'EEXPECT', message: (err as Error).message };
+    return { ...common(), state: 'errored', problem, checks: [] };
+  }
+  if (checks.every((c) => c.passed)) {
+    for (const [name, path] of Object.entries(step.capture)) env.captures[name] = readPath(output, path);
+    return { ...common(), state: 'passed', checks };
+  }
+  return { ...common(), state: 'failed', checks };
+}
+
+function parseParams(schema: z.ZodType, value: unknown, step: RunnableStep): unknown {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length > 0 ? ` at with.${issue.path.join('.')}` : '';
+  throw new RunProblem('EINVALID_PARAMS', `step '${step.name}': after interpolation, parameter${where} is invalid: ${issue.message}`);
+}
+
+function judge(step: RunnableStep, output: Record<string, unknown>, env: StepEnvironment): CheckResult[] {
+  const checks: CheckResult[] = [];
+  const judgesReply = step.expect.some((e) => e.that === 'ok' || e.that === 'error' || e.that.startsWith('error.'));
+  if (!judgesReply) {
+    // With no expectation about the reply, a refusal is itself the failure.
+    const error = output.error as { reply?: string } | undefined;
+    checks.push({
+      description: `the server accepts ${step.action}`,
+      passed: output.ok === true,
+      expected: 'a positive reply',
+      actual: output.ok === true ? 'a positive reply' : (error?.reply ?? describeValue(output.error)),
+      source: step.source,
+    });
+  }
+  step.expect.forEach((expectation, i) => {
+    const expected = env.resolve(expectation.value, [...step.path, 'expect', i, expectation.matcher]);
+    const actual = readPath(output, expectation.that);
+    const matcher = MATCHERS[expectation.matcher as MatcherName];
+    if (!matcher) throw new RunProblem('EUNKNOWN_MATCHER', `unknown matcher '${expectation.matcher}'`);
+    const verdict = matcher(actual, expected);
+    checks.push({
+      description: expectation.because ?? `${expectation.that} ${expectation.matcher.replace('_', ' ')} ${describeValue(expected)}`,
+      passed: verdict.passed,
+      expected: verdict.expected,
+      actual: verdict.actual,
+      ...(expectation.rfc ? { rfc: expectation.rfc } : {}),
+      source: expectation.source,
+    });
+  });
+  return checks;
+}

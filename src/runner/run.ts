@@ -1,0 +1,66 @@
+import type { Reporter } from '../reporters/reporter.js';
+import type { Redactor } from '../transport/redact.js';
+import type { RunResult, ScenarioResult } from './results.js';
+import { isInsecure, type RunTarget } from './run-target.js';
+import { runScenario, type ScenarioEnvironment } from './run-scenario.js';
+import type { RunnableScenario } from './scenario-model.js';
+
+export interface RunOptions {
+  readonly runId: string;
+  readonly target: RunTarget;
+  readonly scenarios: readonly RunnableScenario[];
+  readonly passwords: Readonly<Record<string, string>>;
+  readonly redactor: Redactor;
+  readonly reporter: Reporter;
+  readonly signal: AbortSignal;
+  readonly messageDir: string;
+  readonly makeResolver: ScenarioEnvironment['makeResolver'];
+  readonly version: string;
+  readonly cleanupTimeoutMs?: number;
+}
+
+/**
+ * Runs scenarios one after another (they share mailboxes, so running them in
+ * parallel would make one scenario's mail another's surprise) and emits events.
+ * Report writing happens in onRunEnd, after the clock stops.
+ */
+export async function runAll(options: RunOptions): Promise<RunResult> {
+  const startedAt = Date.now();
+  const target = {
+    name: options.target.name,
+    host: options.target.host,
+    file: options.target.file,
+    insecure: isInsecure(options.target),
+  };
+  await options.reporter.onRunStart?.({ runId: options.runId, target, scenarioCount: options.scenarios.length, startedAt });
+  const results: ScenarioResult[] = [];
+  for (const [index, scenario] of options.scenarios.entries()) {
+    if (options.signal.aborted) break;
+    const info = { id: scenario.id, name: scenario.name, file: scenario.file, index, total: options.scenarios.length };
+    await options.reporter.onScenarioStart?.(info);
+    const result = await runScenario(scenario, {
+      runId: options.runId,
+      target: options.target,
+      passwords: options.passwords,
+      redactor: options.redactor,
+      signal: options.signal,
+      cleanupTimeoutMs: options.cleanupTimeoutMs ?? 60_000,
+      messageDir: options.messageDir,
+      makeResolver: options.makeResolver,
+      onStepEnd: (step) => options.reporter.onStepEnd?.(info, step),
+    });
+    results.push(result);
+    await options.reporter.onScenarioEnd?.(result);
+  }
+  const run: RunResult = {
+    runId: options.runId,
+    startedAt,
+    durationMs: Date.now() - startedAt,
+    target,
+    scenarios: results,
+    interrupted: options.signal.aborted,
+    mailprobeVersion: options.version,
+  };
+  await options.reporter.onRunEnd?.(run);
+  return run;
+}

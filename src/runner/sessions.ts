@@ -1,0 +1,125 @@
+import { Pop3Client } from '../protocols/pop3/client.js';
+import type { Transcript } from '../transport/transcript.js';
+import { Pop3Session } from './pop3-session.js';
+import { RequirementFailure, RunProblem, SkipScenario } from './outcomes.js';
+import type { EndpointName, RunEndpoint, RunTarget } from './run-target.js';
+import type { RunnableScenario, RunnableSession } from './scenario-model.js';
+
+/**
+ * The named connections ("devices") of one scenario. A session connects and
+ * logs in on first use, and again after QUIT or a drop, so a scenario can say
+ * "the phone looks again" by using the same name after closing it.
+ */
+export interface SessionEnvironment {
+  readonly runId: string;
+  readonly target: RunTarget;
+  readonly transcript: Transcript;
+  readonly passwords: Readonly<Record<string, string>>;
+  readonly signal: AbortSignal;
+  /** Called with each session's greeting and capabilities, for the report. */
+  readonly onOpened: (name: string, greeting: string, capabilities: readonly string[]) => void;
+}
+
+export class SessionPool {
+  readonly #pop3 = new Map<string, Pop3Session>();
+  readonly #extras = new Set<Pop3Session>();
+
+  constructor(
+    readonly scenario: RunnableScenario,
+    readonly env: SessionEnvironment,
+  ) {}
+
+  declaration(name: string): RunnableSession {
+    const session = this.scenario.sessions[name];
+    if (!session) throw new RunProblem('EUNKNOWN_SESSION', `session '${name}' is not declared in the scenario`);
+    return session;
+  }
+
+  endpoint(name: string): RunEndpoint {
+    const endpoint = this.env.target.endpoints[name as EndpointName];
+    if (!endpoint) throw new SkipScenario(`the target has no '${name}' endpoint`);
+    return endpoint;
+  }
+
+  password(role: string): string {
+    const password = this.env.passwords[role];
+    if (password === undefined) {
+      const variable = this.env.target.accounts[role]?.passwordEnv ?? '(no account)';
+      throw new RunProblem('ESECRET_MISSING', `no password for account '${role}': set the environment variable ${variable}`, 'auth');
+    }
+    return password;
+  }
+
+  async pop3(name: string, signal: AbortSignal = this.env.signal): Promise<Pop3Session> {
+    const existing = this.#pop3.get(name);
+    if (existing && !existing.closed) return existing;
+    const session = await this.#openPop3(name, name, signal);
+    this.#pop3.set(name, session);
+    return session;
+  }
+
+  /** A separate connection with the same endpoint and account as `name`, closed by the caller. */
+  async extraPop3(name: string, label: string, signal: AbortSignal = this.env.signal): Promise<Pop3Session> {
+    const session = await this.#openPop3(name, label, signal);
+    this.#extras.add(session);
+    return session;
+  }
+
+  async #openPop3(name: string, label: string, signal: AbortSignal): Promise<Pop3Session> {
+    const declared = this.declaration(name);
+    const endpoint = this.endpoint(declared.endpoint);
+    const account = this.env.target.accounts[declared.account];
+    if (!account) throw new SkipScenario(`the target has no account with role '${declared.account}'`);
+    const password = this.password(declared.account);
+    const client = await Pop3Client.connect({
+      host: endpoint.host,
+      port: endpoint.port,
+      security: endpoint.security,
+      tls: endpoint.tls,
+      timeouts: this.env.target.timeouts,
+      transcript: this.env.transcript,
+      session: label,
+      signal,
+    });
+    try {
+      await client.login(account.user, password);
+      const capabilities = await client.capa().catch(() => client.capabilities);
+      this.env.onOpened(label, client.greeting, capabilities);
+      this.#checkCapabilities('pop3', capabilities);
+    } catch (err) {
+      client.drop();
+      throw err;
+    }
+    return new Pop3Session(label, client, this.env.runId);
+  }
+
+  #checkCapabilities(protocol: 'pop3', announced: readonly string[]): void {
+    const names = new Set(announced.map((c) => c.split(' ')[0]!.toUpperCase()));
+    const mandatory = new Set((this.env.target.capabilitiesRequired[protocol] ?? []).map((c) => c.toUpperCase()));
+    for (const wanted of this.scenario.requires.capabilities[protocol] ?? []) {
+      if (names.has(wanted.toUpperCase())) continue;
+      if (mandatory.has(wanted.toUpperCase())) {
+        throw new RequirementFailure({
+          description: `the server announces ${wanted} (the target file requires it)`,
+          passed: false,
+          expected: `${wanted} in the CAPA list`,
+          actual: [...names].join(' ') || '(no capabilities)',
+          rfc: 'RFC 2449 §5',
+        });
+      }
+      throw new SkipScenario(`the server does not announce the ${protocol.toUpperCase()} capability ${wanted}`);
+    }
+  }
+
+  /** QUIT every open connection (committing only this run's own deletions); drop any that will not. */
+  async closeAll(): Promise<void> {
+    const all = [...this.#pop3.values(), ...this.#extras];
+    this.#pop3.clear();
+    this.#extras.clear();
+    await Promise.all(
+      all
+        .filter((s) => !s.closed)
+        .map((s) => s.client.quit().catch(() => s.client.drop())),
+    );
+  }
+}

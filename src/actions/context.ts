@@ -20,7 +20,7 @@ export interface ActionContext {
   /** The step's POP3 session, connected and logged in on first use. */
   pop3(): Promise<Pop3Session>;
   /** A new, separate, logged-in POP3 connection for the step's session's endpoint and account. */
-  openExtraPop3(label: string): Promise<Pop3Session>;
+  openExtraPop3(label: string, options?: { retryInUse?: boolean }): Promise<Pop3Session>;
   /** Password of an account role, for SMTP AUTH. Never logged. */
   password(role: string): string;
   /** Resolve an endpoint name to connection details, or throw a could-not-run error. */

@@ -113,15 +113,22 @@ export const pop3WaitFor = defineAction({
 
 export const pop3Cleanup = defineAction({
   name: 'pop3.cleanup',
-  summary: "Delete every message of this run from the session's mailbox, in a fresh session",
+  summary: "Delete every message of this run from the session's mailbox, in a fresh session, and check they are gone",
   protocol: 'pop3',
   params: z.strictObject({}),
   async run(ctx: ActionContext) {
-    const session = await ctx.openExtraPop3(`${ctx.sessionName ?? 'pop3'}~cleanup`);
+    const label = `${ctx.sessionName ?? 'pop3'}~cleanup`;
+    const session = await ctx.openExtraPop3(label);
     const own = await session.findAllOwn();
     for (const message of own) await session.client.dele(message.msg);
     await session.client.quit();
-    return { deleted: own.length, message_ids: own.map((m) => m.messageId) };
+    if (own.length === 0) return { deleted: 0, message_ids: [] };
+    // Trust, then verify: a server that does not commit at QUIT would leave them behind.
+    const check = await ctx.openExtraPop3(`${label}-check`);
+    const remaining = await check.findAllOwn();
+    await check.client.quit().catch(() => check.client.drop());
+    for (const message of remaining) ctx.addLeftover(`POP3 message ${message.messageId} (X-Mailprobe-Run: ${ctx.runId}) is still in the mailbox after cleanup`);
+    return { deleted: own.length - remaining.length, message_ids: own.map((m) => m.messageId), remaining: remaining.length };
   },
 });
 
@@ -134,7 +141,7 @@ export const pop3Observe = defineAction({
   async run(ctx: ActionContext, params) {
     let session;
     try {
-      session = await ctx.openExtraPop3(`${ctx.sessionName ?? 'pop3'}~observe`);
+      session = await ctx.openExtraPop3(`${ctx.sessionName ?? 'pop3'}~observe`, { retryInUse: false });
     } catch (err) {
       // A server that locks the maildrop while another session is in TRANSACTION state
       // is doing what RFC 1939 §4 describes; there is then nothing to observe.

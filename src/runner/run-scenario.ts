@@ -72,7 +72,7 @@ export async function runScenario(scenario: RunnableScenario, env: ScenarioEnvir
     signal,
     messageDir: join(env.messageDir, scenario.id.replace(/[^\w.-]+/g, '_')),
     pop3: () => activePool.pop3(requireSession(step)),
-    openExtraPop3: (label) => activePool.extraPop3(requireSession(step), label),
+    openExtraPop3: (label, options) => activePool.extraPop3(requireSession(step), label, options),
     password: (role) => activePool.password(role),
     endpoint: (name) => activePool.endpoint(name),
     setProperty: (key, value) => {

@@ -1,4 +1,5 @@
 import { Pop3Client } from '../protocols/pop3/client.js';
+import { Pop3ReplyError } from '../protocols/pop3/errors.js';
 import type { Transcript } from '../transport/transcript.js';
 import { Pop3Session } from './pop3-session.js';
 import { RequirementFailure, RunProblem, SkipScenario } from './outcomes.js';
@@ -10,6 +11,9 @@ import type { RunnableScenario, RunnableSession } from './scenario-model.js';
  * logs in on first use, and again after QUIT or a drop, so a scenario can say
  * "the phone looks again" by using the same name after closing it.
  */
+const IN_USE_ATTEMPTS = 5;
+const IN_USE_RETRY_MS = 300;
+
 export interface SessionEnvironment {
   readonly runId: string;
   readonly target: RunTarget;
@@ -59,13 +63,32 @@ export class SessionPool {
   }
 
   /** A separate connection with the same endpoint and account as `name`, closed by the caller. */
-  async extraPop3(name: string, label: string, signal: AbortSignal = this.env.signal): Promise<Pop3Session> {
-    const session = await this.#openPop3(name, label, signal);
+  async extraPop3(name: string, label: string, options: { retryInUse?: boolean } = {}, signal: AbortSignal = this.env.signal): Promise<Pop3Session> {
+    const session = await this.#openPop3(name, label, signal, options.retryInUse ?? true);
     this.#extras.add(session);
     return session;
   }
 
-  async #openPop3(name: string, label: string, signal: AbortSignal): Promise<Pop3Session> {
+  /**
+   * A server notices a dropped connection a moment after the client does, and
+   * keeps the maildrop locked until then ([IN-USE], RFC 2449 §8). A scenario that
+   * reconnects right after a drop would otherwise be inconclusive, so a login
+   * refused with IN-USE is tried again a few times before that verdict stands.
+   */
+  async #openPop3(name: string, label: string, signal: AbortSignal, retryInUse = true): Promise<Pop3Session> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#openPop3Once(name, label, signal);
+      } catch (err) {
+        const inUse = err instanceof Pop3ReplyError && err.responseCode?.toUpperCase() === 'IN-USE';
+        if (!retryInUse || !inUse || attempt >= IN_USE_ATTEMPTS || signal.aborted) throw err;
+        this.env.transcript.info(label, `maildrop in use; trying again in ${IN_USE_RETRY_MS} ms (attempt ${attempt + 1} of ${IN_USE_ATTEMPTS})`);
+        await new Promise((resolve) => setTimeout(resolve, IN_USE_RETRY_MS));
+      }
+    }
+  }
+
+  async #openPop3Once(name: string, label: string, signal: AbortSignal): Promise<Pop3Session> {
     const declared = this.declaration(name);
     const endpoint = this.endpoint(declared.endpoint);
     const account = this.env.target.accounts[declared.account];

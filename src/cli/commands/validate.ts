@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
 import { EXIT } from '../../runner/exit-codes.js';
-import { loadScenarios, loadTarget } from '../load-inputs.js';
+import { loadScenarios, loadTarget } from '../../runner/load-inputs.js';
 import type { CliContext } from '../run-context.js';
 
 /**

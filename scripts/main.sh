@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The main job: the shipped suites against the built-in loopback lab, with
+# reports in reports/. Installs what is missing (npm packages; Debian's Dovecot
+# and Postfix when run as root), starts the lab, runs, stops the lab, and exits
+# with mailprobe's exit code (see README).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/ensure-deps.sh
+mkdir -p reports
+node dist/cli/main.js lab up
+trap 'node dist/cli/main.js lab down >&2 || true' EXIT
+set +e
+node dist/cli/main.js run \
+  --reporter junit=reports/junit.xml \
+  --reporter junit-strict=reports/junit-strict.xml \
+  --reporter tap=reports/report.tap \
+  --reporter json=reports/report.json \
+  "$@"
+code=$?
+set -e
+echo "mailprobe: reports written to reports/ (junit.xml, junit-strict.xml, report.tap, report.json); exit code $code" >&2
+exit $code

@@ -1,0 +1,14 @@
+/**
+ * The built-in loopback lab: a private Dovecot + Postfix on 127.0.0.1 high
+ * ports, started from configs under a state directory (default
+ * /tmp/mailprobe-lab), with a target file and a 0600 env file of passwords.
+ */
+export { labUp, labDown, labStatus } from './lab.js';
+export type { LabOptions, LabInfo, LabStatus } from './lab.js';
+export { LabError } from './errors.js';
+export type { LabErrorCode } from './errors.js';
+export { defaultLabDir, DEFAULT_LAB_DIR } from './paths.js';
+export { readLabEnv, LAB_ACCOUNTS } from './accounts.js';
+export { LAB_PACKAGES, installCommandLine, missingPackages } from './install.js';
+export { ENDPOINTS } from './ports.js';
+export type { EndpointName } from './ports.js';

@@ -1,0 +1,38 @@
+import { LAB_ACCOUNTS } from './accounts.js';
+import { ENDPOINT_SECURITY, ENDPOINTS, type LabPorts } from './ports.js';
+
+/**
+ * The target file the lab writes. Its shape is a contract with the target
+ * loader (src/target): exactly these keys, no others. Written by hand rather
+ * than through a YAML library so the layout stays the readable, copyable
+ * template that the header promises.
+ */
+export function renderTargetFile(ports: LabPorts, caFile: string): string {
+  const width = Math.max(...ENDPOINTS.map((e) => e.length)) + 1;
+  const roleWidth = Math.max(...LAB_ACCOUNTS.map((a) => a.role.length)) + 1;
+  const userWidth = Math.max(...LAB_ACCOUNTS.map((a) => a.user.length)) + 1;
+  const addrWidth = Math.max(...LAB_ACCOUNTS.map((a) => a.address.length)) + 1;
+  const lines = [
+    '# Written by `mailprobe lab up` for the built-in loopback lab (ports change between labs).',
+    '# Copy it as a template for a real host: change host, ports, tls and accounts.',
+    '# Passwords are never stored here: each account names the environment variable that holds it',
+    '# (for the lab, see lab.env beside this file).',
+    'name: mailprobe lab',
+    'host: 127.0.0.1',
+    'tls:',
+    '  verify: true',
+    `  ca_file: ${caFile}`,
+    '  servername: localhost',
+    'endpoints:',
+    ...ENDPOINTS.map(
+      (e) => `  ${`${e}:`.padEnd(width)} { port: ${ports[e]}, security: ${ENDPOINT_SECURITY[e]} }`,
+    ),
+    'accounts:',
+    ...LAB_ACCOUNTS.map(
+      (a) =>
+        `  ${`${a.role}:`.padEnd(roleWidth)} { user: ${`${a.user},`.padEnd(userWidth)} ` +
+        `address: ${`${a.address},`.padEnd(addrWidth)} password_env: ${a.passwordEnv} }`,
+    ),
+  ];
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,356 @@
+import { connect, type ConnectOptions } from '../../transport/connect.js';
+import type { Connection, PhaseTimings } from '../../transport/connection.js';
+import { TransportError, type Phase } from '../../transport/errors.js';
+import type { TlsInfo } from '../../transport/tls.js';
+import { REDACTED } from '../../transport/transcript.js';
+import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
+import { readBody, readListing } from './multiline.js';
+import { apopTimestamp, parseScanListing, parseStatusLine, parseUidListing, type Pop3StatusLine } from './reply.js';
+
+export interface Pop3ConnectOptions extends ConnectOptions {
+  /** Ask CAPA after the greeting (and again after STLS). Default true. */
+  readonly capa?: boolean;
+}
+
+export type Pop3LoginMethod = 'user' | 'plain' | 'auto';
+
+/** RFC 5034 §4: an AUTH command with its initial response must fit in 255 octets. */
+const MAX_AUTH_LINE = 255;
+
+/**
+ * mailprobe's own POP3 client (RFC 1939, 2449, 2595, 5034) on the transport
+ * layer. One command at a time: calls made concurrently are queued, since POP3
+ * has no pipelining unless advertised and a conformance tool should not rely on it.
+ */
+export class Pop3Client {
+  /** The greeting text, whole ("+OK Dovecot ready. <1.2@host>"). */
+  readonly greeting: string;
+  /** The APOP timestamp from the greeting, if the server offered one. */
+  readonly apopTimestamp: string | undefined;
+  readonly #connection: Connection;
+  #capabilities: string[] = [];
+  #capaSupported: boolean | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(connection: Connection, greeting: string) {
+    this.#connection = connection;
+    this.greeting = greeting;
+    this.apopTimestamp = apopTimestamp(greeting);
+  }
+
+  /** DNS → TCP → (TLS) → greeting → CAPA; for "starttls": CAPA → STLS → TLS → CAPA again. */
+  static async connect(options: Pop3ConnectOptions): Promise<Pop3Client> {
+    const connection = await connect(options);
+    try {
+      const line = await connection.readGreeting();
+      const text = line.bytes.toString('utf8');
+      const status = parseGreeting(connection, text);
+      if (!status.ok) throw new Pop3ReplyError('(greeting)', status.text, status.responseCode);
+      const client = new Pop3Client(connection, text);
+      const askCapa = options.capa !== false;
+      if (askCapa || options.security === 'starttls') await client.capa();
+      if (options.security === 'starttls') {
+        if (client.capaSupported === true && !client.hasCapability('STLS')) {
+          throw new TransportError(
+            'ESTARTTLS',
+            'starttls',
+            `${connection.endpoint} does not advertise STLS in its CAPA reply, so the connection cannot be secured; ` +
+              'use security: tls on the POP3S port (995), or security: none if plaintext is really intended',
+            { host: connection.host, port: connection.port },
+          );
+        }
+        try {
+          await client.stls();
+        } catch (error) {
+          if (!(error instanceof Pop3ReplyError)) throw error;
+          throw new TransportError('ESTARTTLS', 'starttls', `${connection.endpoint} refused STLS: ${error.message}`, {
+            host: connection.host,
+            port: connection.port,
+            command: 'STLS',
+            cause: error,
+          });
+        }
+        if (askCapa) await client.capa();
+      }
+      return client;
+    } catch (error) {
+      connection.destroy();
+      throw error;
+    }
+  }
+
+  /** CAPA lines as the server sent them ("SASL PLAIN LOGIN", "TOP", …). */
+  get capabilities(): string[] {
+    return [...this.#capabilities];
+  }
+
+  /** false when the server answered CAPA with -ERR; undefined before CAPA was sent. */
+  get capaSupported(): boolean | undefined {
+    return this.#capaSupported;
+  }
+
+  /** Whether a capability's first word was advertised, case-insensitively. */
+  hasCapability(name: string): boolean {
+    const wanted = name.toUpperCase();
+    return this.#capabilities.some((line) => (line.split(' ')[0] ?? '').toUpperCase() === wanted);
+  }
+
+  /** Mechanisms from the "SASL" capability line, upper-cased. */
+  get saslMechanisms(): string[] {
+    const line = this.#capabilities.find((l) => /^SASL(?: |$)/i.test(l));
+    return line === undefined ? [] : line.split(' ').slice(1).filter((m) => m !== '').map((m) => m.toUpperCase());
+  }
+
+  get tlsInfo(): TlsInfo | undefined {
+    return this.#connection.tls;
+  }
+
+  get timings(): Readonly<PhaseTimings> {
+    return this.#connection.timings;
+  }
+
+  /** The underlying connection (bare-LF count, endpoint) for diagnostics. */
+  get connection(): Connection {
+    return this.#connection;
+  }
+
+  get closed(): boolean {
+    return this.#connection.closed;
+  }
+
+  /** CAPA (RFC 2449). A -ERR means no CAPA support: returns [] and sets capaSupported = false. */
+  capa(): Promise<string[]> {
+    return this.#serial(async () => {
+      const status = await this.#send('CAPA');
+      if (!status.ok) {
+        this.#capaSupported = false;
+        this.#capabilities = [];
+        return [];
+      }
+      this.#capabilities = await readListing(this.#connection, 'CAPA');
+      this.#capaSupported = true;
+      return this.capabilities;
+    });
+  }
+
+  /** STLS (RFC 2595 §4) and the TLS handshake. Capabilities are forgotten, as the RFC requires. */
+  stls(): Promise<TlsInfo> {
+    return this.#serial(async () => {
+      if (this.#connection.tls !== undefined) {
+        throw new Pop3ProtocolError('EPOP3_STATE', 'STLS refused locally: TLS is already active on this connection', 'STLS');
+      }
+      await this.#ok('STLS', { phase: 'starttls' });
+      const info = await this.#connection.upgradeToTls();
+      this.#capabilities = [];
+      this.#capaSupported = undefined;
+      return info;
+    });
+  }
+
+  /**
+   * Authenticate. "auto" uses AUTH PLAIN when CAPA lists it under SASL, USER/PASS
+   * otherwise. The password is marked secret at the source: the transcript shows
+   * "PASS [redacted]" and "AUTH PLAIN [redacted]".
+   */
+  login(user: string, password: string, method: Pop3LoginMethod = 'auto'): Promise<void> {
+    return this.#serial(async () => {
+      for (const [what, value] of [['user name', user], ['password', password]] as const) {
+        if (/[\r\n\0]/.test(value)) {
+          throw new Pop3ProtocolError('EPOP3_ARGUMENT', `the ${what} contains CR, LF or NUL, which cannot be sent`);
+        }
+      }
+      const chosen = method === 'auto' ? (this.saslMechanisms.includes('PLAIN') ? 'plain' : 'user') : method;
+      if (chosen === 'user') {
+        await this.#ok(`USER ${user}`);
+        await this.#ok(`PASS ${password}`, { secret: password, display: `PASS ${REDACTED}` });
+      } else {
+        await this.#authPlain(user, password);
+      }
+    });
+  }
+
+  stat(): Promise<{ count: number; size: number }> {
+    return this.#serial(async () => {
+      const status = await this.#ok('STAT');
+      const match = /^(\d+) (\d+)(?: .*)?$/.exec(status.text);
+      if (match === null) {
+        throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed reply to STAT: "+OK ${status.text}" (expected "+OK count size")`, 'STAT');
+      }
+      return { count: Number(match[1]), size: Number(match[2]) };
+    });
+  }
+
+  list(): Promise<Array<{ msg: number; size: number }>> {
+    return this.#serial(async () => {
+      await this.#ok('LIST');
+      const lines = await readListing(this.#connection, 'LIST');
+      return lines.map((line) => parseScanListing(line, 'LIST'));
+    });
+  }
+
+  listOne(msg: number): Promise<{ msg: number; size: number }> {
+    return this.#serial(async () => {
+      const command = `LIST ${messageNumber(msg)}`;
+      return parseScanListing((await this.#ok(command)).text, command);
+    });
+  }
+
+  uidl(): Promise<Array<{ msg: number; uid: string }>> {
+    return this.#serial(async () => {
+      await this.#ok('UIDL');
+      const lines = await readListing(this.#connection, 'UIDL');
+      return lines.map((line) => parseUidListing(line, 'UIDL'));
+    });
+  }
+
+  uidlOne(msg: number): Promise<{ msg: number; uid: string }> {
+    return this.#serial(async () => {
+      const command = `UIDL ${messageNumber(msg)}`;
+      return parseUidListing((await this.#ok(command)).text, command);
+    });
+  }
+
+  /** Header block plus the first `lines` body lines, byte-exact. */
+  top(msg: number, lines: number): Promise<Buffer> {
+    return this.#serial(async () => {
+      if (!Number.isSafeInteger(lines) || lines < 0) {
+        throw new Pop3ProtocolError('EPOP3_ARGUMENT', `TOP line count must be a non-negative integer, got ${String(lines)}`);
+      }
+      const command = `TOP ${messageNumber(msg)} ${lines}`;
+      await this.#ok(command);
+      return readBody(this.#connection, command);
+    });
+  }
+
+  /** The whole message, byte-exact after dot-unstuffing. */
+  retr(msg: number): Promise<Buffer> {
+    return this.#serial(async () => {
+      const command = `RETR ${messageNumber(msg)}`;
+      await this.#ok(command);
+      return readBody(this.#connection, command);
+    });
+  }
+
+  dele(msg: number): Promise<void> {
+    return this.#serial(async () => void (await this.#ok(`DELE ${messageNumber(msg)}`)));
+  }
+
+  rset(): Promise<void> {
+    return this.#serial(async () => void (await this.#ok('RSET')));
+  }
+
+  noop(): Promise<void> {
+    return this.#serial(async () => void (await this.#ok('NOOP')));
+  }
+
+  /** QUIT: the server commits deletions (UPDATE state), then the connection closes. */
+  quit(): Promise<void> {
+    return this.#serial(async () => {
+      let status: Pop3StatusLine;
+      try {
+        status = await this.#send('QUIT');
+      } finally {
+        await this.#connection.close();
+      }
+      if (!status.ok) throw new Pop3ReplyError('QUIT', status.text, status.responseCode);
+    });
+  }
+
+  /**
+   * Destroy the socket without QUIT: the "connection lost" case. A server must
+   * then not delete messages marked with DELE (RFC 1939 §6).
+   */
+  drop(): void {
+    if (!this.#connection.closed) this.#connection.info('connection dropped by mailprobe without QUIT');
+    this.#connection.destroy();
+  }
+
+  // --- internals --------------------------------------------------------------
+
+  #serial<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(run);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #send(line: string, options: { secret?: string; display?: string; phase?: Phase } = {}): Promise<Pop3StatusLine> {
+    const command = options.display ?? line;
+    const phase = options.phase ?? 'command';
+    this.#connection.writeLine(line, {
+      command,
+      ...(options.secret === undefined ? {} : { secret: options.secret }),
+    });
+    const reply = await this.#connection.readLine({ phase, command });
+    return this.#parse(reply.bytes.toString('utf8'), command);
+  }
+
+  async #ok(line: string, options: { secret?: string; display?: string; phase?: Phase } = {}): Promise<Pop3StatusLine> {
+    const status = await this.#send(line, options);
+    if (!status.ok) throw new Pop3ReplyError(options.display ?? line, status.text, status.responseCode);
+    return status;
+  }
+
+  #parse(text: string, command: string): Pop3StatusLine {
+    try {
+      return parseStatusLine(text, command);
+    } catch (error) {
+      // We cannot tell whether a multi-line block follows, so later replies
+      // could be misread: the connection is no longer usable.
+      this.#connection.destroy();
+      throw error;
+    }
+  }
+
+  async #authPlain(user: string, password: string): Promise<void> {
+    const token = Buffer.from(`\0${user}\0${password}`, 'utf8').toString('base64');
+    const display = `AUTH PLAIN ${REDACTED}`;
+    const secret = { secret: token, command: display };
+    let reply: string;
+    if (`AUTH PLAIN ${token}`.length <= MAX_AUTH_LINE) {
+      this.#connection.writeLine(`AUTH PLAIN ${token}`, secret);
+      reply = await this.#readText(display);
+    } else {
+      this.#connection.writeLine('AUTH PLAIN', { command: 'AUTH PLAIN' });
+      reply = await this.#readText('AUTH PLAIN');
+      if (!isContinuation(reply)) {
+        const status = this.#parse(reply, 'AUTH PLAIN');
+        throw new Pop3ReplyError('AUTH PLAIN', status.text, status.responseCode);
+      }
+      this.#connection.writeLine(token, secret);
+      reply = await this.#readText(display);
+    }
+    if (isContinuation(reply)) {
+      // Some servers ignore the initial response and send an empty challenge.
+      this.#connection.info('server sent a SASL continuation despite the initial response; answering it');
+      this.#connection.writeLine(token, secret);
+      reply = await this.#readText(display);
+    }
+    const status = this.#parse(reply, display);
+    if (!status.ok) throw new Pop3ReplyError(display, status.text, status.responseCode);
+  }
+
+  async #readText(command: string): Promise<string> {
+    const line = await this.#connection.readLine({ phase: 'command', command });
+    return line.bytes.toString('utf8');
+  }
+}
+
+function isContinuation(line: string): boolean {
+  return line === '+' || line.startsWith('+ ');
+}
+
+function messageNumber(msg: number): number {
+  if (!Number.isSafeInteger(msg) || msg < 1) {
+    throw new Pop3ProtocolError('EPOP3_ARGUMENT', `a POP3 message number is a positive integer, got ${String(msg)}`);
+  }
+  return msg;
+}
+
+function parseGreeting(connection: Connection, text: string): Pop3StatusLine {
+  try {
+    return parseStatusLine(text, '(greeting)');
+  } catch (error) {
+    connection.destroy();
+    throw error;
+  }
+}

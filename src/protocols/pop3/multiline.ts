@@ -1,0 +1,97 @@
+import type { Connection } from '../../transport/connection.js';
+import type { TransportError } from '../../transport/errors.js';
+import { limitExceeded } from '../../transport/limits.js';
+import type { Line } from '../../transport/line-reader.js';
+
+const DOT = 0x2e;
+
+/**
+ * Reads the lines of a multi-line reply up to its "." terminator, undoing
+ * dot-stuffing (RFC 1939 §3): a line that starts with "." lost that first ".";
+ * a line that is only "." ends the reply. Lines come from the line reader, so
+ * a terminator split across reads is found like any other line.
+ */
+async function readBlock(
+  connection: Connection,
+  command: string,
+  onLine: (bytes: Buffer, line: Line) => void,
+): Promise<void> {
+  for (;;) {
+    const line = await connection.readLine({ phase: 'command', command, log: false });
+    const bytes = line.bytes;
+    if (bytes.length > 0 && bytes[0] === DOT) {
+      if (bytes.length === 1) return;
+      onLine(bytes.subarray(1), line);
+    } else {
+      onLine(bytes, line);
+    }
+  }
+}
+
+/**
+ * A short listing (CAPA, LIST, UIDL): lines as text, copied to the transcript
+ * up to `maxTranscriptListingLines`, the rest summarised.
+ */
+export async function readListing(connection: Connection, command: string): Promise<string[]> {
+  const { limits } = connection;
+  const lines: string[] = [];
+  let octets = 0;
+  const details = { host: connection.host, port: connection.port, command };
+  await readBlock(connection, command, (bytes) => {
+    octets += bytes.length + 2;
+    if (lines.length + 1 > limits.maxListingLines) {
+      throw fail(connection, limitExceeded('command', `a listing of more than ${limits.maxListingLines} lines`, limits.maxListingLines, details));
+    }
+    if (octets > limits.maxListingBytes) {
+      throw fail(connection, limitExceeded('command', `a listing of ${octets}+ octets`, limits.maxListingBytes, details));
+    }
+    const text = bytes.toString('utf8');
+    lines.push(text);
+    if (lines.length <= limits.maxTranscriptListingLines) connection.transcript.server(connection.session, text);
+  });
+  if (lines.length > limits.maxTranscriptListingLines) {
+    connection.info(`[${lines.length - limits.maxTranscriptListingLines} more listing lines not shown; ${lines.length} in all]`);
+  }
+  connection.transcript.server(connection.session, '.');
+  return lines;
+}
+
+/**
+ * A message or its top (RETR, TOP): the exact bytes after unstuffing, each
+ * line with the ending the server sent. The transcript gets only its size:
+ * message content is the user's mail, not diagnostics.
+ */
+export async function readBody(connection: Connection, command: string): Promise<Buffer> {
+  const { limits } = connection;
+  const parts: Buffer[] = [];
+  let octets = 0;
+  let lineCount = 0;
+  await readBlock(connection, command, (bytes, line) => {
+    const ending = line.ending === 'crlf' ? CRLF : LF;
+    octets += bytes.length + ending.length;
+    if (octets > limits.maxMessageBytes) {
+      throw fail(
+        connection,
+        limitExceeded('command', `a message of ${octets}+ octets`, limits.maxMessageBytes, {
+          host: connection.host,
+          port: connection.port,
+          command,
+        }),
+      );
+    }
+    parts.push(bytes, ending);
+    lineCount++;
+  });
+  connection.info(`[message body: ${octets} octets, ${lineCount} lines]`);
+  connection.transcript.server(connection.session, '.');
+  return Buffer.concat(parts, octets);
+}
+
+const CRLF = Buffer.from('\r\n');
+const LF = Buffer.from('\n');
+
+/** A limit hit mid-reply leaves the stream out of step: drop the connection. */
+function fail(connection: Connection, error: TransportError): TransportError {
+  connection.destroy(error);
+  return error;
+}

@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Reporter } from '../reporters/reporter.js';
+import { ReporterMultiplexer } from '../reporters/multiplexer.js';
+import type { Scenario } from '../scenario/model.js';
+import { resolveAccountPassword, type Target } from '../target/index.js';
+import { Redactor } from '../transport/redact.js';
+import { loadScenarios, loadTarget } from './load-inputs.js';
+import { makeResolverFactory } from './resolver.js';
+import type { RunResult } from './results.js';
+import { runAll } from './run.js';
+
+/**
+ * A whole run as a library call: load and check every input, then run. The
+ * CLI and the integration tests both come through here, so what the tests
+ * prove is what the command does.
+ */
+export interface ExecuteOptions {
+  readonly targetFile: string;
+  readonly paths: readonly string[];
+  /** The environment passwords are read from (process.env plus any env file). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly grep?: string;
+  /** Per-command timeout in ms, overriding the target file. */
+  readonly commandTimeout?: number;
+  /** Builds the reporters once the redactor (which knows every secret) exists. */
+  readonly reporters: (redactor: Redactor) => Reporter[];
+  readonly stderr: NodeJS.WritableStream;
+  readonly signal: AbortSignal;
+  /** Folder where saved message copies go (a run-id subfolder is made). */
+  readonly messagesDir: string;
+  readonly version: string;
+  readonly runId?: string;
+}
+
+export type ExecuteOutcome =
+  | { readonly kind: 'invalid'; readonly problems: readonly string[] }
+  | { readonly kind: 'ran'; readonly result: RunResult; readonly reporterCrashed: boolean };
+
+/** A run id that sorts by time and is safe in a header, a folder name and a file name. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', 't');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function loadRunInputs(
+  targetFile: string,
+  paths: readonly string[],
+  grep?: string,
+): Promise<{ problems: string[]; target?: Target; scenarios?: Scenario[] }> {
+  const target = await loadTarget(targetFile);
+  const loaded = await loadScenarios(paths);
+  const problems = [...target.problems, ...loaded.problems];
+  if (problems.length > 0 || !target.value || !loaded.value) return { problems };
+  let scenarios = loaded.value;
+  if (grep !== undefined) {
+    const pattern = new RegExp(grep, 'i');
+    scenarios = scenarios.filter((s) => pattern.test(s.name) || pattern.test(s.id) || s.tags.some((t) => pattern.test(t)));
+    if (scenarios.length === 0) return { problems: [`--grep ${grep} matches no scenario`] };
+  }
+  return { problems, target: target.value, scenarios };
+}
+
+export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> {
+  const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep);
+  if (!inputs.target || !inputs.scenarios) return { kind: 'invalid', problems: inputs.problems };
+
+  // Secrets only ever come from the environment; every value is known to the redactor.
+  const passwords: Record<string, string> = {};
+  for (const account of Object.values(inputs.target.accounts)) {
+    try {
+      passwords[account.role] = resolveAccountPassword(account, options.env);
+    } catch {
+      // Reported by the scenarios that need this account, as an error naming the variable.
+    }
+  }
+  const redactor = new Redactor(Object.values(passwords));
+  const timeouts = options.commandTimeout !== undefined ? { ...inputs.target.timeouts, command: options.commandTimeout } : inputs.target.timeouts;
+  const target = { ...inputs.target, timeouts };
+  const reporter = new ReporterMultiplexer(options.reporters(redactor), { stderr: options.stderr, redactor });
+  const runId = options.runId ?? newRunId();
+  const startedAt = Date.now();
+  const result = await runAll({
+    runId,
+    target,
+    scenarios: inputs.scenarios,
+    passwords,
+    redactor,
+    reporter,
+    signal: options.signal,
+    messageDir: join(options.messagesDir, runId),
+    makeResolver: makeResolverFactory({ runId, startedAt, target, env: options.env }),
+    version: options.version,
+  });
+  return { kind: 'ran', result, reporterCrashed: reporter.crashed };
+}

@@ -1,0 +1,68 @@
+import { formatPos } from './source.js';
+import type { SourcePos } from './source.js';
+
+/** One problem in a user's file, with a reason written for people. */
+export interface Diagnostic {
+  readonly pos: SourcePos;
+  readonly message: string;
+}
+
+export type LoadErrorCode =
+  | 'EYAML_SYNTAX'
+  | 'ESCENARIO_INVALID'
+  | 'ETARGET_INVALID'
+  | 'EPATH_NOT_FOUND'
+  | 'EENV_FILE'
+  | 'EFILE_READ';
+
+/**
+ * A file could not be loaded. Carries every diagnostic found, not just the
+ * first, so `mailprobe validate` can list them all in one pass.
+ */
+export class LoadError extends Error {
+  readonly code: LoadErrorCode;
+  readonly diagnostics: readonly Diagnostic[];
+
+  constructor(code: LoadErrorCode, diagnostics: readonly Diagnostic[]) {
+    const sorted = [...diagnostics].sort(compareDiagnostics);
+    const first = sorted[0];
+    const head = first === undefined ? code : `${formatPos(first.pos)}: ${first.message}`;
+    const more = sorted.length > 1 ? ` (and ${sorted.length - 1} more)` : '';
+    super(head + more);
+    this.name = 'LoadError';
+    this.code = code;
+    this.diagnostics = sorted;
+  }
+}
+
+export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  if (a.pos.file !== b.pos.file) return a.pos.file < b.pos.file ? -1 : 1;
+  return a.pos.line - b.pos.line || a.pos.col - b.pos.col || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
+}
+
+/**
+ * `file:line:col: reason`, followed by the offending line and a caret when
+ * the source text is given (vitest-style code frame, one line of context).
+ */
+export function formatDiagnostic(d: Diagnostic, source?: string): string {
+  const head = `${formatPos(d.pos)}: ${d.message}`;
+  if (source === undefined) return head;
+  const lines = source.split(/\r?\n/);
+  const text = lines[d.pos.line - 1];
+  if (text === undefined) return head;
+  const gutter = String(d.pos.line);
+  const pad = ' '.repeat(gutter.length);
+  const frame: string[] = [];
+  const before = lines[d.pos.line - 2];
+  if (before !== undefined && before.trim() !== '') frame.push(`  ${String(d.pos.line - 1).padStart(gutter.length)} | ${before}`);
+  frame.push(`> ${gutter} | ${text}`);
+  // Tabs keep their width in the caret line so the caret lands under the column.
+  const lead = text.slice(0, Math.max(0, d.pos.col - 1)).replace(/[^\t]/g, ' ');
+  frame.push(`  ${pad} | ${lead}^`);
+  return `${head}\n${frame.join('\n')}`;
+}
+
+/** All diagnostics of an error, each with its frame. */
+export function formatLoadError(err: LoadError, source?: string): string {
+  return err.diagnostics.map((d) => formatDiagnostic(d, source)).join('\n\n');
+}

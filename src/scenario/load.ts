@@ -1,0 +1,336 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ActionSignatures, ProtocolName } from '../actions/define-action.js';
+import { findReferences } from '../interpolate/references.js';
+import { ACCOUNT_FIELDS, RUN_FIELDS, SCOPE_NAMES, TARGET_FIELDS } from '../interpolate/scopes.js';
+import type { Reference } from '../interpolate/template.js';
+import { ENDPOINT_PROTOCOL } from '../target/endpoints.js';
+import type { EndpointName } from '../target/endpoints.js';
+import { closest, didYouMean } from './did-you-mean.js';
+import { LoadError } from './errors.js';
+import type { Diagnostic } from './errors.js';
+import { isPlainObject, issuesToDiagnostics } from './issues.js';
+import { isMatcherName, MATCHER_NAMES } from './matchers.js';
+import type { MatcherName } from './matchers.js';
+import type { Expectation, Scenario, SessionDecl, Step } from './model.js';
+import { pointsIntoInterpolated, validateParamsStatic } from './params.js';
+import { scenarioShapeSchema } from './schema.js';
+import { parseYamlWithPositions } from './yaml-doc.js';
+import type { DataPath, PositionMap } from './yaml-doc.js';
+
+export interface LoadScenarioOptions {
+  /** Suite root: the scenario id is the file path relative to it. */
+  readonly root: string;
+  readonly actions: ActionSignatures;
+}
+
+/** Reads and loads one scenario file. Throws LoadError listing every problem found. */
+export async function loadScenarioFile(file: string, opts: LoadScenarioOptions): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read file: ${(err as Error).message}`;
+    throw new LoadError('EFILE_READ', [{ pos: { file, line: 1, col: 1 }, message: reason }]);
+  }
+  return loadScenarioSource(text, file, opts);
+}
+
+/** Loads a scenario from text; `file` is used for positions and the id. Never touches the network. */
+export function loadScenarioSource(text: string, file: string, opts: LoadScenarioOptions): Scenario {
+  const parsed = parseYamlWithPositions(text, file);
+  if (parsed.diagnostics.length > 0) throw new LoadError('EYAML_SYNTAX', parsed.diagnostics);
+  const { data, positions } = parsed;
+  if (!isPlainObject(data)) {
+    const message = data === null || data === undefined ? 'the file is empty; expected a scenario (a map with name and steps)' : 'expected a scenario: a map with name and steps';
+    throw new LoadError('ESCENARIO_INVALID', [{ pos: positions.posOf([]), message }]);
+  }
+
+  const diagnostics: Diagnostic[] = [];
+  const shape = scenarioShapeSchema.safeParse(data);
+  if (!shape.success) {
+    diagnostics.push(
+      ...issuesToDiagnostics(shape.error.issues, {
+        data,
+        schema: scenarioShapeSchema,
+        positions,
+        // A `${…}` operand is typed only at run time.
+        ignore: (p) => isMatcherOperandPath(p) && pointsIntoInterpolated(data, p),
+      }),
+    );
+  }
+  const checker = new SemanticChecker(data, positions, opts.actions, diagnostics);
+  checker.run();
+  if (diagnostics.length > 0) throw new LoadError('ESCENARIO_INVALID', diagnostics);
+  return checker.build(file, scenarioId(file, opts.root));
+}
+
+/** Scenario id: path relative to the suite root, no extension, '/'-separated. */
+export function scenarioId(file: string, root: string): string {
+  const rel = path.relative(path.resolve(root), path.resolve(file));
+  return rel.replace(/\.ya?ml$/i, '').split(path.sep).join('/');
+}
+
+function isMatcherOperandPath(p: DataPath): boolean {
+  return (p[0] === 'steps' || p[0] === 'cleanup') && p[2] === 'expect' && typeof p[4] === 'string' && isMatcherName(p[4]);
+}
+
+const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const asRecord = (v: unknown): Record<string, unknown> => (isPlainObject(v) ? v : {});
+
+/**
+ * Checks that need more than a schema: actions and their params, sessions,
+ * matcher counts and `${…}` references. Works on the raw tree defensively,
+ * so one malformed step does not hide the problems of the others.
+ */
+class SemanticChecker {
+  private readonly sessions: Record<string, unknown>;
+  private readonly vars: Record<string, unknown>;
+  private readonly accounts: string[];
+  private readonly endpoints: string[];
+
+  constructor(
+    private readonly data: Record<string, unknown>,
+    private readonly positions: PositionMap,
+    private readonly actions: ActionSignatures,
+    private readonly out: Diagnostic[],
+  ) {
+    this.sessions = asRecord(data.sessions);
+    this.vars = asRecord(data.vars);
+    const requires = asRecord(data.requires);
+    this.accounts = asStrings(requires.accounts);
+    this.endpoints = asStrings(requires.endpoints);
+    // Session accounts and endpoints are required implicitly: a target
+    // without them makes the scenario skip, never crash.
+    for (const s of Object.values(this.sessions)) {
+      const decl = asRecord(s);
+      if (typeof decl.account === 'string' && !this.accounts.includes(decl.account)) this.accounts.push(decl.account);
+      if (typeof decl.endpoint === 'string' && !this.endpoints.includes(decl.endpoint)) this.endpoints.push(decl.endpoint);
+    }
+  }
+
+  private report(p: DataPath, message: string): void {
+    this.out.push({ pos: this.positions.posOf(p), message });
+  }
+
+  run(): void {
+    this.checkSessions();
+    this.checkVars();
+    const mainCaptures = new Map<string, number>();
+    const steps = Array.isArray(this.data.steps) ? this.data.steps : [];
+    const stepCaptures = steps.map((s) => Object.keys(asRecord(asRecord(s).capture)));
+    steps.forEach((step, i) => {
+      const later = new Map<string, number>();
+      stepCaptures.slice(i).forEach((names, k) => names.forEach((n) => later.has(n) || later.set(n, i + k)));
+      this.checkStep(step, ['steps', i], mainCaptures, later);
+      for (const name of stepCaptures[i] ?? []) mainCaptures.set(name, i);
+    });
+    const cleanup = Array.isArray(this.data.cleanup) ? this.data.cleanup : [];
+    const available = new Map(mainCaptures);
+    cleanup.forEach((step, i) => {
+      this.checkStep(step, ['cleanup', i], available, new Map());
+      for (const name of Object.keys(asRecord(asRecord(step).capture))) available.set(name, i);
+    });
+  }
+
+  private checkSessions(): void {
+    for (const [name, raw] of Object.entries(this.sessions)) {
+      const s = asRecord(raw);
+      if (typeof s.endpoint !== 'string' || typeof s.protocol !== 'string') continue;
+      const speaks = ENDPOINT_PROTOCOL[s.endpoint as EndpointName];
+      if (speaks !== undefined && speaks !== s.protocol) {
+        this.report(['sessions', name, 'endpoint'], `endpoint '${s.endpoint}' speaks ${speaks}, but session '${name}' is ${an(s.protocol)} session`);
+      }
+    }
+  }
+
+  private checkVars(): void {
+    // vars are rendered once, before any step runs: they cannot see captures or each other.
+    const { references, problems } = findReferences(this.vars, ['vars']);
+    for (const p of problems) this.report(p.path, p.message);
+    for (const { path: p, ref } of references) {
+      if (ref.scope === 'captures' || ref.scope === 'vars') {
+        this.report(p, `'\${${ref.expr}}': vars may refer only to run, env, accounts and target (they are set before any step runs)`);
+        continue;
+      }
+      this.checkReference(ref, p, new Map(), new Map());
+    }
+  }
+
+  private checkStep(raw: unknown, p: DataPath, captures: ReadonlyMap<string, number>, later: ReadonlyMap<string, number>): void {
+    if (!isPlainObject(raw)) return;
+    const action = raw.action;
+    if (typeof action === 'string' && action !== '') {
+      const sig = this.actions[action];
+      if (sig === undefined) {
+        this.report([...p, 'action'], `unknown action '${action}'${didYouMean(action, Object.keys(this.actions))}`);
+      } else {
+        this.out.push(...validateParamsStatic(sig.params, raw.with ?? {}, this.positions, [...p, 'with']));
+        this.checkSession(raw, p, action, sig.protocol);
+      }
+    }
+    if (Array.isArray(raw.expect)) raw.expect.forEach((e, j) => this.checkMatcherCount(e, [...p, 'expect', j]));
+    const { references, problems } = findReferences(raw.with, [...p, 'with']);
+    if (Array.isArray(raw.expect)) {
+      raw.expect.forEach((e, j) => {
+        for (const [k, v] of Object.entries(asRecord(e))) {
+          if (!isMatcherName(k)) continue;
+          const found = findReferences(v, [...p, 'expect', j, k]);
+          references.push(...found.references);
+          problems.push(...found.problems);
+        }
+      });
+    }
+    for (const pr of problems) this.report(pr.path, pr.message);
+    for (const { path: rp, ref } of references) this.checkReference(ref, rp, captures, later);
+  }
+
+  private checkSession(raw: Record<string, unknown>, p: DataPath, action: string, protocol: ProtocolName | undefined): void {
+    const session = raw.session;
+    if (protocol === undefined) {
+      if (session !== undefined) this.report([...p, 'session'], `action '${action}' does not use a session; remove 'session'`);
+      return;
+    }
+    if (session === undefined) {
+      const ofKind = Object.entries(this.sessions).filter(([, s]) => asRecord(s).protocol === protocol).map(([n]) => n);
+      const hint = ofKind.length > 0 ? ` (e.g. ${ofKind.map((n) => `'${n}'`).join(', ')})` : ` (declare one under 'sessions')`;
+      this.report(p, `action '${action}' needs ${an(protocol)} session: add 'session'${hint}`);
+      return;
+    }
+    if (typeof session !== 'string') return;
+    const decl = this.sessions[session];
+    if (decl === undefined) {
+      const declared = Object.keys(this.sessions);
+      const detail = declared.length === 0 ? "; no sessions are declared under 'sessions'" : didYouMean(session, declared);
+      this.report([...p, 'session'], `unknown session '${session}'${detail}`);
+      return;
+    }
+    const declProtocol = asRecord(decl).protocol;
+    if (typeof declProtocol === 'string' && declProtocol !== protocol) {
+      this.report([...p, 'session'], `session '${session}' is ${an(declProtocol)} session, but action '${action}' needs ${an(protocol)} session`);
+    }
+  }
+
+  private checkMatcherCount(raw: unknown, p: DataPath): void {
+    if (!isPlainObject(raw)) return;
+    const present = Object.keys(raw).filter(isMatcherName);
+    if (present.length === 1) return;
+    if (present.length === 0) {
+      this.report(p, `expectation needs one matcher: ${MATCHER_NAMES.join(', ')}`);
+    } else {
+      this.report(p, `expectation has ${present.length} matchers (${present.join(', ')}); use exactly one per expectation`);
+    }
+  }
+
+  private checkReference(ref: Reference, p: DataPath, captures: ReadonlyMap<string, number>, later: ReadonlyMap<string, number>): void {
+    const first = ref.segments[0];
+    const say = (message: string) => this.report(p, message);
+    switch (ref.scope) {
+      case 'run':
+      case 'target': {
+        const fields: readonly string[] = ref.scope === 'run' ? RUN_FIELDS : TARGET_FIELDS;
+        if (first !== undefined && !fields.includes(first)) say(`undefined variable '${ref.scope}.${first}'${suggest(ref.scope, first, fields)}`);
+        return;
+      }
+      case 'vars':
+        if (first !== undefined && !(first in this.vars)) say(`undefined variable 'vars.${first}'${suggest('vars', first, Object.keys(this.vars))}`);
+        return;
+      case 'captures': {
+        if (first === undefined || captures.has(first)) return;
+        const laterAt = later.get(first);
+        if (laterAt !== undefined) say(`capture '${first}' is set only by a later step (step ${laterAt + 1}); a step can use captures of earlier steps only`);
+        else say(`capture '${first}' is not set by an earlier step${suggest('captures', first, [...captures.keys()])}`);
+        return;
+      }
+      case 'accounts': {
+        if (first === undefined) return;
+        if (!this.accounts.includes(first)) {
+          say(`account role '${first}' is not listed in requires.accounts; add it so that a target without it skips this scenario`);
+          return;
+        }
+        const field = ref.segments[1];
+        if (field === 'password') say('passwords are never available to scenarios; use accounts.ROLE.user or accounts.ROLE.address');
+        else if (field !== undefined && !(ACCOUNT_FIELDS as readonly string[]).includes(field)) say(`undefined variable 'accounts.${first}.${field}'${suggest(`accounts.${first}`, field, ACCOUNT_FIELDS)}`);
+        return;
+      }
+      case 'env':
+        return; // only known at run time
+      default:
+        say(`unknown scope '${ref.scope}' in '\${${ref.expr}}'${didYouMean(ref.scope, SCOPE_NAMES)}`);
+    }
+  }
+
+  build(file: string, id: string): Scenario {
+    const d = this.data;
+    const sessions: Record<string, SessionDecl> = {};
+    for (const [name, raw] of Object.entries(this.sessions)) {
+      const s = raw as { protocol: ProtocolName; endpoint: EndpointName; account: string };
+      sessions[name] = { protocol: s.protocol, endpoint: s.endpoint, account: s.account, source: this.positions.posOf(['sessions', name]) };
+    }
+    const requires = asRecord(d.requires);
+    const scenario: Scenario = {
+      file,
+      id,
+      name: d.name as string,
+      tags: asStrings(d.tags),
+      rfc: asStrings(d.rfc),
+      requires: {
+        endpoints: this.endpoints as EndpointName[],
+        accounts: this.accounts,
+        capabilities: { ...(asRecord(requires.capabilities) as Partial<Record<ProtocolName, string[]>>) },
+      },
+      vars: this.vars,
+      sessions,
+      steps: this.buildSteps(d.steps, 'steps'),
+      cleanup: this.buildSteps(d.cleanup, 'cleanup'),
+      source: this.positions.posOf([]),
+      positions: this.positions,
+    };
+    return typeof d.description === 'string' ? { ...scenario, description: d.description } : scenario;
+  }
+
+  private buildSteps(list: unknown, key: 'steps' | 'cleanup'): Step[] {
+    if (!Array.isArray(list)) return [];
+    return list.map((raw, index) => {
+      const s = asRecord(raw);
+      const p: DataPath = [key, index];
+      const expect: Expectation[] = (Array.isArray(s.expect) ? s.expect : []).map((e, j) => {
+        const ex = asRecord(e);
+        const matcher = Object.keys(ex).find(isMatcherName) as MatcherName;
+        const item: Expectation = {
+          that: ex.that as string,
+          matcher,
+          value: ex[matcher],
+          source: this.positions.posOf([...p, 'expect', j]),
+          path: [...p, 'expect', j, matcher],
+        };
+        return {
+          ...item,
+          ...(typeof ex.rfc === 'string' ? { rfc: ex.rfc } : {}),
+          ...(typeof ex.because === 'string' ? { because: ex.because } : {}),
+        };
+      });
+      const step: Step = {
+        index,
+        name: typeof s.name === 'string' ? s.name : (s.action as string),
+        action: s.action as string,
+        with: s.with ?? {},
+        capture: asRecord(s.capture) as Record<string, string>,
+        expect,
+        source: this.positions.posOf(p),
+        path: p,
+      };
+      return typeof s.session === 'string' ? { ...step, session: s.session } : step;
+    });
+  }
+}
+
+function suggest(prefix: string, word: string, candidates: readonly string[]): string {
+  const hit = closest(word, candidates);
+  return hit === undefined ? '' : ` (did you mean '${prefix}.${hit}'?)`;
+}
+
+/** "a pop3", "an imap", "an smtp" — as the names are read aloud. */
+function an(word: string): string {
+  return /^(imap|smtp|[aeiou])/i.test(word) ? `an ${word}` : `a ${word}`;
+}

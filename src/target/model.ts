@@ -1,0 +1,66 @@
+import type { ProtocolName } from '../actions/define-action.js';
+import type { SourcePos } from '../scenario/source.js';
+import type { PositionMap } from '../scenario/yaml-doc.js';
+import type { EndpointName, Security } from './endpoints.js';
+
+/** Resolved TLS settings. `insecure` is true exactly when `verify` is false, and reports show it. */
+export interface TlsSettings {
+  readonly verify: boolean;
+  readonly insecure: boolean;
+  /** Absolute path of the extra CA file, if any. */
+  readonly caFile?: string;
+  /** PEM text of caFile, read at load time. */
+  readonly ca?: string;
+  readonly servername?: string;
+}
+
+export interface Endpoint {
+  readonly name: EndpointName;
+  readonly protocol: ProtocolName;
+  readonly host: string;
+  readonly port: number;
+  readonly security: Security;
+  readonly tls: TlsSettings;
+  readonly source: SourcePos;
+}
+
+export interface Account {
+  readonly role: string;
+  readonly user: string;
+  readonly address: string;
+  /** Name of the environment variable holding the password (never the password). */
+  readonly passwordEnv: string;
+  readonly source: SourcePos;
+}
+
+export interface Timeouts {
+  readonly dns: number;
+  readonly tcp: number;
+  readonly tls: number;
+  readonly greeting: number;
+  readonly command: number;
+  readonly delivery: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = Object.freeze({
+  dns: 5000,
+  tcp: 5000,
+  tls: 5000,
+  greeting: 10000,
+  command: 15000,
+  delivery: 30000,
+});
+
+export interface Target {
+  readonly file: string;
+  readonly name: string;
+  readonly host: string;
+  /** Top-level TLS settings; each endpoint carries its own resolved copy. */
+  readonly tls: TlsSettings;
+  readonly endpoints: Readonly<Partial<Record<EndpointName, Endpoint>>>;
+  readonly accounts: Readonly<Record<string, Account>>;
+  readonly timeouts: Timeouts;
+  readonly capabilitiesRequired: Readonly<Partial<Record<ProtocolName, readonly string[]>>>;
+  readonly source: SourcePos;
+  readonly positions: PositionMap;
+}

@@ -1,0 +1,78 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { ENDPOINT_NAMES, SECURITY_MODES } from './endpoints.js';
+
+/**
+ * The target file format (see README "Target file"). Strict everywhere:
+ * an unknown key is an error, so `verfiy: false` can never silently keep
+ * verification on (or off).
+ */
+
+const hostSchema = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._:-]+)$/, { message: 'expected a hostname or IP address (no scheme, no port, no spaces)' });
+
+export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const tlsSchema = z.strictObject({
+  verify: z.boolean().optional().describe('Verify the server certificate (default true).'),
+  ca_file: z.string().min(1, { message: 'ca_file must not be empty' }).optional().describe("Extra CA (PEM); relative paths resolve against the target file's folder."),
+  servername: z
+    .string()
+    .min(1, { message: 'servername must not be empty' })
+    .refine((s) => isIP(s) === 0, { message: 'servername must be a DNS name, not an IP address (TLS SNI carries names only)' })
+    .optional()
+    .describe('Name sent in SNI and checked against the certificate.'),
+  insecure: z.boolean().optional().describe('Do not verify the certificate. Allowed, but every report says so.'),
+});
+
+const endpointSchema = z.strictObject({
+  port: z.number().int().min(1, { message: 'port must be between 1 and 65535' }).max(65535, { message: 'port must be between 1 and 65535' }),
+  security: z.enum(SECURITY_MODES).describe('tls = implicit TLS; starttls = upgrade after the greeting (STLS for POP3); none = plain text.'),
+  host: hostSchema.optional().describe('Overrides the top-level host for this endpoint.'),
+  tls: tlsSchema.optional().describe('Overrides the top-level tls settings for this endpoint.'),
+});
+
+const endpointsShape = Object.fromEntries(ENDPOINT_NAMES.map((n) => [n, endpointSchema.optional()])) as Record<(typeof ENDPOINT_NAMES)[number], z.ZodOptional<typeof endpointSchema>>;
+
+const accountSchema = z.strictObject({
+  user: z.string().min(1, { message: 'user must not be empty' }),
+  address: z.string().regex(/^[^\s@]+@[^\s@]+$/, { message: 'expected an email address such as alice@example.test' }),
+  password_env: z
+    .string()
+    .regex(ENV_NAME_RE, { message: "password_env must name an environment variable (letters, digits and '_'), not hold the password" })
+    .describe('Environment variable that holds the password; passwords never go in this file.'),
+});
+
+const positiveMs = z.number().int().min(1, { message: 'a timeout must be at least 1 ms' });
+
+const timeoutsSchema = z.strictObject({
+  dns: positiveMs.optional(),
+  tcp: positiveMs.optional(),
+  tls: positiveMs.optional(),
+  greeting: positiveMs.optional(),
+  command: positiveMs.optional(),
+  delivery: positiveMs.optional().describe('How long wait-for polls for a delivered message.'),
+});
+
+const capabilityList = z.array(z.string().min(1, { message: 'a capability name must not be empty' }));
+
+export const targetSchema = z.strictObject({
+  name: z.string().min(1, { message: 'name must not be empty' }),
+  host: hostSchema.describe('Hostname or IP the endpoints live on.'),
+  tls: tlsSchema.optional(),
+  endpoints: z
+    .strictObject(endpointsShape)
+    .refine((e) => Object.keys(e).length > 0, { message: `define at least one endpoint: ${ENDPOINT_NAMES.join(', ')}` }),
+  accounts: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "an account role must be a name made of letters, digits and '_'" }), accountSchema)
+    .describe('Roles scenarios refer to: primary, secondary, third…'),
+  timeouts: timeoutsSchema.optional().describe('Milliseconds.'),
+  capabilities_required: z
+    .strictObject({ pop3: capabilityList.optional(), imap: capabilityList.optional(), smtp: capabilityList.optional() })
+    .optional()
+    .describe('A capability listed here and missing on the server is a failure, not a skip.'),
+});
+
+export type TargetInput = z.infer<typeof targetSchema>;
+export type TlsInput = z.infer<typeof tlsSchema>;

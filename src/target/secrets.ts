@@ -1,0 +1,33 @@
+import type { Account, Target } from './model.js';
+
+/** A password's environment variable is unset. The message names the variable, never a value. */
+export class SecretError extends Error {
+  readonly code = 'ESECRET_MISSING';
+  readonly variable: string;
+  readonly role: string;
+
+  constructor(role: string, variable: string) {
+    super(`the password for account '${role}' is read from environment variable ${variable}, which is not set`);
+    this.name = 'SecretError';
+    this.variable = variable;
+    this.role = role;
+  }
+}
+
+/** The account's password from `env` (passed in: only the CLI reads process.env). */
+export function resolveAccountPassword(account: Account, env: Readonly<Record<string, string | undefined>>): string {
+  const value = env[account.passwordEnv];
+  // An empty value is almost always a missing export, not a real password.
+  if (value === undefined || value === '') throw new SecretError(account.role, account.passwordEnv);
+  return value;
+}
+
+/** Every password value that is set, for the Redactor to scrub from transcripts and reports. */
+export function collectSecrets(target: Target, env: Readonly<Record<string, string | undefined>>): string[] {
+  const out = new Set<string>();
+  for (const a of Object.values(target.accounts)) {
+    const v = env[a.passwordEnv];
+    if (v !== undefined && v !== '') out.add(v);
+  }
+  return [...out];
+}

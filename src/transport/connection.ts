@@ -1,0 +1,409 @@
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { TransportError, endpoint, type Phase } from './errors.js';
+import { handshake } from './handshake.js';
+import { limitExceeded, type Limits } from './limits.js';
+import { LineReader, type Line } from './line-reader.js';
+import { abortedError } from './phase.js';
+import type { Timeouts } from './timeouts.js';
+import { describeTls, type TlsInfo, type TlsOptions } from './tls.js';
+import type { ClientLineOptions, Transcript } from './transcript.js';
+
+export type Security = 'tls' | 'starttls' | 'none';
+
+/** Milliseconds spent in each connect phase; absent when the phase did not run. */
+export interface PhaseTimings {
+  dns?: number;
+  tcp?: number;
+  tls?: number;
+  greeting?: number;
+}
+
+export interface ReadLineOptions {
+  /** "greeting" uses the greeting timeout; anything else the command timeout. */
+  readonly phase: Phase;
+  /** The command this line answers, already redacted ("PASS [redacted]"). */
+  readonly command?: string;
+  /** Overrides the phase's timeout for this one read. */
+  readonly timeoutMs?: number;
+  /** false: do not copy the line into the transcript (message bodies). */
+  readonly log?: boolean;
+}
+
+export interface ConnectionInit {
+  readonly socket: Socket | TLSSocket;
+  readonly host: string;
+  readonly port: number;
+  readonly address: string;
+  readonly security: Security;
+  readonly tlsOptions: TlsOptions | undefined;
+  readonly tls: TlsInfo | undefined;
+  readonly timings: PhaseTimings;
+  readonly timeouts: Timeouts;
+  readonly limits: Limits;
+  readonly transcript: Transcript;
+  readonly session: string;
+  readonly signal: AbortSignal | undefined;
+}
+
+interface Waiter {
+  readonly resolve: (line: Line) => void;
+  readonly reject: (error: unknown) => void;
+  readonly options: ReadLineOptions;
+  readonly timer: NodeJS.Timeout;
+}
+
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * One established connection: a socket (plain or TLS), a line reader on its
+ * bytes, and the transcript every line is written to. Protocol clients read
+ * and write lines through it and never touch the socket.
+ *
+ * After a timeout, a limit or an abort the socket is destroyed: a reply that
+ * arrived late would otherwise be taken as the answer to the next command.
+ */
+export class Connection {
+  readonly host: string;
+  readonly port: number;
+  /** The address actually connected to (DNS result). */
+  readonly address: string;
+  readonly security: Security;
+  readonly timings: PhaseTimings;
+  readonly timeouts: Timeouts;
+  readonly limits: Limits;
+  readonly transcript: Transcript;
+  readonly session: string;
+
+  #socket: Socket | TLSSocket;
+  #tls: TlsInfo | undefined;
+  readonly #tlsOptions: TlsOptions | undefined;
+  readonly #signal: AbortSignal | undefined;
+  readonly #reader: LineReader;
+  readonly #queue: Line[] = [];
+  #waiter: Waiter | undefined;
+  #paused = false;
+  #gone = false;
+  #closedByUs = false;
+  #socketError: Error | undefined;
+  #failure: TransportError | undefined;
+  #discardedBytes = 0;
+  #bareLfNoted = false;
+  #upgrading = false;
+
+  constructor(init: ConnectionInit) {
+    this.host = init.host;
+    this.port = init.port;
+    this.address = init.address;
+    this.security = init.security;
+    this.timings = init.timings;
+    this.timeouts = init.timeouts;
+    this.limits = init.limits;
+    this.transcript = init.transcript;
+    this.session = init.session;
+    this.#socket = init.socket;
+    this.#tls = init.tls;
+    this.#tlsOptions = init.tlsOptions;
+    this.#signal = init.signal;
+    this.#reader = new LineReader(init.limits.maxLineLength, (length) =>
+      limitExceeded(this.#waiter?.options.phase ?? 'command', `a line of ${length}+ octets`, init.limits.maxLineLength, {
+        host: this.host,
+        port: this.port,
+        ...(this.#waiter?.options.command === undefined ? {} : { command: this.#waiter.options.command }),
+      }),
+    );
+    this.#attach(this.#socket);
+    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** TLS details once TLS is up (implicit or after STARTTLS). */
+  get tls(): TlsInfo | undefined {
+    return this.#tls;
+  }
+
+  get closed(): boolean {
+    return this.#gone;
+  }
+
+  /** Lines the server ended with a bare LF instead of CRLF (lenient, but noted). */
+  get bareLineFeeds(): number {
+    return this.#reader.bareLineFeeds;
+  }
+
+  /** "127.0.0.1:110" for messages. */
+  get endpoint(): string {
+    return endpoint(this.host, this.port);
+  }
+
+  info(text: string): void {
+    this.transcript.info(this.session, text);
+  }
+
+  /** Send one line; CRLF is added. Secrets are marked for the transcript here. */
+  writeLine(text: string, options: ClientLineOptions & { readonly command?: string } = {}): void {
+    if (this.#gone || this.#socket.destroyed) {
+      throw this.#closedError({ phase: 'command', ...(options.command === undefined ? {} : { command: options.command }) }, 'before');
+    }
+    if (/[\r\n]/.test(text)) {
+      // Never let a value smuggle a second command onto the wire.
+      throw new TypeError('a protocol line must not contain CR or LF');
+    }
+    this.transcript.client(this.session, text, options);
+    this.#socket.write(Buffer.concat([Buffer.from(text, 'utf8'), CRLF]));
+  }
+
+  /** Read the server greeting with the greeting timeout, recording its time. */
+  async readGreeting(): Promise<Line> {
+    const started = performance.now();
+    const line = await this.readLine({ phase: 'greeting' });
+    this.timings.greeting = Math.round(performance.now() - started);
+    return line;
+  }
+
+  /** The next complete line from the server. Rejects promptly if the socket goes away. */
+  async readLine(options: ReadLineOptions): Promise<Line> {
+    const line = await this.#nextLine(options);
+    if (options.log !== false) this.transcript.server(this.session, line.bytes.toString('utf8'));
+    return line;
+  }
+
+  #nextLine(options: ReadLineOptions): Promise<Line> {
+    if (this.#waiter !== undefined) {
+      return Promise.reject(new Error('Connection.readLine called while another read is pending'));
+    }
+    const queued = this.#queue.shift();
+    if (queued !== undefined) {
+      if (this.#paused && this.#queue.length < this.limits.maxQueuedLines / 2) this.#resume();
+      return Promise.resolve(queued);
+    }
+    if (this.#failure !== undefined && !this.#gone) return Promise.reject(this.#failure);
+    if (this.#gone) return Promise.reject(this.#closedError(options, 'while'));
+    const timeoutMs = options.timeoutMs ?? (options.phase === 'greeting' ? this.timeouts.greeting : this.timeouts.command);
+    return new Promise<Line>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiter = undefined;
+        const error = this.#timeoutError(options, timeoutMs);
+        this.destroy(error);
+        reject(error);
+      }, timeoutMs);
+      this.#waiter = { resolve, reject, options, timer };
+      if (this.#paused) this.#resume();
+    });
+  }
+
+  /**
+   * STARTTLS: hand the socket to TLS after the server accepted the command.
+   * Refuses if the server sent anything after its go-ahead: those bytes came
+   * in plaintext but would be read as if protected (CVE-2011-0411).
+   */
+  async upgradeToTls(): Promise<TlsInfo> {
+    const pending = this.#queue.reduce((n, l) => n + l.bytes.length + (l.ending === 'crlf' ? 2 : 1), 0) + this.#reader.bufferedBytes;
+    if (pending > 0) {
+      const error = new TransportError(
+        'ESTARTTLS',
+        'starttls',
+        `${this.endpoint} sent ${pending} octets after accepting STARTTLS and before the TLS handshake; ` +
+          'refusing to continue, since plaintext injected there would be read as if protected (CVE-2011-0411)',
+        { host: this.host, port: this.port },
+      );
+      this.destroy(error);
+      throw error;
+    }
+    if (this.#gone) throw this.#closedError({ phase: 'starttls' }, 'before');
+    const plain = this.#socket as Socket;
+    this.#upgrading = true;
+    this.#detach(plain);
+    // The TLS socket reports errors from now on; keep the plain socket from
+    // throwing an unhandled 'error' event in the meantime.
+    plain.on('error', () => undefined);
+    const started = performance.now();
+    try {
+      const secure = await handshake({
+        socket: plain,
+        host: this.host,
+        port: this.port,
+        tls: this.#tlsOptions,
+        timeoutMs: this.timeouts.tls,
+        phase: 'starttls',
+        signal: this.#signal,
+      });
+      this.timings.tls = Math.round(performance.now() - started);
+      this.#socket = secure;
+      this.#attach(secure);
+      this.#tls = describeTls(secure, 'starttls', this.host, this.#tlsOptions);
+      this.info(tlsSummary(this.#tls));
+      return this.#tls;
+    } catch (error) {
+      this.#gone = true;
+      this.#failure = error as TransportError;
+      plain.destroy();
+      this.#signal?.removeEventListener('abort', this.#onAbort);
+      throw error;
+    } finally {
+      this.#upgrading = false;
+    }
+  }
+
+  /** Graceful close: end our side and wait (bounded) for the socket to close. */
+  close(): Promise<void> {
+    if (this.#gone) return Promise.resolve();
+    this.#closedByUs = true;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#socket.destroy();
+        resolve();
+      }, Math.min(this.timeouts.command, 2_000));
+      this.#socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.#socket.end();
+    });
+  }
+
+  /** Abrupt close (no protocol goodbye). A pending read rejects with `reason` or ECLOSED. */
+  destroy(reason?: TransportError): void {
+    if (reason !== undefined && this.#failure === undefined) this.#failure = reason;
+    if (reason === undefined) this.#closedByUs = true;
+    this.#socket.destroy();
+    this.#onGone();
+  }
+
+  // --- socket plumbing -------------------------------------------------------
+
+  #attach(socket: Socket | TLSSocket): void {
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onGone);
+    socket.on('close', this.#onGone);
+    socket.on('error', this.#onError);
+  }
+
+  #detach(socket: Socket | TLSSocket): void {
+    socket.off('data', this.#onData);
+    socket.off('end', this.#onGone);
+    socket.off('close', this.#onGone);
+    socket.off('error', this.#onError);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    try {
+      this.#reader.push(chunk, (line) => {
+        this.#queue.push(line);
+        if (line.ending === 'lf' && !this.#bareLfNoted) {
+          this.#bareLfNoted = true;
+          this.info('server ended a line with a bare LF instead of CRLF (accepted; counted in bareLineFeeds)');
+        }
+      });
+    } catch (error) {
+      this.#deliver();
+      const failure = error as TransportError;
+      const waiter = this.#waiter;
+      this.destroy(failure);
+      if (waiter !== undefined) {
+        this.#waiter = undefined;
+        clearTimeout(waiter.timer);
+        waiter.reject(failure);
+      }
+      return;
+    }
+    this.#deliver();
+    if (!this.#paused && this.#queue.length >= this.limits.maxQueuedLines) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#socketError ??= error;
+  };
+
+  readonly #onGone = (): void => {
+    if (this.#upgrading) return;
+    if (!this.#gone) {
+      this.#gone = true;
+      this.#discardedBytes = this.#reader.bufferedBytes;
+      this.#signal?.removeEventListener('abort', this.#onAbort);
+    }
+    const waiter = this.#waiter;
+    if (waiter === undefined || this.#queue.length > 0) return;
+    this.#waiter = undefined;
+    clearTimeout(waiter.timer);
+    waiter.reject(this.#failure ?? this.#closedError(waiter.options, 'while'));
+  };
+
+  readonly #onAbort = (): void => {
+    const phase = this.#waiter?.options.phase ?? 'command';
+    const error = abortedError(phase, this.#signal);
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    this.destroy(error);
+    if (waiter !== undefined) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+  };
+
+  #deliver(): void {
+    const waiter = this.#waiter;
+    if (waiter === undefined) return;
+    const line = this.#queue.shift();
+    if (line === undefined) return;
+    this.#waiter = undefined;
+    clearTimeout(waiter.timer);
+    waiter.resolve(line);
+  }
+
+  #resume(): void {
+    this.#paused = false;
+    this.#socket.resume();
+  }
+
+  #timeoutError(options: ReadLineOptions, timeoutMs: number): TransportError {
+    const details = { host: this.host, port: this.port, ...(options.command === undefined ? {} : { command: options.command }) };
+    if (options.phase === 'greeting') {
+      const hint =
+        this.security === 'none'
+          ? ' (the server accepted TCP but said nothing; if this port expects implicit TLS, use security: tls)'
+          : ' (the server accepted the connection but said nothing)';
+      return new TransportError('ETIMEOUT', 'greeting', `no greeting from ${this.endpoint} within ${timeoutMs} ms${hint}`, details);
+    }
+    const what = options.command === undefined ? 'a reply' : `the reply to ${options.command}`;
+    return new TransportError('ETIMEOUT', options.phase, `${this.endpoint} sent no line of ${what} within ${timeoutMs} ms`, details);
+  }
+
+  #closedError(options: ReadLineOptions, when: 'while' | 'before'): TransportError {
+    const details = {
+      host: this.host,
+      port: this.port,
+      ...(options.command === undefined ? {} : { command: options.command }),
+      ...(this.#failure ?? this.#socketError ? { cause: this.#failure ?? this.#socketError } : {}),
+    };
+    const what =
+      options.phase === 'greeting' ? 'the greeting' : options.command === undefined ? 'a reply' : `the reply to ${options.command}`;
+    let message: string;
+    if (this.#failure !== undefined) {
+      message = `the connection to ${this.endpoint} was closed after an earlier error (${this.#failure.message})`;
+    } else if (this.#closedByUs) {
+      message = `the connection to ${this.endpoint} is closed (closed by mailprobe)`;
+    } else if (when === 'before') {
+      message = `the connection to ${this.endpoint} is closed; could not send ${options.command ?? 'the command'}`;
+    } else {
+      const how =
+        this.#socketError === undefined
+          ? 'closed the connection'
+          : `dropped the connection (${(this.#socketError as NodeJS.ErrnoException).code ?? this.#socketError.message})`;
+      message = `${this.endpoint} ${how} while mailprobe waited for ${what}`;
+      if (this.#discardedBytes > 0) message += `; ${this.#discardedBytes} octets of an unterminated line were discarded`;
+    }
+    return new TransportError('ECLOSED', options.phase, message, details);
+  }
+}
+
+export function tlsSummary(info: TlsInfo): string {
+  const verification = info.authorized
+    ? `certificate verified for ${info.checkedName}`
+    : info.verify
+      ? `certificate NOT verified (${info.authorizationError ?? 'unknown reason'})`
+      : `certificate NOT verified, verification disabled (insecure)${info.authorizationError === undefined ? '' : `: ${info.authorizationError}`}`;
+  return `TLS established (${info.mode}): ${info.protocol ?? '?'} ${info.cipher}; ${verification}`;
+}

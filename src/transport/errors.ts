@@ -1,0 +1,53 @@
+/**
+ * Errors raised below the protocol layer. Each carries a stable `code` the
+ * runner maps to a verdict (an error, not a failure: the check could not run)
+ * and the connect `phase` it happened in, so a report can say "TLS handshake
+ * failed" rather than just "error".
+ */
+export type Phase = 'dns' | 'tcp' | 'tls' | 'greeting' | 'starttls' | 'command';
+
+export type TransportErrorCode =
+  | 'EDNS'
+  | 'ECONNREFUSED'
+  | 'ECONNECT'
+  | 'ETIMEOUT'
+  | 'ETLS'
+  | 'ESTARTTLS'
+  | 'ECLOSED'
+  | 'ELIMIT'
+  | 'EABORTED';
+
+export interface TransportErrorDetails {
+  readonly host?: string;
+  readonly port?: number;
+  /** The command being answered (already redacted), for phase "command". */
+  readonly command?: string;
+  readonly cause?: unknown;
+}
+
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  readonly code: TransportErrorCode;
+  readonly phase: Phase;
+  readonly host: string | undefined;
+  readonly port: number | undefined;
+  readonly command: string | undefined;
+
+  constructor(code: TransportErrorCode, phase: Phase, message: string, details: TransportErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.phase = phase;
+    this.host = details.host;
+    this.port = details.port;
+    this.command = details.command;
+  }
+}
+
+export function isTransportError(value: unknown): value is TransportError {
+  return value instanceof TransportError;
+}
+
+/** "127.0.0.1:995", "[::1]:995" */
+export function endpoint(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

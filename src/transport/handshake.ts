@@ -1,0 +1,66 @@
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import { TransportError, endpoint, type Phase } from './errors.js';
+import { waitPhase } from './phase.js';
+import { tlsConnectOptions, tlsFailureHint, sniName, type TlsOptions } from './tls.js';
+
+export interface HandshakeOptions {
+  readonly socket: Socket;
+  /** The host name the user gave: certificates are checked against it. */
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: TlsOptions | undefined;
+  readonly timeoutMs: number;
+  readonly phase: Extract<Phase, 'tls' | 'starttls'>;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * TLS handshake over an already connected TCP socket. Used for implicit TLS
+ * (right after connect) and for STARTTLS (after the server said go), so both
+ * modes verify identically.
+ */
+export function handshake(options: HandshakeOptions): Promise<TLSSocket> {
+  const where = endpoint(options.host, options.port);
+  const checkedName = sniName(options.host, options.tls) ?? options.host;
+  const verify = options.tls?.verify !== false;
+  return waitPhase<TLSSocket>({
+    phase: options.phase,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    onTimeout: () =>
+      new TransportError(
+        'ETIMEOUT',
+        options.phase,
+        `TLS handshake with ${where} did not finish within ${options.timeoutMs} ms`,
+        { host: options.host, port: options.port },
+      ),
+    start: (resolve, reject) => {
+      // The TLS socket reports failures; an 'error' on the wrapped TCP socket
+      // must not become an uncaught exception.
+      if (options.socket.listenerCount('error') === 0) options.socket.on('error', () => undefined);
+      const socket = tlsConnect({ socket: options.socket, ...tlsConnectOptions(options.host, options.tls) });
+      const onError = (error: Error): void => {
+        socket.destroy();
+        const detail = error.message;
+        reject(
+          new TransportError(
+            'ETLS',
+            options.phase,
+            `TLS handshake with ${where} failed: ${detail}${tlsFailureHint(error, checkedName, verify)}`,
+            { host: options.host, port: options.port, cause: error },
+          ),
+        );
+      };
+      const onClose = (): void => onError(new Error('the server closed the connection during the handshake'));
+      socket.once('error', onError);
+      socket.once('close', onClose);
+      socket.once('secureConnect', () => {
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        resolve(socket);
+      });
+      return () => socket.destroy();
+    },
+  });
+}

@@ -1,0 +1,72 @@
+import { TransportError, type Phase } from './errors.js';
+
+/**
+ * Every size limit applied to server input, in one place. Server bytes are
+ * hostile input: without a bound, a broken or malicious server could make the
+ * harness buffer without end. Exceeding any limit raises a TransportError with
+ * code ELIMIT and the connection is dropped (its stream can no longer be
+ * trusted to be in step with our commands).
+ */
+export interface Limits {
+  /**
+   * Longest line, without its line ending. RFC 2449 caps POP3 replies at 512
+   * octets and RFC 5322 message lines at 998, but real servers and messages
+   * exceed both harmlessly; 64 KiB bounds memory without rejecting them.
+   */
+  readonly maxLineLength: number;
+  /** Largest message body (RETR/TOP) accepted, in octets after unstuffing. */
+  readonly maxMessageBytes: number;
+  /** Most lines in a multi-line listing (CAPA, LIST, UIDL). */
+  readonly maxListingLines: number;
+  /** Largest multi-line listing, in octets. */
+  readonly maxListingBytes: number;
+  /** Listing lines copied into the transcript before the rest is summarised. */
+  readonly maxTranscriptListingLines: number;
+  /**
+   * Entries a run's Transcript keeps (pass to `new Transcript({ maxEntries })`);
+   * the same value as the Transcript default, kept here so all limits are listed.
+   */
+  readonly maxTranscriptEntries: number;
+  /**
+   * Complete lines buffered ahead of the reader before the socket is paused.
+   * Not an error: it is back-pressure, so an unsolicited flood stays bounded.
+   */
+  readonly maxQueuedLines: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxLineLength: 64 * 1024,
+  maxMessageBytes: 64 * 1024 * 1024,
+  maxListingLines: 1_000_000,
+  maxListingBytes: 32 * 1024 * 1024,
+  maxTranscriptListingLines: 50,
+  maxTranscriptEntries: 20_000,
+  maxQueuedLines: 1_000,
+});
+
+export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+  const limits = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(overrides) as Array<[keyof Limits, number | undefined]>) {
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(`limit ${key} must be a positive integer, got ${String(value)}`);
+    }
+    limits[key] = value;
+  }
+  return limits;
+}
+
+export function limitExceeded(
+  phase: Phase,
+  what: string,
+  limit: number,
+  details: { host?: string; port?: number; command?: string } = {},
+): TransportError {
+  const where = details.command === undefined ? '' : ` in the reply to ${details.command}`;
+  return new TransportError(
+    'ELIMIT',
+    phase,
+    `${what}${where} exceeds the limit of ${limit}; the connection was dropped (server input is bounded, see src/transport/limits.ts)`,
+    details,
+  );
+}

@@ -1,0 +1,88 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeMailHost, type FakeMailHost, type Pop3Faults } from '../../fixtures/servers/fake-mail-host.js';
+import { makeTestCertificate } from '../../fixtures/servers/test-cert.js';
+import { runSuite, summarize, type SuiteRun } from '../support/run-suite.js';
+
+/**
+ * Each shipped POP3 scenario must fail against a server that breaks exactly
+ * the rule it checks, and pass against the same fake server without the fault
+ * (which shows the fake is a faithful server and the failure is the fault's).
+ */
+const FAULTS: Array<{ fault: keyof Pop3Faults; fails: string[]; says: RegExp }> = [
+  { fault: 'deleteAtDele', fails: ['pop3/retrieve-then-delete', 'pop3/commit-at-quit'], says: /QUIT|still/ },
+  { fault: 'keepAfterQuit', fails: ['pop3/retrieve-then-delete'], says: /one message fewer|unique id is gone|count/ },
+  { fault: 'ignoreRset', fails: ['pop3/rset'], says: /RSET|-ERR/ },
+  { fault: 'serveDeleted', fails: ['pop3/deleted-is-refused'], says: /-ERR|refused|ok/ },
+  { fault: 'unstableUidl', fails: ['pop3/uidl-stable'], says: /uid/ },
+  { fault: 'wrongListSize', fails: ['pop3/sizes-agree'], says: /octets|size/ },
+  { fault: 'noDotStuffing', fails: ['pop3/dot-stuffing'], says: /byte|octet|POP3 syntax|differ/ },
+  { fault: 'noStlsCapa', fails: ['pop3/stls'], says: /STLS/ },
+  { fault: 'corruptRetr', fails: ['pop3/retrieve-then-delete'], says: /first difference|byte-identical/ },
+];
+
+describe('POP3 scenarios against a fake server', () => {
+  let host: FakeMailHost;
+  let targetFile: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-fake-'));
+    const cert = await makeTestCertificate(dir);
+    host = await startFakeMailHost({
+      accounts: { alice: { password: 'alice-Secret-1', address: 'alice@fake.test' }, bob: { password: 'bob-Secret-2', address: 'bob@fake.test' } },
+      tls: { key: cert.key, cert: cert.cert },
+    });
+    targetFile = join(dir, 'target.yaml');
+    await host.writeTarget(targetFile, { caFile: cert.caFile });
+    env = host.passwordEnv();
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  const setFaults = (faults: Pop3Faults) => {
+    for (const key of Object.keys(host.faults) as Array<keyof Pop3Faults>) delete host.faults[key];
+    Object.assign(host.faults, faults);
+  };
+
+  it('passes every scenario when the server keeps the rules', async () => {
+    setFaults({});
+    const { result } = await runSuite({ targetFile, env });
+    for (const s of result.scenarios) expect(s.state, summarize(result)).toBe('passed');
+  });
+
+  for (const { fault, fails, says } of FAULTS) {
+    it(`fails ${fails.join(' and ')} when the server has fault ${fault}`, async () => {
+      setFaults({ [fault]: true });
+      let run: SuiteRun;
+      try {
+        run = await runSuite({ targetFile, env });
+      } finally {
+        setFaults({});
+      }
+      for (const id of fails) {
+        const scenario = run.byId.get(id);
+        expect(scenario?.state, summarize(run.result)).toBe('failed');
+        if (scenario?.state !== 'failed') continue;
+        const f = scenario.failure;
+        expect(`${f.message} ${f.expected} ${f.actual} ${f.rfc ?? ''}`).toMatch(says);
+        expect(f.expected).not.toBe(f.actual);
+        expect(f.transcript.length).toBeGreaterThan(0);
+        expect(f.source.file).toContain(`${id}.yaml`);
+      }
+      // The fault breaks only what it names: nothing else may turn into an error.
+      for (const s of run.result.scenarios) expect(s.state, summarize(run.result)).not.toBe('errored');
+      const left = host.maildrop('alice').filter((m) => m.raw.includes(run.result.runId));
+      if (fault === 'keepAfterQuit') {
+        // Such a server keeps even cleanup's deletions; the report must name what was left.
+        expect(run.result.scenarios.flatMap((s) => s.leftovers).length).toBeGreaterThan(0);
+      } else {
+        // Cleanup removed every message the run sent, even from failed scenarios.
+        expect(left).toEqual([]);
+      }
+    });
+  }
+});

@@ -1,0 +1,262 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImapFlow } from 'imapflow';
+import { parse } from 'yaml';
+import { labDown, labStatus, labUp, readLabEnv, type LabInfo } from '../../src/lab/index.js';
+import { LineClient } from './line-client.js';
+
+// Integration test against the real lab. It needs root (Dovecot and Postfix
+// switch users, and missing packages get installed); CI runs as root. Without
+// root the suite is skipped rather than failing on the machine's setup.
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(true));
+  });
+}
+
+describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
+  let stateDir = '';
+  let lab: LabInfo;
+  let env: Record<string, string> = {};
+  let ca: Buffer;
+  const logLines: string[] = [];
+  const log = (line: string) => logLines.push(line);
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp('/tmp/mailprobe-lab-test-');
+    lab = await labUp({ stateDir, log });
+    env = await readLabEnv(lab.envFile);
+    ca = await readFile(lab.caFile);
+  });
+
+  afterAll(async () => {
+    if (!stateDir) return;
+    try {
+      await labDown({ stateDir });
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes the target file in the agreed shape, and passwords only to a 0600 env file', async () => {
+    expect(lab.alreadyRunning).toBe(false);
+    const text = await readFile(lab.targetFile, 'utf8');
+    expect(text.startsWith('# Written by `mailprobe lab up`')).toBe(true);
+    const target = parse(text) as Record<string, any>;
+    expect(Object.keys(target)).toEqual(['name', 'host', 'tls', 'endpoints', 'accounts']);
+    expect(target['host']).toBe('127.0.0.1');
+    expect(target['tls']).toEqual({ verify: true, ca_file: lab.caFile, servername: 'localhost' });
+    expect(target['endpoints']).toEqual({
+      smtp: { port: lab.ports['smtp'], security: 'none' },
+      submission: { port: lab.ports['submission'], security: 'starttls' },
+      smtps: { port: lab.ports['smtps'], security: 'tls' },
+      pop3: { port: lab.ports['pop3'], security: 'starttls' },
+      pop3s: { port: lab.ports['pop3s'], security: 'tls' },
+      imap: { port: lab.ports['imap'], security: 'starttls' },
+      imaps: { port: lab.ports['imaps'], security: 'tls' },
+    });
+    expect(target['accounts']['primary']).toEqual({
+      user: 'alice', address: 'alice@lab.test', password_env: 'MAILPROBE_LAB_PRIMARY_PASSWORD',
+    });
+    expect(Object.keys(target['accounts'])).toEqual(['primary', 'secondary', 'third']);
+
+    const mode = (await stat(lab.envFile)).mode & 0o777;
+    expect(mode).toBe(0o600);
+    const passwords = lab.accounts.map((a) => env[a.passwordEnv] ?? '');
+    expect(passwords.every((p) => p.length >= 16)).toBe(true);
+    expect(new Set(passwords).size).toBe(3);
+    const stateJson = await readFile(`${stateDir}/state.json`, 'utf8');
+    for (const pw of passwords) {
+      expect(text).not.toContain(pw);
+      expect(stateJson).not.toContain(pw);
+      expect(logLines.join('\n')).not.toContain(pw);
+    }
+  });
+
+  it('reports both daemons alive and every port listening', async () => {
+    const status = await labStatus({ stateDir });
+    expect(status.running).toBe(true);
+    expect(status.daemons.map((d) => [d.name, d.alive])).toEqual([['dovecot', true], ['postfix', true]]);
+    expect(status.daemons.every((d) => typeof d.pid === 'number')).toBe(true);
+    expect(status.ports.map((p) => p.endpoint).sort()).toEqual(Object.keys(lab.ports).sort());
+    expect(status.ports.every((p) => p.listening)).toBe(true);
+  });
+
+  it('greets on the implicit-TLS ports with a certificate that verifies against the lab CA', async () => {
+    for (const [endpoint, prefix] of [['imaps', '* OK'], ['pop3s', '+OK'], ['smtps', '220 ']] as const) {
+      const c = await LineClient.open(lab.ports[endpoint] as number, { ca });
+      const first = endpoint === 'smtps' ? (await c.smtpReply()).at(-1) : await c.line();
+      c.close();
+      expect(first?.startsWith(prefix), `${endpoint} greeting ${JSON.stringify(first)}`).toBe(true);
+    }
+  });
+
+  it('upgrades with STARTTLS / STLS on the plain ports, verifying the lab CA', async () => {
+    const imap = await LineClient.open(lab.ports['imap'] as number, null);
+    expect(await imap.line()).toMatch(/^\* OK/);
+    imap.send('a1 STARTTLS');
+    expect((await imap.until('a1 ')).at(-1)).toMatch(/^a1 OK/);
+    await imap.startTls(ca);
+    imap.send('a2 CAPABILITY');
+    expect((await imap.until('a2 ')).join('\n')).toMatch(/AUTH=PLAIN/);
+    imap.close();
+
+    const pop = await LineClient.open(lab.ports['pop3'] as number, null);
+    expect(await pop.line()).toMatch(/^\+OK/);
+    pop.send('STLS');
+    expect(await pop.line()).toMatch(/^\+OK/);
+    await pop.startTls(ca);
+    pop.send(`USER alice`);
+    expect(await pop.line()).toMatch(/^\+OK/);
+    pop.send(`PASS ${env['MAILPROBE_LAB_PRIMARY_PASSWORD']}`);
+    expect(await pop.line()).toMatch(/^\+OK/);
+    pop.send('QUIT');
+    pop.close();
+  });
+
+  it('hides AUTH on submission until STARTTLS, then authenticates alice', async () => {
+    const c = await LineClient.open(lab.ports['submission'] as number, null);
+    expect((await c.smtpReply()).at(-1)).toMatch(/^220 /);
+    c.send('EHLO client.lab.test');
+    const before = await c.smtpReply();
+    expect(before.join('\n')).toMatch(/STARTTLS/);
+    expect(before.join('\n')).not.toMatch(/AUTH/);
+    c.send('STARTTLS');
+    expect((await c.smtpReply()).at(-1)).toMatch(/^220 /);
+    await c.startTls(ca);
+    c.send('EHLO client.lab.test');
+    expect((await c.smtpReply()).join('\n')).toMatch(/250-AUTH .*PLAIN/);
+    const token = Buffer.from(`\0alice\0${env['MAILPROBE_LAB_PRIMARY_PASSWORD']}`).toString('base64');
+    c.send(`AUTH PLAIN ${token}`);
+    expect((await c.smtpReply()).at(-1)).toMatch(/^235 /);
+    c.send('QUIT');
+    c.close();
+  });
+
+  it('refuses relaying and unknown recipients on the SMTP port', async () => {
+    const c = await LineClient.open(lab.ports['smtp'] as number, null);
+    await c.smtpReply();
+    c.send('EHLO client.lab.test');
+    const ehlo = await c.smtpReply();
+    expect(ehlo.join('\n')).not.toMatch(/AUTH/);
+    c.send('MAIL FROM:<bob@lab.test>');
+    expect((await c.smtpReply()).at(-1)).toMatch(/^250 /);
+    c.send('RCPT TO:<someone@example.com>');
+    expect((await c.smtpReply()).at(-1)).toMatch(/^554 5\.7\.1/);
+    c.send('RCPT TO:<nobody@lab.test>');
+    expect((await c.smtpReply()).at(-1)).toMatch(/^550 5\.1\.1/);
+    c.send('QUIT');
+    c.close();
+  });
+
+  it('delivers a message sent over SMTP into alice\'s INBOX, visible over IMAP and POP3', async () => {
+    const marker = `lab-test-${randomBytes(6).toString('hex')}`;
+    const c = await LineClient.open(lab.ports['smtp'] as number, null);
+    await c.smtpReply();
+    c.send('EHLO client.lab.test');
+    await c.smtpReply();
+    c.send('MAIL FROM:<bob@lab.test>');
+    expect((await c.smtpReply()).at(-1)).toMatch(/^250 /);
+    c.send('RCPT TO:<alice@lab.test>');
+    expect((await c.smtpReply()).at(-1)).toMatch(/^250 /);
+    c.send('DATA');
+    expect((await c.smtpReply()).at(-1)).toMatch(/^354 /);
+    c.send(`From: bob@lab.test\r\nTo: alice@lab.test\r\nSubject: ${marker}\r\nMessage-ID: <${marker}@lab.test>\r\n\r\nhello from the lab test\r\n.`);
+    expect((await c.smtpReply()).at(-1)).toMatch(/^250 /);
+    c.send('QUIT');
+    c.close();
+
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port: lab.ports['imap'] as number,
+      secure: false,
+      doSTARTTLS: true,
+      servername: 'localhost',
+      tls: { ca, servername: 'localhost' },
+      auth: { user: 'alice', pass: env['MAILPROBE_LAB_PRIMARY_PASSWORD'] ?? '' },
+      logger: false,
+      disableAutoIdle: true,
+      disableAutoEnable: true,
+    });
+    await client.connect();
+    try {
+      const boxes = await client.list();
+      const special = Object.fromEntries(boxes.filter((b) => b.specialUse).map((b) => [b.specialUse, b.specialUseSource]));
+      expect(special).toMatchObject({
+        '\\Drafts': 'extension', '\\Sent': 'extension', '\\Trash': 'extension', '\\Junk': 'extension',
+      });
+
+      // Delivery is asynchronous (queue manager -> LMTP); poll with a generous bound.
+      let found: number[] = [];
+      for (let i = 0; i < 100 && found.length === 0; i++) {
+        const lock = await client.getMailboxLock('INBOX');
+        try {
+          found = (await client.search({ header: { 'message-id': marker } }, { uid: true })) || [];
+        } finally {
+          lock.release();
+        }
+        if (found.length === 0) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(found).toHaveLength(1);
+    } finally {
+      await client.logout();
+    }
+
+    const pop = await LineClient.open(lab.ports['pop3s'] as number, { ca });
+    await pop.line();
+    pop.send('USER alice');
+    await pop.line();
+    pop.send(`PASS ${env['MAILPROBE_LAB_PRIMARY_PASSWORD']}`);
+    expect(await pop.line()).toMatch(/^\+OK/);
+    pop.send('UIDL');
+    const uidl = await pop.until('.');
+    expect(uidl.length).toBeGreaterThanOrEqual(3); // "+OK", at least one message, "."
+    pop.send('RETR 1');
+    const body = await pop.until('.');
+    expect(body.join('\n')).toContain(`Subject: ${marker}`);
+    pop.send('QUIT');
+    pop.close();
+  });
+
+  it('treats a second up as harmless and returns the same lab', async () => {
+    const before = await readFile(lab.envFile, 'utf8');
+    const again = await labUp({ stateDir });
+    expect(again.alreadyRunning).toBe(true);
+    expect(again.ports).toEqual(lab.ports);
+    expect(again.targetFile).toBe(lab.targetFile);
+    expect(await readFile(lab.envFile, 'utf8')).toBe(before);
+  });
+
+  it('stops every process, including sessions of still-connected clients, and leaves no listener', async () => {
+    // A logged-in IMAP session has its own imap process, which can outlive the
+    // Dovecot master (LAB-NOTES 8); down must end it too.
+    const held = await LineClient.open(lab.ports['imaps'] as number, { ca });
+    await held.line();
+    held.send(`a1 LOGIN alice "${env['MAILPROBE_LAB_PRIMARY_PASSWORD']}"`);
+    expect((await held.until('a1 ')).at(-1)).toMatch(/^a1 OK/);
+    held.send('a2 SELECT INBOX');
+    expect((await held.until('a2 ')).at(-1)).toMatch(/^a2 OK/);
+
+    const { stopped } = await labDown({ stateDir });
+    held.close();
+    expect(stopped.some((s) => /dovecot \(pid \d+\)$/.test(s))).toBe(true);
+    expect(stopped.some((s) => /\/master \(pid \d+\)$/.test(s))).toBe(true);
+    expect(stopped.some((s) => /\/imap \(pid \d+\)$/.test(s))).toBe(true);
+    const status = await labStatus({ stateDir });
+    expect(status.running).toBe(false);
+    expect(status.daemons.every((d) => !d.alive)).toBe(true);
+    expect(status.ports.every((p) => !p.listening)).toBe(true);
+    for (const port of Object.values(lab.ports)) expect(await refused(port)).toBe(true);
+    // A second down finds nothing to do.
+    expect((await labDown({ stateDir })).stopped).toEqual([]);
+  });
+});

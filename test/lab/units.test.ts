@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { parse } from 'yaml';
+import { LAB_ACCOUNTS, labEnvText, parseEnvText, passwdFile, ssha512 } from '../../src/lab/accounts.js';
+import { isReadyGreeting } from '../../src/lab/greeting.js';
+import { ensurePackages, installCommandLine, LAB_PACKAGES } from '../../src/lab/install.js';
+import { DEFAULT_LAB_DIR, defaultLabDir, labLayout } from '../../src/lab/paths.js';
+import { ENDPOINTS, type LabPorts } from '../../src/lab/ports.js';
+import { renderTargetFile } from '../../src/lab/target-file.js';
+import { renderTemplate, renderTemplateFile, TEMPLATE_DIR } from '../../src/lab/templates.js';
+import { LabError } from '../../src/lab/errors.js';
+
+const ports: LabPorts = { smtp: 10025, submission: 10587, smtps: 10465, pop3: 10110, pop3s: 10995, imap: 10143, imaps: 10993 };
+
+describe('defaultLabDir', () => {
+  it('uses MAILPROBE_LAB_DIR when set, /tmp/mailprobe-lab otherwise', () => {
+    expect(defaultLabDir({})).toBe(DEFAULT_LAB_DIR);
+    expect(defaultLabDir({ MAILPROBE_LAB_DIR: '  ' })).toBe(DEFAULT_LAB_DIR);
+    expect(defaultLabDir({ MAILPROBE_LAB_DIR: '/srv/lab/' })).toBe('/srv/lab');
+  });
+});
+
+describe('labLayout', () => {
+  it('rejects paths that cannot go unquoted into daemon configs', () => {
+    for (const bad of ['relative/dir', '/tmp/has space', '/tmp/' + 'x'.repeat(80), '/']) {
+      expect(() => labLayout(bad), bad).toThrow(LabError);
+    }
+    expect(labLayout('/tmp/lab').lmtpSocket).toBe('/tmp/lab/dovecot/run/lmtp-postfix');
+  });
+});
+
+describe('install hint', () => {
+  it('names the exact apt-get command for the missing packages', () => {
+    expect(installCommandLine(LAB_PACKAGES)).toBe(
+      "sudo sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends " +
+        "dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix'",
+    );
+  });
+
+  it('tells a non-root user what to install instead of trying', async () => {
+    const spy = vi.spyOn(process, 'getuid').mockReturnValue(1000);
+    try {
+      const err = await ensurePackages('/nonexistent/install.log', () => {}, ['mailprobe-no-such-package']).catch((e) => e);
+      expect(err).toBeInstanceOf(LabError);
+      expect(err.code).toBe('ELAB_PACKAGES_MISSING');
+      expect(err.message).toContain(installCommandLine(['mailprobe-no-such-package']));
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('target file', () => {
+  it('has exactly the agreed keys and a header comment', () => {
+    const text = renderTargetFile(ports, '/tmp/lab/tls/ca.pem');
+    expect(text.split('\n')[0]).toMatch(/^# Written by `mailprobe lab up`/);
+    expect(text).toMatch(/template for a real host/);
+    const doc = parse(text) as Record<string, any>;
+    expect(doc).toEqual({
+      name: 'mailprobe lab',
+      host: '127.0.0.1',
+      tls: { verify: true, ca_file: '/tmp/lab/tls/ca.pem', servername: 'localhost' },
+      endpoints: {
+        smtp: { port: 10025, security: 'none' },
+        submission: { port: 10587, security: 'starttls' },
+        smtps: { port: 10465, security: 'tls' },
+        pop3: { port: 10110, security: 'starttls' },
+        pop3s: { port: 10995, security: 'tls' },
+        imap: { port: 10143, security: 'starttls' },
+        imaps: { port: 10993, security: 'tls' },
+      },
+      accounts: {
+        primary: { user: 'alice', address: 'alice@lab.test', password_env: 'MAILPROBE_LAB_PRIMARY_PASSWORD' },
+        secondary: { user: 'bob', address: 'bob@lab.test', password_env: 'MAILPROBE_LAB_SECONDARY_PASSWORD' },
+        third: { user: 'carol', address: 'carol@lab.test', password_env: 'MAILPROBE_LAB_THIRD_PASSWORD' },
+      },
+    });
+  });
+});
+
+describe('passwords', () => {
+  const passwords = new Map(LAB_ACCOUNTS.map((a, i) => [a.passwordEnv, `pw-${i}-secret`] as const));
+
+  it('stores Dovecot {SSHA512} hashes that verify, never the password', () => {
+    const salt = Buffer.from('0123456789abcdef');
+    const hash = ssha512('s3cret', salt);
+    const raw = Buffer.from(hash.slice('{SSHA512}'.length), 'base64');
+    expect(raw.subarray(64)).toEqual(salt);
+    expect(raw.subarray(0, 64)).toEqual(createHash('sha512').update('s3cret').update(salt).digest());
+    const file = passwdFile(passwords);
+    expect(file.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['alice', 'bob', 'carol']);
+    for (const pw of passwords.values()) expect(file).not.toContain(pw);
+  });
+
+  it('round-trips lab.env', () => {
+    const parsed = parseEnvText(labEnvText(passwords));
+    expect(parsed).toEqual(Object.fromEntries(passwords));
+    expect(parseEnvText('# c\n\nexport A="x y"\nB=\'z\'\nbad line\n')).toEqual({ A: 'x y', B: 'z' });
+  });
+});
+
+describe('greetings', () => {
+  it('accepts only the protocol\'s ready greeting', () => {
+    expect(isReadyGreeting('imap', '* OK [CAPABILITY IMAP4rev1] ready\r\n')).toBe(true);
+    expect(isReadyGreeting('imap', '* BYE shutting down\r\n')).toBe(false);
+    expect(isReadyGreeting('pop3', '+OK Dovecot ready.\r\n')).toBe(true);
+    expect(isReadyGreeting('pop3', '-ERR no\r\n')).toBe(false);
+    expect(isReadyGreeting('smtp', '220-mail.lab.test ESMTP\r\n220 mailprobe-lab\r\n')).toBe(true);
+    expect(isReadyGreeting('smtp', '554 5.3.2 not now\r\n')).toBe(false);
+    expect(isReadyGreeting('smtp', '220-only a continuation\r\n')).toBe(false);
+  });
+});
+
+describe('templates', () => {
+  it('fails on a missing or an unused value', () => {
+    expect(renderTemplate('t', 'a={{a}}', { a: 1 })).toBe('a=1');
+    expect(() => renderTemplate('t', 'a={{a}}', {})).toThrow(/no value for \{\{a\}\}/);
+    expect(() => renderTemplate('t', 'a={{a}}', { a: 1, b: 2 })).toThrow(/never used: b/);
+  });
+
+  it('renders the shipped daemon configs with loopback-only listeners', async () => {
+    const dovecot = await renderTemplateFile('dovecot.conf.tmpl', {
+      instance_name: 'i', base_dir: '/s/run', state_dir: '/s/lib', log_file: '/s/log', tls_cert: '/s/c', tls_key: '/s/k',
+      ssl_dh_line: '', passwd_file: '/s/p', mail_uid: 999, mail_gid: 999, mail_dir: '/s/mail',
+      imap_port: ports.imap, imaps_port: ports.imaps, pop3_port: ports.pop3, pop3s_port: ports.pop3s,
+    });
+    expect(dovecot).toMatch(/^listen = 127\.0\.0\.1$/m);
+    expect(dovecot).toMatch(/^auth_username_format = %Ln$/m);
+    expect(dovecot).toMatch(/^pop3_uidl_format = /m);
+    for (const box of ['Drafts', 'Sent', 'Trash', 'Junk']) {
+      expect(dovecot).toMatch(new RegExp(`mailbox ${box} \\{\\s+special_use = \\\\${box}\\s+auto = subscribe`));
+    }
+    expect([...dovecot.matchAll(/^\s+address = (\S+)/gm)].map((m) => m[1])).toEqual(Array(4).fill('127.0.0.1'));
+
+    const main = await renderTemplateFile('main.cf.tmpl', {
+      config_dir: '/s/pf', queue_dir: '/s/q', data_dir: '/s/d', log_file: '/s/log/postfix.log', log_dir: '/s/log',
+      recipients_file: '/s/r', lmtp_socket: '/s/run/lmtp-postfix', tls_cert: '/s/c', tls_key: '/s/k',
+    });
+    expect(main).toMatch(/^inet_interfaces = 127\.0\.0\.1$/m);
+    expect(main).toMatch(/^default_transport = error:/m);
+    expect(main).toMatch(/^relay_transport = error:/m);
+    expect(main).toMatch(/^smtpd_peername_lookup = no$/m);
+    expect(main).toMatch(/^virtual_transport = lmtp:unix:\/s\/run\/lmtp-postfix$/m);
+    expect(main.split('\n').filter((l) => !l.startsWith('#')).join('\n')).not.toMatch(/permit_mynetworks/);
+
+    const master = await renderTemplateFile('master.cf.tmpl', {
+      smtp_port: ports.smtp, submission_port: ports.submission, smtps_port: ports.smtps, auth_socket: '/s/run/auth-postfix',
+    });
+    const inet = master.split('\n').filter((l) => /^\S+\s+inet\s/.test(l)).map((l) => l.split(/\s+/)[0]);
+    expect(inet).toEqual([`127.0.0.1:${ports.smtp}`, `127.0.0.1:${ports.submission}`, `127.0.0.1:${ports.smtps}`]);
+    // chroot (5th column) is off for every service, so absolute socket paths work.
+    const services = master.split('\n').filter((l) => /^\S/.test(l) && !l.startsWith('#'));
+    expect(services.length).toBeGreaterThan(10);
+    for (const line of services) expect(line.split(/\s+/)[4], line).toBe('n');
+    expect(master).toMatch(/^postlog\s+unix-dgram/m);
+  });
+
+  it('ships no key or certificate in the template folder', async () => {
+    for (const f of ['dovecot.conf.tmpl', 'main.cf.tmpl', 'master.cf.tmpl']) {
+      expect(await readFile(join(TEMPLATE_DIR, f), 'utf8')).not.toMatch(/BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)/);
+    }
+    expect(ENDPOINTS).toHaveLength(7);
+  });
+});

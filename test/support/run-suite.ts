@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Reporter } from '../../src/reporters/reporter.js';
+import { execute } from '../../src/runner/execute.js';
+import type { RunResult, ScenarioResult } from '../../src/runner/results.js';
+import { parseEnvFile } from '../../src/target/index.js';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+export const POP3_SUITE = join(REPO_ROOT, 'suites', 'pop3');
+
+export interface SuiteRun {
+  readonly result: RunResult;
+  /** Scenario results by id, e.g. "pop3/rset". */
+  readonly byId: ReadonlyMap<string, ScenarioResult>;
+}
+
+/** Runs scenarios through the same entry point as `mailprobe run`, silently. */
+export async function runSuite(options: {
+  targetFile: string;
+  env: Record<string, string | undefined>;
+  paths?: string[];
+  grep?: string;
+  signal?: AbortSignal;
+  reporters?: Reporter[];
+}): Promise<SuiteRun> {
+  const messagesDir = await mkdtemp(join(tmpdir(), 'mailprobe-test-messages-'));
+  const outcome = await execute({
+    targetFile: options.targetFile,
+    paths: options.paths ?? [POP3_SUITE],
+    env: options.env,
+    ...(options.grep ? { grep: options.grep } : {}),
+    reporters: () => options.reporters ?? [],
+    stderr: new Writable({ write: (_c, _e, cb) => cb() }),
+    signal: options.signal ?? new AbortController().signal,
+    messagesDir,
+    version: '0.0.0-test',
+  });
+  if (outcome.kind === 'invalid') throw new Error(`invalid inputs:\n${outcome.problems.join('\n')}`);
+  return { result: outcome.result, byId: new Map(outcome.result.scenarios.map((s) => [s.id, s])) };
+}
+
+export async function labEnv(envFile: string): Promise<Record<string, string>> {
+  return parseEnvFile(await readFile(envFile, 'utf8'), envFile);
+}
+
+/** One line per scenario, for assertion messages that say what went wrong. */
+export function summarize(result: RunResult): string {
+  return result.scenarios
+    .map((s) => {
+      const detail =
+        s.state === 'failed' ? `${s.failure.step}: ${s.failure.message}; expected ${s.failure.expected}, got ${s.failure.actual}`
+        : s.state === 'errored' ? `${s.error.code}: ${s.error.message}`
+        : s.state === 'skipped' || s.state === 'inconclusive' ? s.reason
+        : '';
+      return `${s.state.padEnd(12)} ${s.id} ${detail}`;
+    })
+    .join('\n');
+}

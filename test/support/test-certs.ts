@@ -1,0 +1,76 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface KeyPair {
+  readonly key: string;
+  readonly cert: string;
+}
+
+/**
+ * A throwaway CA and two leaf certificates it signed, made with openssl at test
+ * time in a temp dir (keys are never committed):
+ * - `localhost`: SAN DNS:localhost, IP:127.0.0.1, IP:::1
+ * - `named`: SAN DNS:mail.example.test only (for servername / name-mismatch tests)
+ * plus `otherCa`, an unrelated CA that must not verify either.
+ */
+export interface TestCerts {
+  readonly dir: string;
+  readonly ca: string;
+  readonly otherCa: string;
+  readonly localhost: KeyPair;
+  readonly named: KeyPair;
+  cleanup(): Promise<void>;
+}
+
+let cached: Promise<TestCerts> | undefined;
+
+/** Generated once per test file (module instance) and reused. */
+export function testCerts(): Promise<TestCerts> {
+  cached ??= generate();
+  return cached;
+}
+
+async function generate(): Promise<TestCerts> {
+  const dir = await mkdtemp(join(tmpdir(), 'mailprobe-certs-'));
+  const at = (name: string): string => join(dir, name);
+  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+  const makeCa = async (name: string, cn: string): Promise<void> => {
+    await run('openssl', [
+      'req', '-x509', ...ecKey, '-keyout', at(`${name}.key`), '-out', at(`${name}.crt`), '-days', '2',
+      '-subj', `/CN=${cn}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE',
+      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+  };
+  const makeLeaf = async (name: string, cn: string, san: string): Promise<KeyPair> => {
+    await run('openssl', ['req', ...ecKey, '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`), '-subj', `/CN=${cn}`]);
+    await writeFile(
+      at(`${name}.ext`),
+      `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
+    );
+    await run('openssl', [
+      'x509', '-req', '-in', at(`${name}.csr`), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial',
+      '-out', at(`${name}.crt`), '-days', '2', '-extfile', at(`${name}.ext`),
+    ]);
+    return { key: await readFile(at(`${name}.key`), 'utf8'), cert: await readFile(at(`${name}.crt`), 'utf8') };
+  };
+
+  await makeCa('ca', 'mailprobe test CA');
+  await makeCa('other-ca', 'mailprobe unrelated CA');
+  const localhost = await makeLeaf('localhost', 'localhost', 'DNS:localhost,IP:127.0.0.1,IP:::1');
+  const named = await makeLeaf('named', 'mail.example.test', 'DNS:mail.example.test');
+  return {
+    dir,
+    ca: await readFile(at('ca.crt'), 'utf8'),
+    otherCa: await readFile(at('other-ca.crt'), 'utf8'),
+    localhost,
+    named,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}

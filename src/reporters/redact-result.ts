@@ -1,6 +1,5 @@
 import type { RunResult, ScenarioResult } from '../runner/results.js';
 import type { Redactor } from '../transport/redact.js';
-import { REDACTED } from '../transport/transcript.js';
 
 /**
  * Report-time redaction of the result model, done once per result before any
@@ -46,40 +45,15 @@ export function redactScenario(result: ScenarioResult, redactor: Redactor): Scen
   return walk(result, redactor, 'full') as ScenarioResult;
 }
 
-/**
- * Scrub known secret values only, not credential-command patterns.
- *
- * Redactor has no public method for that, so this leans on its patterns all
- * being anchored at the start of a line with a command word: behind a leading
- * space none of them can match, while secret values are still replaced
- * wherever they occur. A test pins this down (test/reporters/redaction.test.ts);
- * a `Redactor.secrets(text)` method would be the cleaner home for it.
- */
+/** Titles and names: known secret values only, so "IMAP LOGIN with a bad password" keeps its words. */
 export function redactTitle(text: string, redactor: Redactor): string {
-  return redactor.text(` ${text}`).slice(1);
-}
-
-/**
- * The Redactor finds a password inside base64 (AUTH PLAIN) by a core that
- * starts and ends on 4-character group boundaries, so the groups either side
- * stay, and they decode to the password's first and last characters
- * ("AGFsaWNlAEN[redacted]cHch" still says it starts with C and ends with
- * "pw!"). A base64-looking token around the marker is dropped whole.
- */
-const BASE64_AROUND_MARKER = new RegExp(`[A-Za-z0-9+/]*${escapeRegExp(REDACTED)}[A-Za-z0-9+/]*={0,2}`, 'g');
-
-function scrubBase64Edges(text: string): string {
-  return text.includes(REDACTED) ? text.replace(BASE64_AROUND_MARKER, REDACTED) : text;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return redactor.secrets(text);
 }
 
 function walk(value: unknown, redactor: Redactor, mode: Mode): unknown {
   if (typeof value === 'string') {
     if (mode === 'none') return value;
-    return mode === 'title' ? redactTitle(value, redactor) : scrubBase64Edges(redactor.text(value));
+    return mode === 'title' ? redactTitle(value, redactor) : redactor.text(value);
   }
   if (Array.isArray(value)) return value.map((item) => walk(item, redactor, mode === 'record' ? 'full' : mode));
   if (value !== null && typeof value === 'object') {

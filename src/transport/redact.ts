@@ -9,28 +9,39 @@ import { REDACTED, type TranscriptEntry } from './transcript.js';
  */
 export class Redactor {
   readonly #secrets: string[];
+  readonly #encoded: string[];
 
   constructor(secrets: Iterable<string> = []) {
-    const all = new Set<string>();
+    const plain = new Set<string>();
+    const encoded = new Set<string>();
     for (const secret of secrets) {
       if (secret.length < 1) continue;
-      all.add(secret);
-      for (const form of encodedForms(secret)) all.add(form);
+      plain.add(secret);
+      for (const form of encodedForms(secret)) encoded.add(form);
     }
     // Longest first, so a secret that contains another is replaced whole.
-    this.#secrets = [...all].sort((a, b) => b.length - a.length);
+    this.#secrets = [...plain].sort((a, b) => b.length - a.length);
+    this.#encoded = [...encoded];
   }
 
   get size(): number {
     return this.#secrets.length;
   }
 
-  text(input: string): string {
+  /** Only the known secret values, without the command patterns (for titles and names). */
+  secrets(input: string): string {
     let out = input;
     for (const secret of this.#secrets) {
       if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     }
-    return scrubCredentialCommands(out);
+    if (this.#encoded.length === 0) return out;
+    // A base64 form is replaced with the whole base64 token around it: the
+    // characters either side of a matched core still decode to parts of the secret.
+    return out.replace(BASE64_TOKEN, (token) => (this.#encoded.some((form) => token.includes(form)) ? REDACTED : token));
+  }
+
+  text(input: string): string {
+    return scrubCredentialCommands(this.secrets(input));
   }
 
   entry(entry: TranscriptEntry): TranscriptEntry {
@@ -42,6 +53,8 @@ export class Redactor {
     return entries.map((e) => this.entry(e));
   }
 }
+
+const BASE64_TOKEN = /[A-Za-z0-9+/]{4,}={0,2}/g;
 
 function encodedForms(secret: string): string[] {
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');

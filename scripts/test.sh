@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-deps.sh
+bash scripts/ensure-test-tools.sh
 npx tsc -p tsconfig.json --noEmit
 npx vitest run "$@"

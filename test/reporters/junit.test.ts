@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { JUnitReporter, renderJUnit } from '../../src/reporters/junit.js';
 import { redactRun } from '../../src/reporters/redact-result.js';
@@ -9,7 +10,8 @@ import type { RunResult, ScenarioResult } from '../../src/runner/results.js';
 import { buildSampleRun, sampleRedactor } from '../support/sample-results.js';
 import { GOLDEN_DIR, captureContext, expectGolden, volatileSampleRun } from './support.js';
 
-const XSD = '/work/shared/junit/junit-10.xsd';
+// The Jenkins xunit plugin's schema (MIT, notice kept in the file).
+const XSD = fileURLToPath(new URL('../../fixtures/junit/junit-10.xsd', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mailprobe-junit-'));
 
 function xmllint(xml: string, args: string[] = []): { status: number | null; stderr: string } {

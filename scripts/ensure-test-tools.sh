@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Tools the tests call besides Node: xmllint (JUnit output is validated against
+# junit-10.xsd) and openssl (throwaway test certificates). Installed from
+# Debian when missing and running as root; otherwise the exact command is shown.
+set -euo pipefail
+need=()
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "mailprobe tests need: ${need[*]}; install with: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+echo "mailprobe: installing ${need[*]} from Debian" >&2
+apt-get update -qq >&2
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2

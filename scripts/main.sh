@@ -7,8 +7,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-deps.sh
 mkdir -p reports
+# A lab that was already running (a developer's) is left running afterwards.
+if node dist/cli/main.js lab status >/dev/null 2>&1; then was_running=1; else was_running=0; fi
 node dist/cli/main.js lab up
-trap 'node dist/cli/main.js lab down >&2 || true' EXIT
+if [ "$was_running" -eq 0 ]; then
+  trap 'node dist/cli/main.js lab down >&2 || true' EXIT
+fi
 set +e
 node dist/cli/main.js run \
   --reporter junit=reports/junit.xml \

@@ -1,4 +1,5 @@
 import type { Transcript } from '../transport/transcript.js';
+import type { ImapWorkspace } from '../protocols/imap/workspace.js';
 import type { Pop3Session } from '../runner/pop3-session.js';
 import type { RunTarget, EndpointName } from '../runner/run-target.js';
 
@@ -21,6 +22,10 @@ export interface ActionContext {
   pop3(): Promise<Pop3Session>;
   /** A new, separate, logged-in POP3 connection for the step's session's endpoint and account. */
   openExtraPop3(label: string, options?: { retryInUse?: boolean }): Promise<Pop3Session>;
+  /** The step's IMAP session and the run's folder workspace on it, connected and logged in on first use. */
+  imap(): Promise<ImapWorkspace>;
+  /** A new, separate, logged-in IMAP connection for the step's session's endpoint and account. */
+  openExtraImap(label: string): Promise<ImapWorkspace>;
   /** Password of an account role, for SMTP AUTH. Never logged. */
   password(role: string): string;
   /** Resolve an endpoint name to connection details, or throw a could-not-run error. */

@@ -130,7 +130,7 @@ export class ConsoleReporter implements Reporter {
 
   onRunStart(info: RunStartInfo): void {
     const target = { ...info.target, name: this.#ctx.redactor.text(info.target.name), host: this.#ctx.redactor.text(info.target.host) };
-    this.#ctx.stderr.write(renderConsoleHeader({ ...info, target }, this.#version, this.#colors));
+    this.#ctx.stderr.write(renderConsoleHeader({ ...info, target }, this.#version ?? info.version, this.#colors));
   }
 
   onScenarioEnd(result: ScenarioResult): void {

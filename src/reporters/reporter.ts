@@ -10,6 +10,7 @@ export interface RunStartInfo {
   readonly target: TargetSummary;
   readonly scenarioCount: number;
   readonly startedAt: number;
+  readonly version?: string;
 }
 
 export interface ScenarioStartInfo {

@@ -1,3 +1,4 @@
+import { ImapReplyError, ImapSessionError } from '../protocols/imap/errors.js';
 import { Pop3ProtocolError, Pop3ReplyError } from '../protocols/pop3/errors.js';
 import { SmtpReplyError, SmtpTransportError } from '../protocols/smtp/send.js';
 import { InterpolationError } from '../interpolate/index.js';
@@ -49,6 +50,14 @@ export function classifyError(err: unknown): StepOutcome {
       };
     }
     return { kind: 'errored', problem: { code: err.code, message: err.message } };
+  }
+  if (err instanceof ImapReplyError) {
+    if (err.temporary) return { kind: 'inconclusive', reason: `the server refused for now: ${err.message}` };
+    const shown = `${err.status}${err.responseCode ? ` [${err.responseCode}]` : ''} ${err.text}`.trimEnd();
+    return { kind: 'reply', error: { reply: shown, text: err.text, command: err.command, ...(err.responseCode ? { code: err.responseCode } : {}) } };
+  }
+  if (err instanceof ImapSessionError) {
+    return { kind: 'errored', problem: { code: err.code, message: err.message, phase: err.phase } };
   }
   if (err instanceof SmtpReplyError) {
     if (err.temporary) return { kind: 'inconclusive', reason: `the server refused for now: ${err.reply}` };

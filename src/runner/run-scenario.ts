@@ -73,6 +73,8 @@ export async function runScenario(scenario: RunnableScenario, env: ScenarioEnvir
     messageDir: join(env.messageDir, scenario.id.replace(/[^\w.-]+/g, '_')),
     pop3: () => activePool.pop3(requireSession(step)),
     openExtraPop3: (label, options) => activePool.extraPop3(requireSession(step), label, options),
+    imap: () => activePool.imap(requireSession(step)),
+    openExtraImap: (label) => activePool.extraImap(requireSession(step), label),
     password: (role) => activePool.password(role),
     endpoint: (name) => activePool.endpoint(name),
     setProperty: (key, value) => {

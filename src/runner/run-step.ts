@@ -93,11 +93,14 @@ function judge(step: RunnableStep, output: Record<string, unknown>, env: StepEnv
   if (!judgesReply) {
     // With no expectation about the reply, a refusal is itself the failure.
     const error = output.error as { reply?: string } | undefined;
+    // The clause the step is about: its own expectations' first, else the scenario's first.
+    const rfc = step.expect.find((e) => e.rfc)?.rfc ?? env.scenario.rfc[0];
     checks.push({
       description: `the server accepts ${step.action}`,
       passed: output.ok === true,
       expected: 'a positive reply',
       actual: output.ok === true ? 'a positive reply' : (error?.reply ?? describeValue(output.error)),
+      ...(rfc ? { rfc } : {}),
       source: step.source,
     });
   }

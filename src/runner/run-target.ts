@@ -34,6 +34,8 @@ export interface RunTimeouts {
   readonly command: number;
   /** How long wait-for actions poll for a delivered message. */
   readonly delivery: number;
+  /** How long an IDLE session waits for the server to push a change. */
+  readonly push: number;
 }
 
 export interface RunTarget {

@@ -32,7 +32,7 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
     file: options.target.file,
     insecure: isInsecure(options.target),
   };
-  await options.reporter.onRunStart?.({ runId: options.runId, target, scenarioCount: options.scenarios.length, startedAt });
+  await options.reporter.onRunStart?.({ runId: options.runId, target, scenarioCount: options.scenarios.length, startedAt, version: options.version });
   const results: ScenarioResult[] = [];
   for (const [index, scenario] of options.scenarios.entries()) {
     if (options.signal.aborted) break;

@@ -1,6 +1,8 @@
 import { Pop3Client } from '../protocols/pop3/client.js';
 import { Pop3ReplyError } from '../protocols/pop3/errors.js';
 import type { Transcript } from '../transport/transcript.js';
+import { ImapSession } from '../protocols/imap/session.js';
+import { ImapWorkspace } from '../protocols/imap/workspace.js';
 import { Pop3Session } from './pop3-session.js';
 import { RequirementFailure, RunProblem, SkipScenario } from './outcomes.js';
 import type { EndpointName, RunEndpoint, RunTarget } from './run-target.js';
@@ -27,6 +29,8 @@ export interface SessionEnvironment {
 export class SessionPool {
   readonly #pop3 = new Map<string, Pop3Session>();
   readonly #extras = new Set<Pop3Session>();
+  readonly #imap = new Map<string, ImapWorkspace>();
+  readonly #imapExtras = new Set<ImapWorkspace>();
 
   constructor(
     readonly scenario: RunnableScenario,
@@ -116,7 +120,50 @@ export class SessionPool {
     return new Pop3Session(label, client, this.env.runId);
   }
 
-  #checkCapabilities(protocol: 'pop3', announced: readonly string[]): void {
+  /** The step's IMAP session with its run workspace, connected and logged in on first use. */
+  async imap(name: string, signal: AbortSignal = this.env.signal): Promise<ImapWorkspace> {
+    const existing = this.#imap.get(name);
+    if (existing && !existing.session.closed) return existing;
+    const workspace = await this.#openImap(name, name, signal);
+    this.#imap.set(name, workspace);
+    return workspace;
+  }
+
+  /** A separate IMAP connection with the same endpoint and account as `name`, closed by the caller or at scenario end. */
+  async extraImap(name: string, label: string, signal: AbortSignal = this.env.signal): Promise<ImapWorkspace> {
+    const workspace = await this.#openImap(name, label, signal);
+    this.#imapExtras.add(workspace);
+    return workspace;
+  }
+
+  async #openImap(name: string, label: string, signal: AbortSignal): Promise<ImapWorkspace> {
+    const declared = this.declaration(name);
+    const endpoint = this.endpoint(declared.endpoint);
+    const account = this.env.target.accounts[declared.account];
+    if (!account) throw new SkipScenario(`the target has no account with role '${declared.account}'`);
+    const session = await ImapSession.open({
+      host: endpoint.host,
+      port: endpoint.port,
+      security: endpoint.security,
+      tls: endpoint.tls,
+      timeouts: this.env.target.timeouts,
+      user: account.user,
+      password: this.password(declared.account),
+      transcript: this.env.transcript,
+      session: label,
+      signal,
+    });
+    this.env.onOpened(label, session.greeting, session.capabilities);
+    try {
+      this.#checkCapabilities('imap', session.capabilities);
+    } catch (err) {
+      await session.logout();
+      throw err;
+    }
+    return new ImapWorkspace(session, this.env.runId);
+  }
+
+  #checkCapabilities(protocol: 'pop3' | 'imap', announced: readonly string[]): void {
     const names = new Set(announced.map((c) => c.split(' ')[0]!.toUpperCase()));
     const mandatory = new Set((this.env.target.capabilitiesRequired[protocol] ?? []).map((c) => c.toUpperCase()));
     for (const wanted of this.scenario.requires.capabilities[protocol] ?? []) {
@@ -125,9 +172,9 @@ export class SessionPool {
         throw new RequirementFailure({
           description: `the server announces ${wanted} (the target file requires it)`,
           passed: false,
-          expected: `${wanted} in the CAPA list`,
+          expected: `${wanted} in the ${protocol === 'pop3' ? 'CAPA' : 'CAPABILITY'} list`,
           actual: [...names].join(' ') || '(no capabilities)',
-          rfc: 'RFC 2449 §5',
+          rfc: protocol === 'pop3' ? 'RFC 2449 §5' : 'RFC 9051 §7.2.2',
         });
       }
       throw new SkipScenario(`the server does not announce the ${protocol.toUpperCase()} capability ${wanted}`);
@@ -137,12 +184,14 @@ export class SessionPool {
   /** QUIT every open connection (committing only this run's own deletions); drop any that will not. */
   async closeAll(): Promise<void> {
     const all = [...this.#pop3.values(), ...this.#extras];
+    const imap = [...this.#imap.values(), ...this.#imapExtras];
     this.#pop3.clear();
     this.#extras.clear();
-    await Promise.all(
-      all
-        .filter((s) => !s.closed)
-        .map((s) => s.client.quit().catch(() => s.client.drop())),
-    );
+    this.#imap.clear();
+    this.#imapExtras.clear();
+    await Promise.all([
+      ...all.filter((s) => !s.closed).map((s) => s.client.quit().catch(() => s.client.drop())),
+      ...imap.map((w) => w.session.logout()),
+    ]);
   }
 }

@@ -40,6 +40,8 @@ export interface Timeouts {
   readonly greeting: number;
   readonly command: number;
   readonly delivery: number;
+  /** How long an IDLE session waits for a pushed EXISTS. */
+  readonly push: number;
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = Object.freeze({
@@ -49,6 +51,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = Object.freeze({
   greeting: 10000,
   command: 15000,
   delivery: 30000,
+  push: 10000,
 });
 
 export interface Target {

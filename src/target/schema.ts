@@ -53,6 +53,7 @@ const timeoutsSchema = z.strictObject({
   greeting: positiveMs.optional(),
   command: positiveMs.optional(),
   delivery: positiveMs.optional().describe('How long wait-for polls for a delivered message.'),
+  push: positiveMs.optional().describe('How long an IDLE session waits for the server to push a change (RFC 2177).'),
 });
 
 const capabilityList = z.array(z.string().min(1, { message: 'a capability name must not be empty' }));

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import type { ActionContext } from './context.js';
+import { defineAction } from './define-action.js';
+import { findSpecialUse } from './imap-mailbox.js';
+
+/** Folder actions. Every folder they create, rename or delete is under the run's root. */
+const folderParam = z.string().min(1).describe('Folder under the run root, "/" between levels, e.g. "projects/2026"');
+
+export const imapCapability = defineAction({
+  name: 'imap.capability',
+  summary: 'The capabilities this session saw after login',
+  protocol: 'imap',
+  params: z.strictObject({}),
+  async run(ctx: ActionContext) {
+    const ws = await ctx.imap();
+    return { capabilities: ws.session.capabilities };
+  },
+});
+
+export const imapLayout = defineAction({
+  name: 'imap.layout',
+  summary: "The server's personal namespace prefix and hierarchy delimiter (NAMESPACE, else LIST), and the run's root folder",
+  protocol: 'imap',
+  params: z.strictObject({}),
+  async run(ctx: ActionContext) {
+    const ws = await ctx.imap();
+    const layout = await ws.layout();
+    ctx.setProperty('imap.delimiter', layout.delimiter);
+    ctx.setProperty('imap.namespace_prefix', layout.prefix);
+    return { ...layout };
+  },
+});
+
+export const imapCreate = defineAction({
+  name: 'imap.create',
+  summary: 'CREATE a folder under the run root (parents are created too)',
+  protocol: 'imap',
+  params: z.strictObject({ folder: folderParam }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const parts = params.folder.split('/').filter(Boolean);
+    // Some servers do not create missing parents (RFC 9051 §6.3.4 leaves it open), so create each level.
+    let created = '';
+    for (let i = 1; i <= parts.length; i++) {
+      created = await ws.path(parts.slice(0, i).join('/'));
+      const path = created;
+      await ws.session.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));
+    }
+    return { path: created };
+  },
+});
+
+export const imapRename = defineAction({
+  name: 'imap.rename',
+  summary: 'RENAME a folder under the run root to another name under it',
+  protocol: 'imap',
+  params: z.strictObject({ folder: folderParam, to: folderParam }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const from = await ws.path(params.folder);
+    const to = await ws.path(params.to);
+    await ws.session.call(`RENAME ${from} ${to}`, (c) => c.mailboxRename(from, to));
+    return { from, path: to };
+  },
+});
+
+export const imapDelete = defineAction({
+  name: 'imap.delete',
+  summary: 'DELETE a folder under the run root',
+  protocol: 'imap',
+  params: z.strictObject({ folder: folderParam }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const path = await ws.path(params.folder);
+    await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
+    return { path };
+  },
+});
+
+export const imapSubscribe = defineAction({
+  name: 'imap.subscribe',
+  summary: 'SUBSCRIBE (or UNSUBSCRIBE with subscribe: false) a folder under the run root',
+  protocol: 'imap',
+  params: z.strictObject({ folder: folderParam, subscribe: z.boolean().default(true) }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const path = await ws.path(params.folder);
+    if (params.subscribe) await ws.session.call(`SUBSCRIBE ${path}`, (c) => c.mailboxSubscribe(path));
+    else await ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path));
+    return { path };
+  },
+});
+
+export const imapList = defineAction({
+  name: 'imap.list',
+  summary: 'LIST the folders under the run root as this session sees them, with their subscription state',
+  protocol: 'imap',
+  params: z.strictObject({}),
+  async run(ctx: ActionContext) {
+    const ws = await ctx.imap();
+    const { root, delimiter } = await ws.layout();
+    // imapflow lists everything (LIST, then LSUB or LIST-EXTENDED SUBSCRIBED); only the run's tree is kept.
+    const listed = await ws.session.call(`LIST (under ${root})`, (c) => c.list());
+    const folders: string[] = [];
+    const subscribed: string[] = [];
+    for (const mailbox of listed) {
+      const relative = await ws.relative(mailbox.path);
+      if (relative === undefined || relative === '') continue;
+      if (mailbox.listed) folders.push(relative);
+      if (mailbox.subscribed) subscribed.push(relative);
+    }
+    folders.sort();
+    subscribed.sort();
+    return { folders, subscribed, count: folders.length, delimiter };
+  },
+});
+
+export const imapFindSpecialUse = defineAction({
+  name: 'imap.special-use',
+  summary: 'Find a special-use mailbox (RFC 6154), and say whether SPECIAL-USE or a name guess found it',
+  protocol: 'imap',
+  params: z.strictObject({ use: z.string().regex(/^\\[A-Za-z]+$/).describe('e.g. \\Drafts') }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const found = await findSpecialUse(ws, params.use);
+    if (found) ctx.setProperty(`special_use.${params.use.slice(1).toLowerCase()}`, `${found.path} (found by ${found.foundBy})`);
+    return found ? { found: true, path: found.path, found_by: found.foundBy, extension: ws.session.has('SPECIAL-USE') } : { found: false, extension: ws.session.has('SPECIAL-USE') };
+  },
+});

@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { composeMessage } from '../protocols/smtp/compose.js';
+import type { ImapWorkspace } from '../protocols/imap/workspace.js';
+import { RunProblem } from '../runner/outcomes.js';
+import type { ActionContext } from './context.js';
+import { defineAction } from './define-action.js';
+import { mailboxParam, resolveMailbox, type ResolvedMailbox } from './imap-mailbox.js';
+
+/**
+ * Message actions. Outside the run's own folders they touch only messages
+ * whose X-Mailprobe-Run header (read with BODY.PEEK) names this run, and they
+ * read with BODY.PEEK so nothing they look at becomes \Seen.
+ */
+const uidParam = z.number().int().positive().describe('UID of a message this run created');
+const flagList = z.array(z.string().regex(/^\\?[A-Za-z$][\w$-]*$/)).describe('Flags such as \\Seen, \\Flagged, \\Draft, $Label');
+
+async function openOwned(ctx: ActionContext, mailbox: string, uid?: number): Promise<{ ws: ImapWorkspace; box: ResolvedMailbox }> {
+  const ws = await ctx.imap();
+  const box = await resolveMailbox(ws, mailbox);
+  await ws.session.call(`SELECT ${box.path}`, (c) => c.mailboxOpen(box.path));
+  if (uid !== undefined && box.kind !== 'run') await ws.assertOwnMessage(box.path, uid);
+  return { ws, box };
+}
+
+async function flagsOf(ws: ImapWorkspace, uid: number): Promise<{ flags: string[]; modseq?: string }> {
+  const message = await ws.session.call(`UID FETCH ${uid} (FLAGS)`, async (c) => (await c.fetchOne(String(uid), { uid: true, flags: true, ...(ws.session.has('CONDSTORE') ? { modseq: true } : {}) }, { uid: true })) || undefined);
+  if (!message) return { flags: [] };
+  return { flags: [...(message.flags ?? [])].sort(), ...(message.modseq !== undefined ? { modseq: String(message.modseq) } : {}) };
+}
+
+export const imapAppend = defineAction({
+  name: 'imap.append',
+  summary: 'APPEND a message tagged with the run id (e.g. a draft with \\Draft); reports APPENDUID when UIDPLUS gives it',
+  protocol: 'imap',
+  params: z.strictObject({
+    mailbox: mailboxParam,
+    flags: flagList.default([]),
+    account: z.string().describe('Account role the message is from'),
+    to: z.array(z.string()).default([]),
+    subject: z.string().default('mailprobe test message'),
+    text: z.string().default('This message was made by mailprobe and will be deleted by it.\n'),
+  }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const box = await resolveMailbox(ws, params.mailbox);
+    const account = ctx.target.accounts[params.account];
+    if (!account) throw new RunProblem('EUNKNOWN_ACCOUNT', `the target has no account with role '${params.account}'`);
+    const message = await composeMessage({
+      runId: ctx.runId,
+      from: account.address,
+      to: params.to.length > 0 ? params.to : [account.address],
+      subject: params.subject,
+      text: params.text,
+    });
+    const result = await ws.session.call(`APPEND ${box.path}`, (c) => c.append(box.path, message.raw, params.flags));
+    if (box.foundBy) ctx.setProperty(`mailbox.${params.mailbox}`, `${box.path} (found by ${box.foundBy})`);
+    return {
+      path: box.path,
+      message_id: message.messageId,
+      raw: message.raw,
+      size: message.raw.length,
+      appenduid: result.uid !== undefined,
+      ...(result.uid !== undefined ? { uid: result.uid } : {}),
+      ...(result.uidValidity !== undefined ? { uidvalidity: String(result.uidValidity) } : {}),
+      ...(box.foundBy ? { found_by: box.foundBy } : {}),
+    };
+  },
+});
+
+export const imapFind = defineAction({
+  name: 'imap.find',
+  summary: "Find this run's messages with a Message-ID in a mailbox (UID SEARCH HEADER; reads nothing)",
+  protocol: 'imap',
+  params: z.strictObject({ mailbox: mailboxParam, message_id: z.string().min(3) }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const box = await resolveMailbox(ws, params.mailbox);
+    const uids = await ws.ownUids(box.path, params.message_id);
+    const last = uids.at(-1);
+    const flags = last === undefined ? undefined : await flagsOf(ws, last);
+    return { found: uids.length > 0, count: uids.length, uids, path: box.path, ...(last !== undefined ? { uid: last, ...flags } : {}) };
+  },
+});
+
+export const imapCount = defineAction({
+  name: 'imap.count',
+  summary: "Count this run's messages in a mailbox (UID SEARCH HEADER X-Mailprobe-Run)",
+  protocol: 'imap',
+  params: z.strictObject({ mailbox: mailboxParam }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const box = await resolveMailbox(ws, params.mailbox);
+    const uids = await ws.ownUids(box.path);
+    return { count: uids.length, uids, path: box.path };
+  },
+});
+
+export const imapFetch = defineAction({
+  name: 'imap.fetch',
+  summary: "UID FETCH a message's bytes and flags with BODY.PEEK[] (never sets \\Seen)",
+  protocol: 'imap',
+  params: z.strictObject({ mailbox: mailboxParam, uid: uidParam }),
+  async run(ctx: ActionContext, params) {
+    const { ws } = await openOwned(ctx, params.mailbox, params.uid);
+    const message = await ws.session.call(`UID FETCH ${params.uid} (BODY.PEEK[] FLAGS)`, async (c) => (await c.fetchOne(String(params.uid), { uid: true, source: true, flags: true }, { uid: true })) || undefined);
+    if (!message) return { found: false };
+    const raw = message.source ?? Buffer.alloc(0);
+    const id = /^message-id:\s*(\S+)/im.exec(raw.toString('latin1'))?.[1];
+    return { found: true, raw, size: raw.length, flags: [...(message.flags ?? [])].sort(), ...(id ? { message_id: id } : {}) };
+  },
+});
+
+export const imapFlags = defineAction({
+  name: 'imap.flags',
+  summary: 'Add and/or remove flags on a message (UID STORE), then read its flags back',
+  protocol: 'imap',
+  params: z.strictObject({ mailbox: mailboxParam, uid: uidParam, add: flagList.default([]), remove: flagList.default([]) }),
+  async run(ctx: ActionContext, params) {
+    const { ws } = await openOwned(ctx, params.mailbox, params.uid);
+    const uid = String(params.uid);
+    if (params.add.length > 0) await ws.session.call(`UID STORE ${uid} +FLAGS`, (c) => c.messageFlagsAdd(uid, params.add, { uid: true }));
+    if (params.remove.length > 0) await ws.session.call(`UID STORE ${uid} -FLAGS`, (c) => c.messageFlagsRemove(uid, params.remove, { uid: true }));
+    return await flagsOf(ws, params.uid);
+  },
+});
+
+export const imapFlagsOf = defineAction({
+  name: 'imap.flags-of',
+  summary: 'UID FETCH a message\'s FLAGS (and MODSEQ with CONDSTORE)',
+  protocol: 'imap',
+  params: z.strictObject({ mailbox: mailboxParam, uid: uidParam }),
+  async run(ctx: ActionContext, params) {
+    const { ws } = await openOwned(ctx, params.mailbox);
+    return await flagsOf(ws, params.uid);
+  },
+});
+
+export const imapMove = defineAction({
+  name: 'imap.move',
+  summary: 'UID MOVE a message to another mailbox (RFC 6851); never emulated with COPY + EXPUNGE',
+  protocol: 'imap',
+  params: z.strictObject({ mailbox: mailboxParam, uid: uidParam, to: mailboxParam }),
+  async run(ctx: ActionContext, params) {
+    const { ws, box } = await openOwned(ctx, params.mailbox, params.uid);
+    if (!ws.session.has('MOVE')) {
+      // imapflow would quietly emulate MOVE; a conformance tool must not. Scenarios list MOVE in requires.
+      throw new RunProblem('EMOVE_MISSING', 'the server does not announce MOVE; add MOVE to requires.capabilities.imap');
+    }
+    const destination = await resolveMailbox(ws, params.to);
+    const uid = String(params.uid);
+    const result = await ws.session.call(`UID MOVE ${uid} ${destination.path}`, (c) => c.messageMove(uid, destination.path, { uid: true }));
+    const newUid = result.uidMap?.get(params.uid);
+    return { from: box.path, path: destination.path, ...(newUid !== undefined ? { uid: newUid } : {}) };
+  },
+});
+
+export const imapExpunge = defineAction({
+  name: 'imap.expunge',
+  summary: 'Remove one message: \\Deleted, then UID EXPUNGE (UIDPLUS); plain EXPUNGE only inside run folders',
+  protocol: 'imap',
+  params: z.strictObject({ mailbox: mailboxParam, uid: uidParam }),
+  async run(ctx: ActionContext, params) {
+    const { ws, box } = await openOwned(ctx, params.mailbox, params.uid);
+    if (box.kind !== 'run' && !ws.session.has('UIDPLUS')) {
+      // A plain EXPUNGE would also remove other \Deleted messages in a shared mailbox.
+      throw new RunProblem('EUNSAFE_EXPUNGE', `cannot remove one message from ${box.path} safely without UIDPLUS (a plain EXPUNGE removes every \\Deleted message)`);
+    }
+    const uid = String(params.uid);
+    await ws.session.call(`UID STORE ${uid} +FLAGS (\\Deleted) and EXPUNGE`, (c) => c.messageDelete(uid, { uid: true }));
+    return { path: box.path };
+  },
+});
+
+export const imapSelect = defineAction({
+  name: 'imap.select',
+  summary: 'SELECT a mailbox: EXISTS, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ',
+  protocol: 'imap',
+  params: z.strictObject({ mailbox: mailboxParam }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const box = await resolveMailbox(ws, params.mailbox);
+    const info = await ws.session.call(`SELECT ${box.path}`, (c) => c.mailboxOpen(box.path));
+    return {
+      path: box.path,
+      exists: info.exists,
+      uidvalidity: String(info.uidValidity),
+      uidnext: info.uidNext,
+      ...(info.highestModseq !== undefined ? { highestmodseq: String(info.highestModseq) } : {}),
+    };
+  },
+});

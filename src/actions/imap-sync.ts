@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import type { ActionContext } from './context.js';
+import { defineAction } from './define-action.js';
+import { mailboxParam, resolveMailbox } from './imap-mailbox.js';
+
+/**
+ * What another device learns without asking: NOOP results, IDLE pushes, and
+ * waiting for a delivery to show up.
+ */
+export const imapNoop = defineAction({
+  name: 'imap.noop',
+  summary: 'NOOP on a mailbox (selected first if needed); returns the EXISTS, EXPUNGE and FETCH FLAGS updates the server sent since the last look',
+  protocol: 'imap',
+  params: z.strictObject({ mailbox: mailboxParam.optional() }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const { session } = ws;
+    if (params.mailbox !== undefined) {
+      const box = await resolveMailbox(ws, params.mailbox);
+      if (session.client.mailbox === false || session.client.mailbox?.path !== box.path) {
+        await session.call(`SELECT ${box.path}`, (c) => c.mailboxOpen(box.path));
+        session.drain();
+      }
+    }
+    await session.call('NOOP', (c) => c.noop());
+    const seen = session.drain();
+    const mailbox = session.client.mailbox;
+    return {
+      exists: mailbox ? mailbox.exists : undefined,
+      exists_updates: seen.exists.map((e) => e.count),
+      expunge_count: seen.expunge.length,
+      expunged_seqs: seen.expunge.map((e) => e.seq).filter((n) => n !== undefined),
+      flag_updates: seen.flags.map((f) => ({ uid: f.uid, seq: f.seq, flags: f.flags.sort(), ...(f.modseq ? { modseq: f.modseq } : {}) })),
+      flagged_uids: seen.flags.filter((f) => f.flags.includes('\\Flagged')).map((f) => f.uid),
+      seen_uids: seen.flags.filter((f) => f.flags.includes('\\Seen')).map((f) => f.uid),
+    };
+  },
+});
+
+export const imapIdleStart = defineAction({
+  name: 'imap.idle-start',
+  summary: 'SELECT a mailbox and start IDLE (RFC 2177); later steps run while this session idles',
+  protocol: 'imap',
+  params: z.strictObject({ mailbox: mailboxParam.default('INBOX') }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const box = await resolveMailbox(ws, params.mailbox);
+    await ws.session.call(`SELECT ${box.path}`, (c) => c.mailboxOpen(box.path));
+    ws.session.drain();
+    const started = ws.session.startIdle();
+    return { path: box.path, started_at: started };
+  },
+});
+
+export const imapIdleWait = defineAction({
+  name: 'imap.idle-wait',
+  summary: 'Wait, while IDLE, for the server to push an EXISTS; records the push latency',
+  protocol: 'imap',
+  params: z.strictObject({
+    since: z.number().describe('When the change was made (e.g. smtp.send output sent_at), ms since the epoch'),
+    timeout_ms: z.number().int().positive().optional().describe("How long to wait (default: the target's timeouts.push)"),
+  }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const timeout = params.timeout_ms ?? ctx.target.timeouts.push;
+    const hit = await ws.session.waitForExists(params.since, timeout, ctx.signal);
+    await ws.session.stopIdle();
+    if (!hit) return { pushed: false, waited_ms: timeout, bound_ms: timeout };
+    const latency = hit.at - params.since;
+    ctx.setProperty('idle_push_latency_ms', String(latency));
+    return { pushed: true, latency_ms: latency, exists: hit.count, bound_ms: timeout };
+  },
+});
+
+export const imapWaitFor = defineAction({
+  name: 'imap.wait-for',
+  summary: "Poll a mailbox (NOOP + UID SEARCH) until this run's message arrives; records the delivery time",
+  protocol: 'imap',
+  params: z.strictObject({
+    mailbox: mailboxParam.default('INBOX'),
+    message_id: z.string().min(3),
+    sent_at: z.number().optional(),
+    timeout_ms: z.number().int().positive().optional(),
+    interval_ms: z.number().int().positive().default(100),
+  }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const box = await resolveMailbox(ws, params.mailbox);
+    const started = Date.now();
+    const timeout = params.timeout_ms ?? ctx.target.timeouts.delivery;
+    for (let polls = 1; ; polls++) {
+      const uids = await ws.ownUids(box.path, params.message_id);
+      if (uids.length > 0) {
+        const delivery = Date.now() - (params.sent_at ?? started);
+        ctx.setProperty('delivery_ms', String(delivery));
+        return { arrived: true, uid: uids.at(-1), delivery_ms: delivery, polls };
+      }
+      if (Date.now() - started >= timeout || ctx.signal.aborted) return { arrived: false, polls, waited_ms: Date.now() - started };
+      await new Promise((resolve) => setTimeout(resolve, params.interval_ms));
+      await ws.session.call('NOOP', (c) => c.noop());
+    }
+  },
+});

@@ -1,0 +1,40 @@
+/**
+ * IMAP errors in mailprobe's terms. imapflow reports a refused command in
+ * several shapes (a thrown Error with responseStatus, or just `false`), so
+ * the session turns all of them into these.
+ */
+
+/** RFC 5530 response codes that mean "not now" rather than "no". */
+const TEMPORARY_CODES = new Set(['UNAVAILABLE', 'INUSE', 'LIMIT', 'OVERQUOTA', 'SERVERBUG']);
+
+export class ImapReplyError extends Error {
+  override readonly name = 'ImapReplyError';
+  readonly code = 'EIMAP_REPLY';
+  constructor(
+    /** The command that was refused, redacted by imapflow ("LOGIN alice (* value hidden *)"). */
+    readonly command: string,
+    /** NO or BAD. */
+    readonly status: 'NO' | 'BAD',
+    readonly text: string,
+    /** RFC 5530 response code, e.g. "TRYCREATE", "ALREADYEXISTS", "NONEXISTENT". */
+    readonly responseCode?: string,
+  ) {
+    super(`server answered ${command || 'the command'} with ${status}${responseCode ? ` [${responseCode}]` : ''} ${text}`.trimEnd());
+  }
+
+  get temporary(): boolean {
+    return this.responseCode !== undefined && TEMPORARY_CODES.has(this.responseCode.toUpperCase());
+  }
+}
+
+/** The session could not be set up or went away: connect, TLS, auth, timeout, BYE. */
+export class ImapSessionError extends Error {
+  override readonly name = 'ImapSessionError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly phase: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,107 @@
+import { ImapRawProtocolError } from './errors.js';
+import type { FramedResponse } from './framer.js';
+
+export type ImapStatus = 'OK' | 'NO' | 'BAD';
+
+export interface UntaggedResponse {
+  /** The response as received, each literal summarised as its "{n}" marker. */
+  readonly raw: string;
+  /** Upper-cased: 'EXISTS', 'EXPUNGE', 'FETCH', 'CAPABILITY', 'FLAGS', 'OK', 'BYE', 'LIST', … */
+  readonly kind: string;
+  /** The message number or count before the kind: `* 3 EXISTS` → 3. */
+  readonly number?: number;
+  /** For OK/NO/BAD/BYE/PREAUTH: the response code inside [ ], without the brackets. */
+  readonly code?: string;
+  /** For OK/NO/BAD/BYE/PREAUTH: the human-readable text after the code. */
+  readonly text?: string;
+  readonly literals: Buffer[];
+}
+
+export interface ImapResponse {
+  readonly tag: string;
+  readonly status: ImapStatus;
+  /** The response code without brackets: "TRYCREATE", "CAPABILITY IMAP4rev1 …". */
+  readonly code?: string;
+  readonly text: string;
+  /** Every untagged response read while this command ran, in order. */
+  readonly untagged: UntaggedResponse[];
+}
+
+/** One parsed response, before it is attributed to a command. */
+export type ParsedResponse =
+  | { readonly type: 'continuation'; readonly text: string; readonly raw: string }
+  | { readonly type: 'untagged'; readonly response: UntaggedResponse }
+  | {
+      readonly type: 'tagged';
+      readonly tag: string;
+      readonly status: ImapStatus;
+      readonly code?: string;
+      readonly text: string;
+      readonly raw: string;
+    };
+
+const STATUS_KINDS = new Set(['OK', 'NO', 'BAD', 'BYE', 'PREAUTH']);
+
+/**
+ * Classify a framed response (RFC 3501 §7 / RFC 9051 §7). Atoms are matched
+ * case-insensitively, as the RFCs require, and reported upper-cased.
+ * Throws EIMAP_MALFORMED for anything that is not "+", "*" or "tag status".
+ */
+export function parseResponse(framed: FramedResponse, command?: string): ParsedResponse {
+  const raw = framed.text;
+  const malformed = (why: string): ImapRawProtocolError =>
+    new ImapRawProtocolError('EIMAP_MALFORMED', `malformed IMAP response${command === undefined ? '' : ` to ${command}`}: ${why}`, {
+      response: raw,
+      ...(command === undefined ? {} : { command }),
+    });
+
+  if (raw === '+' || raw.startsWith('+ ')) return { type: 'continuation', text: raw.slice(2), raw };
+  if (raw.startsWith('* ')) {
+    const rest = raw.slice(2);
+    const numbered = /^(\d+) ([A-Za-z][A-Za-z0-9.-]*)(?:[ (]|$)/.exec(rest);
+    if (numbered !== null) {
+      const number = Number(numbered[1]);
+      if (!Number.isSafeInteger(number)) throw malformed('message number out of range');
+      return { type: 'untagged', response: { raw, kind: (numbered[2] as string).toUpperCase(), number, literals: framed.literals } };
+    }
+    const named = /^([A-Za-z][A-Za-z0-9.-]*)(?: (.*))?$/s.exec(rest);
+    if (named === null) throw malformed(`expected "* <kind>" or "* <number> <kind>", got ${JSON.stringify(truncated(raw))}`);
+    const kind = (named[1] as string).toUpperCase();
+    if (!STATUS_KINDS.has(kind)) return { type: 'untagged', response: { raw, kind, literals: framed.literals } };
+    const { code, text } = splitCode(named[2] ?? '');
+    return {
+      type: 'untagged',
+      response: { raw, kind, ...(code === undefined ? {} : { code }), text, literals: framed.literals },
+    };
+  }
+  // tag = 1*<any ASTRING-CHAR except "+">; a status response follows (RFC 3501 §7.1).
+  const tagged = /^([^\s()*%{"\\\]+]+) ([A-Za-z]+)(?: (.*))?$/s.exec(raw);
+  if (tagged === null) throw malformed(`expected "+", "*" or a tagged status, got ${JSON.stringify(truncated(raw))}`);
+  const status = (tagged[2] as string).toUpperCase();
+  if (status !== 'OK' && status !== 'NO' && status !== 'BAD') {
+    throw malformed(`tagged status must be OK, NO or BAD, got ${JSON.stringify(tagged[2])}`);
+  }
+  const { code, text } = splitCode(tagged[3] ?? '');
+  return { type: 'tagged', tag: tagged[1] as string, status, ...(code === undefined ? {} : { code }), text, raw };
+}
+
+/** "[TRYCREATE] No such mailbox" → code "TRYCREATE", text "No such mailbox". */
+export function splitCode(rest: string): { code?: string; text: string } {
+  if (!rest.startsWith('[')) return { text: rest };
+  const close = rest.indexOf(']');
+  if (close === -1) return { text: rest };
+  const code = rest.slice(1, close);
+  return { code, text: rest.slice(close + 1).replace(/^ /, '') };
+}
+
+/** Capability names from a CAPABILITY response or response code ("CAPABILITY IMAP4rev1 IDLE"). */
+export function capabilityList(text: string): string[] {
+  return text
+    .replace(/^CAPABILITY\b/i, '')
+    .split(' ')
+    .filter((word) => word !== '');
+}
+
+function truncated(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}

@@ -22,10 +22,10 @@ async function openOwned(ctx: ActionContext, mailbox: string, uid?: number): Pro
   return { ws, box };
 }
 
-async function flagsOf(ws: ImapWorkspace, uid: number): Promise<{ flags: string[]; modseq?: string }> {
+async function flagsOf(ws: ImapWorkspace, uid: number): Promise<{ flags: string[]; seq?: number; modseq?: string }> {
   const message = await ws.session.call(`UID FETCH ${uid} (FLAGS)`, async (c) => (await c.fetchOne(String(uid), { uid: true, flags: true, ...(ws.session.has('CONDSTORE') ? { modseq: true } : {}) }, { uid: true })) || undefined);
   if (!message) return { flags: [] };
-  return { flags: [...(message.flags ?? [])].sort(), ...(message.modseq !== undefined ? { modseq: String(message.modseq) } : {}) };
+  return { flags: [...(message.flags ?? [])].sort(), seq: message.seq, ...(message.modseq !== undefined ? { modseq: String(message.modseq) } : {}) };
 }
 
 export const imapAppend = defineAction({
@@ -39,13 +39,14 @@ export const imapAppend = defineAction({
     to: z.array(z.string()).default([]),
     subject: z.string().default('mailprobe test message'),
     text: z.string().default('This message was made by mailprobe and will be deleted by it.\n'),
+    copy_of: z.unknown().optional().describe('Append exactly these bytes (e.g. ${captures.sent.raw}, a message this run sent) instead of a new message'),
   }),
   async run(ctx: ActionContext, params) {
     const ws = await ctx.imap();
     const box = await resolveMailbox(ws, params.mailbox);
     const account = ctx.target.accounts[params.account];
     if (!account) throw new RunProblem('EUNKNOWN_ACCOUNT', `the target has no account with role '${params.account}'`);
-    const message = await composeMessage({
+    const message = params.copy_of !== undefined ? ownCopy(params.copy_of, ctx.runId) : await composeMessage({
       runId: ctx.runId,
       from: account.address,
       to: params.to.length > 0 ? params.to : [account.address],
@@ -66,6 +67,16 @@ export const imapAppend = defineAction({
     };
   },
 });
+
+/** A message this run already made (its bytes must carry the run header), to append as it is. */
+function ownCopy(value: unknown, runId: string): { messageId: string; raw: Buffer } {
+  if (!Buffer.isBuffer(value)) throw new RunProblem('EINVALID_PARAMS', 'copy_of must be message bytes, e.g. "${captures.sent.raw}"');
+  const text = value.toString('latin1');
+  if (!new RegExp(`^x-mailprobe-run:\\s*${runId}\\s*$`, 'im').test(text)) {
+    throw new RunProblem('ENOT_OWN_MESSAGE', 'copy_of must be a message this run created (it carries no X-Mailprobe-Run header of this run)');
+  }
+  return { messageId: /^message-id:\s*(\S+)/im.exec(text)?.[1] ?? '', raw: value };
+}
 
 export const imapFind = defineAction({
   name: 'imap.find',

@@ -1,4 +1,9 @@
 import type { ActionDefinition, ActionSignatures } from './define-action.js';
+import { imapCleanup } from './imap-cleanup.js';
+import { imapCapability, imapCreate, imapDelete, imapFindSpecialUse, imapLayout, imapList, imapRename, imapSubscribe } from './imap-folders.js';
+import { imapAppend, imapCount, imapExpunge, imapFetch, imapFind, imapFlags, imapFlagsOf, imapMove, imapSelect } from './imap-messages.js';
+import { imapIdleStart, imapIdleWait, imapNoop, imapWaitFor } from './imap-sync.js';
+import { imapRecreateCheck } from './imap-uids.js';
 import { pop3Capa, pop3Drop, pop3List, pop3Noop, pop3Quit, pop3Rset, pop3Stat, pop3Uidl } from './pop3-basic.js';
 import { pop3Cleanup, pop3Dele, pop3Find, pop3Observe, pop3Retr, pop3Top, pop3WaitFor } from './pop3-messages.js';
 import { pop3Stls } from './pop3-stls.js';
@@ -23,6 +28,29 @@ export const registry = {
   'pop3.observe': pop3Observe,
   'pop3.stls': pop3Stls,
   'pop3.cleanup': pop3Cleanup,
+  'imap.capability': imapCapability,
+  'imap.layout': imapLayout,
+  'imap.special-use': imapFindSpecialUse,
+  'imap.create': imapCreate,
+  'imap.rename': imapRename,
+  'imap.delete': imapDelete,
+  'imap.subscribe': imapSubscribe,
+  'imap.list': imapList,
+  'imap.select': imapSelect,
+  'imap.append': imapAppend,
+  'imap.find': imapFind,
+  'imap.count': imapCount,
+  'imap.fetch': imapFetch,
+  'imap.flags': imapFlags,
+  'imap.flags-of': imapFlagsOf,
+  'imap.move': imapMove,
+  'imap.expunge': imapExpunge,
+  'imap.noop': imapNoop,
+  'imap.idle-start': imapIdleStart,
+  'imap.idle-wait': imapIdleWait,
+  'imap.wait-for': imapWaitFor,
+  'imap.recreate-check': imapRecreateCheck,
+  'imap.cleanup': imapCleanup,
 } as const;
 
 export type ActionName = keyof typeof registry;

@@ -152,6 +152,8 @@ export class SessionPool {
       transcript: this.env.transcript,
       session: label,
       signal,
+      // ENABLE only what the scenario asks for by requiring it (RFC 7162 §3.1, RFC 5161).
+      enable: (this.scenario.requires.capabilities.imap ?? []).filter((c) => ['CONDSTORE', 'QRESYNC'].includes(c.toUpperCase())),
     });
     this.env.onOpened(label, session.greeting, session.capabilities);
     try {

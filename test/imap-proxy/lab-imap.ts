@@ -80,6 +80,13 @@ export async function closeAll(...clients: Array<ImapFlow | undefined>): Promise
   await Promise.all(clients.map((c) => c?.logout().catch(() => c.close())));
 }
 
+/** APPENDs and returns the new message's UID (Dovecot has UIDPLUS, so it is always known). */
+export async function appendUid(client: ImapFlow, path: string, message: Buffer, flags?: string[]): Promise<number> {
+  const result = await client.append(path, message, flags);
+  if (!result || result.uid === undefined) throw new Error(`APPEND to ${path} gave no UID`);
+  return result.uid;
+}
+
 /** A message's flags, sorted, without \\Recent (which depends only on which session saw it first). */
 export function storedFlags(flags: Set<string> | undefined): string[] {
   return [...(flags ?? [])].filter((f) => f !== '\\Recent').sort();
@@ -158,6 +165,23 @@ export class RawImap {
   async login(lab: LabImap): Promise<void> {
     const reply = await this.command(`LOGIN "${lab.user}" "${lab.password}"`);
     if (!/ OK /.test(reply.tagged)) throw new Error(`login failed: ${reply.tagged}`);
+  }
+
+  /** Sends `<tag> <line>` without waiting; returns the tag (for commands with synchronizing literals). */
+  begin(line: string): string {
+    const tag = `R${this.#next++}`;
+    this.#socket.write(`${tag} ${line}\r\n`);
+    return tag;
+  }
+
+  /** Writes raw bytes (a literal, the rest of a command line). */
+  write(data: string | Buffer): void {
+    this.#socket.write(data);
+  }
+
+  /** Everything up to and including the tagged response to `tag`. */
+  finish(tag: string): Promise<string> {
+    return this.#readUntil(new RegExp(`(^|\\r\\n)${tag} [^\\r\\n]*\\r\\n`));
   }
 
   /** Starts IDLE and resolves once the server's `+` says it is idling; returns the IDLE's tag. */

@@ -4,6 +4,7 @@ import type { ImapMutations } from '../../fixtures/servers/imap-proxy-mutations.
 import type { ImapProxy } from '../../fixtures/servers/imap-proxy.js';
 import { dropTestFolders } from './cleanup.js';
 import {
+  appendUid,
   closeAll,
   directClient,
   type LabImap,
@@ -50,13 +51,11 @@ describe('IMAP proxy mutations', () => {
 
   /** A message's stored flags as Dovecot itself reports them, bypassing the proxy. */
   async function flagsOnServer(uid: number): Promise<string[]> {
-    const lock = await control.getMailboxLock(prefix);
-    try {
-      const message = await control.fetchOne(String(uid), { flags: true }, { uid: true });
-      return storedFlags(message ? message.flags : undefined);
-    } finally {
-      lock.release();
-    }
+    // A fresh SELECT, so messages appended since the last one are known to the session.
+    await control.mailboxOpen(prefix);
+    const message = await control.fetchOne(String(uid), { flags: true }, { uid: true });
+    if (!message) throw new Error(`UID ${uid} not found in ${prefix}`);
+    return storedFlags(message.flags);
   }
 
   it('hideFoldersCreatedElsewhere: a folder created on A is listed on A but not on B', async () => {
@@ -70,8 +69,22 @@ describe('IMAP proxy mutations', () => {
       expect((await b.list()).map((m) => m.path)).not.toContain(folder);
       expect((await control.list()).map((m) => m.path)).toContain(folder);
 
+      // Names sent as a literal, and RENAME targets, count as created too; the proxy compares raw names.
+      const raw = await RawImap.proxied(proxy);
+      try {
+        await raw.login(lab);
+        const literalName = `${prefix}/lit`;
+        expect((await raw.command(`CREATE {${literalName.length}+}\r\n${literalName}`)).tagged).toMatch(/ OK /);
+        const renamed = `${prefix}/renamed`;
+        expect((await raw.command(`RENAME "${literalName}" ${renamed}`)).tagged).toMatch(/ OK /);
+        expect((await a.list()).map((m) => m.path)).not.toContain(renamed);
+        expect((await raw.command(`LIST "" "${prefix}/*"`)).text).toContain(renamed);
+      } finally {
+        await raw.close();
+      }
+
       set({});
-      expect((await b.list()).map((m) => m.path)).toContain(folder);
+      expect((await b.list()).map((m) => m.path)).toEqual(expect.arrayContaining([folder, `${prefix}/renamed`]));
     } finally {
       await closeAll(a, b);
     }
@@ -80,12 +93,12 @@ describe('IMAP proxy mutations', () => {
   it('stripDraftOnAppend: \\Draft given at APPEND is not stored, other flags are', async () => {
     const a = await proxiedClient(lab, proxy);
     try {
-      const plain = await a.append(prefix, testMessage(prefix, 'draft-kept'), ['\\Draft', '\\Seen']);
-      expect(await flagsOnServer(plain.uid)).toEqual(['\\Draft', '\\Seen']);
+      const plain = await appendUid(a, prefix, testMessage(prefix, 'draft-kept'), ['\\Draft', '\\Seen']);
+      expect(await flagsOnServer(plain)).toEqual(['\\Draft', '\\Seen']);
 
       set({ stripDraftOnAppend: true });
-      const stripped = await a.append(prefix, testMessage(prefix, 'draft-lost'), ['\\Draft', '\\Seen']);
-      expect(await flagsOnServer(stripped.uid)).toEqual(['\\Seen']);
+      const stripped = await appendUid(a, prefix, testMessage(prefix, 'draft-lost'), ['\\Draft', '\\Seen']);
+      expect(await flagsOnServer(stripped)).toEqual(['\\Seen']);
     } finally {
       await closeAll(a);
     }
@@ -93,12 +106,15 @@ describe('IMAP proxy mutations', () => {
 
   it('corruptFetchedBody: the fetched source differs in exactly one octet, same length', async () => {
     const sent = testMessage(prefix, 'corrupt');
-    const { uid } = await control.append(prefix, sent);
+    const uid = await appendUid(control, prefix, sent);
     const a = await proxiedClient(lab, proxy);
     try {
       await a.mailboxOpen(prefix);
-      const fetch = async (): Promise<Buffer> =>
-        (await a.fetchOne(String(uid), { source: true }, { uid: true }) || { source: undefined }).source ?? Buffer.alloc(0);
+      const fetch = async (): Promise<Buffer> => {
+        const message = await a.fetchOne(String(uid), { source: true }, { uid: true });
+        if (!message || !message.source) throw new Error(`UID ${uid} has no source`);
+        return message.source;
+      };
       expect((await fetch()).equals(sent)).toBe(true);
 
       set({ corruptFetchedBody: true });
@@ -145,14 +161,17 @@ describe('IMAP proxy mutations', () => {
   });
 
   it('dropFlagUpdates: STORE is answered OK but the other client never sees \\Flagged', async () => {
-    const { uid } = await control.append(prefix, testMessage(prefix, 'flags'));
+    const uid = await appendUid(control, prefix, testMessage(prefix, 'flags'));
     const a = await proxiedClient(lab, proxy);
     const b = await proxiedClient(lab, proxy);
     try {
       await a.mailboxOpen(prefix);
       await b.mailboxOpen(prefix);
-      const flagsOnB = async (): Promise<string[]> =>
-        storedFlags((await b.fetchOne(String(uid), { flags: true }, { uid: true }) || { flags: undefined }).flags);
+      const flagsOnB = async (): Promise<string[]> => {
+        const message = await b.fetchOne(String(uid), { flags: true }, { uid: true });
+        if (!message) throw new Error(`B cannot see UID ${uid}`);
+        return storedFlags(message.flags);
+      };
 
       set({ dropFlagUpdates: true });
       expect(await a.messageFlagsAdd(String(uid), ['\\Flagged'], { uid: true })).toBe(true);
@@ -220,12 +239,16 @@ describe('IMAP proxy mutations', () => {
         const login = await raw.command(`LOGIN "${lab.user}" "${lab.password}"`);
         const caps = await raw.command('CAPABILITY');
         await raw.command(`EXAMINE "${prefix}"`);
-        return { caps: `${raw.greeting}${login.tagged}\n${caps.text}`, idle: (await raw.command('IDLE')).tagged };
+        // Dovecot itself would answer "+ idling"; startIdle resolves on that.
+        const idle = proxy.mutations.hideIdle ? (await raw.command('IDLE')).tagged : await raw.endIdle(await raw.startIdle());
+        return { caps: `${raw.greeting}${login.tagged}\n${caps.text}`, idle: idle.trimEnd() };
       } finally {
         await raw.close();
       }
     };
-    expect((await probe()).caps).toMatch(/\bIDLE\b/);
+    const plain = await probe();
+    expect(plain.caps).toMatch(/\bIDLE\b/);
+    expect(plain.idle).toMatch(/^R\d+ OK /m);
 
     set({ hideIdle: true });
     const hidden = await probe();

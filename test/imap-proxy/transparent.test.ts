@@ -7,6 +7,7 @@ import type { ImapProxy } from '../../fixtures/servers/imap-proxy.js';
 import { loadTargetFile } from '../../src/target/index.js';
 import { dropTestFolders } from './cleanup.js';
 import {
+  appendUid,
   closeAll,
   directClient,
   type LabImap,
@@ -44,7 +45,7 @@ describe('IMAP proxy without mutations', () => {
   });
 
   it('sends the server greeting and FETCH bytes unchanged, minus STARTTLS/LOGINDISABLED', async () => {
-    const uid = (await control.append(prefix, testMessage(prefix, 'bytes'))).uid;
+    const uid = await appendUid(control, prefix, testMessage(prefix, 'bytes'));
     const direct = await RawImap.direct(lab);
     const proxied = await RawImap.proxied(proxy);
     try {
@@ -64,6 +65,31 @@ describe('IMAP proxy without mutations', () => {
       expect(caps.text).toMatch(/^\* CAPABILITY .*\bIDLE\b.*\r\n/m);
     } finally {
       await Promise.all([direct.close(), proxied.close()]);
+    }
+  });
+
+  it('passes synchronizing literals: the server, not the proxy, sends the continuation', async () => {
+    const raw = await RawImap.proxied(proxy);
+    try {
+      await raw.login(lab);
+      const folder = `${prefix}/literal name`;
+      const create = raw.begin(`CREATE {${Buffer.byteLength(folder)}}`);
+      expect(await raw.waitFor(/\r\n/)).toMatch(/^\+ /);
+      raw.write(`${folder}\r\n`);
+      expect(await raw.finish(create)).toMatch(new RegExp(`^${create} OK `, 'm'));
+
+      const message = testMessage(prefix, 'sync-literal');
+      const append = raw.begin(`APPEND {${Buffer.byteLength(folder)}}`);
+      await raw.waitFor(/^\+ [^\r\n]*\r\n/);
+      raw.write(`${folder} (\\Seen) {${message.length}}\r\n`);
+      await raw.waitFor(/^\+ [^\r\n]*\r\n/);
+      raw.write(Buffer.concat([message, Buffer.from('\r\n')]));
+      expect(await raw.finish(append)).toMatch(new RegExp(`^${append} OK `, 'm'));
+
+      const status = await raw.command(`STATUS "${folder}" (MESSAGES)`);
+      expect(status.text).toMatch(/\(MESSAGES 1\)/);
+    } finally {
+      await raw.close();
     }
   });
 
@@ -87,7 +113,7 @@ describe('IMAP proxy without mutations', () => {
     const b = await proxiedClient(lab, proxy);
     try {
       const sent = testMessage(prefix, 'roundtrip');
-      const { uid } = await a.append(prefix, sent, ['\\Seen']);
+      const uid = await appendUid(a, prefix, sent, ['\\Seen']);
       await a.mailboxOpen(prefix);
       const fetched = await a.fetchOne(String(uid), { source: true, flags: true }, { uid: true });
       expect(fetched && fetched.source?.equals(sent)).toBe(true);

@@ -49,7 +49,7 @@ export async function startFakeImap(options: FakeImapOptions = {}): Promise<Fake
     NOOP: (s, tag) => s.write(`${tag} OK NOOP completed\r\n`),
     STARTTLS: (s, tag) => s.startTls(`${tag} OK Begin TLS negotiation now\r\n`),
     LOGIN: (s, tag, args) => {
-      const [u, p] = args.split(' ');
+      const [, u, p] = /^("(?:[^"\\]|\\.)*"|\S+) ("(?:[^"\\]|\\.)*"|\S+)$/.exec(args) ?? [];
       const unquote = (v: string | undefined) => (v?.startsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, '$1') : v);
       return s.write(
         unquote(u) === user && unquote(p) === password ? `${tag} OK [CAPABILITY IMAP4rev1 IDLE MOVE] Logged in\r\n` : `${tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n`,

@@ -86,6 +86,8 @@ export class ImapSession {
     });
     const onAbort = () => client.close();
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // One run signal serves many sessions: let go of it when this one closes.
+    client.once('close', () => options.signal?.removeEventListener('abort', onAbort));
     client.on('error', () => {
       // Errors surface on the pending command; without a listener node would throw.
     });

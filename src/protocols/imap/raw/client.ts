@@ -7,6 +7,7 @@ import { REDACTED, type Transcript } from '../../../transport/transcript.js';
 import { astring, astringPart, wireLines, type CommandPart } from './encode.js';
 import { ImapRawProtocolError } from './errors.js';
 import { ResponseFramer } from './framer.js';
+import { readGreeting, type ImapGreeting } from './greeting.js';
 import { effectiveImapLimits, type EffectiveImapLimits, type ImapRawLimits } from './limits.js';
 import { QuietableTranscript } from './quiet-transcript.js';
 import { capabilityList, parseResponse, type ImapResponse, type ParsedResponse, type UntaggedResponse } from './response.js';
@@ -20,15 +21,6 @@ export interface ImapRawConnectOptions extends ConnectOptions {
   readonly capability?: boolean;
   /** IMAP-only bounds (see limits.ts); the transport's `limits` apply as well. */
   readonly imapLimits?: Partial<ImapRawLimits>;
-}
-
-export interface ImapGreeting {
-  readonly status: 'OK' | 'PREAUTH';
-  /** The response code without brackets, e.g. "CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED". */
-  readonly code?: string;
-  readonly text: string;
-  /** The whole greeting line as received. */
-  readonly raw: string;
 }
 
 /** What to send in answer to a "+" continuation request (AUTHENTICATE). */
@@ -413,7 +405,9 @@ export class ImapRawClient {
     const tag = this.#nextTag();
     const segments = this.#segments([`${tag} `, ...parts], options.literals ?? 'auto');
     const first = segments[0] as Segment;
-    const display = options.secret === undefined || options.secret === '' ? first.shown : first.shown.split(options.secret).join(REDACTED);
+    const secret = options.secret;
+    const hide = (text: string): string => (secret === undefined || secret === '' ? text : text.split(secret).join(REDACTED));
+    const display = hide(first.shown);
     // Refuse unsendable literals before the first byte goes out.
     const literalLines = segments.map((segment, i) => {
       const previous = segments[i - 1]?.literal;
@@ -445,7 +439,7 @@ export class ImapRawClient {
           }
         }
         const segment = segments[i] as Segment;
-        const shown = [`[literal: ${literal.bytes.length} octets]`, ...(segment.shown === '' ? [] : [segment.shown])];
+        const shown = [`[literal: ${literal.bytes.length} octets]`, ...(segment.shown === '' ? [] : [hide(segment.shown)])];
         this.#write(literalLines[i] as string[], shown);
       }
       for (;;) {
@@ -648,44 +642,6 @@ function checkLiteral(
   if (error === undefined) return;
   connection.destroy(error);
   throw error;
-}
-
-async function readGreeting(connection: Connection, framer: ResponseFramer): Promise<ImapGreeting> {
-  const started = performance.now();
-  let framed;
-  for (;;) {
-    const line = await connection.readLine({ phase: framer.midResponse ? 'command' : 'greeting', log: false });
-    framed = framer.push(line);
-    if (framed !== undefined) break;
-  }
-  // readGreeting() would log the line itself; we read with log: false to
-  // summarise literals, so record the phase time here.
-  connection.timings.greeting = Math.round(performance.now() - started);
-  const raw = framed.text;
-  let parsed: ParsedResponse | undefined;
-  try {
-    parsed = parseResponse(framed, '(greeting)');
-  } catch {
-    parsed = undefined;
-  }
-  const kind = parsed?.type === 'untagged' ? parsed.response.kind : undefined;
-  if (parsed?.type === 'untagged' && (kind === 'OK' || kind === 'PREAUTH')) {
-    const { code, text } = parsed.response;
-    return { status: kind, ...(code === undefined ? {} : { code }), text: text ?? '', raw };
-  }
-  connection.destroy();
-  if (parsed?.type === 'untagged' && kind === 'BYE') {
-    throw new ImapRawProtocolError('EIMAP_BYE', `${connection.endpoint} refused the session in its greeting: ${raw}`, {
-      command: '(greeting)',
-      response: raw,
-    });
-  }
-  throw new ImapRawProtocolError(
-    'EIMAP_GREETING',
-    `${connection.endpoint} sent no IMAP greeting ("* OK", "* PREAUTH" or "* BYE"): ${JSON.stringify(raw.slice(0, 120))}` +
-      (connection.security === 'none' ? ' (if this port expects implicit TLS, use security: tls)' : ''),
-    { command: '(greeting)', response: raw },
-  );
 }
 
 function refused(command: string, response: ImapResponse): ImapRawProtocolError {

@@ -1,9 +1,9 @@
+export { readGreeting, type ImapGreeting } from './greeting.js';
 export {
   ImapRawClient,
   type ContinuationAnswer,
   type ImapCommandOptions,
   type ImapCommandPart,
-  type ImapGreeting,
   type ImapIdleOptions,
   type ImapIdleResult,
   type ImapRawConnectOptions,

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import type { ImapWorkspace } from '../protocols/imap/workspace.js';
+import type { ActionContext } from './context.js';
+import { defineAction } from './define-action.js';
+
+/**
+ * Removes everything the run made in an account: the run's folder tree (and
+ * its subscriptions), and the run's messages in INBOX and the special-use
+ * mailboxes. Runs in a fresh session so a broken scenario session cannot stop
+ * it, and checks afterwards; what is still there is reported by name.
+ */
+const SHARED_MAILBOXES = ['\\Drafts', '\\Sent', '\\Trash', '\\Junk'];
+
+async function sharedMailboxes(ws: ImapWorkspace): Promise<string[]> {
+  const listed = await ws.session.call('LIST', (c) => c.list());
+  const paths = new Set(['INBOX']);
+  for (const m of listed) {
+    if (m.specialUse && SHARED_MAILBOXES.some((u) => u.toLowerCase() === m.specialUse!.toLowerCase())) paths.add(m.path);
+  }
+  return [...paths];
+}
+
+async function runFolders(ws: ImapWorkspace): Promise<{ existing: string[]; subscribed: string[] }> {
+  const listed = await ws.session.call('LIST', (c) => c.list());
+  const existing: string[] = [];
+  const subscribed: string[] = [];
+  for (const m of listed) {
+    if ((await ws.relative(m.path)) === undefined) continue;
+    if (m.listed) existing.push(m.path);
+    if (m.subscribed) subscribed.push(m.path);
+  }
+  return { existing, subscribed };
+}
+
+async function leftovers(ws: ImapWorkspace, runId: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const path of (await runFolders(ws)).existing) found.push(`IMAP folder '${path}'`);
+  for (const path of await sharedMailboxes(ws)) {
+    for (const uid of await ws.ownUids(path)) found.push(`IMAP message UID ${uid} in '${path}' (X-Mailprobe-Run: ${runId})`);
+  }
+  return found;
+}
+
+export const imapCleanup = defineAction({
+  name: 'imap.cleanup',
+  summary: "Delete the run's folders and its messages in INBOX and special-use mailboxes, in a fresh session, and check they are gone",
+  protocol: 'imap',
+  params: z.strictObject({}),
+  async run(ctx: ActionContext) {
+    const ws = await ctx.openExtraImap(`${ctx.sessionName ?? 'imap'}~cleanup`);
+    const problems: string[] = [];
+    const attempt = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (err) {
+        problems.push(`${what}: ${(err as Error).message}`);
+      }
+    };
+    let messages = 0;
+    for (const path of await sharedMailboxes(ws)) {
+      const uids = await ws.ownUids(path);
+      if (uids.length === 0) continue;
+      if (!ws.session.has('UIDPLUS')) {
+        // Without UID EXPUNGE, removing our messages would expunge other \Deleted mail too.
+        problems.push(`cannot expunge only this run's messages from '${path}' without UIDPLUS`);
+        continue;
+      }
+      const range = uids.join(',');
+      await attempt(`expunge from ${path}`, () => ws.session.call(`UID EXPUNGE ${range}`, (c) => c.messageDelete(range, { uid: true })));
+      messages += uids.length;
+    }
+    const { existing, subscribed } = await runFolders(ws);
+    for (const path of subscribed) await attempt(`unsubscribe ${path}`, () => ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)));
+    // Children before parents.
+    const byDepth = [...existing].sort((a, b) => b.length - a.length);
+    for (const path of byDepth) await attempt(`delete ${path}`, () => ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path)));
+    const remaining = await leftovers(ws, ctx.runId);
+    await ws.session.logout();
+    for (const item of remaining) ctx.addLeftover(`${item} is still there after cleanup`);
+    return { folders_deleted: byDepth.length, messages_deleted: messages, remaining: remaining.length, problems };
+  },
+});

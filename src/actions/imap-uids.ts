@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { composeMessage } from '../protocols/smtp/compose.js';
+import type { ActionContext } from './context.js';
+import { defineAction } from './define-action.js';
+
+/**
+ * RFC 9051 §2.3.1.1: UIDs strictly ascend within a UIDVALIDITY, and a UID is
+ * never reused under the same UIDVALIDITY. After a folder is deleted and
+ * created again under the same name the server may keep UIDVALIDITY, but then
+ * the UIDs it hands out must still be above every UID it gave before.
+ */
+export const imapRecreateCheck = defineAction({
+  name: 'imap.recreate-check',
+  summary: 'DELETE and CREATE a run folder again, APPEND to it, and check no UID is reused under an unchanged UIDVALIDITY',
+  protocol: 'imap',
+  params: z.strictObject({
+    folder: z.string().min(1),
+    uidvalidity: z.union([z.string(), z.number()]).describe('UIDVALIDITY of the folder before'),
+    last_uid: z.number().int().positive().describe('Highest UID the folder had before'),
+    account: z.string(),
+  }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const path = await ws.path(params.folder);
+    const account = ctx.target.accounts[params.account];
+    if (!account) throw new Error(`the target has no account with role '${params.account}'`);
+    await ws.session.call(`SELECT INBOX`, (c) => c.mailboxOpen('INBOX'));
+    await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
+    await ws.session.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));
+    const message = await composeMessage({ runId: ctx.runId, from: account.address, to: [account.address], subject: `mailprobe uid probe ${ctx.runId}`, text: 'UID probe.\n' });
+    await ws.session.call(`APPEND ${path}`, (c) => c.append(path, message.raw, []));
+    const box = await ws.session.call(`SELECT ${path}`, (c) => c.mailboxOpen(path));
+    const uids = await ws.ownUids(path);
+    const uid = uids.at(-1) ?? 0;
+    const same = String(box.uidValidity) === String(params.uidvalidity);
+    return {
+      uidvalidity: String(box.uidValidity),
+      uidvalidity_changed: !same,
+      uid,
+      uid_reused: same && uid <= params.last_uid,
+    };
+  },
+});

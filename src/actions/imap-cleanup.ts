@@ -26,10 +26,15 @@ async function runFolders(ws: ImapWorkspace): Promise<{ existing: string[]; subs
   const subscribed: string[] = [];
   for (const m of listed) {
     if ((await ws.relative(m.path)) === undefined) continue;
-    if (m.listed) existing.push(m.path);
+    // A \NonExistent parent (RFC 5258 §3) is only a name for its children: nothing to delete.
+    if (m.listed && !hasFlag(m.flags, '\\NonExistent')) existing.push(m.path);
     if (m.subscribed) subscribed.push(m.path);
   }
   return { existing, subscribed };
+}
+
+function hasFlag(flags: ReadonlySet<string>, flag: string): boolean {
+  return [...flags].some((f) => f.toLowerCase() === flag.toLowerCase());
 }
 
 async function leftovers(ws: ImapWorkspace, runId: string): Promise<string[]> {

@@ -25,6 +25,8 @@ export async function runSuite(options: {
   grep?: string;
   signal?: AbortSignal;
   reporters?: Reporter[];
+  /** Reuse a run id, e.g. to clean up after a run whose own cleanup a broken server defeated. */
+  runId?: string;
 }): Promise<SuiteRun> {
   const messagesDir = await mkdtemp(join(tmpdir(), 'mailprobe-test-messages-'));
   const outcome = await execute({
@@ -37,6 +39,7 @@ export async function runSuite(options: {
     signal: options.signal ?? new AbortController().signal,
     messagesDir,
     version: '0.0.0-test',
+    ...(options.runId ? { runId: options.runId } : {}),
   });
   if (outcome.kind === 'invalid') throw new Error(`invalid inputs:\n${outcome.problems.join('\n')}`);
   return { result: outcome.result, byId: new Map(outcome.result.scenarios.map((s) => [s.id, s])) };

@@ -1,4 +1,5 @@
 import type { Transcript } from '../transport/transcript.js';
+import type { ImapRawClient } from '../protocols/imap/raw/index.js';
 import type { ImapWorkspace } from '../protocols/imap/workspace.js';
 import type { Pop3Session } from '../runner/pop3-session.js';
 import type { RunTarget, EndpointName } from '../runner/run-target.js';
@@ -26,6 +27,8 @@ export interface ActionContext {
   imap(): Promise<ImapWorkspace>;
   /** A new, separate, logged-in IMAP connection for the step's session's endpoint and account. */
   openExtraImap(label: string): Promise<ImapWorkspace>;
+  /** A raw tagged-command IMAP connection for the step's session (wire-level checks), logged in on first use. */
+  imapRaw(): Promise<ImapRawClient>;
   /** Password of an account role, for SMTP AUTH. Never logged. */
   password(role: string): string;
   /** Resolve an endpoint name to connection details, or throw a could-not-run error. */

@@ -4,6 +4,7 @@ import { imapCapability, imapCreate, imapDelete, imapFindSpecialUse, imapLayout,
 import { imapAppend, imapCount, imapExpunge, imapFetch, imapFind, imapFlags, imapFlagsOf, imapMove, imapSelect } from './imap-messages.js';
 import { imapIdleStart, imapIdleWait, imapNoop, imapWaitFor } from './imap-sync.js';
 import { imapRecreateCheck } from './imap-uids.js';
+import { imapRawMove, imapRawNoop, imapRawSelect, imapStarttls } from './imap-wire.js';
 import { pop3Capa, pop3Drop, pop3List, pop3Noop, pop3Quit, pop3Rset, pop3Stat, pop3Uidl } from './pop3-basic.js';
 import { pop3Cleanup, pop3Dele, pop3Find, pop3Observe, pop3Retr, pop3Top, pop3WaitFor } from './pop3-messages.js';
 import { pop3Stls } from './pop3-stls.js';
@@ -50,6 +51,10 @@ export const registry = {
   'imap.idle-wait': imapIdleWait,
   'imap.wait-for': imapWaitFor,
   'imap.recreate-check': imapRecreateCheck,
+  'imap.starttls': imapStarttls,
+  'imap.raw-select': imapRawSelect,
+  'imap.raw-noop': imapRawNoop,
+  'imap.raw-move': imapRawMove,
   'imap.cleanup': imapCleanup,
 } as const;
 

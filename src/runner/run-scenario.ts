@@ -75,6 +75,7 @@ export async function runScenario(scenario: RunnableScenario, env: ScenarioEnvir
     openExtraPop3: (label, options) => activePool.extraPop3(requireSession(step), label, options),
     imap: () => activePool.imap(requireSession(step)),
     openExtraImap: (label) => activePool.extraImap(requireSession(step), label),
+    imapRaw: () => activePool.imapRaw(requireSession(step)),
     password: (role) => activePool.password(role),
     endpoint: (name) => activePool.endpoint(name),
     setProperty: (key, value) => {

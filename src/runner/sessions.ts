@@ -1,6 +1,7 @@
 import { Pop3Client } from '../protocols/pop3/client.js';
 import { Pop3ReplyError } from '../protocols/pop3/errors.js';
 import type { Transcript } from '../transport/transcript.js';
+import { ImapRawClient } from '../protocols/imap/raw/index.js';
 import { ImapSession } from '../protocols/imap/session.js';
 import { ImapWorkspace } from '../protocols/imap/workspace.js';
 import { Pop3Session } from './pop3-session.js';
@@ -31,6 +32,7 @@ export class SessionPool {
   readonly #extras = new Set<Pop3Session>();
   readonly #imap = new Map<string, ImapWorkspace>();
   readonly #imapExtras = new Set<ImapWorkspace>();
+  readonly #imapRaw = new Map<string, ImapRawClient>();
 
   constructor(
     readonly scenario: RunnableScenario,
@@ -136,6 +138,40 @@ export class SessionPool {
     return workspace;
   }
 
+  /**
+   * A raw tagged-command connection for the session's endpoint and account,
+   * beside (not instead of) its imapflow session: for wire-level checks of
+   * exactly what the server sends. Logged in; kept until the scenario ends.
+   */
+  async imapRaw(name: string, signal: AbortSignal = this.env.signal): Promise<ImapRawClient> {
+    const existing = this.#imapRaw.get(name);
+    if (existing && !existing.closed) return existing;
+    const declared = this.declaration(name);
+    const endpoint = this.endpoint(declared.endpoint);
+    const account = this.env.target.accounts[declared.account];
+    if (!account) throw new SkipScenario(`the target has no account with role '${declared.account}'`);
+    const client = await ImapRawClient.connect({
+      host: endpoint.host,
+      port: endpoint.port,
+      security: endpoint.security,
+      tls: endpoint.tls,
+      timeouts: this.env.target.timeouts,
+      transcript: this.env.transcript,
+      session: `${name}~raw`,
+      signal,
+    });
+    const response = await client.login(account.user, this.password(declared.account)).catch((err: unknown) => {
+      client.drop();
+      throw err;
+    });
+    if (response.status !== 'OK') {
+      client.drop();
+      throw new RunProblem('EAUTH', `login as ${account.user} failed: ${response.status} ${response.text}`, 'auth');
+    }
+    this.#imapRaw.set(name, client);
+    return client;
+  }
+
   async #openImap(name: string, label: string, signal: AbortSignal): Promise<ImapWorkspace> {
     const declared = this.declaration(name);
     const endpoint = this.endpoint(declared.endpoint);
@@ -189,11 +225,14 @@ export class SessionPool {
     const imap = [...this.#imap.values(), ...this.#imapExtras];
     this.#pop3.clear();
     this.#extras.clear();
+    const raw = [...this.#imapRaw.values()];
     this.#imap.clear();
     this.#imapExtras.clear();
+    this.#imapRaw.clear();
     await Promise.all([
       ...all.filter((s) => !s.closed).map((s) => s.client.quit().catch(() => s.client.drop())),
       ...imap.map((w) => w.session.logout()),
+      ...raw.filter((c) => !c.closed).map((c) => c.logout().catch(() => c.drop())),
     ]);
   }
 }

@@ -25,7 +25,8 @@ const MUTATIONS: Array<{ mutation: keyof ImapMutations; fails: string[]; says: R
   { mutation: 'corruptFetchedBody', fails: ['imap/folder-sync', 'imap/draft-sync', 'imap/peek-is-read-only'], says: /first difference at octet/ },
   { mutation: 'swallowIdleNotifications', fails: ['imap/idle-push'], says: /pushed|EXISTS/ },
   { mutation: 'dropFlagUpdates', fails: ['imap/flag-sync', 'imap/condstore-modseq'], says: /Flagged|modseq|MODSEQ/, defeatsCleanup: 'reported' },
-  { mutation: 'dropExpungeNotifications', fails: ['imap/expunge-sync'], says: /EXPUNGE|expunge/ },
+  { mutation: 'dropExpungeNotifications', fails: ['imap/expunge-sync', 'imap/noop-reports-changes'], says: /EXPUNGE|expunge/ },
+  { mutation: 'refuseMove', fails: ['imap/move-announced', 'imap/folder-sync'], says: /MOVE|CANNOT/ },
   { mutation: 'unstableUidValidity', fails: ['imap/uid-stability'], says: /UIDVALIDITY|uidvalidity/ },
   { mutation: 'peekSetsSeen', fails: ['imap/peek-is-read-only'], says: /\\Seen/ },
 ];
@@ -69,7 +70,11 @@ describe('IMAP scenarios through a mutating proxy', () => {
 
   it('passes every scenario through the proxy when nothing is broken', async () => {
     const { result } = await run({});
-    for (const s of result.scenarios) expect(s.state, summarize(result)).toBe('passed');
+    for (const s of result.scenarios) {
+      // The proxy offers no plain port with STARTTLS (it must see the traffic), so that one cannot run here.
+      if (s.id === 'imap/starttls') expect(s.state === 'skipped' && s.reason, summarize(result)).toMatch(/'imap' endpoint/);
+      else expect(s.state, summarize(result)).toBe('passed');
+    }
   });
 
   /** Cleans up directly on the lab, without the proxy, under the broken run's id. */
@@ -122,6 +127,8 @@ describe('IMAP scenarios through a mutating proxy', () => {
     const skipped = await run({ hideMove: true, hideIdle: true });
     expect(skipped.byId.get('imap/folder-sync')?.state).toBe('skipped');
     expect(skipped.byId.get('imap/idle-push')?.state).toBe('skipped');
+    // Not announced and answered as unknown: consistent, so the MOVE check passes.
+    expect(skipped.byId.get('imap/move-announced')?.state, summarize(skipped.result)).toBe('passed');
     const strictTarget = join(dir, 'target-requires-move.yaml');
     const doc = parseDocument(await readFile(targetFile, 'utf8'));
     doc.set('capabilities_required', doc.createNode({ imap: ['MOVE'] }));

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { astringPart, ImapRawClient, type ImapResponse, type UntaggedResponse } from '../protocols/imap/raw/index.js';
+import { RunProblem } from '../runner/outcomes.js';
+import type { ActionContext } from './context.js';
+import { defineAction } from './define-action.js';
+import { mailboxParam, resolveMailbox } from './imap-mailbox.js';
+
+/**
+ * Wire-level IMAP checks on mailprobe's raw tagged-command client, for what
+ * imapflow hides or changes: the exact untagged responses to a command, the
+ * capabilities before STARTTLS, and the server's own answer to MOVE (imapflow
+ * would emulate a missing MOVE with COPY + STORE + EXPUNGE).
+ */
+const upper = (caps: readonly string[]) => caps.map((c) => c.toUpperCase());
+
+function untaggedSummary(untagged: readonly UntaggedResponse[]) {
+  const exists = untagged.filter((u) => u.kind === 'EXISTS').map((u) => u.number);
+  return {
+    untagged: untagged.map((u) => u.raw),
+    kinds: [...new Set(untagged.map((u) => u.kind))],
+    ...(exists.length > 0 ? { exists: exists.at(-1) } : {}),
+    expunged: untagged.filter((u) => u.kind === 'EXPUNGE').map((u) => u.number),
+  };
+}
+
+function requireOk(command: string, response: ImapResponse): void {
+  if (response.status !== 'OK') throw new RunProblem('EIMAP_REFUSED', `${command} was answered ${response.status} ${response.text}`);
+}
+
+export const imapStarttls = defineAction({
+  name: 'imap.starttls',
+  summary: 'On a plain IMAP port: CAPABILITY lists STARTTLS and LOGINDISABLED, the upgrade verifies, login works after it (RFC 9051 §6.2.1, RFC 2595)',
+  params: z.strictObject({
+    endpoint: z.enum(['imap']).default('imap'),
+    account: z.string().describe('Account role to log in as after the upgrade'),
+  }),
+  async run(ctx: ActionContext, params) {
+    const endpoint = ctx.endpoint(params.endpoint);
+    const account = ctx.target.accounts[params.account];
+    if (!account) throw new RunProblem('EUNKNOWN_ACCOUNT', `the target has no account with role '${params.account}'`);
+    const client = await ImapRawClient.connect({
+      host: endpoint.host,
+      port: endpoint.port,
+      security: 'none',
+      tls: endpoint.tls,
+      timeouts: ctx.target.timeouts,
+      transcript: ctx.transcript,
+      session: 'starttls',
+      signal: ctx.signal,
+    });
+    try {
+      const before = upper(await client.capability());
+      const advertised = before.includes('STARTTLS');
+      const loginDisabled = before.includes('LOGINDISABLED');
+      const plaintextAuth = before.filter((c) => c === 'AUTH=PLAIN' || c === 'AUTH=LOGIN');
+      if (!advertised) return { advertised, logindisabled_before: loginDisabled, plaintext_auth_before: plaintextAuth, upgraded: false, logged_in: false };
+      const started = await client.starttls();
+      if (started.status !== 'OK') return { advertised, logindisabled_before: loginDisabled, upgraded: false, starttls_reply: `${started.status} ${started.text}`, logged_in: false };
+      const after = upper(await client.capability());
+      const login = await client.login(account.user, ctx.password(params.account));
+      await client.logout().catch(() => client.drop());
+      return {
+        advertised,
+        logindisabled_before: loginDisabled,
+        plaintext_auth_before: plaintextAuth,
+        upgraded: true,
+        certificate_verified: client.tlsInfo?.authorized ?? false,
+        tls_protocol: client.tlsInfo?.protocol ?? null,
+        logindisabled_after: after.includes('LOGINDISABLED'),
+        starttls_after: after.includes('STARTTLS'),
+        logged_in: login.status === 'OK',
+      };
+    } finally {
+      if (!client.closed) client.drop();
+    }
+  },
+});
+
+export const imapRawSelect = defineAction({
+  name: 'imap.raw-select',
+  summary: 'SELECT a mailbox on the raw connection; returns the exact untagged responses',
+  protocol: 'imap',
+  params: z.strictObject({ mailbox: mailboxParam }),
+  async run(ctx: ActionContext, params) {
+    const box = await resolveMailbox(await ctx.imap(), params.mailbox);
+    const raw = await ctx.imapRaw();
+    const response = await raw.select(box.path);
+    requireOk(`SELECT ${box.path}`, response);
+    const uidvalidity = response.untagged.find((u) => u.code?.toUpperCase().startsWith('UIDVALIDITY'))?.code?.split(' ')[1];
+    return { path: box.path, ...untaggedSummary(response.untagged), ...(uidvalidity ? { uidvalidity } : {}) };
+  },
+});
+
+export const imapRawNoop = defineAction({
+  name: 'imap.raw-noop',
+  summary: 'NOOP on the raw connection: the exact untagged responses (EXISTS, EXPUNGE, FETCH) the server sends',
+  protocol: 'imap',
+  params: z.strictObject({}),
+  async run(ctx: ActionContext) {
+    const raw = await ctx.imapRaw();
+    const response = await raw.noop();
+    requireOk('NOOP', response);
+    return untaggedSummary(response.untagged);
+  },
+});
+
+export const imapRawMove = defineAction({
+  name: 'imap.raw-move',
+  summary: "Send UID MOVE on the raw connection whether or not MOVE is announced, and check the answer agrees with the CAPABILITY list (RFC 6851)",
+  protocol: 'imap',
+  params: z.strictObject({ mailbox: mailboxParam, uid: z.number().int().positive(), to: mailboxParam }),
+  async run(ctx: ActionContext, params) {
+    const ws = await ctx.imap();
+    const from = await resolveMailbox(ws, params.mailbox);
+    const to = await resolveMailbox(ws, params.to);
+    if (from.kind !== 'run' || to.kind !== 'run') {
+      // A MOVE a server might wrongly execute stays inside the run's own folders.
+      throw new RunProblem('EUNSAFE_MOVE', 'imap.raw-move works only between folders under the run root');
+    }
+    const raw = await ctx.imapRaw();
+    const advertised = upper(raw.capabilities.length > 0 ? raw.capabilities : await raw.capability()).includes('MOVE');
+    requireOk(`SELECT ${from.path}`, await raw.select(from.path));
+    const response = await raw.command([`UID MOVE ${params.uid} `, astringPart(to.path)]);
+    const accepted = response.status === 'OK';
+    return {
+      advertised,
+      status: response.status,
+      reply: `${response.status} ${response.code ? `[${response.code}] ` : ''}${response.text}`.trim(),
+      // RFC 6851 §3: MOVE is a command only when the MOVE capability says so.
+      consistent: advertised === accepted,
+    };
+  },
+});

@@ -1,0 +1,83 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startFakeImap, type FakeImap } from '../imap-raw/fake-imap.js';
+import { testCerts, type TestCerts } from '../support/test-certs.js';
+import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
+
+/**
+ * imap/starttls passes on the lab (its plain port is reached from another
+ * loopback address, so Dovecot does not treat it as secured) and fails against
+ * servers that offer a plaintext password before TLS or no STARTTLS at all.
+ */
+const SCENARIO = join(REPO_ROOT, 'suites', 'imap', 'starttls.yaml');
+const PASSWORD = 'fake-imap-pw';
+
+describe('imap/starttls', () => {
+  let certs: TestCerts;
+  let dir: string;
+  let fake: FakeImap | undefined;
+
+  beforeAll(async () => {
+    certs = await testCerts();
+    dir = await mkdtemp(join(tmpdir(), 'mailprobe-starttls-'));
+  });
+  afterEach(async () => {
+    await fake?.close();
+    fake = undefined;
+  });
+
+  const runAgainst = async (server: FakeImap) => {
+    const caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, certs.ca);
+    const target = join(dir, `target-${server.port}.yaml`);
+    await writeFile(
+      target,
+      [
+        'name: fake imap',
+        `host: ${server.host}`,
+        `tls: { verify: true, ca_file: ${caFile}, servername: localhost }`,
+        'endpoints:',
+        `  imap: { port: ${server.port}, security: starttls }`,
+        'accounts:',
+        '  primary: { user: alice, address: alice@fake.test, password_env: FAKE_IMAP_PASSWORD }',
+        '',
+      ].join('\n'),
+    );
+    const { result } = await runSuite({ targetFile: target, env: { FAKE_IMAP_PASSWORD: PASSWORD }, paths: [SCENARIO] });
+    return result;
+  };
+
+  it('passes on the lab', async () => {
+    const lab = inject('lab');
+    const { result } = await runSuite({ targetFile: lab.targetFile, env: await labEnv(lab.envFile), paths: [SCENARIO] });
+    expect(result.scenarios[0]?.state, summarize(result)).toBe('passed');
+  });
+
+  it('passes against a server that says LOGINDISABLED until STARTTLS', async () => {
+    fake = await startFakeImap({ starttls: certs.localhost, password: PASSWORD, capabilities: ['IMAP4rev1', 'LOGINDISABLED'] });
+    const result = await runAgainst(fake);
+    expect(result.scenarios[0]?.state, summarize(result)).toBe('passed');
+  });
+
+  it('fails against a server that takes a plaintext password before STARTTLS', async () => {
+    fake = await startFakeImap({ starttls: certs.localhost, password: PASSWORD, capabilities: ['IMAP4rev1', 'AUTH=PLAIN'] });
+    const result = await runAgainst(fake);
+    const scenario = result.scenarios[0];
+    expect(scenario?.state, summarize(result)).toBe('failed');
+    if (scenario?.state === 'failed') {
+      expect(scenario.failure.message).toMatch(/LOGINDISABLED/);
+      expect(scenario.failure.rfc).toMatch(/RFC 9051 §6\.2\.3/);
+      expect(scenario.failure.transcript.map((e) => e.text).join('\n')).toMatch(/CAPABILITY IMAP4rev1 AUTH=PLAIN STARTTLS/);
+    }
+  });
+
+  it('fails against a server without STARTTLS', async () => {
+    fake = await startFakeImap({ password: PASSWORD, capabilities: ['IMAP4rev1'] });
+    const result = await runAgainst(fake);
+    const scenario = result.scenarios[0];
+    expect(scenario?.state, summarize(result)).toBe('failed');
+    if (scenario?.state === 'failed') expect(scenario.failure.message).toMatch(/offers STARTTLS/);
+  });
+});

@@ -1,0 +1,158 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ImapFlow } from 'imapflow';
+import { parseDocument } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeRun, startCli, tempDir } from '../support/cli.js';
+import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
+
+/**
+ * mailprobe's safety promise on a real mailbox: mail and folders it did not
+ * create are never changed. The lab account is seeded with unrelated mail
+ * (unread, read, flagged, a \Deleted one not yet expunged, a draft, a sent
+ * copy) and folders; after the whole shipped suite has run, and after a run
+ * interrupted by SIGINT mid-scenario, every seeded message must be
+ * byte-identical with unchanged flags, and nothing of the runs may remain.
+ */
+const SEED = `seed-${randomBytes(4).toString('hex')}`;
+const FOLDER = `Unrelated-${SEED}`;
+
+interface Seeded {
+  mailbox: string;
+  flags: string[];
+}
+const SEEDS: Seeded[] = [
+  { mailbox: 'INBOX', flags: [] },
+  { mailbox: 'INBOX', flags: ['\\Seen'] },
+  { mailbox: 'INBOX', flags: ['\\Flagged'] },
+  // A plain EXPUNGE anywhere in INBOX would remove this one.
+  { mailbox: 'INBOX', flags: ['\\Deleted'] },
+  { mailbox: 'Drafts', flags: ['\\Draft'] },
+  { mailbox: 'Sent', flags: ['\\Seen'] },
+  { mailbox: FOLDER, flags: [] },
+  { mailbox: `${FOLDER}/Child`, flags: ['\\Answered'] },
+];
+
+type Snapshot = Record<string, Array<{ uid: number; flags: string[]; sha256: string }>> & { folders?: never };
+
+describe('mailprobe leaves mail it did not create untouched', () => {
+  let client: ImapFlow;
+  let targetFile: string;
+  let env: Record<string, string>;
+
+  const connect = async () => {
+    const lab = inject('lab');
+    const target = parseDocument(await readFile(lab.targetFile, 'utf8')).toJS() as { endpoints: { imaps: { port: number } }; tls: { ca_file: string } };
+    const c = new ImapFlow({
+      host: '127.0.0.1',
+      port: target.endpoints.imaps.port,
+      secure: true,
+      tls: { ca: await readFile(target.tls.ca_file, 'utf8'), servername: 'localhost' },
+      auth: { user: 'alice', pass: env.MAILPROBE_LAB_PRIMARY_PASSWORD! },
+      logger: false,
+      disableAutoIdle: true,
+      disableAutoEnable: true,
+    });
+    await c.connect();
+    return c;
+  };
+
+  /** Every seeded message, by mailbox: UID, flags, and a hash of BODY.PEEK[] (reading it sets nothing). */
+  const snapshot = async (): Promise<{ messages: Snapshot; folders: string[]; subscribed: string[] }> => {
+    const messages: Snapshot = {};
+    for (const mailbox of new Set(SEEDS.map((s) => s.mailbox))) {
+      const lock = await client.getMailboxLock(mailbox);
+      try {
+        const uids = (await client.search({ header: { 'X-Seed': SEED } }, { uid: true })) || [];
+        messages[mailbox] = [];
+        for (const uid of uids) {
+          const m = await client.fetchOne(String(uid), { uid: true, flags: true, source: true }, { uid: true });
+          if (!m) continue;
+          messages[mailbox]!.push({ uid, flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort(), sha256: createHash('sha256').update(m.source!).digest('hex') });
+        }
+      } finally {
+        lock.release();
+      }
+    }
+    const listed = await client.list();
+    return {
+      messages,
+      folders: listed.filter((m) => m.path.startsWith(FOLDER)).map((m) => m.path).sort(),
+      subscribed: listed.filter((m) => m.subscribed && m.path.startsWith(FOLDER)).map((m) => m.path).sort(),
+    };
+  };
+
+  /** What any run left behind: folders under mailprobe-<run id>, messages with its header. */
+  const traces = async (runId: string): Promise<string[]> => {
+    const found: string[] = [];
+    for (const m of await client.list()) if (m.path.startsWith(`mailprobe-${runId}`)) found.push(`folder ${m.path}`);
+    for (const mailbox of ['INBOX', 'Drafts', 'Sent']) {
+      const lock = await client.getMailboxLock(mailbox);
+      try {
+        const uids = (await client.search({ header: { 'X-Mailprobe-Run': runId } }, { uid: true })) || [];
+        for (const uid of uids) found.push(`${mailbox} UID ${uid}`);
+      } finally {
+        lock.release();
+      }
+    }
+    return found;
+  };
+
+  let before: Awaited<ReturnType<typeof snapshot>>;
+
+  beforeAll(async () => {
+    const lab = inject('lab');
+    targetFile = lab.targetFile;
+    env = await labEnv(lab.envFile);
+    client = await connect();
+    await client.mailboxCreate(FOLDER);
+    await client.mailboxCreate(`${FOLDER}/Child`);
+    for (const [i, seed] of SEEDS.entries()) {
+      const raw = Buffer.from(
+        [`From: someone@lab.test`, `To: alice@lab.test`, `Subject: unrelated ${i}`, `Message-ID: <${SEED}.${i}@lab.test>`, `X-Seed: ${SEED}`, '', `Real mail number ${i}, not mailprobe's.`, '.leading dot', ''].join('\r\n'),
+      );
+      await client.append(seed.mailbox, raw, seed.flags);
+    }
+    before = await snapshot();
+    expect(Object.values(before.messages).flat()).toHaveLength(SEEDS.length);
+  });
+
+  afterAll(async () => {
+    if (!client) return;
+    for (const mailbox of ['INBOX', 'Drafts', 'Sent']) {
+      const lock = await client.getMailboxLock(mailbox);
+      try {
+        const uids = (await client.search({ header: { 'X-Seed': SEED } }, { uid: true })) || [];
+        if (uids.length > 0) await client.messageDelete(uids.join(','), { uid: true });
+      } finally {
+        lock.release();
+      }
+    }
+    await client.mailboxDelete(`${FOLDER}/Child`).catch(() => undefined);
+    await client.mailboxDelete(FOLDER).catch(() => undefined);
+    await client.logout();
+  });
+
+  it('after the whole shipped suite, every seeded message and folder is as it was', async () => {
+    const { result } = await runSuite({ targetFile, env, paths: [join(REPO_ROOT, 'suites')] });
+    for (const s of result.scenarios) expect(s.state, summarize(result)).toBe('passed');
+    expect(await snapshot()).toEqual(before);
+    expect(await traces(result.runId)).toEqual([]);
+  });
+
+  it('after a run interrupted by SIGINT mid-scenario, too', async () => {
+    const dir = await tempDir('safety');
+    const json = join(dir, 'report.json');
+    const run = startCli(['run', join(REPO_ROOT, 'suites', 'imap'), '--target', targetFile, '--env-file', inject('lab').envFile, '--reporter', `json=${json}`]);
+    // Interrupt once the first scenario has finished: the second is then under way.
+    for (let waited = 0; !/^✓ /m.test(run.stderrSoFar()) && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code, describeRun(result)).toBe(130);
+    const report = JSON.parse(await readFile(json, 'utf8')) as { runId: string; interrupted: boolean };
+    expect(report.interrupted).toBe(true);
+    expect(await snapshot()).toEqual(before);
+    expect(await traces(report.runId)).toEqual([]);
+  });
+});

@@ -1,7 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { ENDPOINT_SECURITY, ENDPOINTS, type EndpointName, type LabPorts } from './ports.js';
+import { ENDPOINT_HOST, ENDPOINT_SECURITY, ENDPOINTS, type EndpointName, type LabPorts } from './ports.js';
 import { sleep } from './procs.js';
 
 export type GreetingKind = 'smtp' | 'pop3' | 'imap';
@@ -42,13 +42,15 @@ export function readGreeting(
   timeoutMs = 3000,
 ): Promise<string> {
   const kind = greetingKind(endpoint);
+  // Plain IMAP/POP3 listen on 127.0.0.2, the rest on 127.0.0.1 (see ENDPOINT_HOST).
+  const host = ENDPOINT_HOST[endpoint];
   return new Promise((resolve, reject) => {
     let buffer = '';
     let settled = false;
     const socket: Socket =
       ENDPOINT_SECURITY[endpoint] === 'tls'
-        ? tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' })
-        : netConnect({ host: '127.0.0.1', port });
+        ? tlsConnect({ host, port, ca, servername: 'localhost' })
+        : netConnect({ host, port });
     const finish = (err: Error | null, text?: string) => {
       if (settled) return;
       settled = true;
@@ -57,15 +59,15 @@ export function readGreeting(
       if (err) reject(err);
       else resolve(text ?? '');
     };
-    const timer = setTimeout(() => finish(new Error(`no greeting on port ${port} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => finish(new Error(`no greeting on ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {
       buffer += chunk;
       if (greetingComplete(kind, buffer)) finish(null, buffer);
-      else if (buffer.length > MAX_GREETING_BYTES) finish(new Error(`greeting on port ${port} too long`));
+      else if (buffer.length > MAX_GREETING_BYTES) finish(new Error(`greeting on ${host}:${port} too long`));
     });
     socket.on('error', (err) => finish(err));
-    socket.on('close', () => finish(new Error(`port ${port} closed before a greeting (got ${JSON.stringify(buffer)})`)));
+    socket.on('close', () => finish(new Error(`${host}:${port} closed before a greeting (got ${JSON.stringify(buffer)})`)));
   });
 }
 

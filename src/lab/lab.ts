@@ -10,9 +10,9 @@ import { ensurePackages, isRoot } from './install.js';
 import { withLock } from './lock.js';
 import { withLogTails } from './logs.js';
 import { defaultLabDir, labLayout, type LabLayout } from './paths.js';
-import { choosePorts, ENDPOINTS, type LabPorts } from './ports.js';
+import { choosePorts, dovecotAddresses, ENDPOINT_HOST, ENDPOINTS, labSockets, type LabPorts } from './ports.js';
 import {
-  commandLine, descendants, environVar, isAlive, listenerPids, listeningPorts, readPidFile, signal, sleep,
+  commandLine, descendants, environVar, isAlive, listenerPids, listeningSockets, readPidFile, signal, sleep,
 } from './procs.js';
 import { readState, writeState, type LabState } from './state.js';
 import { renderTargetFile } from './target-file.js';
@@ -33,6 +33,8 @@ export interface LabInfo {
   envFile: string;
   caFile: string;
   ports: Record<string, number>;
+  /** endpoint -> the address it listens on (plain imap/pop3 on 127.0.0.2, see ENDPOINT_HOST). */
+  hosts: Record<string, string>;
   accounts: Array<{ role: string; user: string; address: string; passwordEnv: string }>;
   alreadyRunning: boolean;
 }
@@ -41,7 +43,7 @@ export interface LabStatus {
   running: boolean;
   stateDir: string;
   daemons: Array<{ name: string; pid: number | null; alive: boolean }>;
-  ports: Array<{ endpoint: string; port: number; listening: boolean }>;
+  ports: Array<{ endpoint: string; host: string; port: number; listening: boolean }>;
 }
 
 /** Generous: the machines are shared and noisy; a healthy lab greets within ~1 s. */
@@ -60,6 +62,7 @@ function info(layout: LabLayout, ports: LabPorts, alreadyRunning: boolean): LabI
     envFile: layout.envFile,
     caFile: layout.caFile,
     ports: { ...ports },
+    hosts: { ...ENDPOINT_HOST },
     accounts: LAB_ACCOUNTS.map((a: LabAccount) => ({ ...a })),
     alreadyRunning,
   };
@@ -153,9 +156,11 @@ export async function labStatus(options: LabOptions = {}): Promise<LabStatus> {
   ];
   const ports: LabStatus['ports'] = [];
   if (state) {
-    const listening = await listeningPorts(Object.values(state.ports));
+    // By address and port: a port free on 127.0.0.2 may be someone else's on 127.0.0.1.
+    const listening = await listeningSockets(labSockets(state.ports));
     for (const endpoint of ENDPOINTS) {
-      ports.push({ endpoint, port: state.ports[endpoint], listening: listening.has(state.ports[endpoint]) });
+      const key = `${ENDPOINT_HOST[endpoint]}:${state.ports[endpoint]}`;
+      ports.push({ endpoint, host: ENDPOINT_HOST[endpoint], port: state.ports[endpoint], listening: listening.has(key) });
     }
   }
   return {
@@ -194,7 +199,7 @@ async function startLab(layout: LabLayout, previousPorts: LabPorts | undefined, 
 
   const ports = await choosePorts(previousPorts);
   const instance = `mailprobe-lab-${createHash('sha256').update(layout.stateDir).digest('hex').slice(0, 8)}`;
-  log(`preparing lab in ${layout.stateDir} (ports ${ENDPOINTS.map((e) => `${e} ${ports[e]}`).join(', ')})`);
+  log(`preparing lab in ${layout.stateDir} (ports ${ENDPOINTS.map((e) => `${e} ${ENDPOINT_HOST[e]}:${ports[e]}`).join(', ')})`);
 
   // A stale target file would point at ports nobody listens on; it is rewritten once ready.
   await rm(layout.targetFile, { force: true });
@@ -242,6 +247,8 @@ async function startLab(layout: LabLayout, previousPorts: LabPorts | undefined, 
       imaps_port: ports.imaps,
       pop3_port: ports.pop3,
       pop3s_port: ports.pop3s,
+      // Plain imap/pop3 on 127.0.0.2 so Dovecot does not see them as secured (ENDPOINT_HOST).
+      ...dovecotAddresses(),
     }),
     { mode: 0o644 },
   );
@@ -307,7 +314,7 @@ async function startLab(layout: LabLayout, previousPorts: LabPorts | undefined, 
       (await isAlive(pids.dovecot)) && (await isAlive(pids.postfix)),
     );
     if (!ready.ready) {
-      const problems = Object.entries(ready.problems).map(([e, p]) => `  ${e} (port ${ports[e as keyof LabPorts]}): ${p}`);
+      const problems = Object.entries(ready.problems).map(([e, p]) => `  ${e} (${ENDPOINT_HOST[e as keyof LabPorts]}:${ports[e as keyof LabPorts]}): ${p}`);
       throw new LabError(
         'ELAB_NOT_READY',
         await withLogTails(`the lab did not greet on every port:\n${problems.join('\n')}`, [layout.dovecotLog, layout.postfixLog]),
@@ -387,7 +394,9 @@ async function stopLab(layout: LabLayout, state: LabState | null, log: (l: strin
   await waitUntilDead([...mastersLeft, ...childrenLeft], CHILD_EXIT_WAIT_MS);
 
   // Safety net: a daemon process we never saw (forked after the snapshot) still on a lab port.
-  const ports = state ? Object.values(state.ports) : [];
+  // Matched by address and port, so another lab's daemon on the same port number
+  // but the other loopback address is never taken for ours.
+  const ports = state ? labSockets(state.ports) : [];
   if (ports.length > 0) {
     const deadline = Date.now() + CHILD_EXIT_WAIT_MS;
     for (;;) {

@@ -15,13 +15,60 @@ export const ENDPOINT_SECURITY: Record<EndpointName, 'none' | 'starttls' | 'tls'
   imaps: 'tls',
 };
 
-/** Ask the kernel for a free loopback port: bind 127.0.0.1:0, note the port, close. */
-export function freePort(): Promise<number> {
+/** The lab's main loopback address: implicit-TLS ports, SMTP, submission, and the target file's `host`. */
+export const LAB_HOST = '127.0.0.1';
+/**
+ * A second loopback address for the plain-text IMAP and POP3 ports. Dovecot
+ * counts a connection as "secured" when the client's IP equals its own local
+ * IP, which always holds for 127.0.0.1 -> 127.0.0.1: it would then allow
+ * plaintext login and never advertise LOGINDISABLED before STARTTLS/STLS,
+ * unlike any real host (RFC 9051 §6.2.3, RFC 2595). A client connecting to
+ * 127.0.0.2 gets source address 127.0.0.1 (Linux's `local 127.0.0.0/8 ...
+ * src 127.0.0.1` route), so the IPs differ and Dovecot behaves as on a real
+ * network. fixtures/lab/dovecot.conf.tmpl binds the same addresses.
+ */
+export const LAB_PLAIN_HOST = '127.0.0.2';
+
+/** The address each endpoint listens on; everything that binds, probes or names an endpoint uses this. */
+export const ENDPOINT_HOST: Record<EndpointName, string> = {
+  smtp: LAB_HOST,
+  submission: LAB_HOST,
+  smtps: LAB_HOST,
+  pop3: LAB_PLAIN_HOST,
+  pop3s: LAB_HOST,
+  imap: LAB_PLAIN_HOST,
+  imaps: LAB_HOST,
+};
+
+/** A lab endpoint's listening socket. */
+export interface LabSocket {
+  host: string;
+  port: number;
+}
+
+export function labSockets(ports: LabPorts): LabSocket[] {
+  return ENDPOINTS.map((e) => ({ host: ENDPOINT_HOST[e], port: ports[e] }));
+}
+
+/**
+ * Values for dovecot.conf.tmpl: each Dovecot listener's address, and the
+ * top-level `listen` naming every address they use.
+ */
+export function dovecotAddresses(): Record<string, string> {
+  const dovecot = ['imap', 'imaps', 'pop3', 'pop3s'] as const;
+  return {
+    listen: [...new Set(dovecot.map((e) => ENDPOINT_HOST[e]))].sort().join(', '),
+    ...Object.fromEntries(dovecot.map((e) => [`${e}_address`, ENDPOINT_HOST[e]])),
+  };
+}
+
+/** Ask the kernel for a free loopback port on `host`: bind host:0, note the port, close. */
+export function freePort(host: string = LAB_HOST): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+    server.listen({ host, port: 0, exclusive: true }, () => {
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
@@ -29,13 +76,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Can we bind this exact port right now? Used to reuse the previous run's ports. */
-export function portIsFree(port: number): Promise<boolean> {
+/** Can we bind this exact host:port right now? Used to reuse the previous run's ports. */
+export function portIsFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();
     server.once('error', () => resolve(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
 
@@ -46,15 +93,17 @@ export function portIsFree(port: number): Promise<boolean> {
 export async function choosePorts(previous?: Partial<LabPorts>): Promise<LabPorts> {
   if (previous && ENDPOINTS.every((e) => typeof previous[e] === 'number')) {
     const prev = previous as LabPorts;
-    const free = await Promise.all(ENDPOINTS.map((e) => portIsFree(prev[e])));
+    const free = await Promise.all(ENDPOINTS.map((e) => portIsFree(ENDPOINT_HOST[e], prev[e])));
     if (free.every(Boolean) && new Set(Object.values(prev)).size === ENDPOINTS.length) return { ...prev };
   }
   const chosen = new Set<number>();
   const ports = {} as LabPorts;
   for (const endpoint of ENDPOINTS) {
-    let port = await freePort();
+    // Probe the address the endpoint will bind: a port free on 127.0.0.1 says nothing about 127.0.0.2.
+    let port = await freePort(ENDPOINT_HOST[endpoint]);
     // The kernel may hand back a port we already noted, since each probe socket is closed.
-    while (chosen.has(port)) port = await freePort();
+    // Ports stay distinct across both addresses, so a port alone names one lab endpoint.
+    while (chosen.has(port)) port = await freePort(ENDPOINT_HOST[endpoint]);
     chosen.add(port);
     ports[endpoint] = port;
   }

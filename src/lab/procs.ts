@@ -1,4 +1,5 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
+import { endianness } from 'node:os';
 
 /**
  * Process inspection through /proc. `kill -0` succeeds on zombies, and the
@@ -90,8 +91,30 @@ export async function descendants(roots: readonly number[]): Promise<number[]> {
 }
 
 interface ListenSocket {
+  /** Dotted IPv4 (also for v4-mapped IPv6), '::' for the IPv6 wildcard, else the raw hex. */
+  address: string;
   port: number;
   inode: string;
+}
+
+/**
+ * /proc/net/tcp{,6} print addresses as 32-bit words in host byte order:
+ * 127.0.0.2 is "0200007F" on little-endian machines.
+ */
+export function decodeProcAddress(hex: string): string {
+  const words = hex.match(/.{8}/g) ?? [];
+  const bytes = Buffer.from(words.map((w) => {
+    const b = Buffer.from(w, 'hex');
+    return endianness() === 'LE' ? b.reverse() : b;
+  }).flatMap((b) => [...b]));
+  if (bytes.length === 4) return [...bytes].join('.');
+  if (bytes.length === 16) {
+    if (bytes.every((b) => b === 0)) return '::';
+    if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
+      return [...bytes.subarray(12)].join('.');
+    }
+  }
+  return hex;
 }
 
 async function listenSockets(): Promise<ListenSocket[]> {
@@ -107,25 +130,35 @@ async function listenSockets(): Promise<ListenSocket[]> {
       const cols = line.trim().split(/\s+/);
       // cols: sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode
       if (cols.length < 10 || cols[3] !== '0A') continue; // 0A = LISTEN
-      const port = Number.parseInt(cols[1]?.split(':')[1] ?? '', 16);
-      if (Number.isInteger(port)) out.push({ port, inode: cols[9] ?? '' });
+      const [addr, portHex] = (cols[1] ?? '').split(':');
+      const port = Number.parseInt(portHex ?? '', 16);
+      if (Number.isInteger(port)) out.push({ address: decodeProcAddress(addr ?? ''), port, inode: cols[9] ?? '' });
     }
   }
   return out;
 }
 
-/** Which of these TCP ports have a listening socket, by the kernel's table, not by connecting. */
-export async function listeningPorts(ports: readonly number[]): Promise<Set<number>> {
-  const wanted = new Set(ports);
-  const found = new Set<number>();
-  for (const s of await listenSockets()) if (wanted.has(s.port)) found.add(s.port);
+/** Does a listening socket take connections for host:port (bound to it, or to a wildcard)? */
+function serves(s: ListenSocket, want: { host: string; port: number }): boolean {
+  return s.port === want.port && (s.address === want.host || s.address === '0.0.0.0' || s.address === '::');
+}
+
+/**
+ * Which of these host:port pairs have a listening socket, by the kernel's
+ * table, not by connecting. Returns "host:port" keys. The address matters:
+ * the lab uses both 127.0.0.1 and 127.0.0.2, and the same port number may be
+ * someone else's on the other address.
+ */
+export async function listeningSockets(wanted: ReadonlyArray<{ host: string; port: number }>): Promise<Set<string>> {
+  const sockets = await listenSockets();
+  const found = new Set<string>();
+  for (const w of wanted) if (sockets.some((s) => serves(s, w))) found.add(`${w.host}:${w.port}`);
   return found;
 }
 
-/** PIDs that hold a listening socket on any of these ports. */
-export async function listenerPids(ports: readonly number[]): Promise<number[]> {
-  const wanted = new Set(ports);
-  const inodes = new Set((await listenSockets()).filter((s) => wanted.has(s.port)).map((s) => s.inode));
+/** PIDs that hold a listening socket on any of these host:port pairs. */
+export async function listenerPids(wanted: ReadonlyArray<{ host: string; port: number }>): Promise<number[]> {
+  const inodes = new Set((await listenSockets()).filter((s) => wanted.some((w) => serves(s, w))).map((s) => s.inode));
   if (inodes.size === 0) return [];
   const pids: number[] = [];
   for (const pid of await allPids()) {

@@ -1,11 +1,15 @@
 import { LAB_ACCOUNTS } from './accounts.js';
-import { ENDPOINT_SECURITY, ENDPOINTS, type LabPorts } from './ports.js';
+import { ENDPOINT_HOST, ENDPOINT_SECURITY, ENDPOINTS, LAB_HOST, type EndpointName, type LabPorts } from './ports.js';
 
 /**
  * The target file the lab writes. Its shape is a contract with the target
  * loader (src/target): exactly these keys, no others. Written by hand rather
  * than through a YAML library so the layout stays the readable, copyable
  * template that the header promises.
+ *
+ * The top-level host is 127.0.0.1; the plain IMAP and POP3 endpoints carry
+ * their own `host: 127.0.0.2`, where Dovecot does not treat the connection
+ * as secured and so hides plaintext login until STARTTLS/STLS (ENDPOINT_HOST).
  */
 export function renderTargetFile(ports: LabPorts, caFile: string): string {
   const width = Math.max(...ENDPOINTS.map((e) => e.length)) + 1;
@@ -17,15 +21,17 @@ export function renderTargetFile(ports: LabPorts, caFile: string): string {
     '# Copy it as a template for a real host: change host, ports, tls and accounts.',
     '# Passwords are never stored here: each account names the environment variable that holds it',
     '# (for the lab, see lab.env beside this file).',
+    `# Plain imap and pop3 live on ${ENDPOINT_HOST.imap}: Dovecot treats ${LAB_HOST} -> ${LAB_HOST} as secured`,
+    '# and would allow plaintext login before STARTTLS/STLS there, unlike a real host.',
     'name: mailprobe lab',
-    'host: 127.0.0.1',
+    `host: ${LAB_HOST}`,
     'tls:',
     '  verify: true',
     `  ca_file: ${caFile}`,
     '  servername: localhost',
     'endpoints:',
     ...ENDPOINTS.map(
-      (e) => `  ${`${e}:`.padEnd(width)} { port: ${ports[e]}, security: ${ENDPOINT_SECURITY[e]} }`,
+      (e) => `  ${`${e}:`.padEnd(width)} { ${endpointHost(e)}port: ${ports[e]}, security: ${ENDPOINT_SECURITY[e]} }`,
     ),
     'accounts:',
     ...LAB_ACCOUNTS.map(
@@ -35,4 +41,9 @@ export function renderTargetFile(ports: LabPorts, caFile: string): string {
     ),
   ];
   return lines.join('\n') + '\n';
+}
+
+/** `host: X, ` for an endpoint that does not live on the top-level host, else nothing. */
+function endpointHost(endpoint: EndpointName): string {
+  return ENDPOINT_HOST[endpoint] === LAB_HOST ? '' : `host: ${ENDPOINT_HOST[endpoint]}, `;
 }

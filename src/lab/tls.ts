@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { run } from './exec.js';
 import type { LabLayout } from './paths.js';
+import { ENDPOINT_HOST } from './ports.js';
 
 const DAYS = '30';
 
@@ -22,8 +23,9 @@ async function openssl(args: string[], what: string): Promise<void> {
 /**
  * A fresh CA and a server certificate signed by it, made at every lab start
  * and never committed: a private key in the repository is a key some user
- * would end up trusting (LAB-NOTES 11). The SAN carries DNS:localhost and
- * IP:127.0.0.1 so clients verify whether they name the host or the address.
+ * would end up trusting (LAB-NOTES 11). The SAN carries DNS:localhost,
+ * IP:127.0.0.1 and IP:127.0.0.2 (the plain IMAP/POP3 address, see
+ * ENDPOINT_HOST) so clients verify whether they name the host or an address.
  * The CA key is deleted once the server cert is signed, so trusting ca.pem
  * trusts exactly this one certificate.
  */
@@ -54,7 +56,7 @@ export async function createLabCertificates(layout: LabLayout): Promise<void> {
       'basicConstraints=critical,CA:FALSE\n' +
         'keyUsage=critical,digitalSignature,keyEncipherment\n' +
         'extendedKeyUsage=serverAuth\n' +
-        'subjectAltName=DNS:localhost,IP:127.0.0.1\n',
+        `subjectAltName=DNS:localhost,${[...new Set(Object.values(ENDPOINT_HOST))].map((ip) => `IP:${ip}`).join(',')}\n`,
     );
     await openssl(
       ['x509', '-req', '-in', csr, '-CA', layout.caFile, '-CAkey', caKey, '-CAserial', serial, '-CAcreateserial',

@@ -7,7 +7,7 @@ import { Transcript } from '../../src/transport/transcript.js';
 interface LabTarget {
   host: string;
   tls: { ca_file: string; servername: string };
-  endpoints: Record<string, { port: number; security: 'tls' | 'starttls' | 'none' }>;
+  endpoints: Record<string, { host?: string; port: number; security: 'tls' | 'starttls' | 'none' }>;
 }
 
 async function labInputs(): Promise<{ target: LabTarget; ca: string; password: string }> {
@@ -73,7 +73,8 @@ describe('ImapRawClient against the lab Dovecot', () => {
     const imap = target.endpoints['imap'];
     if (imap === undefined) throw new Error('the lab target has no imap endpoint');
     const client = await ImapRawClient.connect({
-      host: target.host,
+      // The lab's plain ports live on 127.0.0.2, so Dovecot does not count the client as local.
+      host: imap.host ?? target.host,
       port: imap.port,
       security: 'starttls',
       tls: { ca, servername: target.tls.servername },
@@ -82,6 +83,7 @@ describe('ImapRawClient against the lab Dovecot', () => {
     });
     try {
       expect(client.preTlsCapabilities).toContain('STARTTLS');
+      expect(client.preTlsCapabilities).toContain('LOGINDISABLED');
       expect(client.tlsInfo?.authorized).toBe(true);
       expect(client.capabilities).not.toContain('STARTTLS');
       expect(client.hasCapability('IMAP4rev1')).toBe(true);

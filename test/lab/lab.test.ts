@@ -4,7 +4,8 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapFlow } from 'imapflow';
 import { parse } from 'yaml';
-import { labDown, labStatus, labUp, readLabEnv, type LabInfo } from '../../src/lab/index.js';
+import { ENDPOINT_HOST, labDown, labStatus, labUp, readLabEnv, type EndpointName, type LabInfo } from '../../src/lab/index.js';
+import { labLayout } from '../../src/lab/paths.js';
 import { LineClient } from './line-client.js';
 
 // Integration test against the real lab. It needs root (Dovecot and Postfix
@@ -12,9 +13,9 @@ import { LineClient } from './line-client.js';
 // root the suite is skipped rather than failing on the machine's setup.
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-function refused(port: number): Promise<boolean> {
+function refused(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
+    const s = connect({ host, port });
     s.once('connect', () => {
       s.destroy();
       resolve(false);
@@ -30,6 +31,8 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
   let ca: Buffer;
   const logLines: string[] = [];
   const log = (line: string) => logLines.push(line);
+  /** Where an endpoint listens: plain imap/pop3 on 127.0.0.2, the rest on 127.0.0.1. */
+  const at = (endpoint: EndpointName) => ({ host: lab.hosts[endpoint] as string, port: lab.ports[endpoint] as number });
 
   beforeAll(async () => {
     stateDir = await mkdtemp('/tmp/mailprobe-lab-test-');
@@ -59,9 +62,9 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
       smtp: { port: lab.ports['smtp'], security: 'none' },
       submission: { port: lab.ports['submission'], security: 'starttls' },
       smtps: { port: lab.ports['smtps'], security: 'tls' },
-      pop3: { port: lab.ports['pop3'], security: 'starttls' },
+      pop3: { host: '127.0.0.2', port: lab.ports['pop3'], security: 'starttls' },
       pop3s: { port: lab.ports['pop3s'], security: 'tls' },
-      imap: { port: lab.ports['imap'], security: 'starttls' },
+      imap: { host: '127.0.0.2', port: lab.ports['imap'], security: 'starttls' },
       imaps: { port: lab.ports['imaps'], security: 'tls' },
     });
     expect(target['accounts']['primary']).toEqual({
@@ -89,11 +92,87 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
     expect(status.daemons.every((d) => typeof d.pid === 'number')).toBe(true);
     expect(status.ports.map((p) => p.endpoint).sort()).toEqual(Object.keys(lab.ports).sort());
     expect(status.ports.every((p) => p.listening)).toBe(true);
+    expect(Object.fromEntries(status.ports.map((p) => [p.endpoint, p.host]))).toEqual(lab.hosts);
+  });
+
+  it('listens for plain IMAP and POP3 on 127.0.0.2 only, everything else on 127.0.0.1 only', async () => {
+    expect(lab.hosts).toEqual({
+      smtp: '127.0.0.1', submission: '127.0.0.1', smtps: '127.0.0.1',
+      pop3: '127.0.0.2', pop3s: '127.0.0.1', imap: '127.0.0.2', imaps: '127.0.0.1',
+    });
+    expect(lab.hosts).toEqual(ENDPOINT_HOST);
+    // The rendered config, not a connect to the other address: another lab
+    // (vitest's global one) may own the same port number there.
+    const conf = await readFile(labLayout(stateDir).dovecotConf, 'utf8');
+    expect(conf).toMatch(/^listen = 127\.0\.0\.1, 127\.0\.0\.2$/m);
+    const listeners = Object.fromEntries(
+      [...conf.matchAll(/inet_listener (\w+) \{\s+address = (\S+)\s+port = (\d+)/g)].map((m) => [m[1], `${m[2]}:${m[3]}`]),
+    );
+    expect(listeners).toEqual(Object.fromEntries(
+      (['imap', 'imaps', 'pop3', 'pop3s'] as const).map((e) => [e, `${lab.hosts[e]}:${lab.ports[e]}`]),
+    ));
+  });
+
+  it('hides plaintext login on plain IMAP until STARTTLS (LOGINDISABLED), like a real host', async () => {
+    // RFC 9051 §6.2.3 / RFC 3501 §7.2.1: a server that refuses plaintext LOGIN
+    // advertises LOGINDISABLED; Dovecot does so only when it does not consider
+    // the connection secured, which 127.0.0.1 -> 127.0.0.1 always is.
+    const imap = await LineClient.open(at('imap'), null);
+    const greeting = await imap.line();
+    expect(greeting).toMatch(/^\* OK \[CAPABILITY [^\]]*\bSTARTTLS\b[^\]]*\bLOGINDISABLED\b/);
+    imap.send('a1 CAPABILITY');
+    const caps = (await imap.until('a1 ')).join('\n');
+    expect(caps).toMatch(/\bSTARTTLS\b/);
+    expect(caps).toMatch(/\bLOGINDISABLED\b/);
+    expect(caps).not.toMatch(/AUTH=PLAIN/);
+    imap.send(`a2 LOGIN alice "${env['MAILPROBE_LAB_PRIMARY_PASSWORD']}"`);
+    expect((await imap.until('a2 ')).at(-1)).toMatch(/^a2 NO/);
+    imap.send('a3 STARTTLS');
+    expect((await imap.until('a3 ')).at(-1)).toMatch(/^a3 OK/);
+    await imap.startTls(ca);
+    imap.send('a4 CAPABILITY');
+    const after = (await imap.until('a4 ')).join('\n');
+    expect(after).not.toMatch(/LOGINDISABLED/);
+    expect(after).toMatch(/AUTH=PLAIN/);
+    imap.send(`a5 LOGIN alice "${env['MAILPROBE_LAB_PRIMARY_PASSWORD']}"`);
+    expect((await imap.until('a5 ')).at(-1)).toMatch(/^a5 OK/);
+    imap.send('a6 LOGOUT');
+    imap.close();
+  });
+
+  it('refuses USER/PASS on plain POP3 until STLS (RFC 2595), then logs in', async () => {
+    const pop = await LineClient.open(at('pop3'), null);
+    expect(await pop.line()).toMatch(/^\+OK/);
+    pop.send('CAPA');
+    const capa = await pop.until('.');
+    expect(capa).toContain('STLS');
+    expect(capa).not.toContain('USER');
+    expect(capa.join('\n')).not.toMatch(/^SASL .*PLAIN/m);
+    pop.send('USER alice');
+    const user = await pop.line();
+    if (user.startsWith('+OK')) {
+      pop.send(`PASS ${env['MAILPROBE_LAB_PRIMARY_PASSWORD']}`);
+      expect(await pop.line()).toMatch(/^-ERR/);
+    } else {
+      expect(user).toMatch(/^-ERR/);
+    }
+    pop.send('STLS');
+    expect(await pop.line()).toMatch(/^\+OK/);
+    await pop.startTls(ca);
+    pop.send('CAPA');
+    const after = await pop.until('.');
+    expect(after).toContain('USER');
+    pop.send('USER alice');
+    expect(await pop.line()).toMatch(/^\+OK/);
+    pop.send(`PASS ${env['MAILPROBE_LAB_PRIMARY_PASSWORD']}`);
+    expect(await pop.line()).toMatch(/^\+OK/);
+    pop.send('QUIT');
+    pop.close();
   });
 
   it('greets on the implicit-TLS ports with a certificate that verifies against the lab CA', async () => {
     for (const [endpoint, prefix] of [['imaps', '* OK'], ['pop3s', '+OK'], ['smtps', '220 ']] as const) {
-      const c = await LineClient.open(lab.ports[endpoint] as number, { ca });
+      const c = await LineClient.open(at(endpoint), { ca });
       const first = endpoint === 'smtps' ? (await c.smtpReply()).at(-1) : await c.line();
       c.close();
       expect(first?.startsWith(prefix), `${endpoint} greeting ${JSON.stringify(first)}`).toBe(true);
@@ -101,7 +180,7 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
   });
 
   it('upgrades with STARTTLS / STLS on the plain ports, verifying the lab CA', async () => {
-    const imap = await LineClient.open(lab.ports['imap'] as number, null);
+    const imap = await LineClient.open(at('imap'), null);
     expect(await imap.line()).toMatch(/^\* OK/);
     imap.send('a1 STARTTLS');
     expect((await imap.until('a1 ')).at(-1)).toMatch(/^a1 OK/);
@@ -110,7 +189,7 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
     expect((await imap.until('a2 ')).join('\n')).toMatch(/AUTH=PLAIN/);
     imap.close();
 
-    const pop = await LineClient.open(lab.ports['pop3'] as number, null);
+    const pop = await LineClient.open(at('pop3'), null);
     expect(await pop.line()).toMatch(/^\+OK/);
     pop.send('STLS');
     expect(await pop.line()).toMatch(/^\+OK/);
@@ -124,7 +203,7 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
   });
 
   it('hides AUTH on submission until STARTTLS, then authenticates alice', async () => {
-    const c = await LineClient.open(lab.ports['submission'] as number, null);
+    const c = await LineClient.open(at('submission'), null);
     expect((await c.smtpReply()).at(-1)).toMatch(/^220 /);
     c.send('EHLO client.lab.test');
     const before = await c.smtpReply();
@@ -143,7 +222,7 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
   });
 
   it('refuses relaying and unknown recipients on the SMTP port', async () => {
-    const c = await LineClient.open(lab.ports['smtp'] as number, null);
+    const c = await LineClient.open(at('smtp'), null);
     await c.smtpReply();
     c.send('EHLO client.lab.test');
     const ehlo = await c.smtpReply();
@@ -160,7 +239,7 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
 
   it('delivers a message sent over SMTP into alice\'s INBOX, visible over IMAP and POP3', async () => {
     const marker = `lab-test-${randomBytes(6).toString('hex')}`;
-    const c = await LineClient.open(lab.ports['smtp'] as number, null);
+    const c = await LineClient.open(at('smtp'), null);
     await c.smtpReply();
     c.send('EHLO client.lab.test');
     await c.smtpReply();
@@ -176,8 +255,7 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
     c.close();
 
     const client = new ImapFlow({
-      host: '127.0.0.1',
-      port: lab.ports['imap'] as number,
+      ...at('imap'),
       secure: false,
       doSTARTTLS: true,
       servername: 'localhost',
@@ -211,7 +289,7 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
       await client.logout();
     }
 
-    const pop = await LineClient.open(lab.ports['pop3s'] as number, { ca });
+    const pop = await LineClient.open(at('pop3s'), { ca });
     await pop.line();
     pop.send('USER alice');
     await pop.line();
@@ -239,7 +317,7 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
   it('stops every process, including sessions of still-connected clients, and leaves no listener', async () => {
     // A logged-in IMAP session has its own imap process, which can outlive the
     // Dovecot master (LAB-NOTES 8); down must end it too.
-    const held = await LineClient.open(lab.ports['imaps'] as number, { ca });
+    const held = await LineClient.open(at('imaps'), { ca });
     await held.line();
     held.send(`a1 LOGIN alice "${env['MAILPROBE_LAB_PRIMARY_PASSWORD']}"`);
     expect((await held.until('a1 ')).at(-1)).toMatch(/^a1 OK/);
@@ -255,7 +333,9 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
     expect(status.running).toBe(false);
     expect(status.daemons.every((d) => !d.alive)).toBe(true);
     expect(status.ports.every((p) => !p.listening)).toBe(true);
-    for (const port of Object.values(lab.ports)) expect(await refused(port)).toBe(true);
+    for (const endpoint of Object.keys(lab.ports) as EndpointName[]) {
+      expect(await refused(at(endpoint).host, at(endpoint).port), endpoint).toBe(true);
+    }
     // A second down finds nothing to do.
     expect((await labDown({ stateDir })).stopped).toEqual([]);
   });

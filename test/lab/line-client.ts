@@ -19,10 +19,15 @@ export class LineClient {
     this.#attach(socket);
   }
 
-  static async open(port: number, tls: { ca: Buffer } | null): Promise<LineClient> {
+  /**
+   * Connect to host:port. The host matters: the lab's plain IMAP and POP3
+   * listen on 127.0.0.2, everything else on 127.0.0.1 (ENDPOINT_HOST).
+   */
+  static async open(at: { host: string; port: number }, tls: { ca: Buffer } | null): Promise<LineClient> {
+    const { host, port } = at;
     const socket = tls
-      ? tlsConnect({ host: '127.0.0.1', port, ca: tls.ca, servername: 'localhost' })
-      : netConnect({ host: '127.0.0.1', port });
+      ? tlsConnect({ host, port, ca: tls.ca, servername: 'localhost' })
+      : netConnect({ host, port });
     await new Promise<void>((resolve, reject) => {
       socket.once(tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);

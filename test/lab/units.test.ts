@@ -1,16 +1,20 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { endianness, tmpdir } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { LAB_ACCOUNTS, labEnvText, parseEnvText, passwdFile, ssha512 } from '../../src/lab/accounts.js';
 import { isReadyGreeting } from '../../src/lab/greeting.js';
 import { ensurePackages, installCommandLine, LAB_PACKAGES } from '../../src/lab/install.js';
 import { DEFAULT_LAB_DIR, defaultLabDir, labLayout } from '../../src/lab/paths.js';
-import { ENDPOINTS, type LabPorts } from '../../src/lab/ports.js';
+import { dovecotAddresses, ENDPOINT_HOST, ENDPOINTS, freePort, portIsFree, type LabPorts } from '../../src/lab/ports.js';
+import { decodeProcAddress } from '../../src/lab/procs.js';
 import { renderTargetFile } from '../../src/lab/target-file.js';
 import { renderTemplate, renderTemplateFile, TEMPLATE_DIR } from '../../src/lab/templates.js';
 import { LabError } from '../../src/lab/errors.js';
+import { loadTargetSource } from '../../src/target/index.js';
+import { testCerts } from '../support/test-certs.js';
 
 const ports: LabPorts = { smtp: 10025, submission: 10587, smtps: 10465, pop3: 10110, pop3s: 10995, imap: 10143, imaps: 10993 };
 
@@ -66,9 +70,9 @@ describe('target file', () => {
         smtp: { port: 10025, security: 'none' },
         submission: { port: 10587, security: 'starttls' },
         smtps: { port: 10465, security: 'tls' },
-        pop3: { port: 10110, security: 'starttls' },
+        pop3: { host: '127.0.0.2', port: 10110, security: 'starttls' },
         pop3s: { port: 10995, security: 'tls' },
-        imap: { port: 10143, security: 'starttls' },
+        imap: { host: '127.0.0.2', port: 10143, security: 'starttls' },
         imaps: { port: 10993, security: 'tls' },
       },
       accounts: {
@@ -77,6 +81,64 @@ describe('target file', () => {
         third: { user: 'carol', address: 'carol@lab.test', password_env: 'MAILPROBE_LAB_THIRD_PASSWORD' },
       },
     });
+  });
+
+  it('gives only the plain imap and pop3 endpoints their own host, in the flow-map layout', () => {
+    const text = renderTargetFile(ports, '/tmp/lab/tls/ca.pem');
+    expect(text).toMatch(/^ {2}pop3: +\{ host: 127\.0\.0\.2, port: 10110, security: starttls \}$/m);
+    expect(text).toMatch(/^ {2}imap: +\{ host: 127\.0\.0\.2, port: 10143, security: starttls \}$/m);
+    expect(text.match(/host: 127\.0\.0\.2/g)).toHaveLength(2);
+    expect(text).toMatch(/^ {2}imaps: +\{ port: 10993, security: tls \}$/m);
+  });
+
+  it('loads through the target loader with 127.0.0.2 for plain imap/pop3 only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-lab-unit-'));
+    const certs = await testCerts();
+    try {
+      // The loader reads the CA file and wants a PEM certificate in it.
+      await writeFile(join(dir, 'ca.pem'), certs.ca);
+      const target = loadTargetSource(renderTargetFile(ports, join(dir, 'ca.pem')), join(dir, 'target.yaml'), dir);
+      const hosts = Object.fromEntries(ENDPOINTS.map((e) => [e, target.endpoints[e]?.host]));
+      expect(hosts).toEqual(ENDPOINT_HOST);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await certs.cleanup();
+    }
+  });
+});
+
+describe('endpoint addresses', () => {
+  it('puts plain IMAP and POP3 on 127.0.0.2 and everything else on 127.0.0.1', () => {
+    expect(ENDPOINT_HOST).toEqual({
+      smtp: '127.0.0.1', submission: '127.0.0.1', smtps: '127.0.0.1',
+      pop3: '127.0.0.2', pop3s: '127.0.0.1', imap: '127.0.0.2', imaps: '127.0.0.1',
+    });
+    expect(dovecotAddresses()).toEqual({
+      listen: '127.0.0.1, 127.0.0.2',
+      imap_address: '127.0.0.2', imaps_address: '127.0.0.1', pop3_address: '127.0.0.2', pop3s_address: '127.0.0.1',
+    });
+  });
+
+  it('probes free ports on the address the endpoint binds', async () => {
+    const { createServer } = await import('node:net');
+    const port = await freePort('127.0.0.2');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen({ host: '127.0.0.2', port, exclusive: true }, r));
+    try {
+      expect(await portIsFree('127.0.0.2', port)).toBe(false);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    expect(await portIsFree('127.0.0.2', port)).toBe(true);
+  });
+
+  it('decodes /proc/net/tcp{,6} addresses', () => {
+    const le = (hex: string) => hex.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join('')).join('');
+    const raw = (hex: string) => (endianness() === 'LE' ? le(hex) : hex);
+    expect(decodeProcAddress(raw('7F000002'))).toBe('127.0.0.2');
+    expect(decodeProcAddress(raw('00000000'))).toBe('0.0.0.0');
+    expect(decodeProcAddress(raw('00000000000000000000000000000000'))).toBe('::');
+    expect(decodeProcAddress(raw('00000000000000000000FFFF7F000001'))).toBe('127.0.0.1');
   });
 });
 
@@ -125,14 +187,19 @@ describe('templates', () => {
       instance_name: 'i', base_dir: '/s/run', state_dir: '/s/lib', log_file: '/s/log', tls_cert: '/s/c', tls_key: '/s/k',
       ssl_dh_line: '', passwd_file: '/s/p', mail_uid: 999, mail_gid: 999, mail_dir: '/s/mail',
       imap_port: ports.imap, imaps_port: ports.imaps, pop3_port: ports.pop3, pop3s_port: ports.pop3s,
+      ...dovecotAddresses(),
     });
-    expect(dovecot).toMatch(/^listen = 127\.0\.0\.1$/m);
+    expect(dovecot).toMatch(/^listen = 127\.0\.0\.1, 127\.0\.0\.2$/m);
     expect(dovecot).toMatch(/^auth_username_format = %Ln$/m);
     expect(dovecot).toMatch(/^pop3_uidl_format = /m);
     for (const box of ['Drafts', 'Sent', 'Trash', 'Junk']) {
       expect(dovecot).toMatch(new RegExp(`mailbox ${box} \\{\\s+special_use = \\\\${box}\\s+auto = subscribe`));
     }
-    expect([...dovecot.matchAll(/^\s+address = (\S+)/gm)].map((m) => m[1])).toEqual(Array(4).fill('127.0.0.1'));
+    // Plain imap/pop3 on 127.0.0.2, so Dovecot does not count 127.0.0.1 -> 127.0.0.1 as secured.
+    const listeners = [...dovecot.matchAll(/inet_listener (\w+) \{\s+address = (\S+)/g)].map((m) => [m[1], m[2]]);
+    expect(Object.fromEntries(listeners)).toEqual({
+      imap: '127.0.0.2', imaps: '127.0.0.1', pop3: '127.0.0.2', pop3s: '127.0.0.1',
+    });
 
     const main = await renderTemplateFile('main.cf.tmpl', {
       config_dir: '/s/pf', queue_dir: '/s/q', data_dir: '/s/d', log_file: '/s/log/postfix.log', log_dir: '/s/log',

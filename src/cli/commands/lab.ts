@@ -15,7 +15,7 @@ export async function labCommand(verb: 'up' | 'down' | 'status', ctx: CliContext
             `Target file: ${info.targetFile}`,
             `Passwords:   ${info.envFile} (mode 0600; mailprobe run reads it for the lab)`,
             `CA:          ${info.caFile}`,
-            ...Object.entries(info.ports).map(([name, port]) => `  ${name.padEnd(11)} 127.0.0.1:${port}`),
+            ...Object.entries(info.ports).map(([name, port]) => `  ${name.padEnd(11)} ${info.hosts[name as keyof typeof info.hosts] ?? '127.0.0.1'}:${port}`),
             'Copy the target file as a template for a real host; put passwords in environment variables.',
             '',
           ].join('\n'),
@@ -31,7 +31,7 @@ export async function labCommand(verb: 'up' | 'down' | 'status', ctx: CliContext
         const status = await labStatus({ stateDir });
         const lines = [`Lab ${status.running ? 'running' : 'not running'} (${status.stateDir})`];
         for (const d of status.daemons) lines.push(`  ${d.name.padEnd(10)} pid ${d.pid ?? '-'} ${d.alive ? 'alive' : 'not running'}`);
-        for (const p of status.ports) lines.push(`  ${p.endpoint.padEnd(10)} 127.0.0.1:${p.port} ${p.listening ? 'listening' : 'closed'}`);
+        for (const p of status.ports) lines.push(`  ${p.endpoint.padEnd(10)} ${p.host}:${p.port} ${p.listening ? 'listening' : 'closed'}`);
         ctx.stdout.write(`${lines.join('\n')}\n`);
         return status.running ? EXIT.OK : EXIT.ERRORED;
       }

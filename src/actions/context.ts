@@ -2,7 +2,7 @@ import type { Transcript } from '../transport/transcript.js';
 import type { ImapRawClient } from '../protocols/imap/raw/index.js';
 import type { ImapWorkspace } from '../protocols/imap/workspace.js';
 import type { Pop3Session } from '../runner/pop3-session.js';
-import type { RunTarget, EndpointName } from '../runner/run-target.js';
+import type { EndpointName, RunAccount, RunTarget } from '../runner/run-target.js';
 
 /**
  * What an action may use. Actions never read process.env, argv or the
@@ -29,6 +29,8 @@ export interface ActionContext {
   openExtraImap(label: string): Promise<ImapWorkspace>;
   /** A raw tagged-command IMAP connection for the step's session (wire-level checks), logged in on first use. */
   imapRaw(): Promise<ImapRawClient>;
+  /** The target's account with this role, or a could-not-run error naming it. */
+  account(role: string): RunAccount;
   /** Password of an account role, for SMTP AUTH. Never logged. */
   password(role: string): string;
   /** Resolve an endpoint name to connection details, or throw a could-not-run error. */

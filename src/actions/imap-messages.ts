@@ -44,8 +44,7 @@ export const imapAppend = defineAction({
   async run(ctx: ActionContext, params) {
     const ws = await ctx.imap();
     const box = await resolveMailbox(ws, params.mailbox);
-    const account = ctx.target.accounts[params.account];
-    if (!account) throw new RunProblem('EUNKNOWN_ACCOUNT', `the target has no account with role '${params.account}'`);
+    const account = ctx.account(params.account);
     const message = params.copy_of !== undefined ? ownCopy(params.copy_of, ctx.runId) : await composeMessage({
       runId: ctx.runId,
       from: account.address,

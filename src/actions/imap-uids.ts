@@ -22,8 +22,7 @@ export const imapRecreateCheck = defineAction({
   async run(ctx: ActionContext, params) {
     const ws = await ctx.imap();
     const path = await ws.path(params.folder);
-    const account = ctx.target.accounts[params.account];
-    if (!account) throw new Error(`the target has no account with role '${params.account}'`);
+    const account = ctx.account(params.account);
     await ws.session.call(`SELECT INBOX`, (c) => c.mailboxOpen('INBOX'));
     await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
     await ws.session.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));

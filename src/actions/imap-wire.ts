@@ -36,8 +36,7 @@ export const imapStarttls = defineAction({
   }),
   async run(ctx: ActionContext, params) {
     const endpoint = ctx.endpoint(params.endpoint);
-    const account = ctx.target.accounts[params.account];
-    if (!account) throw new RunProblem('EUNKNOWN_ACCOUNT', `the target has no account with role '${params.account}'`);
+    const account = ctx.account(params.account);
     const client = await ImapRawClient.connect({
       host: endpoint.host,
       port: endpoint.port,

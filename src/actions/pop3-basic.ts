@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Pop3Client } from '../protocols/pop3/client.js';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
 
@@ -56,50 +57,22 @@ export const pop3Uidl = defineAction({
   },
 });
 
-export const pop3Noop = defineAction({
-  name: 'pop3.noop',
-  summary: 'NOOP',
-  protocol: 'pop3',
-  params: none,
-  async run(ctx: ActionContext) {
-    const session = await ctx.pop3();
-    await session.client.noop();
-    return {};
-  },
-});
+/** A command that changes session state and returns nothing to judge but its +OK. */
+function stateCommand(name: string, summary: string, send: (client: Pop3Client) => Promise<void> | void) {
+  return defineAction({
+    name,
+    summary,
+    protocol: 'pop3',
+    params: none,
+    async run(ctx: ActionContext) {
+      const session = await ctx.pop3();
+      await send(session.client);
+      return {};
+    },
+  });
+}
 
-export const pop3Rset = defineAction({
-  name: 'pop3.rset',
-  summary: 'RSET: un-mark every message marked deleted in this session',
-  protocol: 'pop3',
-  params: none,
-  async run(ctx: ActionContext) {
-    const session = await ctx.pop3();
-    await session.client.rset();
-    return {};
-  },
-});
-
-export const pop3Quit = defineAction({
-  name: 'pop3.quit',
-  summary: 'QUIT: end the session; the server commits deletions (UPDATE state)',
-  protocol: 'pop3',
-  params: none,
-  async run(ctx: ActionContext) {
-    const session = await ctx.pop3();
-    await session.client.quit();
-    return {};
-  },
-});
-
-export const pop3Drop = defineAction({
-  name: 'pop3.drop',
-  summary: 'Close the connection without QUIT, as a lost network would',
-  protocol: 'pop3',
-  params: none,
-  async run(ctx: ActionContext) {
-    const session = await ctx.pop3();
-    session.client.drop();
-    return {};
-  },
-});
+export const pop3Noop = stateCommand('pop3.noop', 'NOOP', (c) => c.noop());
+export const pop3Rset = stateCommand('pop3.rset', 'RSET: un-mark every message marked deleted in this session', (c) => c.rset());
+export const pop3Quit = stateCommand('pop3.quit', 'QUIT: end the session; the server commits deletions (UPDATE state)', (c) => c.quit());
+export const pop3Drop = stateCommand('pop3.drop', 'Close the connection without QUIT, as a lost network would', (c) => c.drop());

@@ -17,8 +17,7 @@ export const pop3Stls = defineAction({
   }),
   async run(ctx: ActionContext, params) {
     const endpoint = ctx.endpoint(params.endpoint);
-    const account = ctx.target.accounts[params.account];
-    if (!account) throw new Error(`the target has no account with role '${params.account}'`);
+    const account = ctx.account(params.account);
     const client = await Pop3Client.connect({
       host: endpoint.host,
       port: endpoint.port,

@@ -22,8 +22,7 @@ export const smtpSend = defineAction({
     headers: z.record(z.string(), z.string()).optional().describe('Extra header fields'),
   }),
   async run(ctx: ActionContext, params) {
-    const account = ctx.target.accounts[params.account];
-    if (!account) throw new Error(`the target has no account with role '${params.account}'`);
+    const account = ctx.account(params.account);
     const endpoint = ctx.endpoint(params.endpoint);
     const authenticate = params.auth ?? params.endpoint !== 'smtp';
     const message = await composeMessage({

@@ -1,7 +1,7 @@
 import { accountsScope, interpolate, type Scopes } from '../interpolate/index.js';
 import type { RunTarget } from './run-target.js';
 import type { Resolve } from './run-step.js';
-import type { RunnableScenario } from './scenario-model.js';
+import type { Scenario } from '../scenario/model.js';
 
 export interface ResolverInputs {
   readonly runId: string;
@@ -21,7 +21,7 @@ export function runPrefix(runId: string): string {
  * vars are interpolated once, first, with every scope but captures.
  */
 export function makeResolverFactory(inputs: ResolverInputs) {
-  return (scenario: RunnableScenario, captures: Record<string, unknown>): Resolve => {
+  return (scenario: Scenario, captures: Record<string, unknown>): Resolve => {
     const base: Omit<Scopes, 'vars' | 'captures'> = {
       run: { id: inputs.runId, prefix: runPrefix(inputs.runId), started: new Date(inputs.startedAt).toISOString() },
       env: inputs.env,

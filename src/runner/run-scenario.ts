@@ -6,7 +6,7 @@ import { RunProblem } from './outcomes.js';
 import type { ScenarioResult, StepResult } from './results.js';
 import type { RunTarget } from './run-target.js';
 import { runStep, type Resolve } from './run-step.js';
-import type { RunnableScenario, RunnableStep } from './scenario-model.js';
+import type { Scenario, Step } from '../scenario/model.js';
 import { SessionPool } from './sessions.js';
 import { scenarioVerdict } from './verdict.js';
 
@@ -21,11 +21,11 @@ export interface ScenarioEnvironment {
   readonly cleanupTimeoutMs: number;
   readonly messageDir: string;
   /** Builds the ${…} resolver for a scenario from its captures. */
-  readonly makeResolver: (scenario: RunnableScenario, captures: Record<string, unknown>) => Resolve;
+  readonly makeResolver: (scenario: Scenario, captures: Record<string, unknown>) => Resolve;
   readonly onStepEnd?: (step: StepResult) => void | Promise<void>;
 }
 
-export async function runScenario(scenario: RunnableScenario, env: ScenarioEnvironment): Promise<ScenarioResult> {
+export async function runScenario(scenario: Scenario, env: ScenarioEnvironment): Promise<ScenarioResult> {
   const startedAt = Date.now();
   const base = {
     id: scenario.id,
@@ -63,7 +63,7 @@ export async function runScenario(scenario: RunnableScenario, env: ScenarioEnvir
       },
     });
   const pool = poolFor(env.signal);
-  const contextFor = (activePool: SessionPool, signal: AbortSignal) => (step: RunnableStep): ActionContext => ({
+  const contextFor = (activePool: SessionPool, signal: AbortSignal) => (step: Step): ActionContext => ({
     runId: env.runId,
     scenarioId: scenario.id,
     ...(step.session ? { sessionName: step.session } : {}),
@@ -76,6 +76,7 @@ export async function runScenario(scenario: RunnableScenario, env: ScenarioEnvir
     imap: () => activePool.imap(requireSession(step)),
     openExtraImap: (label) => activePool.extraImap(requireSession(step), label),
     imapRaw: () => activePool.imapRaw(requireSession(step)),
+    account: (role) => activePool.account(role),
     password: (role) => activePool.password(role),
     endpoint: (name) => activePool.endpoint(name),
     setProperty: (key, value) => {
@@ -122,12 +123,12 @@ export async function runScenario(scenario: RunnableScenario, env: ScenarioEnvir
   return scenarioVerdict(common, steps, env.redactor.entries(transcript.entries));
 }
 
-function requireSession(step: RunnableStep): string {
+function requireSession(step: Step): string {
   if (!step.session) throw new RunProblem('ENO_SESSION', `step '${step.name}' (${step.action}) needs a session`);
   return step.session;
 }
 
-function unmetRequirements(scenario: RunnableScenario, target: RunTarget): string | undefined {
+function unmetRequirements(scenario: Scenario, target: RunTarget): string | undefined {
   for (const endpoint of scenario.requires.endpoints) {
     if (!(endpoint in target.endpoints)) return `the target has no '${endpoint}' endpoint`;
   }
@@ -141,7 +142,7 @@ function unmetRequirements(scenario: RunnableScenario, target: RunTarget): strin
   return undefined;
 }
 
-function interruptedStep(step: RunnableStep): StepResult {
+function interruptedStep(step: Step): StepResult {
   return {
     name: step.name,
     action: step.action,

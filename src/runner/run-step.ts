@@ -8,18 +8,18 @@ import type { Transcript } from '../transport/transcript.js';
 import { classifyError } from './classify.js';
 import { RunProblem } from './outcomes.js';
 import type { CheckResult, StepResult } from './results.js';
-import type { RunnableScenario, RunnableStep } from './scenario-model.js';
+import type { Scenario, Step } from '../scenario/model.js';
 
 /** Resolves ${…} in a parsed tree; supplied by the scenario runner with the current scopes. */
 export type Resolve = (tree: unknown, path: readonly (string | number)[]) => unknown;
 
 export interface StepEnvironment {
-  readonly scenario: RunnableScenario;
+  readonly scenario: Scenario;
   readonly transcript: Transcript;
   readonly redactor: Redactor;
   readonly resolve: Resolve;
   readonly captures: Record<string, unknown>;
-  readonly context: (step: RunnableStep) => ActionContext;
+  readonly context: (step: Step) => ActionContext;
 }
 
 /**
@@ -27,7 +27,7 @@ export interface StepEnvironment {
  * its expectations, store its captures. Every outcome becomes a StepResult;
  * nothing escapes as an exception.
  */
-export async function runStep(step: RunnableStep, env: StepEnvironment): Promise<StepResult> {
+export async function runStep(step: Step, env: StepEnvironment): Promise<StepResult> {
   const mark = env.transcript.mark();
   const started = performance.now();
   const common = () => ({
@@ -79,7 +79,7 @@ export async function runStep(step: RunnableStep, env: StepEnvironment): Promise
   return { ...common(), state: 'failed', checks };
 }
 
-function parseParams(schema: z.ZodType, value: unknown, step: RunnableStep): unknown {
+function parseParams(schema: z.ZodType, value: unknown, step: Step): unknown {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
@@ -87,7 +87,7 @@ function parseParams(schema: z.ZodType, value: unknown, step: RunnableStep): unk
   throw new RunProblem('EINVALID_PARAMS', `step '${step.name}': after interpolation, parameter${where} is invalid: ${issue.message}`);
 }
 
-function judge(step: RunnableStep, output: Record<string, unknown>, env: StepEnvironment): CheckResult[] {
+function judge(step: Step, output: Record<string, unknown>, env: StepEnvironment): CheckResult[] {
   const checks: CheckResult[] = [];
   const judgesReply = step.expect.some((e) => e.that === 'ok' || e.that === 'error' || e.that.startsWith('error.'));
   if (!judgesReply) {
@@ -104,8 +104,8 @@ function judge(step: RunnableStep, output: Record<string, unknown>, env: StepEnv
       source: step.source,
     });
   }
-  step.expect.forEach((expectation, i) => {
-    const expected = env.resolve(expectation.value, [...step.path, 'expect', i, expectation.matcher]);
+  step.expect.forEach((expectation) => {
+    const expected = env.resolve(expectation.value, expectation.path);
     const actual = readPath(output, expectation.that);
     const matcher = MATCHERS[expectation.matcher as MatcherName];
     if (!matcher) throw new RunProblem('EUNKNOWN_MATCHER', `unknown matcher '${expectation.matcher}'`);

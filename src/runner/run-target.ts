@@ -3,9 +3,10 @@
  * The target loader (src/target) produces it from a YAML file; tests build it
  * directly for in-process servers.
  */
-export const ENDPOINT_NAMES = ['smtp', 'submission', 'smtps', 'pop3', 'pop3s', 'imap', 'imaps'] as const;
-export type EndpointName = (typeof ENDPOINT_NAMES)[number];
-export type Security = 'tls' | 'starttls' | 'none';
+import type { EndpointName, Security } from '../target/endpoints.js';
+import type { Timeouts } from '../target/model.js';
+
+export type { EndpointName } from '../target/endpoints.js';
 
 export interface RunEndpoint {
   readonly host: string;
@@ -26,18 +27,6 @@ export interface RunAccount {
   readonly passwordEnv: string;
 }
 
-export interface RunTimeouts {
-  readonly dns: number;
-  readonly tcp: number;
-  readonly tls: number;
-  readonly greeting: number;
-  readonly command: number;
-  /** How long wait-for actions poll for a delivered message. */
-  readonly delivery: number;
-  /** How long an IDLE session waits for the server to push a change. */
-  readonly push: number;
-}
-
 export interface RunTarget {
   readonly name: string;
   readonly host: string;
@@ -45,7 +34,7 @@ export interface RunTarget {
   readonly file: string;
   readonly endpoints: Readonly<Partial<Record<EndpointName, RunEndpoint>>>;
   readonly accounts: Readonly<Record<string, RunAccount>>;
-  readonly timeouts: RunTimeouts;
+  readonly timeouts: Timeouts;
   /** A capability listed here is a failure when missing, not a skip. */
   readonly capabilitiesRequired: Readonly<Partial<Record<'pop3' | 'imap' | 'smtp', readonly string[]>>>;
 }

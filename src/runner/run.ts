@@ -3,12 +3,12 @@ import type { Redactor } from '../transport/redact.js';
 import type { RunResult, ScenarioResult } from './results.js';
 import { isInsecure, type RunTarget } from './run-target.js';
 import { runScenario, type ScenarioEnvironment } from './run-scenario.js';
-import type { RunnableScenario } from './scenario-model.js';
+import type { Scenario } from '../scenario/model.js';
 
 export interface RunOptions {
   readonly runId: string;
   readonly target: RunTarget;
-  readonly scenarios: readonly RunnableScenario[];
+  readonly scenarios: readonly Scenario[];
   readonly passwords: Readonly<Record<string, string>>;
   readonly redactor: Redactor;
   readonly reporter: Reporter;

@@ -6,8 +6,8 @@ import { ImapSession } from '../protocols/imap/session.js';
 import { ImapWorkspace } from '../protocols/imap/workspace.js';
 import { Pop3Session } from './pop3-session.js';
 import { RequirementFailure, RunProblem, SkipScenario } from './outcomes.js';
-import type { EndpointName, RunEndpoint, RunTarget } from './run-target.js';
-import type { RunnableScenario, RunnableSession } from './scenario-model.js';
+import type { EndpointName, RunAccount, RunEndpoint, RunTarget } from './run-target.js';
+import type { Scenario, SessionDecl } from '../scenario/model.js';
 
 /**
  * The named connections ("devices") of one scenario. A session connects and
@@ -35,11 +35,11 @@ export class SessionPool {
   readonly #imapRaw = new Map<string, ImapRawClient>();
 
   constructor(
-    readonly scenario: RunnableScenario,
+    readonly scenario: Scenario,
     readonly env: SessionEnvironment,
   ) {}
 
-  declaration(name: string): RunnableSession {
+  declaration(name: string): SessionDecl {
     const session = this.scenario.sessions[name];
     if (!session) throw new RunProblem('EUNKNOWN_SESSION', `session '${name}' is not declared in the scenario`);
     return session;
@@ -49,6 +49,21 @@ export class SessionPool {
     const endpoint = this.env.target.endpoints[name as EndpointName];
     if (!endpoint) throw new SkipScenario(`the target has no '${name}' endpoint`);
     return endpoint;
+  }
+
+  account(role: string): RunAccount {
+    const account = this.env.target.accounts[role];
+    if (!account) throw new RunProblem('EUNKNOWN_ACCOUNT', `the target has no account with role '${role}'`);
+    return account;
+  }
+
+  /** Endpoint, account and password of a declared session; a missing endpoint or account skips the scenario. */
+  #sessionLogin(name: string): { endpoint: RunEndpoint; user: string; password: string } {
+    const declared = this.declaration(name);
+    const endpoint = this.endpoint(declared.endpoint);
+    const account = this.env.target.accounts[declared.account];
+    if (!account) throw new SkipScenario(`the target has no account with role '${declared.account}'`);
+    return { endpoint, user: account.user, password: this.password(declared.account) };
   }
 
   password(role: string): string {
@@ -95,11 +110,7 @@ export class SessionPool {
   }
 
   async #openPop3Once(name: string, label: string, signal: AbortSignal): Promise<Pop3Session> {
-    const declared = this.declaration(name);
-    const endpoint = this.endpoint(declared.endpoint);
-    const account = this.env.target.accounts[declared.account];
-    if (!account) throw new SkipScenario(`the target has no account with role '${declared.account}'`);
-    const password = this.password(declared.account);
+    const { endpoint, user, password } = this.#sessionLogin(name);
     const client = await Pop3Client.connect({
       host: endpoint.host,
       port: endpoint.port,
@@ -111,7 +122,7 @@ export class SessionPool {
       signal,
     });
     try {
-      await client.login(account.user, password);
+      await client.login(user, password);
       const capabilities = await client.capa().catch(() => client.capabilities);
       this.env.onOpened(label, client.greeting, capabilities);
       this.#checkCapabilities('pop3', capabilities);
@@ -146,10 +157,7 @@ export class SessionPool {
   async imapRaw(name: string, signal: AbortSignal = this.env.signal): Promise<ImapRawClient> {
     const existing = this.#imapRaw.get(name);
     if (existing && !existing.closed) return existing;
-    const declared = this.declaration(name);
-    const endpoint = this.endpoint(declared.endpoint);
-    const account = this.env.target.accounts[declared.account];
-    if (!account) throw new SkipScenario(`the target has no account with role '${declared.account}'`);
+    const { endpoint, user, password } = this.#sessionLogin(name);
     const client = await ImapRawClient.connect({
       host: endpoint.host,
       port: endpoint.port,
@@ -160,31 +168,28 @@ export class SessionPool {
       session: `${name}~raw`,
       signal,
     });
-    const response = await client.login(account.user, this.password(declared.account)).catch((err: unknown) => {
+    const response = await client.login(user, password).catch((err: unknown) => {
       client.drop();
       throw err;
     });
     if (response.status !== 'OK') {
       client.drop();
-      throw new RunProblem('EAUTH', `login as ${account.user} failed: ${response.status} ${response.text}`, 'auth');
+      throw new RunProblem('EAUTH', `login as ${user} failed: ${response.status} ${response.text}`, 'auth');
     }
     this.#imapRaw.set(name, client);
     return client;
   }
 
   async #openImap(name: string, label: string, signal: AbortSignal): Promise<ImapWorkspace> {
-    const declared = this.declaration(name);
-    const endpoint = this.endpoint(declared.endpoint);
-    const account = this.env.target.accounts[declared.account];
-    if (!account) throw new SkipScenario(`the target has no account with role '${declared.account}'`);
+    const { endpoint, user, password } = this.#sessionLogin(name);
     const session = await ImapSession.open({
       host: endpoint.host,
       port: endpoint.port,
       security: endpoint.security,
       tls: endpoint.tls,
       timeouts: this.env.target.timeouts,
-      user: account.user,
-      password: this.password(declared.account),
+      user,
+      password,
       transcript: this.env.transcript,
       session: label,
       signal,

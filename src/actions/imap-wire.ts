@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { astringPart, ImapRawClient, type ImapResponse, type UntaggedResponse } from '../protocols/imap/raw/index.js';
 import { RunProblem } from '../runner/outcomes.js';
 import type { ActionContext } from './context.js';
+import { connectOptionsFor } from '../runner/run-target.js';
 import { defineAction } from './define-action.js';
 import { mailboxParam, resolveMailbox } from './imap-mailbox.js';
 
@@ -37,16 +38,7 @@ export const imapStarttls = defineAction({
   async run(ctx: ActionContext, params) {
     const endpoint = ctx.endpoint(params.endpoint);
     const account = ctx.account(params.account);
-    const client = await ImapRawClient.connect({
-      host: endpoint.host,
-      port: endpoint.port,
-      security: 'none',
-      tls: endpoint.tls,
-      timeouts: ctx.target.timeouts,
-      transcript: ctx.transcript,
-      session: 'starttls',
-      signal: ctx.signal,
-    });
+    const client = await ImapRawClient.connect(connectOptionsFor(endpoint, { timeouts: ctx.target.timeouts, transcript: ctx.transcript, signal: ctx.signal }, 'starttls', 'none'));
     try {
       const before = upper(await client.capability());
       const advertised = before.includes('STARTTLS');

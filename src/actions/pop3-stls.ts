@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Pop3Client } from '../protocols/pop3/client.js';
 import type { ActionContext } from './context.js';
+import { connectOptionsFor } from '../runner/run-target.js';
 import { defineAction } from './define-action.js';
 
 /**
@@ -18,16 +19,7 @@ export const pop3Stls = defineAction({
   async run(ctx: ActionContext, params) {
     const endpoint = ctx.endpoint(params.endpoint);
     const account = ctx.account(params.account);
-    const client = await Pop3Client.connect({
-      host: endpoint.host,
-      port: endpoint.port,
-      security: 'none',
-      tls: endpoint.tls,
-      timeouts: ctx.target.timeouts,
-      transcript: ctx.transcript,
-      session: 'stls',
-      signal: ctx.signal,
-    });
+    const client = await Pop3Client.connect(connectOptionsFor(endpoint, { timeouts: ctx.target.timeouts, transcript: ctx.transcript, signal: ctx.signal }, 'stls', 'none'));
     try {
       const before = client.capabilities.map((c) => c.split(' ')[0]!.toUpperCase());
       const advertised = before.includes('STLS');

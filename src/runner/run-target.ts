@@ -5,6 +5,8 @@
  */
 import type { EndpointName, Security } from '../target/endpoints.js';
 import type { Timeouts } from '../target/model.js';
+import type { ConnectOptions } from '../transport/connect.js';
+import type { Transcript } from '../transport/transcript.js';
 
 export type { EndpointName } from '../target/endpoints.js';
 
@@ -41,4 +43,23 @@ export interface RunTarget {
 
 export function isInsecure(target: RunTarget): boolean {
   return Object.values(target.endpoints).some((e) => e !== undefined && e.security !== 'none' && !e.tls.verify);
+}
+
+/** Transport options for one connection to an endpoint; `security` may be narrowed (e.g. plain, to check STARTTLS by hand). */
+export function connectOptionsFor(
+  endpoint: RunEndpoint,
+  context: { readonly timeouts: Timeouts; readonly transcript: Transcript; readonly signal: AbortSignal },
+  session: string,
+  security: Security = endpoint.security,
+): ConnectOptions {
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    security,
+    tls: endpoint.tls,
+    timeouts: context.timeouts,
+    transcript: context.transcript,
+    session,
+    signal: context.signal,
+  };
 }

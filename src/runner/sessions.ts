@@ -6,7 +6,7 @@ import { ImapSession } from '../protocols/imap/session.js';
 import { ImapWorkspace } from '../protocols/imap/workspace.js';
 import { Pop3Session } from './pop3-session.js';
 import { RequirementFailure, RunProblem, SkipScenario } from './outcomes.js';
-import type { EndpointName, RunAccount, RunEndpoint, RunTarget } from './run-target.js';
+import { connectOptionsFor, type EndpointName, type RunAccount, type RunEndpoint, type RunTarget } from './run-target.js';
 import type { Scenario, SessionDecl } from '../scenario/model.js';
 
 /**
@@ -66,6 +66,10 @@ export class SessionPool {
     return { endpoint, user: account.user, password: this.password(declared.account) };
   }
 
+  #connectContext(signal: AbortSignal) {
+    return { timeouts: this.env.target.timeouts, transcript: this.env.transcript, signal };
+  }
+
   password(role: string): string {
     const password = this.env.passwords[role];
     if (password === undefined) {
@@ -111,16 +115,7 @@ export class SessionPool {
 
   async #openPop3Once(name: string, label: string, signal: AbortSignal): Promise<Pop3Session> {
     const { endpoint, user, password } = this.#sessionLogin(name);
-    const client = await Pop3Client.connect({
-      host: endpoint.host,
-      port: endpoint.port,
-      security: endpoint.security,
-      tls: endpoint.tls,
-      timeouts: this.env.target.timeouts,
-      transcript: this.env.transcript,
-      session: label,
-      signal,
-    });
+    const client = await Pop3Client.connect(connectOptionsFor(endpoint, this.#connectContext(signal), label));
     try {
       await client.login(user, password);
       const capabilities = await client.capa().catch(() => client.capabilities);
@@ -158,16 +153,7 @@ export class SessionPool {
     const existing = this.#imapRaw.get(name);
     if (existing && !existing.closed) return existing;
     const { endpoint, user, password } = this.#sessionLogin(name);
-    const client = await ImapRawClient.connect({
-      host: endpoint.host,
-      port: endpoint.port,
-      security: endpoint.security,
-      tls: endpoint.tls,
-      timeouts: this.env.target.timeouts,
-      transcript: this.env.transcript,
-      session: `${name}~raw`,
-      signal,
-    });
+    const client = await ImapRawClient.connect(connectOptionsFor(endpoint, this.#connectContext(signal), `${name}~raw`));
     const response = await client.login(user, password).catch((err: unknown) => {
       client.drop();
       throw err;

@@ -4,6 +4,12 @@ import type { ImapWorkspace } from '../protocols/imap/workspace.js';
 import type { Pop3Session } from '../runner/pop3-session.js';
 import type { EndpointName, RunAccount, RunTarget } from '../runner/run-target.js';
 
+export interface SentMessage {
+  readonly messageId: string;
+  /** Addresses the server accepted. */
+  readonly recipients: readonly string[];
+}
+
 /**
  * What an action may use. Actions never read process.env, argv or the
  * terminal: the CLI builds a context once and passes it down.
@@ -35,6 +41,14 @@ export interface ActionContext {
   password(role: string): string;
   /** Resolve an endpoint name to connection details, or throw a could-not-run error. */
   endpoint(name: EndpointName): RunTarget['endpoints'][EndpointName] & object;
+  /** The account of the step's session. */
+  sessionAccount(): RunAccount;
+  /** Remember a message the server accepted for delivery, so cleanup can wait for it. */
+  noteSent(message: SentMessage): void;
+  /** Every message this scenario had accepted for delivery. */
+  sentMessages(): readonly SentMessage[];
+  /** Whether any session of this scenario has found the message with this Message-ID. */
+  wasSeen(messageId: string): boolean;
   /** Record a fact for the report (e.g. delivery time); shown as a JUnit property. */
   setProperty(key: string, value: string): void;
   /** Name something cleanup could not remove, so the report lists it. */

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { ImapWorkspace } from '../protocols/imap/workspace.js';
 import type { ActionContext } from './context.js';
+import { sweepUntilArrived } from './awaited-mail.js';
 import { defineAction } from './define-action.js';
+import { SPECIAL_USE_ATTRIBUTES } from './imap-mailbox.js';
 
 /**
  * Removes everything the run made in an account: the run's folder tree (and
@@ -9,13 +11,12 @@ import { defineAction } from './define-action.js';
  * mailboxes. Runs in a fresh session so a broken scenario session cannot stop
  * it, and checks afterwards; what is still there is reported by name.
  */
-const SHARED_MAILBOXES = ['\\Drafts', '\\Sent', '\\Trash', '\\Junk'];
-
+/** INBOX and every special-use mailbox a scenario could have put a message in. */
 async function sharedMailboxes(ws: ImapWorkspace): Promise<string[]> {
   const listed = await ws.session.call('LIST', (c) => c.list());
   const paths = new Set(['INBOX']);
   for (const m of listed) {
-    if (m.specialUse && SHARED_MAILBOXES.some((u) => u.toLowerCase() === m.specialUse!.toLowerCase())) paths.add(m.path);
+    if (m.specialUse && SPECIAL_USE_ATTRIBUTES.some((u) => u.toLowerCase() === m.specialUse!.toLowerCase())) paths.add(m.path);
   }
   return [...paths];
 }
@@ -46,6 +47,29 @@ async function leftovers(ws: ImapWorkspace, runId: string): Promise<string[]> {
   return found;
 }
 
+type Attempt = (what: string, fn: () => Promise<unknown>) => Promise<boolean>;
+
+/** Removes this run's messages from INBOX and the special-use mailboxes; returns how many. */
+async function expungeOwnMail(ws: ImapWorkspace, problems: string[], attempt: Attempt): Promise<number> {
+  let removed = 0;
+  for (const path of await sharedMailboxes(ws)) {
+    const uids = await ws.ownUids(path);
+    if (uids.length === 0) continue;
+    if (!ws.session.has('UIDPLUS')) {
+      // Without UID EXPUNGE, removing our messages would expunge other \Deleted mail too.
+      problems.push(`cannot expunge only this run's messages from '${path}' without UIDPLUS`);
+      continue;
+    }
+    const range = uids.join(',');
+    const done = await attempt(`expunge from ${path}`, async () => {
+      await ws.open(path, 'write');
+      await ws.session.call(`UID EXPUNGE ${range}`, (c) => c.messageDelete(range, { uid: true }));
+    });
+    if (done) removed += uids.length;
+  }
+  return removed;
+}
+
 export const imapCleanup = defineAction({
   name: 'imap.cleanup',
   summary: "Delete the run's folders and its messages in INBOX and special-use mailboxes, in a fresh session, and check they are gone",
@@ -54,26 +78,22 @@ export const imapCleanup = defineAction({
   async run(ctx: ActionContext) {
     const ws = await ctx.openExtraImap(`${ctx.sessionName ?? 'imap'}~cleanup`);
     const problems: string[] = [];
-    const attempt = async (what: string, fn: () => Promise<unknown>) => {
+    const attempt: Attempt = async (what, fn) => {
       try {
         await fn();
+        return true;
       } catch (err) {
         problems.push(`${what}: ${(err as Error).message}`);
+        return false;
       }
     };
     let messages = 0;
-    for (const path of await sharedMailboxes(ws)) {
-      const uids = await ws.ownUids(path);
-      if (uids.length === 0) continue;
-      if (!ws.session.has('UIDPLUS')) {
-        // Without UID EXPUNGE, removing our messages would expunge other \Deleted mail too.
-        problems.push(`cannot expunge only this run's messages from '${path}' without UIDPLUS`);
-        continue;
-      }
-      const range = uids.join(',');
-      await attempt(`expunge from ${path}`, () => ws.session.call(`UID EXPUNGE ${range}`, (c) => c.messageDelete(range, { uid: true })));
-      messages += uids.length;
-    }
+    const sweepShared = async () => {
+      messages += await expungeOwnMail(ws, problems, attempt);
+    };
+    await sweepShared();
+    // Mail sent but not delivered yet would arrive after cleanup and stay: wait for it, bounded.
+    const neverArrived = await sweepUntilArrived(ctx, sweepShared);
     const { existing, subscribed } = await runFolders(ws);
     for (const path of subscribed) await attempt(`unsubscribe ${path}`, () => ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)));
     // Children before parents.
@@ -82,6 +102,6 @@ export const imapCleanup = defineAction({
     const remaining = await leftovers(ws, ctx.runId);
     await ws.session.logout();
     for (const item of remaining) ctx.addLeftover(`${item} is still there after cleanup`);
-    return { folders_deleted: byDepth.length, messages_deleted: messages, remaining: remaining.length, problems };
+    return { folders_deleted: byDepth.length, messages_deleted: messages, remaining: remaining.length, never_arrived: neverArrived, problems };
   },
 });

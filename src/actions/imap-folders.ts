@@ -39,12 +39,18 @@ export const imapCreate = defineAction({
   async run(ctx: ActionContext, params) {
     const ws = await ctx.imap();
     const parts = params.folder.split('/').filter(Boolean);
-    // Some servers do not create missing parents (RFC 9051 §6.3.4 leaves it open), so create each level.
+    const listed = await ws.session.call('LIST', (c) => c.list());
+    const existing = new Set(listed.filter((m) => m.listed && ![...m.flags].some((f) => f.toLowerCase() === '\\nonexistent')).map((m) => m.path));
+    // Some servers do not create missing parents (RFC 9051 §6.3.4 leaves it open), so create each
+    // missing level; creating one that exists is an error (§6.3.4), so those are left alone.
     let created = '';
     for (let i = 1; i <= parts.length; i++) {
       created = await ws.path(parts.slice(0, i).join('/'));
       const path = created;
+      if (existing.has(path)) continue;
       await ws.session.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));
+      // imapflow subscribes every mailbox it creates; a scenario subscribes on purpose, with imap.subscribe.
+      await ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path));
     }
     return { path: created };
   },

@@ -21,7 +21,9 @@ export interface ResolvedMailbox {
   readonly foundBy?: string;
 }
 
-const SPECIAL_USE = /^\\(Drafts|Sent|Trash|Junk|Archive|All|Flagged)$/i;
+/** RFC 6154 attributes a scenario may name; cleanup looks in every one of them. */
+export const SPECIAL_USE_ATTRIBUTES = ['\\Drafts', '\\Sent', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged'] as const;
+const SPECIAL_USE = new RegExp(`^(${SPECIAL_USE_ATTRIBUTES.map((a) => a.replace('\\', '\\\\')).join('|')})$`, 'i');
 
 export async function resolveMailbox(ws: ImapWorkspace, ref: string): Promise<ResolvedMailbox> {
   if (ref.toUpperCase() === 'INBOX') return { path: 'INBOX', kind: 'inbox' };

@@ -14,10 +14,10 @@ import { mailboxParam, resolveMailbox, type ResolvedMailbox } from './imap-mailb
 const uidParam = z.number().int().positive().describe('UID of a message this run created');
 const flagList = z.array(z.string().regex(/^\\?[A-Za-z$][\w$-]*$/)).describe('Flags such as \\Seen, \\Flagged, \\Draft, $Label');
 
-async function openOwned(ctx: ActionContext, mailbox: string, uid?: number): Promise<{ ws: ImapWorkspace; box: ResolvedMailbox }> {
+async function openOwned(ctx: ActionContext, mailbox: string, mode: 'read' | 'write', uid?: number): Promise<{ ws: ImapWorkspace; box: ResolvedMailbox }> {
   const ws = await ctx.imap();
   const box = await resolveMailbox(ws, mailbox);
-  await ws.session.call(`SELECT ${box.path}`, (c) => c.mailboxOpen(box.path));
+  await ws.open(box.path, mode);
   if (uid !== undefined && box.kind !== 'run') await ws.assertOwnMessage(box.path, uid);
   return { ws, box };
 }
@@ -111,7 +111,7 @@ export const imapFetch = defineAction({
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam, uid: uidParam }),
   async run(ctx: ActionContext, params) {
-    const { ws } = await openOwned(ctx, params.mailbox, params.uid);
+    const { ws } = await openOwned(ctx, params.mailbox, 'read', params.uid);
     const message = await ws.session.call(`UID FETCH ${params.uid} (BODY.PEEK[] FLAGS)`, async (c) => (await c.fetchOne(String(params.uid), { uid: true, source: true, flags: true }, { uid: true })) || undefined);
     if (!message) return { found: false };
     const raw = message.source ?? Buffer.alloc(0);
@@ -126,7 +126,7 @@ export const imapFlags = defineAction({
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam, uid: uidParam, add: flagList.default([]), remove: flagList.default([]) }),
   async run(ctx: ActionContext, params) {
-    const { ws } = await openOwned(ctx, params.mailbox, params.uid);
+    const { ws } = await openOwned(ctx, params.mailbox, 'write', params.uid);
     const uid = String(params.uid);
     if (params.add.length > 0) await ws.session.call(`UID STORE ${uid} +FLAGS`, (c) => c.messageFlagsAdd(uid, params.add, { uid: true }));
     if (params.remove.length > 0) await ws.session.call(`UID STORE ${uid} -FLAGS`, (c) => c.messageFlagsRemove(uid, params.remove, { uid: true }));
@@ -140,7 +140,7 @@ export const imapFlagsOf = defineAction({
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam, uid: uidParam }),
   async run(ctx: ActionContext, params) {
-    const { ws } = await openOwned(ctx, params.mailbox);
+    const { ws } = await openOwned(ctx, params.mailbox, 'read');
     return await flagsOf(ws, params.uid);
   },
 });
@@ -151,7 +151,7 @@ export const imapMove = defineAction({
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam, uid: uidParam, to: mailboxParam }),
   async run(ctx: ActionContext, params) {
-    const { ws, box } = await openOwned(ctx, params.mailbox, params.uid);
+    const { ws, box } = await openOwned(ctx, params.mailbox, 'write', params.uid);
     if (!ws.session.has('MOVE')) {
       // imapflow would quietly emulate MOVE; a conformance tool must not. Scenarios list MOVE in requires.
       throw new RunProblem('EMOVE_MISSING', 'the server does not announce MOVE; add MOVE to requires.capabilities.imap');
@@ -170,7 +170,7 @@ export const imapExpunge = defineAction({
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam, uid: uidParam }),
   async run(ctx: ActionContext, params) {
-    const { ws, box } = await openOwned(ctx, params.mailbox, params.uid);
+    const { ws, box } = await openOwned(ctx, params.mailbox, 'write', params.uid);
     if (box.kind !== 'run' && !ws.session.has('UIDPLUS')) {
       // A plain EXPUNGE would also remove other \Deleted messages in a shared mailbox.
       throw new RunProblem('EUNSAFE_EXPUNGE', `cannot remove one message from ${box.path} safely without UIDPLUS (a plain EXPUNGE removes every \\Deleted message)`);
@@ -183,13 +183,14 @@ export const imapExpunge = defineAction({
 
 export const imapSelect = defineAction({
   name: 'imap.select',
-  summary: 'SELECT a mailbox: EXISTS, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ',
+  summary: 'SELECT a mailbox afresh (EXAMINE outside the run folders): EXISTS, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ',
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam }),
   async run(ctx: ActionContext, params) {
     const ws = await ctx.imap();
     const box = await resolveMailbox(ws, params.mailbox);
-    const info = await ws.session.call(`SELECT ${box.path}`, (c) => c.mailboxOpen(box.path));
+    const readOnly = box.kind !== 'run';
+    const info = await ws.session.call(`${readOnly ? 'EXAMINE' : 'SELECT'} ${box.path}`, (c) => c.mailboxOpen(box.path, { readOnly }));
     return {
       path: box.path,
       exists: info.exists,

@@ -18,7 +18,7 @@ export const imapNoop = defineAction({
     if (params.mailbox !== undefined) {
       const box = await resolveMailbox(ws, params.mailbox);
       if (session.client.mailbox === false || session.client.mailbox?.path !== box.path) {
-        await session.call(`SELECT ${box.path}`, (c) => c.mailboxOpen(box.path));
+        await ws.open(box.path, 'read');
         session.drain();
       }
     }
@@ -45,7 +45,7 @@ export const imapIdleStart = defineAction({
   async run(ctx: ActionContext, params) {
     const ws = await ctx.imap();
     const box = await resolveMailbox(ws, params.mailbox);
-    await ws.session.call(`SELECT ${box.path}`, (c) => c.mailboxOpen(box.path));
+    await ws.open(box.path, 'read');
     ws.session.drain();
     const started = ws.session.startIdle();
     return { path: box.path, started_at: started };
@@ -58,17 +58,31 @@ export const imapIdleWait = defineAction({
   protocol: 'imap',
   params: z.strictObject({
     since: z.number().describe('When the change was made (e.g. smtp.send output sent_at), ms since the epoch'),
+    message_id: z.string().min(3).describe('The message whose arrival must be pushed; other mail arriving meanwhile does not count'),
     timeout_ms: z.number().int().positive().optional().describe("How long to wait (default: the target's timeouts.push)"),
   }),
   async run(ctx: ActionContext, params) {
     const ws = await ctx.imap();
     const timeout = params.timeout_ms ?? ctx.target.timeouts.push;
-    const hit = await ws.session.waitForExists(params.since, timeout, ctx.signal);
-    await ws.session.stopIdle();
-    if (!hit) return { pushed: false, waited_ms: timeout, bound_ms: timeout };
-    const latency = hit.at - params.since;
-    ctx.setProperty('idle_push_latency_ms', String(latency));
-    return { pushed: true, latency_ms: latency, exists: hit.count, bound_ms: timeout };
+    const deadline = Date.now() + timeout;
+    const path = ws.session.client.mailbox ? ws.session.client.mailbox.path : 'INBOX';
+    let from = params.since;
+    let others = 0;
+    for (;;) {
+      const hit = await ws.session.waitForExists(from, Math.max(0, deadline - Date.now()), ctx.signal);
+      await ws.session.stopIdle();
+      if (!hit) return { pushed: false, waited_ms: timeout, bound_ms: timeout, other_pushes: others };
+      // On a live INBOX somebody else's mail may be what was pushed: only ours counts.
+      if ((await ws.ownUids(path, params.message_id)).length > 0) {
+        const latency = hit.at - params.since;
+        ctx.setProperty('idle_push_latency_ms', String(latency));
+        return { pushed: true, latency_ms: latency, exists: hit.count, bound_ms: timeout, other_pushes: others };
+      }
+      others++;
+      from = hit.at + 1;
+      if (Date.now() >= deadline) return { pushed: false, waited_ms: timeout, bound_ms: timeout, other_pushes: others };
+      ws.session.startIdle();
+    }
   },
 });
 

@@ -23,12 +23,13 @@ export const imapRecreateCheck = defineAction({
     const ws = await ctx.imap();
     const path = await ws.path(params.folder);
     const account = ctx.account(params.account);
-    await ws.session.call(`SELECT INBOX`, (c) => c.mailboxOpen('INBOX'));
+    // The folder must not be the selected one while it is deleted.
+    await ws.open('INBOX', 'read');
     await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
     await ws.session.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));
     const message = await composeMessage({ runId: ctx.runId, from: account.address, to: [account.address], subject: `mailprobe uid probe ${ctx.runId}`, text: 'UID probe.\n' });
     await ws.session.call(`APPEND ${path}`, (c) => c.append(path, message.raw, []));
-    const box = await ws.session.call(`SELECT ${path}`, (c) => c.mailboxOpen(path));
+    const box = await ws.open(path, 'read');
     const uids = await ws.ownUids(path);
     const uid = uids.at(-1) ?? 0;
     const same = String(box.uidValidity) === String(params.uidvalidity);

@@ -48,7 +48,12 @@ export const imapStarttls = defineAction({
       const started = await client.starttls();
       if (started.status !== 'OK') return { advertised, logindisabled_before: loginDisabled, upgraded: false, starttls_reply: `${started.status} ${started.text}`, logged_in: false };
       const after = upper(await client.capability());
-      const login = await client.login(account.user, ctx.password(params.account));
+      // A server still saying LOGINDISABLED after TLS refuses LOGIN; that is its answer, not an error.
+      const login = after.includes('LOGINDISABLED') ? { status: 'NO' as const, code: undefined } : await client.login(account.user, ctx.password(params.account));
+      if (login.status !== 'OK' && /^AUTHENTICATIONFAILED\b/i.test(login.code ?? '')) {
+        // Refused credentials (RFC 5530) are the target's problem: could not run.
+        throw new RunProblem('EAUTH', `login as ${account.user} failed: ${login.code}`, 'auth');
+      }
       await client.logout().catch(() => client.drop());
       return {
         advertised,
@@ -75,8 +80,10 @@ export const imapRawSelect = defineAction({
   async run(ctx: ActionContext, params) {
     const box = await resolveMailbox(await ctx.imap(), params.mailbox);
     const raw = await ctx.imapRaw();
-    const response = await raw.select(box.path);
-    requireOk(`SELECT ${box.path}`, response);
+    // Outside the run's folders, look without changing anything (EXAMINE clears no \Recent).
+    const verb = box.kind === 'run' ? 'SELECT' : 'EXAMINE';
+    const response = await raw.command([`${verb} `, astringPart(box.path)]);
+    requireOk(`${verb} ${box.path}`, response);
     const uidvalidity = response.untagged.find((u) => u.code?.toUpperCase().startsWith('UIDVALIDITY'))?.code?.split(' ')[1];
     return { path: box.path, ...untaggedSummary(response.untagged), ...(uidvalidity ? { uidvalidity } : {}) };
   },

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ActionContext } from './context.js';
+import { sweepUntilArrived } from './awaited-mail.js';
 import { defineAction } from './define-action.js';
 
 /**
@@ -118,17 +119,22 @@ export const pop3Cleanup = defineAction({
   params: z.strictObject({}),
   async run(ctx: ActionContext) {
     const label = `${ctx.sessionName ?? 'pop3'}~cleanup`;
-    const session = await ctx.openExtraPop3(label);
-    const own = await session.findAllOwn();
-    for (const message of own) await session.client.dele(message.msg);
-    await session.client.quit();
-    if (own.length === 0) return { deleted: 0, message_ids: [] };
+    const sweep = async () => {
+      const session = await ctx.openExtraPop3(label);
+      const own = await session.findAllOwn();
+      for (const message of own) await session.client.dele(message.msg);
+      await session.client.quit();
+      return own.map((m) => m.messageId);
+    };
+    const own = await sweep();
+    const notYetArrived = await sweepUntilArrived(ctx, sweep);
+    if (own.length === 0 && notYetArrived.length === 0) return { deleted: 0, message_ids: [] };
     // Trust, then verify: a server that does not commit at QUIT would leave them behind.
     const check = await ctx.openExtraPop3(`${label}-check`);
     const remaining = await check.findAllOwn();
     await check.client.quit().catch(() => check.client.drop());
     for (const message of remaining) ctx.addLeftover(`POP3 message ${message.messageId} (X-Mailprobe-Run: ${ctx.runId}) is still in the mailbox after cleanup`);
-    return { deleted: own.length - remaining.length, message_ids: own.map((m) => m.messageId), remaining: remaining.length };
+    return { deleted: own.length - remaining.length, message_ids: own, remaining: remaining.length, never_arrived: notYetArrived };
   },
 });
 

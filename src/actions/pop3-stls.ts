@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Pop3Client } from '../protocols/pop3/client.js';
+import { Pop3ReplyError } from '../protocols/pop3/errors.js';
 import type { ActionContext } from './context.js';
 import { connectOptionsFor } from '../runner/run-target.js';
 import { defineAction } from './define-action.js';
@@ -26,8 +27,16 @@ export const pop3Stls = defineAction({
       if (!advertised) return { advertised, capabilities_before: before, upgraded: false, logged_in: false };
       const tls = await client.stls();
       const after = (await client.capa()).map((c) => c.split(' ')[0]!.toUpperCase());
-      await client.login(account.user, ctx.password(params.account));
-      await client.quit();
+      const loggedIn = await client.login(account.user, ctx.password(params.account)).then(
+        () => true,
+        (err: unknown) => {
+          // Refused credentials ([AUTH], RFC 3206) are the target's problem: could not run. Any other
+          // refusal after the upgrade is the server's answer, for the expectation to judge.
+          if (err instanceof Pop3ReplyError && !err.temporary && err.responseCode?.toUpperCase() !== 'AUTH') return false;
+          throw err;
+        },
+      );
+      await client.quit().catch(() => client.drop());
       return {
         advertised,
         capabilities_before: before,
@@ -36,7 +45,7 @@ export const pop3Stls = defineAction({
         certificate_verified: tls.authorized,
         capabilities_after: after,
         stls_after_upgrade: after.includes('STLS'),
-        logged_in: true,
+        logged_in: loggedIn,
       };
     } finally {
       if (!client.closed) client.drop();

@@ -43,6 +43,7 @@ export const smtpSend = defineAction({
       timeouts: ctx.target.timeouts,
       signal: ctx.signal,
     });
+    ctx.noteSent({ messageId: message.messageId, recipients: result.accepted });
     return {
       message_id: message.messageId,
       raw: message.raw,

@@ -1,4 +1,5 @@
 import { ImapReplyError, ImapSessionError } from '../protocols/imap/errors.js';
+import { ImapRawProtocolError } from '../protocols/imap/raw/index.js';
 import { Pop3ProtocolError, Pop3ReplyError } from '../protocols/pop3/errors.js';
 import { SmtpReplyError, SmtpTransportError } from '../protocols/smtp/send.js';
 import { InterpolationError } from '../interpolate/index.js';
@@ -55,6 +56,23 @@ export function classifyError(err: unknown): StepOutcome {
     if (err.temporary) return { kind: 'inconclusive', reason: `the server refused for now: ${err.message}` };
     const shown = `${err.status}${err.responseCode ? ` [${err.responseCode}]` : ''} ${err.text}`.trimEnd();
     return { kind: 'reply', error: { reply: shown, text: err.text, command: err.command, ...(err.responseCode ? { code: err.responseCode } : {}) } };
+  }
+  if (err instanceof ImapRawProtocolError) {
+    // A response that breaks IMAP's grammar, an unasked continuation, a stray tag or a BYE in
+    // mid-command is the server's wrong answer; what we refused to send is ours to report.
+    if (['EIMAP_MALFORMED', 'EIMAP_CONTINUATION', 'EIMAP_TAG', 'EIMAP_BYE', 'EIMAP_GREETING'].includes(err.code)) {
+      return {
+        kind: 'failed',
+        check: {
+          description: 'the server answers in IMAP syntax, in step with the commands sent',
+          passed: false,
+          expected: 'tagged and untagged responses as RFC 9051 §7 and §9 define them',
+          actual: `${err.message}${err.response ? `: ${err.response}` : ''}`,
+          rfc: 'RFC 9051 §7',
+        },
+      };
+    }
+    return { kind: 'errored', problem: { code: err.code, message: err.message } };
   }
   if (err instanceof ImapSessionError) {
     return { kind: 'errored', problem: { code: err.code, message: err.message, phase: err.phase } };

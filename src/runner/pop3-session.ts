@@ -30,6 +30,8 @@ export class Pop3Session {
     readonly name: string,
     readonly client: Pop3Client,
     readonly runId: string,
+    /** Told the Message-ID of every own message found, so cleanup knows what has arrived. */
+    private readonly onSeen: (messageId: string) => void = () => {},
   ) {}
 
   get closed(): boolean {
@@ -53,6 +55,7 @@ export class Pop3Session {
       const headers = await this.headersOf(entry.msg);
       if (headers.get('message-id') === messageId && headers.get(RUN_HEADER.toLowerCase()) === this.runId) {
         this.#owned.set(entry.msg, { msg: entry.msg, messageId });
+        this.onSeen(messageId);
         return { msg: entry.msg, size: entry.size };
       }
     }
@@ -68,6 +71,7 @@ export class Pop3Session {
       if (headers.get(RUN_HEADER.toLowerCase()) === this.runId) {
         const own = { msg: entry.msg, messageId: headers.get('message-id') ?? '' };
         this.#owned.set(entry.msg, own);
+        this.onSeen(own.messageId);
         found.push(own);
       }
     }

@@ -24,7 +24,7 @@ export function makeResolverFactory(inputs: ResolverInputs) {
   return (scenario: Scenario, captures: Record<string, unknown>): Resolve => {
     const base: Omit<Scopes, 'vars' | 'captures'> = {
       run: { id: inputs.runId, prefix: runPrefix(inputs.runId), started: new Date(inputs.startedAt).toISOString() },
-      env: inputs.env,
+      env: withoutPasswords(inputs.env, inputs.target),
       accounts: accountsScope(inputs.target.accounts),
       target: { host: inputs.target.host, name: inputs.target.name },
     };
@@ -36,4 +36,13 @@ export function makeResolverFactory(inputs: ResolverInputs) {
     };
     return (tree, path) => interpolate(tree, scopes(), posOf, path);
   };
+}
+
+/**
+ * The env scope without the variables that hold account passwords: a scenario
+ * could otherwise put a password into a message, a saved copy or a report.
+ */
+function withoutPasswords(env: Readonly<Record<string, string | undefined>>, target: RunTarget): Record<string, string | undefined> {
+  const secret = new Set(Object.values(target.accounts).map((a) => a.passwordEnv));
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !secret.has(name)));
 }

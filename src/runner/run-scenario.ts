@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ActionContext } from '../actions/context.js';
+import type { ActionContext, SentMessage } from '../actions/context.js';
 import type { Redactor } from '../transport/redact.js';
 import { Transcript } from '../transport/transcript.js';
 import { RunProblem } from './outcomes.js';
@@ -40,6 +40,8 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
   const properties: Record<string, string> = {};
   const capabilities: Record<string, readonly string[]> = {};
   const leftovers: string[] = [];
+  const sent: SentMessage[] = [];
+  const seen = new Set<string>();
 
   const unmet = unmetRequirements(scenario, env.target);
   if (unmet) {
@@ -57,6 +59,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
       transcript,
       passwords: env.passwords,
       signal,
+      onSeen: (messageId) => seen.add(messageId),
       onOpened: (name, greeting, caps) => {
         properties[`greeting.${name}`] = greeting;
         capabilities[name] = caps;
@@ -77,6 +80,10 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
     openExtraImap: (label) => activePool.extraImap(requireSession(step), label),
     imapRaw: () => activePool.imapRaw(requireSession(step)),
     account: (role) => activePool.account(role),
+    sessionAccount: () => activePool.account(activePool.declaration(requireSession(step)).account),
+    noteSent: (message) => sent.push(message),
+    sentMessages: () => sent,
+    wasSeen: (messageId) => seen.has(messageId),
     password: (role) => activePool.password(role),
     endpoint: (name) => activePool.endpoint(name),
     setProperty: (key, value) => {

@@ -2,6 +2,7 @@ import { Pop3Client } from '../protocols/pop3/client.js';
 import { Pop3ReplyError } from '../protocols/pop3/errors.js';
 import type { Transcript } from '../transport/transcript.js';
 import { ImapRawClient } from '../protocols/imap/raw/index.js';
+import { ImapReplyError } from '../protocols/imap/errors.js';
 import { ImapSession } from '../protocols/imap/session.js';
 import { ImapWorkspace } from '../protocols/imap/workspace.js';
 import { Pop3Session } from './pop3-session.js';
@@ -25,6 +26,8 @@ export interface SessionEnvironment {
   readonly signal: AbortSignal;
   /** Called with each session's greeting and capabilities, for the report. */
   readonly onOpened: (name: string, greeting: string, capabilities: readonly string[]) => void;
+  /** Called with the Message-ID of every message of this run a session finds. */
+  readonly onSeen: (messageId: string) => void;
 }
 
 export class SessionPool {
@@ -125,7 +128,7 @@ export class SessionPool {
       client.drop();
       throw err;
     }
-    return new Pop3Session(label, client, this.env.runId);
+    return new Pop3Session(label, client, this.env.runId, this.env.onSeen);
   }
 
   /** The step's IMAP session with its run workspace, connected and logged in on first use. */
@@ -160,6 +163,11 @@ export class SessionPool {
     });
     if (response.status !== 'OK') {
       client.drop();
+      const code = response.code?.split(' ')[0];
+      // UNAVAILABLE / INUSE (RFC 5530) are "not now": let them classify as inconclusive.
+      if (response.status === 'NO' && code && new ImapReplyError('LOGIN', 'NO', response.text, code).temporary) {
+        throw new ImapReplyError('LOGIN', 'NO', response.text, code);
+      }
       throw new RunProblem('EAUTH', `login as ${user} failed: ${response.status} ${response.text}`, 'auth');
     }
     this.#imapRaw.set(name, client);
@@ -189,7 +197,7 @@ export class SessionPool {
       await session.logout();
       throw err;
     }
-    return new ImapWorkspace(session, this.env.runId);
+    return new ImapWorkspace(session, this.env.runId, this.env.onSeen);
   }
 
   #checkCapabilities(protocol: 'pop3' | 'imap', announced: readonly string[]): void {

@@ -1,3 +1,4 @@
+import { redactSecrets } from './redact.js';
 import { formatPos } from './source.js';
 import type { SourcePos } from './source.js';
 
@@ -43,21 +44,24 @@ export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
 /**
  * `file:line:col: reason`, followed by the offending line and a caret when
  * the source text is given (vitest-style code frame, one line of context).
+ * Frame lines go through redactSecrets: a password written into the file is
+ * shown as `[redacted]`, never echoed.
  */
 export function formatDiagnostic(d: Diagnostic, source?: string): string {
   const head = `${formatPos(d.pos)}: ${d.message}`;
   if (source === undefined) return head;
-  const lines = source.split(/\r?\n/);
-  const text = lines[d.pos.line - 1];
-  if (text === undefined) return head;
+  const lines = redactSecrets(source);
+  const shown = lines[d.pos.line - 1];
+  if (shown === undefined) return head;
+  const text = shown.text;
   const gutter = String(d.pos.line);
   const pad = ' '.repeat(gutter.length);
   const frame: string[] = [];
-  const before = lines[d.pos.line - 2];
+  const before = lines[d.pos.line - 2]?.text;
   if (before !== undefined && before.trim() !== '') frame.push(`  ${String(d.pos.line - 1).padStart(gutter.length)} | ${before}`);
   frame.push(`> ${gutter} | ${text}`);
   // Tabs keep their width in the caret line so the caret lands under the column.
-  const lead = text.slice(0, Math.max(0, d.pos.col - 1)).replace(/[^\t]/g, ' ');
+  const lead = text.slice(0, Math.max(0, shown.col(d.pos.col) - 1)).replace(/[^\t]/g, ' ');
   frame.push(`  ${pad} | ${lead}^`);
   return `${head}\n${frame.join('\n')}`;
 }

@@ -5,6 +5,7 @@ import type { ProtocolName } from '../actions/define-action.js';
 import { LoadError } from '../scenario/errors.js';
 import type { Diagnostic } from '../scenario/errors.js';
 import { isPlainObject, issuesToDiagnostics } from '../scenario/issues.js';
+import { isSecretKey } from '../scenario/redact.js';
 import { parseYamlWithPositions } from '../scenario/yaml-doc.js';
 import type { DataPath, PositionMap } from '../scenario/yaml-doc.js';
 import { ENDPOINT_NAMES, ENDPOINT_PROTOCOL } from './endpoints.js';
@@ -43,7 +44,7 @@ export function loadTargetSource(text: string, file: string, baseDir: string): T
         schema: targetSchema,
         positions,
         unknownKeyHint: (p, key) =>
-          p[0] === 'accounts' && p.length === 2 && /^pass(word)?$/i.test(key)
+          p[0] === 'accounts' && p.length === 2 && isSecretKey(key)
             ? "passwords never go in the target file: put it in an environment variable and name that variable with 'password_env'"
             : undefined,
       }),

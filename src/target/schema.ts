@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { ENV_VAR_NAME_RE } from '../scenario/redact.js';
 import { ENDPOINT_NAMES, SECURITY_MODES } from './endpoints.js';
 
 /**
@@ -12,7 +13,16 @@ const hostSchema = z
   .string()
   .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._:-]+)$/, { message: 'expected a hostname or IP address (no scheme, no port, no spaces)' });
 
+/** A KEY in an env file: any shell variable name. */
 export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * `password_env` is stricter, by convention capitals only: a password that
+ * happens to look like a name (`Hunter2`) must be rejected here, not later
+ * printed in "set the environment variable …". The message never repeats the
+ * value, and the code frame masks it (src/scenario/redact.ts).
+ */
+const PASSWORD_ENV_MESSAGE = 'password_env names an environment variable (capital letters, digits, underscore) that holds the password — not the password itself';
 
 const tlsSchema = z.strictObject({
   verify: z.boolean().optional().describe('Verify the server certificate (default true).'),
@@ -40,8 +50,8 @@ const accountSchema = z.strictObject({
   address: z.string().regex(/^[^\s@]+@[^\s@]+$/, { message: 'expected an email address such as alice@example.test' }),
   password_env: z
     .string()
-    .regex(ENV_NAME_RE, { message: "password_env must name an environment variable (letters, digits and '_'), not hold the password" })
-    .describe('Environment variable that holds the password; passwords never go in this file.'),
+    .regex(ENV_VAR_NAME_RE, { message: PASSWORD_ENV_MESSAGE })
+    .describe('Name of the environment variable (capital letters, digits, underscore, e.g. MAIL_PRIMARY_PASSWORD) that holds the password; passwords never go in this file.'),
 });
 
 const positiveMs = z.number().int().min(1, { message: 'a timeout must be at least 1 ms' });

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeLoadError } from '../../src/runner/load-inputs.js';
 import { LoadError } from '../../src/scenario/errors.js';
 import { parseEnvFile } from '../../src/target/env-file.js';
 import { loadTargetFile, loadTargetSource } from '../../src/target/load.js';
@@ -62,6 +63,22 @@ describe('bad target corpus', () => {
     for (const d of err.diagnostics) expect(d.message).not.toContain('hunter2');
     const err2 = (await loadTargetFile(path.join(dir, 'bad-password-env.yaml')).catch((e: unknown) => e)) as LoadError;
     for (const d of err2.diagnostics) expect(d.message).not.toContain('s3cret');
+  });
+
+  // What `mailprobe run` and `validate` print: each diagnostic with its code frame.
+  it.each([
+    ['password-in-file.yaml', ['hunter2']],
+    ['password-block.yaml', ['S3cret!pass']],
+    ['password-flow.yaml', ['S3cret!pass']],
+    ['bad-password-env.yaml', ['s3cret pass!']],
+    ['password-env-not-a-name.yaml', ['Hunter2', 'hunter2_pw']],
+  ])('prints %s with [redacted] in the frame and never the secret', async (name, secrets) => {
+    const err = await loadTargetFile(path.join(dir, name)).catch((e: unknown) => e);
+    const printed = (await describeLoadError(err)).join('\n\n');
+    expect(printed).toContain('[redacted]');
+    expect(printed).toMatch(/> +\d+ \| .*(password|password_env): \[redacted\]/);
+    for (const s of secrets) expect(printed).not.toContain(s);
+    for (const s of secrets) expect((err as LoadError).message).not.toContain(s);
   });
 });
 

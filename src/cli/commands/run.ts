@@ -84,7 +84,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
     }
     const code = exitCodeFor(outcome.result);
     // A report that could not be written is a run that could not fully happen.
-    return outcome.reporterCrashed && code === EXIT.OK ? EXIT.ERRORED : code;
+    return outcome.reporterCrashed && (code === EXIT.OK || code === EXIT.INCONCLUSIVE) ? EXIT.ERRORED : code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -4,8 +4,12 @@
  * the session turns all of them into these.
  */
 
-/** RFC 5530 response codes that mean "not now" rather than "no". */
-const TEMPORARY_CODES = new Set(['UNAVAILABLE', 'INUSE', 'LIMIT', 'OVERQUOTA', 'SERVERBUG']);
+/**
+ * RFC 5530 response codes that mean "not now" rather than "no". SERVERBUG is
+ * the server's own fault and OVERQUOTA lasts until someone acts: neither is
+ * worth a retry, so they stay verdicts.
+ */
+const TEMPORARY_CODES = new Set(['UNAVAILABLE', 'INUSE', 'LIMIT']);
 
 export class ImapReplyError extends Error {
   override readonly name = 'ImapReplyError';

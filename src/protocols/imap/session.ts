@@ -13,7 +13,7 @@ export interface ImapSessionOptions {
   readonly port: number;
   readonly security: 'tls' | 'starttls' | 'none';
   readonly tls: { readonly verify: boolean; readonly ca?: string; readonly servername?: string };
-  readonly timeouts: { readonly dns: number; readonly tcp: number; readonly tls: number; readonly greeting: number; readonly command: number };
+  readonly timeouts: { readonly dns: number; readonly tcp: number; readonly tls: number; readonly greeting: number; readonly command: number; readonly push: number };
   readonly user: string;
   readonly password: string;
   readonly transcript: Transcript;
@@ -39,6 +39,8 @@ export class ImapSession {
   private constructor(
     readonly name: string,
     readonly client: ImapFlow,
+    /** The longest a single command may take before the session is closed as timed out. */
+    readonly commandTimeoutMs: number,
   ) {}
 
   static async open(options: ImapSessionOptions): Promise<ImapSession> {
@@ -63,6 +65,9 @@ export class ImapSession {
       host: options.host,
       port: options.port,
       secure: options.security === 'tls',
+      // STARTTLS is required before LOGIN on a starttls endpoint (else imapflow would warn and log in
+      // in clear when the offer is missing or stripped), and never attempted on a plain one.
+      ...(options.security === 'starttls' ? { doSTARTTLS: true } : options.security === 'none' ? { doSTARTTLS: false } : {}),
       ...(options.tls.servername ? { servername: options.tls.servername } : {}),
       tls: {
         rejectUnauthorized: options.tls.verify,
@@ -82,7 +87,9 @@ export class ImapSession {
       clientInfo: { name: 'mailprobe' },
       connectionTimeout: options.timeouts.dns + options.timeouts.tcp + options.timeouts.tls,
       greetingTimeout: options.timeouts.greeting,
-      socketTimeout: Math.max(options.timeouts.command, 30_000),
+      // An inactivity bound only: call() puts a hard deadline on each command. IDLE waits are
+      // bounded by the scenario (timeouts.push), so the socket may stay quiet that long.
+      socketTimeout: Math.max(options.timeouts.command, options.timeouts.push) + 5_000,
     });
     const onAbort = () => client.close();
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -105,7 +112,7 @@ export class ImapSession {
         'starttls',
       );
     }
-    const wrapper = new ImapSession(session, client);
+    const wrapper = new ImapSession(session, client, options.timeouts.command);
     holder = wrapper;
     wrapper.#greeting = greeting;
     wrapper.#lastRefusal = lastRefusal;
@@ -148,10 +155,20 @@ export class ImapSession {
   async call<T>(command: string, fn: (client: ImapFlow) => Promise<T>): Promise<Exclude<T, false>> {
     const since = Date.now();
     let result: T;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        // A server that trickles bytes would keep imapflow's inactivity timer happy forever.
+        this.client.close();
+        reject(new ImapSessionError('ETIMEOUT', `${command} got no complete answer within ${this.commandTimeoutMs} ms`, 'command'));
+      }, this.commandTimeoutMs);
+    });
     try {
-      result = await fn(this.client);
+      result = await Promise.race([fn(this.client), deadline]);
     } catch (err) {
-      throw this.#translate(command, err);
+      throw err instanceof ImapSessionError ? err : this.#translate(command, err);
+    } finally {
+      clearTimeout(timer);
     }
     if (result === false) {
       const refusal = this.#lastRefusal && this.#lastRefusal.at >= since ? this.#lastRefusal.line : undefined;

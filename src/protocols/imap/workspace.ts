@@ -1,5 +1,6 @@
 import { RUN_HEADER } from '../smtp/compose.js';
 import { ImapReplyError } from './errors.js';
+import type { MailboxObject } from 'imapflow';
 import type { ImapSession } from './session.js';
 
 /**
@@ -33,6 +34,8 @@ export class ImapWorkspace {
   constructor(
     readonly session: ImapSession,
     readonly runId: string,
+    /** Told the Message-ID of every own message found, so cleanup knows what has arrived. */
+    private readonly onSeen: (messageId: string) => void = () => {},
   ) {}
 
   get rootName(): string {
@@ -74,6 +77,20 @@ export class ImapWorkspace {
     return full.slice(root.length + delimiter.length).split(delimiter).join('/');
   }
 
+  /**
+   * Opens a mailbox for reading or writing, reusing the one already open when
+   * that will do. Mailboxes outside the run's root are opened read-only with
+   * EXAMINE for reading: SELECT would clear \Recent on other people's mail
+   * (RFC 3501 §6.3.1). Reusing the open mailbox also keeps this session's view
+   * (sequence numbers, pending EXPUNGEs) as a real client's would be.
+   */
+  async open(path: string, mode: 'read' | 'write'): Promise<MailboxObject> {
+    const current = this.session.client.mailbox;
+    const readOnly = mode === 'read' && (await this.relative(path)) === undefined;
+    if (current && current.path === path && (readOnly || !current.readOnly)) return current;
+    return this.session.call(`${readOnly ? 'EXAMINE' : 'SELECT'} ${path}`, (c) => c.mailboxOpen(path, { readOnly }));
+  }
+
   async assertInside(full: string): Promise<void> {
     if ((await this.relative(full)) === undefined) throw new NotOwnImapError(`folder '${full}'`);
   }
@@ -85,25 +102,54 @@ export class ImapWorkspace {
   }
 
   async runHeaderOf(path: string, uid: number): Promise<string | undefined> {
-    const { client } = this.session;
-    await this.session.call(`SELECT ${path}`, (c) => c.mailboxOpen(path));
-    const message = await this.session.call(`UID FETCH ${uid}`, async () => (await client.fetchOne(String(uid), { uid: true, headers: [RUN_HEADER] }, { uid: true })) || undefined).catch(
-      (err: unknown) => {
-        if (err instanceof ImapReplyError) return undefined;
-        throw err;
-      },
-    );
-    if (!message?.headers) return undefined;
-    const match = /^x-mailprobe-run:\s*(\S+)/im.exec(message.headers.toString('latin1'));
-    return match?.[1];
+    return (await this.runHeaders(path, [uid])).get(uid)?.run;
   }
 
-  /** UIDs of this run's messages in a mailbox, found with SEARCH HEADER (read-only). */
+  /** The X-Mailprobe-Run and Message-ID of each message (BODY.PEEK[HEADER.FIELDS]), by UID. */
+  async runHeaders(path: string, uids: readonly number[]): Promise<Map<number, { run: string; messageId: string }>> {
+    const found = new Map<number, { run: string; messageId: string }>();
+    if (uids.length === 0) return found;
+    await this.open(path, 'read');
+    const range = uids.join(',');
+    await this.session
+      .call(`UID FETCH ${range} (BODY.PEEK[HEADER.FIELDS (${RUN_HEADER} Message-ID)])`, async (c) => {
+        for await (const message of c.fetch(range, { uid: true, headers: [RUN_HEADER, 'Message-ID'] }, { uid: true })) {
+          const text = message.headers?.toString('latin1') ?? '';
+          const run = /^x-mailprobe-run:\s*(\S+)/im.exec(text)?.[1];
+          if (run !== undefined) found.set(message.uid, { run, messageId: /^message-id:\s*(\S+)/im.exec(text)?.[1] ?? '' });
+        }
+        return true;
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof ImapReplyError)) throw err;
+      });
+    return found;
+  }
+
+  /**
+   * UIDs of this run's messages in a mailbox. SEARCH HEADER is a substring
+   * match and may be looser still on servers with full-text search, so every
+   * hit is confirmed by reading its header before anyone acts on it.
+   */
   async ownUids(path: string, messageId?: string): Promise<number[]> {
-    await this.session.call(`SELECT ${path}`, (c) => c.mailboxOpen(path));
+    return (await this.ownMessages(path, messageId)).map((m) => m.uid);
+  }
+
+  /** This run's messages in a mailbox with their Message-IDs, UIDs ascending. */
+  async ownMessages(path: string, messageId?: string): Promise<Array<{ uid: number; messageId: string }>> {
+    await this.open(path, 'read');
+    // A session learns of messages added elsewhere only from the server's EXISTS; a SEARCH on a
+    // mailbox that was already open would not see them yet (Dovecot answers first, then EXISTS).
+    await this.session.call('NOOP', (c) => c.noop());
     const query: Record<string, string> = { [RUN_HEADER]: this.runId };
     if (messageId) query['Message-ID'] = messageId;
-    const uids = await this.session.call('UID SEARCH', (c) => c.search({ header: query }, { uid: true }));
-    return [...(uids || [])].sort((a, b) => a - b);
+    const hits = await this.session.call('UID SEARCH', (c) => c.search({ header: query }, { uid: true }));
+    const headers = await this.runHeaders(path, [...(hits || [])]);
+    const own = [...headers]
+      .filter(([, h]) => h.run === this.runId && (messageId === undefined || h.messageId === messageId))
+      .map(([uid, h]) => ({ uid, messageId: h.messageId }))
+      .sort((a, b) => a.uid - b.uid);
+    for (const m of own) this.onSeen(m.messageId);
+    return own;
   }
 }

@@ -15,6 +15,10 @@ export interface ActionDefinition<P extends z.ZodType = z.ZodType, O = unknown, 
   /** The protocol whose session the step must name, or undefined for session-less actions. */
   readonly protocol?: ProtocolName;
   readonly params: P;
+  /** It creates mail or folders on the server; a scenario using it must have a cleanup step. */
+  readonly leavesMail?: boolean;
+  /** It removes what the run created; it counts as the cleanup a scenario needs. */
+  readonly cleansUp?: boolean;
   run(ctx: C, params: z.infer<P>): Promise<O>;
 }
 
@@ -27,6 +31,8 @@ export interface ActionSignature {
   readonly summary: string;
   readonly protocol?: ProtocolName;
   readonly params: z.ZodType;
+  readonly leavesMail?: boolean;
+  readonly cleansUp?: boolean;
 }
 
 export type ActionSignatures = Readonly<Record<string, ActionSignature>>;

@@ -72,6 +72,7 @@ async function expungeOwnMail(ws: ImapWorkspace, problems: string[], attempt: At
 
 export const imapCleanup = defineAction({
   name: 'imap.cleanup',
+  cleansUp: true,
   summary: "Delete the run's folders and its messages in INBOX and special-use mailboxes, in a fresh session, and check they are gone",
   protocol: 'imap',
   params: z.strictObject({}),

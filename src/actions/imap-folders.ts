@@ -33,6 +33,7 @@ export const imapLayout = defineAction({
 
 export const imapCreate = defineAction({
   name: 'imap.create',
+  leavesMail: true,
   summary: 'CREATE a folder under the run root (parents are created too)',
   protocol: 'imap',
   params: z.strictObject({ folder: folderParam }),

@@ -30,6 +30,7 @@ async function flagsOf(ws: ImapWorkspace, uid: number): Promise<{ flags: string[
 
 export const imapAppend = defineAction({
   name: 'imap.append',
+  leavesMail: true,
   summary: 'APPEND a message tagged with the run id (e.g. a draft with \\Draft); reports APPENDUID when UIDPLUS gives it',
   protocol: 'imap',
   params: z.strictObject({

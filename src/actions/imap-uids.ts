@@ -11,6 +11,7 @@ import { defineAction } from './define-action.js';
  */
 export const imapRecreateCheck = defineAction({
   name: 'imap.recreate-check',
+  leavesMail: true,
   summary: 'DELETE and CREATE a run folder again, APPEND to it, and check no UID is reused under an unchanged UIDVALIDITY',
   protocol: 'imap',
   params: z.strictObject({

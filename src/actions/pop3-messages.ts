@@ -114,6 +114,7 @@ export const pop3WaitFor = defineAction({
 
 export const pop3Cleanup = defineAction({
   name: 'pop3.cleanup',
+  cleansUp: true,
   summary: "Delete every message of this run from the session's mailbox, in a fresh session, and check they are gone",
   protocol: 'pop3',
   params: z.strictObject({}),

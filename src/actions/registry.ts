@@ -64,5 +64,14 @@ export type ActionName = keyof typeof registry;
 export const actions: Readonly<Record<string, ActionDefinition>> = registry as unknown as Record<string, ActionDefinition>;
 
 export const actionSignatures: ActionSignatures = Object.fromEntries(
-  Object.entries(registry).map(([name, a]) => [name, { summary: a.summary, params: a.params, ...(a.protocol ? { protocol: a.protocol } : {}) }]),
+  Object.entries(actions).map(([name, a]) => [
+    name,
+    {
+      summary: a.summary,
+      params: a.params,
+      ...(a.protocol ? { protocol: a.protocol } : {}),
+      ...(a.leavesMail ? { leavesMail: true } : {}),
+      ...(a.cleansUp ? { cleansUp: true } : {}),
+    },
+  ]),
 );

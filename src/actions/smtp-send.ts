@@ -11,6 +11,7 @@ import { defineAction } from './define-action.js';
  */
 export const smtpSend = defineAction({
   name: 'smtp.send',
+  leavesMail: true,
   summary: 'Send a test message tagged with the run id through submission or SMTP',
   params: z.strictObject({
     endpoint: z.enum(['submission', 'smtp', 'smtps']).default('submission').describe('Target endpoint to send through'),

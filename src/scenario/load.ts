@@ -131,6 +131,26 @@ class SemanticChecker {
       this.checkStep(step, ['cleanup', i], available, new Map());
       for (const name of Object.keys(asRecord(asRecord(step).capture))) available.set(name, i);
     });
+    this.checkCleanupPresent(steps, cleanup);
+  }
+
+  /**
+   * A scenario that creates mail or folders must remove them even when it fails
+   * (users run it against real mailboxes), so it needs a cleanup step that does.
+   */
+  private checkCleanupPresent(steps: unknown[], cleanup: unknown[]): void {
+    const actionOf = (step: unknown) => {
+      const name = asRecord(step).action;
+      return typeof name === 'string' ? this.actions[name] : undefined;
+    };
+    if (cleanup.some((step) => actionOf(step)?.cleansUp)) return;
+    const first = steps.findIndex((step) => actionOf(step)?.leavesMail);
+    if (first === -1) return;
+    const cleaners = Object.entries(this.actions).filter(([, a]) => a.cleansUp).map(([name]) => name);
+    this.report(
+      ['steps', first, 'action'],
+      `this step creates mail or folders, but the scenario has no cleanup step that removes them; add e.g. "cleanup: [{ action: ${cleaners[0] ?? 'imap.cleanup'}, session: … }]" (${cleaners.join(' or ')})`,
+    );
   }
 
   private checkSessions(): void {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startImapProxy, type ImapMutations, type ImapProxy } from '../../fixtures/servers/imap-proxy.js';
-import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
+import { labEnv, REPO_ROOT, runSuite, summarize, cleanUpLabRun } from '../support/run-suite.js';
 
 /**
  * Each shipped IMAP scenario must fail when the server breaks what it
@@ -79,23 +79,7 @@ describe('IMAP scenarios through a mutating proxy', () => {
 
   /** Cleans up directly on the lab, without the proxy, under the broken run's id. */
   const cleanUpDirectly = async (runId: string) => {
-    const lab = inject('lab');
-    const scenario = join(dir, 'cleanup-only.yaml');
-    await writeFile(
-      scenario,
-      [
-        'name: clean up after a run a broken server kept from cleaning',
-        'sessions:',
-        '  laptop: { protocol: imap, endpoint: imaps, account: primary }',
-        'steps:',
-        '  - { action: imap.count, session: laptop, with: { mailbox: INBOX } }',
-        'cleanup:',
-        '  - { action: imap.cleanup, session: laptop }',
-        '',
-      ].join('\n'),
-    );
-    const { result } = await runSuite({ targetFile: lab.targetFile, env, paths: [scenario], runId });
-    expect(result.scenarios[0]?.leftovers, 'direct cleanup on the lab').toEqual([]);
+    expect(await cleanUpLabRun(inject('lab'), runId), 'direct cleanup on the lab').toEqual([]);
   };
 
   for (const { mutation, fails, says, defeatsCleanup } of MUTATIONS) {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startImapProxy, type ImapProxy } from '../../fixtures/servers/imap-proxy.js';
 import { createReporter } from '../../src/reporters/index.js';
 import { Redactor } from '../../src/transport/redact.js';
-import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
+import { labEnv, REPO_ROOT, runSuite, summarize, cleanUpLabRun } from '../support/run-suite.js';
 import { captureContext, expectGolden, normaliseReport } from './support.js';
 
 /**
@@ -95,24 +95,8 @@ describe('golden reports of a real IMAP run (flag-sync)', () => {
     await expectGolden('imap-flag-sync-fail.junit.xml', normalise(junit));
   });
 
-  /** Removes what a broken run left, under its run id, without the proxy. */
+  /** Cleans up directly on the lab, without the proxy, under the broken run's id. */
   const cleanUpDirectly = async (runId: string) => {
-    const lab = inject('lab');
-    const scenario = join(dir, 'cleanup-only.yaml');
-    await writeFile(
-      scenario,
-      [
-        'name: clean up after a run a broken server kept from cleaning',
-        'sessions:',
-        '  laptop: { protocol: imap, endpoint: imaps, account: primary }',
-        'steps:',
-        '  - { action: imap.count, session: laptop, with: { mailbox: INBOX } }',
-        'cleanup:',
-        '  - { action: imap.cleanup, session: laptop }',
-        '',
-      ].join('\n'),
-    );
-    const { result } = await runSuite({ targetFile: lab.targetFile, env, paths: [scenario], runId });
-    expect(result.scenarios[0]?.leftovers, 'direct cleanup on the lab').toEqual([]);
+    expect(await cleanUpLabRun(inject('lab'), runId), 'direct cleanup on the lab').toEqual([]);
   };
 });

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -61,4 +60,28 @@ export function summarize(result: RunResult): string {
       return `${s.state.padEnd(12)} ${s.id} ${detail}`;
     })
     .join('\n');
+}
+
+/**
+ * Removes what a run left on the lab account, under that run's id: for runs a
+ * deliberately broken server (a mutating proxy) kept from cleaning up.
+ */
+export async function cleanUpLabRun(lab: { targetFile: string; envFile: string }, runId: string): Promise<readonly string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'mailprobe-cleanup-'));
+  const scenario = join(dir, 'cleanup-only.yaml');
+  await writeFile(
+    scenario,
+    [
+      'name: clean up after a run a broken server kept from cleaning',
+      'sessions:',
+      '  laptop: { protocol: imap, endpoint: imaps, account: primary }',
+      'steps:',
+      '  - { action: imap.count, session: laptop, with: { mailbox: INBOX } }',
+      'cleanup:',
+      '  - { action: imap.cleanup, session: laptop }',
+      '',
+    ].join('\n'),
+  );
+  const { result } = await runSuite({ targetFile: lab.targetFile, env: await labEnv(lab.envFile), paths: [scenario], runId });
+  return result.scenarios[0]?.leftovers ?? ['(no result)'];
 }

@@ -1,5 +1,6 @@
 import { ImapReplyError, ImapSessionError } from '../protocols/imap/errors.js';
 import { ImapRawProtocolError } from '../protocols/imap/raw/index.js';
+import { FlatNamespaceError } from '../protocols/imap/workspace.js';
 import { Pop3ProtocolError, Pop3ReplyError } from '../protocols/pop3/errors.js';
 import { SmtpReplyError, SmtpTransportError } from '../protocols/smtp/send.js';
 import { InterpolationError } from '../interpolate/index.js';
@@ -25,6 +26,7 @@ export type StepOutcome =
 
 export function classifyError(err: unknown): StepOutcome {
   if (err instanceof SkipScenario) return { kind: 'skipped', reason: err.reason };
+  if (err instanceof FlatNamespaceError) return { kind: 'skipped', reason: err.message };
   if (err instanceof RequirementFailure) return { kind: 'failed', check: err.check };
   if (err instanceof Pop3ReplyError) {
     if (err.temporary) return { kind: 'inconclusive', reason: `the server refused for now: ${err.message}` };

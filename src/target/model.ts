@@ -1,3 +1,4 @@
+import { DEFAULT_TIMEOUTS as CONNECTION_TIMEOUTS, type Timeouts as ConnectionTimeouts } from '../transport/timeouts.js';
 import type { ProtocolName } from '../actions/define-action.js';
 import type { SourcePos } from '../scenario/source.js';
 import type { PositionMap } from '../scenario/yaml-doc.js';
@@ -33,23 +34,15 @@ export interface Account {
   readonly source: SourcePos;
 }
 
-export interface Timeouts {
-  readonly dns: number;
-  readonly tcp: number;
-  readonly tls: number;
-  readonly greeting: number;
-  readonly command: number;
+/** The connection phases' timeouts, plus how long to wait for mail to arrive or be pushed. */
+export interface Timeouts extends ConnectionTimeouts {
   readonly delivery: number;
   /** How long an IDLE session waits for a pushed EXISTS. */
   readonly push: number;
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = Object.freeze({
-  dns: 5000,
-  tcp: 5000,
-  tls: 5000,
-  greeting: 10000,
-  command: 15000,
+  ...CONNECTION_TIMEOUTS,
   delivery: 30000,
   push: 10000,
 });

@@ -14,12 +14,13 @@ export interface Timeouts {
   readonly command: number;
 }
 
+/** The product's defaults; a target file's timeouts start from these too (src/target/model.ts). */
 export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({
-  dns: 10_000,
-  tcp: 15_000,
-  tls: 15_000,
-  greeting: 30_000,
-  command: 60_000,
+  dns: 5_000,
+  tcp: 5_000,
+  tls: 5_000,
+  greeting: 10_000,
+  command: 15_000,
 });
 
 export function resolveTimeouts(overrides: Partial<Timeouts> = {}): Timeouts {

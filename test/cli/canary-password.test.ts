@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeMailHost, Pop3Faults, Pop3OverrideIo } from '../../fixtures/servers/fake-mail-host.js';
 import { describeRun, filesUnder, POP3_SUITE, runCli, startFakeHostWithTarget, tempDir, type CliResult } from '../support/cli.js';
+import { replaceFlags } from '../support/expect-helpers.js';
 
 /**
  * A canary password must never leave the process in any form a reader could
@@ -58,8 +59,7 @@ describe('a canary password never appears in output', () => {
       tap: join(dir, 'report.tap'),
       json: join(dir, 'report.json'),
     };
-    for (const key of Object.keys(host.faults) as Array<keyof Pop3Faults>) delete host.faults[key];
-    Object.assign(host.faults, faults);
+    replaceFlags(host.faults, faults);
     try {
       const result = await runCli(
         [
@@ -75,7 +75,7 @@ describe('a canary password never appears in output', () => {
       );
       return { result, outDir, reports };
     } finally {
-      for (const key of Object.keys(host.faults) as Array<keyof Pop3Faults>) delete host.faults[key];
+      replaceFlags(host.faults, {});
     }
   }
 

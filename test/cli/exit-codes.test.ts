@@ -13,6 +13,7 @@ import {
   startFakeHostWithTarget,
   tempDir,
 } from '../support/cli.js';
+import { replaceFlags } from '../support/expect-helpers.js';
 
 /**
  * Every documented exit code, through the built CLI, against servers this
@@ -48,8 +49,7 @@ describe('mailprobe run/validate exit codes', () => {
   });
 
   const setFaults = (faults: Pop3Faults) => {
-    for (const key of Object.keys(host.faults) as Array<keyof Pop3Faults>) delete host.faults[key];
-    Object.assign(host.faults, faults);
+    replaceFlags(host.faults, faults);
   };
 
   it('exits 0 when every shipped POP3 scenario passes against a faithful server', async () => {

@@ -16,6 +16,7 @@ import {
   testMessage,
   testPrefix,
 } from './lab-imap.js';
+import { replaceFlags } from '../support/expect-helpers.js';
 
 /**
  * One test per mutation, each showing the behaviour both ways on the same
@@ -30,8 +31,7 @@ describe('IMAP proxy mutations', () => {
   const prefix = testPrefix();
 
   const set = (flags: ImapMutations): void => {
-    for (const key of Object.keys(proxy.mutations) as Array<keyof ImapMutations>) delete proxy.mutations[key];
-    Object.assign(proxy.mutations, flags);
+    replaceFlags(proxy.mutations, flags);
   };
 
   beforeAll(async () => {

@@ -6,6 +6,7 @@ import { Transcript } from '../../src/transport/transcript.js';
 import type { FakeSession } from '../support/fake-line-server.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
 import { startFakeImap, type FakeImap, type FakeImapOptions } from './fake-imap.js';
+import { rejection } from '../support/expect-helpers.js';
 
 const PASSWORD = 'S3cr3t-Pa55!';
 
@@ -40,15 +41,6 @@ async function client(s: FakeImap, extra: Partial<ImapRawConnectOptions> = {}): 
   });
   clients.push(c);
   return c;
-}
-
-async function rejection<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(type);
-  return error as T;
 }
 
 function allText(transcript: Transcript): string {

@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startImapProxy, type ImapMutations, type ImapProxy } from '../../fixtures/servers/imap-proxy.js';
 import { labEnv, REPO_ROOT, runSuite, summarize, cleanUpLabRun } from '../support/run-suite.js';
+import { replaceFlags } from '../support/expect-helpers.js';
 
 /**
  * Each shipped IMAP scenario must fail when the server breaks what it
@@ -56,8 +57,7 @@ describe('IMAP scenarios through a mutating proxy', () => {
   });
 
   const setMutations = (mutations: ImapMutations) => {
-    for (const key of Object.keys(proxy.mutations) as Array<keyof ImapMutations>) delete proxy.mutations[key];
-    Object.assign(proxy.mutations, mutations);
+    replaceFlags(proxy.mutations, mutations);
   };
   const run = async (mutations: ImapMutations, file = targetFile) => {
     setMutations(mutations);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeMailHost, type FakeMailHost, type Pop3Faults } from '../../fixtures/servers/fake-mail-host.js';
 import { makeTestCertificate } from '../../fixtures/servers/test-cert.js';
 import { runSuite, summarize, type SuiteRun } from '../support/run-suite.js';
+import { replaceFlags } from '../support/expect-helpers.js';
 
 /**
  * Each shipped POP3 scenario must fail against a server that breaks exactly
@@ -44,8 +45,7 @@ describe('POP3 scenarios against a fake server', () => {
   });
 
   const setFaults = (faults: Pop3Faults) => {
-    for (const key of Object.keys(host.faults) as Array<keyof Pop3Faults>) delete host.faults[key];
-    Object.assign(host.faults, faults);
+    replaceFlags(host.faults, faults);
   };
 
   it('passes every scenario when the server keeps the rules', async () => {

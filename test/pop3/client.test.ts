@@ -7,6 +7,7 @@ import { Transcript } from '../../src/transport/transcript.js';
 import type { FakeLineServer } from '../support/fake-line-server.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
 import { startFakePop3, type FakePop3Options } from './fake-pop3.js';
+import { rejection } from '../support/expect-helpers.js';
 
 const PASSWORD = 'S3cr3t-Pa55!';
 
@@ -51,15 +52,6 @@ async function client(s: FakeLineServer, extra: Partial<Pop3ConnectOptions> = {}
   });
   clients.push(c);
   return c;
-}
-
-async function rejection<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(type);
-  return error as T;
 }
 
 function allText(transcript: Transcript): string {

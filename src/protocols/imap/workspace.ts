@@ -19,8 +19,18 @@ export class NotOwnImapError extends Error {
   }
 }
 
+/** The server reports no hierarchy delimiter: folders cannot nest, so the run's tree cannot exist. */
+export class FlatNamespaceError extends Error {
+  readonly code = 'ENO_HIERARCHY';
+  constructor() {
+    super('the server has a flat namespace (no hierarchy delimiter), so the run cannot make folders under its own root');
+    this.name = 'FlatNamespaceError';
+  }
+}
+
 export interface FolderLayout {
   readonly prefix: string;
+  /** The hierarchy delimiter, or '' for a flat namespace. */
   readonly delimiter: string;
   /** Full path of the run's root folder. */
   readonly root: string;
@@ -49,9 +59,10 @@ export class ImapWorkspace {
     let delimiter = ns?.delimiter ?? '';
     let source: FolderLayout['source'] = 'NAMESPACE';
     if (!ns || !this.session.has('NAMESPACE') || !delimiter) {
-      // RFC 3501 §6.3.8: LIST "" "" returns the hierarchy delimiter.
+      // Without NAMESPACE, LIST responses carry the hierarchy delimiter (RFC 9051 §6.3.9);
+      // NIL there means a flat namespace, where folders cannot nest.
       const listed = await this.session.call('LIST', (c) => c.list({ listOnly: true }));
-      delimiter = listed.find((m) => m.delimiter)?.delimiter ?? '/';
+      delimiter = listed.find((m) => m.delimiter)?.delimiter ?? '';
       prefix = ns?.prefix ?? '';
       source = 'LIST';
     }
@@ -63,6 +74,7 @@ export class ImapWorkspace {
   async path(relative: string): Promise<string> {
     const { root, delimiter } = await this.layout();
     const parts = relative.split('/').filter((p) => p.length > 0);
+    if (parts.length > 0 && !delimiter) throw new FlatNamespaceError();
     for (const part of parts) {
       if (part.includes(delimiter)) throw new Error(`folder name part '${part}' contains the server's hierarchy delimiter '${delimiter}'`);
     }
@@ -73,7 +85,7 @@ export class ImapWorkspace {
   async relative(full: string): Promise<string | undefined> {
     const { root, delimiter } = await this.layout();
     if (full === root) return '';
-    if (!full.startsWith(root + delimiter)) return undefined;
+    if (!delimiter || !full.startsWith(root + delimiter)) return undefined;
     return full.slice(root.length + delimiter.length).split(delimiter).join('/');
   }
 
@@ -91,18 +103,10 @@ export class ImapWorkspace {
     return this.session.call(`${readOnly ? 'EXAMINE' : 'SELECT'} ${path}`, (c) => c.mailboxOpen(path, { readOnly }));
   }
 
-  async assertInside(full: string): Promise<void> {
-    if ((await this.relative(full)) === undefined) throw new NotOwnImapError(`folder '${full}'`);
-  }
-
   /** Reads the run header of a message with BODY.PEEK (never sets \Seen) and checks it is this run's. */
   async assertOwnMessage(path: string, uid: number): Promise<void> {
-    const run = await this.runHeaderOf(path, uid);
+    const run = (await this.runHeaders(path, [uid])).get(uid)?.run;
     if (run !== this.runId) throw new NotOwnImapError(`message UID ${uid} in '${path}' (no ${RUN_HEADER}: ${this.runId} header)`);
-  }
-
-  async runHeaderOf(path: string, uid: number): Promise<string | undefined> {
-    return (await this.runHeaders(path, [uid])).get(uid)?.run;
   }
 
   /** The X-Mailprobe-Run and Message-ID of each message (BODY.PEEK[HEADER.FIELDS]), by UID. */

@@ -1,4 +1,5 @@
 import { connect, type ConnectOptions } from '../../transport/connect.js';
+import { SerialQueue } from '../../transport/serial-queue.js';
 import type { Connection, PhaseTimings } from '../../transport/connection.js';
 import { TransportError, type Phase } from '../../transport/errors.js';
 import type { TlsInfo } from '../../transport/tls.js';
@@ -30,7 +31,7 @@ export class Pop3Client {
   readonly #connection: Connection;
   #capabilities: string[] = [];
   #capaSupported: boolean | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
 
   private constructor(connection: Connection, greeting: string) {
     this.#connection = connection;
@@ -268,9 +269,7 @@ export class Pop3Client {
   // --- internals --------------------------------------------------------------
 
   #serial<T>(run: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(run);
-    this.#queue = result.catch(() => undefined);
-    return result;
+    return this.#queue.run(run);
   }
 
   async #send(line: string, options: { secret?: string; display?: string; phase?: Phase } = {}): Promise<Pop3StatusLine> {

@@ -1,4 +1,5 @@
 import { connect, type ConnectOptions } from '../../../transport/connect.js';
+import { SerialQueue } from '../../../transport/serial-queue.js';
 import type { Connection, PhaseTimings } from '../../../transport/connection.js';
 import { TransportError, type Phase } from '../../../transport/errors.js';
 import { limitExceeded } from '../../../transport/limits.js';
@@ -118,7 +119,7 @@ export class ImapRawClient {
   #preTlsCapabilities: string[] | undefined;
   #tagCounter = 0;
   #exchange: Exchange | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
 
   private constructor(
     connection: Connection,
@@ -326,9 +327,7 @@ export class ImapRawClient {
   // --- internals --------------------------------------------------------------
 
   #serial<T>(run: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(run);
-    this.#queue = result.catch(() => undefined);
-    return result;
+    return this.#queue.run(run);
   }
 
   async #secure(askAgain: boolean): Promise<void> {

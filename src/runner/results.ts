@@ -42,6 +42,12 @@ interface StepCommon {
   readonly checks: readonly CheckResult[];
   /** Redacted lines exchanged during the step. */
   readonly transcript: readonly TranscriptEntry[];
+  /**
+   * On a failed step: the items the server did not send (e.g. "uidnext",
+   * "captures.s1.uidnext"), when they are all that failed. The scenario then
+   * goes on; checks that need those items are reported as not judged.
+   */
+  readonly missing?: readonly string[];
 }
 
 export type StepResult =
@@ -49,7 +55,12 @@ export type StepResult =
   | (StepCommon & { readonly state: 'failed' })
   | (StepCommon & { readonly state: 'errored'; readonly problem: ProblemInfo })
   | (StepCommon & { readonly state: 'inconclusive'; readonly reason: string })
-  | (StepCommon & { readonly state: 'skipped'; readonly reason: string });
+  | (StepCommon & {
+      readonly state: 'skipped';
+      readonly reason: string;
+      /** Only this step was skipped (its own requires, or a skipped step it depends on); the scenario went on. */
+      readonly stepOnly?: true;
+    });
 
 interface ScenarioCommon {
   /** Stable id: the scenario file path relative to the suite root, without extension. */

@@ -8,6 +8,7 @@ import type { RunTarget } from './run-target.js';
 import { runStep, type Resolve } from './run-step.js';
 import type { Scenario, Step } from '../scenario/model.js';
 import { SessionPool } from './sessions.js';
+import { shell, StepGate } from './step-gate.js';
 import { scenarioVerdict } from './verdict.js';
 
 export interface ScenarioEnvironment {
@@ -94,15 +95,16 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
 
   const steps: StepResult[] = [];
   const stepEnv = { scenario, transcript, redactor: env.redactor, resolve, captures, context: contextFor(pool, env.signal) };
+  const gate = new StepGate(pool, captures, (key, value) => (properties[key] = value));
   for (const step of scenario.steps) {
     if (env.signal.aborted) {
       steps.push(interruptedStep(step));
       break;
     }
-    const result = await runStep(step, stepEnv);
+    const result = (await gate.before(step)) ?? (await runStep(step, stepEnv));
     steps.push(result);
     await env.onStepEnd?.(result);
-    if (result.state !== 'passed') break;
+    if (!gate.after(step, result)) break;
   }
 
   // Cleanup runs whatever happened above, with its own deadline and signal, so Ctrl-C
@@ -151,13 +153,7 @@ function unmetRequirements(scenario: Scenario, target: RunTarget): string | unde
 
 function interruptedStep(step: Step): StepResult {
   return {
-    name: step.name,
-    action: step.action,
-    ...(step.session ? { session: step.session } : {}),
-    source: step.source,
-    durationMs: 0,
-    checks: [],
-    transcript: [],
+    ...shell(step),
     state: 'errored',
     problem: { code: 'EINTERRUPTED', message: 'the run was interrupted before this step' },
   };

@@ -8,7 +8,9 @@ import type { Transcript } from '../transport/transcript.js';
 import { classifyError } from './classify.js';
 import { RunProblem } from './outcomes.js';
 import type { CheckResult, StepResult } from './results.js';
-import type { Scenario, Step } from '../scenario/model.js';
+import type { Expectation, Scenario, Step } from '../scenario/model.js';
+import type { SourcePos } from '../scenario/source.js';
+import { missingItem } from './dependencies.js';
 
 /** Resolves ${…} in a parsed tree; supplied by the scenario runner with the current scopes. */
 export type Resolve = (tree: unknown, path: readonly (string | number)[]) => unknown;
@@ -64,19 +66,68 @@ export async function runStep(step: Step, env: StepEnvironment): Promise<StepRes
     }
   }
 
+  const { judged, notJudged, absence, missing } = splitByAbsence(step, output, env.captures);
   let checks: CheckResult[];
   try {
-    checks = judge(step, output, env);
+    checks = [...judge({ ...step, expect: judged }, output, env), ...notJudged];
   } catch (err) {
     const outcome = classifyError(err);
     const problem = outcome.kind === 'errored' ? outcome.problem : { code: 'EEXPECT', message: (err as Error).message };
     return { ...common(), state: 'errored', problem, checks: [] };
   }
-  if (checks.every((c) => c.passed)) {
+  const storeCaptures = () => {
     for (const [name, path] of Object.entries(step.capture)) env.captures[name] = readPath(output, path);
+  };
+  if (checks.every((c) => c.passed)) {
+    storeCaptures();
     return { ...common(), state: 'passed', checks };
   }
+  // Failures that only say "the server did not send X" let the scenario go on with what it did send.
+  if (checks.every((c) => c.passed || notJudged.includes(c) || (c.source !== undefined && absence.has(c.source)))) {
+    storeCaptures();
+    return { ...common(), state: 'failed', checks, missing };
+  }
   return { ...common(), state: 'failed', checks };
+}
+
+/**
+ * Sorts a step's expectations by what the server sent. An `exists: true` on
+ * an item the output lacks is judged (and fails: that is the report of the
+ * missing item, with its clause); any other expectation on that item, or one
+ * whose operand needs an item an earlier step never got, is not judged and
+ * says so, so that one missing item is one failure, not an interpolation
+ * error or a cascade of wrong comparisons.
+ */
+function splitByAbsence(step: Step, output: Record<string, unknown>, captures: Readonly<Record<string, unknown>>) {
+  const absent = new Set(step.expect.filter((e) => e.matcher === 'exists' && e.value === true && readPath(output, e.that) === undefined).map((e) => e.that));
+  const judged: Expectation[] = [];
+  const notJudged: CheckResult[] = [];
+  const absence = new Set<SourcePos>();
+  const missing: string[] = [];
+  for (const expectation of step.expect) {
+    if (expectation.matcher === 'exists' && absent.has(expectation.that)) {
+      judged.push(expectation);
+      absence.add(expectation.source);
+      missing.push(expectation.that);
+      continue;
+    }
+    const item = absent.has(expectation.that) ? expectation.that : missingItem(expectation.value, captures);
+    if (item === undefined) {
+      judged.push(expectation);
+      continue;
+    }
+    missing.push(item);
+    const operand = typeof expectation.value === 'string' ? expectation.value : describeValue(expectation.value);
+    notJudged.push({
+      description: expectation.because ?? `${expectation.that} ${expectation.matcher.replace(/_/g, ' ')} ${operand}`,
+      passed: false,
+      expected: `${expectation.that} ${expectation.matcher.replace(/_/g, ' ')} ${operand}`,
+      actual: `not judged: the server did not send ${item}`,
+      ...(expectation.rfc ? { rfc: expectation.rfc } : {}),
+      source: expectation.source,
+    });
+  }
+  return { judged, notJudged, absence, missing: [...new Set(missing)] };
 }
 
 function parseParams(schema: z.ZodType, value: unknown, step: Step): unknown {

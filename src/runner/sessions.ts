@@ -9,6 +9,8 @@ import { Pop3Session } from './pop3-session.js';
 import { RequirementFailure, RunProblem, SkipScenario } from './outcomes.js';
 import { connectOptionsFor, type EndpointName, type RunAccount, type RunEndpoint, type RunTarget } from './run-target.js';
 import type { Scenario, SessionDecl } from '../scenario/model.js';
+import type { ProtocolName } from '../actions/define-action.js';
+import type { CheckResult } from './results.js';
 
 /**
  * The named connections ("devices") of one scenario. A session connects and
@@ -17,6 +19,11 @@ import type { Scenario, SessionDecl } from '../scenario/model.js';
  */
 const IN_USE_ATTEMPTS = 5;
 const IN_USE_RETRY_MS = 300;
+
+/** A capability check's outcome when something wanted is not announced. */
+export type CapabilityVerdict =
+  | { readonly kind: 'skipped'; readonly reason: string }
+  | { readonly kind: 'failed'; readonly check: CheckResult };
 
 export interface SessionEnvironment {
   readonly runId: string;
@@ -36,6 +43,8 @@ export class SessionPool {
   readonly #imap = new Map<string, ImapWorkspace>();
   readonly #imapExtras = new Set<ImapWorkspace>();
   readonly #imapRaw = new Map<string, ImapRawClient>();
+  /** The capabilities each session (by label) announced when it was opened. */
+  readonly #announced = new Map<string, readonly string[]>();
 
   constructor(
     readonly scenario: Scenario,
@@ -123,6 +132,7 @@ export class SessionPool {
       await client.login(user, password);
       const capabilities = await client.capa().catch(() => client.capabilities);
       this.env.onOpened(label, client.greeting, capabilities);
+      this.#announced.set(label, capabilities);
       this.#checkCapabilities('pop3', capabilities);
     } catch (err) {
       client.drop();
@@ -191,6 +201,7 @@ export class SessionPool {
       enable: (this.scenario.requires.capabilities.imap ?? []).filter((c) => ['CONDSTORE', 'QRESYNC'].includes(c.toUpperCase())),
     });
     this.env.onOpened(label, session.greeting, session.capabilities);
+    this.#announced.set(label, session.capabilities);
     try {
       this.#checkCapabilities('imap', session.capabilities);
     } catch (err) {
@@ -201,21 +212,44 @@ export class SessionPool {
   }
 
   #checkCapabilities(protocol: 'pop3' | 'imap', announced: readonly string[]): void {
+    const verdict = this.#capabilityVerdict(protocol, announced, this.scenario.requires.capabilities[protocol] ?? []);
+    if (verdict?.kind === 'failed') throw new RequirementFailure(verdict.check);
+    if (verdict?.kind === 'skipped') throw new SkipScenario(verdict.reason);
+  }
+
+  /**
+   * Judges a step's own `requires` against the capabilities its session
+   * announced (opening the session if need be): undefined when they are met.
+   */
+  async stepRequirement(name: string, wanted: Partial<Record<ProtocolName, readonly string[]>>): Promise<CapabilityVerdict | undefined> {
+    const { protocol } = this.declaration(name);
+    if (protocol === 'imap') await this.imap(name);
+    else if (protocol === 'pop3') await this.pop3(name);
+    else return undefined;
+    return this.#capabilityVerdict(protocol, this.#announced.get(name) ?? [], wanted[protocol] ?? []);
+  }
+
+  /** Wanted but not announced: a skip, or a failure when the target file makes the capability mandatory. */
+  #capabilityVerdict(protocol: 'pop3' | 'imap', announced: readonly string[], wanted: readonly string[]): CapabilityVerdict | undefined {
     const names = new Set(announced.map((c) => c.split(' ')[0]!.toUpperCase()));
     const mandatory = new Set((this.env.target.capabilitiesRequired[protocol] ?? []).map((c) => c.toUpperCase()));
-    for (const wanted of this.scenario.requires.capabilities[protocol] ?? []) {
-      if (names.has(wanted.toUpperCase())) continue;
-      if (mandatory.has(wanted.toUpperCase())) {
-        throw new RequirementFailure({
-          description: `the server announces ${wanted} (the target file requires it)`,
-          passed: false,
-          expected: `${wanted} in the ${protocol === 'pop3' ? 'CAPA' : 'CAPABILITY'} list`,
-          actual: [...names].join(' ') || '(no capabilities)',
-          rfc: protocol === 'pop3' ? 'RFC 2449 §5' : 'RFC 9051 §7.2.2',
-        });
+    for (const capability of wanted) {
+      if (names.has(capability.toUpperCase())) continue;
+      if (mandatory.has(capability.toUpperCase())) {
+        return {
+          kind: 'failed',
+          check: {
+            description: `the server announces ${capability} (the target file requires it)`,
+            passed: false,
+            expected: `${capability} in the ${protocol === 'pop3' ? 'CAPA' : 'CAPABILITY'} list`,
+            actual: [...names].join(' ') || '(no capabilities)',
+            rfc: protocol === 'pop3' ? 'RFC 2449 §5' : 'RFC 9051 §7.2.2',
+          },
+        };
       }
-      throw new SkipScenario(`the server does not announce the ${protocol.toUpperCase()} capability ${wanted}`);
+      return { kind: 'skipped', reason: `the server does not announce the ${protocol.toUpperCase()} capability ${capability}` };
     }
+    return undefined;
   }
 
   /** QUIT every open connection (committing only this run's own deletions); drop any that will not. */

@@ -3,9 +3,12 @@ import type { TranscriptEntry } from '../transport/transcript.js';
 
 type Common = Omit<ScenarioResult, 'state' | 'failure' | 'error' | 'reason' | 'transcript'>;
 
-/** The scenario's verdict is that of its first step that did not pass. */
+/**
+ * The scenario's verdict is that of its first step that did not pass. A step
+ * skipped on its own (its requires unmet) does not decide it: the scenario went on.
+ */
 export function scenarioVerdict(common: Common, steps: readonly StepResult[], transcript: readonly TranscriptEntry[]): ScenarioResult {
-  const first = steps.find((s) => s.state !== 'passed');
+  const first = steps.find((s): s is Exclude<StepResult, { state: 'passed' }> => s.state !== 'passed' && !(s.state === 'skipped' && s.stepOnly));
   if (!first) return { ...common, state: 'passed' } as ScenarioResult;
   switch (first.state) {
     case 'failed': {

@@ -187,6 +187,7 @@ class SemanticChecker {
       } else {
         this.out.push(...validateParamsStatic(sig.params, raw.with ?? {}, this.positions, [...p, 'with']));
         this.checkSession(raw, p, action, sig.protocol);
+        this.checkStepRequires(raw, p, sig.protocol);
       }
     }
     if (Array.isArray(raw.expect)) raw.expect.forEach((e, j) => this.checkMatcherCount(e, [...p, 'expect', j]));
@@ -228,6 +229,19 @@ class SemanticChecker {
     const declProtocol = asRecord(decl).protocol;
     if (typeof declProtocol === 'string' && declProtocol !== protocol) {
       this.report([...p, 'session'], `session '${session}' is ${an(declProtocol)} session, but action '${action}' needs ${an(protocol)} session`);
+    }
+  }
+
+  /**
+   * A step's own requires are judged against the capabilities its session
+   * announced, so they may name only that session's protocol.
+   */
+  private checkStepRequires(raw: Record<string, unknown>, p: DataPath, protocol: ProtocolName | undefined): void {
+    const capabilities = asRecord(asRecord(raw.requires).capabilities);
+    for (const named of Object.keys(capabilities)) {
+      if (named === protocol) continue;
+      const own = protocol === undefined ? 'this step has no session' : `this step runs on ${an(protocol)} session`;
+      this.report([...p, 'requires', 'capabilities', named], `requires.capabilities.${named} cannot be checked: ${own}, and a step's requires name only its own session's capabilities`);
     }
   }
 
@@ -330,6 +344,7 @@ class SemanticChecker {
           ...(typeof ex.because === 'string' ? { because: ex.because } : {}),
         };
       });
+      const requires = asRecord(asRecord(s.requires).capabilities) as Partial<Record<ProtocolName, string[]>>;
       const step: Step = {
         index,
         name: typeof s.name === 'string' ? s.name : (s.action as string),
@@ -337,6 +352,7 @@ class SemanticChecker {
         with: s.with ?? {},
         capture: asRecord(s.capture) as Record<string, string>,
         expect,
+        ...(Object.keys(requires).length > 0 ? { requires: { capabilities: requires } } : {}),
         source: this.positions.posOf(p),
         path: p,
       };

@@ -47,6 +47,8 @@ export interface Step {
   /** Capture name → output path ('$' or dotted). */
   readonly capture: Readonly<Record<string, string>>;
   readonly expect: readonly Expectation[];
+  /** Capabilities this step alone needs from its own session (`requires.capabilities` of the step). */
+  readonly requires?: Pick<Requirements, 'capabilities'>;
   readonly source: SourcePos;
   /** ['steps', i] or ['cleanup', i]: prefix for positions.posOf. */
   readonly path: DataPath;

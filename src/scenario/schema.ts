@@ -44,11 +44,29 @@ const capturesSchema = z
   .record(identifier('a capture name'), outputPath)
   .describe("Capture name → path into the step's output ('$' = whole output).");
 
+const capabilitiesSchema = z.strictObject({
+  pop3: z.array(nonEmpty('a capability')).optional(),
+  imap: z.array(nonEmpty('a capability')).optional(),
+  smtp: z.array(nonEmpty('a capability')).optional(),
+});
+
+/**
+ * What one step needs beyond the scenario's own requires: capabilities of the
+ * step's session. Unmet, the step alone is skipped (the scenario goes on), or
+ * failed when the target lists the capability under capabilities_required.
+ */
+const stepRequiresSchema = z.strictObject({
+  capabilities: capabilitiesSchema.describe("Capabilities the step's own session must announce, by protocol."),
+});
+
 /** The keys every step has, whatever its action. */
 function stepBaseShape() {
   return {
     name: nonEmpty('a step name').optional().describe('Shown in reports; defaults to the action name.'),
     session: identifier('a session name').optional().describe('The declared session this step runs on; required for protocol actions.'),
+    requires: stepRequiresSchema
+      .optional()
+      .describe("What this step alone needs; when it is missing the step is skipped with the reason, so are the steps that use its captures, and the scenario goes on."),
     capture: capturesSchema.optional(),
     expect: z.array(expectationSchema).optional(),
   };
@@ -69,13 +87,7 @@ const sessionSchema = z.strictObject({
 const requiresSchema = z.strictObject({
   endpoints: z.array(z.enum(ENDPOINT_NAMES)).optional(),
   accounts: z.array(identifier('an account role')).optional(),
-  capabilities: z
-    .strictObject({
-      pop3: z.array(nonEmpty('a capability')).optional(),
-      imap: z.array(nonEmpty('a capability')).optional(),
-      smtp: z.array(nonEmpty('a capability')).optional(),
-    })
-    .optional(),
+  capabilities: capabilitiesSchema.optional(),
 });
 
 function scenarioShape(step: z.ZodType) {

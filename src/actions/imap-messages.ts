@@ -155,19 +155,20 @@ export const imapMove = defineAction({
     const { ws, box } = await openOwned(ctx, params.mailbox, 'write', params.uid);
     if (!ws.session.has('MOVE')) {
       // imapflow would quietly emulate MOVE; a conformance tool must not. Scenarios list MOVE in requires.
-      throw new RunProblem('EMOVE_MISSING', 'the server does not announce MOVE; add MOVE to requires.capabilities.imap');
+      throw new RunProblem('EMOVE_MISSING', 'the server does not announce MOVE; add MOVE to the requires.capabilities.imap of the scenario or of this step');
     }
     const destination = await resolveMailbox(ws, params.to);
     const uid = String(params.uid);
     const result = await ws.session.call(`UID MOVE ${uid} ${destination.path}`, (c) => c.messageMove(uid, destination.path, { uid: true }));
     const newUid = result.uidMap?.get(params.uid);
-    return { from: box.path, path: destination.path, ...(newUid !== undefined ? { uid: newUid } : {}) };
+    // `source` and `destination` as the scenario named them, for later steps that look there.
+    return { from: box.path, path: destination.path, source: params.mailbox, destination: params.to, ...(newUid !== undefined ? { uid: newUid } : {}) };
   },
 });
 
 export const imapExpunge = defineAction({
   name: 'imap.expunge',
-  summary: 'Remove one message: \\Deleted, then UID EXPUNGE (UIDPLUS); plain EXPUNGE only inside run folders',
+  summary: 'Remove one message: \\Deleted, then UID EXPUNGE (UIDPLUS); plain EXPUNGE only inside run folders. `gone` says whether this session still finds it',
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam, uid: uidParam }),
   async run(ctx: ActionContext, params) {
@@ -178,13 +179,15 @@ export const imapExpunge = defineAction({
     }
     const uid = String(params.uid);
     await ws.session.call(`UID STORE ${uid} +FLAGS (\\Deleted) and EXPUNGE`, (c) => c.messageDelete(uid, { uid: true }));
-    return { path: box.path };
+    // The acting device's own view first: a STORE the server ignored leaves the message here too.
+    const left = await ws.session.call(`UID SEARCH UID ${uid}`, (c) => c.search({ uid }, { uid: true }));
+    return { path: box.path, gone: !(left || []).includes(params.uid) };
   },
 });
 
 export const imapSelect = defineAction({
   name: 'imap.select',
-  summary: 'SELECT a mailbox afresh (EXAMINE outside the run folders): EXISTS, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ',
+  summary: 'SELECT a mailbox afresh (EXAMINE outside the run folders): EXISTS, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ (each absent when the server did not send it)',
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam }),
   async run(ctx: ActionContext, params) {
@@ -192,11 +195,12 @@ export const imapSelect = defineAction({
     const box = await resolveMailbox(ws, params.mailbox);
     const readOnly = box.kind !== 'run';
     const info = await ws.session.call(`${readOnly ? 'EXAMINE' : 'SELECT'} ${box.path}`, (c) => c.mailboxOpen(box.path, { readOnly }));
+    // An item the server did not send stays absent, so that a scenario's `exists` check reports it.
     return {
       path: box.path,
       exists: info.exists,
-      uidvalidity: String(info.uidValidity),
-      uidnext: info.uidNext,
+      ...(info.uidValidity !== undefined ? { uidvalidity: String(info.uidValidity) } : {}),
+      ...(info.uidNext !== undefined ? { uidnext: info.uidNext } : {}),
       ...(info.highestModseq !== undefined ? { highestmodseq: String(info.highestModseq) } : {}),
     };
   },

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
 import { mailboxParam, resolveMailbox } from './imap-mailbox.js';
+import type { ImapWorkspace } from '../protocols/imap/workspace.js';
+import type { Notifications } from '../protocols/imap/session.js';
 
 /**
  * What another device learns without asking: NOOP results, IDLE pushes, and
@@ -9,9 +11,12 @@ import { mailboxParam, resolveMailbox } from './imap-mailbox.js';
  */
 export const imapNoop = defineAction({
   name: 'imap.noop',
-  summary: 'NOOP on a mailbox (selected first if needed); returns the EXISTS, EXPUNGE and FETCH FLAGS updates the server sent since the last look',
+  summary: 'NOOP on a mailbox (selected first if needed); returns the EXISTS, EXPUNGE and FETCH FLAGS updates the server sent since the last look, and with `uid` the flags it announced for that message',
   protocol: 'imap',
-  params: z.strictObject({ mailbox: mailboxParam.optional() }),
+  params: z.strictObject({
+    mailbox: mailboxParam.optional(),
+    uid: z.number().int().positive().optional().describe('A message whose unsolicited FETCH (flag change made elsewhere) to report as fetched / fetched_flags'),
+  }),
   async run(ctx: ActionContext, params) {
     const ws = await ctx.imap();
     const { session } = ws;
@@ -33,9 +38,26 @@ export const imapNoop = defineAction({
       flag_updates: seen.flags.map((f) => ({ uid: f.uid, seq: f.seq, flags: f.flags.sort(), ...(f.modseq ? { modseq: f.modseq } : {}) })),
       flagged_uids: seen.flags.filter((f) => f.flags.includes('\\Flagged')).map((f) => f.uid),
       seen_uids: seen.flags.filter((f) => f.flags.includes('\\Seen')).map((f) => f.uid),
+      ...(params.uid !== undefined ? await unsolicitedFetchOf(ws, params.uid, seen.flags) : {}),
     };
   },
 });
+
+/**
+ * The flags the server announced, unasked, for one message (RFC 9051 §5.2: a
+ * server SHOULD send flag updates without being asked). A FETCH without UID
+ * names the message by sequence number, looked up after the NOOP so that no
+ * command of ours comes between the change and the NOOP that should carry it.
+ */
+async function unsolicitedFetchOf(ws: ImapWorkspace, uid: number, updates: Notifications['flags']): Promise<{ fetched: boolean; fetched_flags?: string[] }> {
+  let mine = updates.filter((f) => f.uid === uid);
+  if (mine.length === 0 && updates.some((f) => f.uid === undefined)) {
+    const found = await ws.session.call(`UID FETCH ${uid} (UID)`, async (c) => (await c.fetchOne(String(uid), { uid: true }, { uid: true })) || undefined);
+    mine = updates.filter((f) => f.uid === undefined && f.seq === found?.seq);
+  }
+  const last = mine.at(-1);
+  return last ? { fetched: true, fetched_flags: [...last.flags].sort() } : { fetched: false };
+}
 
 export const imapIdleStart = defineAction({
   name: 'imap.idle-start',

@@ -120,7 +120,11 @@ export const imapRawMove = defineAction({
     requireOk(`SELECT ${from.path}`, await raw.select(from.path));
     const response = await raw.command([`UID MOVE ${params.uid} `, astringPart(to.path)]);
     const accepted = response.status === 'OK';
+    // A MOVE answered OK must have taken the message out of the source (a COPY would not).
+    const left = accepted ? await raw.command([`UID SEARCH UID ${params.uid}`]) : undefined;
+    const stillInSource = left?.untagged.some((u) => u.kind === 'SEARCH' && u.raw.split(' ').slice(2).includes(String(params.uid))) ?? false;
     return {
+      copy_left_behind: accepted && stillInSource,
       advertised,
       status: response.status,
       reply: `${response.status} ${response.code ? `[${response.code}] ` : ''}${response.text}`.trim(),

@@ -18,6 +18,31 @@ function diagnosticsOf(text: string): string[] {
 }
 
 describe('loading a good scenario', () => {
+  it("keeps a step's own requires, and leaves steps without one alone", () => {
+    const s = loadScenarioSource(
+      [
+        'name: step requires',
+        'sessions:',
+        '  laptop: { protocol: imap, endpoint: imaps, account: primary }',
+        'steps:',
+        '  - action: imap.select',
+        '    session: laptop',
+        '    requires: { capabilities: { imap: [MOVE] } }',
+        '    with: { mailbox: INBOX }',
+        '  - action: imap.select',
+        '    session: laptop',
+        '    with: { mailbox: INBOX }',
+      ].join('\n'),
+      'x.yaml',
+      opts,
+    );
+    expect(s.steps[0]?.requires).toEqual({ capabilities: { imap: ['MOVE'] } });
+    expect(s.steps[1]?.requires).toBeUndefined();
+    expect(diagnosticsOf('name: x\nsteps:\n  - action: sleep\n    with: { ms: 1 }\n    requires: { capabilites: {} }\n')).toContain(
+      "5:17: unknown key 'capabilites' (did you mean 'capabilities'?)",
+    );
+  });
+
   it('builds the model with ids, positions, implicit requirements and expectations', async () => {
     const s = await loadScenarioFile(path.join(root, 'good/pop3-retrieve-delete.yaml'), opts);
     expect(s.id).toBe('good/pop3-retrieve-delete');

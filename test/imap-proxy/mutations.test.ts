@@ -211,6 +211,66 @@ describe('IMAP proxy mutations', () => {
     expect(hidden.move).toMatch(/^R\d+ BAD Unknown command$/);
   });
 
+  it('stripUidNext: SELECT answers without [UIDNEXT], and still with [UIDVALIDITY]', async () => {
+    const select = async (): Promise<string> => {
+      const raw = await RawImap.proxied(proxy);
+      try {
+        await raw.login(lab);
+        return (await raw.command(`SELECT "${prefix}"`)).text;
+      } finally {
+        await raw.close();
+      }
+    };
+    expect(await select()).toMatch(/^\* OK \[UIDNEXT \d+\]/m);
+    set({ stripUidNext: true });
+    const stripped = await select();
+    expect(stripped).not.toMatch(/UIDNEXT/);
+    expect(stripped).toMatch(/^\* OK \[UIDVALIDITY \d+\]/m);
+  });
+
+  it("dropUnsolicitedFetch: another session's NOOP carries no FETCH, but its own UID FETCH shows the change", async () => {
+    const uid = await appendUid(control, prefix, testMessage(prefix, 'unsolicited'));
+    const a = await RawImap.proxied(proxy);
+    const b = await RawImap.proxied(proxy);
+    try {
+      for (const raw of [a, b]) {
+        await raw.login(lab);
+        await raw.command(`SELECT "${prefix}"`);
+      }
+      set({ dropUnsolicitedFetch: true });
+      expect((await a.command(`UID STORE ${uid} +FLAGS (\\Flagged)`)).text, "the acting session's own FETCH stays").toMatch(/FETCH .*\\Flagged/);
+      expect((await b.command('NOOP')).text).not.toMatch(/FETCH/);
+      expect((await b.command(`UID FETCH ${uid} (FLAGS)`)).text).toMatch(/FETCH .*\\Flagged/);
+
+      set({});
+      await a.command(`UID STORE ${uid} +FLAGS (\\Answered)`);
+      expect((await b.command('NOOP')).text).toMatch(/^\* \d+ FETCH .*\\Answered/m);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('moveIsCopy: UID MOVE is answered OK but the source keeps the message', async () => {
+    const destination = `${prefix}/copy-dest`;
+    await control.mailboxCreate(destination);
+    const moveAndLook = async (): Promise<{ move: string; left: string }> => {
+      const uid = await appendUid(control, prefix, testMessage(prefix, 'move'));
+      const raw = await RawImap.proxied(proxy);
+      try {
+        await raw.login(lab);
+        await raw.command(`SELECT "${prefix}"`);
+        const move = await raw.command(`UID MOVE ${uid} "${destination}"`);
+        const left = await raw.command(`UID SEARCH UID ${uid}`);
+        return { move: move.tagged, left: left.text.includes(`* SEARCH ${uid}`) ? 'kept' : 'gone' };
+      } finally {
+        await raw.close();
+      }
+    };
+    expect(await moveAndLook()).toEqual({ move: expect.stringMatching(/^R\d+ OK /), left: 'gone' });
+    set({ moveIsCopy: true });
+    expect(await moveAndLook()).toEqual({ move: expect.stringMatching(/^R\d+ OK /), left: 'kept' });
+  });
+
   it('hideSpecialUse: no SPECIAL-USE capability and no \\Drafts attribute in LIST', async () => {
     const probe = async (): Promise<string> => {
       const raw = await RawImap.proxied(proxy);

@@ -34,7 +34,7 @@ const MUTATIONS: Array<{
   defeatsCleanup?: 'reported' | 'unseen';
 }> = [
   { mutation: 'hideFoldersCreatedElsewhere', fails: ['imap/folder-sync'], says: /projects\/2026/, defeatsCleanup: 'unseen' },
-  { mutation: 'stripDraftOnAppend', fails: ['imap/draft-sync'], says: /\\Draft/ },
+  { mutation: 'stripDraftOnAppend', fails: ['imap/draft-sync'], says: /\\Draft/, step: /^laptop sees its own draft/ },
   { mutation: 'corruptFetchedBody', fails: ['imap/folder-sync', 'imap/draft-sync', 'imap/peek-is-read-only'], says: /first difference at octet/ },
   { mutation: 'swallowIdleNotifications', fails: ['imap/idle-push'], says: /pushed|EXISTS/ },
   // The laptop's own read-back fails, naming its STORE; the phone's view is never blamed.
@@ -42,7 +42,7 @@ const MUTATIONS: Array<{
   { mutation: 'dropExpungeNotifications', fails: ['imap/expunge-sync', 'imap/noop-reports-changes'], says: /EXPUNGE|expunge/ },
   { mutation: 'refuseMove', fails: ['imap/move-announced', 'imap/folder-sync'], says: /MOVE|CANNOT/ },
   { mutation: 'unstableUidValidity', fails: ['imap/uid-stability'], says: /UIDVALIDITY|uidvalidity/ },
-  { mutation: 'peekSetsSeen', fails: ['imap/peek-is-read-only'], says: /\\Seen/ },
+  { mutation: 'peekSetsSeen', fails: ['imap/peek-is-read-only'], says: /\\Seen/, step: /^phone itself/ },
   // Courier's SELECT: the missing item fails once, with its clause; the UID checks that do not need it still run.
   { mutation: 'stripUidNext', fails: ['imap/uid-stability'], says: /UIDNEXT is a REQUIRED/, step: /^laptop opens it$/, also: uidChecksStillRan },
   { mutation: 'dropUnsolicitedFetch', fails: ['imap/flag-sync'], says: /unsolicited FETCH/, step: /^phone's NOOP/ },

@@ -59,6 +59,35 @@ const observations = {
     const replies = [await a.cmd('RETR 1'), await a.cmd('LIST 1'), await a.cmd('TOP 1 0')];
     return replies.every((r) => r.startsWith('-ERR'));
   },
+  /** RFC 1939 §5 STAT: messages marked deleted are not counted. */
+  async statSkipsDeleted(host) {
+    seed(host);
+    const a = await session(host);
+    await a.cmd('DELE 1');
+    return (await a.cmd('STAT')).startsWith('+OK 1 ');
+  },
+  /** RFC 1939 §6, §8: while one session holds marks, another sees the maildrop unchanged, or is refused with [IN-USE]. */
+  async marksStayInSession(host) {
+    seed(host);
+    const a = await session(host);
+    await a.cmd('DELE 1');
+    const { client: b } = await WireClient.open(host.pop3Port);
+    const login = await b.login('alice', 'alice-secret');
+    const seen = login.startsWith('+OK') ? (await b.cmd('STAT')).startsWith('+OK 2 ') : login.includes('[IN-USE]');
+    await b.drop();
+    await a.drop();
+    return seen;
+  },
+  /** RFC 1939 §6: after QUIT removed a message, a new session lists (LIST, UIDL) only what remains. */
+  async removedStayGone(host) {
+    seed(host);
+    const a = await session(host);
+    await a.multi('RETR 1');
+    await a.cmd('DELE 1');
+    await a.quit();
+    const b = await session(host);
+    return linesOf((await b.multi('LIST')).body).length === 1 && linesOf((await b.multi('UIDL')).body).length === 1;
+  },
   /** RFC 1939 §7 UIDL: the same message keeps its id across sessions. */
   async uidlStable(host) {
     seed(host);
@@ -137,8 +166,15 @@ const breaks: Record<keyof Required<Pop3Faults>, ObservationName[]> = {
   wrongListSize: ['sizesMatchRetr'],
   noDotStuffing: ['dotStuffing'],
   noStlsCapa: ['stlsOffered'],
-  keepAfterQuit: ['quitExpunges'],
+  keepAfterQuit: ['quitExpunges', 'removedStayGone'],
   corruptRetr: ['retrExact'],
+  listDeleted: ['deletedRefused'],
+  statCountsDeleted: ['statSkipsDeleted'],
+  wrongStatSize: ['sizesMatchRetr'],
+  stlsAfterUpgrade: ['stlsOffered'],
+  hideMarkedElsewhere: ['marksStayInSession'],
+  listShowsRemoved: ['removedStayGone'],
+  uidlShowsRemoved: ['removedStayGone'],
 };
 
 describe('POP3 fault flags', () => {

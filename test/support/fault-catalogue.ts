@@ -1,0 +1,281 @@
+import type { Pop3Faults } from '../../fixtures/servers/fake-mail-host.js';
+import type { ImapMutations } from '../../fixtures/servers/imap-proxy.js';
+
+/**
+ * The fault-coverage matrix, written down: for every deliberate RFC
+ * violation the test servers can commit, the verdict every shipped scenario
+ * must reach, as `failed at <check key>` (see checks.ts for keys). A scenario
+ * a fault does not list must pass. test/integration/fault-matrix.test.ts runs
+ * every fault against every scenario and asserts exactly this; the coverage
+ * check (test/matrix/coverage.test.ts) then needs no server: a check is proven
+ * when some fault here makes it the first to fail.
+ */
+export type FaultOutcomes = Readonly<Record<string, string>>;
+
+export interface FaultEntry {
+  /** The verdicts that differ from `passed`, by scenario id. */
+  readonly outcomes: FaultOutcomes;
+  /**
+   * The fault also defeats the run's own cleanup (a server that keeps what
+   * QUIT or EXPUNGE should remove): the run must then name what it left, and
+   * the test removes it directly.
+   */
+  readonly defeatsCleanup?: boolean;
+}
+
+export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
+  deleteAtDele: {
+    outcomes: {
+      'pop3/commit-at-quit': 'failed at pop3/commit-at-quit › phone still sees the message › uids contains ${captures.found.uid}',
+      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › laptop reconnects and finds the original still on the server › found equals true',
+      'pop3/rset': 'failed at pop3/rset › phone still sees the message after QUIT › uids contains ${captures.found.uid}',
+    },
+  },
+  keepAfterQuit: {
+    outcomes: {
+      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › phone counts the maildrop › count equals ${captures.before.count - 1}',
+    },
+    defeatsCleanup: true,
+  },
+  ignoreRset: {
+    outcomes: {
+      'pop3/rset': 'failed at pop3/rset › the message is listed again in the same session › (reply)',
+    },
+  },
+  serveDeleted: {
+    outcomes: {
+      'pop3/deleted-is-refused': 'failed at pop3/deleted-is-refused › RETR of the deleted message is refused › ok equals false',
+    },
+  },
+  unstableUidl: {
+    outcomes: {
+      'pop3/commit-at-quit': 'failed at pop3/commit-at-quit › phone still sees the message › uids contains ${captures.found.uid}',
+      'pop3/rset': 'failed at pop3/rset › phone still sees the message after QUIT › uids contains ${captures.found.uid}',
+      'pop3/uidl-stable': 'failed at pop3/uidl-stable › phone, in a new session, sees the same unique id › uid equals ${captures.first.uid}',
+    },
+  },
+  wrongListSize: {
+    outcomes: {
+      'pop3/sizes-agree': 'failed at pop3/sizes-agree › RETR returns exactly as many octets as LIST said › octets equals ${captures.listed.size}',
+    },
+  },
+  noDotStuffing: {
+    outcomes: {
+      'pop3/dot-stuffing': 'failed at pop3/dot-stuffing › RETR returns the body byte for byte › raw delivered_copy_of ${captures.sent.raw}',
+    },
+  },
+  noStlsCapa: {
+    outcomes: {
+      'pop3/stls': 'failed at pop3/stls › CAPA, STLS, verified handshake, login › advertised equals true',
+    },
+  },
+  corruptRetr: {
+    outcomes: {
+      'pop3/dot-stuffing': 'failed at pop3/dot-stuffing › RETR returns the body byte for byte › raw delivered_copy_of ${captures.sent.raw}',
+      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › laptop downloads the message and keeps a local copy › saved delivered_copy_of ${captures.sent.raw}',
+    },
+  },
+  listDeleted: {
+    outcomes: {
+      'pop3/deleted-is-refused': 'failed at pop3/deleted-is-refused › LIST of the deleted message is refused › ok equals false',
+    },
+  },
+  statCountsDeleted: {
+    outcomes: {
+      'pop3/deleted-is-refused': 'failed at pop3/deleted-is-refused › STAT no longer counts it › count equals ${captures.before.count - 1}',
+    },
+  },
+  wrongStatSize: {
+    outcomes: {
+      'pop3/sizes-agree': 'failed at pop3/sizes-agree › LIST of all messages sums to STAT\'s size › total_size equals ${captures.stat.size}',
+    },
+  },
+  stlsAfterUpgrade: {
+    outcomes: {
+      'pop3/stls': 'failed at pop3/stls › CAPA, STLS, verified handshake, login › stls_after_upgrade equals false',
+    },
+  },
+  hideMarkedElsewhere: {
+    outcomes: {
+      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › until the laptop quits, the original is still on the server › present one_of [true,"locked"]',
+    },
+  },
+  listShowsRemoved: {
+    outcomes: {
+      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › phone\'s LIST no longer shows the message › count equals ${captures.before.count - 1}',
+    },
+  },
+  uidlShowsRemoved: {
+    outcomes: {
+      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › phone\'s UIDL no longer shows the message › uids not_contains ${captures.found.uid}',
+    },
+  },
+};
+
+export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> = {
+  stripUidNext: { outcomes: {} },
+  dropUnsolicitedFetch: { outcomes: {} },
+  moveIsCopy: { outcomes: {} },
+  hideFoldersCreatedElsewhere: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › phone lists the new folder › folders contains projects/2026',
+    },
+  },
+  stripDraftOnAppend: {
+    outcomes: {
+      'imap/draft-sync': 'failed at imap/draft-sync › phone sees the draft, flagged \\Draft, under the UID APPENDUID gave › flags contains \\Draft',
+    },
+  },
+  corruptFetchedBody: {
+    outcomes: {
+      'imap/draft-sync': 'failed at imap/draft-sync › phone reads the same content › raw delivered_copy_of ${captures.v1.raw}',
+      'imap/folder-sync': 'failed at imap/folder-sync › phone reads it byte for byte, with the same Message-ID › raw delivered_copy_of ${captures.sent.raw}',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › phone reads the whole message with BODY.PEEK[] › raw delivered_copy_of ${captures.msg.raw}',
+    },
+  },
+  swallowIdleNotifications: {
+    outcomes: {
+      'imap/idle-push': 'failed at imap/idle-push › the server pushes EXISTS to the idling phone › pushed equals true',
+    },
+  },
+  dropFlagUpdates: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › flagging raises the MODSEQ › modseq greater_than ${captures.m0.modseq}',
+      'imap/draft-sync': 'failed at imap/draft-sync › phone sees exactly one draft of this run, the new one › count equals 1',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › phone\'s NOOP reports the expunge › expunge_count equals 1',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop marks it read and flagged › flags contains \\Flagged',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone\'s NOOP carries the EXPUNGE › untagged contains * 1 EXPUNGE',
+    },
+    defeatsCleanup: true,
+  },
+  hideMove: {
+    outcomes: {
+      'imap/folder-sync': 'skipped',
+    },
+  },
+  hideSpecialUse: {
+    outcomes: {
+    },
+  },
+  hideIdle: {
+    outcomes: {
+      'imap/idle-push': 'skipped',
+    },
+  },
+  dropExpungeNotifications: {
+    outcomes: {
+      'imap/expunge-sync': 'failed at imap/expunge-sync › phone\'s NOOP reports the expunge › expunge_count equals 1',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone\'s NOOP carries the EXPUNGE › untagged contains * 1 EXPUNGE',
+    },
+  },
+  peekSetsSeen: {
+    outcomes: {
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop still sees it unread › flags not_contains \\Seen',
+    },
+  },
+  refuseMove: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › laptop moves the message into the new folder › (reply)',
+      'imap/move-announced': 'failed at imap/move-announced › UID MOVE on the raw wire › consistent equals true',
+    },
+  },
+  unstableUidValidity: {
+    outcomes: {
+      'imap/uid-stability': 'failed at imap/uid-stability › phone sees the same UIDVALIDITY and a UIDNEXT past the new message › uidvalidity equals ${captures.s1.uidvalidity}',
+    },
+  },
+  keepUidValidityOnRecreate: {
+    outcomes: {
+      'imap/uid-stability': 'failed at imap/uid-stability › delete and re-create the folder; no UID is reused under the same UIDVALIDITY › uid_reused equals false',
+    },
+  },
+  staleUidNext: {
+    outcomes: {
+      'imap/uid-stability': 'failed at imap/uid-stability › phone sees the same UIDVALIDITY and a UIDNEXT past the new message › uidnext greater_than ${captures.f1.uid}',
+    },
+  },
+  inflateUidNext: {
+    outcomes: {
+      'imap/uid-stability': 'failed at imap/uid-stability › laptop finds its UID › uid at_least ${captures.s1.uidnext}',
+    },
+  },
+  stripModseq: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop reads its MODSEQ › modseq exists true',
+    },
+  },
+  modseqNeverRises: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › flagging raises the MODSEQ › modseq greater_than ${captures.m0.modseq}',
+    },
+  },
+  modseqRisesOnce: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › clearing the flag raises it again › modseq greater_than ${captures.m1.modseq}',
+    },
+  },
+  wrongAppendUid: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop reads its MODSEQ › modseq exists true',
+      'imap/draft-sync': 'failed at imap/draft-sync › phone sees the draft, flagged \\Draft, under the UID APPENDUID gave › uid equals ${captures.v1.uid}',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › phone\'s NOOP reports the expunge › expunge_count equals 1',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop marks it read and flagged › flags contains \\Flagged',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone\'s NOOP carries the EXPUNGE › untagged contains * 1 EXPUNGE',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › phone reads the whole message with BODY.PEEK[] › raw delivered_copy_of ${captures.msg.raw}',
+    },
+  },
+  staleFlagsElsewhere: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › the phone sees the same, latest MODSEQ › modseq equals ${captures.m2.modseq}',
+      'imap/flag-sync': 'failed at imap/flag-sync › phone sees \\Seen and \\Flagged › flags contains \\Seen',
+    },
+  },
+  flaggedNotSynced: {
+    outcomes: {
+      'imap/flag-sync': 'failed at imap/flag-sync › phone sees \\Seen and \\Flagged › flags contains \\Flagged',
+    },
+  },
+  removalsNotSynced: {
+    outcomes: {
+      'imap/flag-sync': 'failed at imap/flag-sync › phone sees the flag gone and the message still read › flags not_contains \\Flagged',
+    },
+  },
+  hideRenamesElsewhere: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › phone sees the new name, not the old one › folders contains projects/archive-2026',
+    },
+  },
+  renameKeepsOldElsewhere: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › phone sees the new name, not the old one › folders not_contains projects/2026',
+    },
+  },
+  hideSubscriptionsElsewhere: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › phone sees the subscription › subscribed contains projects/archive-2026',
+    },
+  },
+  keepDeletedElsewhere: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › phone no longer lists it › folders not_contains projects/archive-2026',
+    },
+  },
+  dropExistsElsewhere: {
+    outcomes: {
+      'imap/idle-push': 'failed at imap/idle-push › the server pushes EXISTS to the idling phone › pushed equals true',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone\'s NOOP carries the new EXISTS › untagged contains * 1 EXISTS',
+    },
+  },
+  noRenumberAfterExpunge: {
+    outcomes: {
+      'imap/expunge-sync': 'failed at imap/expunge-sync › the remaining message is now sequence number 1 › seq equals 1',
+    },
+  },
+};
+
+/** What every POP3 or IMAP scenario does against the faithful fake host or transparent proxy. */
+export const BASELINE: Readonly<Record<'pop3' | 'imap', FaultOutcomes>> = {
+  pop3: {},
+  // The proxy offers no plain port with STARTTLS (it must see the traffic).
+  imap: { 'imap/starttls': 'skipped' },
+};

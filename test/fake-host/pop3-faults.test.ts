@@ -12,8 +12,11 @@ import { WireClient, linesOf, unstuff } from './wire-client.js';
  */
 type Observation = (host: FakeMailHost, cert: TestCertificate) => Promise<boolean>;
 
+// Set once the test certificate exists: a host with TLS takes no password on its clear port.
+let testCa: string | undefined;
+
 async function session(host: FakeMailHost): Promise<WireClient> {
-  const { client } = await WireClient.open(host.pop3Port);
+  const { client } = host.pop3sPort !== undefined ? await WireClient.open(host.pop3sPort, { ca: testCa! }) : await WireClient.open(host.pop3Port);
   const reply = await client.login('alice', 'alice-secret');
   if (!reply.startsWith('+OK')) throw new Error(`login failed: ${reply}`);
   return client;
@@ -104,6 +107,13 @@ const observations = {
     const capaAfter = linesOf((await client.multi('CAPA')).body);
     return client.encrypted && !capaAfter.includes('STLS') && (await client.login('alice', 'alice-secret')).startsWith('+OK');
   },
+  /** RFC 2595 §2.3: before STLS the clear port neither lists nor takes USER/PASS or SASL PLAIN. */
+  async plaintextRefusedBeforeStls(host) {
+    const { client } = await WireClient.open(host.pop3Port);
+    const capa = linesOf((await client.multi('CAPA')).body);
+    if (capa.includes('USER') || capa.some((l) => /^SASL .*\bPLAIN\b/.test(l))) return false;
+    return (await client.cmd('USER alice')).startsWith('-ERR') && (await client.cmd('AUTH PLAIN')).startsWith('-ERR');
+  },
   /** Implicit TLS (POP3S) works; no fault should touch it. */
   async pop3sWorks(host, cert) {
     const { client, greeting } = await WireClient.open(host.pop3sPort!, { ca: cert.ca });
@@ -139,6 +149,7 @@ const breaks: Record<keyof Required<Pop3Faults>, ObservationName[]> = {
   noStlsCapa: ['stlsOffered'],
   keepAfterQuit: ['quitExpunges'],
   corruptRetr: ['retrExact'],
+  plaintextBeforeStls: ['plaintextRefusedBeforeStls'],
 };
 
 describe('POP3 fault flags', () => {
@@ -146,6 +157,7 @@ describe('POP3 fault flags', () => {
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
     ({ cert, cleanup } = await withTempCert());
+    testCa = cert.ca;
   });
   afterAll(() => cleanup());
 

@@ -23,6 +23,7 @@ const FAULTS: Array<{ fault: keyof Pop3Faults; fails: string[]; says: RegExp; on
   { fault: 'noDotStuffing', fails: ['pop3/dot-stuffing'], says: /byte|octet|POP3 syntax|differ/ },
   { fault: 'noStlsCapa', fails: ['pop3/stls'], says: /STLS/ },
   { fault: 'corruptRetr', fails: ['pop3/retrieve-then-delete'], says: /first difference|byte-identical/ },
+  { fault: 'plaintextBeforeStls', fails: ['pop3/stls'], says: /RFC 2595 §2\.3.*plaintext password on the clear port/, only: true },
 ];
 
 describe('POP3 scenarios against a fake server', () => {

@@ -1,9 +1,7 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startFakeMailHost, type FakeMailHost } from '../../fixtures/servers/fake-mail-host.js';
-import { makeTestCertificate } from '../../fixtures/servers/test-cert.js';
+import type { FakeMailHost } from '../../fixtures/servers/fake-mail-host.js';
+import { startFakeHostWithTarget } from '../support/cli.js';
 import { labEnv, POP3_SUITE, runSuite, summarize } from '../support/run-suite.js';
 import { replaceFlags } from '../support/expect-helpers.js';
 
@@ -22,12 +20,7 @@ describe('pop3/stls: no plaintext password before STLS', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-stls-'));
-    const cert = await makeTestCertificate(dir);
-    host = await startFakeMailHost({ accounts: { alice: { password: PASSWORD, address: 'alice@fake.test' } }, tls: { key: cert.key, cert: cert.cert } });
-    targetFile = join(dir, 'target.yaml');
-    await host.writeTarget(targetFile, { caFile: cert.caFile });
-    env = host.passwordEnv();
+    ({ host, targetFile, env } = await startFakeHostWithTarget({ accounts: { alice: { password: PASSWORD, address: 'alice@fake.test' } } }));
   });
   afterAll(async () => {
     await host?.close();

@@ -91,6 +91,7 @@ export const imapIdleWait = defineAction({
       if (Date.now() >= deadline) break;
       ws.session.startIdle();
     }
+    if (ctx.signal.aborted || ws.session.closed) return { pushed: false, arrived: null, waited_ms: timeout, bound_ms: timeout, other_pushes: others };
     // Not pushed in time. A server may still send the EXISTS once the IDLE ends (held until the
     // next command, or found by a periodic mailbox check): stopIdle's DONE and NOOP have been
     // answered by now, so whatever came with them is in the notifications.

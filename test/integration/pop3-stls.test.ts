@@ -47,7 +47,7 @@ describe('pop3/stls: no plaintext password before STLS', () => {
     const scenario = result.scenarios[0];
     expect(scenario?.state, summarize(result)).toBe('failed');
     if (scenario?.state !== 'failed') return;
-    expect(scenario.failure.rfc).toMatch(/^RFC 2595 §2\.3: a server that implements STLS MUST be configurable to refuse/);
+    expect(scenario.failure.rfc).toMatch(/^RFC 2595 §2\.3: a server that implements STARTTLS \(here STLS\) MUST be configurable to refuse/);
     expect(scenario.failure.rfc).toMatch(/this host takes a plaintext password on the clear port/);
     expect(scenario.failure.actual).toMatch(/USER alice answered \+OK/);
     expect(scenario.failure.actual).toMatch(/SASL PLAIN/);

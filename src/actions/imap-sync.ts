@@ -76,7 +76,8 @@ export const imapIdleStart = defineAction({
 
 export const imapIdleWait = defineAction({
   name: 'imap.idle-wait',
-  summary: 'Wait, while IDLE, for the server to push an EXISTS; records the push latency',
+  summary:
+    "Wait, while IDLE, for the server to push an EXISTS for this run's message; records the push latency, and when the EXISTS comes only after DONE, says so and when",
   protocol: 'imap',
   params: z.strictObject({
     since: z.number().describe('When the change was made (e.g. smtp.send output sent_at), ms since the epoch'),
@@ -88,23 +89,43 @@ export const imapIdleWait = defineAction({
     const timeout = params.timeout_ms ?? ctx.target.timeouts.push;
     const deadline = Date.now() + timeout;
     const path = ws.session.client.mailbox ? ws.session.client.mailbox.path : 'INBOX';
+    const isOurs = async () => (await ws.ownUids(path, params.message_id)).length > 0;
+    /** Records when the EXISTS for our message came, and how: the report carries it whatever the verdict. */
+    const arrived = (at: number, how: string) => {
+      const latency = at - params.since;
+      ctx.setProperty('idle_push_latency_ms', String(latency));
+      ctx.setProperty('idle_push_arrived', how);
+      return latency;
+    };
     let from = params.since;
     let others = 0;
     for (;;) {
       const hit = await ws.session.waitForExists(from, Math.max(0, deadline - Date.now()), ctx.signal);
       await ws.session.stopIdle();
-      if (!hit) return { pushed: false, waited_ms: timeout, bound_ms: timeout, other_pushes: others };
+      if (!hit) break;
       // On a live INBOX somebody else's mail may be what was pushed: only ours counts.
-      if ((await ws.ownUids(path, params.message_id)).length > 0) {
-        const latency = hit.at - params.since;
-        ctx.setProperty('idle_push_latency_ms', String(latency));
-        return { pushed: true, latency_ms: latency, exists: hit.count, bound_ms: timeout, other_pushes: others };
+      if (await isOurs()) {
+        const latency = arrived(hit.at, 'during IDLE');
+        return { pushed: true, arrived: 'during IDLE', latency_ms: latency, exists: hit.count, bound_ms: timeout, other_pushes: others };
       }
       others++;
       from = hit.at + 1;
-      if (Date.now() >= deadline) return { pushed: false, waited_ms: timeout, bound_ms: timeout, other_pushes: others };
+      if (Date.now() >= deadline) break;
       ws.session.startIdle();
     }
+    if (ctx.signal.aborted || ws.session.closed) return { pushed: false, arrived: null, waited_ms: timeout, bound_ms: timeout, other_pushes: others };
+    // Not pushed in time. A server may still send the EXISTS once the IDLE ends (held until the
+    // next command, or found by a periodic mailbox check): stopIdle's DONE and NOOP have been
+    // answered by now, so whatever came with them is in the notifications.
+    const late = await ws.session.waitForExists(from, 0);
+    const delivered = await isOurs();
+    if (late && delivered) {
+      const how = 'after DONE, with the command that ended the IDLE';
+      const latency = arrived(late.at, how);
+      return { pushed: false, arrived: how, latency_ms: latency, exists: late.count, bound_ms: timeout, other_pushes: others, delivered };
+    }
+    ctx.setProperty('idle_push_arrived', delivered ? 'no EXISTS, not even after DONE, though the message is in the mailbox' : 'not delivered within the push bound');
+    return { pushed: false, arrived: null, waited_ms: timeout, bound_ms: timeout, other_pushes: others, delivered };
   },
 });
 

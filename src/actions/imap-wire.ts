@@ -5,6 +5,7 @@ import type { ActionContext } from './context.js';
 import { connectOptionsFor } from '../runner/run-target.js';
 import { defineAction } from './define-action.js';
 import { mailboxParam, resolveMailbox } from './imap-mailbox.js';
+import { plaintextMechanisms } from './plaintext-before-tls.js';
 
 /**
  * Wire-level IMAP checks on mailprobe's raw tagged-command client, for what
@@ -28,9 +29,22 @@ function requireOk(command: string, response: ImapResponse): void {
   if (response.status !== 'OK') throw new RunProblem('EIMAP_REFUSED', `${command} was answered ${response.status} ${response.text}`);
 }
 
+/**
+ * What the clear connection offers for a plaintext password before STARTTLS, one
+ * line each; empty when nothing. IMAP LOGIN carries the password in the command
+ * itself, so the only refusal that protects it is the one announced beforehand:
+ * LOGINDISABLED (RFC 9051 §6.2.3, RFC 2595 §3.2). Read from CAPABILITY alone; no
+ * LOGIN or AUTHENTICATE is sent (see plaintext-before-tls.ts).
+ */
+function plaintextOffered(capabilities: readonly string[]): string[] {
+  const offered = capabilities.includes('LOGINDISABLED') ? [] : ['LOGIN is allowed (no LOGINDISABLED in CAPABILITY)'];
+  const mechanisms = capabilities.filter((c) => c.startsWith('AUTH=')).map((c) => c.slice('AUTH='.length));
+  return [...offered, ...plaintextMechanisms(mechanisms).map((m) => `CAPABILITY lists AUTH=${m}`)];
+}
+
 export const imapStarttls = defineAction({
   name: 'imap.starttls',
-  summary: 'On a plain IMAP port: CAPABILITY lists STARTTLS and LOGINDISABLED, the upgrade verifies, login works after it (RFC 9051 §6.2.1, RFC 2595)',
+  summary: 'On a plain IMAP port: no plaintext password is taken before STARTTLS (LOGINDISABLED), STARTTLS is listed, the upgrade verifies, login works after it (RFC 9051 §6.2.1, §6.2.3, RFC 2595)',
   params: z.strictObject({
     endpoint: z.enum(['imap']).default('imap'),
     account: z.string().describe('Account role to log in as after the upgrade'),
@@ -42,11 +56,13 @@ export const imapStarttls = defineAction({
     try {
       const before = upper(await client.capability());
       const advertised = before.includes('STARTTLS');
-      const loginDisabled = before.includes('LOGINDISABLED');
-      const plaintextAuth = before.filter((c) => c === 'AUTH=PLAIN' || c === 'AUTH=LOGIN');
-      if (!advertised) return { advertised, logindisabled_before: loginDisabled, plaintext_auth_before: plaintextAuth, upgraded: false, logged_in: false };
+      const found = { advertised, plaintext_login_before_tls: plaintextOffered(before), logindisabled_before: before.includes('LOGINDISABLED') };
+      if (!advertised) return { ...found, upgraded: false, logged_in: false };
       const started = await client.starttls();
-      if (started.status !== 'OK') return { advertised, logindisabled_before: loginDisabled, upgraded: false, starttls_reply: `${started.status} ${started.text}`, logged_in: false };
+      if (started.status !== 'OK') return { ...found, upgraded: false, starttls_reply: `${started.status} ${started.text}`, logged_in: false };
+      // Recorded, not judged: with verification on, a certificate that does not verify has
+      // already stopped the handshake (errored, with a hint); with `insecure` it was not asked for.
+      ctx.setProperty('tls_certificate_verified', String(client.tlsInfo?.authorized ?? false));
       const after = upper(await client.capability());
       // A server still saying LOGINDISABLED after TLS refuses LOGIN; that is its answer, not an error.
       const login = after.includes('LOGINDISABLED') ? { status: 'NO' as const, code: undefined } : await client.login(account.user, ctx.password(params.account));
@@ -56,9 +72,7 @@ export const imapStarttls = defineAction({
       }
       await client.logout().catch(() => client.drop());
       return {
-        advertised,
-        logindisabled_before: loginDisabled,
-        plaintext_auth_before: plaintextAuth,
+        ...found,
         upgraded: true,
         certificate_verified: client.tlsInfo?.authorized ?? false,
         tls_protocol: client.tlsInfo?.protocol ?? null,

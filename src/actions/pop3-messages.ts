@@ -142,9 +142,9 @@ export const pop3Cleanup = defineAction({
 export const pop3Observe = defineAction({
   name: 'pop3.observe',
   summary:
-    'Look at the maildrop in a separate short session: is a message (by UIDL) still there? A maildrop lock ([IN-USE], RFC 1939 §4, RFC 2449 §8) is reported, not failed',
+    "Look at the maildrop in a separate short session: is this run's message (found by its headers, TOP n 0) still there? A maildrop lock ([IN-USE], RFC 1939 §4, RFC 2449 §8) is reported, not failed",
   protocol: 'pop3',
-  params: z.strictObject({ uid: z.string().min(1).describe('Unique id (UIDL) of the message to look for') }),
+  params: z.strictObject({ message_id: z.string().min(3).describe('Message-ID of a message this run sent') }),
   async run(ctx: ActionContext, params) {
     let session;
     try {
@@ -156,8 +156,10 @@ export const pop3Observe = defineAction({
       throw err;
     }
     try {
-      const uids = (await session.client.uidl()).map((m) => m.uid);
-      return { locked: false, present: uids.includes(params.uid), count: uids.length };
+      // By headers, not by UIDL: a server whose UIDL drifts between sessions is judged by
+      // pop3/uidl-stable alone, and must not also look as if it had lost the message here.
+      const found = await session.findOwn(params.message_id);
+      return { locked: false, present: found !== undefined };
     } finally {
       await session.client.quit().catch(() => session.client.drop());
     }

@@ -12,8 +12,17 @@ import { WireClient, linesOf, unstuff } from './wire-client.js';
  */
 type Observation = (host: FakeMailHost, cert: TestCertificate) => Promise<boolean>;
 
+// Set once the test certificate exists: a host with TLS takes no password on its clear port.
+let testCa: string | undefined;
+
+/** A connection on which a password may be sent: POP3S where the host has TLS. */
+async function secureConnection(host: FakeMailHost): Promise<WireClient> {
+  const { client } = host.pop3sPort !== undefined ? await WireClient.open(host.pop3sPort, { ca: testCa! }) : await WireClient.open(host.pop3Port);
+  return client;
+}
+
 async function session(host: FakeMailHost): Promise<WireClient> {
-  const { client } = await WireClient.open(host.pop3Port);
+  const client = await secureConnection(host);
   const reply = await client.login('alice', 'alice-secret');
   if (!reply.startsWith('+OK')) throw new Error(`login failed: ${reply}`);
   return client;
@@ -71,7 +80,7 @@ const observations = {
     seed(host);
     const a = await session(host);
     await a.cmd('DELE 1');
-    const { client: b } = await WireClient.open(host.pop3Port);
+    const b = await secureConnection(host);
     const login = await b.login('alice', 'alice-secret');
     const seen = login.startsWith('+OK') ? (await b.cmd('STAT')).startsWith('+OK 2 ') : login.includes('[IN-USE]');
     await b.drop();
@@ -133,6 +142,13 @@ const observations = {
     const capaAfter = linesOf((await client.multi('CAPA')).body);
     return client.encrypted && !capaAfter.includes('STLS') && (await client.login('alice', 'alice-secret')).startsWith('+OK');
   },
+  /** RFC 2595 §2.3: before STLS the clear port neither lists nor takes USER/PASS or SASL PLAIN. */
+  async plaintextRefusedBeforeStls(host) {
+    const { client } = await WireClient.open(host.pop3Port);
+    const capa = linesOf((await client.multi('CAPA')).body);
+    if (capa.includes('USER') || capa.some((l) => /^SASL .*\bPLAIN\b/.test(l))) return false;
+    return (await client.cmd('USER alice')).startsWith('-ERR') && (await client.cmd('AUTH PLAIN')).startsWith('-ERR');
+  },
   /** Implicit TLS (POP3S) works; no fault should touch it. */
   async pop3sWorks(host, cert) {
     const { client, greeting } = await WireClient.open(host.pop3sPort!, { ca: cert.ca });
@@ -175,6 +191,7 @@ const breaks: Record<keyof Required<Pop3Faults>, ObservationName[]> = {
   hideMarkedElsewhere: ['marksStayInSession'],
   listShowsRemoved: ['removedStayGone'],
   uidlShowsRemoved: ['removedStayGone'],
+  plaintextBeforeStls: ['plaintextRefusedBeforeStls'],
 };
 
 describe('POP3 fault flags', () => {
@@ -182,6 +199,7 @@ describe('POP3 fault flags', () => {
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
     ({ cert, cleanup } = await withTempCert());
+    testCa = cert.ca;
   });
   afterAll(() => cleanup());
 

@@ -68,8 +68,27 @@ describe('imap/starttls', () => {
     expect(scenario?.state, summarize(result)).toBe('failed');
     if (scenario?.state === 'failed') {
       expect(scenario.failure.message).toMatch(/LOGINDISABLED/);
-      expect(scenario.failure.rfc).toMatch(/RFC 9051 §6\.2\.3/);
+      expect(scenario.failure.rfc).toMatch(/^RFC 9051 §6\.2\.3: a server implementation MUST implement a configuration/);
+      expect(scenario.failure.rfc).toMatch(/this host takes a plaintext password on the clear port/);
+      expect(scenario.failure.actual).toMatch(/no LOGINDISABLED.*AUTH=PLAIN/);
       expect(scenario.failure.transcript.map((e) => e.text).join('\n')).toMatch(/CAPABILITY IMAP4rev1 AUTH=PLAIN STARTTLS/);
+      // The first failing check: STARTTLS itself is offered.
+      expect(scenario.steps[0]!.checks.find((c) => !c.passed)?.rfc).toBe(scenario.failure.rfc);
+      expect(scenario.steps[0]!.checks[0]?.passed).toBe(true);
+      // Nothing that carries a password is sent before the upgrade.
+      const sent = scenario.failure.transcript.filter((e) => e.direction === 'client').map((e) => e.text);
+      expect(sent.slice(0, sent.findIndex((l) => / STARTTLS$/.test(l))).some((l) => / (LOGIN|AUTHENTICATE) /i.test(l))).toBe(false);
+    }
+  });
+
+  it('fails a server that says LOGINDISABLED but still offers AUTH=PLAIN before STARTTLS', async () => {
+    fake = await startFakeImap({ starttls: certs.localhost, password: PASSWORD, capabilities: ['IMAP4rev1', 'LOGINDISABLED', 'AUTH=PLAIN'] });
+    const result = await runAgainst(fake);
+    const scenario = result.scenarios[0];
+    expect(scenario?.state, summarize(result)).toBe('failed');
+    if (scenario?.state === 'failed') {
+      expect(scenario.failure.rfc).toMatch(/RFC 9051 §6\.2\.3.*RFC 2595 §2\.3/);
+      expect(scenario.failure.actual).toBe('length 1: ["CAPABILITY lists AUTH=PLAIN"]');
     }
   });
 

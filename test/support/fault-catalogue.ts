@@ -24,6 +24,7 @@ export interface FaultEntry {
 }
 
 export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
+  plaintextBeforeStls: { outcomes: {} },
   deleteAtDele: {
     outcomes: {
       'pop3/commit-at-quit': 'failed at pop3/commit-at-quit › phone still sees the message › uids contains ${captures.found.uid}',

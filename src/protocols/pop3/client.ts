@@ -170,6 +170,18 @@ export class Pop3Client {
     });
   }
 
+  /**
+   * USER alone, answered but never followed by PASS: how a plain port shows
+   * whether it would take a password in clear (a +OK asks for PASS next)
+   * without any password being sent. Returns the reply instead of throwing.
+   */
+  userOnly(user: string): Promise<Pop3StatusLine> {
+    return this.#serial(async () => {
+      if (/[\r\n\0]/.test(user)) throw new Pop3ProtocolError('EPOP3_ARGUMENT', 'the user name contains CR, LF or NUL, which cannot be sent');
+      return this.#send(`USER ${user}`);
+    });
+  }
+
   stat(): Promise<{ count: number; size: number }> {
     return this.#serial(async () => {
       const status = await this.#ok('STAT');

@@ -1,11 +1,9 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeMailHost, type FakeMailHost } from '../../fixtures/servers/fake-mail-host.js';
-import { makeTestCertificate, type TestCertificate } from '../../fixtures/servers/test-cert.js';
+import type { FakeMailHost } from '../../fixtures/servers/fake-mail-host.js';
+import { closedPort, startFakeHostWithTarget } from '../support/cli.js';
 import { POP3_SUITE, runSuite, summarize } from '../support/run-suite.js';
 import { replaceFlags } from '../support/expect-helpers.js';
 
@@ -16,32 +14,14 @@ import { replaceFlags } from '../support/expect-helpers.js';
  * leftovers. A reading session that cannot connect stops a scenario before any
  * mail is sent, so a closed POP3 port strands nothing.
  */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 describe('leftovers are named from the run record, and only when something was created', () => {
   let host: FakeMailHost;
   let dir: string;
-  let cert: TestCertificate;
   let targetFile: string;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailprobe-leftovers-'));
-    cert = await makeTestCertificate(dir);
-    host = await startFakeMailHost({
-      accounts: { alice: { password: 'alice-Secret-1', address: 'alice@fake.test' } },
-      tls: { key: cert.key, cert: cert.cert },
-    });
-    targetFile = join(dir, 'target.yaml');
-    await host.writeTarget(targetFile, { caFile: cert.caFile });
-    env = host.passwordEnv();
+    ({ host, dir, targetFile, env } = await startFakeHostWithTarget({ accounts: { alice: { password: 'alice-Secret-1', address: 'alice@fake.test' } } }));
   });
   afterAll(async () => {
     await host?.close();

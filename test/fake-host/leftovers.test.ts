@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeMailHost } from '../../fixtures/servers/fake-mail-host.js';
 import { closedPort, startFakeHostWithTarget } from '../support/cli.js';
-import { POP3_SUITE, runSuite, summarize } from '../support/run-suite.js';
+import { POP3_SUITE, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 import { replaceFlags } from '../support/expect-helpers.js';
 
 /**
@@ -30,11 +30,12 @@ describe('leftovers are named from the run record, and only when something was c
     replaceFlags(host.faults, {});
   });
 
-  /** A copy of the target with some endpoints moved to a port nothing listens on. */
-  const targetWithClosed = async (name: string, endpoints: string[]): Promise<string> => {
+  /** A copy of the target with some endpoints moved to (or added on) a port nothing listens on. */
+  const targetWithClosed = async (name: string, endpoints: string[], added: Record<string, string> = {}): Promise<string> => {
     const doc = parseDocument(await readFile(targetFile, 'utf8'));
     const port = await closedPort();
     for (const endpoint of endpoints) doc.setIn(['endpoints', endpoint, 'port'], port);
+    for (const [endpoint, security] of Object.entries(added)) doc.setIn(['endpoints', endpoint], doc.createNode({ port, security }));
     const file = join(dir, name);
     await writeFile(file, doc.toString());
     return file;
@@ -58,6 +59,17 @@ describe('leftovers are named from the run record, and only when something was c
     const sending = result.scenarios.filter((s) => s.steps.some((step) => step.action === 'smtp.send'));
     expect(sending.length, 'scenarios that would have sent mail').toBeGreaterThan(0);
     for (const s of sending) expect(s.state === 'errored' && s.error.code, s.id).toBe('ECONNREFUSED');
+  });
+
+  it('an unreachable IMAP port errors every IMAP scenario, delivers nothing, and claims no leftovers', async () => {
+    const before = host.maildrop('alice').length;
+    const closed = await targetWithClosed('imap-closed.yaml', [], { imap: 'starttls', imaps: 'tls' });
+    const { result } = await runSuite({ targetFile: closed, env, paths: [join(REPO_ROOT, 'suites', 'imap')] });
+    expect(host.maildrop('alice').length - before, 'messages delivered').toBe(0);
+    for (const s of result.scenarios) {
+      expect(s.state, summarize(result)).toBe('errored');
+      expect(s.leftovers, s.id).toEqual([]);
+    }
   });
 
   it('a scenario skipped for a missing capability (its cleanup skipped too) claims no leftovers', async () => {

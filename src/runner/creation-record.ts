@@ -66,7 +66,7 @@ export class ScenarioRecord {
           folders.set(to + path.slice(from.length), 'ours');
         }
         folders.set(to, 'ours');
-        for (const m of entries().messages) {
+        for (const m of [...entries().messages]) {
           if (m.mailbox === from || m.mailbox.startsWith(from + delimiter)) entries().messages.push({ ...m, mailbox: to + m.mailbox.slice(from.length) });
         }
       },

@@ -77,7 +77,7 @@ export interface ActionContext {
   endpoint(name: EndpointName): RunTarget['endpoints'][EndpointName] & object;
   /** The account of the step's session. */
   sessionAccount(): RunAccount;
-  /** What this run created in the step's session's account (actions without a session: their own account's). */
+  /** What this run created in the step's session's account (a could-not-run error for a step without a session). */
   readonly record: CreationRecord;
   /**
    * Opens and logs in every reading session the scenario's steps use, once,

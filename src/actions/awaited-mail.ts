@@ -28,6 +28,6 @@ export async function sweepUntilArrived(ctx: ActionContext, sweep: () => Promise
     await sweep();
   }
   const missing = unseenSentMail(ctx);
-  for (const id of missing) ctx.addLeftover(`message ${id} was accepted for delivery but had not arrived when cleanup ended; it may still arrive`);
+  for (const id of missing) ctx.record.remains({ messageId: id }, 'accepted for delivery but had not arrived when cleanup ended; it may still arrive');
   return missing;
 }

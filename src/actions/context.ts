@@ -10,6 +10,40 @@ export interface SentMessage {
   readonly recipients: readonly string[];
 }
 
+/** A message of this run in a mailbox, as the run found or put it there. */
+export interface RecordedMessage {
+  /** Full server path of the mailbox. */
+  readonly mailbox: string;
+  /** Its UID there, when known (APPENDUID, COPYUID, a search). */
+  readonly uid?: number;
+  readonly messageId: string;
+}
+
+/**
+ * The run's own record of what it created in the step's session's account
+ * (see runner/creation-record.ts). Actions record what they create or find
+ * before they rely on the server to show it; cleanup deletes from it, and
+ * confirms each item gone by name.
+ */
+export interface CreationRecord {
+  /** A folder (full server path) this run is creating, or renaming to: cleanup deletes it. */
+  folder(path: string): void;
+  /** A recorded folder that must now be gone (the scenario deleted it): cleanup only checks it. */
+  folderGone(path: string): void;
+  /** A successful RENAME: `from` and its children must be gone, `to` and its children are the run's. */
+  renamed(from: string, to: string, delimiter: string): void;
+  /** A message of this run in a mailbox (appended, moved there, or found delivered). */
+  message(message: RecordedMessage): void;
+  folders(): Array<{ path: string; delete: boolean }>;
+  messages(): RecordedMessage[];
+  /** Message-IDs of this account's mail: recorded, or accepted by SMTP for its address. */
+  messageIds(): string[];
+  /** Cleanup checked by name that this is gone. */
+  confirmGone(item: { folder: string } | { messageId: string }): void;
+  /** Cleanup found this still there, and says why. */
+  remains(item: { folder: string } | { messageId: string }, reason: string): void;
+}
+
 /**
  * What an action may use. Actions never read process.env, argv or the
  * terminal: the CLI builds a context once and passes it down.
@@ -43,6 +77,14 @@ export interface ActionContext {
   endpoint(name: EndpointName): RunTarget['endpoints'][EndpointName] & object;
   /** The account of the step's session. */
   sessionAccount(): RunAccount;
+  /** What this run created in the step's session's account (a could-not-run error for a step without a session). */
+  readonly record: CreationRecord;
+  /**
+   * Opens and logs in every reading session the scenario's steps use, once,
+   * before the first message is sent: a reader that cannot connect then stops
+   * the scenario before mail is delivered that nothing could clean up.
+   */
+  openReaders(): Promise<void>;
   /** Remember a message the server accepted for delivery, so cleanup can wait for it. */
   noteSent(message: SentMessage): void;
   /** Every message this scenario had accepted for delivery. */

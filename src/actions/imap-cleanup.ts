@@ -1,83 +1,115 @@
 import { z } from 'zod';
+import { ImapReplyError } from '../protocols/imap/errors.js';
 import type { ImapWorkspace } from '../protocols/imap/workspace.js';
-import type { ActionContext } from './context.js';
+import type { ActionContext, RecordedMessage } from './context.js';
 import { sweepUntilArrived } from './awaited-mail.js';
 import { defineAction } from './define-action.js';
+import { folderGone, messageGone } from './imap-gone.js';
 import { SPECIAL_USE_ATTRIBUTES } from './imap-mailbox.js';
 
 /**
- * Removes everything the run made in an account: the run's folder tree (and
- * its subscriptions), and the run's messages in INBOX and the special-use
- * mailboxes. Runs in a fresh session so a broken scenario session cannot stop
- * it, and checks afterwards; what is still there is reported by name.
+ * Removes everything the run made in an account, working from the run's own
+ * record (ctx.record), never from what LIST shows: a server that hides new
+ * folders from other sessions would otherwise make cleanup delete nothing and
+ * report success. It deletes every recorded message by UID after confirming
+ * its run header, every recorded folder deepest first and the run's root, and
+ * sweeps INBOX and the special-use mailboxes for run mail it never located.
+ * It runs in a fresh session so a broken scenario session cannot stop it, then
+ * checks each item by name on another connection (see imap-gone.ts).
  */
-/** INBOX and every special-use mailbox a scenario could have put a message in. */
-async function sharedMailboxes(ws: ImapWorkspace): Promise<string[]> {
+const DELETE_ATTEMPTS = 3;
+/**
+ * Cyrus with delete_mode: delayed renames a deleted mailbox to
+ * DELETED.<name>.<unix seconds>, so a second DELETE of the same name within
+ * the same second answers "NO Mailbox already exists". Every scenario deletes
+ * the same run root, so a refused DELETE is tried again after the second has
+ * turned (RFC 9051 §6.3.5 allows the NO: "can't delete mailbox with that name").
+ */
+const DELETE_RETRY_MS = 1_100;
+
+/** INBOX, every special-use mailbox, and every other mailbox outside the run's tree where the run recorded mail. */
+async function sharedMailboxes(ws: ImapWorkspace, recorded: readonly RecordedMessage[]): Promise<string[]> {
   const listed = await ws.session.call('LIST', (c) => c.list());
   const paths = new Set(['INBOX']);
   for (const m of listed) {
     if (m.specialUse && SPECIAL_USE_ATTRIBUTES.some((u) => u.toLowerCase() === m.specialUse!.toLowerCase())) paths.add(m.path);
   }
+  for (const m of recorded) if ((await ws.relative(m.mailbox)) === undefined) paths.add(m.mailbox);
   return [...paths];
 }
 
-async function runFolders(ws: ImapWorkspace): Promise<{ existing: string[]; subscribed: string[] }> {
+/** Folders under the run's root that LIST shows. LIST may only add to the record, never take from it. */
+async function listedRunFolders(ws: ImapWorkspace): Promise<string[]> {
   const listed = await ws.session.call('LIST', (c) => c.list());
-  const existing: string[] = [];
-  const subscribed: string[] = [];
-  for (const m of listed) {
-    if ((await ws.relative(m.path)) === undefined) continue;
-    // A \NonExistent parent (RFC 5258 §3) is only a name for its children: nothing to delete.
-    if (m.listed && !hasFlag(m.flags, '\\NonExistent')) existing.push(m.path);
-    if (m.subscribed) subscribed.push(m.path);
-  }
-  return { existing, subscribed };
-}
-
-function hasFlag(flags: ReadonlySet<string>, flag: string): boolean {
-  return [...flags].some((f) => f.toLowerCase() === flag.toLowerCase());
-}
-
-async function leftovers(ws: ImapWorkspace, runId: string): Promise<string[]> {
   const found: string[] = [];
-  for (const path of (await runFolders(ws)).existing) found.push(`IMAP folder '${path}'`);
-  for (const path of await sharedMailboxes(ws)) {
-    for (const uid of await ws.ownUids(path)) found.push(`IMAP message UID ${uid} in '${path}' (X-Mailprobe-Run: ${runId})`);
-  }
+  for (const m of listed) if ((await ws.relative(m.path)) !== undefined) found.push(m.path);
   return found;
 }
 
 type Attempt = (what: string, fn: () => Promise<unknown>) => Promise<boolean>;
 
-/** Removes this run's messages from INBOX and the special-use mailboxes; returns how many. */
-async function expungeOwnMail(ws: ImapWorkspace, problems: string[], attempt: Attempt): Promise<number> {
-  let removed = 0;
-  for (const path of await sharedMailboxes(ws)) {
-    const uids = await ws.ownUids(path);
-    if (uids.length === 0) continue;
-    if (!ws.session.has('UIDPLUS')) {
-      // Without UID EXPUNGE, removing our messages would expunge other \Deleted mail too.
-      problems.push(`cannot expunge only this run's messages from '${path}' without UIDPLUS`);
-      continue;
-    }
-    const range = uids.join(',');
-    const done = await attempt(`expunge from ${path}`, async () => {
-      await ws.open(path, 'write');
-      await ws.session.call(`UID EXPUNGE ${range}`, (c) => c.messageDelete(range, { uid: true }));
-    });
-    if (done) removed += uids.length;
+/**
+ * Removes this run's messages from one mailbox outside its tree: the given
+ * UIDs (or, with none, every message with the run header) once their headers
+ * show they are this run's. Only with UIDPLUS, since a plain EXPUNGE would take
+ * every other \Deleted message along.
+ */
+async function expungeOwn(ws: ImapWorkspace, path: string, uids: readonly number[] | undefined, problems: string[], attempt: Attempt): Promise<void> {
+  const candidates = uids ?? (await ws.ownUids(path));
+  if (candidates.length === 0) return;
+  const own = [...(await ws.runHeaders(path, candidates))].filter(([, h]) => h.run === ws.runId).map(([uid]) => uid);
+  if (own.length === 0) return;
+  if (!ws.session.has('UIDPLUS')) {
+    problems.push(`cannot expunge only this run's messages from '${path}' without UIDPLUS`);
+    return;
   }
-  return removed;
+  const range = own.join(',');
+  await attempt(`expunge from ${path}`, async () => {
+    await ws.open(path, 'write');
+    await ws.session.call(`UID STORE ${range} +FLAGS (\\Deleted) and UID EXPUNGE`, (c) => c.messageDelete(range, { uid: true }));
+  });
+}
+
+/** DELETE, tried again while the server refuses a folder that STATUS still shows (see DELETE_RETRY_MS). */
+async function deleteFolder(ctx: ActionContext, ws: ImapWorkspace, path: string, problems: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
+      return;
+    } catch (err) {
+      if (!(err instanceof ImapReplyError) || err.status !== 'NO') {
+        problems.push(`delete ${path}: ${(err as Error).message}`);
+        return;
+      }
+      // Refused because there is nothing by that name (any more): nothing to delete.
+      if (err.responseCode?.toUpperCase() === 'NONEXISTENT') return;
+      const exists = await ws.session.call(`STATUS ${path}`, (c) => c.status(path, { messages: true })).then(() => true, () => false);
+      if (!exists) return;
+      if (attempt >= DELETE_ATTEMPTS || ctx.signal.aborted) {
+        problems.push(`delete ${path}: ${err.message} (${attempt} attempts)`);
+        return;
+      }
+      ctx.transcript.info(ws.session.name, `DELETE ${path} refused; trying again in ${DELETE_RETRY_MS} ms (attempt ${attempt + 1} of ${DELETE_ATTEMPTS})`);
+      await new Promise((resolve) => setTimeout(resolve, DELETE_RETRY_MS));
+    }
+  }
+}
+
+/** Deepest first: a parent can only go once its children have. */
+function deepestFirst(paths: Iterable<string>, delimiter: string): string[] {
+  const depth = (p: string) => (delimiter ? p.split(delimiter).length : 1);
+  return [...new Set(paths)].sort((a, b) => depth(b) - depth(a) || b.length - a.length);
 }
 
 export const imapCleanup = defineAction({
   name: 'imap.cleanup',
   cleansUp: true,
-  summary: "Delete the run's folders and its messages in INBOX and special-use mailboxes, in a fresh session, and check they are gone",
+  summary: "Delete the folders and messages the run recorded creating, and its run mail in INBOX and special-use mailboxes, in a fresh session; check each by name",
   protocol: 'imap',
   params: z.strictObject({}),
   async run(ctx: ActionContext) {
     const ws = await ctx.openExtraImap(`${ctx.sessionName ?? 'imap'}~cleanup`);
+    const { root, delimiter } = await ws.layout();
     const problems: string[] = [];
     const attempt: Attempt = async (what, fn) => {
       try {
@@ -88,21 +120,78 @@ export const imapCleanup = defineAction({
         return false;
       }
     };
-    let messages = 0;
-    const sweepShared = async () => {
-      messages += await expungeOwnMail(ws, problems, attempt);
+
+    // Messages outside the run's tree: the recorded ones by UID, then a sweep for run mail never located.
+    const recorded = ctx.record.messages();
+    const outside: RecordedMessage[] = [];
+    for (const m of recorded) if ((await ws.relative(m.mailbox)) === undefined) outside.push(m);
+    const shared = await sharedMailboxes(ws, recorded);
+    const sweep = async () => {
+      for (const path of shared) {
+        const here = outside.filter((m) => m.mailbox === path);
+        const known = here.flatMap((m) => (m.uid === undefined ? [] : [m.uid]));
+        if (known.length > 0) await expungeOwn(ws, path, known, problems, attempt);
+        await expungeOwn(ws, path, undefined, problems, attempt);
+      }
     };
-    await sweepShared();
+    await sweep();
     // Mail sent but not delivered yet would arrive after cleanup and stay: wait for it, bounded.
-    const neverArrived = await sweepUntilArrived(ctx, sweepShared);
-    const { existing, subscribed } = await runFolders(ws);
-    for (const path of subscribed) await attempt(`unsubscribe ${path}`, () => ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)));
-    // Children before parents.
-    const byDepth = [...existing].sort((a, b) => b.length - a.length);
-    for (const path of byDepth) await attempt(`delete ${path}`, () => ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path)));
-    const remaining = await leftovers(ws, ctx.runId);
+    const neverArrived = await sweepUntilArrived(ctx, sweep);
+
+    // Folders: every recorded one, whatever LIST shows, and the run's root.
+    const folders = ctx.record.folders();
+    const toDelete = deepestFirst([...folders.filter((f) => f.delete).map((f) => f.path), ...(await listedRunFolders(ws))], delimiter);
+    if (toDelete.length > 0 && !toDelete.includes(root)) toDelete.push(root);
+    if (ws.session.client.mailbox) await attempt('leave the open mailbox', () => ws.open('INBOX', 'read'));
+    for (const path of toDelete) {
+      // A subscription may outlive its folder (RFC 9051 §6.3.7); one that does not exist is refused, which is fine.
+      await ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)).catch(() => undefined);
+      await deleteFolder(ctx, ws, path, problems);
+    }
+    // Run mail still in the shared mailboxes, by its header (BODY.PEEK), whether recorded or not.
+    const stillThere = new Map<string, string>();
+    const ownIds = new Set(ctx.record.messageIds());
+    for (const path of shared) {
+      for (const m of await ws.ownMessages(path)) {
+        if (ownIds.has(m.messageId)) stillThere.set(m.messageId, `still in '${path}' as UID ${m.uid} after cleanup`);
+        // The run id is shared by every scenario of the run: this may be another scenario's.
+        else ctx.addLeftover(`message ${m.messageId || '(no Message-ID)'} (X-Mailprobe-Run: ${ctx.runId}) is still in '${path}' as UID ${m.uid} after cleanup`);
+      }
+    }
     await ws.session.logout();
-    for (const item of remaining) ctx.addLeftover(`${item} is still there after cleanup`);
-    return { folders_deleted: byDepth.length, messages_deleted: messages, remaining: remaining.length, never_arrived: neverArrived, problems };
+
+    // Check each item by name, on another connection.
+    const raw = await ctx.imapRaw();
+    const goneFolders = new Set<string>();
+    for (const path of new Set([...toDelete, ...folders.map((f) => f.path)])) {
+      const verdict = await folderGone(raw, path);
+      if (verdict.gone) {
+        goneFolders.add(path);
+        ctx.record.confirmGone({ folder: path });
+      } else ctx.record.remains({ folder: path }, verdict.why);
+    }
+    for (const m of recorded) {
+      if ((await ws.relative(m.mailbox)) !== undefined) {
+        if (!goneFolders.has(m.mailbox)) stillThere.set(m.messageId, `its folder '${m.mailbox}' is still there`);
+        continue;
+      }
+      if (m.uid === undefined) continue;
+      const verdict = await messageGone(raw, m.mailbox, m.uid);
+      if (!verdict.gone) stillThere.set(m.messageId, verdict.why);
+    }
+    const located = new Set(recorded.map((m) => m.messageId));
+    for (const id of ownIds) {
+      const why = stillThere.get(id);
+      if (why) ctx.record.remains({ messageId: id }, why);
+      // Mail that was sent but never seen may still be on its way: that is not "gone".
+      else if (located.has(id) || ctx.wasSeen(id)) ctx.record.confirmGone({ messageId: id });
+    }
+    return {
+      folders_deleted: toDelete.filter((p) => goneFolders.has(p)).length,
+      folders_remaining: toDelete.length - toDelete.filter((p) => goneFolders.has(p)).length,
+      messages_remaining: stillThere.size,
+      never_arrived: neverArrived,
+      problems,
+    };
   },
 });

@@ -48,6 +48,8 @@ export const imapCreate = defineAction({
     for (let i = 1; i <= parts.length; i++) {
       created = await ws.path(parts.slice(0, i).join('/'));
       const path = created;
+      // Recorded before it is sent: a CREATE that times out may still have made the folder.
+      ctx.record.folder(path);
       if (existing.has(path)) continue;
       await ws.session.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));
       // imapflow subscribes every mailbox it creates; a scenario subscribes on purpose, with imap.subscribe.
@@ -66,7 +68,9 @@ export const imapRename = defineAction({
     const ws = await ctx.imap();
     const from = await ws.path(params.folder);
     const to = await ws.path(params.to);
+    ctx.record.folder(to);
     await ws.session.call(`RENAME ${from} ${to}`, (c) => c.mailboxRename(from, to));
+    ctx.record.renamed(from, to, (await ws.layout()).delimiter);
     return { from, path: to };
   },
 });
@@ -80,6 +84,7 @@ export const imapDelete = defineAction({
     const ws = await ctx.imap();
     const path = await ws.path(params.folder);
     await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
+    ctx.record.folderGone(path);
     return { path };
   },
 });

@@ -53,7 +53,10 @@ export const imapAppend = defineAction({
       subject: params.subject,
       text: params.text,
     });
+    // Recorded before it is sent, and again with its UID once APPENDUID (RFC 4315 §3) names it.
+    ctx.record.message({ mailbox: box.path, messageId: message.messageId });
     const result = await ws.session.call(`APPEND ${box.path}`, (c) => c.append(box.path, message.raw, params.flags));
+    if (result.uid !== undefined) ctx.record.message({ mailbox: box.path, uid: result.uid, messageId: message.messageId });
     if (box.foundBy) ctx.setProperty(`mailbox.${params.mailbox}`, `${box.path} (found by ${box.foundBy})`);
     return {
       path: box.path,
@@ -159,8 +162,12 @@ export const imapMove = defineAction({
     }
     const destination = await resolveMailbox(ws, params.to);
     const uid = String(params.uid);
+    const messageId = (await ws.runHeaders(box.path, [params.uid])).get(params.uid)?.messageId ?? '';
     const result = await ws.session.call(`UID MOVE ${uid} ${destination.path}`, (c) => c.messageMove(uid, destination.path, { uid: true }));
     const newUid = result.uidMap?.get(params.uid);
+    // COPYUID (RFC 4315 §3) names the new UID; without it, finding it by Message-ID records it.
+    if (newUid !== undefined) ctx.record.message({ mailbox: destination.path, uid: newUid, messageId });
+    else if (messageId) await ws.ownUids(destination.path, messageId);
     // `source` and `destination` as the scenario named them, for later steps that look there.
     return { from: box.path, path: destination.path, source: params.mailbox, destination: params.to, ...(newUid !== undefined ? { uid: newUid } : {}) };
   },

@@ -27,8 +27,10 @@ export const imapRecreateCheck = defineAction({
     // The folder must not be the selected one while it is deleted.
     await ws.open('INBOX', 'read');
     await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
+    ctx.record.folder(path);
     await ws.session.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));
     const message = await composeMessage({ runId: ctx.runId, from: account.address, to: [account.address], subject: `mailprobe uid probe ${ctx.runId}`, text: 'UID probe.\n' });
+    ctx.record.message({ mailbox: path, messageId: message.messageId });
     await ws.session.call(`APPEND ${path}`, (c) => c.append(path, message.raw, []));
     const box = await ws.open(path, 'read');
     const uids = await ws.ownUids(path);

@@ -120,22 +120,34 @@ export const pop3Cleanup = defineAction({
   params: z.strictObject({}),
   async run(ctx: ActionContext) {
     const label = `${ctx.sessionName ?? 'pop3'}~cleanup`;
+    const deleted: string[] = [];
+    let lastSweepFound = 0;
     const sweep = async () => {
       const session = await ctx.openExtraPop3(label);
       const own = await session.findAllOwn();
       for (const message of own) await session.client.dele(message.msg);
       await session.client.quit();
-      return own.map((m) => m.messageId);
+      lastSweepFound = own.length;
+      deleted.push(...own.map((m) => m.messageId));
     };
-    const own = await sweep();
+    await sweep();
     const notYetArrived = await sweepUntilArrived(ctx, sweep);
-    if (own.length === 0 && notYetArrived.length === 0) return { deleted: 0, message_ids: [] };
-    // Trust, then verify: a server that does not commit at QUIT would leave them behind.
-    const check = await ctx.openExtraPop3(`${label}-check`);
-    const remaining = await check.findAllOwn();
-    await check.client.quit().catch(() => check.client.drop());
-    for (const message of remaining) ctx.addLeftover(`POP3 message ${message.messageId} (X-Mailprobe-Run: ${ctx.runId}) is still in the mailbox after cleanup`);
-    return { deleted: own.length - remaining.length, message_ids: own, remaining: remaining.length, never_arrived: notYetArrived };
+    // A sweep that found nothing has already read every message's headers; else
+    // trust, then verify: a server that does not commit at QUIT would leave them behind.
+    let remaining: string[] = [];
+    if (lastSweepFound > 0) {
+      const check = await ctx.openExtraPop3(`${label}-check`);
+      remaining = (await check.findAllOwn()).map((m) => m.messageId);
+      await check.client.quit().catch(() => check.client.drop());
+    }
+    for (const id of ctx.record.messageIds()) {
+      if (remaining.includes(id)) ctx.record.remains({ messageId: id }, 'still in the POP3 mailbox after cleanup');
+      else if (ctx.wasSeen(id)) ctx.record.confirmGone({ messageId: id });
+    }
+    // The run id is shared by every scenario of the run: another scenario's message may be here too.
+    const recorded = new Set(ctx.record.messageIds());
+    for (const id of remaining.filter((m) => !recorded.has(m))) ctx.addLeftover(`message ${id} (X-Mailprobe-Run: ${ctx.runId}) is still in the POP3 mailbox after cleanup`);
+    return { deleted: deleted.length - remaining.length, message_ids: deleted, remaining: remaining.length, never_arrived: notYetArrived };
   },
 });
 

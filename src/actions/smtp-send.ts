@@ -25,6 +25,8 @@ export const smtpSend = defineAction({
   async run(ctx: ActionContext, params) {
     const account = ctx.account(params.account);
     const endpoint = ctx.endpoint(params.endpoint);
+    // Mail delivered while a reader cannot connect would stay where nothing cleans it up.
+    await ctx.openReaders();
     const authenticate = params.auth ?? params.endpoint !== 'smtp';
     const message = await composeMessage({
       runId: ctx.runId,

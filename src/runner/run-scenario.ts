@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import type { ActionContext, SentMessage } from '../actions/context.js';
+import type { ActionContext } from '../actions/context.js';
+import { ScenarioRecord } from './creation-record.js';
 import type { Redactor } from '../transport/redact.js';
 import { Transcript } from '../transport/transcript.js';
 import { RunProblem } from './outcomes.js';
 import type { ScenarioResult, StepResult } from './results.js';
-import type { RunTarget } from './run-target.js';
+import type { RunAccount, RunTarget } from './run-target.js';
 import { runStep, type Resolve } from './run-step.js';
 import type { Scenario, Step } from '../scenario/model.js';
 import { SessionPool } from './sessions.js';
@@ -41,7 +42,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
   const properties: Record<string, string> = {};
   const capabilities: Record<string, readonly string[]> = {};
   const leftovers: string[] = [];
-  const sent: SentMessage[] = [];
+  const record = new ScenarioRecord();
   const seen = new Set<string>();
 
   const unmet = unmetRequirements(scenario, env.target);
@@ -61,13 +62,16 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
       passwords: env.passwords,
       signal,
       onSeen: (messageId) => seen.add(messageId),
+      onFound: (user, found) => record.forAccount(accountByUser(env.target, user)).message(found),
       onOpened: (name, greeting, caps) => {
         properties[`greeting.${name}`] = greeting;
         capabilities[name] = caps;
       },
     });
   const pool = poolFor(env.signal);
-  const contextFor = (activePool: SessionPool, signal: AbortSignal) => (step: Step): ActionContext => ({
+  let readersOpened = false;
+  const readers = readingSessions(scenario);
+  const contextFor = (activePool: SessionPool, signal: AbortSignal, phase: 'steps' | 'cleanup') => (step: Step): ActionContext => ({
     runId: env.runId,
     scenarioId: scenario.id,
     ...(step.session ? { sessionName: step.session } : {}),
@@ -82,8 +86,16 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
     imapRaw: () => activePool.imapRaw(requireSession(step)),
     account: (role) => activePool.account(role),
     sessionAccount: () => activePool.account(activePool.declaration(requireSession(step)).account),
-    noteSent: (message) => sent.push(message),
-    sentMessages: () => sent,
+    get record() {
+      return record.forAccount(activePool.account(activePool.declaration(requireSession(step)).account));
+    },
+    openReaders: async () => {
+      if (readersOpened || phase === 'cleanup') return;
+      await activePool.openReaders(readers, signal);
+      readersOpened = true;
+    },
+    noteSent: (message) => record.noteSent(message),
+    sentMessages: () => record.sent(),
     wasSeen: (messageId) => seen.has(messageId),
     password: (role) => activePool.password(role),
     endpoint: (name) => activePool.endpoint(name),
@@ -94,7 +106,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
   });
 
   const steps: StepResult[] = [];
-  const stepEnv = { scenario, transcript, redactor: env.redactor, resolve, captures, context: contextFor(pool, env.signal) };
+  const stepEnv = { scenario, transcript, redactor: env.redactor, resolve, captures, context: contextFor(pool, env.signal, 'steps') };
   const gate = new StepGate(pool, captures, (key, value) => (properties[key] = value));
   for (const step of scenario.steps) {
     if (env.signal.aborted) {
@@ -112,24 +124,50 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
   await pool.closeAll();
   const timer = setTimeout(() => cleanupAbort.abort(), env.cleanupTimeoutMs);
   const cleanupPool = poolFor(cleanupAbort.signal);
-  const cleanupEnv = { ...stepEnv, context: contextFor(cleanupPool, cleanupAbort.signal) };
+  const cleanupEnv = { ...stepEnv, context: contextFor(cleanupPool, cleanupAbort.signal, 'cleanup') };
   const cleanup: StepResult[] = [];
   try {
-    for (const step of scenario.cleanup) {
-      const result = await runStep(step, cleanupEnv);
-      cleanup.push(result);
-      if (result.state !== 'passed') {
-        leftovers.push(`cleanup step '${step.name}' did not complete (${describeStepProblem(result)}); look for messages with header X-Mailprobe-Run: ${env.runId}`);
-      }
-    }
+    for (const step of scenario.cleanup) cleanup.push(await runStep(step, cleanupEnv));
   } finally {
     clearTimeout(timer);
     await cleanupPool.closeAll();
   }
+  // Whatever the run recorded creating and cleanup did not confirm gone is left, named one by one.
+  leftovers.push(...record.leftovers(uniqueAccounts(env.target), (account) => unconfirmedReason(scenario, cleanup, account, env.target)));
 
   const durationMs = [...steps, ...cleanup].reduce((sum, s) => sum + s.durationMs, 0);
   const common = { ...base, durationMs, steps, cleanup, properties, capabilities, leftovers };
   return scenarioVerdict(common, steps, env.redactor.entries(transcript.entries));
+}
+
+/** Sessions the scenario's steps (not its cleanup) use: the ones to open before mail is sent. */
+function readingSessions(scenario: Scenario): string[] {
+  return [...new Set(scenario.steps.map((s) => s.session).filter((s): s is string => s !== undefined))];
+}
+
+function accountByUser(target: RunTarget, user: string): RunAccount {
+  const account = Object.values(target.accounts).find((a) => a.user === user);
+  if (!account) throw new RunProblem('EUNKNOWN_ACCOUNT', `no account with user '${user}' in the target`);
+  return account;
+}
+
+/** The target's accounts, one per mailbox user. */
+function uniqueAccounts(target: RunTarget): RunAccount[] {
+  const byUser = new Map<string, RunAccount>();
+  for (const account of Object.values(target.accounts)) if (!byUser.has(account.user)) byUser.set(account.user, account);
+  return [...byUser.values()];
+}
+
+/** Why an item of this account was not confirmed gone, when its cleanup gave no reason of its own. */
+function unconfirmedReason(scenario: Scenario, cleanup: readonly StepResult[], account: RunAccount, target: RunTarget): string {
+  const own = cleanup.filter((result, i) => {
+    const session = scenario.cleanup[i]?.session;
+    return session !== undefined && target.accounts[scenario.sessions[session]?.account ?? '']?.user === account.user;
+  });
+  if (own.length === 0) return 'no cleanup step removes mail from this account';
+  const broken = own.find((r) => r.state !== 'passed');
+  if (broken) return `not confirmed removed: cleanup step '${broken.name}' did not complete (${describeStepProblem(broken)})`;
+  return 'not confirmed removed by cleanup';
 }
 
 function requireSession(step: Step): string {

@@ -35,6 +35,8 @@ export interface SessionEnvironment {
   readonly onOpened: (name: string, greeting: string, capabilities: readonly string[]) => void;
   /** Called with the Message-ID of every message of this run a session finds. */
   readonly onSeen: (messageId: string) => void;
+  /** Called with every message of this run an IMAP session finds, with the account user it is in. */
+  readonly onFound: (user: string, found: { mailbox: string; uid: number; messageId: string }) => void;
 }
 
 export class SessionPool {
@@ -208,7 +210,10 @@ export class SessionPool {
       await session.logout();
       throw err;
     }
-    return new ImapWorkspace(session, this.env.runId, this.env.onSeen);
+    return new ImapWorkspace(session, this.env.runId, (found) => {
+      this.env.onSeen(found.messageId);
+      this.env.onFound(user, found);
+    });
   }
 
   #checkCapabilities(protocol: 'pop3' | 'imap', announced: readonly string[]): void {
@@ -250,6 +255,24 @@ export class SessionPool {
       return { kind: 'skipped', reason: `the server does not announce the ${protocol.toUpperCase()} capability ${capability}` };
     }
     return undefined;
+  }
+
+  /**
+   * Opens and logs in each named reading session, so that an unreachable port or
+   * a refused login ends the scenario before it sends mail. IMAP sessions stay
+   * open for the steps. POP3 ones log out again at once: a POP3 session sees the
+   * maildrop as it was at login and holds its lock (RFC 1939 §8), so the steps
+   * need a session opened after delivery.
+   */
+  async openReaders(names: readonly string[], signal: AbortSignal = this.env.signal): Promise<void> {
+    for (const name of names) {
+      const protocol = this.declaration(name).protocol;
+      if (protocol === 'imap') await this.imap(name, signal);
+      if (protocol === 'pop3') {
+        const probe = await this.#openPop3(name, name, signal);
+        await probe.client.quit().catch(() => probe.client.drop());
+      }
+    }
   }
 
   /** QUIT every open connection (committing only this run's own deletions); drop any that will not. */

@@ -4,10 +4,37 @@ import type { TranscriptEntry } from '../transport/transcript.js';
 type Common = Omit<ScenarioResult, 'state' | 'failure' | 'error' | 'reason' | 'transcript'>;
 
 /**
- * The scenario's verdict is that of its first step that did not pass. A step
- * skipped on its own (its requires unmet) does not decide it: the scenario went on.
+ * The scenario's verdict is that of its first step that did not pass. A
+ * scenario that left anything behind is never passed, nor skipped: either
+ * would let a run exit 0 while mail or folders it created stay on a real
+ * mailbox. It fails with one check that names every leftover. A step skipped
+ * on its own (its requires unmet) does not decide it: the scenario went on.
  */
 export function scenarioVerdict(common: Common, steps: readonly StepResult[], transcript: readonly TranscriptEntry[]): ScenarioResult {
+  const verdict = stepsVerdict(common, steps, transcript);
+  if (common.leftovers.length === 0 || (verdict.state !== 'passed' && verdict.state !== 'skipped')) return verdict;
+  return leftoversFailure(common);
+}
+
+export const LEFTOVERS_CHECK = 'cleanup removed everything this run created';
+
+function leftoversFailure(common: Common): ScenarioResult {
+  const last = common.cleanup.at(-1);
+  return {
+    ...common,
+    state: 'failed',
+    failure: {
+      step: last?.name ?? 'cleanup',
+      source: last?.source ?? { file: common.file, line: common.line, col: 1 },
+      message: LEFTOVERS_CHECK,
+      expected: 'nothing this run created is left on the server',
+      actual: common.leftovers.join('; '),
+      transcript: common.cleanup.flatMap((s) => s.transcript),
+    },
+  } as ScenarioResult;
+}
+
+function stepsVerdict(common: Common, steps: readonly StepResult[], transcript: readonly TranscriptEntry[]): ScenarioResult {
   const first = steps.find((s): s is Exclude<StepResult, { state: 'passed' }> => s.state !== 'passed' && !(s.state === 'skipped' && s.stepOnly));
   if (!first) return { ...common, state: 'passed' } as ScenarioResult;
   switch (first.state) {

@@ -316,4 +316,31 @@ describe('IMAP proxy mutations', () => {
     expect(hidden.caps).not.toMatch(/\bIDLE\b/);
     expect(hidden.idle).toMatch(/^R\d+ BAD Unknown command$/);
   });
+  it('refuseRepeatedDelete: a second DELETE of a name within a second is refused, a later one goes through', async () => {
+    const a = await proxiedClient(lab, proxy);
+    const b = await proxiedClient(lab, proxy);
+    try {
+      const folder = `${prefix}/again`;
+      // Without the flag a quick DELETE, CREATE, DELETE is fine.
+      const unflagged = `${prefix}/again-off`;
+      await a.mailboxCreate(unflagged);
+      await a.mailboxDelete(unflagged);
+      await a.mailboxCreate(unflagged);
+      await a.mailboxDelete(unflagged);
+
+      set({ refuseRepeatedDelete: true });
+      await a.mailboxCreate(folder);
+      await a.mailboxDelete(folder);
+      await a.mailboxCreate(folder);
+      // Any connection's earlier DELETE counts, as on one Cyrus server.
+      const refused = await b.mailboxDelete(folder).then(() => 'OK', (err: { responseText?: string }) => `NO ${err.responseText ?? ''}`);
+      expect(refused).toBe('NO Mailbox already exists');
+      expect((await control.list()).map((m) => m.path), 'the refused DELETE never reached the server').toContain(folder);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await b.mailboxDelete(folder);
+      expect((await control.list()).map((m) => m.path)).not.toContain(folder);
+    } finally {
+      await closeAll(a, b);
+    }
+  });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startImapProxy, type ImapMutations } from '../../fixtures/servers/imap-proxy.js';
 import { describeRun, startCli, tempDir } from '../support/cli.js';
 import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 
@@ -14,6 +15,11 @@ import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js'
  * copy) and folders; after the whole shipped suite has run, and after a run
  * interrupted by SIGINT mid-scenario, every seeded message must be
  * byte-identical with unchanged flags, and nothing of the runs may remain.
+ * The same holds through a proxy that breaks what cleanup could wrongly rely
+ * on: a server that hides folders from the sessions that did not create them,
+ * and one that refuses a repeated DELETE as Cyrus's delayed delete does.
+ * Leftovers are always checked directly on the lab, never through mailprobe's
+ * own report.
  */
 const SEED = `seed-${randomBytes(4).toString('hex')}`;
 const FOLDER = `Unrelated-${SEED}`;
@@ -139,6 +145,47 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     for (const s of result.scenarios) expect(s.state, summarize(result)).toBe('passed');
     expect(await snapshot()).toEqual(before);
     expect(await traces(result.runId)).toEqual([]);
+  });
+
+  /** Runs the IMAP suite through a proxy in front of the lab with these mutations. */
+  const throughProxy = async (mutations: ImapMutations) => {
+    const lab = inject('lab');
+    const labTarget = parseDocument(await readFile(lab.targetFile, 'utf8')).toJS() as { endpoints: { imaps: { port: number } }; tls: { ca_file: string } };
+    const proxy = await startImapProxy({
+      upstream: { host: '127.0.0.1', port: labTarget.endpoints.imaps.port, ca: await readFile(labTarget.tls.ca_file, 'utf8'), servername: 'localhost' },
+      mutations,
+    });
+    try {
+      const proxied = join(await tempDir('safety-proxy'), 'target.yaml');
+      await proxy.writeTarget(proxied, { labTargetFile: lab.targetFile, as: 'imaps' });
+      return (await runSuite({ targetFile: proxied, env, paths: [join(REPO_ROOT, 'suites', 'imap')] })).result;
+    } finally {
+      await proxy.close();
+    }
+  };
+
+  it('through a server that hides folders created by other sessions, the IMAP suite leaves nothing and reports no false success', async () => {
+    const result = await throughProxy({ hideFoldersCreatedElsewhere: true });
+    expect(await traces(result.runId), summarize(result)).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+    // The folder the phone cannot see is the failure folder-sync names; nothing else is blamed, nothing passes falsely.
+    expect(result.scenarios.find((s) => s.id === 'imap/folder-sync')?.state, summarize(result)).toBe('failed');
+    for (const s of result.scenarios) {
+      expect(s.leftovers, `${s.id} (cleanup works from its own record)`).toEqual([]);
+      if (s.id !== 'imap/folder-sync' && s.id !== 'imap/starttls') expect(s.state, summarize(result)).toBe('passed');
+    }
+  });
+
+  it('through a server that refuses a repeated DELETE within a second (Cyrus delayed delete), cleanup tries again and leaves nothing', async () => {
+    const result = await throughProxy({ refuseRepeatedDelete: true });
+    expect(await traces(result.runId), summarize(result)).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+    for (const s of result.scenarios) {
+      expect(s.leftovers, s.id).toEqual([]);
+      if (s.id !== 'imap/starttls') expect(s.state, summarize(result)).toBe('passed');
+    }
+    const retried = result.scenarios.flatMap((s) => s.cleanup.flatMap((c) => c.transcript)).filter((e) => /refused; trying again/.test(e.text));
+    expect(retried.length, 'the proxy refused at least one DELETE, so the retry was exercised').toBeGreaterThan(0);
   });
 
   it('after a run interrupted by SIGINT mid-scenario, too', async () => {

@@ -24,12 +24,16 @@ export interface FaultEntry {
 }
 
 export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
-  plaintextBeforeStls: { outcomes: {} },
+  plaintextBeforeStls: {
+    outcomes: {
+      'pop3/stls': 'failed at pop3/stls › no plaintext login before STLS, then CAPA, STLS, verified handshake, login › plaintext_login_before_tls length 0',
+    },
+  },
   deleteAtDele: {
     outcomes: {
-      'pop3/commit-at-quit': 'failed at pop3/commit-at-quit › phone still sees the message › uids contains ${captures.found.uid}',
+      'pop3/commit-at-quit': 'failed at pop3/commit-at-quit › phone still sees the message (found by its headers) › found equals true',
       'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › laptop reconnects and finds the original still on the server › found equals true',
-      'pop3/rset': 'failed at pop3/rset › phone still sees the message after QUIT › uids contains ${captures.found.uid}',
+      'pop3/rset': 'failed at pop3/rset › phone still sees the message after QUIT (found by its headers) › found equals true',
     },
   },
   keepAfterQuit: {
@@ -50,8 +54,6 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
   },
   unstableUidl: {
     outcomes: {
-      'pop3/commit-at-quit': 'failed at pop3/commit-at-quit › phone still sees the message › uids contains ${captures.found.uid}',
-      'pop3/rset': 'failed at pop3/rset › phone still sees the message after QUIT › uids contains ${captures.found.uid}',
       'pop3/uidl-stable': 'failed at pop3/uidl-stable › phone, in a new session, sees the same unique id › uid equals ${captures.first.uid}',
     },
   },
@@ -67,7 +69,7 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
   },
   noStlsCapa: {
     outcomes: {
-      'pop3/stls': 'failed at pop3/stls › CAPA, STLS, verified handshake, login › advertised equals true',
+      'pop3/stls': 'failed at pop3/stls › no plaintext login before STLS, then CAPA, STLS, verified handshake, login › advertised equals true',
     },
   },
   corruptRetr: {
@@ -93,7 +95,7 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
   },
   stlsAfterUpgrade: {
     outcomes: {
-      'pop3/stls': 'failed at pop3/stls › CAPA, STLS, verified handshake, login › stls_after_upgrade equals false',
+      'pop3/stls': 'failed at pop3/stls › no plaintext login before STLS, then CAPA, STLS, verified handshake, login › stls_after_upgrade equals false',
     },
   },
   hideMarkedElsewhere: {
@@ -108,15 +110,28 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
   },
   uidlShowsRemoved: {
     outcomes: {
-      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › phone\'s UIDL no longer shows the message › uids not_contains ${captures.found.uid}',
     },
   },
 };
 
 export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> = {
-  stripUidNext: { outcomes: {} },
-  dropUnsolicitedFetch: { outcomes: {} },
-  moveIsCopy: { outcomes: {} },
+  refuseRepeatedDelete: { outcomes: {} },
+  stripUidNext: {
+    outcomes: {
+      'imap/uid-stability': 'failed at imap/uid-stability › laptop opens it › uidnext exists true',
+    },
+  },
+  dropUnsolicitedFetch: {
+    outcomes: {
+      'imap/flag-sync': 'failed at imap/flag-sync › phone\'s NOOP brings the change › fetched_flags contains \\Seen',
+    },
+  },
+  moveIsCopy: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › laptop no longer finds it in INBOX › found equals false',
+      'imap/move-announced': 'failed at imap/move-announced › UID MOVE on the raw wire › copy_left_behind equals false',
+    },
+  },
   hideFoldersCreatedElsewhere: {
     outcomes: {
       'imap/folder-sync': 'failed at imap/folder-sync › phone lists the new folder › folders contains projects/2026',
@@ -124,7 +139,7 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   stripDraftOnAppend: {
     outcomes: {
-      'imap/draft-sync': 'failed at imap/draft-sync › phone sees the draft, flagged \\Draft, under the UID APPENDUID gave › flags contains \\Draft',
+      'imap/draft-sync': 'failed at imap/draft-sync › laptop sees its own draft, flagged \\Draft › flags contains \\Draft',
     },
   },
   corruptFetchedBody: {
@@ -141,17 +156,16 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   dropFlagUpdates: {
     outcomes: {
-      'imap/condstore-modseq': 'failed at imap/condstore-modseq › flagging raises the MODSEQ › modseq greater_than ${captures.m0.modseq}',
-      'imap/draft-sync': 'failed at imap/draft-sync › phone sees exactly one draft of this run, the new one › count equals 1',
-      'imap/expunge-sync': 'failed at imap/expunge-sync › phone\'s NOOP reports the expunge › expunge_count equals 1',
-      'imap/flag-sync': 'failed at imap/flag-sync › laptop marks it read and flagged › flags contains \\Flagged',
-      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone\'s NOOP carries the EXPUNGE › untagged contains * 1 EXPUNGE',
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop flags it, and its MODSEQ rises › flags contains \\Flagged',
+      'imap/draft-sync': 'failed at imap/draft-sync › laptop removes the old version (\\Deleted, UID EXPUNGE) › gone equals true',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › laptop deletes the first message › gone equals true',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop marks it read and flagged › flags contains \\Seen',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › laptop removes the message › gone equals true',
     },
     defeatsCleanup: true,
   },
   hideMove: {
     outcomes: {
-      'imap/folder-sync': 'skipped',
     },
   },
   hideSpecialUse: {
@@ -171,7 +185,7 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   peekSetsSeen: {
     outcomes: {
-      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop still sees it unread › flags not_contains \\Seen',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › phone itself still sees it unread › flags not_contains \\Seen',
     },
   },
   refuseMove: {
@@ -207,12 +221,12 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   modseqNeverRises: {
     outcomes: {
-      'imap/condstore-modseq': 'failed at imap/condstore-modseq › flagging raises the MODSEQ › modseq greater_than ${captures.m0.modseq}',
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop flags it, and its MODSEQ rises › modseq greater_than ${captures.m0.modseq}',
     },
   },
   modseqRisesOnce: {
     outcomes: {
-      'imap/condstore-modseq': 'failed at imap/condstore-modseq › clearing the flag raises it again › modseq greater_than ${captures.m1.modseq}',
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop clears the flag, and its MODSEQ rises again › modseq greater_than ${captures.m1.modseq}',
     },
   },
   wrongAppendUid: {
@@ -220,7 +234,7 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
       'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop reads its MODSEQ › modseq exists true',
       'imap/draft-sync': 'failed at imap/draft-sync › phone sees the draft, flagged \\Draft, under the UID APPENDUID gave › uid equals ${captures.v1.uid}',
       'imap/expunge-sync': 'failed at imap/expunge-sync › phone\'s NOOP reports the expunge › expunge_count equals 1',
-      'imap/flag-sync': 'failed at imap/flag-sync › laptop marks it read and flagged › flags contains \\Flagged',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop marks it read and flagged › flags contains \\Seen',
       'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone\'s NOOP carries the EXPUNGE › untagged contains * 1 EXPUNGE',
       'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › phone reads the whole message with BODY.PEEK[] › raw delivered_copy_of ${captures.msg.raw}',
     },

@@ -44,8 +44,8 @@ export class ImapWorkspace {
   constructor(
     readonly session: ImapSession,
     readonly runId: string,
-    /** Told the Message-ID of every own message found, so cleanup knows what has arrived. */
-    private readonly onSeen: (messageId: string) => void = () => {},
+    /** Told of every own message found (mailbox, UID, Message-ID), so the run's record has it and cleanup knows what has arrived. */
+    private readonly onFound: (found: { mailbox: string; uid: number; messageId: string }) => void = () => {},
   ) {}
 
   get rootName(): string {
@@ -153,7 +153,7 @@ export class ImapWorkspace {
       .filter(([, h]) => h.run === this.runId && (messageId === undefined || h.messageId === messageId))
       .map(([uid, h]) => ({ uid, messageId: h.messageId }))
       .sort((a, b) => a.uid - b.uid);
-    for (const m of own) this.onSeen(m.messageId);
+    for (const m of own) this.onFound({ mailbox: path, ...m });
     return own;
   }
 }

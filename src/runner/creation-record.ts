@@ -1,0 +1,119 @@
+import type { CreationRecord, RecordedMessage, SentMessage } from '../actions/context.js';
+import type { RunAccount } from './run-target.js';
+
+/**
+ * What one scenario created, as the run itself saw it happen, never as the
+ * server later shows it: folders it CREATEd or RENAMEd to, messages it
+ * APPENDed, moved or found delivered, and the messages SMTP accepted. Cleanup
+ * deletes from this record and confirms each item gone by name; whatever it
+ * could not confirm is a leftover, named by folder and Message-ID. A server
+ * that hides folders from other sessions, or lists them wrongly, therefore
+ * cannot make cleanup skip them or report success.
+ *
+ * Entries are kept per account user: two sessions on the same mailbox share
+ * them, a cleanup session sees only its own account's.
+ */
+interface AccountEntries {
+  /** Full server path → whether cleanup deletes it ('ours') or only checks that it is gone ('check'). */
+  readonly folders: Map<string, 'ours' | 'check'>;
+  readonly messages: RecordedMessage[];
+}
+
+export class ScenarioRecord {
+  readonly #accounts = new Map<string, AccountEntries>();
+  readonly #sent: SentMessage[] = [];
+  /** Items cleanup confirmed gone, by key. */
+  readonly #gone = new Set<string>();
+  /** Why an item is still there, as cleanup found it, by key. */
+  readonly #remains = new Map<string, string>();
+
+  #entries(user: string): AccountEntries {
+    let entries = this.#accounts.get(user);
+    if (!entries) {
+      entries = { folders: new Map(), messages: [] };
+      this.#accounts.set(user, entries);
+    }
+    return entries;
+  }
+
+  noteSent(message: SentMessage): void {
+    this.#sent.push(message);
+  }
+
+  sent(): readonly SentMessage[] {
+    return this.#sent;
+  }
+
+  /** The record as one account's actions and cleanup see it. */
+  forAccount(account: RunAccount): CreationRecord {
+    const entries = () => this.#entries(account.user);
+    const messageKey = (messageId: string) => `message ${account.user} ${messageId}`;
+    const folderKey = (path: string) => `folder ${account.user} ${path}`;
+    const keyOf = (item: { folder: string } | { messageId: string }) => ('folder' in item ? folderKey(item.folder) : messageKey(item.messageId));
+    return {
+      folder: (path) => {
+        entries().folders.set(path, 'ours');
+      },
+      folderGone: (path) => {
+        if (entries().folders.has(path)) entries().folders.set(path, 'check');
+      },
+      renamed: (from, to, delimiter) => {
+        const folders = entries().folders;
+        // RENAME takes the children along (RFC 9051 §6.3.6): each old name now must be gone, its new name is ours.
+        for (const [path, state] of [...folders]) {
+          if (state !== 'ours' || (path !== from && !path.startsWith(from + delimiter))) continue;
+          folders.set(path, 'check');
+          folders.set(to + path.slice(from.length), 'ours');
+        }
+        folders.set(to, 'ours');
+        for (const m of [...entries().messages]) {
+          if (m.mailbox === from || m.mailbox.startsWith(from + delimiter)) entries().messages.push({ ...m, mailbox: to + m.mailbox.slice(from.length) });
+        }
+      },
+      message: (m) => {
+        const list = entries().messages;
+        if (!list.some((e) => e.mailbox === m.mailbox && e.uid === m.uid && e.messageId === m.messageId)) list.push(m);
+      },
+      folders: () => [...entries().folders].map(([path, state]) => ({ path, delete: state === 'ours' })),
+      messages: () => [...entries().messages],
+      messageIds: () => this.#messageIds(account),
+      confirmGone: (item) => {
+        this.#gone.add(keyOf(item));
+        this.#remains.delete(keyOf(item));
+      },
+      remains: (item, reason) => {
+        this.#remains.set(keyOf(item), reason);
+      },
+    };
+  }
+
+  /** Message-IDs of this account's mail: recorded in its mailboxes, or accepted by SMTP for its address. */
+  #messageIds(account: RunAccount): string[] {
+    const address = account.address.toLowerCase();
+    const ids = new Set(this.#entries(account.user).messages.map((m) => m.messageId).filter((id) => id !== ''));
+    for (const m of this.#sent) if (m.recipients.some((r) => r.toLowerCase() === address)) ids.add(m.messageId);
+    return [...ids];
+  }
+
+  /**
+   * Everything recorded for these accounts that cleanup did not confirm gone,
+   * one line each, by folder name or Message-ID. `why` explains an item cleanup
+   * gave no reason for (e.g. the cleanup step itself could not run).
+   */
+  leftovers(accounts: readonly RunAccount[], why: (account: RunAccount) => string): string[] {
+    const lines: string[] = [];
+    for (const account of accounts) {
+      const record = this.forAccount(account);
+      const reason = (key: string) => this.#remains.get(key) ?? why(account);
+      for (const { path } of record.folders()) {
+        const key = `folder ${account.user} ${path}`;
+        if (!this.#gone.has(key)) lines.push(`folder '${path}' (account ${account.user}): ${reason(key)}`);
+      }
+      for (const id of record.messageIds()) {
+        const key = `message ${account.user} ${id}`;
+        if (!this.#gone.has(key)) lines.push(`message ${id} (account ${account.user}): ${reason(key)}`);
+      }
+    }
+    return lines;
+  }
+}

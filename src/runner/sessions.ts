@@ -120,10 +120,11 @@ export class SessionPool {
     const { endpoint, user, password } = this.#sessionLogin(name);
     const client = await Pop3Client.connect(connectOptionsFor(endpoint, this.#connectContext(signal), label));
     try {
+      const answeredBefore = client.capaSupported === true;
       await client.login(user, password);
-      const capabilities = await client.capa().catch(() => client.capabilities);
+      const capabilities = await client.capa();
       this.env.onOpened(label, client.greeting, capabilities);
-      this.#checkCapabilities('pop3', capabilities);
+      this.#checkCapabilities('pop3', capabilities, capaNotAnswered(client.capaRefusal, answeredBefore));
     } catch (err) {
       client.drop();
       throw err;
@@ -200,7 +201,8 @@ export class SessionPool {
     return new ImapWorkspace(session, this.env.runId, this.env.onSeen);
   }
 
-  #checkCapabilities(protocol: 'pop3' | 'imap', announced: readonly string[]): void {
+  /** `unknown`: why the list says nothing (CAPA not implemented); a skip then says so instead of naming one capability. */
+  #checkCapabilities(protocol: 'pop3' | 'imap', announced: readonly string[], unknown?: string): void {
     const names = new Set(announced.map((c) => c.split(' ')[0]!.toUpperCase()));
     const mandatory = new Set((this.env.target.capabilitiesRequired[protocol] ?? []).map((c) => c.toUpperCase()));
     for (const wanted of this.scenario.requires.capabilities[protocol] ?? []) {
@@ -214,7 +216,11 @@ export class SessionPool {
           rfc: protocol === 'pop3' ? 'RFC 2449 §5' : 'RFC 9051 §7.2.2',
         });
       }
-      throw new SkipScenario(`the server does not announce the ${protocol.toUpperCase()} capability ${wanted}`);
+      throw new SkipScenario(
+        unknown === undefined
+          ? `the server does not announce the ${protocol.toUpperCase()} capability ${wanted}`
+          : `${unknown}, so it cannot show the ${protocol.toUpperCase()} capability ${wanted} this scenario requires`,
+      );
     }
   }
 
@@ -234,4 +240,28 @@ export class SessionPool {
       ...raw.filter((c) => !c.closed).map((c) => c.logout().catch(() => c.drop())),
     ]);
   }
+}
+
+/**
+ * A CAPA refused after login is never "no such capability". RFC 2449 §5 puts
+ * no state restriction on CAPA, so: [SYS/TEMP] and the like are "not now"
+ * (inconclusive, thrown as the reply); any other refusal after a CAPA that
+ * worked before login, or with a response code, is a failed check. Only a
+ * server that refused CAPA before login as well does not implement it
+ * (RFC 2449 §5: "An -ERR response indicates the capability command is not
+ * implemented"); the returned text then explains an empty list.
+ */
+function capaNotAnswered(refusal: Pop3ReplyError | undefined, answeredBefore: boolean): string | undefined {
+  if (refusal === undefined) return undefined;
+  if (refusal.temporary) throw refusal;
+  if (answeredBefore || refusal.responseCode !== undefined) {
+    throw new RequirementFailure({
+      description: 'the server answers CAPA after login',
+      passed: false,
+      expected: answeredBefore ? 'a capability list, as it sent before login' : 'a capability list',
+      actual: refusal.message.replace(/^server refused CAPA: /, ''),
+      rfc: 'RFC 2449 §5: CAPA, "Restrictions: none"',
+    });
+  }
+  return 'the server does not implement CAPA (it answered -ERR before and after login)';
 }

@@ -31,6 +31,7 @@ export class Pop3Client {
   readonly #connection: Connection;
   #capabilities: string[] = [];
   #capaSupported: boolean | undefined;
+  #capaRefusal: Pop3ReplyError | undefined;
   readonly #queue = new SerialQueue();
 
   private constructor(connection: Connection, greeting: string) {
@@ -90,6 +91,11 @@ export class Pop3Client {
     return this.#capaSupported;
   }
 
+  /** The last CAPA's -ERR, with its response code ([SYS/TEMP] is not "no CAPA"); undefined after a +OK. */
+  get capaRefusal(): Pop3ReplyError | undefined {
+    return this.#capaRefusal;
+  }
+
   /** Whether a capability's first word was advertised, case-insensitively. */
   hasCapability(name: string): boolean {
     const wanted = name.toUpperCase();
@@ -125,11 +131,13 @@ export class Pop3Client {
       const status = await this.#send('CAPA');
       if (!status.ok) {
         this.#capaSupported = false;
+        this.#capaRefusal = new Pop3ReplyError('CAPA', status.text, status.responseCode);
         this.#capabilities = [];
         return [];
       }
       this.#capabilities = await readListing(this.#connection, 'CAPA');
       this.#capaSupported = true;
+      this.#capaRefusal = undefined;
       return this.capabilities;
     });
   }

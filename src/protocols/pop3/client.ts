@@ -2,6 +2,7 @@ import { connect, type ConnectOptions } from '../../transport/connect.js';
 import { SerialQueue } from '../../transport/serial-queue.js';
 import type { Connection, PhaseTimings } from '../../transport/connection.js';
 import { TransportError, type Phase } from '../../transport/errors.js';
+import { wrongProtocolError } from '../../transport/greeting-kind.js';
 import type { TlsInfo } from '../../transport/tls.js';
 import { REDACTED } from '../../transport/transcript.js';
 import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
@@ -42,10 +43,12 @@ export class Pop3Client {
 
   /** DNS → TCP → (TLS) → greeting → CAPA; for "starttls": CAPA → STLS → TLS → CAPA again. */
   static async connect(options: Pop3ConnectOptions): Promise<Pop3Client> {
-    const connection = await connect(options);
+    const connection = await connect({ ...options, protocol: 'pop3' });
     try {
       const line = await connection.readGreeting();
       const text = line.bytes.toString('utf8');
+      const wrong = wrongProtocolError('pop3', line.bytes, connection);
+      if (wrong !== undefined) throw wrong;
       const status = parseGreeting(connection, text);
       if (!status.ok) throw new Pop3ReplyError('(greeting)', status.text, status.responseCode);
       const client = new Pop3Client(connection, text);

@@ -1,5 +1,6 @@
 import { createTransport } from 'nodemailer';
 import { endpoint as hostPort } from '../../transport/errors.js';
+import { plainTextPortError, wrongProtocolError } from '../../transport/greeting-kind.js';
 import { sniName, tlsFailureHint } from '../../transport/tls.js';
 import type { Transcript } from '../../transport/transcript.js';
 
@@ -115,7 +116,7 @@ export async function sendRawMessage(options: SmtpSendOptions): Promise<SmtpSend
       sentAt: Date.now(),
     };
   } catch (err) {
-    throw classifySmtpError(err as NodemailerError, endpoint);
+    throw await sendFailure(err as NodemailerError, options);
   } finally {
     options.signal?.removeEventListener('abort', abort);
     transporter.close();
@@ -125,6 +126,21 @@ export async function sendRawMessage(options: SmtpSendOptions): Promise<SmtpSend
 function formatLog(message: string, args: unknown[]): string {
   let i = 0;
   return message.replace(/%[sd]/g, () => String(args[i++]));
+}
+
+/** A wrong port first (a greeting of another protocol, or plain text where TLS was asked for), then the rest. */
+async function sendFailure(err: NodemailerError, options: SmtpSendOptions): Promise<Error> {
+  const { endpoint } = options;
+  // nodemailer: "Invalid greeting. response=+OK …" (EPROTOCOL, command CONN).
+  if (err.command === 'CONN' && typeof err.response === 'string') {
+    const wrong = wrongProtocolError('smtp', err.response, endpoint);
+    if (wrong !== undefined) return wrong;
+  }
+  if (endpoint.security === 'tls') {
+    const plain = await plainTextPortError('smtp', err, endpoint, 'tls', options.timeouts.greeting);
+    if (plain !== undefined) return plain;
+  }
+  return classifySmtpError(err, endpoint);
 }
 
 /**

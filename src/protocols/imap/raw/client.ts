@@ -142,7 +142,7 @@ export class ImapRawClient {
    */
   static async connect(options: ImapRawConnectOptions): Promise<ImapRawClient> {
     const transcript = new QuietableTranscript(options.transcript);
-    const connection = await connect({ ...options, transcript });
+    const connection = await connect({ ...options, transcript, protocol: 'imap' });
     try {
       const limits = effectiveImapLimits(connection.limits, options.imapLimits);
       let client: ImapRawClient | undefined;

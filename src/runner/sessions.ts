@@ -193,6 +193,7 @@ export class SessionPool {
     });
     this.env.onOpened(label, session.greeting, session.capabilities);
     try {
+      if (session.capabilities.length === 0) throw capabilityNotAnswered(session);
       this.#checkCapabilities('imap', session.capabilities);
     } catch (err) {
       await session.logout();
@@ -240,6 +241,23 @@ export class SessionPool {
       ...raw.filter((c) => !c.closed).map((c) => c.logout().catch(() => c.drop())),
     ]);
   }
+}
+
+/**
+ * IMAP's counterpart: no capability at all means CAPABILITY was refused (or
+ * never answered), since RFC 9051 §6.1.1 requires one untagged CAPABILITY
+ * response; imapflow only logs the refusal. "Not now" codes stay inconclusive.
+ */
+function capabilityNotAnswered(session: ImapSession): Error {
+  const refusal = session.lastRefusalAs('CAPABILITY');
+  if (refusal?.temporary) return refusal;
+  return new RequirementFailure({
+    description: 'the server lists its capabilities',
+    passed: false,
+    expected: 'an untagged CAPABILITY response',
+    actual: refusal ? `${refusal.status}${refusal.responseCode ? ` [${refusal.responseCode}]` : ''} ${refusal.text}`.trimEnd() : 'no capabilities at all',
+    rfc: 'RFC 9051 §6.1.1: "The server MUST send a single untagged CAPABILITY response"',
+  });
 }
 
 /**

@@ -141,6 +141,11 @@ export class ImapSession {
     return !this.client.usable;
   }
 
+  /** The last NO/BAD this session saw, as a refusal of `command` (e.g. a CAPABILITY imapflow only logged). */
+  lastRefusalAs(command: string): ImapReplyError | undefined {
+    return this.#lastRefusal === undefined ? undefined : parseRefusal(command, this.#lastRefusal.line);
+  }
+
   /** Returns and forgets the notifications collected since the last call. */
   drain(): Notifications {
     const copy: Notifications = {

@@ -148,8 +148,8 @@ function failureMessage(first: string, detail: VerdictDetail | undefined): strin
 function body(detail: VerdictDetail | undefined, startedAt: number): string {
   if (detail === undefined) return '';
   const lines: string[] = [];
-  const field = (label: string, value: string | undefined) => {
-    if (value !== undefined) lines.push(`${`${label}:`.padEnd(10)}${value}`);
+  const field = (label: string, value: string | undefined, indent = '') => {
+    if (value !== undefined) lines.push(`${indent}${`${label}:`.padEnd(10)}${value}`);
   };
   field('code', detail.code);
   field('phase', detail.phase);
@@ -161,14 +161,7 @@ function body(detail: VerdictDetail | undefined, startedAt: number): string {
   field('rfc', detail.rfc);
   detail.more.forEach((check, i) => {
     lines.push(`${furtherCheckHeading(i, detail)}:`);
-    const more = (label: string, value: string | undefined) => {
-      if (value !== undefined) lines.push(`  ${`${label}:`.padEnd(10)}${value}`);
-    };
-    more('message', check.message);
-    more('at', check.at);
-    more('expected', check.expected);
-    more('actual', check.actual);
-    more('rfc', check.rfc);
+    for (const key of ['message', 'at', 'expected', 'actual', 'rfc'] as const) field(key, check[key], '  ');
   });
   if (detail.transcript.length > 0) {
     lines.push('transcript (last lines, redacted):');

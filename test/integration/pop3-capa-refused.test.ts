@@ -1,9 +1,7 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeMailHost, type FakeMailHost, type Pop3Override } from '../../fixtures/servers/fake-mail-host.js';
-import { makeTestCertificate } from '../../fixtures/servers/test-cert.js';
+import type { FakeMailHost, Pop3Override } from '../../fixtures/servers/fake-mail-host.js';
+import { startFakeHostTarget } from '../support/fake-host-target.js';
 import { exitCodeFor } from '../../src/runner/exit-codes.js';
 import { POP3_SUITE, runSuite, summarize } from '../support/run-suite.js';
 
@@ -21,15 +19,7 @@ describe('CAPA refused after login', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-capa-'));
-    const cert = await makeTestCertificate(dir);
-    host = await startFakeMailHost({
-      accounts: { alice: { password: 'alice-Secret-1', address: 'alice@fake.test' }, bob: { password: 'bob-Secret-2', address: 'bob@fake.test' } },
-      tls: { key: cert.key, cert: cert.cert },
-    });
-    targetFile = join(dir, 'target.yaml');
-    await host.writeTarget(targetFile, { caFile: cert.caFile });
-    env = host.passwordEnv();
+    ({ host, targetFile, env } = await startFakeHostTarget('mailprobe-capa-'));
   });
   afterEach(() => {
     delete host.pop3Overrides['CAPA'];

@@ -1,5 +1,7 @@
 import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { TransportError, endpoint, type Phase } from './errors.js';
+import type { Security } from './connection.js';
 
 /**
  * Greetings identify protocols (DESIGN principle 17). A server's first line
@@ -44,6 +46,51 @@ export function wrongProtocolError(expected: MailProtocol, greeting: string | Bu
       ? `${name} answered with a TLS record instead of a ${NAMES[expected]} greeting: this port wants TLS first; use security: tls`
       : `${name} greets in ${NAMES[kind]} (${shown(greeting)}), not ${NAMES[expected]}: this port speaks ${NAMES[kind]}; check the endpoint's port`;
   return new TransportError('EWRONG_PROTOCOL', 'greeting', message, { host: where.host, port: where.port });
+}
+
+/**
+ * Whether the port answers a TLS ClientHello, tried on a fresh connection
+ * after a plain-text client met only silence: an implicit-TLS port waits for
+ * the client to speak first. Certificates do not matter here (nothing is
+ * sent over it); any ServerHello, even one with a bad certificate, is TLS.
+ */
+export function speaksTls(where: GreetingEndpoint, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: where.host, port: where.port, rejectUnauthorized: false });
+    const done = (tls: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(tls);
+    };
+    const timer = setTimeout(() => done(false), Math.min(timeoutMs, 3_000));
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}
+
+/** For a plain-text client that got no greeting: EWRONG_PROTOCOL when the port turns out to want TLS first. */
+export async function implicitTlsPortError(expected: MailProtocol, where: GreetingEndpoint, timeoutMs: number): Promise<TransportError | undefined> {
+  if (!(await speaksTls(where, timeoutMs))) return undefined;
+  return new TransportError(
+    'EWRONG_PROTOCOL',
+    'greeting',
+    `${endpoint(where.host, where.port)} sent no ${NAMES[expected]} greeting but answers a TLS handshake: this port wants TLS first; use security: tls`,
+    { host: where.host, port: where.port },
+  );
+}
+
+/**
+ * For our own clients: a greeting timeout on a plain-text connection
+ * (none/starttls) that an implicit-TLS port explains; undefined otherwise.
+ */
+export async function silentGreeting(
+  error: unknown,
+  options: GreetingEndpoint & { readonly security: Security; readonly timeouts?: { readonly greeting?: number } },
+  expected: MailProtocol,
+): Promise<TransportError | undefined> {
+  if (!(error instanceof TransportError) || error.code !== 'ETIMEOUT' || error.phase !== 'greeting' || options.security === 'tls') return undefined;
+  return implicitTlsPortError(expected, options, options.timeouts?.greeting ?? 3_000);
 }
 
 /** What OpenSSL says when the "server hello" it read was a plain-text greeting. */

@@ -33,9 +33,15 @@ afterAll(async () => {
 });
 
 /** Opens a session of `client` against `port`, and returns what classifyError makes of the failure. */
-async function attempt(client: Protocol, port: number, security: 'tls' | 'none', tls: { verify: boolean; ca?: string } = { verify: true }) {
+async function attempt(
+  client: Protocol,
+  port: number,
+  security: 'tls' | 'starttls' | 'none',
+  tls: { verify: boolean; ca?: string } = { verify: true },
+  timeouts: typeof TIMEOUTS = TIMEOUTS,
+) {
   const transcript = new Transcript();
-  const common = { host: '127.0.0.1', port, security, transcript, session: 'dev', timeouts: TIMEOUTS } as const;
+  const common = { host: '127.0.0.1', port, security, transcript, session: 'dev', timeouts } as const;
   const open: Record<Protocol | 'imapflow', () => Promise<unknown>> = {
     pop3: () => Pop3Client.connect({ ...common, tls }),
     imap: () => ImapRawClient.connect({ ...common, tls }),
@@ -109,6 +115,29 @@ describe('TLS asked for on a plain-text port', () => {
       expect(outcome.problem.code).toBe('EWRONG_PROTOCOL');
       expect(outcome.problem.message).toContain(`this port speaks plain-text ${NAMES[own]}; use security: starttls or none`);
     });
+  }
+});
+
+describe('plain text (or STARTTLS) on an implicit-TLS port', () => {
+  // Such a port says nothing until the client's ClientHello, so the greeting wait runs out first.
+  const quick = { ...TIMEOUTS, greeting: 400 };
+  for (const [label, own, key] of CLIENTS) {
+    for (const security of ['none', 'starttls'] as const) {
+      it(`${label} with security: ${security} on a TLS-first ${NAMES[own]} port is errored: "this port wants TLS first"`, async () => {
+        const { localhost } = await testCerts();
+        const server = await FakeLineServer.start({ implicitTls: localhost, greeting: GREETINGS[own], fallback: () => undefined });
+        try {
+          const open = await attempt(own, server.port, security, { verify: true }, quick);
+          const outcome = await outcomeOf(open[key]);
+          expect(outcome.kind, JSON.stringify(outcome)).toBe('errored');
+          if (outcome.kind !== 'errored') return;
+          expect(outcome.problem.code).toBe('EWRONG_PROTOCOL');
+          expect(outcome.problem.message).toContain('this port wants TLS first; use security: tls');
+        } finally {
+          await server.close();
+        }
+      });
+    }
   }
 });
 

@@ -1,5 +1,5 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { plainTextPortError, wrongProtocolByProbe, wrongProtocolError } from '../../transport/greeting-kind.js';
+import { implicitTlsPortError, plainTextPortError, wrongProtocolByProbe, wrongProtocolError } from '../../transport/greeting-kind.js';
 import { sniName, tlsErrorCode, tlsFailureHint } from '../../transport/tls.js';
 import type { Transcript } from '../../transport/transcript.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
@@ -276,8 +276,9 @@ async function connectFailure(err: unknown, options: ImapSessionOptions, firstLi
     const wrong = wrongProtocolError('imap', firstLine, where);
     if (wrong !== undefined) return wrong;
   } else if (options.security !== 'tls' && (err as { code?: string }).code === 'GREETING_TIMEOUT') {
-    // imapflow does not log a greeting it cannot parse (an SMTP "220 …"): look at the port ourselves.
-    const wrong = await wrongProtocolByProbe('imap', where, options.timeouts.greeting);
+    // imapflow does not log a greeting it cannot parse (an SMTP "220 …"): look at the port ourselves,
+    // in plain text, then as TLS (an implicit-TLS port says nothing until the client speaks).
+    const wrong = (await wrongProtocolByProbe('imap', where, options.timeouts.greeting)) ?? (await implicitTlsPortError('imap', where, options.timeouts.tls));
     if (wrong !== undefined) return wrong;
   }
   if (options.security === 'tls') {

@@ -2,7 +2,7 @@ import { connect, type ConnectOptions } from '../../transport/connect.js';
 import { SerialQueue } from '../../transport/serial-queue.js';
 import type { Connection, PhaseTimings } from '../../transport/connection.js';
 import { TransportError, type Phase } from '../../transport/errors.js';
-import { wrongProtocolError } from '../../transport/greeting-kind.js';
+import { silentGreeting, wrongProtocolError } from '../../transport/greeting-kind.js';
 import type { TlsInfo } from '../../transport/tls.js';
 import { REDACTED } from '../../transport/transcript.js';
 import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
@@ -80,7 +80,7 @@ export class Pop3Client {
       return client;
     } catch (error) {
       connection.destroy();
-      throw error;
+      throw (await silentGreeting(error, options, 'pop3')) ?? error;
     }
   }
 

@@ -1,6 +1,6 @@
 import { createTransport } from 'nodemailer';
 import { endpoint as hostPort } from '../../transport/errors.js';
-import { plainTextPortError, wrongProtocolError } from '../../transport/greeting-kind.js';
+import { implicitTlsPortError, plainTextPortError, wrongProtocolError } from '../../transport/greeting-kind.js';
 import { sniName, tlsFailureHint } from '../../transport/tls.js';
 import type { Transcript } from '../../transport/transcript.js';
 
@@ -139,6 +139,10 @@ async function sendFailure(err: NodemailerError, options: SmtpSendOptions): Prom
   if (endpoint.security === 'tls') {
     const plain = await plainTextPortError('smtp', err, endpoint, 'tls', options.timeouts.greeting);
     if (plain !== undefined) return plain;
+  } else if (err.code === 'ETIMEDOUT' && err.command === 'CONN') {
+    // No greeting on a plain-text connection: an implicit-TLS port waits for the client's ClientHello.
+    const tls = await implicitTlsPortError('smtp', endpoint, options.timeouts.greeting);
+    if (tls !== undefined) return tls;
   }
   return classifySmtpError(err, endpoint);
 }

@@ -1,5 +1,5 @@
 import { compareDeliveredCopy } from './delivered-copy.js';
-import { describeValue, looselyEqual } from './values.js';
+import { compareNumeric, describeValue, looselyEqual, numericValue } from './values.js';
 
 /**
  * Each matcher judges one value and says, in words a mail admin reads, what
@@ -20,17 +20,14 @@ const verdict = (passed: boolean, expected: string, actual: unknown): MatcherVer
   actual: describeValue(actual),
 });
 
-function asNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) return Number(value);
-  return undefined;
-}
-
-function compareNumbers(op: string, test: (a: number, b: number) => boolean): Matcher {
+/** Integers compare exactly (bigint), so 63-bit mod-sequences order correctly; a non-number never passes, and says so. */
+function compareNumbers(op: string, test: (order: -1 | 0 | 1) => boolean): Matcher {
   return (actual, expected) => {
-    const a = asNumber(actual);
-    const b = asNumber(expected);
-    return verdict(a !== undefined && b !== undefined && test(a, b), `a number ${op} ${describeValue(expected)}`, actual);
+    const order = compareNumeric(actual, expected);
+    const wanted = `a number ${op} ${describeValue(expected)}`;
+    if (order !== undefined) return verdict(test(order), wanted, actual);
+    const which = numericValue(expected) === undefined ? 'the expected value is not a number' : 'not a number';
+    return { passed: false, expected: wanted, actual: `${describeValue(actual)} (${which})` };
   };
 }
 
@@ -53,10 +50,10 @@ export const MATCHERS = {
   not_contains: (actual, expected) => verdict(!includes(actual, expected), `nothing containing ${describeValue(expected)}`, actual),
   matches: (actual, expected) =>
     verdict(typeof actual === 'string' && new RegExp(String(expected)).test(actual), `a match for /${String(expected)}/`, actual),
-  greater_than: compareNumbers('>', (a, b) => a > b),
-  less_than: compareNumbers('<', (a, b) => a < b),
-  at_least: compareNumbers('≥', (a, b) => a >= b),
-  at_most: compareNumbers('≤', (a, b) => a <= b),
+  greater_than: compareNumbers('>', (order) => order > 0),
+  less_than: compareNumbers('<', (order) => order < 0),
+  at_least: compareNumbers('≥', (order) => order >= 0),
+  at_most: compareNumbers('≤', (order) => order <= 0),
   exists: (actual, expected) => {
     const present = actual !== undefined && actual !== null;
     return verdict(present === Boolean(expected), expected ? 'a value' : 'no value', actual);
@@ -64,7 +61,7 @@ export const MATCHERS = {
   length: (actual, expected) => {
     const length = lengthOf(actual);
     return {
-      passed: length !== undefined && length === asNumber(expected),
+      passed: length !== undefined && compareNumeric(length, expected) === 0,
       expected: `length ${describeValue(expected)}`,
       actual: length === undefined ? describeValue(actual) : `length ${length}: ${describeValue(actual)}`,
     };

@@ -17,11 +17,46 @@ export function readPath(root: unknown, path: string): unknown {
   return current;
 }
 
+/** A value read as a number: integers exactly (bigint), anything else as a double. */
+type Numeric = { readonly integer: bigint } | { readonly real: number };
+
+const INTEGER = /^\s*[+-]?\d+\s*$/;
+
+/**
+ * Numbers, bigints and numeric strings as numbers; undefined for anything else.
+ * Integers stay exact: an RFC 7162 mod-sequence is up to 2^63-1, and Number()
+ * would make 9223372036854775806 and …807 equal.
+ */
+export function numericValue(value: unknown): Numeric | undefined {
+  if (typeof value === 'bigint') return { integer: value };
+  if (typeof value === 'number') {
+    if (Number.isInteger(value)) return { integer: BigInt(value) };
+    return Number.isFinite(value) ? { real: value } : undefined;
+  }
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (INTEGER.test(value)) return { integer: BigInt(value.trim()) };
+  const real = Number(value);
+  return Number.isFinite(real) ? { real } : undefined;
+}
+
+/** -1, 0 or 1 as `a` is below, equal to or above `b`; undefined unless both are numbers. */
+export function compareNumeric(a: unknown, b: unknown): -1 | 0 | 1 | undefined {
+  const x = numericValue(a);
+  const y = numericValue(b);
+  if (x === undefined || y === undefined) return undefined;
+  if ('integer' in x && 'integer' in y) return x.integer < y.integer ? -1 : x.integer > y.integer ? 1 : 0;
+  const p = 'integer' in x ? Number(x.integer) : x.real;
+  const q = 'integer' in y ? Number(y.integer) : y.real;
+  return p < q ? -1 : p > q ? 1 : 0;
+}
+
 /** Numbers and numeric strings compare as numbers: YAML and protocols disagree on which a UID is. */
 export function looselyEqual(a: unknown, b: unknown): boolean {
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
-  if (typeof a === 'number' && typeof b === 'string' && b.trim() !== '') return a === Number(b);
-  if (typeof a === 'string' && typeof b === 'number' && a.trim() !== '') return Number(a) === b;
+  const numberish = (v: unknown) => typeof v === 'number' || typeof v === 'bigint';
+  if ((numberish(a) && (numberish(b) || typeof b === 'string')) || (typeof a === 'string' && numberish(b))) {
+    return compareNumeric(a, b) === 0;
+  }
   return isDeepStrictEqual(a, b);
 }
 
@@ -32,9 +67,13 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return '(nothing)';
   if (Buffer.isBuffer(value)) return `<${value.length} octets>`;
   if (typeof value === 'string') return truncate(JSON.stringify(value));
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value === null) return String(value);
   try {
-    return truncate(JSON.stringify(value, (_k, v: unknown) => (isBufferJson(v) ? `<${(v as { data: unknown[] }).data.length} octets>` : v)));
+    return truncate(
+      JSON.stringify(value, (_k, v: unknown) =>
+        isBufferJson(v) ? `<${(v as { data: unknown[] }).data.length} octets>` : typeof v === 'bigint' ? String(v) : v,
+      ),
+    );
   } catch {
     return String(value);
   }

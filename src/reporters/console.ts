@@ -21,7 +21,7 @@
 import pc from 'picocolors';
 import type { RunResult, ScenarioResult, Verdict } from '../runner/results.js';
 import { countResults } from '../runner/results.js';
-import { formatDuration, transcriptTail, verdictDetail } from './detail.js';
+import { formatDuration, furtherCheckHeading, transcriptTail, verdictDetail } from './detail.js';
 import { escapeControls, oneLine } from './escape.js';
 import { redactRun, redactScenario } from './redact-result.js';
 import type { Reporter, ReporterContext, RunStartInfo } from './reporter.js';
@@ -89,6 +89,12 @@ export function renderConsoleScenario(result: ScenarioResult, colors: Colors, cw
     if (detail.expected !== undefined) lines.push(row('expected', detail.expected, colors));
     if (detail.actual !== undefined) lines.push(row('actual', detail.actual, colors));
     if (detail.rfc !== undefined) lines.push(row('rfc', detail.rfc, colors));
+    detail.more.forEach((check, i) => {
+      lines.push(`    ${colors.dim(`${furtherCheckHeading(i, detail)}:`)}`);
+      lines.push(row('message', check.message, colors), row('at', check.at, colors));
+      lines.push(row('expected', check.expected, colors), row('actual', check.actual, colors));
+      if (check.rfc !== undefined) lines.push(row('rfc', check.rfc, colors));
+    });
     if (detail.transcript.length > 0) {
       lines.push(`    ${colors.dim('transcript (last lines, redacted):')}`);
       for (const line of transcriptTail(detail.transcript, result.startedAt)) lines.push(`      ${oneLine(line)}`);

@@ -22,7 +22,18 @@ export interface VerdictDetail {
   readonly rfc?: string;
   readonly code?: string;
   readonly phase?: string;
+  /** The step's other failed checks, after the first (which the fields above describe). */
+  readonly more: readonly CheckDetail[];
   readonly transcript: readonly TranscriptEntry[];
+}
+
+/** One further failed check, as every format shows it. */
+export interface CheckDetail {
+  readonly message: string;
+  readonly at: string;
+  readonly expected: string;
+  readonly actual: string;
+  readonly rfc?: string;
 }
 
 export function verdictDetail(result: ScenarioResult, cwd: string): VerdictDetail | undefined {
@@ -31,6 +42,14 @@ export function verdictDetail(result: ScenarioResult, cwd: string): VerdictDetai
       return undefined;
     case 'failed': {
       const f = result.failure;
+      // `checks` is absent in results written before it existed.
+      const more = (f.checks ?? []).slice(1).map((c) => ({
+        message: c.message,
+        at: formatPos(relPos(c.source, cwd)),
+        expected: c.expected,
+        actual: c.actual,
+        ...(c.rfc !== undefined ? { rfc: c.rfc } : {}),
+      }));
       return {
         message: f.message,
         step: f.step,
@@ -38,6 +57,7 @@ export function verdictDetail(result: ScenarioResult, cwd: string): VerdictDetai
         expected: f.expected,
         actual: f.actual,
         ...(f.rfc !== undefined ? { rfc: f.rfc } : {}),
+        more,
         transcript: f.transcript,
       };
     }
@@ -49,14 +69,20 @@ export function verdictDetail(result: ScenarioResult, cwd: string): VerdictDetai
         ...(e.phase !== undefined ? { phase: e.phase } : {}),
         ...(e.step !== undefined ? { step: e.step } : {}),
         ...(e.source !== undefined ? { at: formatPos(relPos(e.source, cwd)) } : {}),
+        more: [],
         transcript: e.transcript,
       };
     }
     case 'inconclusive':
-      return { message: result.reason, transcript: result.transcript };
+      return { message: result.reason, more: [], transcript: result.transcript };
     case 'skipped':
-      return { message: result.reason, transcript: [] };
+      return { message: result.reason, more: [], transcript: [] };
   }
+}
+
+/** "also failed (2 of 3)": the heading of a further failed check, the same in every format. */
+export function furtherCheckHeading(index: number, detail: VerdictDetail): string {
+  return `also failed (${index + 2} of ${detail.more.length + 1})`;
 }
 
 /** Transcript lines with a clock relative to the scenario start, newest last, at most `max`. */

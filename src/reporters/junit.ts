@@ -21,7 +21,7 @@ import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import type { RunResult, ScenarioResult } from '../runner/results.js';
 import { countResults } from '../runner/results.js';
-import { classnameFor, formatSeconds, fullTranscript, relPath, transcriptTail, verdictDetail, type VerdictDetail } from './detail.js';
+import { classnameFor, formatSeconds, fullTranscript, furtherCheckHeading, relPath, transcriptTail, verdictDetail, type VerdictDetail } from './detail.js';
 import { escapeControls, oneLine } from './escape.js';
 import { writeReport } from './output.js';
 import { redactRun } from './redact-result.js';
@@ -114,7 +114,7 @@ function writeTestcase(suite: XMLBuilder, s: ScenarioResult, options: { strict: 
     case 'passed':
       break;
     case 'failed':
-      testcase.ele('failure', { message: attr(s.failure.message), type: 'expectation' }).txt(body(detail, s.startedAt));
+      testcase.ele('failure', { message: attr(failureMessage(s.failure.message, detail)), type: 'expectation' }).txt(body(detail, s.startedAt));
       break;
     case 'errored':
       testcase.ele('error', { message: attr(s.error.message), type: attr(s.error.code) }).txt(body(detail, s.startedAt));
@@ -138,12 +138,18 @@ function writeTestcase(suite: XMLBuilder, s: ScenarioResult, options: { strict: 
   }
 }
 
+/** Readers that show only the attribute still learn that more than one check failed. */
+function failureMessage(first: string, detail: VerdictDetail | undefined): string {
+  const more = detail?.more.length ?? 0;
+  return more === 0 ? first : `${first} (and ${more} more failed check${more === 1 ? '' : 's'})`;
+}
+
 /** The element body a reader shows: where, what was expected, what came, and the end of the exchange. */
 function body(detail: VerdictDetail | undefined, startedAt: number): string {
   if (detail === undefined) return '';
   const lines: string[] = [];
-  const field = (label: string, value: string | undefined) => {
-    if (value !== undefined) lines.push(`${`${label}:`.padEnd(10)}${value}`);
+  const field = (label: string, value: string | undefined, indent = '') => {
+    if (value !== undefined) lines.push(`${indent}${`${label}:`.padEnd(10)}${value}`);
   };
   field('code', detail.code);
   field('phase', detail.phase);
@@ -153,6 +159,10 @@ function body(detail: VerdictDetail | undefined, startedAt: number): string {
   field('expected', detail.expected);
   field('actual', detail.actual);
   field('rfc', detail.rfc);
+  detail.more.forEach((check, i) => {
+    lines.push(`${furtherCheckHeading(i, detail)}:`);
+    for (const key of ['message', 'at', 'expected', 'actual', 'rfc'] as const) field(key, check[key], '  ');
+  });
   if (detail.transcript.length > 0) {
     lines.push('transcript (last lines, redacted):');
     for (const line of transcriptTail(detail.transcript, startedAt)) lines.push(`  ${line}`);

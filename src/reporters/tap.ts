@@ -57,12 +57,20 @@ function diagnostics(s: ScenarioResult, cwd: string): string[] {
   if (detail.expected !== undefined) doc['expected'] = detail.expected;
   if (detail.actual !== undefined) doc['actual'] = detail.actual;
   if (detail.rfc !== undefined) doc['rfc'] = detail.rfc;
+  // The step's further failed checks, each with the same keys as the first.
+  if (detail.more.length > 0) doc['also'] = detail.more.map((c) => ({ ...c }));
   if (detail.transcript.length > 0) doc['transcript'] = transcriptTail(detail.transcript, s.startedAt).join('\n') + '\n';
   if (s.leftovers.length > 0) doc['leftovers'] = [...s.leftovers];
   // Escape first so the YAML holds visible escapes, not control bytes; the
   // yaml library then does the quoting (a value like "-ERR" or "a: b" needs it).
   const esc = (value: unknown): unknown =>
-    typeof value === 'string' ? escapeControls(value, { keep: '\n' }) : Array.isArray(value) ? value.map(esc) : value;
+    typeof value === 'string'
+      ? escapeControls(value, { keep: '\n' })
+      : Array.isArray(value)
+        ? value.map(esc)
+        : value !== null && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, esc(v)]))
+          : value;
   const clean = Object.fromEntries(Object.entries(doc).map(([key, value]) => [key, esc(value)]));
   const yaml = stringify(clean, { lineWidth: 0 });
   return ['  ---', ...yaml.trimEnd().split('\n').map((line) => `  ${line}`), '  ...'];

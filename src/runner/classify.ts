@@ -4,6 +4,7 @@ import { FlatNamespaceError } from '../protocols/imap/workspace.js';
 import { Pop3ProtocolError, Pop3ReplyError } from '../protocols/pop3/errors.js';
 import { SmtpReplyError, SmtpTransportError } from '../protocols/smtp/send.js';
 import { InterpolationError } from '../interpolate/index.js';
+import type { ClauseProtocol } from '../protocols/clauses.js';
 import { formatPos } from '../scenario/source.js';
 import { TransportError } from '../transport/errors.js';
 import { RequirementFailure, RunProblem, SkipScenario } from './outcomes.js';
@@ -18,11 +19,22 @@ import type { CheckResult, ProblemInfo } from './results.js';
  * - we could not connect, verify TLS, log in, or time ran out: errored
  */
 export type StepOutcome =
-  | { readonly kind: 'reply'; readonly error: { readonly reply: string; readonly text: string; readonly code?: string; readonly command: string } }
+  | { readonly kind: 'reply'; readonly error: RefusalInfo }
   | { readonly kind: 'inconclusive'; readonly reason: string }
   | { readonly kind: 'skipped'; readonly reason: string }
   | { readonly kind: 'failed'; readonly check: CheckResult }
   | { readonly kind: 'errored'; readonly problem: ProblemInfo };
+
+/** A server's "no", as a step's output shows it to expectations (`error.reply`, `error.code`, …). */
+export interface RefusalInfo {
+  readonly reply: string;
+  readonly text: string;
+  readonly code?: string;
+  /** The refused command as the transcript shows it ("RETR 3", "UID MOVE 4 Archive", "MAIL FROM"). */
+  readonly command: string;
+  /** Whose command it was: picks the table that names the command's clause. */
+  readonly protocol: ClauseProtocol;
+}
 
 export function classifyError(err: unknown): StepOutcome {
   if (err instanceof SkipScenario) return { kind: 'skipped', reason: err.reason };
@@ -36,7 +48,7 @@ export function classifyError(err: unknown): StepOutcome {
     const shown = err.responseCode ? `[${err.responseCode}] ${err.text}` : err.text;
     return {
       kind: 'reply',
-      error: { reply: `-ERR ${shown}`.trimEnd(), text: err.text, command: err.command, ...(err.responseCode ? { code: err.responseCode } : {}) },
+      error: { reply: `-ERR ${shown}`.trimEnd(), text: err.text, command: err.command, protocol: 'pop3', ...(err.responseCode ? { code: err.responseCode } : {}) },
     };
   }
   if (err instanceof Pop3ProtocolError) {
@@ -57,7 +69,10 @@ export function classifyError(err: unknown): StepOutcome {
   if (err instanceof ImapReplyError) {
     if (err.temporary) return { kind: 'inconclusive', reason: `the server refused for now: ${err.message}` };
     const shown = `${err.status}${err.responseCode ? ` [${err.responseCode}]` : ''} ${err.text}`.trimEnd();
-    return { kind: 'reply', error: { reply: shown, text: err.text, command: err.command, ...(err.responseCode ? { code: err.responseCode } : {}) } };
+    return {
+      kind: 'reply',
+      error: { reply: shown, text: err.text, command: err.command, protocol: 'imap', ...(err.responseCode ? { code: err.responseCode } : {}) },
+    };
   }
   if (err instanceof ImapRawProtocolError) {
     // A response that breaks IMAP's grammar, an unasked continuation, a stray tag or a BYE in
@@ -81,7 +96,7 @@ export function classifyError(err: unknown): StepOutcome {
   }
   if (err instanceof SmtpReplyError) {
     if (err.temporary) return { kind: 'inconclusive', reason: `the server refused for now: ${err.reply}` };
-    return { kind: 'reply', error: { reply: err.reply, text: err.reply, command: err.command, code: String(err.replyCode) } };
+    return { kind: 'reply', error: { reply: err.reply, text: err.reply, command: err.command, protocol: 'smtp', code: String(err.replyCode) } };
   }
   if (err instanceof TransportError) {
     return { kind: 'errored', problem: { code: err.code, message: err.message, phase: err.phase } };

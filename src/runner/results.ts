@@ -85,7 +85,20 @@ interface ScenarioCommon {
   readonly leftovers: readonly string[];
 }
 
-/** The first step that broke the promise, with everything a mail admin needs. */
+/** One failed check of the failing step. */
+export interface FailedCheck {
+  readonly message: string;
+  readonly source: SourcePos;
+  readonly expected: string;
+  readonly actual: string;
+  readonly rfc?: string;
+}
+
+/**
+ * The first step that broke the promise, with everything a mail admin needs.
+ * The top-level fields are its first failed check (as before, for JSON
+ * readers); `checks` lists every failed check of that step, the first included.
+ */
 export interface FailureInfo {
   readonly step: string;
   readonly source: SourcePos;
@@ -93,6 +106,7 @@ export interface FailureInfo {
   readonly expected: string;
   readonly actual: string;
   readonly rfc?: string;
+  readonly checks: readonly FailedCheck[];
   readonly transcript: readonly TranscriptEntry[];
 }
 

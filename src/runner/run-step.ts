@@ -3,9 +3,10 @@ import type { ActionContext } from '../actions/context.js';
 import { actions } from '../actions/registry.js';
 import { MATCHERS, type MatcherName } from '../expectations/matchers.js';
 import { describeValue, readPath } from '../expectations/values.js';
+import { clauseOfRefusedCommand } from '../protocols/clauses.js';
 import type { Redactor } from '../transport/redact.js';
 import type { Transcript } from '../transport/transcript.js';
-import { classifyError } from './classify.js';
+import { classifyError, type RefusalInfo } from './classify.js';
 import { RunProblem } from './outcomes.js';
 import type { CheckResult, StepResult } from './results.js';
 import type { Expectation, Scenario, Step } from '../scenario/model.js';
@@ -69,7 +70,7 @@ export async function runStep(step: Step, env: StepEnvironment): Promise<StepRes
   const { judged, notJudged, absence, missing } = splitByAbsence(step, output, env.captures);
   let checks: CheckResult[];
   try {
-    checks = [...judge({ ...step, expect: judged }, output, env), ...notJudged];
+    checks = [...judgeStep({ ...step, expect: judged }, output, env.resolve), ...notJudged];
   } catch (err) {
     const outcome = classifyError(err);
     const problem = outcome.kind === 'errored' ? outcome.problem : { code: 'EEXPECT', message: (err as Error).message };
@@ -138,14 +139,19 @@ function parseParams(schema: z.ZodType, value: unknown, step: Step): unknown {
   throw new RunProblem('EINVALID_PARAMS', `step '${step.name}': after interpolation, parameter${where} is invalid: ${issue.message}`);
 }
 
-function judge(step: Step, output: Record<string, unknown>, env: StepEnvironment): CheckResult[] {
+/**
+ * Judges a step's output: the implicit "the server accepts it" check when no
+ * expectation speaks of the reply, then every expectation in order.
+ * Exported for the unit tests; the runner calls it through runStep.
+ */
+export function judgeStep(step: Step, output: Record<string, unknown>, resolve: Resolve): CheckResult[] {
   const checks: CheckResult[] = [];
   const judgesReply = step.expect.some((e) => e.that === 'ok' || e.that === 'error' || e.that.startsWith('error.'));
   if (!judgesReply) {
-    // With no expectation about the reply, a refusal is itself the failure.
-    const error = output.error as { reply?: string } | undefined;
-    // The clause the step is about: its own expectations' first, else the scenario's first.
-    const rfc = step.expect.find((e) => e.rfc)?.rfc ?? env.scenario.rfc[0];
+    // With no expectation about the reply, a refusal is itself the failure. It cites the
+    // clause of the command the server refused, which the protocol's own table knows.
+    const error = output.error as Partial<RefusalInfo> | undefined;
+    const rfc = output.ok === true ? undefined : clauseOfRefusedCommand(error?.protocol ?? actions[step.action]?.protocol, error?.command);
     checks.push({
       description: `the server accepts ${step.action}`,
       passed: output.ok === true,
@@ -156,13 +162,13 @@ function judge(step: Step, output: Record<string, unknown>, env: StepEnvironment
     });
   }
   step.expect.forEach((expectation) => {
-    const expected = env.resolve(expectation.value, expectation.path);
+    const expected = resolve(expectation.value, expectation.path);
     const actual = readPath(output, expectation.that);
     const matcher = MATCHERS[expectation.matcher as MatcherName];
     if (!matcher) throw new RunProblem('EUNKNOWN_MATCHER', `unknown matcher '${expectation.matcher}'`);
     const verdict = matcher(actual, expected);
     checks.push({
-      description: expectation.because ?? `${expectation.that} ${expectation.matcher.replace('_', ' ')} ${describeValue(expected)}`,
+      description: expectation.because ?? `${expectation.that} ${expectation.matcher.replaceAll('_', ' ')} ${describeValue(expected)}`,
       passed: verdict.passed,
       expected: verdict.expected,
       actual: verdict.actual,

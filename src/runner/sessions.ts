@@ -131,11 +131,12 @@ export class SessionPool {
     const { endpoint, user, password } = this.#sessionLogin(name);
     const client = await Pop3Client.connect(connectOptionsFor(endpoint, this.#connectContext(signal), label));
     try {
+      const answeredBefore = client.capaSupported === true;
       await client.login(user, password);
-      const capabilities = await client.capa().catch(() => client.capabilities);
+      const capabilities = await client.capa();
       this.env.onOpened(label, client.greeting, capabilities);
       this.#announced.set(label, capabilities);
-      this.#checkCapabilities('pop3', capabilities);
+      this.#checkCapabilities('pop3', capabilities, capaNotAnswered(client.capaRefusal, answeredBefore));
     } catch (err) {
       client.drop();
       throw err;
@@ -205,6 +206,7 @@ export class SessionPool {
     this.env.onOpened(label, session.greeting, session.capabilities);
     this.#announced.set(label, session.capabilities);
     try {
+      if (session.capabilities.length === 0) throw capabilityNotAnswered(session);
       this.#checkCapabilities('imap', session.capabilities);
     } catch (err) {
       await session.logout();
@@ -216,8 +218,9 @@ export class SessionPool {
     });
   }
 
-  #checkCapabilities(protocol: 'pop3' | 'imap', announced: readonly string[]): void {
-    const verdict = this.#capabilityVerdict(protocol, announced, this.scenario.requires.capabilities[protocol] ?? []);
+  /** `unknown`: why the list says nothing (CAPA not implemented); a skip then says so instead of naming one capability. */
+  #checkCapabilities(protocol: 'pop3' | 'imap', announced: readonly string[], unknown?: string): void {
+    const verdict = this.#capabilityVerdict(protocol, announced, this.scenario.requires.capabilities[protocol] ?? [], unknown);
     if (verdict?.kind === 'failed') throw new RequirementFailure(verdict.check);
     if (verdict?.kind === 'skipped') throw new SkipScenario(verdict.reason);
   }
@@ -235,7 +238,7 @@ export class SessionPool {
   }
 
   /** Wanted but not announced: a skip, or a failure when the target file makes the capability mandatory. */
-  #capabilityVerdict(protocol: 'pop3' | 'imap', announced: readonly string[], wanted: readonly string[]): CapabilityVerdict | undefined {
+  #capabilityVerdict(protocol: 'pop3' | 'imap', announced: readonly string[], wanted: readonly string[], unknown?: string): CapabilityVerdict | undefined {
     const names = new Set(announced.map((c) => c.split(' ')[0]!.toUpperCase()));
     const mandatory = new Set((this.env.target.capabilitiesRequired[protocol] ?? []).map((c) => c.toUpperCase()));
     for (const capability of wanted) {
@@ -252,7 +255,11 @@ export class SessionPool {
           },
         };
       }
-      return { kind: 'skipped', reason: `the server does not announce the ${protocol.toUpperCase()} capability ${capability}` };
+      const reason =
+        unknown === undefined
+          ? `the server does not announce the ${protocol.toUpperCase()} capability ${capability}`
+          : `${unknown}, so it cannot show the ${protocol.toUpperCase()} capability ${capability} this scenario requires`;
+      return { kind: 'skipped', reason };
     }
     return undefined;
   }
@@ -291,4 +298,45 @@ export class SessionPool {
       ...raw.filter((c) => !c.closed).map((c) => c.logout().catch(() => c.drop())),
     ]);
   }
+}
+
+/**
+ * IMAP's counterpart: no capability at all means CAPABILITY was refused (or
+ * never answered), since RFC 9051 §6.1.1 requires one untagged CAPABILITY
+ * response; imapflow only logs the refusal. "Not now" codes stay inconclusive.
+ */
+function capabilityNotAnswered(session: ImapSession): Error {
+  const refusal = session.lastRefusalAs('CAPABILITY');
+  if (refusal?.temporary) return refusal;
+  return new RequirementFailure({
+    description: 'the server lists its capabilities',
+    passed: false,
+    expected: 'an untagged CAPABILITY response',
+    actual: refusal ? `${refusal.status}${refusal.responseCode ? ` [${refusal.responseCode}]` : ''} ${refusal.text}`.trimEnd() : 'no capabilities at all',
+    rfc: 'RFC 9051 §6.1.1: "The server MUST send a single untagged CAPABILITY response"',
+  });
+}
+
+/**
+ * A CAPA refused after login is never "no such capability". RFC 2449 §5 puts
+ * no state restriction on CAPA, so: [SYS/TEMP] and the like are "not now"
+ * (inconclusive, thrown as the reply); any other refusal after a CAPA that
+ * worked before login, or with a response code, is a failed check. Only a
+ * server that refused CAPA before login as well does not implement it
+ * (RFC 2449 §5: "An -ERR response indicates the capability command is not
+ * implemented"); the returned text then explains an empty list.
+ */
+function capaNotAnswered(refusal: Pop3ReplyError | undefined, answeredBefore: boolean): string | undefined {
+  if (refusal === undefined) return undefined;
+  if (refusal.temporary) throw refusal;
+  if (answeredBefore || refusal.responseCode !== undefined) {
+    throw new RequirementFailure({
+      description: 'the server answers CAPA after login',
+      passed: false,
+      expected: answeredBefore ? 'a capability list, as it sent before login' : 'a capability list',
+      actual: refusal.message.replace(/^server refused CAPA: /, ''),
+      rfc: 'RFC 2449 §5: CAPA, "Restrictions: none"',
+    });
+  }
+  return 'the server does not implement CAPA (it answered -ERR before and after login)';
 }

@@ -1,4 +1,4 @@
-import type { ScenarioResult, StepResult } from './results.js';
+import type { CheckResult, FailedCheck, ScenarioResult, StepResult } from './results.js';
 import type { TranscriptEntry } from '../transport/transcript.js';
 
 type Common = Omit<ScenarioResult, 'state' | 'failure' | 'error' | 'reason' | 'transcript'>;
@@ -20,17 +20,16 @@ export const LEFTOVERS_CHECK = 'cleanup removed everything this run created';
 
 function leftoversFailure(common: Common): ScenarioResult {
   const last = common.cleanup.at(-1);
+  const check = {
+    message: LEFTOVERS_CHECK,
+    source: last?.source ?? { file: common.file, line: common.line, col: 1 },
+    expected: 'nothing this run created is left on the server',
+    actual: common.leftovers.join('; '),
+  };
   return {
     ...common,
     state: 'failed',
-    failure: {
-      step: last?.name ?? 'cleanup',
-      source: last?.source ?? { file: common.file, line: common.line, col: 1 },
-      message: LEFTOVERS_CHECK,
-      expected: 'nothing this run created is left on the server',
-      actual: common.leftovers.join('; '),
-      transcript: common.cleanup.flatMap((s) => s.transcript),
-    },
+    failure: { step: last?.name ?? 'cleanup', ...check, checks: [check], transcript: common.cleanup.flatMap((s) => s.transcript) },
   } as ScenarioResult;
 }
 
@@ -39,19 +38,14 @@ function stepsVerdict(common: Common, steps: readonly StepResult[], transcript: 
   if (!first) return { ...common, state: 'passed' } as ScenarioResult;
   switch (first.state) {
     case 'failed': {
-      const check = first.checks.find((c) => !c.passed)!;
+      // Every failed check of the step is reported: a mail admin fixing the first should see the others too.
+      const failed = first.checks.filter((c) => !c.passed).map((c) => failedCheck(c, first));
+      const [check] = failed;
+      if (check === undefined) throw new Error(`step '${first.name}' is failed without a failed check`);
       return {
         ...common,
         state: 'failed',
-        failure: {
-          step: first.name,
-          source: check.source ?? first.source,
-          message: check.description,
-          expected: check.expected,
-          actual: check.actual,
-          ...(check.rfc ? { rfc: check.rfc } : {}),
-          transcript: first.transcript,
-        },
+        failure: { step: first.name, ...check, checks: failed, transcript: first.transcript },
       } as ScenarioResult;
     }
     case 'errored':
@@ -65,4 +59,14 @@ function stepsVerdict(common: Common, steps: readonly StepResult[], transcript: 
     case 'skipped':
       return { ...common, state: 'skipped', reason: first.reason } as ScenarioResult;
   }
+}
+
+function failedCheck(check: CheckResult, step: StepResult): FailedCheck {
+  return {
+    message: check.description,
+    source: check.source ?? step.source,
+    expected: check.expected,
+    actual: check.actual,
+    ...(check.rfc ? { rfc: check.rfc } : {}),
+  };
 }

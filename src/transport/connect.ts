@@ -3,6 +3,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Connection, tlsSummary, type PhaseTimings, type Security } from './connection.js';
 import { TransportError, endpoint } from './errors.js';
+import { plainTextPortError, type MailProtocol } from './greeting-kind.js';
 import { handshake } from './handshake.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { abortedError, waitPhase } from './phase.js';
@@ -25,6 +26,8 @@ export interface ConnectOptions {
   readonly signal?: AbortSignal;
   /** Resolver used in the DNS phase; default dns.lookup (the system resolver, /etc/hosts included). */
   readonly lookup?: (host: string) => Promise<{ address: string }>;
+  /** The protocol the client will speak: a TLS failure against a plain-text port then says what the port speaks. */
+  readonly protocol?: MailProtocol;
 }
 
 /**
@@ -65,9 +68,10 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       timeoutMs: timeouts.tls,
       phase: 'tls',
       signal,
-    }).catch((error: unknown) => {
+    }).catch(async (error: unknown) => {
       socket.destroy();
-      throw error;
+      const plain = options.protocol === undefined ? undefined : await plainTextPortError(options.protocol, error, { host, port }, 'tls', timeouts.greeting);
+      throw plain ?? error;
     });
     timings.tls = Math.round(performance.now() - started);
     tlsInfo = describeTls(secure, 'tls', host, options.tls);

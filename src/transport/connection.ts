@@ -361,10 +361,11 @@ export class Connection {
   #timeoutError(options: ReadLineOptions, timeoutMs: number): TransportError {
     const details = { host: this.host, port: this.port, ...(options.command === undefined ? {} : { command: options.command }) };
     if (options.phase === 'greeting') {
+      // An implicit-TLS port waits for our ClientHello and says nothing to a plain-text client.
       const hint =
-        this.security === 'none'
-          ? ' (the server accepted TCP but said nothing; if this port expects implicit TLS, use security: tls)'
-          : ' (the server accepted the connection but said nothing)';
+        this.security === 'tls'
+          ? ' (the server accepted the connection but said nothing)'
+          : ' (the server accepted TCP but said nothing; if this port expects implicit TLS, use security: tls)';
       return new TransportError('ETIMEOUT', 'greeting', `no greeting from ${this.endpoint} within ${timeoutMs} ms${hint}`, details);
     }
     const what = options.command === undefined ? 'a reply' : `the reply to ${options.command}`;

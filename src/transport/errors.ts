@@ -15,7 +15,9 @@ export type TransportErrorCode =
   | 'ESTARTTLS'
   | 'ECLOSED'
   | 'ELIMIT'
-  | 'EABORTED';
+  | 'EABORTED'
+  /** The port speaks another protocol, or wants TLS first, or is plain text where TLS was asked for. */
+  | 'EWRONG_PROTOCOL';
 
 export interface TransportErrorDetails {
   readonly host?: string;

@@ -118,12 +118,34 @@ const VERIFY_CODES = new Set([
 ]);
 
 /**
+ * Node's certificate error messages, for libraries (nodemailer, imapflow) that
+ * pass on the text of a TLS failure but not its code.
+ */
+const CODE_BY_MESSAGE: ReadonlyArray<readonly [RegExp, string]> = [
+  [/certificate has expired/i, 'CERT_HAS_EXPIRED'],
+  [/certificate is not yet valid/i, 'CERT_NOT_YET_VALID'],
+  [/self[- ]signed certificate in certificate chain/i, 'SELF_SIGNED_CERT_IN_CHAIN'],
+  [/self[- ]signed certificate/i, 'DEPTH_ZERO_SELF_SIGNED_CERT'],
+  [/unable to verify the first certificate/i, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+  [/unable to get local issuer certificate/i, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'],
+  [/Hostname\/IP does not match certificate's altnames/i, 'ERR_TLS_CERT_ALTNAME_INVALID'],
+];
+
+/** The OpenSSL/Node code of a TLS failure, from the error's code or, failing that, its text. */
+export function tlsErrorCode(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== undefined && (VERIFY_CODES.has(code) || code.startsWith('CERT_') || code.startsWith('ERR_TLS'))) return code;
+  const message = error instanceof Error ? error.message : String(error);
+  return CODE_BY_MESSAGE.find(([pattern]) => pattern.test(message))?.[1] ?? code;
+}
+
+/**
  * The part of a TLS failure message that tells a mail admin what to do next.
  * Node's own text ("self-signed certificate") says what, not why or how to fix.
  */
 export function tlsFailureHint(error: unknown, checkedName: string, verify: boolean): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
   const message = error instanceof Error ? error.message : String(error);
+  const code = tlsErrorCode(error) ?? '';
   if (VERIFY_CODES.has(code)) {
     return verify ? ' (certificate verification is on; pass the CA with tls.ca_file or set insecure)' : '';
   }

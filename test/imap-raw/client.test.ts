@@ -88,9 +88,12 @@ describe('ImapRawClient: greeting and capabilities', () => {
     const e1 = await rejection(client(bye), ImapRawProtocolError);
     expect(e1.code).toBe('EIMAP_BYE');
     expect(e1.response).toBe('* BYE [UNAVAILABLE] too many connections');
+    // A POP3 greeting is a wrong port (errored with a hint), not broken IMAP.
     const pop = await fake({ greeting: '+OK this is POP3\r\n' });
-    const e2 = await rejection(client(pop), ImapRawProtocolError);
-    expect(e2.code).toBe('EIMAP_GREETING');
+    const e2 = await rejection(client(pop), TransportError);
+    expect(e2.code).toBe('EWRONG_PROTOCOL');
+    const garbage = await fake({ greeting: 'HELLO there\r\n' });
+    expect((await rejection(client(garbage), ImapRawProtocolError)).code).toBe('EIMAP_GREETING');
     const tagged = await fake({ greeting: 'A001 OK hello\r\n' });
     expect((await rejection(client(tagged), ImapRawProtocolError)).code).toBe('EIMAP_GREETING');
   });

@@ -1,9 +1,6 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeMailHost, type FakeMailHost, type Pop3Faults } from '../../fixtures/servers/fake-mail-host.js';
-import { makeTestCertificate } from '../../fixtures/servers/test-cert.js';
+import type { FakeMailHost, Pop3Faults } from '../../fixtures/servers/fake-mail-host.js';
+import { startFakeHostTarget } from '../support/fake-host-target.js';
 import { runSuite, summarize, type SuiteRun } from '../support/run-suite.js';
 import { replaceFlags } from '../support/expect-helpers.js';
 
@@ -32,15 +29,7 @@ describe('POP3 scenarios against a fake server', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-fake-'));
-    const cert = await makeTestCertificate(dir);
-    host = await startFakeMailHost({
-      accounts: { alice: { password: 'alice-Secret-1', address: 'alice@fake.test' }, bob: { password: 'bob-Secret-2', address: 'bob@fake.test' } },
-      tls: { key: cert.key, cert: cert.cert },
-    });
-    targetFile = join(dir, 'target.yaml');
-    await host.writeTarget(targetFile, { caFile: cert.caFile });
-    env = host.passwordEnv();
+    ({ host, targetFile, env } = await startFakeHostTarget('mailprobe-fake-'));
   });
   afterAll(async () => {
     await host?.close();

@@ -237,10 +237,17 @@ describe('errors', () => {
   });
 
   it('rejects a greeting that is not a status line', async () => {
-    const s = await fake({ greeting: '* OK this is IMAP\r\n' });
+    const s = await fake({ greeting: 'HELLO from somewhere\r\n' });
     const error = await rejection(client(s), Pop3ProtocolError);
     expect(error.code).toBe('EPOP3_MALFORMED');
     expect(error.message).toContain('(greeting)');
+  });
+
+  it('names an IMAP greeting as a wrong port, not malformed POP3', async () => {
+    const s = await fake({ greeting: '* OK this is IMAP\r\n' });
+    const error = await rejection(client(s), TransportError);
+    expect(error.code).toBe('EWRONG_PROTOCOL');
+    expect(error.message).toContain("this port speaks IMAP; check the endpoint's port");
   });
 
   it('rejects a -ERR greeting', async () => {

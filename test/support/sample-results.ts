@@ -189,7 +189,10 @@ export function buildSampleRun(options: SampleOptions = {}): RunResult {
       {
         ...step({ name: 'RETR 1 after DELE 1', session: 'laptop', source: pos(f2, 18, 7), durationMs: 31, transcript: failedStepTranscript }),
         state: 'failed',
-        checks: [{ description: 'RETR of a deleted message fails', passed: false, expected: '-ERR', actual: '+OK 312 octets\u0007\u001b[2J\ud800', rfc: rfcDele, source: pos(f2, 20, 9) }],
+        checks: [
+          { description: 'RETR of a deleted message fails', passed: false, expected: '-ERR', actual: '+OK 312 octets\u0007\u001b[2J\ud800', rfc: rfcDele, source: pos(f2, 20, 9) },
+          { description: 'no octets of the deleted message are sent', passed: false, expected: '(nothing)', actual: '<312 octets>', source: pos(f2, 23, 9) },
+        ],
       },
     ],
     cleanup: [
@@ -216,6 +219,10 @@ export function buildSampleRun(options: SampleOptions = {}): RunResult {
       expected: '-ERR',
       actual: '+OK 312 octets\u0007\u001b[2J\ud800',
       rfc: rfcDele,
+      checks: [
+        { message: 'RETR of a message marked deleted must fail, but the server sent it', source: pos(f2, 20, 9), expected: '-ERR', actual: '+OK 312 octets\u0007\u001b[2J\ud800', rfc: rfcDele },
+        { message: 'no octets of the deleted message are sent', source: pos(f2, 23, 9), expected: '(nothing)', actual: '<312 octets>' },
+      ],
       transcript: [...failedSetup, ...failedStepTranscript],
     },
   };

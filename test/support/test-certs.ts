@@ -16,6 +16,7 @@ export interface KeyPair {
  * time in a temp dir (keys are never committed):
  * - `localhost`: SAN DNS:localhost, IP:127.0.0.1, IP:::1
  * - `named`: SAN DNS:mail.example.test only (for servername / name-mismatch tests)
+ * - `expired`: like `localhost`, signed by the same CA, but already expired
  * plus `otherCa`, an unrelated CA that must not verify either.
  */
 export interface TestCerts {
@@ -24,6 +25,7 @@ export interface TestCerts {
   readonly otherCa: string;
   readonly localhost: KeyPair;
   readonly named: KeyPair;
+  readonly expired: KeyPair;
   cleanup(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ async function generate(): Promise<TestCerts> {
       '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
     ]);
   };
-  const makeLeaf = async (name: string, cn: string, san: string): Promise<KeyPair> => {
+  const makeLeaf = async (name: string, cn: string, san: string, days = '2'): Promise<KeyPair> => {
     await run('openssl', ['req', ...ecKey, '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`), '-subj', `/CN=${cn}`]);
     await writeFile(
       at(`${name}.ext`),
@@ -56,7 +58,7 @@ async function generate(): Promise<TestCerts> {
     );
     await run('openssl', [
       'x509', '-req', '-in', at(`${name}.csr`), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial',
-      '-out', at(`${name}.crt`), '-days', '2', '-extfile', at(`${name}.ext`),
+      '-out', at(`${name}.crt`), '-days', days, '-extfile', at(`${name}.ext`),
     ]);
     return { key: await readFile(at(`${name}.key`), 'utf8'), cert: await readFile(at(`${name}.crt`), 'utf8') };
   };
@@ -65,12 +67,15 @@ async function generate(): Promise<TestCerts> {
   await makeCa('other-ca', 'mailprobe unrelated CA');
   const localhost = await makeLeaf('localhost', 'localhost', 'DNS:localhost,IP:127.0.0.1,IP:::1');
   const named = await makeLeaf('named', 'mail.example.test', 'DNS:mail.example.test');
+  // -days -1 puts notAfter a day before notBefore (now): expired from the start.
+  const expired = await makeLeaf('expired', 'localhost', 'DNS:localhost,IP:127.0.0.1', '-1');
   return {
     dir,
     ca: await readFile(at('ca.crt'), 'utf8'),
     otherCa: await readFile(at('other-ca.crt'), 'utf8'),
     localhost,
     named,
+    expired,
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 }

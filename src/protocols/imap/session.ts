@@ -1,4 +1,6 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { implicitTlsPortError, plainTextPortError, wrongProtocolByProbe, wrongProtocolError } from '../../transport/greeting-kind.js';
+import { sniName, tlsErrorCode, tlsFailureHint } from '../../transport/tls.js';
 import type { Transcript } from '../../transport/transcript.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
 
@@ -47,12 +49,15 @@ export class ImapSession {
     const { transcript, session } = options;
     let holder: ImapSession | undefined;
     let greeting = '';
+    // The server's first line, whatever it is: a POP3 or SMTP greeting tells a wrong port apart from a silent one.
+    let firstLine: string | undefined;
     let lastRefusal: { line: string; at: number } | undefined;
     const record = (entry: { src?: string; msg?: string; err?: unknown }) => {
       if (typeof entry?.msg !== 'string') return;
       if (entry.src === 'c') transcript.client(session, entry.msg);
       else if (entry.src === 's') {
         transcript.server(session, entry.msg);
+        firstLine ??= entry.msg;
         if (!greeting && /^\* (OK|PREAUTH|BYE)\b/i.test(entry.msg)) greeting = entry.msg;
         if (/^[A-Za-z0-9.]+ (NO|BAD)\b/.test(entry.msg)) {
           lastRefusal = { line: entry.msg, at: Date.now() };
@@ -102,7 +107,7 @@ export class ImapSession {
       await client.connect();
     } catch (err) {
       options.signal?.removeEventListener('abort', onAbort);
-      throw connectError(err, options);
+      throw await connectFailure(err, options, firstLine);
     }
     if (options.security === 'starttls' && !client.secureConnection) {
       client.close();
@@ -134,6 +139,11 @@ export class ImapSession {
 
   get closed(): boolean {
     return !this.client.usable;
+  }
+
+  /** The last NO/BAD this session saw, as a refusal of `command` (e.g. a CAPABILITY imapflow only logged). */
+  lastRefusalAs(command: string): ImapReplyError | undefined {
+    return this.#lastRefusal === undefined ? undefined : parseRefusal(command, this.#lastRefusal.line);
   }
 
   /** Returns and forgets the notifications collected since the last call. */
@@ -259,6 +269,25 @@ function parseRefusal(command: string, line: string): ImapReplyError {
   return new ImapReplyError(command, match[1]!.toUpperCase() as 'NO' | 'BAD', match[3] ?? '', match[2]);
 }
 
+/** A wrong port first (its greeting says what it speaks), then what imapflow reported. */
+async function connectFailure(err: unknown, options: ImapSessionOptions, firstLine: string | undefined): Promise<Error> {
+  const where = { host: options.host, port: options.port };
+  if (firstLine !== undefined) {
+    const wrong = wrongProtocolError('imap', firstLine, where);
+    if (wrong !== undefined) return wrong;
+  } else if (options.security !== 'tls' && (err as { code?: string }).code === 'GREETING_TIMEOUT') {
+    // imapflow does not log a greeting it cannot parse (an SMTP "220 …"): look at the port ourselves,
+    // in plain text, then as TLS (an implicit-TLS port says nothing until the client speaks).
+    const wrong = (await wrongProtocolByProbe('imap', where, options.timeouts.greeting)) ?? (await implicitTlsPortError('imap', where, options.timeouts.tls));
+    if (wrong !== undefined) return wrong;
+  }
+  if (options.security === 'tls') {
+    const plain = await plainTextPortError('imap', err, where, 'tls', options.timeouts.greeting);
+    if (plain !== undefined) return plain;
+  }
+  return connectError(err, options);
+}
+
 function connectError(err: unknown, options: ImapSessionOptions): Error {
   const e = err as { code?: string; message?: string; authenticationFailed?: boolean; responseText?: string; serverResponseCode?: string };
   const where = `${options.host}:${options.port}`;
@@ -269,8 +298,15 @@ function connectError(err: unknown, options: ImapSessionOptions): Error {
     return new ImapSessionError('EAUTH', `login as ${options.user} on ${where} failed: ${e.responseText ?? e.message ?? 'authentication failed'}`, 'auth');
   }
   const message = e.message ?? String(err);
-  if (/certificate|self.signed|unable to verify|CERT_|SSL|TLS/i.test(message) || (e.code ?? '').startsWith('ERR_TLS') || (e.code ?? '').includes('CERT')) {
-    return new ImapSessionError('ETLS', `TLS with ${where} failed: ${message} (verification is ${options.tls.verify ? 'on; pass the CA with tls.ca_file or set insecure' : 'off'})`, 'tls');
+  if (e.code === 'GREETING_TIMEOUT') {
+    const hint = options.security === 'tls' ? '' : '; if this port expects implicit TLS, use security: tls';
+    return new ImapSessionError('ETIMEOUT', `no IMAP greeting from ${where} within ${options.timeouts.greeting} ms${hint}`, 'greeting');
+  }
+  if (/certificate|self.signed|unable to verify|CERT_|SSL|TLS/i.test(message) || (tlsErrorCode(err) ?? '').match(/^(ERR_TLS|CERT_)|CERT/)) {
+    // The same hint as our own transport: "expired; renew it" is not "pass the CA".
+    const checkedName = sniName(options.host, options.tls) ?? options.host;
+    const phase = options.security === 'starttls' ? 'starttls' : 'tls';
+    return new ImapSessionError('ETLS', `TLS with ${where} failed: ${message}${tlsFailureHint(err, checkedName, options.tls.verify)}`, phase);
   }
   if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return new ImapSessionError('ECONNREFUSED', `connection to ${where} refused`, 'tcp');
   if (e.code === 'CONNECT_TIMEOUT' || e.code === 'GREETING_TIMEOUT' || /timeout/i.test(message)) {

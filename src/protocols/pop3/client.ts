@@ -2,6 +2,7 @@ import { connect, type ConnectOptions } from '../../transport/connect.js';
 import { SerialQueue } from '../../transport/serial-queue.js';
 import type { Connection, PhaseTimings } from '../../transport/connection.js';
 import { TransportError, type Phase } from '../../transport/errors.js';
+import { silentGreeting, wrongProtocolError } from '../../transport/greeting-kind.js';
 import type { TlsInfo } from '../../transport/tls.js';
 import { REDACTED } from '../../transport/transcript.js';
 import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
@@ -31,6 +32,7 @@ export class Pop3Client {
   readonly #connection: Connection;
   #capabilities: string[] = [];
   #capaSupported: boolean | undefined;
+  #capaRefusal: Pop3ReplyError | undefined;
   readonly #queue = new SerialQueue();
 
   private constructor(connection: Connection, greeting: string) {
@@ -41,10 +43,12 @@ export class Pop3Client {
 
   /** DNS → TCP → (TLS) → greeting → CAPA; for "starttls": CAPA → STLS → TLS → CAPA again. */
   static async connect(options: Pop3ConnectOptions): Promise<Pop3Client> {
-    const connection = await connect(options);
+    const connection = await connect({ ...options, protocol: 'pop3' });
     try {
       const line = await connection.readGreeting();
       const text = line.bytes.toString('utf8');
+      const wrong = wrongProtocolError('pop3', line.bytes, connection);
+      if (wrong !== undefined) throw wrong;
       const status = parseGreeting(connection, text);
       if (!status.ok) throw new Pop3ReplyError('(greeting)', status.text, status.responseCode);
       const client = new Pop3Client(connection, text);
@@ -76,7 +80,7 @@ export class Pop3Client {
       return client;
     } catch (error) {
       connection.destroy();
-      throw error;
+      throw (await silentGreeting(error, options, 'pop3')) ?? error;
     }
   }
 
@@ -88,6 +92,11 @@ export class Pop3Client {
   /** false when the server answered CAPA with -ERR; undefined before CAPA was sent. */
   get capaSupported(): boolean | undefined {
     return this.#capaSupported;
+  }
+
+  /** The last CAPA's -ERR, with its response code ([SYS/TEMP] is not "no CAPA"); undefined after a +OK. */
+  get capaRefusal(): Pop3ReplyError | undefined {
+    return this.#capaRefusal;
   }
 
   /** Whether a capability's first word was advertised, case-insensitively. */
@@ -125,11 +134,13 @@ export class Pop3Client {
       const status = await this.#send('CAPA');
       if (!status.ok) {
         this.#capaSupported = false;
+        this.#capaRefusal = new Pop3ReplyError('CAPA', status.text, status.responseCode);
         this.#capabilities = [];
         return [];
       }
       this.#capabilities = await readListing(this.#connection, 'CAPA');
       this.#capaSupported = true;
+      this.#capaRefusal = undefined;
       return this.capabilities;
     });
   }

@@ -1,4 +1,7 @@
 import { createTransport } from 'nodemailer';
+import { endpoint as hostPort } from '../../transport/errors.js';
+import { implicitTlsPortError, plainTextPortError, wrongProtocolError } from '../../transport/greeting-kind.js';
+import { sniName, tlsFailureHint } from '../../transport/tls.js';
 import type { Transcript } from '../../transport/transcript.js';
 
 /**
@@ -113,7 +116,7 @@ export async function sendRawMessage(options: SmtpSendOptions): Promise<SmtpSend
       sentAt: Date.now(),
     };
   } catch (err) {
-    throw classifySmtpError(err as NodemailerError);
+    throw await sendFailure(err as NodemailerError, options);
   } finally {
     options.signal?.removeEventListener('abort', abort);
     transporter.close();
@@ -125,27 +128,75 @@ function formatLog(message: string, args: unknown[]): string {
   return message.replace(/%[sd]/g, () => String(args[i++]));
 }
 
-function classifySmtpError(err: NodemailerError): Error {
-  if (typeof err.responseCode === 'number' && err.responseCode >= 400 && err.code !== 'EAUTH') {
-    return new SmtpReplyError(err.responseCode, err.response ?? err.message, err.command ?? 'DATA');
+/** A wrong port first (a greeting of another protocol, or plain text where TLS was asked for), then the rest. */
+async function sendFailure(err: NodemailerError, options: SmtpSendOptions): Promise<Error> {
+  const { endpoint } = options;
+  // nodemailer: "Invalid greeting. response=+OK …" (EPROTOCOL, command CONN).
+  if (err.command === 'CONN' && typeof err.response === 'string') {
+    const wrong = wrongProtocolError('smtp', err.response, endpoint);
+    if (wrong !== undefined) return wrong;
+  }
+  if (endpoint.security === 'tls') {
+    const plain = await plainTextPortError('smtp', err, endpoint, 'tls', options.timeouts.greeting);
+    if (plain !== undefined) return plain;
+  } else if (err.code === 'ETIMEDOUT' && err.command === 'CONN') {
+    // No greeting on a plain-text connection: an implicit-TLS port waits for the client's ClientHello.
+    const tls = await implicitTlsPortError('smtp', endpoint, options.timeouts.greeting);
+    if (tls !== undefined) return tls;
+  }
+  return classifySmtpError(err, endpoint);
+}
+
+/**
+ * nodemailer's error → mailprobe's. TLS comes first: a refused STARTTLS
+ * carries the server's reply code, but it means the connection could not be
+ * secured (errored, as POP3 STLS and IMAP STARTTLS are), not a refused
+ * message. Exported for the unit tests.
+ */
+export function classifySmtpError(err: NodemailerError, endpoint: SmtpEndpoint): Error {
+  const where = hostPort(endpoint.host, endpoint.port);
+  const code = typeof err.responseCode === 'number' ? err.responseCode : undefined;
+  if (err.code === 'ETLS' || err.command === 'STARTTLS') {
+    // RFC 3207 §4: "454 TLS not available due to temporary reason" is a temporary refusal.
+    if (code !== undefined && code >= 400 && code < 500) return new SmtpReplyError(code, err.response ?? err.message, 'STARTTLS');
+    if (code !== undefined) {
+      return new SmtpTransportError(
+        'ESTARTTLS',
+        `${where} refused STARTTLS: ${err.response ?? err.message}; the connection cannot be secured, so nothing was sent ` +
+          '(use security: tls on the submissions port, or security: none if plaintext is really intended)',
+        'starttls',
+      );
+    }
+    return tlsError(err, endpoint);
+  }
+  if (code !== undefined && code >= 400 && err.code !== 'EAUTH') {
+    return new SmtpReplyError(code, err.response ?? err.message, err.command ?? 'DATA');
   }
   switch (err.code) {
     case 'EAUTH':
       // A 4xx to AUTH is a temporary refusal; anything else means the credentials or mechanism are wrong.
-      if (typeof err.responseCode === 'number' && err.responseCode < 500) {
-        return new SmtpReplyError(err.responseCode, err.response ?? err.message, 'AUTH');
+      if (code !== undefined && code < 500) {
+        return new SmtpReplyError(code, err.response ?? err.message, 'AUTH');
       }
       return new SmtpTransportError('EAUTH', `authentication failed: ${err.response ?? err.message}`, 'auth');
-    case 'ETLS':
-      return new SmtpTransportError('ETLS', `TLS failed: ${err.message}`, 'tls');
     case 'ETIMEDOUT':
       return new SmtpTransportError('ETIMEOUT', `timed out: ${err.message}`, 'command');
     case 'EDNS':
       return new SmtpTransportError('EDNS', err.message, 'dns');
     case 'ECONNECTION':
     case 'ESOCKET':
-      return new SmtpTransportError(/certificate|self.signed|SSL|TLS/i.test(err.message) ? 'ETLS' : 'ECONNECTION', err.message, 'tcp');
+      if (/certificate|self.signed|SSL|TLS/i.test(err.message)) return tlsError(err, endpoint);
+      return new SmtpTransportError('ECONNECTION', err.message, 'tcp');
     default:
       return new SmtpTransportError(err.code ?? 'ESMTP', err.message, 'command');
   }
+}
+
+function tlsError(err: NodemailerError, endpoint: SmtpEndpoint): SmtpTransportError {
+  const checkedName = sniName(endpoint.host, endpoint.tls) ?? endpoint.host;
+  return new SmtpTransportError(
+    'ETLS',
+    `TLS with ${hostPort(endpoint.host, endpoint.port)} failed: ${err.message}${tlsFailureHint(err, checkedName, endpoint.tls.verify)}`,
+    endpoint.security === 'tls' ? 'tls' : 'starttls',
+  );
 }

@@ -2,6 +2,7 @@ import { connect, type ConnectOptions } from '../../../transport/connect.js';
 import { SerialQueue } from '../../../transport/serial-queue.js';
 import type { Connection, PhaseTimings } from '../../../transport/connection.js';
 import { TransportError, type Phase } from '../../../transport/errors.js';
+import { silentGreeting } from '../../../transport/greeting-kind.js';
 import { limitExceeded } from '../../../transport/limits.js';
 import type { TlsInfo } from '../../../transport/tls.js';
 import { REDACTED, type Transcript } from '../../../transport/transcript.js';
@@ -142,7 +143,7 @@ export class ImapRawClient {
    */
   static async connect(options: ImapRawConnectOptions): Promise<ImapRawClient> {
     const transcript = new QuietableTranscript(options.transcript);
-    const connection = await connect({ ...options, transcript });
+    const connection = await connect({ ...options, transcript, protocol: 'imap' });
     try {
       const limits = effectiveImapLimits(connection.limits, options.imapLimits);
       let client: ImapRawClient | undefined;
@@ -160,7 +161,7 @@ export class ImapRawClient {
       return client;
     } catch (error) {
       connection.destroy();
-      throw error;
+      throw (await silentGreeting(error, options, 'imap')) ?? error;
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Connection } from '../../../transport/connection.js';
+import { wrongProtocolError } from '../../../transport/greeting-kind.js';
 import { ImapRawProtocolError } from './errors.js';
 import type { ResponseFramer } from './framer.js';
 import { parseResponse, type ParsedResponse } from './response.js';
@@ -29,6 +30,11 @@ export async function readGreeting(connection: Connection, framer: ResponseFrame
   // summarise literals, so record the phase time here.
   connection.timings.greeting = Math.round(performance.now() - started);
   const raw = framed.text;
+  const wrong = wrongProtocolError('imap', raw, connection);
+  if (wrong !== undefined) {
+    connection.destroy();
+    throw wrong;
+  }
   let parsed: ParsedResponse | undefined;
   try {
     parsed = parseResponse(framed, '(greeting)');

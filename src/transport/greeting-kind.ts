@@ -1,0 +1,159 @@
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { TransportError, endpoint, type Phase } from './errors.js';
+import type { Security } from './connection.js';
+
+/**
+ * Greetings identify protocols (DESIGN principle 17). A server's first line
+ * says what it speaks: "* OK" / "* PREAUTH" / "* BYE" is IMAP, "+OK" / "-ERR"
+ * POP3, "220" / "554" (and "421") SMTP, and bytes that open a TLS record
+ * (0x16 0x03 handshake, 0x15 0x03 alert) a port that wants TLS first. A
+ * greeting of the wrong kind is a configuration problem with a hint, never an
+ * RFC failure of the server. One module for every client: our POP3 and raw
+ * IMAP clients, imapflow's sessions and nodemailer's sends.
+ */
+export type MailProtocol = 'pop3' | 'imap' | 'smtp';
+export type GreetingKind = MailProtocol | 'tls';
+
+const NAMES: Readonly<Record<MailProtocol, string>> = { pop3: 'POP3', imap: 'IMAP', smtp: 'SMTP' };
+
+export function greetingKind(first: string | Buffer): GreetingKind | undefined {
+  const bytes = typeof first === 'string' ? Buffer.from(first, 'latin1') : first;
+  if (bytes.length >= 2 && (bytes[0] === 0x16 || bytes[0] === 0x15) && bytes[1] === 0x03) return 'tls';
+  const text = bytes.toString('latin1');
+  if (/^\* (?:OK|PREAUTH|BYE)(?:[ \r\n[]|$)/i.test(text)) return 'imap';
+  if (/^(?:\+OK|-ERR)(?:[ \r\n]|$)/.test(text)) return 'pop3';
+  if (/^(?:220|421|554)(?:[ \r\n-]|$)/.test(text)) return 'smtp';
+  return undefined;
+}
+
+export interface GreetingEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * EWRONG_PROTOCOL when `greeting` is that of another protocol (or of TLS);
+ * undefined when it is `expected`'s or unrecognisable (then the protocol's
+ * own parser judges it).
+ */
+export function wrongProtocolError(expected: MailProtocol, greeting: string | Buffer, where: GreetingEndpoint): TransportError | undefined {
+  const kind = greetingKind(greeting);
+  if (kind === undefined || kind === expected) return undefined;
+  const name = endpoint(where.host, where.port);
+  const message =
+    kind === 'tls'
+      ? `${name} answered with a TLS record instead of a ${NAMES[expected]} greeting: this port wants TLS first; use security: tls`
+      : `${name} greets in ${NAMES[kind]} (${shown(greeting)}), not ${NAMES[expected]}: this port speaks ${NAMES[kind]}; check the endpoint's port`;
+  return new TransportError('EWRONG_PROTOCOL', 'greeting', message, { host: where.host, port: where.port });
+}
+
+/**
+ * Whether the port answers a TLS ClientHello, tried on a fresh connection
+ * after a plain-text client met only silence: an implicit-TLS port waits for
+ * the client to speak first. Certificates do not matter here (nothing is
+ * sent over it); any ServerHello, even one with a bad certificate, is TLS.
+ */
+export function speaksTls(where: GreetingEndpoint, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: where.host, port: where.port, rejectUnauthorized: false });
+    const done = (tls: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(tls);
+    };
+    const timer = setTimeout(() => done(false), Math.min(timeoutMs, 3_000));
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}
+
+/** For a plain-text client that got no greeting: EWRONG_PROTOCOL when the port turns out to want TLS first. */
+export async function implicitTlsPortError(expected: MailProtocol, where: GreetingEndpoint, timeoutMs: number): Promise<TransportError | undefined> {
+  if (!(await speaksTls(where, timeoutMs))) return undefined;
+  return new TransportError(
+    'EWRONG_PROTOCOL',
+    'greeting',
+    `${endpoint(where.host, where.port)} sent no ${NAMES[expected]} greeting but answers a TLS handshake: this port wants TLS first; use security: tls`,
+    { host: where.host, port: where.port },
+  );
+}
+
+/**
+ * For our own clients: a greeting timeout on a plain-text connection
+ * (none/starttls) that an implicit-TLS port explains; undefined otherwise.
+ */
+export async function silentGreeting(
+  error: unknown,
+  options: GreetingEndpoint & { readonly security: Security; readonly timeouts?: { readonly greeting?: number } },
+  expected: MailProtocol,
+): Promise<TransportError | undefined> {
+  if (!(error instanceof TransportError) || error.code !== 'ETIMEOUT' || error.phase !== 'greeting' || options.security === 'tls') return undefined;
+  return implicitTlsPortError(expected, options, options.timeouts?.greeting ?? 3_000);
+}
+
+/** What OpenSSL says when the "server hello" it read was a plain-text greeting. */
+export function looksLikePlaintextReply(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /wrong version number|packet length too long|unknown protocol|http request|record layer failure/i.test(message);
+}
+
+/**
+ * The first bytes a port sends to a plain-text client, read on a fresh
+ * connection. For a failure a library hides the greeting of (a TLS handshake
+ * that read plain text, imapflow's greeting timeout): only on that failure, so
+ * a working port costs nothing. Undefined when the port says nothing within
+ * `timeoutMs` (as an implicit-TLS port does).
+ */
+export function readPlaintextGreeting(where: GreetingEndpoint, timeoutMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: where.host, port: where.port });
+    const done = (first: Buffer | undefined): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(first);
+    };
+    const timer = setTimeout(() => done(undefined), Math.min(timeoutMs, 3_000));
+    socket.once('data', (chunk: Buffer) => done(chunk));
+    socket.once('error', () => done(undefined));
+    socket.once('close', () => done(undefined));
+  });
+}
+
+/** wrongProtocolError for a port whose greeting a library did not show: read it on a fresh connection. */
+export async function wrongProtocolByProbe(expected: MailProtocol, where: GreetingEndpoint, timeoutMs: number): Promise<TransportError | undefined> {
+  const first = await readPlaintextGreeting(where, timeoutMs);
+  return first === undefined ? undefined : wrongProtocolError(expected, first, where);
+}
+
+/**
+ * A TLS handshake that failed because the port speaks plain text: the hint
+ * names what it speaks. Undefined unless the failure looks like that and the
+ * port's plain greeting is recognisable.
+ */
+export async function plainTextPortError(
+  expected: MailProtocol,
+  cause: unknown,
+  where: GreetingEndpoint,
+  phase: Extract<Phase, 'tls' | 'starttls'>,
+  timeoutMs: number,
+): Promise<TransportError | undefined> {
+  if (phase !== 'tls' || !looksLikePlaintextReply(cause)) return undefined;
+  const first = await readPlaintextGreeting(where, timeoutMs);
+  const kind = first === undefined ? undefined : greetingKind(first);
+  if (kind === undefined || kind === 'tls') return undefined;
+  const name = endpoint(where.host, where.port);
+  const fix = kind === expected ? 'use security: starttls or none' : "check the endpoint's port";
+  return new TransportError(
+    'EWRONG_PROTOCOL',
+    'tls',
+    `TLS handshake with ${name} failed: this port speaks plain-text ${NAMES[kind]}${kind === expected ? '' : `, not ${NAMES[expected]}`}; ${fix}`,
+    { host: where.host, port: where.port, cause },
+  );
+}
+
+function shown(greeting: string | Buffer): string {
+  const text = (typeof greeting === 'string' ? greeting : greeting.toString('latin1')).split(/\r?\n/)[0] ?? '';
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+}

@@ -21,6 +21,7 @@ const UNIT = [
   'test/reporters/tap.test.ts',
   'test/transport/line-reader.test.ts',
   'test/imap-raw/framer.test.ts',
+  'test/runner/**/*.test.ts',
   'test/matrix/**/*.test.ts',
 ];
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { composeMessage } from '../protocols/smtp/compose.js';
 import type { ImapWorkspace } from '../protocols/imap/workspace.js';
-import { RunProblem } from '../runner/outcomes.js';
+import { RequirementFailure, RunProblem } from '../runner/outcomes.js';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
 import { mailboxParam, resolveMailbox, type ResolvedMailbox } from './imap-mailbox.js';
@@ -56,7 +56,10 @@ export const imapAppend = defineAction({
     // Recorded before it is sent, and again with its UID once APPENDUID (RFC 4315 §3) names it.
     ctx.record.message({ mailbox: box.path, messageId: message.messageId });
     const result = await ws.session.call(`APPEND ${box.path}`, (c) => c.append(box.path, message.raw, params.flags));
-    if (result.uid !== undefined) ctx.record.message({ mailbox: box.path, uid: result.uid, messageId: message.messageId });
+    if (result.uid !== undefined) {
+      ctx.record.message({ mailbox: box.path, uid: result.uid, messageId: message.messageId });
+      await confirmAppendUid(ws, box.path, message.messageId, result.uid);
+    }
     if (box.foundBy) ctx.setProperty(`mailbox.${params.mailbox}`, `${box.path} (found by ${box.foundBy})`);
     return {
       path: box.path,
@@ -70,6 +73,23 @@ export const imapAppend = defineAction({
     };
   },
 });
+
+/**
+ * Every later step finds the message by the UID APPENDUID named, so a wrong one
+ * would surface as some unrelated check failing. Looked up by Message-ID (and
+ * confirmed by its run header) in the same session, it must be that UID.
+ */
+async function confirmAppendUid(ws: ImapWorkspace, mailbox: string, messageId: string, uid: number): Promise<void> {
+  const found = (await ws.ownMessages(mailbox, messageId)).map((m) => m.uid);
+  if (found.includes(uid)) return;
+  throw new RequirementFailure({
+    description: 'APPENDUID names the UID the appended message got',
+    passed: false,
+    expected: `APPENDUID with UID ${found.length > 0 ? found.join(' or ') : '(the message, which this session cannot find)'}`,
+    actual: `APPENDUID with UID ${uid}`,
+    rfc: 'RFC 4315 §3: APPENDUID names the UIDVALIDITY of the destination mailbox and the UID assigned to the appended message',
+  });
+}
 
 /** A message this run already made (its bytes must carry the run header), to append as it is. */
 function ownCopy(value: unknown, runId: string): { messageId: string; raw: Buffer } {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ImapReplyError } from '../protocols/imap/errors.js';
 import { astringPart, ImapRawClient, type ImapResponse, type UntaggedResponse } from '../protocols/imap/raw/index.js';
 import { RunProblem } from '../runner/outcomes.js';
 import type { ActionContext } from './context.js';
@@ -25,8 +26,14 @@ function untaggedSummary(untagged: readonly UntaggedResponse[]) {
   };
 }
 
+/**
+ * A refusal on the raw wire is the server's answer, judged like any other: NO or BAD
+ * fails the step (or, with a temporary response code, is inconclusive), never "could not run".
+ */
 function requireOk(command: string, response: ImapResponse): void {
-  if (response.status !== 'OK') throw new RunProblem('EIMAP_REFUSED', `${command} was answered ${response.status} ${response.text}`);
+  if (response.status === 'OK') return;
+  if (response.status === 'NO' || response.status === 'BAD') throw new ImapReplyError(command, response.status, response.text, response.code?.split(' ')[0]);
+  throw new RunProblem('EIMAP_REFUSED', `${command} was answered ${response.status} ${response.text}`);
 }
 
 /**

@@ -87,7 +87,7 @@ const observations = {
     await a.drop();
     return seen;
   },
-  /** RFC 1939 §6: after QUIT removed a message, a new session lists (LIST, UIDL) only what remains. */
+  /** RFC 1939 §6: after QUIT removed a message, a new session counts (STAT) and lists (LIST, UIDL) only what remains. */
   async removedStayGone(host) {
     seed(host);
     const a = await session(host);
@@ -95,7 +95,8 @@ const observations = {
     await a.cmd('DELE 1');
     await a.quit();
     const b = await session(host);
-    return linesOf((await b.multi('LIST')).body).length === 1 && linesOf((await b.multi('UIDL')).body).length === 1;
+    const counted = (await b.cmd('STAT')).startsWith('+OK 1 ');
+    return counted && linesOf((await b.multi('LIST')).body).length === 1 && linesOf((await b.multi('UIDL')).body).length === 1;
   },
   /** RFC 1939 §7 UIDL: the same message keeps its id across sessions. */
   async uidlStable(host) {
@@ -189,8 +190,7 @@ const breaks: Record<keyof Required<Pop3Faults>, ObservationName[]> = {
   wrongStatSize: ['sizesMatchRetr'],
   stlsAfterUpgrade: ['stlsOffered'],
   hideMarkedElsewhere: ['marksStayInSession'],
-  listShowsRemoved: ['removedStayGone'],
-  uidlShowsRemoved: ['removedStayGone'],
+  statShowsRemoved: ['removedStayGone'],
   plaintextBeforeStls: ['plaintextRefusedBeforeStls'],
 };
 

@@ -38,13 +38,19 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
   },
   keepAfterQuit: {
     outcomes: {
-      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › phone counts the maildrop › count equals ${captures.before.count - 1}',
+      'pop3/commit-at-quit': 'failed at pop3/commit-at-quit › delete anything this run left in the mailbox › cleanup removed everything this run created',
+      'pop3/deleted-is-refused': 'failed at pop3/deleted-is-refused › delete anything this run left in the mailbox › cleanup removed everything this run created',
+      'pop3/dot-stuffing': 'failed at pop3/dot-stuffing › delete anything this run left in the mailbox › cleanup removed everything this run created',
+      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › phone no longer finds the message by its headers › found equals false',
+      'pop3/rset': 'failed at pop3/rset › delete anything this run left in the mailbox › cleanup removed everything this run created',
+      'pop3/sizes-agree': 'failed at pop3/sizes-agree › delete anything this run left in the mailbox › cleanup removed everything this run created',
+      'pop3/uidl-stable': 'failed at pop3/uidl-stable › delete anything this run left in the mailbox › cleanup removed everything this run created',
     },
     defeatsCleanup: true,
   },
   ignoreRset: {
     outcomes: {
-      'pop3/rset': 'failed at pop3/rset › the message is listed again in the same session › (reply)',
+      'pop3/rset': 'failed at pop3/rset › the message is listed again in the same session › ok equals true',
     },
   },
   serveDeleted: {
@@ -103,19 +109,163 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
       'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › until the laptop quits, the original is still on the server › present one_of [true,"locked"]',
     },
   },
-  listShowsRemoved: {
+  statShowsRemoved: {
     outcomes: {
-      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › phone\'s LIST no longer shows the message › count equals ${captures.before.count - 1}',
-    },
-  },
-  uidlShowsRemoved: {
-    outcomes: {
+      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › phone counts one message fewer › count equals ${captures.before.count - 1}',
     },
   },
 };
 
 export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> = {
-  refuseRepeatedDelete: { outcomes: {} },
+  ignoreCreate: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop stores a message in it › (reply)',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › laptop stores a first message › (reply)',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop stores an unread message in it › (reply)',
+      'imap/folder-sync': 'failed at imap/folder-sync › laptop lists the folder it created › folders contains projects/2026',
+      'imap/move-announced': 'failed at imap/move-announced › laptop stores a message in the first › (reply)',
+      'imap/noop-reports-changes': 'errored EIMAP_REFUSED',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop stores an unread message › (reply)',
+      'imap/uid-stability': 'failed at imap/uid-stability › laptop opens it › (reply)',
+    },
+  },
+  ignoreRename: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › laptop lists the new name, not the old one › folders contains projects/archive-2026',
+    },
+  },
+  ignoreSubscribe: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › laptop sees its own subscription › subscribed contains projects/archive-2026',
+    },
+  },
+  ignoreMove: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › laptop finds the message it moved in the folder › count equals 1',
+      'imap/move-announced': 'failed at imap/move-announced › UID MOVE on the raw wire › copy_left_behind equals false',
+    },
+  },
+  ignoreAppendElsewhere: {
+    outcomes: {
+      'imap/uid-stability': 'failed at imap/uid-stability › phone finds the message it stored › found equals true',
+    },
+  },
+  ignoreAppendToSent: {
+    outcomes: {
+      'imap/draft-sync': 'failed at imap/draft-sync › phone sees the sent copy in \\Sent itself › found equals true',
+    },
+  },
+  ignoreExpungeOfOthersMail: {
+    outcomes: {
+      'imap/draft-sync': 'failed at imap/draft-sync › phone removes the draft › gone equals true',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/flag-sync': 'failed at imap/flag-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/folder-sync': 'failed at imap/folder-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/idle-push': 'failed at imap/idle-push › delete the run\'s messages › cleanup removed everything this run created',
+      'imap/move-announced': 'failed at imap/move-announced › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/uid-stability': 'failed at imap/uid-stability › delete the run\'s folders and messages › cleanup removed everything this run created',
+    },
+    defeatsCleanup: true,
+  },
+  expungeOnlyLocal: {
+    outcomes: {
+      'imap/draft-sync': 'failed at imap/draft-sync › phone sees exactly one draft of this run, the new one › count equals 1',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › phone\'s NOOP reports the expunge › expunge_count equals 1',
+      'imap/idle-push': 'failed at imap/idle-push › delete the run\'s messages › cleanup removed everything this run created',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone\'s NOOP carries the EXPUNGE › untagged contains * 1 EXPUNGE',
+    },
+    defeatsCleanup: true,
+  },
+  storeDropsFlagged: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop flags it, and its MODSEQ rises › flags contains \\Flagged',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop marks it read and flagged › flags contains \\Flagged',
+    },
+  },
+  ignoreFlagRemovals: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop clears the flag, and its MODSEQ rises again › modseq greater_than ${captures.m1.modseq}',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop clears the flag › flags not_contains \\Flagged',
+    },
+  },
+  peekSeenHiddenFromReader: {
+    outcomes: {
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop still sees it unread › flags not_contains \\Seen',
+    },
+  },
+  keepDeletedEverywhere: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/flag-sync': 'failed at imap/flag-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/folder-sync': 'failed at imap/folder-sync › laptop no longer lists it › folders not_contains projects/archive-2026',
+      'imap/move-announced': 'failed at imap/move-announced › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/uid-stability': 'failed at imap/uid-stability › delete the run\'s folders and messages › cleanup removed everything this run created',
+    },
+  },
+  renameKeepsOld: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › laptop lists the new name, not the old one › folders not_contains projects/2026',
+    },
+  },
+  stripUidValidity: {
+    outcomes: {
+      'imap/uid-stability': 'failed at imap/uid-stability › laptop opens it › uidvalidity exists true',
+    },
+  },
+  stripUidNextElsewhere: {
+    outcomes: {
+      'imap/uid-stability': 'failed at imap/uid-stability › phone sees the same UIDVALIDITY and a UIDNEXT past the new message › uidnext exists true',
+    },
+  },
+  stripUidNextOnReselect: {
+    outcomes: {
+      'imap/uid-stability': 'failed at imap/uid-stability › laptop sees UIDVALIDITY unchanged and UIDNEXT past both › uidnext exists true',
+    },
+  },
+  hideMovedElsewhere: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › phone finds the message in the folder › count equals 1',
+    },
+  },
+  hideSentCopiesElsewhere: {
+    outcomes: {
+      'imap/draft-sync': 'failed at imap/draft-sync › laptop sees the sent copy in \\Sent › found equals true',
+    },
+  },
+  draftHiddenElsewhere: {
+    outcomes: {
+      'imap/draft-sync': 'failed at imap/draft-sync › phone sees the draft, flagged \\Draft, under the UID APPENDUID gave › flags contains \\Draft',
+    },
+  },
+  unsolicitedMissesFlagged: {
+    outcomes: {
+      'imap/flag-sync': 'failed at imap/flag-sync › phone\'s NOOP brings the change › fetched_flags contains \\Flagged',
+    },
+  },
+  dropUnsolicitedAfterRemoval: {
+    outcomes: {
+      'imap/flag-sync': 'failed at imap/flag-sync › phone\'s NOOP brings the change again › fetched equals true',
+    },
+  },
+  unsolicitedKeepsRemoved: {
+    outcomes: {
+      'imap/flag-sync': 'failed at imap/flag-sync › phone\'s NOOP brings the change again › fetched_flags not_contains \\Flagged',
+    },
+  },
+  hideDrafts: {
+    outcomes: {
+      'imap/draft-sync': 'failed at imap/draft-sync › laptop finds the Drafts mailbox › found equals true',
+    },
+  },
+  refuseRepeatedDelete: {
+    outcomes: {
+    },
+  },
   stripUidNext: {
     outcomes: {
       'imap/uid-stability': 'failed at imap/uid-stability › laptop opens it › uidnext exists true',
@@ -160,7 +310,12 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
       'imap/draft-sync': 'failed at imap/draft-sync › laptop removes the old version (\\Deleted, UID EXPUNGE) › gone equals true',
       'imap/expunge-sync': 'failed at imap/expunge-sync › laptop deletes the first message › gone equals true',
       'imap/flag-sync': 'failed at imap/flag-sync › laptop marks it read and flagged › flags contains \\Seen',
+      'imap/folder-sync': 'failed at imap/folder-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/idle-push': 'failed at imap/idle-push › delete the run\'s messages › cleanup removed everything this run created',
+      'imap/move-announced': 'failed at imap/move-announced › delete the run\'s folders and messages › cleanup removed everything this run created',
       'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › laptop removes the message › gone equals true',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/uid-stability': 'failed at imap/uid-stability › delete the run\'s folders and messages › cleanup removed everything this run created',
     },
     defeatsCleanup: true,
   },
@@ -272,7 +427,14 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   keepDeletedElsewhere: {
     outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/flag-sync': 'failed at imap/flag-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
       'imap/folder-sync': 'failed at imap/folder-sync › phone no longer lists it › folders not_contains projects/archive-2026',
+      'imap/move-announced': 'failed at imap/move-announced › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/uid-stability': 'failed at imap/uid-stability › delete the run\'s folders and messages › cleanup removed everything this run created',
     },
   },
   dropExistsElsewhere: {

@@ -10,7 +10,9 @@ import type { RunResult } from '../../src/runner/results.js';
 import { LEFTOVERS_CHECK } from '../../src/runner/verdict.js';
 import { loadSuiteChecks, outcomeOf, type SuiteChecks } from '../support/checks.js';
 import { replaceFlags } from '../support/expect-helpers.js';
-import { BASELINE, IMAP_MUTATIONS, POP3_FAULTS, type FaultEntry } from '../support/fault-catalogue.js';
+import { BASELINE, IMAP_MUTATIONS, IMAP_STARTTLS_SERVERS, POP3_FAULTS, type FaultEntry } from '../support/fault-catalogue.js';
+import { startFakeImap } from '../imap-raw/fake-imap.js';
+import { testCerts } from '../support/test-certs.js';
 import { cleanUpLabRun, labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 
 /**
@@ -140,6 +142,45 @@ describe('IMAP fault matrix (mutating proxy in front of the lab)', () => {
       if (entry.defeatsCleanup) expect(result.scenarios.flatMap((s) => s.leftovers).length, 'the run names what the server kept').toBeGreaterThan(0);
       else expect(result.scenarios.flatMap((s) => s.leftovers.map((l) => `${s.id}: ${l}`)), summarize(result)).toEqual([]);
       expect(direct, 'nothing of the run is left on the lab').toEqual([]);
+    });
+  }
+});
+
+describe('imap/starttls fault matrix (fake IMAP servers)', () => {
+  const PASSWORD = 'fake-imap-pw';
+  for (const [name, server] of Object.entries(IMAP_STARTTLS_SERVERS)) {
+    it(`verdict against server ${name}`, async () => {
+      const certs = await testCerts();
+      const fake = await startFakeImap({
+        password: PASSWORD,
+        capabilities: server.capabilities,
+        ...(server.tlsCapabilities ? { tlsCapabilities: server.tlsCapabilities } : {}),
+        ...(server.starttls ? { starttls: certs.localhost } : {}),
+      });
+      try {
+        const dir = await mkdtemp(join(tmpdir(), 'mailprobe-matrix-starttls-'));
+        const caFile = join(dir, 'ca.pem');
+        await writeFile(caFile, certs.ca);
+        const targetFile = join(dir, 'target.yaml');
+        await writeFile(
+          targetFile,
+          [
+            'name: fake imap',
+            `host: ${fake.host}`,
+            `tls: { verify: true, ca_file: ${caFile}, servername: localhost }`,
+            'endpoints:',
+            `  imap: { port: ${fake.port}, security: starttls }`,
+            'accounts:',
+            '  primary: { user: alice, address: alice@fake.test, password_env: FAKE_IMAP_PASSWORD }',
+            '',
+          ].join('\n'),
+        );
+        const { result } = await runSuite({ targetFile, env: { FAKE_IMAP_PASSWORD: PASSWORD }, paths: [join(REPO_ROOT, 'suites', 'imap', 'starttls.yaml')] });
+        expect(outcomes(result, `starttls:${name}`), summarize(result)).toEqual({ 'imap/starttls': server.outcome });
+        expectActionableFailures(result);
+      } finally {
+        await fake.close();
+      }
     });
   }
 });

@@ -34,6 +34,12 @@ export interface SuiteChecks {
   readonly byPosition: ReadonlyMap<string, string>;
   /** Step position → key of its implicit reply check. */
   readonly replyByStepPosition: ReadonlyMap<string, string>;
+  /**
+   * `<scenario id> › <step name> › ` of every step and cleanup step: checks an action
+   * raises itself (APPENDUID, a refused capability query) and the leftovers check are
+   * named after their step and their own description.
+   */
+  readonly stepPrefixes: ReadonlySet<string>;
 }
 
 const at = (pos: { file: string; line: number; col: number }) => `${pos.file}:${pos.line}:${pos.col}`;
@@ -44,7 +50,9 @@ export async function loadSuiteChecks(protocols: readonly string[] = ['pop3', 'i
   const checks: CheckInfo[] = [];
   const byPosition = new Map<string, string>();
   const replyByStepPosition = new Map<string, string>();
+  const stepPrefixes = new Set<string>();
   for (const scenario of loaded.value) {
+    for (const step of [...scenario.steps, ...scenario.cleanup]) stepPrefixes.add(`${scenario.id} › ${step.name} › `);
     const seen = new Map<string, number>();
     for (const step of scenario.steps) {
       replyByStepPosition.set(at(step.source), `${scenario.id} › ${step.name} › (reply)`);
@@ -58,7 +66,7 @@ export async function loadSuiteChecks(protocols: readonly string[] = ['pop3', 'i
       }
     }
   }
-  return { scenarios: loaded.value, checks, byPosition, replyByStepPosition };
+  return { scenarios: loaded.value, checks, byPosition, replyByStepPosition, stepPrefixes };
 }
 
 function describeOperand(value: unknown): string {
@@ -73,7 +81,10 @@ export function outcomeOf(result: ScenarioResult, checks: SuiteChecks): string {
   switch (result.state) {
     case 'failed': {
       const pos = at(result.failure.source);
-      const key = checks.byPosition.get(pos) ?? checks.replyByStepPosition.get(pos);
+      // A step's own source is also where checks an action raises itself (APPENDUID, a refused
+      // capability query) point: only the implicit "the server accepts …" check is its (reply).
+      const reply = result.failure.message.startsWith('the server accepts ') ? checks.replyByStepPosition.get(pos) : undefined;
+      const key = checks.byPosition.get(pos) ?? reply;
       return `failed at ${key ?? `${result.id} › ${result.failure.step} › ${result.failure.message}`}`;
     }
     case 'errored':

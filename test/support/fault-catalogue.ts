@@ -117,6 +117,36 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
 };
 
 export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> = {
+  moveToInbox: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › laptop finds the message it moved in the folder › count equals 1',
+      'imap/move-announced': 'failed at imap/move-announced › the message arrived in the destination › count equals 1',
+    },
+  },
+  ignoreAppend: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop reads its MODSEQ › modseq exists true',
+      'imap/draft-sync': 'failed at imap/draft-sync › laptop sees its own draft, flagged \\Draft › count equals 1',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › phone opens the folder and sees two messages › exists equals 2',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop marks it read and flagged › flags contains \\Seen',
+      'imap/move-announced': 'failed at imap/move-announced › laptop sees the message it stored › count equals 1',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › laptop sees the message it added › count equals 1',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › phone reads the whole message with BODY.PEEK[] › raw delivered_copy_of ${captures.msg.raw}',
+      'imap/uid-stability': 'failed at imap/uid-stability › laptop finds its UID › uid at_least ${captures.s1.uidnext}',
+    },
+  },
+  moveIsCopyHiddenFromMover: {
+    outcomes: {
+      'imap/folder-sync': 'failed at imap/folder-sync › phone no longer finds it in INBOX › found equals false',
+    },
+  },
+  reuseOldUidForNewMessage: {
+    outcomes: {
+      'imap/draft-sync': 'failed at imap/draft-sync › laptop saves a newer version › APPENDUID names the UID the appended message got',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › laptop stores a second message › APPENDUID names the UID the appended message got',
+      'imap/uid-stability': 'failed at imap/uid-stability › the second message has a higher UID › uid greater_than ${captures.f1.uid}',
+    },
+  },
   ignoreCreate: {
     outcomes: {
       'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop stores a message in it › (reply)',
@@ -124,7 +154,7 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
       'imap/flag-sync': 'failed at imap/flag-sync › laptop stores an unread message in it › (reply)',
       'imap/folder-sync': 'failed at imap/folder-sync › laptop lists the folder it created › folders contains projects/2026',
       'imap/move-announced': 'failed at imap/move-announced › laptop stores a message in the first › (reply)',
-      'imap/noop-reports-changes': 'errored EIMAP_REFUSED',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone selects it on the raw wire › (reply)',
       'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop stores an unread message › (reply)',
       'imap/uid-stability': 'failed at imap/uid-stability › laptop opens it › (reply)',
     },
@@ -206,6 +236,7 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
       'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › delete the run\'s folders and messages › cleanup removed everything this run created',
       'imap/uid-stability': 'failed at imap/uid-stability › delete the run\'s folders and messages › cleanup removed everything this run created',
     },
+    defeatsCleanup: true,
   },
   renameKeepsOld: {
     outcomes: {
@@ -230,6 +261,7 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   hideMovedElsewhere: {
     outcomes: {
       'imap/folder-sync': 'failed at imap/folder-sync › phone finds the message in the folder › count equals 1',
+      'imap/move-announced': 'failed at imap/move-announced › the message arrived in the destination › count equals 1',
     },
   },
   hideSentCopiesElsewhere: {
@@ -340,6 +372,7 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   peekSetsSeen: {
     outcomes: {
+      'imap/flag-sync': 'failed at imap/flag-sync › phone opens the folder and sees the message unread › flags not_contains \\Seen',
       'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › phone itself still sees it unread › flags not_contains \\Seen',
     },
   },
@@ -386,12 +419,14 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   wrongAppendUid: {
     outcomes: {
-      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop reads its MODSEQ › modseq exists true',
-      'imap/draft-sync': 'failed at imap/draft-sync › phone sees the draft, flagged \\Draft, under the UID APPENDUID gave › uid equals ${captures.v1.uid}',
-      'imap/expunge-sync': 'failed at imap/expunge-sync › phone\'s NOOP reports the expunge › expunge_count equals 1',
-      'imap/flag-sync': 'failed at imap/flag-sync › laptop marks it read and flagged › flags contains \\Seen',
-      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone\'s NOOP carries the EXPUNGE › untagged contains * 1 EXPUNGE',
-      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › phone reads the whole message with BODY.PEEK[] › raw delivered_copy_of ${captures.msg.raw}',
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop stores a message in it › APPENDUID names the UID the appended message got',
+      'imap/draft-sync': 'failed at imap/draft-sync › laptop saves a draft › APPENDUID names the UID the appended message got',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › laptop stores a first message › APPENDUID names the UID the appended message got',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop stores an unread message in it › APPENDUID names the UID the appended message got',
+      'imap/move-announced': 'failed at imap/move-announced › laptop stores a message in the first › APPENDUID names the UID the appended message got',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › laptop adds a message › APPENDUID names the UID the appended message got',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop stores an unread message › APPENDUID names the UID the appended message got',
+      'imap/uid-stability': 'failed at imap/uid-stability › laptop stores a message › APPENDUID names the UID the appended message got',
     },
   },
   staleFlagsElsewhere: {
@@ -436,6 +471,7 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
       'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › delete the run\'s folders and messages › cleanup removed everything this run created',
       'imap/uid-stability': 'failed at imap/uid-stability › delete the run\'s folders and messages › cleanup removed everything this run created',
     },
+    defeatsCleanup: true,
   },
   dropExistsElsewhere: {
     outcomes: {
@@ -455,4 +491,39 @@ export const BASELINE: Readonly<Record<'pop3' | 'imap', FaultOutcomes>> = {
   pop3: {},
   // The proxy offers no plain port with STARTTLS (it must see the traffic).
   imap: { 'imap/starttls': 'skipped' },
+};
+
+/**
+ * imap/starttls needs a plain port with STARTTLS, which the proxy cannot offer
+ * (it must read the traffic), so its faults are fake IMAP servers
+ * (test/imap-raw/fake-imap.ts) that each announce one thing wrong.
+ */
+export interface StarttlsServer {
+  /** Announced on the clear connection (STARTTLS is added when `starttls`). */
+  readonly capabilities: readonly string[];
+  /** Announced after the upgrade (default: the same without LOGINDISABLED). */
+  readonly tlsCapabilities?: readonly string[];
+  readonly starttls: boolean;
+  /** The verdict of imap/starttls against it. */
+  readonly outcome: string;
+}
+
+const STARTTLS = 'imap/starttls › CAPABILITY, STARTTLS, verified handshake, CAPABILITY, LOGIN';
+
+export const IMAP_STARTTLS_SERVERS: Readonly<Record<string, StarttlsServer>> = {
+  faithful: { capabilities: ['IMAP4rev1', 'LOGINDISABLED'], starttls: true, outcome: 'passed' },
+  noStarttls: { capabilities: ['IMAP4rev1'], starttls: false, outcome: `failed at ${STARTTLS} › advertised equals true` },
+  plaintextLoginBeforeTls: { capabilities: ['IMAP4rev1', 'AUTH=PLAIN'], starttls: true, outcome: `failed at ${STARTTLS} › plaintext_login_before_tls length 0` },
+  logindisabledAfterTls: {
+    capabilities: ['IMAP4rev1', 'LOGINDISABLED'],
+    tlsCapabilities: ['IMAP4rev1', 'LOGINDISABLED'],
+    starttls: true,
+    outcome: `failed at ${STARTTLS} › logindisabled_after equals false`,
+  },
+  starttlsAfterTls: {
+    capabilities: ['IMAP4rev1', 'LOGINDISABLED'],
+    tlsCapabilities: ['IMAP4rev1', 'STARTTLS'],
+    starttls: true,
+    outcome: `failed at ${STARTTLS} › starttls_after equals false`,
+  },
 };

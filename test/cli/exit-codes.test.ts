@@ -75,7 +75,7 @@ describe('mailprobe run/validate exit codes', () => {
       expect(r.code, describeRun(r)).toBe(1);
       expect(r.stderr).toMatch(/✗ .*pop3\/rset/);
       expect(r.stderr).toMatch(/^\s+expected\s+\S/m);
-      expect(r.stderr).toMatch(/^\s+actual\s+-ERR/m);
+      expect(r.stderr).toMatch(/^\s+actual\s+"?-ERR/m);
       expect(r.stderr).toMatch(/rset\.yaml:\d+:\d+/);
       expect(r.stderr).toMatch(/\] C: \S/);
       expect(r.stderr).toMatch(/\] S: -ERR/);

@@ -53,7 +53,7 @@ function expectActionableFailures(result: RunResult): void {
   for (const s of result.scenarios) {
     // A leftover is the run's own safety verdict, not a clause the server broke.
     if (s.state !== 'failed' || s.failure.message === LEFTOVERS_CHECK) continue;
-    expect(s.failure.rfc, `${s.id}: the failure names its RFC clause`).toMatch(/RFC \d+/);
+    expect(s.failure.rfc ?? '(no clause)', `${s.id}: the failure names its RFC clause`).toMatch(/RFC \d+/);
     expect(s.failure.expected, `${s.id}: expected and actual differ`).not.toBe(s.failure.actual);
     expect(s.failure.transcript.some((e) => e.direction === 'server'), `${s.id}: the failing step's transcript`).toBe(true);
   }

@@ -50,7 +50,7 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
   },
   ignoreRset: {
     outcomes: {
-      'pop3/rset': 'failed at pop3/rset › the message is listed again in the same session › ok equals true',
+      'pop3/rset': 'failed at pop3/rset › the message is listed again in the same session › error.reply exists false',
     },
   },
   serveDeleted: {

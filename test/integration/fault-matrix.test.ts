@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFakeMailHost, type FakeMailHost, type Pop3Faults } from '../../fixtures/servers/fake-mail-host.js';
-import { startImapProxy, type ImapMutations, type ImapProxy } from '../../fixtures/servers/imap-proxy.js';
+import type { ImapMutations, ImapProxy } from '../../fixtures/servers/imap-proxy.js';
+import { startLabProxy, writeFakeImapTarget } from '../support/lab-proxy.js';
 import { makeTestCertificate } from '../../fixtures/servers/test-cert.js';
 import type { RunResult } from '../../src/runner/results.js';
 import { LEFTOVERS_CHECK } from '../../src/runner/verdict.js';
@@ -13,7 +13,7 @@ import { replaceFlags } from '../support/expect-helpers.js';
 import { BASELINE, IMAP_MUTATIONS, IMAP_STARTTLS_SERVERS, POP3_FAULTS, type FaultEntry } from '../support/fault-catalogue.js';
 import { startFakeImap } from '../imap-raw/fake-imap.js';
 import { testCerts } from '../support/test-certs.js';
-import { cleanUpLabRun, labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
+import { cleanUpLabRun, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 
 /**
  * The fault-coverage matrix, run: every shipped scenario against every fault
@@ -108,18 +108,7 @@ describe('IMAP fault matrix (mutating proxy in front of the lab)', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const lab = inject('lab');
-    const labTarget = parseDocument(await readFile(lab.targetFile, 'utf8')).toJS() as {
-      endpoints: { imaps: { port: number } };
-      tls: { ca_file: string };
-    };
-    proxy = await startImapProxy({
-      upstream: { host: '127.0.0.1', port: labTarget.endpoints.imaps.port, ca: await readFile(labTarget.tls.ca_file, 'utf8'), servername: 'localhost' },
-    });
-    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-matrix-imap-'));
-    targetFile = join(dir, 'target.yaml');
-    await proxy.writeTarget(targetFile, { labTargetFile: lab.targetFile, as: 'imaps' });
-    env = await labEnv(lab.envFile);
+    ({ proxy, targetFile, env } = await startLabProxy(inject('lab'), 'matrix-imap'));
   });
   afterAll(async () => {
     await proxy?.close();
@@ -158,23 +147,7 @@ describe('imap/starttls fault matrix (fake IMAP servers)', () => {
         ...(server.starttls ? { starttls: certs.localhost } : {}),
       });
       try {
-        const dir = await mkdtemp(join(tmpdir(), 'mailprobe-matrix-starttls-'));
-        const caFile = join(dir, 'ca.pem');
-        await writeFile(caFile, certs.ca);
-        const targetFile = join(dir, 'target.yaml');
-        await writeFile(
-          targetFile,
-          [
-            'name: fake imap',
-            `host: ${fake.host}`,
-            `tls: { verify: true, ca_file: ${caFile}, servername: localhost }`,
-            'endpoints:',
-            `  imap: { port: ${fake.port}, security: starttls }`,
-            'accounts:',
-            '  primary: { user: alice, address: alice@fake.test, password_env: FAKE_IMAP_PASSWORD }',
-            '',
-          ].join('\n'),
-        );
+        const targetFile = await writeFakeImapTarget(fake, certs.ca, 'FAKE_IMAP_PASSWORD');
         const { result } = await runSuite({ targetFile, env: { FAKE_IMAP_PASSWORD: PASSWORD }, paths: [join(REPO_ROOT, 'suites', 'imap', 'starttls.yaml')] });
         expect(outcomes(result, `starttls:${name}`), summarize(result)).toEqual({ 'imap/starttls': server.outcome });
         expectActionableFailures(result);

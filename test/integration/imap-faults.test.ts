@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startImapProxy, type ImapMutations, type ImapProxy } from '../../fixtures/servers/imap-proxy.js';
-import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
+import type { ImapMutations, ImapProxy } from '../../fixtures/servers/imap-proxy.js';
+import { startLabProxy } from '../support/lab-proxy.js';
+import { REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 import { replaceFlags } from '../support/expect-helpers.js';
 import type { ScenarioResult } from '../../src/runner/results.js';
 
@@ -34,18 +34,7 @@ describe('IMAP scenarios through a mutating proxy', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const lab = inject('lab');
-    const labTarget = parseDocument(await readFile(lab.targetFile, 'utf8')).toJS() as {
-      endpoints: { imaps: { port: number } };
-      tls: { ca_file: string };
-    };
-    proxy = await startImapProxy({
-      upstream: { host: '127.0.0.1', port: labTarget.endpoints.imaps.port, ca: await readFile(labTarget.tls.ca_file, 'utf8'), servername: 'localhost' },
-    });
-    dir = await mkdtemp(join(tmpdir(), 'mailprobe-imap-proxy-'));
-    targetFile = join(dir, 'target.yaml');
-    await proxy.writeTarget(targetFile, { labTargetFile: lab.targetFile, as: 'imaps' });
-    env = await labEnv(lab.envFile);
+    ({ proxy, targetFile, env, dir } = await startLabProxy(inject('lab'), 'imap-proxy'));
   });
   afterAll(async () => {
     await proxy?.close();

@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startImapProxy, type ImapProxy } from '../../fixtures/servers/imap-proxy.js';
-import { cleanUpLabRun, labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
+import type { ImapProxy } from '../../fixtures/servers/imap-proxy.js';
+import { startLabProxy } from '../support/lab-proxy.js';
+import { cleanUpLabRun, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 import { replaceFlags } from '../support/expect-helpers.js';
 
 /**
@@ -21,19 +21,11 @@ describe('imap/idle-push through the proxy', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const lab = inject('lab');
-    const labTarget = parseDocument(await readFile(lab.targetFile, 'utf8')).toJS() as { endpoints: { imaps: { port: number } }; tls: { ca_file: string } };
-    proxy = await startImapProxy({
-      upstream: { host: '127.0.0.1', port: labTarget.endpoints.imaps.port, ca: await readFile(labTarget.tls.ca_file, 'utf8'), servername: 'localhost' },
-    });
-    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-idle-push-'));
-    targetFile = join(dir, 'target.yaml');
-    await proxy.writeTarget(targetFile, { labTargetFile: lab.targetFile, as: 'imaps' });
+    ({ proxy, targetFile, env } = await startLabProxy(inject('lab'), 'idle-push'));
     // A short bound keeps the late case quick; the lab pushes within milliseconds.
     const doc = parseDocument(await readFile(targetFile, 'utf8'));
     doc.setIn(['timeouts', 'push'], PUSH_BOUND_MS);
     await writeFile(targetFile, doc.toString());
-    env = await labEnv(lab.envFile);
   });
   afterAll(async () => {
     await proxy?.close();

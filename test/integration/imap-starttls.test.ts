@@ -1,9 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFakeImap, type FakeImap } from '../imap-raw/fake-imap.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
+import { writeFakeImapTarget } from '../support/lab-proxy.js';
 import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 
 /**
@@ -16,12 +15,10 @@ const PASSWORD = 'fake-imap-pw';
 
 describe('imap/starttls', () => {
   let certs: TestCerts;
-  let dir: string;
   let fake: FakeImap | undefined;
 
   beforeAll(async () => {
     certs = await testCerts();
-    dir = await mkdtemp(join(tmpdir(), 'mailprobe-starttls-'));
   });
   afterEach(async () => {
     await fake?.close();
@@ -29,22 +26,7 @@ describe('imap/starttls', () => {
   });
 
   const runAgainst = async (server: FakeImap) => {
-    const caFile = join(dir, 'ca.pem');
-    await writeFile(caFile, certs.ca);
-    const target = join(dir, `target-${server.port}.yaml`);
-    await writeFile(
-      target,
-      [
-        'name: fake imap',
-        `host: ${server.host}`,
-        `tls: { verify: true, ca_file: ${caFile}, servername: localhost }`,
-        'endpoints:',
-        `  imap: { port: ${server.port}, security: starttls }`,
-        'accounts:',
-        '  primary: { user: alice, address: alice@fake.test, password_env: FAKE_IMAP_PASSWORD }',
-        '',
-      ].join('\n'),
-    );
+    const target = await writeFakeImapTarget(server, certs.ca, 'FAKE_IMAP_PASSWORD');
     const { result } = await runSuite({ targetFile: target, env: { FAKE_IMAP_PASSWORD: PASSWORD }, paths: [SCENARIO] });
     return result;
   };

@@ -125,14 +125,14 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   ignoreAppend: {
     outcomes: {
-      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop reads its MODSEQ › modseq exists true',
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop sees the message it stored › count equals 1',
       'imap/draft-sync': 'failed at imap/draft-sync › laptop sees its own draft, flagged \\Draft › count equals 1',
       'imap/expunge-sync': 'failed at imap/expunge-sync › phone opens the folder and sees two messages › exists equals 2',
-      'imap/flag-sync': 'failed at imap/flag-sync › laptop marks it read and flagged › flags contains \\Seen',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop sees the message it stored › count equals 1',
       'imap/move-announced': 'failed at imap/move-announced › laptop sees the message it stored › count equals 1',
       'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › laptop sees the message it added › count equals 1',
-      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › phone reads the whole message with BODY.PEEK[] › raw delivered_copy_of ${captures.msg.raw}',
-      'imap/uid-stability': 'failed at imap/uid-stability › laptop finds its UID › uid at_least ${captures.s1.uidnext}',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop sees the message it stored › count equals 1',
+      'imap/uid-stability': 'failed at imap/uid-stability › laptop finds its UID › found equals true',
     },
   },
   moveIsCopyHiddenFromMover: {

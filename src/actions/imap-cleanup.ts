@@ -72,6 +72,12 @@ async function expungeOwn(ws: ImapWorkspace, path: string, uids: readonly number
 
 /** DELETE, tried again while the server refuses a folder that STATUS still shows (see DELETE_RETRY_MS). */
 async function deleteFolder(ctx: ActionContext, ws: ImapWorkspace, path: string, problems: string[]): Promise<void> {
+  // Every recorded folder was made under the run's root; anything else in the record is a bug
+  // somewhere else, and DELETE of a folder the run did not make would destroy real mail.
+  if ((await ws.relative(path)) === undefined) {
+    problems.push(`not deleting '${path}': it is not under the run's root`);
+    return;
+  }
   for (let attempt = 1; ; attempt++) {
     try {
       await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));

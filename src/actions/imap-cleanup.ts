@@ -28,13 +28,13 @@ const DELETE_ATTEMPTS = 3;
 const DELETE_RETRY_MS = 1_100;
 
 /** INBOX, every special-use mailbox, and every other mailbox outside the run's tree where the run recorded mail. */
-async function sharedMailboxes(ws: ImapWorkspace, recorded: readonly RecordedMessage[]): Promise<string[]> {
+async function sharedMailboxes(ws: ImapWorkspace, outside: readonly RecordedMessage[]): Promise<string[]> {
   const listed = await ws.session.call('LIST', (c) => c.list());
   const paths = new Set(['INBOX']);
   for (const m of listed) {
     if (m.specialUse && SPECIAL_USE_ATTRIBUTES.some((u) => u.toLowerCase() === m.specialUse!.toLowerCase())) paths.add(m.path);
   }
-  for (const m of recorded) if ((await ws.relative(m.mailbox)) === undefined) paths.add(m.mailbox);
+  for (const m of outside) paths.add(m.mailbox);
   return [...paths];
 }
 
@@ -55,9 +55,8 @@ type Attempt = (what: string, fn: () => Promise<unknown>) => Promise<boolean>;
  * every other \Deleted message along.
  */
 async function expungeOwn(ws: ImapWorkspace, path: string, uids: readonly number[] | undefined, problems: string[], attempt: Attempt): Promise<void> {
-  const candidates = uids ?? (await ws.ownUids(path));
-  if (candidates.length === 0) return;
-  const own = [...(await ws.runHeaders(path, candidates))].filter(([, h]) => h.run === ws.runId).map(([uid]) => uid);
+  // ownUids has already read each hit's run header; given UIDs are read here.
+  const own = uids ? [...(await ws.runHeaders(path, uids))].filter(([, h]) => h.run === ws.runId).map(([uid]) => uid) : await ws.ownUids(path);
   if (own.length === 0) return;
   if (!ws.session.has('UIDPLUS')) {
     problems.push(`cannot expunge only this run's messages from '${path}' without UIDPLUS`);
@@ -131,14 +130,16 @@ export const imapCleanup = defineAction({
     const recorded = ctx.record.messages();
     const outside: RecordedMessage[] = [];
     for (const m of recorded) if ((await ws.relative(m.mailbox)) === undefined) outside.push(m);
-    const shared = await sharedMailboxes(ws, recorded);
+    const shared = await sharedMailboxes(ws, outside);
+    // The recorded UIDs once; the polls for mail still in flight only need the header sweep.
+    let knownDone = false;
     const sweep = async () => {
       for (const path of shared) {
-        const here = outside.filter((m) => m.mailbox === path);
-        const known = here.flatMap((m) => (m.uid === undefined ? [] : [m.uid]));
+        const known = knownDone ? [] : outside.filter((m) => m.mailbox === path).flatMap((m) => (m.uid === undefined ? [] : [m.uid]));
         if (known.length > 0) await expungeOwn(ws, path, known, problems, attempt);
         await expungeOwn(ws, path, undefined, problems, attempt);
       }
+      knownDone = true;
     };
     await sweep();
     // Mail sent but not delivered yet would arrive after cleanup and stay: wait for it, bounded.

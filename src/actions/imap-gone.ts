@@ -1,4 +1,4 @@
-import { astringPart, type ImapRawClient, type UntaggedResponse } from '../protocols/imap/raw/index.js';
+import { astringPart, searchResults, type ImapRawClient, type UntaggedResponse } from '../protocols/imap/raw/index.js';
 
 /**
  * Checks by name that what cleanup deleted is gone, on a connection of its
@@ -34,7 +34,7 @@ export async function messageGone(raw: ImapRawClient, mailbox: string, uid: numb
   if (opened.status !== 'OK') return { gone: false, why: `could not be checked (EXAMINE ${mailbox} answered ${opened.status} ${opened.text})` };
   const search = await raw.command(`UID SEARCH UID ${uid}`);
   if (search.status !== 'OK') return { gone: false, why: `could not be checked (UID SEARCH answered ${search.status} ${search.text})` };
-  const hits = search.untagged.filter((u) => u.kind === 'SEARCH').flatMap((u) => u.raw.split(' ').slice(2).map(Number));
+  const hits = searchResults(search.untagged);
   return hits.includes(uid) ? { gone: false, why: `still in '${mailbox}' as UID ${uid} after cleanup` } : { gone: true };
 }
 

@@ -14,12 +14,13 @@ import { mailboxParam, resolveMailbox, type ResolvedMailbox } from './imap-mailb
 const uidParam = z.number().int().positive().describe('UID of a message this run created');
 const flagList = z.array(z.string().regex(/^\\?[A-Za-z$][\w$-]*$/)).describe('Flags such as \\Seen, \\Flagged, \\Draft, $Label');
 
-async function openOwned(ctx: ActionContext, mailbox: string, mode: 'read' | 'write', uid?: number): Promise<{ ws: ImapWorkspace; box: ResolvedMailbox }> {
+/** The mailbox opened, and (outside the run's folders) the message confirmed as this run's, with its Message-ID. */
+async function openOwned(ctx: ActionContext, mailbox: string, mode: 'read' | 'write', uid?: number): Promise<{ ws: ImapWorkspace; box: ResolvedMailbox; messageId?: string }> {
   const ws = await ctx.imap();
   const box = await resolveMailbox(ws, mailbox);
   await ws.open(box.path, mode);
-  if (uid !== undefined && box.kind !== 'run') await ws.assertOwnMessage(box.path, uid);
-  return { ws, box };
+  if (uid === undefined || box.kind === 'run') return { ws, box };
+  return { ws, box, ...(await ws.assertOwnMessage(box.path, uid)) };
 }
 
 async function flagsOf(ws: ImapWorkspace, uid: number): Promise<{ flags: string[]; seq?: number; modseq?: string }> {
@@ -177,14 +178,14 @@ export const imapMove = defineAction({
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam, uid: uidParam, to: mailboxParam }),
   async run(ctx: ActionContext, params) {
-    const { ws, box } = await openOwned(ctx, params.mailbox, 'write', params.uid);
+    const { ws, box, messageId: confirmedId } = await openOwned(ctx, params.mailbox, 'write', params.uid);
     if (!ws.session.has('MOVE')) {
       // imapflow would quietly emulate MOVE; a conformance tool must not. Scenarios list MOVE in requires.
       throw new RunProblem('EMOVE_MISSING', 'the server does not announce MOVE; add MOVE to the requires.capabilities.imap of the scenario or of this step');
     }
     const destination = await resolveMailbox(ws, params.to);
     const uid = String(params.uid);
-    const messageId = (await ws.runHeaders(box.path, [params.uid])).get(params.uid)?.messageId ?? '';
+    const messageId = confirmedId ?? (await ws.runHeaders(box.path, [params.uid])).get(params.uid)?.messageId ?? '';
     const result = await ws.session.call(`UID MOVE ${uid} ${destination.path}`, (c) => c.messageMove(uid, destination.path, { uid: true }));
     const newUid = result.uidMap?.get(params.uid);
     // COPYUID (RFC 4315 §3) names the new UID; without it, finding it by Message-ID records it.

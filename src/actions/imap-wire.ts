@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ImapReplyError } from '../protocols/imap/errors.js';
-import { astringPart, ImapRawClient, type ImapResponse, type UntaggedResponse } from '../protocols/imap/raw/index.js';
+import { astringPart, ImapRawClient, searchResults, type ImapResponse, type UntaggedResponse } from '../protocols/imap/raw/index.js';
 import { RunProblem } from '../runner/outcomes.js';
 import type { ActionContext } from './context.js';
 import { connectOptionsFor } from '../runner/run-target.js';
@@ -143,7 +143,7 @@ export const imapRawMove = defineAction({
     const accepted = response.status === 'OK';
     // A MOVE answered OK must have taken the message out of the source (a COPY would not).
     const left = accepted ? await raw.command([`UID SEARCH UID ${params.uid}`]) : undefined;
-    const stillInSource = left?.untagged.some((u) => u.kind === 'SEARCH' && u.raw.split(' ').slice(2).includes(String(params.uid))) ?? false;
+    const stillInSource = left ? searchResults(left.untagged).includes(params.uid) : false;
     return {
       copy_left_behind: accepted && stillInSource,
       advertised,

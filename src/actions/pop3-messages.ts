@@ -120,7 +120,8 @@ export const pop3Cleanup = defineAction({
   params: z.strictObject({}),
   async run(ctx: ActionContext) {
     const label = `${ctx.sessionName ?? 'pop3'}~cleanup`;
-    const deleted: string[] = [];
+    // A Set: on a server that does not commit at QUIT, later sweeps find the same messages again.
+    const deleted = new Set<string>();
     let lastSweepFound = 0;
     const sweep = async () => {
       const session = await ctx.openExtraPop3(label);
@@ -128,7 +129,7 @@ export const pop3Cleanup = defineAction({
       for (const message of own) await session.client.dele(message.msg);
       await session.client.quit();
       lastSweepFound = own.length;
-      deleted.push(...own.map((m) => m.messageId));
+      for (const m of own) deleted.add(m.messageId);
     };
     await sweep();
     const notYetArrived = await sweepUntilArrived(ctx, sweep);
@@ -147,7 +148,7 @@ export const pop3Cleanup = defineAction({
     // The run id is shared by every scenario of the run: another scenario's message may be here too.
     const recorded = new Set(ctx.record.messageIds());
     for (const id of remaining.filter((m) => !recorded.has(m))) ctx.addLeftover(`message ${id} (X-Mailprobe-Run: ${ctx.runId}) is still in the POP3 mailbox after cleanup`);
-    return { deleted: deleted.length - remaining.length, message_ids: deleted, remaining: remaining.length, never_arrived: notYetArrived };
+    return { deleted: deleted.size - remaining.filter((id) => deleted.has(id)).length, message_ids: [...deleted], remaining: remaining.length, never_arrived: notYetArrived };
   },
 });
 

@@ -19,6 +19,10 @@ interface AccountEntries {
   readonly messages: RecordedMessage[];
 }
 
+/** The keys confirmations and leftovers share, per account: one spelling for both. */
+const messageKey = (account: RunAccount, messageId: string) => `message ${account.user} ${messageId}`;
+const folderKey = (account: RunAccount, path: string) => `folder ${account.user} ${path}`;
+
 export class ScenarioRecord {
   readonly #accounts = new Map<string, AccountEntries>();
   readonly #sent: SentMessage[] = [];
@@ -47,9 +51,7 @@ export class ScenarioRecord {
   /** The record as one account's actions and cleanup see it. */
   forAccount(account: RunAccount): CreationRecord {
     const entries = () => this.#entries(account.user);
-    const messageKey = (messageId: string) => `message ${account.user} ${messageId}`;
-    const folderKey = (path: string) => `folder ${account.user} ${path}`;
-    const keyOf = (item: { folder: string } | { messageId: string }) => ('folder' in item ? folderKey(item.folder) : messageKey(item.messageId));
+    const keyOf = (item: { folder: string } | { messageId: string }) => ('folder' in item ? folderKey(account, item.folder) : messageKey(account, item.messageId));
     return {
       folder: (path) => {
         entries().folders.set(path, 'ours');
@@ -106,11 +108,11 @@ export class ScenarioRecord {
       const record = this.forAccount(account);
       const reason = (key: string) => this.#remains.get(key) ?? why(account);
       for (const { path } of record.folders()) {
-        const key = `folder ${account.user} ${path}`;
+        const key = folderKey(account, path);
         if (!this.#gone.has(key)) lines.push(`folder '${path}' (account ${account.user}): ${reason(key)}`);
       }
       for (const id of record.messageIds()) {
-        const key = `message ${account.user} ${id}`;
+        const key = messageKey(account, id);
         if (!this.#gone.has(key)) lines.push(`message ${id} (account ${account.user}): ${reason(key)}`);
       }
     }

@@ -119,10 +119,11 @@ function splitByAbsence(step: Step, output: Record<string, unknown>, captures: R
     }
     missing.push(item);
     const operand = typeof expectation.value === 'string' ? expectation.value : describeValue(expectation.value);
+    const wanted = `${expectation.that} ${expectation.matcher.replace(/_/g, ' ')} ${operand}`;
     notJudged.push({
-      description: expectation.because ?? `${expectation.that} ${expectation.matcher.replace(/_/g, ' ')} ${operand}`,
+      description: expectation.because ?? wanted,
       passed: false,
-      expected: `${expectation.that} ${expectation.matcher.replace(/_/g, ' ')} ${operand}`,
+      expected: wanted,
       actual: `not judged: the server did not send ${item}`,
       ...(expectation.rfc ? { rfc: expectation.rfc } : {}),
       source: expectation.source,

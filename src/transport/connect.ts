@@ -70,7 +70,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       signal,
     }).catch(async (error: unknown) => {
       socket.destroy();
-      const plain = options.protocol === undefined ? undefined : await plainTextPortError(options.protocol, error, { host, port }, 'tls', timeouts.greeting);
+      const plain = options.protocol === undefined ? undefined : await plainTextPortError(options.protocol, error, { host, port }, timeouts.greeting);
       throw plain ?? error;
     });
     timings.tls = Math.round(performance.now() - started);

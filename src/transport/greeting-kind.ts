@@ -1,6 +1,6 @@
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { TransportError, endpoint, type Phase } from './errors.js';
+import { TransportError, endpoint } from './errors.js';
 import type { Security } from './connection.js';
 
 /**
@@ -54,18 +54,26 @@ export function wrongProtocolError(expected: MailProtocol, greeting: string | Bu
  * the client to speak first. Certificates do not matter here (nothing is
  * sent over it); any ServerHello, even one with a bad certificate, is TLS.
  */
-export function speaksTls(where: GreetingEndpoint, timeoutMs: number): Promise<boolean> {
+export async function speaksTls(where: GreetingEndpoint, timeoutMs: number): Promise<boolean> {
+  const socket = tlsConnect({ host: where.host, port: where.port, rejectUnauthorized: false });
+  return (await probe(socket, 'secureConnect', () => true, timeoutMs)) ?? false;
+}
+
+/**
+ * One short-lived connection that waits, bounded (at most 3 s), for `event`:
+ * its value, or undefined on error, close or time-out. Always destroyed.
+ */
+function probe<T>(socket: Socket, event: string, value: (arg: unknown) => T, timeoutMs: number): Promise<T | undefined> {
   return new Promise((resolve) => {
-    const socket = tlsConnect({ host: where.host, port: where.port, rejectUnauthorized: false });
-    const done = (tls: boolean): void => {
+    const done = (result: T | undefined): void => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(tls);
+      resolve(result);
     };
-    const timer = setTimeout(() => done(false), Math.min(timeoutMs, 3_000));
-    socket.once('secureConnect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('close', () => done(false));
+    const timer = setTimeout(() => done(undefined), Math.min(timeoutMs, 3_000));
+    socket.once(event, (arg: unknown) => done(value(arg)));
+    socket.once('error', () => done(undefined));
+    socket.once('close', () => done(undefined));
   });
 }
 
@@ -107,18 +115,7 @@ export function looksLikePlaintextReply(error: unknown): boolean {
  * `timeoutMs` (as an implicit-TLS port does).
  */
 export function readPlaintextGreeting(where: GreetingEndpoint, timeoutMs: number): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: where.host, port: where.port });
-    const done = (first: Buffer | undefined): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(first);
-    };
-    const timer = setTimeout(() => done(undefined), Math.min(timeoutMs, 3_000));
-    socket.once('data', (chunk: Buffer) => done(chunk));
-    socket.once('error', () => done(undefined));
-    socket.once('close', () => done(undefined));
-  });
+  return probe(netConnect({ host: where.host, port: where.port }), 'data', (chunk) => chunk as Buffer, timeoutMs);
 }
 
 /** wrongProtocolError for a port whose greeting a library did not show: read it on a fresh connection. */
@@ -136,10 +133,9 @@ export async function plainTextPortError(
   expected: MailProtocol,
   cause: unknown,
   where: GreetingEndpoint,
-  phase: Extract<Phase, 'tls' | 'starttls'>,
   timeoutMs: number,
 ): Promise<TransportError | undefined> {
-  if (phase !== 'tls' || !looksLikePlaintextReply(cause)) return undefined;
+  if (!looksLikePlaintextReply(cause)) return undefined;
   const first = await readPlaintextGreeting(where, timeoutMs);
   const kind = first === undefined ? undefined : greetingKind(first);
   if (kind === undefined || kind === 'tls') return undefined;

@@ -1,19 +1,18 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startFakeMailHost, type FakeMailHost, type Pop3Faults } from '../../fixtures/servers/fake-mail-host.js';
-import type { ImapMutations, ImapProxy } from '../../fixtures/servers/imap-proxy.js';
-import { startLabProxy, writeFakeImapTarget } from '../support/lab-proxy.js';
-import { makeTestCertificate } from '../../fixtures/servers/test-cert.js';
+import type { FakeMailHost } from '../../fixtures/servers/fake-mail-host.js';
+import type { ImapProxy } from '../../fixtures/servers/imap-proxy.js';
 import type { RunResult } from '../../src/runner/results.js';
 import { LEFTOVERS_CHECK } from '../../src/runner/verdict.js';
+import { startFakeImap } from '../imap-raw/fake-imap.js';
 import { loadSuiteChecks, outcomeOf, type SuiteChecks } from '../support/checks.js';
 import { replaceFlags } from '../support/expect-helpers.js';
+import { startFakeHostTarget } from '../support/fake-host-target.js';
 import { BASELINE, IMAP_MUTATIONS, IMAP_STARTTLS_SERVERS, POP3_FAULTS, type FaultEntry } from '../support/fault-catalogue.js';
-import { startFakeImap } from '../imap-raw/fake-imap.js';
-import { testCerts } from '../support/test-certs.js';
+import { startLabProxy, writeFakeImapTarget } from '../support/lab-proxy.js';
 import { cleanUpLabRun, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
+import { testCerts } from '../support/test-certs.js';
 
 /**
  * The fault-coverage matrix, run: every shipped scenario against every fault
@@ -59,38 +58,50 @@ function expectActionableFailures(result: RunResult): void {
   }
 }
 
+/** Every fault of a catalogue, after a run with none, which must meet the baseline. */
+function withBaseline(faults: Readonly<Record<string, FaultEntry>>): Array<[string, FaultEntry]> {
+  return [['(none)', { outcomes: {} }], ...Object.entries(faults)];
+}
+
+/**
+ * Runs the protocol's shipped suite with exactly one fault flag set on a live flag
+ * object (the fake host's faults, the proxy's mutations), and checks the verdicts
+ * against the catalogue and that every failure is one a mail admin can act on.
+ */
+async function runUnder(
+  live: object,
+  fault: string,
+  entry: FaultEntry,
+  protocol: 'pop3' | 'imap',
+  target: { targetFile: string; env: Record<string, string> },
+): Promise<RunResult> {
+  replaceFlags(live as Record<string, boolean>, fault === '(none)' ? {} : { [fault]: true });
+  let result: RunResult;
+  try {
+    ({ result } = await runSuite({ ...target, paths: [join(REPO_ROOT, 'suites', protocol)] }));
+  } finally {
+    replaceFlags(live as Record<string, boolean>, {});
+  }
+  expect(outcomes(result, `${protocol}:${fault}`), summarize(result)).toEqual(expected(result, protocol, entry));
+  expectActionableFailures(result);
+  return result;
+}
+
 describe('POP3 fault matrix (fake host)', () => {
   let host: FakeMailHost;
   let targetFile: string;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-matrix-pop3-'));
-    const cert = await makeTestCertificate(dir);
-    host = await startFakeMailHost({
-      accounts: { alice: { password: 'alice-Secret-1', address: 'alice@fake.test' }, bob: { password: 'bob-Secret-2', address: 'bob@fake.test' } },
-      tls: { key: cert.key, cert: cert.cert },
-    });
-    targetFile = join(dir, 'target.yaml');
-    await host.writeTarget(targetFile, { caFile: cert.caFile });
-    env = host.passwordEnv();
+    ({ host, targetFile, env } = await startFakeHostTarget('mailprobe-matrix-pop3-'));
   });
   afterAll(async () => {
     await host?.close();
   });
 
-  const cases: Array<[string, FaultEntry]> = [['(none)', { outcomes: {} }], ...Object.entries(POP3_FAULTS).map(([f, e]) => [f, e!] as [string, FaultEntry])];
-  for (const [fault, entry] of cases) {
+  for (const [fault, entry] of withBaseline(POP3_FAULTS)) {
     it(`verdicts with fault ${fault}`, async () => {
-      replaceFlags(host.faults, fault === '(none)' ? {} : ({ [fault]: true } as Pop3Faults));
-      let result: RunResult;
-      try {
-        ({ result } = await runSuite({ targetFile, env, paths: [join(REPO_ROOT, 'suites', 'pop3')] }));
-      } finally {
-        replaceFlags(host.faults, {});
-      }
-      expect(outcomes(result, `pop3:${fault}`), summarize(result)).toEqual(expected(result, 'pop3', entry));
-      expectActionableFailures(result);
+      const result = await runUnder(host.faults, fault, entry, 'pop3', { targetFile, env });
       const left = host.maildrop('alice').filter((m) => m.raw.includes(result.runId));
       if (entry.defeatsCleanup) {
         expect(result.scenarios.flatMap((s) => s.leftovers).length, 'the run names what the server kept').toBeGreaterThan(0);
@@ -114,18 +125,11 @@ describe('IMAP fault matrix (mutating proxy in front of the lab)', () => {
     await proxy?.close();
   });
 
-  const cases: Array<[string, FaultEntry]> = [['(none)', { outcomes: {} }], ...Object.entries(IMAP_MUTATIONS).map(([f, e]) => [f, e!] as [string, FaultEntry])];
-  for (const [mutation, entry] of cases) {
+  for (const [mutation, entry] of withBaseline(IMAP_MUTATIONS)) {
     it(`verdicts with mutation ${mutation}`, async () => {
-      replaceFlags(proxy.mutations, mutation === '(none)' ? {} : ({ [mutation]: true } as ImapMutations));
-      let result: RunResult;
-      try {
-        ({ result } = await runSuite({ targetFile, env, paths: [join(REPO_ROOT, 'suites', 'imap')] }));
-      } finally {
-        replaceFlags(proxy.mutations, {});
-      }
-      expect(outcomes(result, `imap:${mutation}`), summarize(result)).toEqual(expected(result, 'imap', entry));
-      expectActionableFailures(result);
+      // Each case starts from a proxy that remembers nothing of the cases before it.
+      proxy.reset();
+      const result = await runUnder(proxy.mutations, mutation, entry, 'imap', { targetFile, env });
       // Whatever the server did, nothing of the run may stay on the lab account: checked on the lab itself.
       const direct = await cleanUpLabRun(inject('lab'), result.runId);
       if (entry.defeatsCleanup) expect(result.scenarios.flatMap((s) => s.leftovers).length, 'the run names what the server kept').toBeGreaterThan(0);

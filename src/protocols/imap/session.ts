@@ -282,7 +282,7 @@ async function connectFailure(err: unknown, options: ImapSessionOptions, firstLi
     if (wrong !== undefined) return wrong;
   }
   if (options.security === 'tls') {
-    const plain = await plainTextPortError('imap', err, where, 'tls', options.timeouts.greeting);
+    const plain = await plainTextPortError('imap', err, where, options.timeouts.greeting);
     if (plain !== undefined) return plain;
   }
   return connectError(err, options);
@@ -309,8 +309,8 @@ function connectError(err: unknown, options: ImapSessionOptions): Error {
     return new ImapSessionError('ETLS', `TLS with ${where} failed: ${message}${tlsFailureHint(err, checkedName, options.tls.verify)}`, phase);
   }
   if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return new ImapSessionError('ECONNREFUSED', `connection to ${where} refused`, 'tcp');
-  if (e.code === 'CONNECT_TIMEOUT' || e.code === 'GREETING_TIMEOUT' || /timeout/i.test(message)) {
-    return new ImapSessionError('ETIMEOUT', `timed out connecting to ${where}: ${message}`, e.code === 'GREETING_TIMEOUT' ? 'greeting' : 'tcp');
+  if (e.code === 'CONNECT_TIMEOUT' || /timeout/i.test(message)) {
+    return new ImapSessionError('ETIMEOUT', `timed out connecting to ${where}: ${message}`, 'tcp');
   }
   if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new ImapSessionError('EDNS', `cannot resolve ${options.host}: ${message}`, 'dns');
   return new ImapSessionError(e.code ?? 'ECONNECT', `cannot open an IMAP session with ${where}: ${message}`, 'tcp');

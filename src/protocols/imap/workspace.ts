@@ -104,9 +104,10 @@ export class ImapWorkspace {
   }
 
   /** Reads the run header of a message with BODY.PEEK (never sets \Seen) and checks it is this run's. */
-  async assertOwnMessage(path: string, uid: number): Promise<void> {
-    const run = (await this.runHeaders(path, [uid])).get(uid)?.run;
-    if (run !== this.runId) throw new NotOwnImapError(`message UID ${uid} in '${path}' (no ${RUN_HEADER}: ${this.runId} header)`);
+  async assertOwnMessage(path: string, uid: number): Promise<{ messageId: string }> {
+    const headers = (await this.runHeaders(path, [uid])).get(uid);
+    if (headers?.run !== this.runId) throw new NotOwnImapError(`message UID ${uid} in '${path}' (no ${RUN_HEADER}: ${this.runId} header)`);
+    return { messageId: headers.messageId };
   }
 
   /** The X-Mailprobe-Run and Message-ID of each message (BODY.PEEK[HEADER.FIELDS]), by UID. */

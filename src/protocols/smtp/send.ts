@@ -137,7 +137,7 @@ async function sendFailure(err: NodemailerError, options: SmtpSendOptions): Prom
     if (wrong !== undefined) return wrong;
   }
   if (endpoint.security === 'tls') {
-    const plain = await plainTextPortError('smtp', err, endpoint, 'tls', options.timeouts.greeting);
+    const plain = await plainTextPortError('smtp', err, endpoint, options.timeouts.greeting);
     if (plain !== undefined) return plain;
   } else if (err.code === 'ETIMEDOUT' && err.command === 'CONN') {
     // No greeting on a plain-text connection: an implicit-TLS port waits for the client's ClientHello.

@@ -105,3 +105,8 @@ export function capabilityList(text: string): string[] {
 function truncated(text: string): string {
   return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
+
+/** The numbers of every `* SEARCH` response among `untagged` (UIDs, after a UID SEARCH). */
+export function searchResults(untagged: readonly UntaggedResponse[]): number[] {
+  return untagged.filter((u) => u.kind === 'SEARCH').flatMap((u) => u.raw.split(' ').slice(2).filter((n) => n !== '').map(Number));
+}

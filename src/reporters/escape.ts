@@ -5,7 +5,7 @@
  * controls or lone surrogates at all (xmlbuilder2 silently drops them unless
  * asked to check, and other builders write invalid XML).
  *
- * Escapes look like `\x07`, `\x1b` and `\ud800`, so a person sees what the
+ * Escapes look like `\x07`, `\x1b`, `\u202e` and `\ud800`, so a person sees what the
  * server actually sent. A literal backslash is left alone: escaping it would
  * make every Windows path and regex in a report harder to read, and the
  * escape is for humans, not for round-tripping.
@@ -16,9 +16,17 @@ export interface EscapeOptions {
   readonly keep?: string;
 }
 
-// C0 controls, DEL and C1 controls (0x9b is CSI on some terminals), and the two
-// non-characters XML forbids.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]/g;
+// C0 controls, DEL and C1 controls (0x9b is CSI on some terminals), the two
+// non-characters XML forbids, and the invisible format characters that reorder
+// or hide text on screen: the bidirectional marks, embeddings, overrides and
+// isolates (U+061C, U+200E/F, U+202A-E, U+2066-9; a U+202E in a server reply
+// makes "gpj.exe" read as "exe.jpg", CVE-2021-42574), the line and paragraph
+// separators U+2028/9 (a line break to some terminals), and the zero-width
+// space U+200B and U+FEFF that make two different names look alike. The
+// joiners U+200C/D stay: emoji and several scripts need them.
+const DISGUISING = '\u061c\u200b\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff';
+const CONTROL = new RegExp(`[\u0000-\u001f\u007f-\u009f${DISGUISING}\ufffe\uffff]`, 'g');
+const DISGUISING_ONLY = new RegExp(`[${DISGUISING}]`, 'g');
 // A high surrogate not followed by a low one, or a low one not preceded by a high one.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
@@ -44,4 +52,13 @@ export function escapeControls(input: string, options: EscapeOptions = {}): stri
 /** For text that must stay on one line (TAP test points, XML attributes, console rows). */
 export function oneLine(input: string): string {
   return escapeControls(input, { keep: '\t' }).replace(/\t/g, ' ');
+}
+
+/**
+ * For JSON text: JSON.stringify escapes C0 controls and lone surrogates but
+ * writes the disguising format characters raw, so `cat report.json` would
+ * reorder the reader's screen. As \uXXXX escapes they mean the same string.
+ */
+export function escapeDisguisingInJson(json: string): string {
+  return json.replace(DISGUISING_ONLY, (ch) => `\\u${hex(ch.charCodeAt(0), 4)}`);
 }

@@ -15,6 +15,7 @@
  */
 import type { RunCounts, RunResult } from '../runner/results.js';
 import { countResults } from '../runner/results.js';
+import { escapeDisguisingInJson } from './escape.js';
 import { writeReport } from './output.js';
 import { redactRun } from './redact-result.js';
 import type { Reporter, ReporterContext } from './reporter.js';
@@ -23,11 +24,11 @@ export const JSON_SCHEMA_VERSION = 1;
 
 export type JsonReport = { readonly schemaVersion: typeof JSON_SCHEMA_VERSION; readonly counts: RunCounts } & RunResult;
 
-/** Renders an already redacted run. JSON.stringify escapes control bytes and lone surrogates itself. */
+/** Renders an already redacted run. JSON.stringify escapes control bytes and lone surrogates itself; bidi overrides are escaped here. */
 export function renderJson(run: RunResult): string {
   const { runId, ...rest } = run;
   const report: JsonReport = { schemaVersion: JSON_SCHEMA_VERSION, runId, counts: countResults(run.scenarios), ...rest };
-  return JSON.stringify(report, null, 2) + '\n';
+  return escapeDisguisingInJson(JSON.stringify(report, null, 2)) + '\n';
 }
 
 export class JsonReporter implements Reporter {

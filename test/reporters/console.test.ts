@@ -69,6 +69,8 @@ describe('console reporter', () => {
     const coloured = (await runConsole(buildSampleRun(), true)).stderr.text;
     expect(plain).not.toContain('\u001b');
     expect(plain).not.toContain('\u0007');
+    expect(plain).not.toContain('\u202e');
+    expect(plain).toContain('\\u202egpj.exe');
     expect(coloured).toContain('\u001b[');
     // With colours stripped, the coloured output says the same thing.
     expect(coloured.replace(/\u001b\[\d+m/g, '')).toBe(plain);

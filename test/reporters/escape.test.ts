@@ -20,6 +20,16 @@ describe('escapeControls', () => {
     expect(escapeControls('é ß ✓')).toBe('é ß ✓');
   });
 
+  it('escapes the bidirectional and invisible format characters that disguise text', () => {
+    expect(escapeControls('invoice\u202egpj.exe')).toBe('invoice\\u202egpj.exe');
+    expect(escapeControls('\u2066a\u2069 \u200eb\u200f \u061cc \u202ad\u202c')).toBe('\\u2066a\\u2069 \\u200eb\\u200f \\u061cc \\u202ad\\u202c');
+    expect(escapeControls('line\u2028next\u2029para')).toBe('line\\u2028next\\u2029para');
+    expect(escapeControls('ad\u200bmin \ufeffx')).toBe('ad\\u200bmin \\ufeffx');
+    // The joiners stay: emoji sequences and several scripts need them.
+    expect(escapeControls('👩\u200d💻 \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645')).toBe('👩\u200d💻 \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645');
+    expect(oneLine('\u001b[31mred\u202e')).toBe('\\x1b[31mred\\u202e');
+  });
+
   it('oneLine keeps text on one line', () => {
     expect(oneLine('first\r\nsecond\tthird')).toBe('first\\r\\nsecond third');
   });

@@ -33,4 +33,12 @@ describe('JSON reporter', () => {
     expect(counts.total).toBe(5);
     expect(shape(rest)).toEqual(shape(JSON.parse(JSON.stringify(run))));
   });
+
+  it('writes bidirectional overrides as \\u escapes, so the file is safe to cat and still means the same', () => {
+    const run = buildSampleRun();
+    const text = renderJson(redactRun(run, sampleRedactor()));
+    expect(text).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(text).toContain('\\u202egpj.exe');
+    expect(JSON.stringify(JSON.parse(text))).toContain('\u202egpj.exe');
+  });
 });

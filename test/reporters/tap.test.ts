@@ -45,7 +45,7 @@ describe('TAP reporter', () => {
       severity: 'fail',
       at: 'suites/pop3/dele-marks-deleted.yaml:20:9',
       expected: '-ERR',
-      actual: '+OK 312 octets\\x07\\x1b[2J\\ud800',
+      actual: '+OK 312 octets\\x07\\x1b[2J\\ud800\\u202egpj.exe',
       step: 'RETR 1 after DELE 1',
     });
     expect(String(failed['rfc'])).toMatch(/^RFC 1939 §6 DELE/);

@@ -170,7 +170,7 @@ export function buildSampleRun(options: SampleOptions = {}): RunResult {
     [11, 'client', 'DELE 1'],
     [12, 'server', '+OK Marked to be deleted.'],
     [13, 'client', 'RETR 1'],
-    [15, 'server', '+OK 312 octets\u0007\u001b[2J\ud800'],
+    [15, 'server', '+OK 312 octets\u0007\u001b[2J\ud800\u202egpj.exe'],
     [15, 'info', '(312 octets of message body not shown)'],
     [15, 'server', '.'],
   ]);
@@ -190,7 +190,7 @@ export function buildSampleRun(options: SampleOptions = {}): RunResult {
         ...step({ name: 'RETR 1 after DELE 1', session: 'laptop', source: pos(f2, 18, 7), durationMs: 31, transcript: failedStepTranscript }),
         state: 'failed',
         checks: [
-          { description: 'RETR of a deleted message fails', passed: false, expected: '-ERR', actual: '+OK 312 octets\u0007\u001b[2J\ud800', rfc: rfcDele, source: pos(f2, 20, 9) },
+          { description: 'RETR of a deleted message fails', passed: false, expected: '-ERR', actual: '+OK 312 octets\u0007\u001b[2J\ud800\u202egpj.exe', rfc: rfcDele, source: pos(f2, 20, 9) },
           { description: 'no octets of the deleted message are sent', passed: false, expected: '(nothing)', actual: '<312 octets>', source: pos(f2, 23, 9) },
         ],
       },
@@ -217,10 +217,10 @@ export function buildSampleRun(options: SampleOptions = {}): RunResult {
       source: pos(f2, 20, 9),
       message: 'RETR of a message marked deleted must fail, but the server sent it',
       expected: '-ERR',
-      actual: '+OK 312 octets\u0007\u001b[2J\ud800',
+      actual: '+OK 312 octets\u0007\u001b[2J\ud800\u202egpj.exe',
       rfc: rfcDele,
       checks: [
-        { message: 'RETR of a message marked deleted must fail, but the server sent it', source: pos(f2, 20, 9), expected: '-ERR', actual: '+OK 312 octets\u0007\u001b[2J\ud800', rfc: rfcDele },
+        { message: 'RETR of a message marked deleted must fail, but the server sent it', source: pos(f2, 20, 9), expected: '-ERR', actual: '+OK 312 octets\u0007\u001b[2J\ud800\u202egpj.exe', rfc: rfcDele },
         { message: 'no octets of the deleted message are sent', source: pos(f2, 23, 9), expected: '(nothing)', actual: '<312 octets>' },
       ],
       transcript: [...failedSetup, ...failedStepTranscript],

@@ -35,7 +35,13 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
   await options.reporter.onRunStart?.({ runId: options.runId, target, scenarioCount: options.scenarios.length, startedAt, version: options.version });
   const results: ScenarioResult[] = [];
   for (const [index, scenario] of options.scenarios.entries()) {
-    if (options.signal.aborted) break;
+    if (options.signal.aborted) {
+      // Never started: listed as not run, so every report counts the whole plan.
+      const result = notRun(scenario);
+      results.push(result);
+      await options.reporter.onScenarioEnd?.(result);
+      continue;
+    }
     const info = { id: scenario.id, name: scenario.name, file: scenario.file, index, total: options.scenarios.length };
     await options.reporter.onScenarioStart?.(info);
     const result = await runScenario(scenario, {
@@ -63,4 +69,26 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
   };
   await options.reporter.onRunEnd?.(run);
   return run;
+}
+
+/** A scenario the run never started because it was interrupted first. */
+function notRun(scenario: Scenario): ScenarioResult {
+  return {
+    id: scenario.id,
+    name: scenario.name,
+    ...(scenario.description ? { description: scenario.description } : {}),
+    file: scenario.file,
+    line: scenario.source.line,
+    tags: scenario.tags,
+    rfc: scenario.rfc,
+    startedAt: Date.now(),
+    durationMs: 0,
+    steps: [],
+    cleanup: [],
+    properties: {},
+    capabilities: {},
+    leftovers: [],
+    state: 'skipped',
+    reason: 'interrupted',
+  };
 }

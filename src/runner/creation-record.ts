@@ -119,3 +119,30 @@ export class ScenarioRecord {
     return lines;
   }
 }
+
+/**
+ * What the whole run has left on the server so far, readable at any moment:
+ * the final leftovers of every scenario that ended, and for a scenario still
+ * running, what its record says was created and not yet confirmed gone. The
+ * CLI reads it when it must leave before the reports are done (a third
+ * Ctrl-C, or the bound after the second), so even then the leftovers are named.
+ */
+export class RunLedger {
+  readonly #ended: string[] = [];
+  readonly #running = new Map<string, () => readonly string[]>();
+
+  /** A scenario starts: `pending` says what it has not confirmed gone. Returns the call that records its final leftovers. */
+  open(scenarioId: string, pending: () => readonly string[]): (leftovers: readonly string[]) => void {
+    this.#running.set(scenarioId, pending);
+    return (leftovers) => {
+      this.#running.delete(scenarioId);
+      this.#ended.push(...leftovers.map((item) => `${scenarioId}: ${item}`));
+    };
+  }
+
+  /** Every leftover known now, one line each, prefixed with its scenario's id. */
+  pending(): string[] {
+    const running = [...this.#running].flatMap(([id, pending]) => pending().map((item) => `${id}: ${item}`));
+    return [...this.#ended, ...running];
+  }
+}

@@ -4,6 +4,7 @@ import type { RunResult, ScenarioResult } from './results.js';
 import { isInsecure, type RunTarget } from './run-target.js';
 import { runScenario, type ScenarioEnvironment } from './run-scenario.js';
 import type { Scenario } from '../scenario/model.js';
+import type { RunLedger } from './creation-record.js';
 
 export interface RunOptions {
   readonly runId: string;
@@ -17,6 +18,9 @@ export interface RunOptions {
   readonly makeResolver: ScenarioEnvironment['makeResolver'];
   readonly version: string;
   readonly cleanupTimeoutMs?: number;
+  /** Aborted on a second Ctrl-C: cleanup stops waiting; the reports are still written. */
+  readonly stopCleanup?: AbortSignal;
+  readonly ledger?: RunLedger;
 }
 
 /**
@@ -51,6 +55,8 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
       redactor: options.redactor,
       signal: options.signal,
       cleanupTimeoutMs: options.cleanupTimeoutMs ?? 60_000,
+      ...(options.stopCleanup ? { stopCleanup: options.stopCleanup } : {}),
+      ...(options.ledger ? { ledger: options.ledger } : {}),
       messageDir: options.messageDir,
       makeResolver: options.makeResolver,
       onStepEnd: (step) => options.reporter.onStepEnd?.(info, step),

@@ -4,7 +4,7 @@ import type { ImapWorkspace } from '../protocols/imap/workspace.js';
 import type { ActionContext, RecordedMessage } from './context.js';
 import { sweepUntilArrived } from './awaited-mail.js';
 import { defineAction } from './define-action.js';
-import { folderGone, messageGone } from './imap-gone.js';
+import { folderGone, messageGone, subscribedNames, subscriptionGone } from './imap-gone.js';
 import { SPECIAL_USE_ATTRIBUTES } from './imap-mailbox.js';
 
 /**
@@ -165,10 +165,24 @@ export const imapCleanup = defineAction({
         else ctx.addLeftover(`message ${m.messageId || '(no Message-ID)'} (X-Mailprobe-Run: ${ctx.runId}) is still in '${path}' as UID ${m.uid} after cleanup`);
       }
     }
+    // Subscriptions: every recorded one, and any under the run's root (ours by name), since
+    // a subscription outlives its folder (RFC 9051 §6.3.7) and LIST no longer shows it.
+    const raw = await ctx.imapRaw();
+    const underRoot = await subscribedNames(raw, `${root}*`);
+    if ('why' in underRoot) problems.push(`subscriptions under ${root}: ${underRoot.why}`);
+    else for (const name of underRoot.names) if ((await ws.relative(name)) !== undefined) ctx.record.subscribed(name);
+    const subscriptions = ctx.record.subscriptions();
+    for (const path of subscriptions) {
+      if ((await ws.relative(path)) === undefined) {
+        problems.push(`not unsubscribing '${path}': it is not under the run's root`);
+        continue;
+      }
+      // OK also when the name is not subscribed (RFC 9051 §6.3.8), so a refusal is a problem to report.
+      await attempt(`unsubscribe ${path}`, () => ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)));
+    }
     await ws.session.logout();
 
     // Check each item by name, on another connection.
-    const raw = await ctx.imapRaw();
     const goneFolders = new Set<string>();
     for (const path of new Set([...toDelete, ...folders.map((f) => f.path)])) {
       const verdict = await folderGone(raw, path);
@@ -176,6 +190,14 @@ export const imapCleanup = defineAction({
         goneFolders.add(path);
         ctx.record.confirmGone({ folder: path });
       } else ctx.record.remains({ folder: path }, verdict.why);
+    }
+    const goneSubscriptions = new Set<string>();
+    for (const path of subscriptions) {
+      const verdict = await subscriptionGone(raw, path);
+      if (verdict.gone) {
+        goneSubscriptions.add(path);
+        ctx.record.confirmGone({ subscription: path });
+      } else ctx.record.remains({ subscription: path }, verdict.why);
     }
     for (const m of recorded) {
       if ((await ws.relative(m.mailbox)) !== undefined) {
@@ -197,6 +219,8 @@ export const imapCleanup = defineAction({
       folders_deleted: toDelete.filter((p) => goneFolders.has(p)).length,
       folders_remaining: toDelete.length - toDelete.filter((p) => goneFolders.has(p)).length,
       messages_remaining: stillThere.size,
+      subscriptions_removed: goneSubscriptions.size,
+      subscriptions_remaining: subscriptions.length - goneSubscriptions.size,
       never_arrived: neverArrived,
       problems,
     };

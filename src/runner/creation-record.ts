@@ -1,12 +1,13 @@
-import type { CreationRecord, RecordedMessage, SentMessage } from '../actions/context.js';
+import type { CreationRecord, RecordedMessage, RecordItem, SentMessage } from '../actions/context.js';
 import type { RunAccount } from './run-target.js';
 
 /**
  * What one scenario created, as the run itself saw it happen, never as the
- * server later shows it: folders it CREATEd or RENAMEd to, messages it
- * APPENDed, moved or found delivered, and the messages SMTP accepted. Cleanup
- * deletes from this record and confirms each item gone by name; whatever it
- * could not confirm is a leftover, named by folder and Message-ID. A server
+ * server later shows it: folders it CREATEd or RENAMEd to, subscriptions it
+ * made, messages it APPENDed, moved or found delivered, and the messages SMTP
+ * accepted. Cleanup deletes from this record and confirms each item gone by
+ * name; whatever it could not confirm is a leftover, named by folder,
+ * subscription and Message-ID. A server
  * that hides folders from other sessions, or lists them wrongly, therefore
  * cannot make cleanup skip them or report success.
  *
@@ -17,11 +18,16 @@ interface AccountEntries {
   /** Full server path → whether cleanup deletes it ('ours') or only checks that it is gone ('check'). */
   readonly folders: Map<string, 'ours' | 'check'>;
   readonly messages: RecordedMessage[];
+  /** Full server paths this run subscribed (or had subscribed): cleanup unsubscribes each. */
+  readonly subscriptions: Set<string>;
 }
 
 /** The keys confirmations and leftovers share, per account: one spelling for both. */
 const messageKey = (account: RunAccount, messageId: string) => `message ${account.user} ${messageId}`;
 const folderKey = (account: RunAccount, path: string) => `folder ${account.user} ${path}`;
+const subscriptionKey = (account: RunAccount, path: string) => `subscription ${account.user} ${path}`;
+const keyOf = (account: RunAccount, item: RecordItem) =>
+  'folder' in item ? folderKey(account, item.folder) : 'subscription' in item ? subscriptionKey(account, item.subscription) : messageKey(account, item.messageId);
 
 export class ScenarioRecord {
   readonly #accounts = new Map<string, AccountEntries>();
@@ -34,7 +40,7 @@ export class ScenarioRecord {
   #entries(user: string): AccountEntries {
     let entries = this.#accounts.get(user);
     if (!entries) {
-      entries = { folders: new Map(), messages: [] };
+      entries = { folders: new Map(), messages: [], subscriptions: new Set() };
       this.#accounts.set(user, entries);
     }
     return entries;
@@ -51,7 +57,6 @@ export class ScenarioRecord {
   /** The record as one account's actions and cleanup see it. */
   forAccount(account: RunAccount): CreationRecord {
     const entries = () => this.#entries(account.user);
-    const keyOf = (item: { folder: string } | { messageId: string }) => ('folder' in item ? folderKey(account, item.folder) : messageKey(account, item.messageId));
     return {
       folder: (path) => {
         entries().folders.set(path, 'ours');
@@ -76,15 +81,19 @@ export class ScenarioRecord {
         const list = entries().messages;
         if (!list.some((e) => e.mailbox === m.mailbox && e.uid === m.uid && e.messageId === m.messageId)) list.push(m);
       },
+      subscribed: (path) => {
+        entries().subscriptions.add(path);
+      },
       folders: () => [...entries().folders].map(([path, state]) => ({ path, delete: state === 'ours' })),
+      subscriptions: () => [...entries().subscriptions],
       messages: () => [...entries().messages],
       messageIds: () => this.#messageIds(account),
       confirmGone: (item) => {
-        this.#gone.add(keyOf(item));
-        this.#remains.delete(keyOf(item));
+        this.#gone.add(keyOf(account, item));
+        this.#remains.delete(keyOf(account, item));
       },
       remains: (item, reason) => {
-        this.#remains.set(keyOf(item), reason);
+        this.#remains.set(keyOf(account, item), reason);
       },
     };
   }
@@ -110,6 +119,10 @@ export class ScenarioRecord {
       for (const { path } of record.folders()) {
         const key = folderKey(account, path);
         if (!this.#gone.has(key)) lines.push(`folder '${path}' (account ${account.user}): ${reason(key)}`);
+      }
+      for (const path of record.subscriptions()) {
+        const key = subscriptionKey(account, path);
+        if (!this.#gone.has(key)) lines.push(`subscription '${path}' (account ${account.user}): ${reason(key)}`);
       }
       for (const id of record.messageIds()) {
         const key = messageKey(account, id);

@@ -150,9 +150,11 @@ export const imapCleanup = defineAction({
     const toDelete = deepestFirst([...folders.filter((f) => f.delete).map((f) => f.path), ...(await listedRunFolders(ws))], delimiter);
     if (toDelete.length > 0 && !toDelete.includes(root)) toDelete.push(root);
     if (ws.session.client.mailbox) await attempt('leave the open mailbox', () => ws.open('INBOX', 'read'));
+    const unsubscribed = new Set<string>();
     for (const path of toDelete) {
-      // A subscription may outlive its folder (RFC 9051 §6.3.7); one that does not exist is refused, which is fine.
-      await ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)).catch(() => undefined);
+      // A subscription may outlive its folder (RFC 9051 §6.3.7). A refusal is fine here: every
+      // recorded subscription, and every one under the run's root, is dealt with and checked below.
+      await ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)).then(() => unsubscribed.add(path), () => undefined);
       await deleteFolder(ctx, ws, path, problems);
     }
     // Run mail still in the shared mailboxes, by its header (BODY.PEEK), whether recorded or not.
@@ -177,6 +179,7 @@ export const imapCleanup = defineAction({
         problems.push(`not unsubscribing '${path}': it is not under the run's root`);
         continue;
       }
+      if (unsubscribed.has(path)) continue;
       // OK also when the name is not subscribed (RFC 9051 §6.3.8), so a refusal is a problem to report.
       await attempt(`unsubscribe ${path}`, () => ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)));
     }

@@ -8,7 +8,8 @@ import { startImapProxy, type ImapMutations } from '../../fixtures/servers/imap-
 import { ImapRawClient } from '../../src/protocols/imap/raw/client.js';
 import { Transcript } from '../../src/transport/transcript.js';
 import { describeRun, startCli, tempDir } from '../support/cli.js';
-import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
+import { newRunId } from '../../src/runner/execute.js';
+import { cleanUpLabRun, labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 
 /**
  * mailprobe's safety promise on a real mailbox: mail and folders it did not
@@ -91,11 +92,8 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     };
   };
 
-  /**
-   * Subscriptions whose names match `pattern`, by LSUB on a connection of its own (RFC 3501
-   * §6.3.9): a subscription outlives its folder, so LIST does not show one left behind.
-   */
-  const subscribedNames = async (pattern: string): Promise<string[]> => {
+  /** Runs `use` on a raw connection of its own, logged in as alice: straight to the lab, not through mailprobe's sessions. */
+  const withRaw = async <T>(use: (raw: ImapRawClient) => Promise<T>): Promise<T> => {
     const lab = inject('lab');
     const target = parseDocument(await readFile(lab.targetFile, 'utf8')).toJS() as { endpoints: { imaps: { port: number } }; tls: { ca_file: string } };
     const raw = await ImapRawClient.connect({
@@ -104,20 +102,29 @@ describe('mailprobe leaves mail it did not create untouched', () => {
       security: 'tls',
       tls: { ca: await readFile(target.tls.ca_file, 'utf8'), servername: 'localhost' },
       transcript: new Transcript(),
-      session: 'safety-lsub',
+      session: 'safety-raw',
     });
     try {
       expect((await raw.login('alice', env.MAILPROBE_LAB_PRIMARY_PASSWORD!)).status).toBe('OK');
+      return await use(raw);
+    } finally {
+      await raw.logout().catch(() => raw.drop());
+    }
+  };
+
+  /**
+   * Subscriptions whose names match `pattern`, by LSUB (RFC 3501 §6.3.9): a subscription
+   * outlives its folder, so LIST does not show one left behind.
+   */
+  const subscribedNames = (pattern: string): Promise<string[]> =>
+    withRaw(async (raw) => {
       const lsub = await raw.command(`LSUB "" "${pattern}"`);
       expect(lsub.status, lsub.text).toBe('OK');
       return lsub.untagged
         .filter((u) => u.kind === 'LSUB')
         .map((u) => /^\* LSUB \([^)]*\) (?:NIL|"(?:[^"\\]|\\.)*") "?(.*?)"?$/i.exec(u.raw)?.[1] ?? u.raw)
         .sort();
-    } finally {
-      await raw.logout().catch(() => raw.drop());
-    }
-  };
+    });
 
   /** What any run left behind: folders and subscriptions under mailprobe-<run id>, messages with its header. */
   const traces = async (runId: string): Promise<string[]> => {
@@ -180,6 +187,20 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     expect(await snapshot()).toEqual(before);
     expect(await traces(result.runId)).toEqual([]);
     expect(await subscribedNames('mailprobe-*'), 'no subscription under mailprobe-* was added').toEqual(subscribedBefore);
+  });
+
+  it('cleanup also removes a subscription under the run root that the run never recorded (a server that subscribes by itself)', async () => {
+    const runId = newRunId();
+    // Subscribed behind mailprobe's back, and its folder deleted (the subscription stays, RFC 9051
+    // §6.3.7): ours by name only. Dovecot refuses SUBSCRIBE of a name that does not exist.
+    const stray = `mailprobe-${runId}/auto-subscribed`;
+    for (const command of [`CREATE "${stray}"`, `SUBSCRIBE "${stray}"`, `DELETE "${stray}"`]) {
+      const answer = await withRaw((raw) => raw.command(command));
+      expect(answer.status, `${command}: ${answer.text}`).toBe('OK');
+    }
+    expect(await subscribedNames(`mailprobe-${runId}*`)).toEqual([stray]);
+    expect(await cleanUpLabRun(inject('lab'), runId)).toEqual([]);
+    expect(await traces(runId)).toEqual([]);
   });
 
   /** Runs the IMAP suite through a proxy in front of the lab with these mutations. */

@@ -40,9 +40,9 @@ export async function messageGone(raw: ImapRawClient, mailbox: string, uid: numb
 
 /**
  * The subscriptions whose names match `pattern` (LSUB, RFC 3501 §6.3.9; on a
- * server without LSUB, as IMAP4rev2 allows, LIST (SUBSCRIBED), RFC 9051
- * §6.3.9), or a reason they could not be read. A subscription outlives its
- * folder, so LIST cannot show one that was left behind.
+ * server that refuses LSUB, LIST (SUBSCRIBED), which RFC 9051 §6.3.7 names as
+ * what returns the subscribed set), or a reason they could not be read. A
+ * subscription outlives its folder, so LIST cannot show one left behind.
  */
 export async function subscribedNames(raw: ImapRawClient, pattern: string): Promise<{ names: string[] } | { why: string }> {
   const lsub = await raw.command(['LSUB "" ', astringPart(pattern)]);

@@ -7,7 +7,7 @@ import { startFakeImap, type FakeImap } from './fake-imap.js';
 /**
  * Cleanup's check that a subscription is gone, against a scripted server: by
  * LSUB of the exact name (RFC 3501 §6.3.9), or, on a server that refuses LSUB,
- * by LIST (SUBSCRIBED) (RFC 9051 §6.3.9). A subscription outlives its folder,
+ * by LIST (SUBSCRIBED) (what RFC 9051 §6.3.7 says returns the subscribed set). A subscription outlives its folder,
  * so only a listing of subscriptions can show it.
  */
 const servers: FakeImap[] = [];

@@ -190,7 +190,7 @@ describe('mailprobe run interrupted twice while cleanup is stuck', () => {
     expect(await readFile(files.tap, 'utf8')).toContain(`\n1..${plan}\n`);
     host.discard('alice', report.runId);
     host.discard('bob', report.runId);
-  });
+  }, 90_000);
 
   it('exits 130 naming what the record says is left when Ctrl-C comes three times in a row', async () => {
     const { cli } = await start('sigint-thrice');
@@ -207,5 +207,5 @@ describe('mailprobe run interrupted twice while cleanup is stuck', () => {
     for (const m of mine) expect(r.stderr).toContain(/^Message-ID:\s*(\S+)/im.exec(m.raw.toString('latin1'))![1]!);
     host.discard('alice', runId!);
     host.discard('bob', runId!);
-  });
+  }, 90_000);
 });

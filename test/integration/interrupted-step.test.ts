@@ -70,5 +70,5 @@ describe('a step interrupted while it waits', () => {
     expect(scenario.cleanup.map((s) => s.state), summarize(result)).toEqual(['passed']);
     expect(scenario.leftovers).toEqual([]);
     expect(await cleanUpLabRun(inject('lab'), result.runId)).toEqual([]);
-  });
+  }, 90_000);
 });

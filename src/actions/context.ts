@@ -19,6 +19,9 @@ export interface RecordedMessage {
   readonly messageId: string;
 }
 
+/** One thing in the record, by its name: a folder, a subscription, or a message. */
+export type RecordItem = { folder: string } | { subscription: string } | { messageId: string };
+
 /**
  * The run's own record of what it created in the step's session's account
  * (see runner/creation-record.ts). Actions record what they create or find
@@ -34,14 +37,21 @@ export interface CreationRecord {
   renamed(from: string, to: string, delimiter: string): void;
   /** A message of this run in a mailbox (appended, moved there, or found delivered). */
   message(message: RecordedMessage): void;
+  /**
+   * A subscription this run is making (SUBSCRIBE, or one the client library makes with CREATE):
+   * cleanup unsubscribes it and checks by name that it is gone, since a subscription outlives
+   * its folder (RFC 9051 §6.3.7).
+   */
+  subscribed(path: string): void;
   folders(): Array<{ path: string; delete: boolean }>;
+  subscriptions(): string[];
   messages(): RecordedMessage[];
   /** Message-IDs of this account's mail: recorded, or accepted by SMTP for its address. */
   messageIds(): string[];
   /** Cleanup checked by name that this is gone. */
-  confirmGone(item: { folder: string } | { messageId: string }): void;
+  confirmGone(item: RecordItem): void;
   /** Cleanup found this still there, and says why. */
-  remains(item: { folder: string } | { messageId: string }, reason: string): void;
+  remains(item: RecordItem, reason: string): void;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { ImapWorkspace } from '../protocols/imap/workspace.js';
 import type { ActionContext, RecordedMessage } from './context.js';
 import { sweepUntilArrived } from './awaited-mail.js';
 import { defineAction } from './define-action.js';
-import { folderGone, messageGone } from './imap-gone.js';
+import { folderGone, messageGone, subscribedNames, subscriptionGone } from './imap-gone.js';
 import { SPECIAL_USE_ATTRIBUTES } from './imap-mailbox.js';
 
 /**
@@ -150,9 +150,11 @@ export const imapCleanup = defineAction({
     const toDelete = deepestFirst([...folders.filter((f) => f.delete).map((f) => f.path), ...(await listedRunFolders(ws))], delimiter);
     if (toDelete.length > 0 && !toDelete.includes(root)) toDelete.push(root);
     if (ws.session.client.mailbox) await attempt('leave the open mailbox', () => ws.open('INBOX', 'read'));
+    const unsubscribed = new Set<string>();
     for (const path of toDelete) {
-      // A subscription may outlive its folder (RFC 9051 §6.3.7); one that does not exist is refused, which is fine.
-      await ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)).catch(() => undefined);
+      // A subscription may outlive its folder (RFC 9051 §6.3.7). A refusal is fine here: every
+      // recorded subscription, and every one under the run's root, is dealt with and checked below.
+      await ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)).then(() => unsubscribed.add(path), () => undefined);
       await deleteFolder(ctx, ws, path, problems);
     }
     // Run mail still in the shared mailboxes, by its header (BODY.PEEK), whether recorded or not.
@@ -165,10 +167,25 @@ export const imapCleanup = defineAction({
         else ctx.addLeftover(`message ${m.messageId || '(no Message-ID)'} (X-Mailprobe-Run: ${ctx.runId}) is still in '${path}' as UID ${m.uid} after cleanup`);
       }
     }
+    // Subscriptions: every recorded one, and any under the run's root (ours by name), since
+    // a subscription outlives its folder (RFC 9051 §6.3.7) and LIST no longer shows it.
+    const raw = await ctx.imapRaw();
+    const underRoot = await subscribedNames(raw, `${root}*`);
+    if ('why' in underRoot) problems.push(`subscriptions under ${root}: ${underRoot.why}`);
+    else for (const name of underRoot.names) if ((await ws.relative(name)) !== undefined) ctx.record.subscribed(name);
+    const subscriptions = ctx.record.subscriptions();
+    for (const path of subscriptions) {
+      if ((await ws.relative(path)) === undefined) {
+        problems.push(`not unsubscribing '${path}': it is not under the run's root`);
+        continue;
+      }
+      if (unsubscribed.has(path)) continue;
+      // OK also when the name is not subscribed (RFC 9051 §6.3.8), so a refusal is a problem to report.
+      await attempt(`unsubscribe ${path}`, () => ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)));
+    }
     await ws.session.logout();
 
     // Check each item by name, on another connection.
-    const raw = await ctx.imapRaw();
     const goneFolders = new Set<string>();
     for (const path of new Set([...toDelete, ...folders.map((f) => f.path)])) {
       const verdict = await folderGone(raw, path);
@@ -176,6 +193,14 @@ export const imapCleanup = defineAction({
         goneFolders.add(path);
         ctx.record.confirmGone({ folder: path });
       } else ctx.record.remains({ folder: path }, verdict.why);
+    }
+    const goneSubscriptions = new Set<string>();
+    for (const path of subscriptions) {
+      const verdict = await subscriptionGone(raw, path);
+      if (verdict.gone) {
+        goneSubscriptions.add(path);
+        ctx.record.confirmGone({ subscription: path });
+      } else ctx.record.remains({ subscription: path }, verdict.why);
     }
     for (const m of recorded) {
       if ((await ws.relative(m.mailbox)) !== undefined) {
@@ -197,6 +222,8 @@ export const imapCleanup = defineAction({
       folders_deleted: toDelete.filter((p) => goneFolders.has(p)).length,
       folders_remaining: toDelete.length - toDelete.filter((p) => goneFolders.has(p)).length,
       messages_remaining: stillThere.size,
+      subscriptions_removed: goneSubscriptions.size,
+      subscriptions_remaining: subscriptions.length - goneSubscriptions.size,
       never_arrived: neverArrived,
       problems,
     };

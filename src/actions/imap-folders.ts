@@ -51,6 +51,8 @@ export const imapCreate = defineAction({
       // Recorded before it is sent: a CREATE that times out may still have made the folder.
       ctx.record.folder(path);
       if (existing.has(path)) continue;
+      // imapflow subscribes what it creates; should the UNSUBSCRIBE below not happen, cleanup removes it.
+      ctx.record.subscribed(path);
       await ws.session.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));
       // imapflow subscribes every mailbox it creates; a scenario subscribes on purpose, with imap.subscribe.
       await ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path));
@@ -97,6 +99,8 @@ export const imapSubscribe = defineAction({
   async run(ctx: ActionContext, params) {
     const ws = await ctx.imap();
     const path = await ws.path(params.folder);
+    // Recorded before it is sent, like a CREATE: cleanup unsubscribes it and checks by name that it is gone.
+    if (params.subscribe) ctx.record.subscribed(path);
     if (params.subscribe) await ws.session.call(`SUBSCRIBE ${path}`, (c) => c.mailboxSubscribe(path));
     else await ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path));
     return { path };

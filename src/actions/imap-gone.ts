@@ -17,7 +17,7 @@ export async function folderGone(raw: ImapRawClient, path: string): Promise<Gone
   if (status.status === 'BAD') return { gone: false, why: `could not be checked (STATUS answered BAD ${status.text})` };
   const listed = await raw.command(['LIST "" ', astringPart(path)]);
   if (listed.status !== 'OK') return { gone: false, why: `could not be checked (LIST answered ${listed.status} ${listed.text})` };
-  const entry = listed.untagged.map(listEntry).find((e) => e?.name === path);
+  const entry = listed.untagged.map((u) => listEntry(u)).find((e) => e?.name === path);
   if (!entry) return { gone: true };
   const attributes = entry.attributes.map((a) => a.toLowerCase());
   if (['\\haschildren', '\\nonexistent', '\\noselect'].some((a) => attributes.includes(a))) {
@@ -38,10 +38,36 @@ export async function messageGone(raw: ImapRawClient, mailbox: string, uid: numb
   return hits.includes(uid) ? { gone: false, why: `still in '${mailbox}' as UID ${uid} after cleanup` } : { gone: true };
 }
 
-/** `* LIST (\HasNoChildren) "/" name` → its attributes and name (quoted, atom or literal). */
-function listEntry(response: UntaggedResponse): { attributes: string[]; name: string } | undefined {
-  if (response.kind !== 'LIST') return undefined;
-  const match = /^\* LIST \(([^)]*)\) (?:NIL|"(?:[^"\\]|\\.)*") (.*)$/i.exec(response.raw);
+/**
+ * The subscriptions whose names match `pattern` (LSUB, RFC 3501 §6.3.9; on a
+ * server that refuses LSUB, LIST (SUBSCRIBED), which RFC 9051 §6.3.7 names as
+ * what returns the subscribed set), or a reason they could not be read. A
+ * subscription outlives its folder, so LIST cannot show one left behind.
+ */
+export async function subscribedNames(raw: ImapRawClient, pattern: string): Promise<{ names: string[] } | { why: string }> {
+  const lsub = await raw.command(['LSUB "" ', astringPart(pattern)]);
+  if (lsub.status === 'OK') return { names: lsub.untagged.map((u) => listEntry(u, 'LSUB')?.name).filter((n): n is string => n !== undefined) };
+  const list = await raw.command(['LIST (SUBSCRIBED) "" ', astringPart(pattern)]);
+  if (list.status !== 'OK') return { why: `could not be checked (LSUB answered ${lsub.status} ${lsub.text}; LIST (SUBSCRIBED) answered ${list.status} ${list.text})` };
+  const names = list.untagged
+    .map((u) => listEntry(u, 'LIST'))
+    .filter((e) => e !== undefined && e.attributes.some((a) => a.toLowerCase() === '\\subscribed'))
+    .map((e) => e!.name);
+  return { names };
+}
+
+/** Whether the subscription to exactly this name is gone, asked by that name on a connection of its own. */
+export async function subscriptionGone(raw: ImapRawClient, path: string): Promise<GoneVerdict> {
+  // An exact name with no wildcard matches only itself; a name that holds one is checked by equality below.
+  const found = await subscribedNames(raw, path);
+  if ('why' in found) return { gone: false, why: found.why };
+  return found.names.includes(path) ? { gone: false, why: 'still subscribed after cleanup (LSUB lists it)' } : { gone: true };
+}
+
+/** `* LIST (\HasNoChildren) "/" name` (or `* LSUB …`) → its attributes and name (quoted, atom or literal). */
+function listEntry(response: UntaggedResponse, kind: 'LIST' | 'LSUB' = 'LIST'): { attributes: string[]; name: string } | undefined {
+  if (response.kind !== kind) return undefined;
+  const match = new RegExp(`^\\* ${kind} \\(([^)]*)\\) (?:NIL|"(?:[^"\\\\]|\\\\.)*") (.*)$`, 'i').exec(response.raw);
   if (!match) return undefined;
   const attributes = match[1]!.split(' ').filter((a) => a !== '');
   const token = match[2]!;

@@ -87,7 +87,8 @@ export const imapIdleWait = defineAction({
   async run(ctx: ActionContext, params) {
     const ws = await ctx.imap();
     const timeout = params.timeout_ms ?? ctx.target.timeouts.push;
-    const deadline = Date.now() + timeout;
+    const started = Date.now();
+    const deadline = started + timeout;
     const path = ws.session.client.mailbox ? ws.session.client.mailbox.path : 'INBOX';
     const isOurs = async () => (await ws.ownUids(path, params.message_id)).length > 0;
     /** Records when the EXISTS for our message came, and how: the report carries it whatever the verdict. */
@@ -113,7 +114,8 @@ export const imapIdleWait = defineAction({
       if (Date.now() >= deadline) break;
       ws.session.startIdle();
     }
-    if (ctx.signal.aborted || ws.session.closed) return { pushed: false, arrived: null, waited_ms: timeout, bound_ms: timeout, other_pushes: others };
+    // Cut short (Ctrl-C, or the connection gone): the time reported is the time waited, not the bound.
+    if (ctx.signal.aborted || ws.session.closed) return { pushed: false, arrived: null, waited_ms: Date.now() - started, bound_ms: timeout, other_pushes: others };
     // Not pushed in time. A server may still send the EXISTS once the IDLE ends (held until the
     // next command, or found by a periodic mailbox check): stopIdle's DONE and NOOP have been
     // answered by now, so whatever came with them is in the notifications.
@@ -125,7 +127,7 @@ export const imapIdleWait = defineAction({
       return { pushed: false, arrived: how, latency_ms: latency, exists: late.count, bound_ms: timeout, other_pushes: others, delivered };
     }
     ctx.setProperty('idle_push_arrived', delivered ? 'no EXISTS, not even after DONE, though the message is in the mailbox' : 'not delivered within the push bound');
-    return { pushed: false, arrived: null, waited_ms: timeout, bound_ms: timeout, other_pushes: others, delivered };
+    return { pushed: false, arrived: null, waited_ms: Date.now() - started, bound_ms: timeout, other_pushes: others, delivered };
   },
 });
 

@@ -5,6 +5,7 @@ import { ReporterMultiplexer } from '../reporters/multiplexer.js';
 import type { Scenario } from '../scenario/model.js';
 import { resolveAccountPassword, type Target } from '../target/index.js';
 import { Redactor } from '../transport/redact.js';
+import type { RunLedger } from './creation-record.js';
 import { loadScenarios, loadTarget } from './load-inputs.js';
 import { makeResolverFactory } from './resolver.js';
 import type { RunResult } from './results.js';
@@ -27,6 +28,10 @@ export interface ExecuteOptions {
   readonly reporters: (redactor: Redactor) => Reporter[];
   readonly stderr: NodeJS.WritableStream;
   readonly signal: AbortSignal;
+  /** Aborted on a second Ctrl-C: cleanup stops waiting; the reports are still written. */
+  readonly stopCleanup?: AbortSignal;
+  /** Filled as the run goes: what it left on the server, readable at any moment. */
+  readonly ledger?: RunLedger;
   /** Folder where saved message copies go (a run-id subfolder is made). */
   readonly messagesDir: string;
   readonly version: string;
@@ -88,6 +93,8 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> 
     redactor,
     reporter,
     signal: options.signal,
+    ...(options.stopCleanup ? { stopCleanup: options.stopCleanup } : {}),
+    ...(options.ledger ? { ledger: options.ledger } : {}),
     messageDir: join(options.messagesDir, runId),
     makeResolver: makeResolverFactory({ runId, startedAt, target, env: options.env }),
     version: options.version,

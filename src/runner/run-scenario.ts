@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ActionContext } from '../actions/context.js';
-import { ScenarioRecord } from './creation-record.js';
+import { ScenarioRecord, type RunLedger } from './creation-record.js';
 import type { Redactor } from '../transport/redact.js';
 import { Transcript } from '../transport/transcript.js';
 import { RunProblem } from './outcomes.js';
@@ -21,6 +21,10 @@ export interface ScenarioEnvironment {
   readonly signal: AbortSignal;
   /** Cleanup gets its own time, bounded, even after an abort. */
   readonly cleanupTimeoutMs: number;
+  /** Aborted on a second Ctrl-C: cleanup stops waiting, and what it did not confirm gone is a leftover. */
+  readonly stopCleanup?: AbortSignal;
+  /** The run's live list of leftovers, for a CLI that must leave before the reports are done. */
+  readonly ledger?: RunLedger;
   readonly messageDir: string;
   /** Builds the ${…} resolver for a scenario from its captures. */
   readonly makeResolver: (scenario: Scenario, captures: Record<string, unknown>) => Resolve;
@@ -50,6 +54,10 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
     return { ...base, state: 'skipped', reason: unmet, durationMs: 0, steps: [], cleanup: [], properties, capabilities, leftovers };
   }
 
+  const settle = env.ledger?.open(scenario.id, () => [
+    ...leftovers,
+    ...record.leftovers(uniqueAccounts(env.target), () => 'not confirmed removed: the run was interrupted before cleanup confirmed it'),
+  ]);
   const transcript = new Transcript();
   const captures: Record<string, unknown> = {};
   const resolve = env.makeResolver(scenario, captures);
@@ -106,7 +114,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
   });
 
   const steps: StepResult[] = [];
-  const stepEnv = { scenario, transcript, redactor: env.redactor, resolve, captures, context: contextFor(pool, env.signal, 'steps') };
+  const stepEnv = { scenario, transcript, redactor: env.redactor, resolve, captures, context: contextFor(pool, env.signal, 'steps'), interrupt: env.signal };
   const gate = new StepGate(pool, captures, (key, value) => (properties[key] = value));
   for (const step of scenario.steps) {
     if (env.signal.aborted) {
@@ -123,17 +131,23 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
   // during the steps still leaves the mailbox as it was found.
   await pool.closeAll();
   const timer = setTimeout(() => cleanupAbort.abort(), env.cleanupTimeoutMs);
+  const stopCleanup = () => cleanupAbort.abort(env.stopCleanup?.reason);
+  if (env.stopCleanup?.aborted) stopCleanup();
+  else env.stopCleanup?.addEventListener('abort', stopCleanup, { once: true });
   const cleanupPool = poolFor(cleanupAbort.signal);
-  const cleanupEnv = { ...stepEnv, context: contextFor(cleanupPool, cleanupAbort.signal, 'cleanup') };
+  // The first interrupt is what cleanup runs after, so it interrupts no cleanup step; the second does.
+  const cleanupEnv = { ...stepEnv, context: contextFor(cleanupPool, cleanupAbort.signal, 'cleanup'), interrupt: env.stopCleanup };
   const cleanup: StepResult[] = [];
   try {
     for (const step of scenario.cleanup) cleanup.push(await runStep(step, cleanupEnv));
   } finally {
     clearTimeout(timer);
+    env.stopCleanup?.removeEventListener('abort', stopCleanup);
     await cleanupPool.closeAll();
   }
   // Whatever the run recorded creating and cleanup did not confirm gone is left, named one by one.
   leftovers.push(...record.leftovers(uniqueAccounts(env.target), (account) => unconfirmedReason(scenario, cleanup, account, env.target)));
+  settle?.(leftovers);
 
   const durationMs = [...steps, ...cleanup].reduce((sum, s) => sum + s.durationMs, 0);
   const common = { ...base, durationMs, steps, cleanup, properties, capabilities, leftovers };

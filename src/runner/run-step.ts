@@ -23,6 +23,12 @@ export interface StepEnvironment {
   readonly resolve: Resolve;
   readonly captures: Record<string, unknown>;
   readonly context: (step: Step) => ActionContext;
+  /**
+   * The run's interrupt (Ctrl-C; in cleanup, the second one). A step it cuts
+   * short is reported as interrupted and not judged: a wait that ended early
+   * says nothing about the server, neither a failure nor a pass.
+   */
+  readonly interrupt?: AbortSignal;
 }
 
 /**
@@ -31,8 +37,31 @@ export interface StepEnvironment {
  * nothing escapes as an exception.
  */
 export async function runStep(step: Step, env: StepEnvironment): Promise<StepResult> {
-  const mark = env.transcript.mark();
   const started = performance.now();
+  const result = await runAndJudge(step, env, started);
+  if (env.interrupt?.aborted !== true) return result;
+  const waited = Math.round(performance.now() - started);
+  return {
+    name: result.name,
+    action: result.action,
+    ...(result.session !== undefined ? { session: result.session } : {}),
+    source: result.source,
+    durationMs: waited,
+    transcript: result.transcript,
+    state: 'errored',
+    problem: { code: 'EINTERRUPTED', message: `${interruptReason(env.interrupt)} after ${waited} ms, before the step could be judged` },
+    checks: [],
+  };
+}
+
+/** The interrupt's own words ("interrupted by SIGINT"), or a plain "interrupted". */
+function interruptReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error && reason.name !== 'AbortError' ? reason.message : 'interrupted';
+}
+
+async function runAndJudge(step: Step, env: StepEnvironment, started: number): Promise<StepResult> {
+  const mark = env.transcript.mark();
   const common = () => ({
     name: step.name,
     action: step.action,

@@ -4,6 +4,7 @@ import type { RunResult, ScenarioResult } from './results.js';
 import { isInsecure, type RunTarget } from './run-target.js';
 import { runScenario, type ScenarioEnvironment } from './run-scenario.js';
 import type { Scenario } from '../scenario/model.js';
+import type { RunLedger } from './creation-record.js';
 
 export interface RunOptions {
   readonly runId: string;
@@ -17,6 +18,9 @@ export interface RunOptions {
   readonly makeResolver: ScenarioEnvironment['makeResolver'];
   readonly version: string;
   readonly cleanupTimeoutMs?: number;
+  /** Aborted on a second Ctrl-C: cleanup stops waiting; the reports are still written. */
+  readonly stopCleanup?: AbortSignal;
+  readonly ledger?: RunLedger;
 }
 
 /**
@@ -35,7 +39,13 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
   await options.reporter.onRunStart?.({ runId: options.runId, target, scenarioCount: options.scenarios.length, startedAt, version: options.version });
   const results: ScenarioResult[] = [];
   for (const [index, scenario] of options.scenarios.entries()) {
-    if (options.signal.aborted) break;
+    if (options.signal.aborted) {
+      // Never started: listed as not run, so every report counts the whole plan.
+      const result = notRun(scenario);
+      results.push(result);
+      await options.reporter.onScenarioEnd?.(result);
+      continue;
+    }
     const info = { id: scenario.id, name: scenario.name, file: scenario.file, index, total: options.scenarios.length };
     await options.reporter.onScenarioStart?.(info);
     const result = await runScenario(scenario, {
@@ -45,6 +55,8 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
       redactor: options.redactor,
       signal: options.signal,
       cleanupTimeoutMs: options.cleanupTimeoutMs ?? 60_000,
+      ...(options.stopCleanup ? { stopCleanup: options.stopCleanup } : {}),
+      ...(options.ledger ? { ledger: options.ledger } : {}),
       messageDir: options.messageDir,
       makeResolver: options.makeResolver,
       onStepEnd: (step) => options.reporter.onStepEnd?.(info, step),
@@ -63,4 +75,26 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
   };
   await options.reporter.onRunEnd?.(run);
   return run;
+}
+
+/** A scenario the run never started because it was interrupted first. */
+function notRun(scenario: Scenario): ScenarioResult {
+  return {
+    id: scenario.id,
+    name: scenario.name,
+    ...(scenario.description ? { description: scenario.description } : {}),
+    file: scenario.file,
+    line: scenario.source.line,
+    tags: scenario.tags,
+    rfc: scenario.rfc,
+    startedAt: Date.now(),
+    durationMs: 0,
+    steps: [],
+    cleanup: [],
+    properties: {},
+    capabilities: {},
+    leftovers: [],
+    state: 'skipped',
+    reason: 'interrupted',
+  };
 }

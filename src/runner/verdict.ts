@@ -7,12 +7,28 @@ type Common = Omit<ScenarioResult, 'state' | 'failure' | 'error' | 'reason' | 't
  * The scenario's verdict is that of its first step that did not pass. A
  * scenario that left anything behind is never passed, nor skipped: either
  * would let a run exit 0 while mail or folders it created stay on a real
- * mailbox. It fails with one check that names every leftover. A step skipped
+ * mailbox. It fails with one check that names every leftover, or, when a
+ * second Ctrl-C stopped its cleanup, is errored (interrupted) naming them. A step skipped
  * on its own (its requires unmet) does not decide it: the scenario went on.
  */
 export function scenarioVerdict(common: Common, steps: readonly StepResult[], transcript: readonly TranscriptEntry[]): ScenarioResult {
   const verdict = stepsVerdict(common, steps, transcript);
   if (common.leftovers.length === 0 || (verdict.state !== 'passed' && verdict.state !== 'skipped')) return verdict;
+  // Cleanup stopped by a second Ctrl-C: the leftovers are the user's interrupt, not the server's fault.
+  const interrupted = common.cleanup.find((s) => s.state === 'errored' && s.problem.code === 'EINTERRUPTED');
+  if (interrupted?.state === 'errored') {
+    return {
+      ...common,
+      state: 'errored',
+      error: {
+        ...interrupted.problem,
+        message: `${interrupted.problem.message}; left on the server: ${common.leftovers.join('; ')}`,
+        step: interrupted.name,
+        source: interrupted.source,
+        transcript: interrupted.transcript,
+      },
+    } as ScenarioResult;
+  }
   return leftoversFailure(common);
 }
 

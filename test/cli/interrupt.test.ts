@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeMailHost, Pop3OverrideIo } from '../../fixtures/servers/fake-mail-host.js';
@@ -82,4 +82,130 @@ describe('mailprobe run interrupted by SIGINT', () => {
       `cleanup left messages of run ${runId} on the server\n${r.stderr}`,
     ).toEqual([]);
   });
+});
+
+/**
+ * A second Ctrl-C while cleanup is stuck on a server that never answers DELE:
+ * the run stops waiting, still writes its reports (every scenario of the plan,
+ * the ones never run as skipped "interrupted"), names on stderr what it left
+ * on the server, and exits 130, well before the (long) command timeout.
+ */
+describe('mailprobe run interrupted twice while cleanup is stuck', () => {
+  // Far above anything the test waits: without the second Ctrl-C, cleanup would wait this long for DELE.
+  const COMMAND_TIMEOUT_MS = 120_000;
+  let host: FakeMailHost;
+  let targetFile: string;
+  let env: Record<string, string>;
+  let retrSeen = 0;
+  let deleSeen = 0;
+  let interrupted = false;
+
+  beforeAll(async () => {
+    ({ host, targetFile, env } = await startFakeHostWithTarget({
+      accounts: { alice: { password: 'alice-Int-pw-3', address: 'alice@fake.test' }, bob: { password: 'bob-Int-pw-4', address: 'bob@fake.test' } },
+    }));
+    // RETR is never answered, so the first interrupt lands in a step; once it has, DELE is
+    // never answered either, so the second lands in cleanup. Earlier scenarios run as usual.
+    host.pop3Overrides.RETR = (_args: string[], io: Pop3OverrideIo) => {
+      if (io.user === undefined) return false;
+      retrSeen++;
+      return true;
+    };
+    host.pop3Overrides.DELE = (_args: string[], io: Pop3OverrideIo) => {
+      if (io.user === undefined || !interrupted) return false;
+      deleSeen++;
+      return true;
+    };
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  const start = async (label: string) => {
+    const dir = await tempDir(label);
+    const files = { junit: join(dir, 'junit.xml'), json: join(dir, 'report.json'), tap: join(dir, 'report.tap') };
+    const cli = startCli(
+      [
+        'run', POP3_SUITE, '--target', targetFile, '--timeout', String(COMMAND_TIMEOUT_MS),
+        '--reporter', `junit=${files.junit}`, '--reporter', `json=${files.json}`, '--reporter', `tap=${files.tap}`, '--out-dir', join(dir, 'out'),
+      ],
+      { env },
+    );
+    retrSeen = 0;
+    deleSeen = 0;
+    interrupted = false;
+    await waitUntil(() => retrSeen > 0 || cli.child.exitCode !== null, 'the fake host has seen RETR');
+    expect(cli.child.exitCode, `the run ended before RETR:\n${cli.stderrSoFar()}`).toBeNull();
+    interrupted = true;
+    cli.child.kill('SIGINT');
+    await waitUntil(() => deleSeen > 0 || cli.child.exitCode !== null, 'the fake host has seen cleanup DELE', 200).catch((err: Error) => {
+      throw new Error(`${err.message}\n${cli.stderrSoFar()}`);
+    });
+    expect(cli.child.exitCode, `the run ended before cleanup's DELE:\n${cli.stderrSoFar()}`).toBeNull();
+    return { cli, files };
+  };
+
+  it('writes every report and names the leftovers on stderr, exit 130', async () => {
+    const { cli, files } = await start('sigint-twice');
+    const sent = Date.now();
+    cli.child.kill('SIGINT');
+    const r = await cli.done;
+    // An upper bound only, far below the command timeout cleanup would otherwise wait out.
+    expect(Date.now() - sent, describeRun(r)).toBeLessThan(COMMAND_TIMEOUT_MS / 4);
+    expect(r.code, describeRun(r)).toBe(130);
+
+    expect(existsSync(files.json), describeRun(r)).toBe(true);
+    const report = JSON.parse(await readFile(files.json, 'utf8')) as {
+      interrupted: boolean;
+      runId: string;
+      counts: { total: number; skipped: number };
+      scenarios: Array<{ id: string; state: string; reason?: string; leftovers: string[]; error?: { code: string } }>;
+    };
+    expect(report.interrupted).toBe(true);
+    const plan = (await readdir(POP3_SUITE)).filter((f) => f.endsWith('.yaml')).length;
+    expect(report.counts.total).toBe(plan);
+    expect(report.scenarios).toHaveLength(plan);
+    // The scenarios before the one interrupted ran as usual; every one after it never ran.
+    const at = report.scenarios.findIndex((s) => s.error?.code === 'EINTERRUPTED');
+    expect(at, describeRun(r)).toBeGreaterThanOrEqual(0);
+    const first = report.scenarios[at];
+    expect(first!.state, describeRun(r)).toBe('errored');
+    const rest = report.scenarios.slice(at + 1);
+    expect(rest.length).toBeGreaterThan(0);
+    for (const s of rest) expect({ id: s.id, state: s.state, reason: s.reason }).toEqual({ id: s.id, state: 'skipped', reason: 'interrupted' });
+
+    // The message the run sent is still on the server (DELE was never answered, QUIT never sent): a leftover, named.
+    const mine = host.maildrop('alice').filter((m) => m.raw.includes(report.runId));
+    expect(mine.length).toBeGreaterThan(0);
+    expect(first!.leftovers.length).toBeGreaterThan(0);
+    for (const m of mine) {
+      const id = /^Message-ID:\s*(\S+)/im.exec(m.raw.toString('latin1'))![1]!;
+      expect(first!.leftovers.some((l) => l.includes(id)), first!.leftovers.join('\n')).toBe(true);
+      expect(r.stderr).toContain(id);
+    }
+    expect(r.stderr).toMatch(/left on the server \(remove by hand\)/);
+    for (const item of first!.leftovers) expect(r.stderr).toContain(`${first!.id}: ${item}`);
+
+    expect(await readFile(files.junit, 'utf8')).toContain(`tests="${plan}"`);
+    expect(await readFile(files.tap, 'utf8')).toContain(`\n1..${plan}\n`);
+    host.discard('alice', report.runId);
+    host.discard('bob', report.runId);
+  }, 90_000);
+
+  it('exits 130 naming what the record says is left when Ctrl-C comes three times in a row', async () => {
+    const { cli } = await start('sigint-thrice');
+    cli.child.kill('SIGINT');
+    cli.child.kill('SIGINT');
+    const r = await cli.done;
+    expect(r.code, describeRun(r)).toBe(130);
+    expect(r.stderr).toMatch(/left on the server \(remove by hand\)/);
+    // The run's message is named by its Message-ID whichever of the two ways out was taken.
+    const runId = /run (\d{8}t\d{6}-[0-9a-f]{6})/.exec(r.stderr)?.[1];
+    expect(runId, describeRun(r)).toBeDefined();
+    const mine = host.maildrop('alice').filter((m) => m.raw.includes(runId!));
+    expect(mine.length).toBeGreaterThan(0);
+    for (const m of mine) expect(r.stderr).toContain(/^Message-ID:\s*(\S+)/im.exec(m.raw.toString('latin1'))![1]!);
+    host.discard('alice', runId!);
+    host.discard('bob', runId!);
+  }, 90_000);
 });

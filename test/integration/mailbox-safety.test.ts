@@ -5,8 +5,11 @@ import { ImapFlow } from 'imapflow';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startImapProxy, type ImapMutations } from '../../fixtures/servers/imap-proxy.js';
+import { ImapRawClient } from '../../src/protocols/imap/raw/client.js';
+import { Transcript } from '../../src/transport/transcript.js';
 import { describeRun, startCli, tempDir } from '../support/cli.js';
-import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
+import { newRunId } from '../../src/runner/execute.js';
+import { cleanUpLabRun, labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 
 /**
  * mailprobe's safety promise on a real mailbox: mail and folders it did not
@@ -89,10 +92,45 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     };
   };
 
-  /** What any run left behind: folders under mailprobe-<run id>, messages with its header. */
+  /** Runs `use` on a raw connection of its own, logged in as alice: straight to the lab, not through mailprobe's sessions. */
+  const withRaw = async <T>(use: (raw: ImapRawClient) => Promise<T>): Promise<T> => {
+    const lab = inject('lab');
+    const target = parseDocument(await readFile(lab.targetFile, 'utf8')).toJS() as { endpoints: { imaps: { port: number } }; tls: { ca_file: string } };
+    const raw = await ImapRawClient.connect({
+      host: '127.0.0.1',
+      port: target.endpoints.imaps.port,
+      security: 'tls',
+      tls: { ca: await readFile(target.tls.ca_file, 'utf8'), servername: 'localhost' },
+      transcript: new Transcript(),
+      session: 'safety-raw',
+    });
+    try {
+      expect((await raw.login('alice', env.MAILPROBE_LAB_PRIMARY_PASSWORD!)).status).toBe('OK');
+      return await use(raw);
+    } finally {
+      await raw.logout().catch(() => raw.drop());
+    }
+  };
+
+  /**
+   * Subscriptions whose names match `pattern`, by LSUB (RFC 3501 §6.3.9): a subscription
+   * outlives its folder, so LIST does not show one left behind.
+   */
+  const subscribedNames = (pattern: string): Promise<string[]> =>
+    withRaw(async (raw) => {
+      const lsub = await raw.command(`LSUB "" "${pattern}"`);
+      expect(lsub.status, lsub.text).toBe('OK');
+      return lsub.untagged
+        .filter((u) => u.kind === 'LSUB')
+        .map((u) => /^\* LSUB \([^)]*\) (?:NIL|"(?:[^"\\]|\\.)*") "?(.*?)"?$/i.exec(u.raw)?.[1] ?? u.raw)
+        .sort();
+    });
+
+  /** What any run left behind: folders and subscriptions under mailprobe-<run id>, messages with its header. */
   const traces = async (runId: string): Promise<string[]> => {
     const found: string[] = [];
     for (const m of await client.list()) if (m.path.startsWith(`mailprobe-${runId}`)) found.push(`folder ${m.path}`);
+    for (const name of await subscribedNames(`mailprobe-${runId}*`)) found.push(`subscription ${name}`);
     for (const mailbox of ['INBOX', 'Drafts', 'Sent']) {
       const lock = await client.getMailboxLock(mailbox);
       try {
@@ -106,6 +144,8 @@ describe('mailprobe leaves mail it did not create untouched', () => {
   };
 
   let before: Awaited<ReturnType<typeof snapshot>>;
+  /** Subscriptions of earlier runs (other test files share the lab): they must stay as they were. */
+  let subscribedBefore: string[];
 
   beforeAll(async () => {
     const lab = inject('lab');
@@ -122,6 +162,7 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     }
     before = await snapshot();
     expect(Object.values(before.messages).flat()).toHaveLength(SEEDS.length);
+    subscribedBefore = await subscribedNames('mailprobe-*');
   });
 
   afterAll(async () => {
@@ -145,6 +186,21 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     for (const s of result.scenarios) expect(s.state, summarize(result)).toBe('passed');
     expect(await snapshot()).toEqual(before);
     expect(await traces(result.runId)).toEqual([]);
+    expect(await subscribedNames('mailprobe-*'), 'no subscription under mailprobe-* was added').toEqual(subscribedBefore);
+  });
+
+  it('cleanup also removes a subscription under the run root that the run never recorded (a server that subscribes by itself)', async () => {
+    const runId = newRunId();
+    // Subscribed behind mailprobe's back, and its folder deleted (the subscription stays, RFC 9051
+    // §6.3.7): ours by name only. Dovecot refuses SUBSCRIBE of a name that does not exist.
+    const stray = `mailprobe-${runId}/auto-subscribed`;
+    for (const command of [`CREATE "${stray}"`, `SUBSCRIBE "${stray}"`, `DELETE "${stray}"`]) {
+      const answer = await withRaw((raw) => raw.command(command));
+      expect(answer.status, `${command}: ${answer.text}`).toBe('OK');
+    }
+    expect(await subscribedNames(`mailprobe-${runId}*`)).toEqual([stray]);
+    expect(await cleanUpLabRun(inject('lab'), runId)).toEqual([]);
+    expect(await traces(runId)).toEqual([]);
   });
 
   /** Runs the IMAP suite through a proxy in front of the lab with these mutations. */

@@ -52,4 +52,22 @@ describe('ScenarioRecord', () => {
     a.folderGone('r/q/2026');
     expect(a.folders().find((f) => f.path === 'r/q/2026')?.delete).toBe(false);
   });
+
+  it('names a subscription the run made until cleanup confirms it gone, even when its folder is gone', () => {
+    const record = new ScenarioRecord();
+    const a = record.forAccount(alice);
+    a.folder('mailprobe-r/archive');
+    a.subscribed('mailprobe-r/archive');
+    a.subscribed('mailprobe-r/archive');
+    expect(a.subscriptions()).toEqual(['mailprobe-r/archive']);
+    // The folder is confirmed gone; the subscription is a separate thing on the server (RFC 9051 §6.3.7).
+    a.confirmGone({ folder: 'mailprobe-r/archive' });
+    expect(record.leftovers([alice], why)).toEqual(["subscription 'mailprobe-r/archive' (account alice): cleanup did not run"]);
+    a.remains({ subscription: 'mailprobe-r/archive' }, 'still subscribed after cleanup (LSUB lists it)');
+    expect(record.leftovers([alice], why)).toEqual(["subscription 'mailprobe-r/archive' (account alice): still subscribed after cleanup (LSUB lists it)"]);
+    a.confirmGone({ subscription: 'mailprobe-r/archive' });
+    expect(record.leftovers([alice], why)).toEqual([]);
+    // Another account's record is its own.
+    expect(record.forAccount(bob).subscriptions()).toEqual([]);
+  });
 });

@@ -4,8 +4,10 @@ import { join, resolve } from 'node:path';
 import { defaultLabDir } from '../../lab/index.js';
 import { createReporter, parseReporterSpec, type ReporterSpec } from '../../reporters/index.js';
 import { execute } from '../../runner/execute.js';
+import { RunLedger } from '../../runner/creation-record.js';
 import { exitCodeFor, EXIT } from '../../runner/exit-codes.js';
 import { parseEnvFile } from '../../target/index.js';
+import { installInterrupts, sayLeftovers } from '../interrupts.js';
 import type { CliContext } from '../run-context.js';
 
 export interface RunCommandOptions {
@@ -51,18 +53,9 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   // Console progress unless --quiet; the console reporter is never added twice.
   const wanted = options.quiet ? specs : [{ name: 'console' } as ReporterSpec, ...specs.filter((s) => s.name !== 'console')];
 
-  // Ctrl-C stops the steps; cleanup still runs and the reports are written. A second Ctrl-C leaves at once.
-  const abort = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (abort.signal.aborted) {
-      say('mailprobe: interrupted again; leaving without cleanup');
-      process.exit(EXIT.INTERRUPTED);
-    }
-    say(`mailprobe: ${signal} received; cleaning up what this run created, then writing reports (Ctrl-C again to leave now)`);
-    abort.abort(new Error(`interrupted by ${signal}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Ctrl-C stops the steps (cleanup runs, reports are written); a second stops cleanup; a third leaves.
+  const ledger = new RunLedger();
+  const interrupts = installInterrupts(say, ledger);
   try {
     const outcome = await execute({
       targetFile: resolve(ctx.cwd, targetFile),
@@ -73,7 +66,9 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       reporters: (redactor) =>
         wanted.map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd })),
       stderr: ctx.stderr,
-      signal: abort.signal,
+      signal: interrupts.signal,
+      stopCleanup: interrupts.stopCleanup,
+      ledger,
       messagesDir: resolve(ctx.cwd, options.outDir, 'messages'),
       version: ctx.version,
     });
@@ -82,12 +77,12 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       say(`mailprobe: ${outcome.problems.length} problem(s) in the input files; nothing was run.`);
       return EXIT.USAGE;
     }
+    if (interrupts.hurried) sayLeftovers(say, outcome.result.scenarios.flatMap((s) => s.leftovers.map((item) => `${s.id}: ${item}`)));
     const code = exitCodeFor(outcome.result);
     // A report that could not be written is a run that could not fully happen.
     return outcome.reporterCrashed && (code === EXIT.OK || code === EXIT.INCONCLUSIVE) ? EXIT.ERRORED : code;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
   }
 }
 

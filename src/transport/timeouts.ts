@@ -33,6 +33,9 @@ export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({
  */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
+/** The one wording for a timeout over MAX_TIMEOUT_MS, in the target file and on the command line. */
+export const TIMEOUT_TOO_LARGE = `a timeout must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days): Node cannot wait longer and would fire the timer at once`;
+
 /**
  * The delay to give setTimeout for `ms`: at most MAX_TIMEOUT_MS, so that a
  * timer computed from several timeouts (a sum, a transfer's allowance) never
@@ -50,9 +53,7 @@ export function resolveTimeouts(overrides: Partial<Timeouts> = {}): Timeouts {
     if (!Number.isFinite(value) || value <= 0) {
       throw new RangeError(`timeout ${key} must be a positive number of milliseconds, got ${String(value)}`);
     }
-    if (value > MAX_TIMEOUT_MS) {
-      throw new RangeError(`timeout ${key} must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days), got ${String(value)}`);
-    }
+    if (value > MAX_TIMEOUT_MS) throw new RangeError(`timeout ${key}: ${TIMEOUT_TOO_LARGE}, got ${String(value)}`);
     timeouts[key] = value;
   }
   return timeouts;

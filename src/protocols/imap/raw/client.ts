@@ -5,6 +5,7 @@ import { TransportError, type Phase } from '../../../transport/errors.js';
 import { silentGreeting } from '../../../transport/greeting-kind.js';
 import { limitExceeded } from '../../../transport/limits.js';
 import type { ReplyBudget } from '../../../transport/reply-budget.js';
+import { timerDelay } from '../../../transport/timeouts.js';
 import type { TlsInfo } from '../../../transport/tls.js';
 import { REDACTED, type Transcript } from '../../../transport/transcript.js';
 import { astring, astringPart, wireLines, type CommandPart } from './encode.js';
@@ -518,7 +519,7 @@ export class ImapRawClient {
           idleStartedAt = Date.now();
           deadline = idleStartedAt + options.timeoutMs;
           if (matched) done('matched');
-          else timer = setTimeout(() => done('timeout'), options.timeoutMs);
+          else timer = setTimeout(() => done('timeout'), timerDelay(options.timeoutMs));
           continue;
         }
         const at = Date.now();

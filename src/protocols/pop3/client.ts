@@ -8,7 +8,7 @@ import type { TlsInfo } from '../../transport/tls.js';
 import { REDACTED } from '../../transport/transcript.js';
 import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
 import { readBody, readListing } from './multiline.js';
-import { apopTimestamp, parseScanListing, parseStatusLine, parseUidListing, type Pop3StatusLine } from './reply.js';
+import { apopTimestamp, parseDropListing, parseScanListing, parseStatusLine, parseUidListing, type Pop3StatusLine } from './reply.js';
 
 export interface Pop3ConnectOptions extends ConnectOptions {
   /** Ask CAPA after the greeting (and again after STLS). Default true. */
@@ -198,11 +198,7 @@ export class Pop3Client {
   stat(): Promise<{ count: number; size: number }> {
     return this.#serial(async () => {
       const status = await this.#ok('STAT');
-      const match = /^(\d+) (\d+)(?: .*)?$/.exec(status.text);
-      if (match === null) {
-        throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed reply to STAT: "+OK ${status.text}" (expected "+OK count size")`, 'STAT');
-      }
-      return { count: Number(match[1]), size: Number(match[2]) };
+      return parseDropListing(status.text, 'STAT');
     });
   }
 

@@ -67,6 +67,20 @@ async function pop3Client(server: FakeLineServer, options: { capa?: boolean; lim
   return client;
 }
 
+async function imapClient(imap: FakeImap, limits?: { minTransferRate: number }): Promise<ImapRawClient> {
+  const client = await ImapRawClient.connect({
+    host: imap.host,
+    port: imap.port,
+    security: 'none',
+    transcript: new Transcript(),
+    session: 'laptop',
+    timeouts: { command: COMMAND_MS },
+    ...(limits === undefined ? {} : { limits }),
+  });
+  clients.push(client);
+  return client;
+}
+
 async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
   const value = await run();
@@ -148,5 +162,42 @@ describe('a reply has a deadline, however its lines trickle', () => {
     expect(error.message).toContain(`no complete reply to A001 EXAMINE INBOX within ${COMMAND_MS} ms`);
     expect(ms).toBeLessThan(COMMAND_MS + MARGIN_MS);
     expect(client.closed).toBe(true);
+  });
+
+  it('raw IMAP FETCH: a literal that trickles below the minimum rate fails naming the rate', { timeout: 20_000 }, async () => {
+    const imap: FakeImap = await startFakeImap({
+      greeting: '* OK [CAPABILITY IMAP4rev1] trickle IMAP ready\r\n',
+      commands: { FETCH: (s) => trickle(s, '* 1 FETCH (BODY[] {100000}\r\n') },
+    });
+    servers.push(imap);
+    const client = await imapClient(imap);
+    const { value: error, ms } = await timed(() => rejection(client.command('FETCH 1 BODY[]'), TransportError));
+    expect(error.code).toBe('ETIMEOUT');
+    expect(error.message).toMatch(/the reply to A001 FETCH 1 BODY\[\] fell below the minimum rate of \d+ bytes\/s/);
+    expect(ms).toBeLessThan(COMMAND_MS + MARGIN_MS);
+    expect(client.closed).toBe(true);
+  });
+
+  it('raw IMAP FETCH: a literal on a slow but steady link is read whole, past the command timeout', { timeout: 30_000 }, async () => {
+    const literal = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(4, '0')}${'x'.repeat(94)}\r\n`).join('');
+    const imap: FakeImap = await startFakeImap({
+      greeting: '* OK [CAPABILITY IMAP4rev1] slow IMAP ready\r\n',
+      commands: {
+        FETCH: async (s, tag) => {
+          await s.write(`* 1 FETCH (BODY[] {${literal.length}}\r\n`);
+          for (const line of literal.split(/(?<=\n)/)) {
+            await s.write(line);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          await s.write(`)\r\n${tag} OK FETCH completed\r\n`);
+        },
+      },
+    });
+    servers.push(imap);
+    const client = await imapClient(imap, { minTransferRate: 1_000 });
+    const { value: response, ms } = await timed(() => client.command('FETCH 1 BODY[]'));
+    expect(response.status).toBe('OK');
+    expect(response.untagged[0]?.literals[0]?.toString('latin1')).toBe(literal);
+    expect(ms).toBeGreaterThan(COMMAND_MS);
   });
 });

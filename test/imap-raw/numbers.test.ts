@@ -38,6 +38,9 @@ describe('raw IMAP numbers follow RFC 9051 §9 and RFC 7162 §7', () => {
     ['* OK [UIDNEXT -5] next', /UIDNEXT: "-5" is not a nz-number/, /nz-number/],
     ['* OK [HIGHESTMODSEQ 9223372036854775808] modseq', /HIGHESTMODSEQ: 9223372036854775808 is not a mod-sequence-value/, /^RFC 7162 §7: mod-sequence-value/],
     ['* SEARCH 3 0', /SEARCH: 0 is not a nz-number/, /nz-number/],
+    ['* 1 FETCH (UID 0 FLAGS (\\Seen))', /FETCH UID: 0 is not a nz-number/, /^RFC 9051 §9: nz-number/],
+    ['* 1 FETCH (RFC822.SIZE 1e9)', /FETCH RFC822.SIZE: "1e9" is not a number64/, /^RFC 9051 §9: number64/],
+    ['* 1 FETCH (UID 7 MODSEQ (-3))', /FETCH MODSEQ: "-3" is not a mod-sequence-value/, /^RFC 7162 §7/],
   ])('%s is a failed malformed-response check', async (line, problem, clause) => {
     const client = await examineAnswering(line);
     const error = await rejection(client.command('EXAMINE INBOX'), ImapRawProtocolError);
@@ -55,5 +58,11 @@ describe('raw IMAP numbers follow RFC 9051 §9 and RFC 7162 §7', () => {
     const response = await client.command('EXAMINE INBOX');
     expect(response.status).toBe('OK');
     expect(response.untagged.map((u) => u.number)).toEqual([4294967295, 0, undefined, undefined, undefined]);
+  });
+
+  it('FETCH numbers inside quoted strings are text, not numbers', async () => {
+    const client = await examineAnswering('* 1 FETCH (UID 4294967295 RFC822.SIZE 9223372036854775807 MODSEQ (1) ENVELOPE (NIL "UID -5 (MODSEQ (0))" NIL NIL NIL NIL NIL NIL NIL NIL) BODY[HEADER.FIELDS (UID DATE)] {0})');
+    const response = await client.command('EXAMINE INBOX');
+    expect(response.status).toBe('OK');
   });
 });

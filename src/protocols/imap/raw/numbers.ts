@@ -17,6 +17,12 @@ export const IMAP_NUMBERS = {
     max: 4_294_967_295n,
     clause: 'RFC 9051 §9: nz-number = digit-nz *DIGIT ; Non-zero unsigned 32-bit integer (0 < n < 4,294,967,296)',
   },
+  number64: {
+    name: 'number64',
+    min: 0n,
+    max: 9_223_372_036_854_775_807n,
+    clause: 'RFC 9051 §9: number64 = 1*DIGIT ; Unsigned 63-bit integer (0 <= n <= 9,223,372,036,854,775,807)',
+  },
   modSequenceValue: {
     name: 'mod-sequence-value',
     min: 1n,
@@ -65,6 +71,30 @@ export function searchNumberProblem(rest: string): NumberProblem | undefined {
     if (found !== undefined) return found;
   }
   return modseq === null ? undefined : problemOf('SEARCH MODSEQ: ', modseq[1] as string, IMAP_NUMBERS.modSequenceValue);
+}
+
+/** FETCH attributes that are numbers (RFC 9051 §9 msg-att: "UID" SP uniqueid, "RFC822.SIZE" SP number64; RFC 7162 §7 MODSEQ). */
+const FETCH_ATTRIBUTES: ReadonlyArray<readonly [RegExp, string, DecimalRule]> = [
+  // Only a value that starts like a number is judged: "HEADER.FIELDS (UID X)" names a header, not a UID.
+  [/(?:^|[ (])UID ([-+]?[0-9][^ )]*)/i, 'FETCH UID: ', IMAP_NUMBERS.nzNumber],
+  [/(?:^|[ (])RFC822\.SIZE ([-+]?[0-9][^ )]*)/i, 'FETCH RFC822.SIZE: ', IMAP_NUMBERS.number64],
+  [/(?:^|[ (])MODSEQ \(([-+]?[0-9][^ )]*)\)/i, 'FETCH MODSEQ: ', IMAP_NUMBERS.modSequenceValue],
+];
+
+/**
+ * A malformed number among a FETCH response's attributes. Quoted strings
+ * (an ENVELOPE subject) are blanked first: their text is not an attribute.
+ * Literals never reach here, the framer left only their "{n}" markers.
+ */
+export function fetchNumberProblem(attributes: string): NumberProblem | undefined {
+  const text = attributes.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  for (const [pattern, where, rule] of FETCH_ATTRIBUTES) {
+    const match = pattern.exec(text);
+    if (match === null) continue;
+    const found = problemOf(where, match[1] as string, rule);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** Checks one number; a problem names where it was, what is wrong and the clause. */

@@ -1,6 +1,6 @@
 import { ImapRawProtocolError } from './errors.js';
 import type { FramedResponse } from './framer.js';
-import { codeNumberProblem, numberedKindRule, problemOf, searchNumberProblem, type NumberProblem } from './numbers.js';
+import { codeNumberProblem, fetchNumberProblem, numberedKindRule, problemOf, searchNumberProblem, type NumberProblem } from './numbers.js';
 
 export type ImapStatus = 'OK' | 'NO' | 'BAD';
 
@@ -70,6 +70,7 @@ export function parseResponse(framed: FramedResponse, command?: string): ParsedR
       const kind = (numbered[2] as string).toUpperCase();
       const digits = numbered[1] as string;
       check(problemOf(`* ${digits} ${kind}: `, digits, numberedKindRule(kind)));
+      if (kind === 'FETCH') check(fetchNumberProblem(rest.slice(numbered[0].length)));
       return { type: 'untagged', response: { raw, kind, number: Number(digits), literals: framed.literals } };
     }
     const named = /^([A-Za-z][A-Za-z0-9.-]*)(?: (.*))?$/s.exec(rest);

@@ -195,7 +195,7 @@ export class Connection {
     }
     // Checked even when a line is queued: a flood that never ends the reply must not outlive it.
     const budget = options.budget;
-    if (budget !== undefined && !this.#gone && performance.now() >= budget.deadline()) {
+    if (budget !== undefined && !this.#gone && performance.now() >= budget.deadline(this.#reader.bufferedBytes)) {
       const error = budget.exceeded(this.endpoint, options.phase, { host: this.host, port: this.port });
       this.destroy(error);
       return Promise.reject(error);

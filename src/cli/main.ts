@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT } from '../runner/exit-codes.js';
+import { MAX_TIMEOUT_MS, TIMEOUT_TOO_LARGE } from '../transport/timeouts.js';
 import { labCommand } from './commands/lab.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
@@ -19,6 +20,7 @@ Exit codes:
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number of milliseconds');
+  if (n > MAX_TIMEOUT_MS) throw new InvalidArgumentError(TIMEOUT_TOO_LARGE);
   return n;
 }
 
@@ -93,6 +95,8 @@ async function main(): Promise<void> {
     code = c;
   });
   program.exitOverride();
+  // Subcommands do not inherit exitOverride once created: without this a bad option value of `run` exits 1.
+  for (const command of program.commands) command.exitOverride();
   program.configureOutput({ writeErr: (s) => ctx.stderr.write(s), writeOut: (s) => ctx.stdout.write(s) });
   try {
     await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@
  *     "counts": { "total": 5, "passed": 1, "failed": 1, "errored": 1, "skipped": 1, "inconclusive": 1 },
  *     "target": { "name": "staging-pop", "host": "mail.example.test", … },
  *     "scenarios": [ { "state": "passed", "id": "pop3/login-user-pass", … } ],
+ *     "peakBufferedBytes": 70123,
  *     …
  *   }
  *

@@ -58,9 +58,10 @@ export function classifyError(err: unknown): StepOutcome {
         check: {
           description: 'the server answers in POP3 syntax',
           passed: false,
-          expected: 'a reply starting with +OK or -ERR (RFC 1939 §3)',
+          expected: err.clause ?? 'a reply starting with +OK or -ERR (RFC 1939 §3)',
           actual: err.message,
-          rfc: 'RFC 1939 §3',
+          // A number or listing names the clause it broke; otherwise the general reply syntax.
+          rfc: err.clause ?? 'RFC 1939 §3',
         },
       };
     }
@@ -83,9 +84,9 @@ export function classifyError(err: unknown): StepOutcome {
         check: {
           description: 'the server answers in IMAP syntax, in step with the commands sent',
           passed: false,
-          expected: 'tagged and untagged responses as RFC 9051 §7 and §9 define them',
+          expected: err.clause ?? 'tagged and untagged responses as RFC 9051 §7 and §9 define them',
           actual: `${err.message}${err.response ? `: ${err.response}` : ''}`,
-          rfc: 'RFC 9051 §7',
+          rfc: err.clause ?? 'RFC 9051 §7',
         },
       };
     }

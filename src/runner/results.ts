@@ -141,6 +141,12 @@ export interface RunResult {
   /** True when the run was stopped by SIGINT/SIGTERM; cleanup still ran. */
   readonly interrupted: boolean;
   readonly mailprobeVersion: string;
+  /**
+   * The most octets of server input held at once during the run (partial and
+   * queued lines, multi-line replies, literals): what the servers made
+   * mailprobe buffer. From `bufferedBytes` (src/transport/limits.ts).
+   */
+  readonly peakBufferedBytes: number;
 }
 
 export interface RunCounts {

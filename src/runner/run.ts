@@ -1,4 +1,5 @@
 import type { Reporter } from '../reporters/reporter.js';
+import { bufferedBytes } from '../transport/limits.js';
 import type { Redactor } from '../transport/redact.js';
 import type { RunResult, ScenarioResult } from './results.js';
 import { isInsecure, type RunTarget } from './run-target.js';
@@ -30,6 +31,8 @@ export interface RunOptions {
  */
 export async function runAll(options: RunOptions): Promise<RunResult> {
   const startedAt = Date.now();
+  // The meter is process-wide: this run measures from here.
+  bufferedBytes.resetPeak();
   const target = {
     name: options.target.name,
     host: options.target.host,
@@ -72,6 +75,7 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
     scenarios: results,
     interrupted: options.signal.aborted,
     mailprobeVersion: options.version,
+    peakBufferedBytes: bufferedBytes.peak,
   };
   await options.reporter.onRunEnd?.(run);
   return run;

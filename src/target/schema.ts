@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ENV_VAR_NAME_RE } from '../scenario/redact.js';
+import { MAX_TIMEOUT_MS, TIMEOUT_TOO_LARGE } from '../transport/timeouts.js';
 import { ENDPOINT_NAMES, SECURITY_MODES } from './endpoints.js';
 
 /**
@@ -54,7 +55,13 @@ const accountSchema = z.strictObject({
     .describe('Name of the environment variable (capital letters, digits, underscore, e.g. MAIL_PRIMARY_PASSWORD) that holds the password; passwords never go in this file.'),
 });
 
-const positiveMs = z.number().int().min(1, { message: 'a timeout must be at least 1 ms' });
+// Node's timers clamp 2^31 ms or more to 1 ms (TimeoutOverflowWarning), so a
+// larger timeout would fail at once instead of waiting: refuse it here.
+const positiveMs = z
+  .number()
+  .int()
+  .min(1, { message: 'a timeout must be at least 1 ms' })
+  .max(MAX_TIMEOUT_MS, { message: TIMEOUT_TOO_LARGE });
 
 const timeoutsSchema = z.strictObject({
   dns: positiveMs.optional(),

@@ -2,10 +2,11 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TransportError, endpoint, type Phase } from './errors.js';
 import { handshake } from './handshake.js';
-import { limitExceeded, type Limits } from './limits.js';
+import { bufferedBytes, limitExceeded, type Limits } from './limits.js';
 import { LineReader, type Line } from './line-reader.js';
 import { abortedError } from './phase.js';
-import type { Timeouts } from './timeouts.js';
+import { ReplyBudget, type ReplyKind } from './reply-budget.js';
+import { timerDelay, type Timeouts } from './timeouts.js';
 import { describeTls, type TlsInfo, type TlsOptions } from './tls.js';
 import type { ClientLineOptions, Transcript } from './transcript.js';
 
@@ -26,6 +27,11 @@ export interface ReadLineOptions {
   readonly command?: string;
   /** Overrides the phase's timeout for this one read. */
   readonly timeoutMs?: number;
+  /**
+   * The deadline of the whole reply this line belongs to (connection.replyBudget).
+   * Without it only the per-line inactivity timeout applies.
+   */
+  readonly budget?: ReplyBudget;
   /** false: do not copy the line into the transcript (message bodies). */
   readonly log?: boolean;
 }
@@ -50,10 +56,16 @@ interface Waiter {
   readonly resolve: (line: Line) => void;
   readonly reject: (error: unknown) => void;
   readonly options: ReadLineOptions;
-  readonly timer: NodeJS.Timeout;
+  /** Re-armed until the inactivity timeout or the reply's budget runs out. */
+  timer: NodeJS.Timeout;
 }
 
 const CRLF = Buffer.from('\r\n');
+
+/** Octets a line occupied on the wire, its ending included. */
+function wireOctets(line: Line): number {
+  return line.bytes.length + (line.ending === 'crlf' ? 2 : 1);
+}
 
 /**
  * One established connection: a socket (plain or TLS), a line reader on its
@@ -160,9 +172,19 @@ export class Connection {
     return line;
   }
 
+  /**
+   * The deadline of one reply: pass it to every readLine of that reply. A
+   * "reply" must end within `baseMs` (default: the command timeout); a
+   * "transfer" gets that plus 1 s per limits.minTransferRate octets.
+   */
+  replyBudget(command: string, kind: ReplyKind, baseMs = this.timeouts.command): ReplyBudget {
+    return new ReplyBudget({ command, kind, baseMs, minRate: this.limits.minTransferRate });
+  }
+
   /** The next complete line from the server. Rejects promptly if the socket goes away. */
   async readLine(options: ReadLineOptions): Promise<Line> {
     const line = await this.#nextLine(options);
+    options.budget?.consumed(wireOctets(line));
     if (options.log !== false) this.transcript.server(this.session, line.bytes.toString('utf8'));
     return line;
   }
@@ -171,7 +193,14 @@ export class Connection {
     if (this.#waiter !== undefined) {
       return Promise.reject(new Error('Connection.readLine called while another read is pending'));
     }
-    const queued = this.#queue.shift();
+    // Checked even when a line is queued: a flood that never ends the reply must not outlive it.
+    const budget = options.budget;
+    if (budget !== undefined && !this.#gone && performance.now() >= budget.deadline(this.#reader.bufferedBytes)) {
+      const error = budget.exceeded(this.endpoint, options.phase, { host: this.host, port: this.port });
+      this.destroy(error);
+      return Promise.reject(error);
+    }
+    const queued = this.#dequeue();
     if (queued !== undefined) {
       if (this.#paused && this.#queue.length < this.limits.maxQueuedLines / 2) this.#resume();
       return Promise.resolve(queued);
@@ -179,16 +208,42 @@ export class Connection {
     if (this.#failure !== undefined && !this.#gone) return Promise.reject(this.#failure);
     if (this.#gone) return Promise.reject(this.#closedError(options, 'while'));
     const timeoutMs = options.timeoutMs ?? (options.phase === 'greeting' ? this.timeouts.greeting : this.timeouts.command);
+    const idleDeadline = performance.now() + timeoutMs;
     return new Promise<Line>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const expire = (error: TransportError): void => {
         this.#waiter = undefined;
-        const error = this.#timeoutError(options, timeoutMs);
         this.destroy(error);
         reject(error);
-      }, timeoutMs);
+      };
+      // Whichever ends first: no line for timeoutMs, or the reply's budget. A
+      // transfer's budget grows with the octets of the line in progress, so the
+      // timer is re-armed rather than trusted once.
+      const check = (): NodeJS.Timeout | undefined => {
+        const now = performance.now();
+        const replyEnds = budget?.deadline(this.#reader.bufferedBytes) ?? Infinity;
+        if (idleDeadline <= now && idleDeadline <= replyEnds) return void expire(this.#timeoutError(options, timeoutMs));
+        if (replyEnds <= now) return void expire((budget as ReplyBudget).exceeded(this.endpoint, options.phase, { host: this.host, port: this.port }, now));
+        return setTimeout(() => {
+          const next = check();
+          if (next !== undefined && this.#waiter !== undefined) this.#waiter.timer = next;
+        }, timerDelay(Math.min(idleDeadline, replyEnds) - now));
+      };
+      const timer = check();
+      if (timer === undefined) return;
       this.#waiter = { resolve, reject, options, timer };
       if (this.#paused) this.#resume();
     });
+  }
+
+  #dequeue(): Line | undefined {
+    const line = this.#queue.shift();
+    if (line !== undefined) bufferedBytes.release(line.bytes.length);
+    return line;
+  }
+
+  /** Lines nobody will read any more (closed by us): their bytes are no longer held. */
+  #dropQueue(): void {
+    for (const line of this.#queue.splice(0)) bufferedBytes.release(line.bytes.length);
   }
 
   /**
@@ -251,10 +306,12 @@ export class Connection {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.#socket.destroy();
+        this.#dropQueue();
         resolve();
       }, Math.min(this.timeouts.command, 2_000));
       this.#socket.once('close', () => {
         clearTimeout(timer);
+        this.#dropQueue();
         resolve();
       });
       this.#socket.end();
@@ -267,6 +324,8 @@ export class Connection {
     if (reason === undefined) this.#closedByUs = true;
     this.#socket.destroy();
     this.#onGone();
+    // After an error the lines before it may still be read; after our own close nobody will.
+    if (reason === undefined) this.#dropQueue();
   }
 
   // --- socket plumbing -------------------------------------------------------
@@ -289,6 +348,7 @@ export class Connection {
     try {
       this.#reader.push(chunk, (line) => {
         this.#queue.push(line);
+        bufferedBytes.hold(line.bytes.length);
         if (line.ending === 'lf' && !this.#bareLfNoted) {
           this.#bareLfNoted = true;
           this.info('server ended a line with a bare LF instead of CRLF (accepted; counted in bareLineFeeds)');
@@ -322,6 +382,7 @@ export class Connection {
     if (!this.#gone) {
       this.#gone = true;
       this.#discardedBytes = this.#reader.bufferedBytes;
+      this.#reader.reset();
       this.#signal?.removeEventListener('abort', this.#onAbort);
     }
     const waiter = this.#waiter;
@@ -346,7 +407,7 @@ export class Connection {
   #deliver(): void {
     const waiter = this.#waiter;
     if (waiter === undefined) return;
-    const line = this.#queue.shift();
+    const line = this.#dequeue();
     if (line === undefined) return;
     this.#waiter = undefined;
     clearTimeout(waiter.timer);

@@ -32,6 +32,13 @@ export interface Limits {
    * Not an error: it is back-pressure, so an unsolicited flood stays bounded.
    */
   readonly maxQueuedLines: number;
+  /**
+   * Slowest rate, in octets per second, at which a transfer (RETR, TOP, a
+   * listing, an IMAP literal) may arrive. A transfer gets the command timeout
+   * plus one second per `minTransferRate` octets received: a big message on a
+   * slow but honest link keeps going, a server that trickles does not.
+   */
+  readonly minTransferRate: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -42,6 +49,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxTranscriptListingLines: 50,
   maxTranscriptEntries: 20_000,
   maxQueuedLines: 1_000,
+  // 4 KiB/s is about 33 kbit/s: slower than a 56k modem (~7 KB/s) or GPRS
+  // (~5 KB/s), so only a stalled or hostile peer falls below it. It also bounds
+  // what a server that keeps exactly this rate can cost: the largest message
+  // (maxMessageBytes, 64 MiB) then takes at most about 4.5 hours.
+  minTransferRate: 4 * 1024,
 });
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
@@ -70,3 +82,50 @@ export function limitExceeded(
     details,
   );
 }
+
+/**
+ * A gauge of the bytes of server input mailprobe holds at one moment: partial
+ * lines, queued lines, multi-line replies and literals being assembled. Each
+ * buffer holds what it keeps and releases it when the bytes are handed on or
+ * dropped, so `current` falls back once a reply is done. `peak` is what a
+ * hostile server managed to make the process buffer, which the corpus tests
+ * assert on (not wall time, not RSS, which are noise on a shared machine).
+ *
+ * The meter is process-wide, like the memory it stands for. A run reads its
+ * own peak: it calls `resetPeak()` when it starts, which sets the peak to the
+ * bytes held at that moment (normally 0), and reads `peak` when it ends.
+ */
+export class BufferMeter {
+  #current = 0;
+  #peak = 0;
+
+  hold(n: number): void {
+    if (n <= 0) return;
+    this.#current += n;
+    if (this.#current > this.#peak) this.#peak = this.#current;
+  }
+
+  release(n: number): void {
+    if (n <= 0) return;
+    // Never below zero: a release can only undo a hold.
+    this.#current = Math.max(0, this.#current - n);
+  }
+
+  /** Bytes held now. */
+  get current(): number {
+    return this.#current;
+  }
+
+  /** Most bytes held at once since the last resetPeak() (or since the process started). */
+  get peak(): number {
+    return this.#peak;
+  }
+
+  /** Start a new measurement: the peak becomes what is held now. */
+  resetPeak(): void {
+    this.#peak = this.#current;
+  }
+}
+
+/** The process's one meter; every buffer of server bytes holds and releases through it. */
+export const bufferedBytes: BufferMeter = new BufferMeter();

@@ -1,4 +1,5 @@
 import type { TransportError } from './errors.js';
+import { bufferedBytes } from './limits.js';
 
 export type LineEnding = 'crlf' | 'lf';
 
@@ -16,6 +17,7 @@ export interface Line {
  * A line ends at LF. A CR directly before it is part of the ending; a CR
  * elsewhere stays in the line's bytes. Bare LF endings are accepted (servers
  * in the wild send them) but reported, so a conformance check can notice.
+ * The partial line it holds is counted in `bufferedBytes` (limits.ts).
  */
 export class LineReader {
   readonly #maxLineLength: number;
@@ -54,8 +56,7 @@ export class LineReader {
       const tail = chunk.subarray(start, lf);
       let bytes =
         this.#pendingLength === 0 ? tail : Buffer.concat([...this.#pending, tail], this.#pendingLength + tail.length);
-      this.#pending = [];
-      this.#pendingLength = 0;
+      this.#drop();
       let ending: LineEnding = 'lf';
       if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) {
         bytes = bytes.subarray(0, bytes.length - 1);
@@ -71,6 +72,7 @@ export class LineReader {
       const rest = chunk.subarray(start);
       this.#pending.push(rest);
       this.#pendingLength += rest.length;
+      bufferedBytes.hold(rest.length);
       // +1: the last byte may be the CR of a CRLF that is not counted in the line.
       if (this.#pendingLength > this.#maxLineLength + 1) throw this.#onOverflow(this.#pendingLength);
     }
@@ -78,6 +80,11 @@ export class LineReader {
 
   /** Drop any partial line (used when the stream is handed to TLS). */
   reset(): void {
+    this.#drop();
+  }
+
+  #drop(): void {
+    bufferedBytes.release(this.#pendingLength);
     this.#pending = [];
     this.#pendingLength = 0;
   }

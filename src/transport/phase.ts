@@ -1,4 +1,5 @@
 import { TransportError, type Phase } from './errors.js';
+import { timerDelay } from './timeouts.js';
 
 export interface PhaseWait<T> {
   readonly phase: Phase;
@@ -34,7 +35,7 @@ export function waitPhase<T>(wait: PhaseWait<T>): Promise<T> {
       if (!finish()) return;
       cancel();
       reject(wait.onTimeout());
-    }, wait.timeoutMs);
+    }, timerDelay(wait.timeoutMs));
     if (wait.signal?.aborted) {
       onAbort();
       return;

@@ -192,6 +192,8 @@ const breaks: Record<keyof Required<Pop3Faults>, ObservationName[]> = {
   hideMarkedElsewhere: ['marksStayInSession'],
   statShowsRemoved: ['removedStayGone'],
   plaintextBeforeStls: ['plaintextRefusedBeforeStls'],
+  overflowingStat: ['sizesMatchRetr'],
+  negativeListSize: ['sizesMatchRetr'],
 };
 
 describe('POP3 fault flags', () => {

@@ -19,6 +19,8 @@ describe('JSON reporter', () => {
     expect(report.scenarios.map((s: { state: string }) => s.state)).toEqual(['passed', 'failed', 'errored', 'skipped', 'inconclusive']);
     expect(report.target).toEqual({ name: 'staging-pop', host: 'mail.example.test', file: 'targets/staging.yaml', insecure: true });
     expect(report.scenarios[1].failure.rfc).toMatch(/^RFC 1939 §6 DELE/);
+    // The most server bytes held at once during the run (src/transport/limits.ts), at the top level.
+    expect(report.peakBufferedBytes).toBe(70_123);
     // Pretty-printed, one value per line.
     expect(ctx.stdout.text).toContain('\n  "schemaVersion": 1,\n');
   });

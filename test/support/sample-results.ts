@@ -335,5 +335,6 @@ export function buildSampleRun(options: SampleOptions = {}): RunResult {
     scenarios: [passed, failed, errored, skipped, inconclusive],
     interrupted: options.interrupted ?? false,
     mailprobeVersion: '0.1.0',
+    peakBufferedBytes: 70_123,
   };
 }

@@ -3,11 +3,12 @@ import { SerialQueue } from '../../transport/serial-queue.js';
 import type { Connection, PhaseTimings } from '../../transport/connection.js';
 import { TransportError, type Phase } from '../../transport/errors.js';
 import { silentGreeting, wrongProtocolError } from '../../transport/greeting-kind.js';
+import type { ReplyBudget, ReplyKind } from '../../transport/reply-budget.js';
 import type { TlsInfo } from '../../transport/tls.js';
 import { REDACTED } from '../../transport/transcript.js';
 import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
 import { readBody, readListing } from './multiline.js';
-import { apopTimestamp, parseScanListing, parseStatusLine, parseUidListing, type Pop3StatusLine } from './reply.js';
+import { apopTimestamp, parseDropListing, parseScanListing, parseStatusLine, parseUidListing, type Pop3StatusLine } from './reply.js';
 
 export interface Pop3ConnectOptions extends ConnectOptions {
   /** Ask CAPA after the greeting (and again after STLS). Default true. */
@@ -131,14 +132,15 @@ export class Pop3Client {
   /** CAPA (RFC 2449). A -ERR means no CAPA support: returns [] and sets capaSupported = false. */
   capa(): Promise<string[]> {
     return this.#serial(async () => {
-      const status = await this.#send('CAPA');
+      const budget = this.#budget('CAPA', 'reply');
+      const status = await this.#send('CAPA', { budget });
       if (!status.ok) {
         this.#capaSupported = false;
         this.#capaRefusal = new Pop3ReplyError('CAPA', status.text, status.responseCode);
         this.#capabilities = [];
         return [];
       }
-      this.#capabilities = await readListing(this.#connection, 'CAPA');
+      this.#capabilities = await readListing(this.#connection, 'CAPA', budget);
       this.#capaSupported = true;
       this.#capaRefusal = undefined;
       return this.capabilities;
@@ -196,18 +198,16 @@ export class Pop3Client {
   stat(): Promise<{ count: number; size: number }> {
     return this.#serial(async () => {
       const status = await this.#ok('STAT');
-      const match = /^(\d+) (\d+)(?: .*)?$/.exec(status.text);
-      if (match === null) {
-        throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed reply to STAT: "+OK ${status.text}" (expected "+OK count size")`, 'STAT');
-      }
-      return { count: Number(match[1]), size: Number(match[2]) };
+      return parseDropListing(status.text, 'STAT');
     });
   }
 
   list(): Promise<Array<{ msg: number; size: number }>> {
     return this.#serial(async () => {
-      await this.#ok('LIST');
-      const lines = await readListing(this.#connection, 'LIST');
+      // A listing grows with the maildrop: a transfer, held to the minimum rate.
+      const budget = this.#budget('LIST', 'transfer');
+      await this.#ok('LIST', { budget });
+      const lines = await readListing(this.#connection, 'LIST', budget);
       return lines.map((line) => parseScanListing(line, 'LIST'));
     });
   }
@@ -221,8 +221,10 @@ export class Pop3Client {
 
   uidl(): Promise<Array<{ msg: number; uid: string }>> {
     return this.#serial(async () => {
-      await this.#ok('UIDL');
-      const lines = await readListing(this.#connection, 'UIDL');
+      // A listing grows with the maildrop: a transfer, held to the minimum rate.
+      const budget = this.#budget('UIDL', 'transfer');
+      await this.#ok('UIDL', { budget });
+      const lines = await readListing(this.#connection, 'UIDL', budget);
       return lines.map((line) => parseUidListing(line, 'UIDL'));
     });
   }
@@ -241,8 +243,9 @@ export class Pop3Client {
         throw new Pop3ProtocolError('EPOP3_ARGUMENT', `TOP line count must be a non-negative integer, got ${String(lines)}`);
       }
       const command = `TOP ${messageNumber(msg)} ${lines}`;
-      await this.#ok(command);
-      return readBody(this.#connection, command);
+      const budget = this.#budget(command, 'transfer');
+      await this.#ok(command, { budget });
+      return readBody(this.#connection, command, budget);
     });
   }
 
@@ -250,8 +253,9 @@ export class Pop3Client {
   retr(msg: number): Promise<Buffer> {
     return this.#serial(async () => {
       const command = `RETR ${messageNumber(msg)}`;
-      await this.#ok(command);
-      return readBody(this.#connection, command);
+      const budget = this.#budget(command, 'transfer');
+      await this.#ok(command, { budget });
+      return readBody(this.#connection, command, budget);
     });
   }
 
@@ -295,18 +299,24 @@ export class Pop3Client {
     return this.#queue.run(run);
   }
 
-  async #send(line: string, options: { secret?: string; display?: string; phase?: Phase } = {}): Promise<Pop3StatusLine> {
+  /** The deadline of one reply, status line and multi-line block together. */
+  #budget(command: string, kind: ReplyKind): ReplyBudget {
+    return this.#connection.replyBudget(command, kind);
+  }
+
+  async #send(line: string, options: SendOptions = {}): Promise<Pop3StatusLine> {
     const command = options.display ?? line;
     const phase = options.phase ?? 'command';
     this.#connection.writeLine(line, {
       command,
       ...(options.secret === undefined ? {} : { secret: options.secret }),
     });
-    const reply = await this.#connection.readLine({ phase, command });
+    const budget = options.budget ?? this.#budget(command, 'reply');
+    const reply = await this.#connection.readLine({ phase, command, budget });
     return this.#parse(reply.bytes.toString('utf8'), command);
   }
 
-  async #ok(line: string, options: { secret?: string; display?: string; phase?: Phase } = {}): Promise<Pop3StatusLine> {
+  async #ok(line: string, options: SendOptions = {}): Promise<Pop3StatusLine> {
     const status = await this.#send(line, options);
     if (!status.ok) throw new Pop3ReplyError(options.display ?? line, status.text, status.responseCode);
     return status;
@@ -352,9 +362,17 @@ export class Pop3Client {
   }
 
   async #readText(command: string): Promise<string> {
-    const line = await this.#connection.readLine({ phase: 'command', command });
+    const line = await this.#connection.readLine({ phase: 'command', command, budget: this.#budget(command, 'reply') });
     return line.bytes.toString('utf8');
   }
+}
+
+interface SendOptions {
+  readonly secret?: string;
+  readonly display?: string;
+  readonly phase?: Phase;
+  /** The reply's deadline when a multi-line block follows; default a one-line reply's. */
+  readonly budget?: ReplyBudget;
 }
 
 function isContinuation(line: string): boolean {

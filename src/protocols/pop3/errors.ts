@@ -44,10 +44,13 @@ export class Pop3ProtocolError extends Error {
   override readonly name = 'Pop3ProtocolError';
   readonly code: Pop3ProtocolErrorCode;
   readonly command: string | undefined;
+  /** The clause the reply broke, for the failed check ("RFC 1939 §5: …"); undefined: the general reply syntax. */
+  readonly clause: string | undefined;
 
-  constructor(code: Pop3ProtocolErrorCode, message: string, command?: string) {
+  constructor(code: Pop3ProtocolErrorCode, message: string, command?: string, details: { clause?: string } = {}) {
     super(message);
     this.code = code;
     this.command = command;
+    this.clause = details.clause;
   }
 }

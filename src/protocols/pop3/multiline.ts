@@ -1,7 +1,8 @@
 import type { Connection } from '../../transport/connection.js';
 import type { TransportError } from '../../transport/errors.js';
-import { limitExceeded } from '../../transport/limits.js';
+import { bufferedBytes, limitExceeded } from '../../transport/limits.js';
 import type { Line } from '../../transport/line-reader.js';
+import type { ReplyBudget } from '../../transport/reply-budget.js';
 
 const DOT = 0x2e;
 
@@ -9,15 +10,17 @@ const DOT = 0x2e;
  * Reads the lines of a multi-line reply up to its "." terminator, undoing
  * dot-stuffing (RFC 1939 §3): a line that starts with "." lost that first ".";
  * a line that is only "." ends the reply. Lines come from the line reader, so
- * a terminator split across reads is found like any other line.
+ * a terminator split across reads is found like any other line. Every line
+ * is read against `budget`, the deadline of the reply as a whole.
  */
 async function readBlock(
   connection: Connection,
   command: string,
+  budget: ReplyBudget,
   onLine: (bytes: Buffer, line: Line) => void,
 ): Promise<void> {
   for (;;) {
-    const line = await connection.readLine({ phase: 'command', command, log: false });
+    const line = await connection.readLine({ phase: 'command', command, log: false, budget });
     const bytes = line.bytes;
     if (bytes.length > 0 && bytes[0] === DOT) {
       if (bytes.length === 1) return;
@@ -32,23 +35,29 @@ async function readBlock(
  * A short listing (CAPA, LIST, UIDL): lines as text, copied to the transcript
  * up to `maxTranscriptListingLines`, the rest summarised.
  */
-export async function readListing(connection: Connection, command: string): Promise<string[]> {
+export async function readListing(connection: Connection, command: string, budget: ReplyBudget): Promise<string[]> {
   const { limits } = connection;
   const lines: string[] = [];
   let octets = 0;
   const details = { host: connection.host, port: connection.port, command };
-  await readBlock(connection, command, (bytes) => {
-    octets += bytes.length + 2;
-    if (lines.length + 1 > limits.maxListingLines) {
-      throw fail(connection, limitExceeded('command', `a listing of more than ${limits.maxListingLines} lines`, limits.maxListingLines, details));
-    }
-    if (octets > limits.maxListingBytes) {
-      throw fail(connection, limitExceeded('command', `a listing of ${octets}+ octets`, limits.maxListingBytes, details));
-    }
-    const text = bytes.toString('utf8');
-    lines.push(text);
-    if (lines.length <= limits.maxTranscriptListingLines) connection.transcript.server(connection.session, text);
-  });
+  const held = new Held();
+  try {
+    await readBlock(connection, command, budget, (bytes) => {
+      octets += bytes.length + 2;
+      held.add(bytes.length);
+      if (lines.length + 1 > limits.maxListingLines) {
+        throw fail(connection, limitExceeded('command', `a listing of more than ${limits.maxListingLines} lines`, limits.maxListingLines, details));
+      }
+      if (octets > limits.maxListingBytes) {
+        throw fail(connection, limitExceeded('command', `a listing of ${octets}+ octets`, limits.maxListingBytes, details));
+      }
+      const text = bytes.toString('utf8');
+      lines.push(text);
+      if (lines.length <= limits.maxTranscriptListingLines) connection.transcript.server(connection.session, text);
+    });
+  } finally {
+    held.releaseAll();
+  }
   if (lines.length > limits.maxTranscriptListingLines) {
     connection.info(`[${lines.length - limits.maxTranscriptListingLines} more listing lines not shown; ${lines.length} in all]`);
   }
@@ -61,27 +70,33 @@ export async function readListing(connection: Connection, command: string): Prom
  * line with the ending the server sent. The transcript gets only its size:
  * message content is the user's mail, not diagnostics.
  */
-export async function readBody(connection: Connection, command: string): Promise<Buffer> {
+export async function readBody(connection: Connection, command: string, budget: ReplyBudget): Promise<Buffer> {
   const { limits } = connection;
   const parts: Buffer[] = [];
   let octets = 0;
   let lineCount = 0;
-  await readBlock(connection, command, (bytes, line) => {
-    const ending = line.ending === 'crlf' ? CRLF : LF;
-    octets += bytes.length + ending.length;
-    if (octets > limits.maxMessageBytes) {
-      throw fail(
-        connection,
-        limitExceeded('command', `a message of ${octets}+ octets`, limits.maxMessageBytes, {
-          host: connection.host,
-          port: connection.port,
-          command,
-        }),
-      );
-    }
-    parts.push(bytes, ending);
-    lineCount++;
-  });
+  const held = new Held();
+  try {
+    await readBlock(connection, command, budget, (bytes, line) => {
+      const ending = line.ending === 'crlf' ? CRLF : LF;
+      octets += bytes.length + ending.length;
+      if (octets > limits.maxMessageBytes) {
+        throw fail(
+          connection,
+          limitExceeded('command', `a message of ${octets}+ octets`, limits.maxMessageBytes, {
+            host: connection.host,
+            port: connection.port,
+            command,
+          }),
+        );
+      }
+      parts.push(bytes, ending);
+      held.add(bytes.length + ending.length);
+      lineCount++;
+    });
+  } finally {
+    held.releaseAll();
+  }
   connection.info(`[message body: ${octets} octets, ${lineCount} lines]`);
   connection.transcript.server(connection.session, '.');
   return Buffer.concat(parts, octets);
@@ -89,6 +104,24 @@ export async function readBody(connection: Connection, command: string): Promise
 
 const CRLF = Buffer.from('\r\n');
 const LF = Buffer.from('\n');
+
+/**
+ * What one multi-line reply holds while it is assembled, counted in
+ * `bufferedBytes`; released when the reply is handed on or abandoned.
+ */
+class Held {
+  #octets = 0;
+
+  add(octets: number): void {
+    this.#octets += octets;
+    bufferedBytes.hold(octets);
+  }
+
+  releaseAll(): void {
+    bufferedBytes.release(this.#octets);
+    this.#octets = 0;
+  }
+}
 
 /** A limit hit mid-reply leaves the stream out of step: drop the connection. */
 function fail(connection: Connection, error: TransportError): TransportError {

@@ -1,4 +1,5 @@
 import { Pop3ProtocolError } from './errors.js';
+import { POP3_NUMBERS, pop3Number } from './numbers.js';
 
 export interface Pop3StatusLine {
   readonly ok: boolean;
@@ -30,22 +31,42 @@ export function apopTimestamp(greeting: string): string | undefined {
   return /<[^<>\s]*@[^<>\s]*>/.exec(greeting)?.[0];
 }
 
+/** "2 320" → {count, size}; throws EPOP3_MALFORMED. Text after the size is allowed (RFC 1939 §5). */
+export function parseDropListing(text: string, command: string): { count: number; size: number } {
+  const match = /^(\S+) (\S+)(?: .*)?$/.exec(text);
+  if (match === null) {
+    throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed reply to ${command}: "+OK ${truncate(text)}" (expected "+OK count size")`, command, {
+      clause: POP3_NUMBERS.dropCount.clause,
+    });
+  }
+  const line = `+OK ${text}`;
+  return {
+    count: pop3Number(match[1] as string, POP3_NUMBERS.dropCount, command, line),
+    size: pop3Number(match[2] as string, POP3_NUMBERS.dropSize, command, line),
+  };
+}
+
 /** "1 120" → {msg, size}; throws EPOP3_MALFORMED. Extra text after the size is allowed (RFC 1939 §5). */
 export function parseScanListing(line: string, command: string): { msg: number; size: number } {
-  const match = /^(\d+) (\d+)(?: .*)?$/.exec(line);
+  const match = /^(\S+) (\S+)(?: .*)?$/.exec(line);
   if (match === null) {
-    throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed scan listing in reply to ${command}: ${JSON.stringify(truncate(line))}`, command);
+    throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed scan listing in reply to ${command}: ${JSON.stringify(truncate(line))}`, command, {
+      clause: POP3_NUMBERS.scanSize.clause,
+    });
   }
-  return { msg: Number(match[1]), size: Number(match[2]) };
+  return {
+    msg: pop3Number(match[1] as string, POP3_NUMBERS.messageNumber, command, line),
+    size: pop3Number(match[2] as string, POP3_NUMBERS.scanSize, command, line),
+  };
 }
 
 /** "1 whqtswO00WBw418f9t5JxYwZ"; RFC 1939 §7: a unique-id is 1–70 characters 0x21–0x7E. */
 export function parseUidListing(line: string, command: string): { msg: number; uid: string } {
-  const match = /^(\d+) ([\x21-\x7e]{1,70})$/.exec(line);
+  const match = /^(\S+) ([\x21-\x7e]{1,70})$/.exec(line);
   if (match === null) {
     throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed unique-id listing in reply to ${command}: ${JSON.stringify(truncate(line))}`, command);
   }
-  return { msg: Number(match[1]), uid: match[2] as string };
+  return { msg: pop3Number(match[1] as string, POP3_NUMBERS.messageNumber, command, line), uid: match[2] as string };
 }
 
 function truncate(text: string): string {

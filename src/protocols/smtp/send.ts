@@ -1,6 +1,7 @@
 import { createTransport } from 'nodemailer';
 import { endpoint as hostPort } from '../../transport/errors.js';
 import { implicitTlsPortError, plainTextPortError, wrongProtocolError } from '../../transport/greeting-kind.js';
+import { timerDelay } from '../../transport/timeouts.js';
 import { sniName, tlsFailureHint } from '../../transport/tls.js';
 import type { Transcript } from '../../transport/transcript.js';
 
@@ -24,8 +25,33 @@ export interface SmtpSendOptions {
   readonly raw: Buffer;
   readonly transcript: Transcript;
   readonly session: string;
-  readonly timeouts: { readonly tcp: number; readonly greeting: number; readonly command: number; readonly dns: number };
+  readonly timeouts: SmtpTimeouts;
   readonly signal?: AbortSignal;
+}
+
+export interface SmtpTimeouts {
+  readonly tcp: number;
+  readonly greeting: number;
+  readonly command: number;
+  readonly dns: number;
+  /** The TLS handshake (implicit TLS or STARTTLS); default the TCP timeout. */
+  readonly tls?: number;
+}
+
+/**
+ * nodemailer's connectionTimeout is not the TCP connect alone: it bounds the
+ * whole setup, from the DNS lookup through the greeting to the end of a
+ * STARTTLS upgrade, and cuts greetingTimeout short when less is left. Giving
+ * it timeouts.tcp made the greeting wait end after timeouts.tcp. It gets the
+ * sum of the phases it covers instead, so each phase keeps its own bound
+ * (greetingTimeout still ends the greeting wait on its own).
+ */
+export function setupTimeout(timeouts: SmtpTimeouts, security: SmtpEndpoint['security']): number {
+  const tls = timeouts.tls ?? timeouts.tcp;
+  const connect = timeouts.dns + timeouts.tcp + timeouts.greeting;
+  // STARTTLS: EHLO and STARTTLS are answered, then the handshake.
+  const secure = security === 'tls' ? tls : security === 'starttls' ? 2 * timeouts.command + tls : 0;
+  return timerDelay(connect + secure);
 }
 
 export interface SmtpSendResult {
@@ -69,6 +95,8 @@ interface NodemailerError extends Error {
   responseCode?: number;
   response?: string;
   command?: string;
+  /** nodemailer: which timer fired ("GREETING_TIMEOUT", "CONNECT_TIMEOUT", "SOCKET_TIMEOUT", …). */
+  timeoutType?: string;
 }
 
 export async function sendRawMessage(options: SmtpSendOptions): Promise<SmtpSendResult> {
@@ -93,7 +121,7 @@ export async function sendRawMessage(options: SmtpSendOptions): Promise<SmtpSend
       ...(endpoint.tls.servername ? { servername: endpoint.tls.servername } : {}),
     },
     ...(options.auth ? { auth: { user: options.auth.user, pass: options.auth.password } } : {}),
-    connectionTimeout: options.timeouts.tcp,
+    connectionTimeout: setupTimeout(options.timeouts, endpoint.security),
     greetingTimeout: options.timeouts.greeting,
     socketTimeout: options.timeouts.command,
     dnsTimeout: options.timeouts.dns,
@@ -144,7 +172,7 @@ async function sendFailure(err: NodemailerError, options: SmtpSendOptions): Prom
     const tls = await implicitTlsPortError('smtp', endpoint, options.timeouts.greeting);
     if (tls !== undefined) return tls;
   }
-  return classifySmtpError(err, endpoint);
+  return classifySmtpError(err, endpoint, options.timeouts);
 }
 
 /**
@@ -153,7 +181,7 @@ async function sendFailure(err: NodemailerError, options: SmtpSendOptions): Prom
  * secured (errored, as POP3 STLS and IMAP STARTTLS are), not a refused
  * message. Exported for the unit tests.
  */
-export function classifySmtpError(err: NodemailerError, endpoint: SmtpEndpoint): Error {
+export function classifySmtpError(err: NodemailerError, endpoint: SmtpEndpoint, timeouts?: SmtpTimeouts): Error {
   const where = hostPort(endpoint.host, endpoint.port);
   const code = typeof err.responseCode === 'number' ? err.responseCode : undefined;
   if (err.code === 'ETLS' || err.command === 'STARTTLS') {
@@ -180,6 +208,11 @@ export function classifySmtpError(err: NodemailerError, endpoint: SmtpEndpoint):
       }
       return new SmtpTransportError('EAUTH', `authentication failed: ${err.response ?? err.message}`, 'auth');
     case 'ETIMEDOUT':
+      if (err.timeoutType === 'GREETING_TIMEOUT') {
+        const bound = timeouts === undefined ? '' : ` within ${timeouts.greeting} ms (timeouts.greeting)`;
+        return new SmtpTransportError('ETIMEOUT', `no greeting from ${where}${bound}: the server accepted TCP but said nothing`, 'greeting');
+      }
+      if (err.timeoutType === 'CONNECT_TIMEOUT') return new SmtpTransportError('ETIMEOUT', `timed out connecting to ${where}: ${err.message}`, 'tcp');
       return new SmtpTransportError('ETIMEOUT', `timed out: ${err.message}`, 'command');
     case 'EDNS':
       return new SmtpTransportError('EDNS', err.message, 'dns');

@@ -4,6 +4,8 @@ import type { Connection, PhaseTimings } from '../../../transport/connection.js'
 import { TransportError, type Phase } from '../../../transport/errors.js';
 import { silentGreeting } from '../../../transport/greeting-kind.js';
 import { limitExceeded } from '../../../transport/limits.js';
+import type { ReplyBudget } from '../../../transport/reply-budget.js';
+import { timerDelay } from '../../../transport/timeouts.js';
 import type { TlsInfo } from '../../../transport/tls.js';
 import { REDACTED, type Transcript } from '../../../transport/transcript.js';
 import { astring, astringPart, wireLines, type CommandPart } from './encode.js';
@@ -93,6 +95,8 @@ interface Exchange {
   readonly display: string;
   readonly phase: Phase;
   readonly timeoutMs: number | undefined;
+  /** The deadline of the whole response; a literal makes it a transfer (held to the minimum rate). */
+  readonly budget: ReplyBudget;
   readonly untagged: UntaggedResponse[];
   /** Octets read for this command so far (text and literals). */
   octets: number;
@@ -419,6 +423,7 @@ export class ImapRawClient {
       display,
       phase: mode.phase ?? 'command',
       timeoutMs: options.timeoutMs,
+      budget: this.#connection.replyBudget(display, 'reply', Math.max(this.#connection.timeouts.command, options.timeoutMs ?? 0)),
       untagged: [],
       octets: 0,
       expectBye: mode.expectBye === true,
@@ -463,11 +468,14 @@ export class ImapRawClient {
 
   async #idle(options: ImapIdleOptions): Promise<ImapIdleResult> {
     const tag = this.#nextTag();
+    const { command } = this.#connection.timeouts;
     const exchange: Exchange = {
       tag,
       display: `${tag} IDLE`,
       phase: 'command',
       timeoutMs: undefined,
+      // The "+" within the command timeout, the idle itself, then the answer to DONE.
+      budget: this.#connection.replyBudget(`${tag} IDLE`, 'reply', command + options.timeoutMs + command),
       untagged: [],
       octets: 0,
       expectBye: false,
@@ -511,7 +519,7 @@ export class ImapRawClient {
           idleStartedAt = Date.now();
           deadline = idleStartedAt + options.timeoutMs;
           if (matched) done('matched');
-          else timer = setTimeout(() => done('timeout'), options.timeoutMs);
+          else timer = setTimeout(() => done('timeout'), timerDelay(options.timeoutMs));
           continue;
         }
         const at = Date.now();
@@ -539,12 +547,20 @@ export class ImapRawClient {
 
   async #read(exchange: Exchange, timeoutMs = exchange.timeoutMs): Promise<ParsedResponse> {
     for (;;) {
-      const line = await this.#connection.readLine({
-        phase: exchange.phase,
-        command: exchange.display,
-        log: false,
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      });
+      let line;
+      try {
+        line = await this.#connection.readLine({
+          phase: exchange.phase,
+          command: exchange.display,
+          log: false,
+          budget: exchange.budget,
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        });
+      } catch (error) {
+        // The connection is gone (timeout, close, limit): a response cut short is dropped.
+        this.#framer.discard();
+        throw error;
+      }
       const framed = this.#framer.push(line);
       if (framed === undefined) continue;
       exchange.octets += framed.octets;
@@ -639,7 +655,11 @@ function checkLiteral(
   } else if ((exchange?.octets ?? 0) + responseOctets + octets > limits.maxCommandBytes) {
     error = limitExceeded(phase, `responses of ${(exchange?.octets ?? 0) + responseOctets + octets}+ octets`, limits.maxCommandBytes, details);
   }
-  if (error === undefined) return;
+  if (error === undefined) {
+    // A literal is a transfer: from now on the response is held to the minimum rate, not a fixed deadline.
+    exchange?.budget.becomeTransfer();
+    return;
+  }
   connection.destroy(error);
   throw error;
 }

@@ -30,12 +30,15 @@ export class ImapRawProtocolError extends Error {
   readonly command: string | undefined;
   /** The offending response as received, literals summarised as {n} (truncated). */
   readonly response: string | undefined;
+  /** The grammar rule the response broke, with its clause ("RFC 9051 §9: nz-number = …"), when one is known. */
+  readonly clause: string | undefined;
 
-  constructor(code: ImapRawErrorCode, message: string, details: { command?: string; response?: string } = {}) {
+  constructor(code: ImapRawErrorCode, message: string, details: { command?: string; response?: string; clause?: string } = {}) {
     super(message);
     this.code = code;
     this.command = details.command;
     this.response = details.response === undefined ? undefined : truncate(details.response);
+    this.clause = details.clause;
   }
 }
 

@@ -1,3 +1,4 @@
+import { bufferedBytes } from '../../../transport/limits.js';
 import type { Line } from '../../../transport/line-reader.js';
 
 /** One complete server response: its text with each literal left as its "{n}" marker, and the literals. */
@@ -36,6 +37,10 @@ const LITERAL_MARKER = /~?\{(\d+)\}$/;
  * (src/transport is not ours to change). Consequences, accepted: each line of
  * literal content is bounded by `maxLineLength`, and a bare LF inside a
  * literal is noted by the transport as a bare-LF line ending.
+ *
+ * Literal octets held while a response is assembled are counted in
+ * `bufferedBytes` (src/transport/limits.ts) until the response is handed on
+ * or discarded.
  */
 export class ResponseFramer {
   readonly #hooks: FramerHooks;
@@ -43,6 +48,8 @@ export class ResponseFramer {
   #literals: Buffer[] = [];
   #octets = 0;
   #literal: { size: number; chunks: Buffer[]; have: number } | undefined;
+  /** Octets counted in bufferedBytes for the response being assembled. */
+  #held = 0;
 
   constructor(hooks: FramerHooks) {
     this.#hooks = hooks;
@@ -63,11 +70,14 @@ export class ResponseFramer {
     }
     literal.chunks.push(line.bytes, ending);
     literal.have += line.bytes.length + ending.length;
+    this.#hold(line.bytes.length + ending.length);
     if (literal.have < literal.size) return undefined;
     const joined = Buffer.concat(literal.chunks, literal.have);
     this.#literal = undefined;
     // A copy, so that a small literal does not pin the whole joined buffer.
     this.#literals.push(Buffer.from(joined.subarray(0, literal.size)));
+    // From here on the response holds the literal's copy, not its lines.
+    this.#release(literal.have - literal.size);
     this.#hooks.log(`[literal: ${literal.size} octets]`);
     this.#octets += literal.have;
     // The literal ended exactly with this line's LF: the rest of the response
@@ -88,6 +98,7 @@ export class ResponseFramer {
       this.#segments = [];
       this.#literals = [];
       this.#octets = 0;
+      this.#release(this.#held);
       return done;
     }
     const digits = marker[1] as string;
@@ -101,6 +112,25 @@ export class ResponseFramer {
     }
     this.#literal = { size, chunks: [], have: 0 };
     return undefined;
+  }
+
+  /** Forget a response cut short (the connection failed mid-response): its octets are no longer held. */
+  discard(): void {
+    this.#segments = [];
+    this.#literals = [];
+    this.#literal = undefined;
+    this.#octets = 0;
+    this.#release(this.#held);
+  }
+
+  #hold(octets: number): void {
+    this.#held += octets;
+    bufferedBytes.hold(octets);
+  }
+
+  #release(octets: number): void {
+    this.#held -= octets;
+    bufferedBytes.release(octets);
   }
 }
 

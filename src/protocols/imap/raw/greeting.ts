@@ -21,8 +21,10 @@ export interface ImapGreeting {
 export async function readGreeting(connection: Connection, framer: ResponseFramer): Promise<ImapGreeting> {
   const started = performance.now();
   let framed;
+  // A greeting with a literal could otherwise trickle its lines for ever.
+  const budget = connection.replyBudget('(greeting)', 'reply', connection.timeouts.greeting);
   for (;;) {
-    const line = await connection.readLine({ phase: framer.midResponse ? 'command' : 'greeting', log: false });
+    const line = await connection.readLine({ phase: framer.midResponse ? 'command' : 'greeting', log: false, budget });
     framed = framer.push(line);
     if (framed !== undefined) break;
   }

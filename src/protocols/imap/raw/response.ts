@@ -1,5 +1,6 @@
 import { ImapRawProtocolError } from './errors.js';
 import type { FramedResponse } from './framer.js';
+import { codeNumberProblem, fetchNumberProblem, numberedKindRule, problemOf, searchNumberProblem, type NumberProblem } from './numbers.js';
 
 export type ImapStatus = 'OK' | 'NO' | 'BAD';
 
@@ -45,30 +46,40 @@ const STATUS_KINDS = new Set(['OK', 'NO', 'BAD', 'BYE', 'PREAUTH']);
 /**
  * Classify a framed response (RFC 3501 §7 / RFC 9051 §7). Atoms are matched
  * case-insensitively, as the RFCs require, and reported upper-cased.
- * Throws EIMAP_MALFORMED for anything that is not "+", "*" or "tag status".
+ * Throws EIMAP_MALFORMED for anything that is not "+", "*" or "tag status",
+ * and for a number that breaks its rule (numbers.ts), naming the clause.
  */
 export function parseResponse(framed: FramedResponse, command?: string): ParsedResponse {
   const raw = framed.text;
-  const malformed = (why: string): ImapRawProtocolError =>
+  const malformed = (why: string, clause?: string): ImapRawProtocolError =>
     new ImapRawProtocolError('EIMAP_MALFORMED', `malformed IMAP response${command === undefined ? '' : ` to ${command}`}: ${why}`, {
       response: raw,
       ...(command === undefined ? {} : { command }),
+      ...(clause === undefined ? {} : { clause }),
     });
+  const check = (found: NumberProblem | undefined): void => {
+    if (found !== undefined) throw malformed(found.problem, found.clause);
+  };
 
   if (raw === '+' || raw.startsWith('+ ')) return { type: 'continuation', text: raw.slice(2), raw };
   if (raw.startsWith('* ')) {
     const rest = raw.slice(2);
-    const numbered = /^(\d+) ([A-Za-z][A-Za-z0-9.-]*)(?:[ (]|$)/.exec(rest);
+    // A leading sign or digit starts numbered data: "* 3 EXISTS", "* -1 EXISTS" (malformed).
+    const numbered = /^([-+]?[0-9][^ ]*) ([A-Za-z][A-Za-z0-9.-]*)(?:[ (]|$)/.exec(rest);
     if (numbered !== null) {
-      const number = Number(numbered[1]);
-      if (!Number.isSafeInteger(number)) throw malformed('message number out of range');
-      return { type: 'untagged', response: { raw, kind: (numbered[2] as string).toUpperCase(), number, literals: framed.literals } };
+      const kind = (numbered[2] as string).toUpperCase();
+      const digits = numbered[1] as string;
+      check(problemOf(`* ${digits} ${kind}: `, digits, numberedKindRule(kind)));
+      if (kind === 'FETCH') check(fetchNumberProblem(rest.slice(numbered[0].length)));
+      return { type: 'untagged', response: { raw, kind, number: Number(digits), literals: framed.literals } };
     }
     const named = /^([A-Za-z][A-Za-z0-9.-]*)(?: (.*))?$/s.exec(rest);
     if (named === null) throw malformed(`expected "* <kind>" or "* <number> <kind>", got ${JSON.stringify(truncated(raw))}`);
     const kind = (named[1] as string).toUpperCase();
+    if (kind === 'SEARCH') check(searchNumberProblem(named[2] ?? ''));
     if (!STATUS_KINDS.has(kind)) return { type: 'untagged', response: { raw, kind, literals: framed.literals } };
     const { code, text } = splitCode(named[2] ?? '');
+    if (code !== undefined) check(codeNumberProblem(code));
     return {
       type: 'untagged',
       response: { raw, kind, ...(code === undefined ? {} : { code }), text, literals: framed.literals },
@@ -82,6 +93,7 @@ export function parseResponse(framed: FramedResponse, command?: string): ParsedR
     throw malformed(`tagged status must be OK, NO or BAD, got ${JSON.stringify(tagged[2])}`);
   }
   const { code, text } = splitCode(tagged[3] ?? '');
+  if (code !== undefined) check(codeNumberProblem(code));
   return { type: 'tagged', tag: tagged[1] as string, status, ...(code === undefined ? {} : { code }), text, raw };
 }
 

@@ -24,6 +24,24 @@ export interface FaultEntry {
 }
 
 export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
+  overflowingStat: {
+    outcomes: {
+      'pop3/deleted-is-refused': 'failed at pop3/deleted-is-refused › laptop counts the maildrop › the server answers in POP3 syntax',
+      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › laptop counts the maildrop › the server answers in POP3 syntax',
+      'pop3/sizes-agree': 'failed at pop3/sizes-agree › STAT totals the LIST sizes › the server answers in POP3 syntax',
+    },
+  },
+  negativeListSize: {
+    outcomes: {
+      'pop3/commit-at-quit': 'failed at pop3/commit-at-quit › wait until the message is in the maildrop › the server answers in POP3 syntax',
+      'pop3/deleted-is-refused': 'failed at pop3/deleted-is-refused › wait until the message is in the maildrop › the server answers in POP3 syntax',
+      'pop3/dot-stuffing': 'failed at pop3/dot-stuffing › wait until the message is in the maildrop › the server answers in POP3 syntax',
+      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › wait until the message is in the maildrop › the server answers in POP3 syntax',
+      'pop3/rset': 'failed at pop3/rset › wait until the message is in the maildrop › the server answers in POP3 syntax',
+      'pop3/sizes-agree': 'failed at pop3/sizes-agree › wait until the message is in the maildrop › the server answers in POP3 syntax',
+      'pop3/uidl-stable': 'failed at pop3/uidl-stable › wait until the message is in the maildrop › the server answers in POP3 syntax',
+    },
+  },
   plaintextBeforeStls: {
     outcomes: {
       'pop3/stls': 'failed at pop3/stls › no plaintext login before STLS, then CAPA, STLS, verified handshake, login › plaintext_login_before_tls length 0',

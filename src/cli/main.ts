@@ -22,6 +22,16 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** --grep is a regular expression: a pattern that does not compile is a usage error with the engine's reason. */
+function grepPattern(value: string): string {
+  try {
+    new RegExp(value, 'i');
+  } catch (err) {
+    throw new InvalidArgumentError(`not a valid regular expression: ${(err as Error).message}`);
+  }
+  return value;
+}
+
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
   const program = new Command('mailprobe')
     .description('Conformance and connectivity harness for mail hosts: checks that POP3, IMAP and SMTP keep their promises')
@@ -36,7 +46,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .option('-t, --target <file>', 'target file describing the host, its ports and accounts')
     .option('--env-file <file>', 'read KEY=value lines (e.g. passwords) from this file in addition to the environment')
     .option('-r, --reporter <name[=file]>', 'console, junit, junit-strict, tap or json; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('-g, --grep <pattern>', 'only scenarios whose name, id or tag matches this regular expression')
+    .addOption(new Option('-g, --grep <pattern>', 'only scenarios whose name, id or tag matches this regular expression').argParser(grepPattern))
     .addOption(new Option('--timeout <ms>', 'per-command timeout, overriding the target file').argParser(positiveInt))
     .option('--out-dir <dir>', 'folder for saved message copies', 'reports')
     .option('-q, --quiet', 'no console progress (other reporters still write)', false)

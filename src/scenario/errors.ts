@@ -1,3 +1,5 @@
+import { InputFileError, readInputText } from './input-file.js';
+import type { InputKind } from './input-file.js';
 import { redactSecrets } from './redact.js';
 import { formatPos } from './source.js';
 import type { SourcePos } from './source.js';
@@ -14,7 +16,8 @@ export type LoadErrorCode =
   | 'ETARGET_INVALID'
   | 'EPATH_NOT_FOUND'
   | 'EENV_FILE'
-  | 'EFILE_READ';
+  | 'EFILE_READ'
+  | 'EFILE_ENCODING';
 
 /**
  * A file could not be loaded. Carries every diagnostic found, not just the
@@ -39,6 +42,20 @@ export class LoadError extends Error {
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   if (a.pos.file !== b.pos.file) return a.pos.file < b.pos.file ? -1 : 1;
   return a.pos.line - b.pos.line || a.pos.col - b.pos.col || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
+}
+
+/**
+ * The text of a user-named input file, or a LoadError at `file:line:col`
+ * saying why it cannot be used (missing, not a regular file, too large, not
+ * UTF-8). Every loader of user files reads through here.
+ */
+export async function readInputOrThrow(file: string, kind: InputKind): Promise<string> {
+  try {
+    return await readInputText(file, kind);
+  } catch (err) {
+    if (!(err instanceof InputFileError)) throw err;
+    throw new LoadError(err.problem === 'EENCODING' ? 'EFILE_ENCODING' : 'EFILE_READ', [{ pos: { file, line: err.line, col: err.col }, message: err.message }]);
+  }
 }
 
 /**

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultLabDir } from '../../lab/index.js';
 import { createReporter, parseReporterSpec, type ReporterSpec } from '../../reporters/index.js';
 import { execute } from '../../runner/execute.js';
 import { exitCodeFor, EXIT } from '../../runner/exit-codes.js';
+import { readInputOrThrow } from '../../scenario/errors.js';
 import { parseEnvFile } from '../../target/index.js';
 import type { CliContext } from '../run-context.js';
 
@@ -91,12 +91,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   }
 }
 
+/** An env file holds passwords: read bounded, refusing special files and non-UTF-8, and never echo its lines. */
 async function readEnvFile(file: string): Promise<Record<string, string>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read env file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return parseEnvFile(text, file);
+  return parseEnvFile(await readInputOrThrow(file, 'env'), file);
 }

@@ -37,7 +37,10 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .description('Conformance and connectivity harness for mail hosts: checks that POP3, IMAP and SMTP keep their promises')
     .version(ctx.version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', EXIT_CODES_HELP);
+    .addHelpText('after', EXIT_CODES_HELP)
+    // Before any .command(): subcommands copy these settings when created, so a bad option value of `run` is exit 2 too, not commander's own exit 1.
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => ctx.stderr.write(s), writeOut: (s) => ctx.stdout.write(s) });
 
   program
     .command('run')
@@ -102,8 +105,6 @@ async function main(): Promise<void> {
   const program = buildProgram(ctx, (c) => {
     code = c;
   });
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => ctx.stderr.write(s), writeOut: (s) => ctx.stdout.write(s) });
   try {
     await program.parseAsync(process.argv);
   } catch (err) {

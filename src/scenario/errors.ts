@@ -67,7 +67,7 @@ export async function readInputOrThrow(file: string, kind: InputKind): Promise<s
 export function formatDiagnostic(d: Diagnostic, source?: string): string {
   const head = `${formatPos(d.pos)}: ${d.message}`;
   if (source === undefined) return head;
-  const lines = redactSecrets(source);
+  const lines = redactedLinesOf(source);
   const shown = lines[d.pos.line - 1];
   if (shown === undefined) return head;
   const text = shown.text;
@@ -81,6 +81,16 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
   const lead = text.slice(0, Math.max(0, shown.col(d.pos.col) - 1)).replace(/[^\t]/g, ' ');
   frame.push(`  ${pad} | ${lead}^`);
   return `${head}\n${frame.join('\n')}`;
+}
+
+/**
+ * A file with many problems is framed many times; redacting its whole text
+ * once per problem made a 1 MiB file with a thousand errors take 40 s.
+ */
+let lastRedacted: { source: string; lines: ReturnType<typeof redactSecrets> } | undefined;
+function redactedLinesOf(source: string): ReturnType<typeof redactSecrets> {
+  if (lastRedacted?.source !== source) lastRedacted = { source, lines: redactSecrets(source) };
+  return lastRedacted.lines;
 }
 
 /** All diagnostics of an error, each with its frame. */

@@ -31,6 +31,9 @@ export const INPUT_LIMITS = {
 export type InputKind = keyof typeof INPUT_LIMITS;
 
 const KIND_NAME: Record<InputKind, string> = { scenario: 'scenario file', target: 'target file', env: 'env file', ca: 'CA file' };
+const A_KIND: Record<InputKind, string> = { scenario: 'a scenario file', target: 'a target file', env: 'an env file', ca: 'a CA file' };
+/** Env and target files may hold (misplaced) passwords: their messages never quote a byte of the content. */
+const MAY_HOLD_SECRETS: ReadonlySet<InputKind> = new Set(['env', 'target']);
 
 export type InputFileProblem = 'ENOENT' | 'EACCES' | 'ELOOP' | 'ENOTREG' | 'ETOOBIG' | 'EENCODING' | 'EREAD';
 
@@ -62,7 +65,7 @@ function kib(n: number): string {
 }
 
 function refuseType(kind: InputKind, info: Stats): InputFileError {
-  return new InputFileError('ENOTREG', `is ${whatItIs(info)}, not a regular file; a ${KIND_NAME[kind]} must be a regular file`);
+  return new InputFileError('ENOTREG', `is ${whatItIs(info)}, not a regular file; ${A_KIND[kind]} must be a regular file`);
 }
 
 function tooBig(kind: InputKind, size: number | undefined): InputFileError {
@@ -75,8 +78,8 @@ function fromErrno(err: unknown, kind: InputKind): InputFileError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return new InputFileError('ENOENT', `${KIND_NAME[kind]} not found`);
   if (code === 'EACCES' || code === 'EPERM') return new InputFileError('EACCES', `cannot read ${KIND_NAME[kind]}: permission denied`);
-  if (code === 'ELOOP') return new InputFileError('ELOOP', `cannot read ${KIND_NAME[kind]}: too many levels of symbolic links (a symlink loop)`);
-  if (code === 'EISDIR') return new InputFileError('ENOTREG', `is a folder, not a regular file; a ${KIND_NAME[kind]} must be a regular file`);
+  if (code === 'ELOOP') return new InputFileError('ELOOP', `cannot read ${KIND_NAME[kind]}: symbolic link loop (too many levels of symbolic links)`);
+  if (code === 'EISDIR') return new InputFileError('ENOTREG', `is a folder, not a regular file; ${A_KIND[kind]} must be a regular file`);
   return new InputFileError('EREAD', `cannot read ${KIND_NAME[kind]}: ${code ?? (err as Error).message}`);
 }
 
@@ -132,8 +135,9 @@ export async function readInputText(file: string, kind: InputKind): Promise<stri
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 export function decodeInputText(bytes: Uint8Array, kind: InputKind): string {
+  let text: string;
   try {
-    return fatalUtf8.decode(bytes);
+    text = fatalUtf8.decode(bytes);
   } catch {
     const offset = firstInvalidUtf8(bytes);
     // Everything before the bad byte is valid UTF-8: decode it to count lines and columns as the YAML positions do.
@@ -143,11 +147,31 @@ export function decodeInputText(bytes: Uint8Array, kind: InputKind): string {
     const col = before.length - lineStart + 1;
     const byte = bytes[offset] ?? 0;
     const utf16 = offset === 0 && bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+    const shown = MAY_HOLD_SECRETS.has(kind) ? 'the byte here' : `byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')}`;
     const hint = utf16
       ? 'it starts with a UTF-16 byte order mark; save it as UTF-8'
-      : `byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} does not start a valid UTF-8 sequence (is it Latin-1? convert it with iconv -f latin1 -t utf-8)`;
-    throw new InputFileError('EENCODING', `not UTF-8: a ${KIND_NAME[kind]} must be UTF-8 text; ${hint}`, line, col);
+      : `${shown} does not start a valid UTF-8 sequence (is it Latin-1? convert it with iconv -f latin1 -t utf-8)`;
+    throw new InputFileError('EENCODING', `not UTF-8: ${A_KIND[kind]} must be UTF-8 text; ${hint}`, line, col);
   }
+  if (kind !== 'ca') refuseUnprintable(text, kind);
+  return text;
+}
+
+/**
+ * YAML 1.2 §5.1 (c-printable) allows tab, line feed, carriage return and the
+ * printable characters only; yaml itself lets a raw NUL or ESC through into
+ * strings, where it would reach headers and terminals. Env files hold the
+ * same kind of values and get the same rule.
+ */
+function refuseUnprintable(text: string, kind: InputKind): void {
+  const bad = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFFFE\uFFFF]/.exec(text);
+  if (bad === null) return;
+  const before = text.slice(0, bad.index);
+  const line = before.split('\n').length;
+  const col = bad.index - (before.lastIndexOf('\n') + 1) + 1;
+  const code = MAY_HOLD_SECRETS.has(kind) ? 'a control character' : `control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const how = kind === 'env' ? 'env values are plain text' : 'YAML allows only printable characters, tab and line ends; write it as an escape such as "\\x1B" inside double quotes';
+  throw new InputFileError('EENCODING', `${code} is not allowed in ${A_KIND[kind]}: ${how}`, line, col);
 }
 
 /** Byte offset of the first byte that is not part of a well-formed UTF-8 sequence (RFC 3629 §4: no overlongs, no surrogates, ≤ U+10FFFF). */

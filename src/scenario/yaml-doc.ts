@@ -33,10 +33,15 @@ export function parseYamlWithPositions(text: string, file: string): ParsedYaml {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col };
   };
-  const diagnostics: Diagnostic[] = doc.errors.map((e) => ({
+  // After a few syntax errors the rest are mostly echoes of the first; a broken 1 MiB file can have thousands.
+  const diagnostics: Diagnostic[] = doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((e) => ({
     pos: at(e.pos[0]),
     message: describeYamlError(e.code, e.message, text, e.pos[0]),
   }));
+  const unshown = doc.errors[MAX_SYNTAX_ERRORS];
+  if (unshown !== undefined) {
+    diagnostics.push({ pos: at(unshown.pos[0]), message: `and ${doc.errors.length - MAX_SYNTAX_ERRORS} more YAML syntax errors from here on; fix the first ones, then validate again` });
+  }
   const positions = makePositionMap(doc, file, at);
   if (diagnostics.length === 0) diagnostics.push(...checkNodes(doc, at));
   let data: unknown = null;
@@ -55,6 +60,8 @@ export function parseYamlWithPositions(text: string, file: string): ParsedYaml {
   }
   return { data, positions, diagnostics };
 }
+
+const MAX_SYNTAX_ERRORS = 20;
 
 /**
  * yaml's own guard against alias bombs (its default, stated here so it is a
@@ -152,6 +159,7 @@ function aliasOverLimit(doc: Document): Alias | undefined {
 }
 
 function describeYamlError(code: string, message: string, text: string, offset: number): string {
+  if (code === 'RESOURCE_EXHAUSTION') return 'the YAML is nested too deeply to read (lists or maps inside each other thousands of levels deep)';
   if (code === 'DUPLICATE_KEY') {
     const key = /^[^\s:#]+|^"[^"]*"|^'[^']*'/.exec(text.slice(offset))?.[0];
     return key === undefined ? 'duplicate key' : `duplicate key '${key.replace(/^["']|["']$/g, '')}'`;

@@ -53,6 +53,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .addOption(new Option('--timeout <ms>', 'per-command timeout, overriding the target file').argParser(positiveInt))
     .option('--out-dir <dir>', 'folder for saved message copies', 'reports')
     .option('-q, --quiet', 'no console progress (other reporters still write)', false)
+    .option('--dry-run', 'check every input, then list per scenario what the run would connect to, create, send, change and delete; connects nowhere (exit 0 valid, 2 invalid)', false)
     .addHelpText(
       'after',
       `
@@ -60,6 +61,7 @@ Examples:
   mailprobe lab up && mailprobe run
   mailprobe run suites/pop3 --target staging.yaml --reporter junit=reports/junit.xml
   MAIL_PW=… mailprobe run --target prod.yaml --grep retrieve --reporter tap
+  mailprobe run suites/imap --target prod.yaml --dry-run
 ${EXIT_CODES_HELP}`,
     )
     .action(async (paths: string[], options) => setExit(await runCommand(paths, options, ctx)));

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultLabDir } from '../../lab/index.js';
 import { createReporter, parseReporterSpec, type ReporterSpec } from '../../reporters/index.js';
-import { execute } from '../../runner/execute.js';
+import { actionSignatures } from '../../actions/registry.js';
+import { dryRun } from '../../runner/dry-run.js';
+import { execute, newRunId } from '../../runner/execute.js';
 import { exitCodeFor, EXIT } from '../../runner/exit-codes.js';
 import { readInputOrThrow } from '../../scenario/errors.js';
 import { parseEnvFile } from '../../target/index.js';
@@ -16,6 +18,7 @@ export interface RunCommandOptions {
   readonly timeout?: number;
   readonly outDir: string;
   readonly quiet: boolean;
+  readonly dryRun?: boolean;
 }
 
 export async function runCommand(paths: readonly string[], options: RunCommandOptions, ctx: CliContext): Promise<number> {
@@ -40,6 +43,13 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   } catch (err) {
     say(`mailprobe: ${(err as Error).message}`);
     return EXIT.USAGE;
+  }
+  if (options.dryRun === true) {
+    const listed = await dryRun({ targetFile: resolve(ctx.cwd, targetFile), paths: paths.length > 0 ? paths : [join(ctx.packageRoot, 'suites')], ...(options.grep !== undefined ? { grep: options.grep } : {}), actions: actionSignatures, runId: newRunId() });
+    for (const p of listed.problems) say(p);
+    if (listed.listing === undefined) return EXIT.USAGE;
+    ctx.stdout.write(listed.listing);
+    return EXIT.OK;
   }
   let specs: ReporterSpec[];
   try {

@@ -36,9 +36,9 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       return EXIT.USAGE;
     }
     say(`mailprobe: no --target given; running against the built-in lab (${targetFile})`);
-    Object.assign(env, await readEnvFile(join(labDir, 'lab.env')));
   }
   try {
+    if (options.target === undefined) Object.assign(env, await readEnvFile(join(defaultLabDir(ctx.env), 'lab.env')));
     if (options.envFile !== undefined) Object.assign(env, await readEnvFile(resolve(ctx.cwd, options.envFile)));
   } catch (err) {
     say(`mailprobe: ${(err as Error).message}`);

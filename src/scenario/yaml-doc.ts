@@ -1,4 +1,4 @@
-import { isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit } from 'yaml';
 import type { Alias, Document, Node as YamlNode } from 'yaml';
 import type { Diagnostic } from './errors.js';
 import type { SourcePos } from './source.js';
@@ -27,6 +27,13 @@ export interface ParsedYaml {
 
 /** Parses YAML keeping node ranges; never throws on bad input. */
 export function parseYamlWithPositions(text: string, file: string): ParsedYaml {
+  const flood = aliasFloodAt(text);
+  if (flood !== undefined) {
+    const before = text.slice(0, flood);
+    const pos = { file, line: before.split('\n').length, col: flood - (before.lastIndexOf('\n') + 1) + 1 };
+    const message = `more than ${MAX_ALIASES} YAML aliases in one file; yaml takes time quadratic in their number, and no scenario or target needs so many: write the values out`;
+    return { data: null, positions: makePositionMap(parseDocument(''), file, () => pos), diagnostics: [{ pos, message }] };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): SourcePos => {
@@ -62,6 +69,28 @@ export function parseYamlWithPositions(text: string, file: string): ParsedYaml {
 }
 
 const MAX_SYNTAX_ERRORS = 20;
+
+/**
+ * yaml's parser takes time quadratic in the number of aliases: 24,000 of them
+ * (850 KB, within the size limit) took 40 s of CPU. Real files have a handful.
+ */
+const MAX_ALIASES = 1000;
+
+/** yaml's lexer marks structure with one-character tokens that are not in the text (see yaml's cst.ts). */
+const LEXER_CONTROL = new Set(['\x02', '\x18', '\x1f', '\u{FEFF}']);
+
+/** Offset of the first alias over MAX_ALIASES, found by yaml's own lexer (linear; quoted and block text is not mistaken for aliases). */
+function aliasFloodAt(text: string): number | undefined {
+  if (text.split('*', MAX_ALIASES + 2).length <= MAX_ALIASES + 1) return undefined;
+  let offset = 0;
+  let aliases = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token.length === 1 && LEXER_CONTROL.has(token)) continue;
+    if (token.startsWith('*') && ++aliases > MAX_ALIASES) return offset;
+    offset += token.length;
+  }
+  return undefined;
+}
 
 /**
  * yaml's own guard against alias bombs (its default, stated here so it is a
@@ -129,7 +158,11 @@ function aliasOverLimit(doc: Document): Alias | undefined {
       const u = target === undefined ? undefined : uses.get(target);
       return u === undefined ? 0 : u.count * u.weight;
     }
-    if (isCollection(node)) return Math.max(0, ...node.items.map(weightOf));
+    if (isCollection(node)) {
+      let most = 0;
+      for (const item of node.items) most = Math.max(most, weightOf(item));
+      return most;
+    }
     if (isPair(node)) return Math.max(weightOf(node.key), weightOf(node.value));
     return 1;
   };

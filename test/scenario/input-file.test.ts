@@ -116,6 +116,13 @@ describe('YAML aliases', () => {
     expect(diagnostics('? [a, b]\n: 1\n')).toEqual(['1:3: a key must be a plain word or string, not a list or map']);
   });
 
+  it('more than 1000 aliases are refused at the 1001st, before yaml spends quadratic time on them', () => {
+    const text = Array.from({ length: 1001 }, (_, i) => `a${i}: &a${i} x\nb${i}: *a${i}\n`).join('') + 'q: "* not * an * alias"\n';
+    expect(diagnostics(text)).toEqual([expect.stringMatching(/^2002:8: more than 1000 YAML aliases in one file/)]);
+    // Stars inside quoted or plain text are not aliases.
+    expect(diagnostics(`a: &x 1\nb: *x\nc: "*"\n` + `d: '${'* '.repeat(1500)}'\n`)).toEqual([]);
+  });
+
   it('a few ordinary aliases still work', () => {
     const parsed = parseYamlWithPositions('a: &x { k: 1 }\nb: *x\nc: *x\n', 'x.yaml');
     expect(parsed.diagnostics).toEqual([]);

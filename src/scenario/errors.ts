@@ -75,10 +75,12 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
   const pad = ' '.repeat(gutter.length);
   const frame: string[] = [];
   const before = lines[d.pos.line - 2]?.text;
-  if (before !== undefined && before.trim() !== '') frame.push(`  ${String(d.pos.line - 1).padStart(gutter.length)} | ${before}`);
-  frame.push(`> ${gutter} | ${text}`);
+  if (before !== undefined && before.trim() !== '') frame.push(`  ${String(d.pos.line - 1).padStart(gutter.length)} | ${clip(before, 0).text}`);
+  const at = Math.max(0, shown.col(d.pos.col) - 1);
+  const window = clip(text, at);
+  frame.push(`> ${gutter} | ${window.text}`);
   // Tabs keep their width in the caret line so the caret lands under the column.
-  const lead = text.slice(0, Math.max(0, shown.col(d.pos.col) - 1)).replace(/[^\t]/g, ' ');
+  const lead = window.text.slice(0, window.caret).replace(/[^\t]/g, ' ');
   frame.push(`  ${pad} | ${lead}^`);
   return `${head}\n${frame.join('\n')}`;
 }
@@ -91,6 +93,19 @@ let lastRedacted: { source: string; lines: ReturnType<typeof redactSecrets> } | 
 function redactedLinesOf(source: string): ReturnType<typeof redactSecrets> {
   if (lastRedacted?.source !== source) lastRedacted = { source, lines: redactSecrets(source) };
   return lastRedacted.lines;
+}
+
+/**
+ * At most FRAME_WIDTH characters of a line, around `at`: a hostile file's
+ * one-megabyte line must not be printed whole, once per diagnostic.
+ */
+const FRAME_WIDTH = 160;
+function clip(line: string, at: number): { text: string; caret: number } {
+  if (line.length <= FRAME_WIDTH) return { text: line, caret: at };
+  const start = Math.max(0, Math.min(at - FRAME_WIDTH / 2, line.length - FRAME_WIDTH));
+  const end = start + FRAME_WIDTH;
+  const head = start > 0 ? '…' : '';
+  return { text: `${head}${line.slice(start, end)}${end < line.length ? '…' : ''}`, caret: at - start + head.length };
 }
 
 /** All diagnostics of an error, each with its frame. */

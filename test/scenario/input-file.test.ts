@@ -135,3 +135,15 @@ describe('YAML aliases', () => {
     expect(found[20]).toMatch(/^\d+:\d+: and \d+ more YAML syntax errors from here on/);
   });
 });
+
+describe('code frames', () => {
+  it('show at most 160 characters of a long line, around the column, with the caret under it', async () => {
+    const { formatDiagnostic } = await import('../../src/scenario/errors.js');
+    const line = 'x'.repeat(100_000) + 'BAD' + 'y'.repeat(100_000);
+    const out = formatDiagnostic({ pos: { file: 'f.yaml', line: 1, col: 100_001 }, message: 'here' }, `${line}\n`);
+    const [, shown = '', caret = ''] = out.split('\n');
+    expect(shown.length).toBeLessThan(200);
+    expect(shown).toMatch(/^> 1 \| …x+BADy+…$/);
+    expect(shown.indexOf('BAD')).toBe(caret.indexOf('^'));
+  });
+});

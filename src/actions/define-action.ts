@@ -8,6 +8,30 @@ import type { z } from 'zod';
  */
 export type ProtocolName = 'pop3' | 'imap' | 'smtp';
 
+/**
+ * One thing a step would do to the server, for `mailprobe run --dry-run`.
+ * `what` is built from the step's params as far as they are known before
+ * running (a `${captures.…}` value stays written as it is).
+ */
+export interface PlannedEffect {
+  readonly kind: 'create' | 'send' | 'delete' | 'change';
+  readonly what: string;
+  /** The endpoint it connects to itself, when that is not its session's (smtp.send). */
+  readonly endpoint?: string;
+}
+
+/** What `plans` may know before anything connects. */
+export interface PlanContext {
+  /** The run's root folder as the scenario names folders, e.g. "mailprobe-<run id>"; the server path adds its namespace. */
+  readonly runRoot: string;
+  /** An account role's address and user, or undefined when the target has no such role. */
+  account(role: string): { readonly user: string; readonly address: string } | undefined;
+  /** The Message-ID pattern the run's messages carry. */
+  readonly messageIdPattern: string;
+}
+
+export type PlanFunction = (params: Readonly<Record<string, unknown>>, ctx: PlanContext) => readonly PlannedEffect[];
+
 export interface ActionDefinition<P extends z.ZodType = z.ZodType, O = unknown, C = unknown> {
   readonly name: string;
   /** One line for `--help`, docs and the editor schema. */
@@ -19,6 +43,8 @@ export interface ActionDefinition<P extends z.ZodType = z.ZodType, O = unknown, 
   readonly leavesMail?: boolean;
   /** It removes what the run created; it counts as the cleanup a scenario needs. */
   readonly cleansUp?: boolean;
+  /** What it would create, send, change or delete, for --dry-run; required when leavesMail or cleansUp. */
+  readonly plans?: PlanFunction;
   run(ctx: C, params: z.infer<P>): Promise<O>;
 }
 
@@ -33,6 +59,7 @@ export interface ActionSignature {
   readonly params: z.ZodType;
   readonly leavesMail?: boolean;
   readonly cleansUp?: boolean;
+  readonly plans?: PlanFunction;
 }
 
 export type ActionSignatures = Readonly<Record<string, ActionSignature>>;

@@ -108,6 +108,9 @@ function deepestFirst(paths: Iterable<string>, delimiter: string): string[] {
 
 export const imapCleanup = defineAction({
   name: 'imap.cleanup',
+  plans: (_p, ctx) => [
+    { kind: 'delete', what: `the folders and messages this run recorded creating, under ${ctx.runRoot} and elsewhere, and its own mail (Message-ID ${ctx.messageIdPattern}) in INBOX and the special-use mailboxes` },
+  ],
   cleansUp: true,
   summary: "Delete the folders and messages the run recorded creating, and its run mail in INBOX and special-use mailboxes, in a fresh session; check each by name",
   protocol: 'imap',

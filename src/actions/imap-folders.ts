@@ -33,6 +33,7 @@ export const imapLayout = defineAction({
 
 export const imapCreate = defineAction({
   name: 'imap.create',
+  plans: (p, ctx) => [{ kind: 'create', what: `folder ${ctx.runRoot}/${String(p.folder)} (and any missing parent under the run root)` }],
   leavesMail: true,
   summary: 'CREATE a folder under the run root (parents are created too)',
   protocol: 'imap',
@@ -63,6 +64,7 @@ export const imapCreate = defineAction({
 
 export const imapRename = defineAction({
   name: 'imap.rename',
+  plans: (p, ctx) => [{ kind: 'change', what: `rename folder ${ctx.runRoot}/${String(p.folder)} to ${ctx.runRoot}/${String(p.to)}` }],
   summary: 'RENAME a folder under the run root to another name under it',
   protocol: 'imap',
   params: z.strictObject({ folder: folderParam, to: folderParam }),
@@ -79,6 +81,7 @@ export const imapRename = defineAction({
 
 export const imapDelete = defineAction({
   name: 'imap.delete',
+  plans: (p, ctx) => [{ kind: 'delete', what: `folder ${ctx.runRoot}/${String(p.folder)}` }],
   summary: 'DELETE a folder under the run root',
   protocol: 'imap',
   params: z.strictObject({ folder: folderParam }),
@@ -93,6 +96,7 @@ export const imapDelete = defineAction({
 
 export const imapSubscribe = defineAction({
   name: 'imap.subscribe',
+  plans: (p, ctx) => [{ kind: 'change', what: `${p.subscribe === false ? 'unsubscribe' : 'subscribe'} folder ${ctx.runRoot}/${String(p.folder)}` }],
   summary: 'SUBSCRIBE (or UNSUBSCRIBE with subscribe: false) a folder under the run root',
   protocol: 'imap',
   params: z.strictObject({ folder: folderParam, subscribe: z.boolean().default(true) }),

@@ -31,6 +31,11 @@ async function flagsOf(ws: ImapWorkspace, uid: number): Promise<{ flags: string[
 
 export const imapAppend = defineAction({
   name: 'imap.append',
+  plans: (p, ctx) => {
+    const flags = Array.isArray(p.flags) && p.flags.length > 0 ? ` flags ${p.flags.join(' ')}` : '';
+    const body = p.copy_of !== undefined ? `a copy of ${String(p.copy_of)}` : `a message with subject "${String(p.subject ?? '')}", Message-ID ${ctx.messageIdPattern}`;
+    return [{ kind: 'create', what: `${body} in ${String(p.mailbox)}${flags}` }];
+  },
   leavesMail: true,
   summary: 'APPEND a message tagged with the run id (e.g. a draft with \\Draft); reports APPENDUID when UIDPLUS gives it',
   protocol: 'imap',
@@ -174,6 +179,7 @@ export const imapFlagsOf = defineAction({
 
 export const imapMove = defineAction({
   name: 'imap.move',
+  plans: (p) => [{ kind: 'change', what: `move this run's message UID ${String(p.uid)} from ${String(p.mailbox)} to ${String(p.to)}` }],
   summary: 'UID MOVE a message to another mailbox (RFC 6851); never emulated with COPY + EXPUNGE',
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam, uid: uidParam, to: mailboxParam }),

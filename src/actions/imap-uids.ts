@@ -11,6 +11,10 @@ import { defineAction } from './define-action.js';
  */
 export const imapRecreateCheck = defineAction({
   name: 'imap.recreate-check',
+  plans: (p, ctx) => [
+    { kind: 'delete', what: `folder ${ctx.runRoot}/${String(p.folder)}` },
+    { kind: 'create', what: `folder ${ctx.runRoot}/${String(p.folder)} again, and a message in it with Message-ID ${ctx.messageIdPattern}` },
+  ],
   leavesMail: true,
   summary: 'DELETE and CREATE a run folder again, APPEND to it, and check no UID is reused under an unchanged UIDVALIDITY',
   protocol: 'imap',

@@ -65,6 +65,7 @@ export const pop3Retr = defineAction({
 
 export const pop3Dele = defineAction({
   name: 'pop3.dele',
+  plans: (p) => [{ kind: 'delete', what: `this run's message ${String(p.msg)} (at QUIT)` }],
   summary: "DELE msg: mark this run's message deleted (removed at QUIT)",
   protocol: 'pop3',
   params: z.strictObject({ msg: msgParam }),
@@ -114,6 +115,7 @@ export const pop3WaitFor = defineAction({
 
 export const pop3Cleanup = defineAction({
   name: 'pop3.cleanup',
+  plans: (_p, ctx) => [{ kind: 'delete', what: `every message of this run (Message-ID ${ctx.messageIdPattern}) in the session's mailbox` }],
   cleansUp: true,
   summary: "Delete every message of this run from the session's mailbox, in a fresh session, and check they are gone",
   protocol: 'pop3',

@@ -72,6 +72,7 @@ export const actionSignatures: ActionSignatures = Object.fromEntries(
       ...(a.protocol ? { protocol: a.protocol } : {}),
       ...(a.leavesMail ? { leavesMail: true } : {}),
       ...(a.cleansUp ? { cleansUp: true } : {}),
+      ...(a.plans ? { plans: a.plans } : {}),
     },
   ]),
 );

@@ -24,12 +24,25 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** --grep is a regular expression: a pattern that does not compile is a usage error with the engine's reason. */
+function grepPattern(value: string): string {
+  try {
+    new RegExp(value, 'i');
+  } catch (err) {
+    throw new InvalidArgumentError(`not a valid regular expression: ${(err as Error).message}`);
+  }
+  return value;
+}
+
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
   const program = new Command('mailprobe')
     .description('Conformance and connectivity harness for mail hosts: checks that POP3, IMAP and SMTP keep their promises')
     .version(ctx.version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', EXIT_CODES_HELP);
+    .addHelpText('after', EXIT_CODES_HELP)
+    // Before any .command(): subcommands copy these settings when created, so a bad option value of `run` is exit 2 too, not commander's own exit 1.
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => ctx.stderr.write(s), writeOut: (s) => ctx.stdout.write(s) });
 
   program
     .command('run')
@@ -38,10 +51,11 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .option('-t, --target <file>', 'target file describing the host, its ports and accounts')
     .option('--env-file <file>', 'read KEY=value lines (e.g. passwords) from this file in addition to the environment')
     .option('-r, --reporter <name[=file]>', 'console, junit, junit-strict, tap or json; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('-g, --grep <pattern>', 'only scenarios whose name, id or tag matches this regular expression')
+    .addOption(new Option('-g, --grep <pattern>', 'only scenarios whose name, id or tag matches this regular expression').argParser(grepPattern))
     .addOption(new Option('--timeout <ms>', 'per-command timeout, overriding the target file').argParser(positiveInt))
     .option('--out-dir <dir>', 'folder for saved message copies', 'reports')
     .option('-q, --quiet', 'no console progress (other reporters still write)', false)
+    .option('--dry-run', 'check every input, then list per scenario what the run would connect to, create, send, change and delete; connects nowhere (exit 0 valid, 2 invalid)', false)
     .addHelpText(
       'after',
       `
@@ -49,6 +63,7 @@ Examples:
   mailprobe lab up && mailprobe run
   mailprobe run suites/pop3 --target staging.yaml --reporter junit=reports/junit.xml
   MAIL_PW=… mailprobe run --target prod.yaml --grep retrieve --reporter tap
+  mailprobe run suites/imap --target prod.yaml --dry-run
 ${EXIT_CODES_HELP}`,
     )
     .action(async (paths: string[], options) => setExit(await runCommand(paths, options, ctx)));
@@ -94,10 +109,6 @@ async function main(): Promise<void> {
   const program = buildProgram(ctx, (c) => {
     code = c;
   });
-  program.exitOverride();
-  // Subcommands do not inherit exitOverride once created: without this a bad option value of `run` exits 1.
-  for (const command of program.commands) command.exitOverride();
-  program.configureOutput({ writeErr: (s) => ctx.stderr.write(s), writeOut: (s) => ctx.stdout.write(s) });
   try {
     await program.parseAsync(process.argv);
   } catch (err) {

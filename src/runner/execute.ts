@@ -59,7 +59,12 @@ export async function loadRunInputs(
   if (problems.length > 0 || !target.value || !loaded.value) return { problems };
   let scenarios = loaded.value;
   if (grep !== undefined) {
-    const pattern = new RegExp(grep, 'i');
+    let pattern: RegExp;
+    try {
+      pattern = new RegExp(grep, 'i');
+    } catch (err) {
+      return { problems: [`--grep ${grep}: not a valid regular expression: ${(err as Error).message}`] };
+    }
     scenarios = scenarios.filter((s) => pattern.test(s.name) || pattern.test(s.id) || s.tags.some((t) => pattern.test(t)));
     if (scenarios.length === 0) return { problems: [`--grep ${grep} matches no scenario`] };
   }

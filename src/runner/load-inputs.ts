@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { actionSignatures } from '../actions/registry.js';
 import { discoverScenarioFiles } from '../scenario/discover.js';
 import { LoadError, formatDiagnostic } from '../scenario/errors.js';
+import { readInputText } from '../scenario/input-file.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import type { Scenario } from '../scenario/model.js';
 import { loadTargetFile, type Target } from '../target/index.js';
@@ -60,7 +60,8 @@ export async function describeLoadError(err: unknown): Promise<string[]> {
   const sources = new Map<string, string | undefined>();
   const out: string[] = [];
   for (const d of err.diagnostics) {
-    if (!sources.has(d.pos.file)) sources.set(d.pos.file, await readFile(d.pos.file, 'utf8').catch(() => undefined));
+    // Read again, bounded and refusing special files (a frame is not worth a hang); a file that cannot be read gets no frame.
+    if (!sources.has(d.pos.file)) sources.set(d.pos.file, await readInputText(d.pos.file, 'scenario').catch(() => undefined));
     out.push(formatDiagnostic(d, sources.get(d.pos.file)));
   }
   return out;

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ActionSignatures, ProtocolName } from '../actions/define-action.js';
 import { findReferences } from '../interpolate/references.js';
@@ -7,7 +6,7 @@ import type { Reference } from '../interpolate/template.js';
 import { ENDPOINT_PROTOCOL } from '../target/endpoints.js';
 import type { EndpointName } from '../target/endpoints.js';
 import { closest, didYouMean } from './did-you-mean.js';
-import { LoadError } from './errors.js';
+import { LoadError, readInputOrThrow } from './errors.js';
 import type { Diagnostic } from './errors.js';
 import { isPlainObject, issuesToDiagnostics } from './issues.js';
 import { isMatcherName, MATCHER_NAMES } from './matchers.js';
@@ -26,14 +25,7 @@ export interface LoadScenarioOptions {
 
 /** Reads and loads one scenario file. Throws LoadError listing every problem found. */
 export async function loadScenarioFile(file: string, opts: LoadScenarioOptions): Promise<Scenario> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read file: ${(err as Error).message}`;
-    throw new LoadError('EFILE_READ', [{ pos: { file, line: 1, col: 1 }, message: reason }]);
-  }
-  return loadScenarioSource(text, file, opts);
+  return loadScenarioSource(await readInputOrThrow(file, 'scenario'), file, opts);
 }
 
 /** Loads a scenario from text; `file` is used for positions and the id. Never touches the network. */

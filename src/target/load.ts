@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProtocolName } from '../actions/define-action.js';
-import { LoadError } from '../scenario/errors.js';
+import { LoadError, readInputOrThrow } from '../scenario/errors.js';
+import { InputFileError, readInputText } from '../scenario/input-file.js';
 import type { Diagnostic } from '../scenario/errors.js';
 import { isPlainObject, issuesToDiagnostics } from '../scenario/issues.js';
 import { isSecretKey } from '../scenario/redact.js';
@@ -17,18 +16,46 @@ import type { TargetInput, TlsInput } from './schema.js';
 
 /** Reads and loads a target file; relative CA paths resolve against its folder. */
 export async function loadTargetFile(file: string): Promise<Target> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'target file not found' : `cannot read target file: ${(err as Error).message}`;
-    throw new LoadError('EFILE_READ', [{ pos: { file, line: 1, col: 1 }, message: reason }]);
+  const text = await readInputOrThrow(file, 'target');
+  const baseDir = path.dirname(path.resolve(file));
+  const { input, positions } = checkTargetSource(text, file);
+  // CA files are read here, asynchronously and bounded, so that loadTargetSource stays synchronous and reads no file.
+  const cas = new Map<string, CaRead>();
+  for (const written of caFilesNamed(input)) {
+    const caFile = path.resolve(baseDir, written);
+    if (!cas.has(caFile)) cas.set(caFile, await readCaFile(caFile));
   }
-  return loadTargetSource(text, file, path.dirname(path.resolve(file)));
+  return resolveTarget(input, file, baseDir, positions, cas);
 }
 
-/** Loads a target from text. Reads the CA file(s) it names; never touches the network. */
-export function loadTargetSource(text: string, file: string, baseDir: string): Target {
+/**
+ * Loads a target from text, synchronously. Reads no file: the text of each
+ * CA file it names must be in `cas` (loadTargetFile fills it), else that CA
+ * is reported as not read. Never touches the network.
+ */
+export function loadTargetSource(text: string, file: string, baseDir: string, cas: ReadonlyMap<string, CaRead> = new Map()): Target {
+  const { input, positions } = checkTargetSource(text, file);
+  return resolveTarget(input, file, baseDir, positions, cas);
+}
+
+/** A CA file's text, or why it could not be used (worded to follow "cannot read CA file 'x': "). */
+export type CaRead = { readonly pem: string } | { readonly problem: string };
+
+async function readCaFile(caFile: string): Promise<CaRead> {
+  try {
+    return { pem: await readInputText(caFile, 'ca') };
+  } catch (err) {
+    if (err instanceof InputFileError) return { problem: err.problem === 'ENOENT' ? 'no such file' : err.problem === 'EACCES' ? 'permission denied' : err.message };
+    throw err;
+  }
+}
+
+function caFilesNamed(input: TargetInput): string[] {
+  const named = [input.tls?.ca_file, ...Object.values(input.endpoints).map((e) => e?.tls?.ca_file)];
+  return named.filter((v): v is string => typeof v === 'string');
+}
+
+function checkTargetSource(text: string, file: string): { input: TargetInput; positions: PositionMap } {
   const parsed = parseYamlWithPositions(text, file);
   if (parsed.diagnostics.length > 0) throw new LoadError('EYAML_SYNTAX', parsed.diagnostics);
   const { data, positions } = parsed;
@@ -50,30 +77,32 @@ export function loadTargetSource(text: string, file: string, baseDir: string): T
       }),
     );
   }
-  return resolveTarget(result.data, file, baseDir, positions);
+  return { input: result.data, positions };
 }
 
-function resolveTarget(input: TargetInput, file: string, baseDir: string, positions: PositionMap): Target {
+function resolveTarget(input: TargetInput, file: string, baseDir: string, positions: PositionMap, cas: ReadonlyMap<string, CaRead>): Target {
   const diagnostics: Diagnostic[] = [];
-  const caCache = new Map<string, string | undefined>();
   // Messages name the path as written: the resolved one differs per machine.
+  const checked = new Map<string, string | undefined>();
   const readCa = (caFile: string, written: string, at: DataPath): string | undefined => {
-    if (caCache.has(caFile)) return caCache.get(caFile);
-    const shown = path.isAbsolute(written) ? `'${written}'` : `'${written}' (relative to the target file's folder)`;
-    let pem: string | undefined;
-    try {
-      pem = readFileSync(caFile, 'utf8');
-      if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-        diagnostics.push({ pos: positions.posOf(at), message: `CA file ${shown} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` });
-        pem = undefined;
-      }
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-      diagnostics.push({ pos: positions.posOf(at), message: `cannot read CA file ${shown}: ${why}` });
-    }
-    caCache.set(caFile, pem);
+    // One diagnostic per CA file, however many endpoints inherit it.
+    if (checked.has(caFile)) return checked.get(caFile);
+    const pem = checkCa(caFile, written, at);
+    checked.set(caFile, pem);
     return pem;
+  };
+  const checkCa = (caFile: string, written: string, at: DataPath): string | undefined => {
+    const shown = path.isAbsolute(written) ? `'${written}'` : `'${written}' (relative to the target file's folder)`;
+    const read = cas.get(caFile) ?? { problem: 'not read (loadTargetSource reads no files; use loadTargetFile)' };
+    if ('problem' in read) {
+      diagnostics.push({ pos: positions.posOf(at), message: `cannot read CA file ${shown}: ${read.problem}` });
+      return undefined;
+    }
+    if (!read.pem.includes('-----BEGIN CERTIFICATE-----')) {
+      diagnostics.push({ pos: positions.posOf(at), message: `CA file ${shown} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` });
+      return undefined;
+    }
+    return read.pem;
   };
 
   const resolveTls = (top: TlsInput | undefined, own: TlsInput | undefined, topPath: DataPath, ownPath: DataPath): TlsSettings => {

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultLabDir } from '../../lab/index.js';
 import { createReporter, parseReporterSpec, type ReporterSpec } from '../../reporters/index.js';
-import { execute } from '../../runner/execute.js';
+import { actionSignatures } from '../../actions/registry.js';
+import { dryRun } from '../../runner/dry-run.js';
+import { execute, newRunId } from '../../runner/execute.js';
 import { RunLedger } from '../../runner/creation-record.js';
 import { exitCodeFor, EXIT } from '../../runner/exit-codes.js';
+import { readInputOrThrow } from '../../scenario/errors.js';
 import { parseEnvFile } from '../../target/index.js';
 import { installInterrupts, sayLeftovers } from '../interrupts.js';
 import type { CliContext } from '../run-context.js';
@@ -18,6 +20,7 @@ export interface RunCommandOptions {
   readonly timeout?: number;
   readonly outDir: string;
   readonly quiet: boolean;
+  readonly dryRun?: boolean;
 }
 
 export async function runCommand(paths: readonly string[], options: RunCommandOptions, ctx: CliContext): Promise<number> {
@@ -35,13 +38,20 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       return EXIT.USAGE;
     }
     say(`mailprobe: no --target given; running against the built-in lab (${targetFile})`);
-    Object.assign(env, await readEnvFile(join(labDir, 'lab.env')));
   }
   try {
+    if (options.target === undefined) Object.assign(env, await readEnvFile(join(defaultLabDir(ctx.env), 'lab.env')));
     if (options.envFile !== undefined) Object.assign(env, await readEnvFile(resolve(ctx.cwd, options.envFile)));
   } catch (err) {
     say(`mailprobe: ${(err as Error).message}`);
     return EXIT.USAGE;
+  }
+  if (options.dryRun === true) {
+    const listed = await dryRun({ targetFile: resolve(ctx.cwd, targetFile), paths: paths.length > 0 ? paths : [join(ctx.packageRoot, 'suites')], ...(options.grep !== undefined ? { grep: options.grep } : {}), actions: actionSignatures, runId: newRunId() });
+    for (const p of listed.problems) say(p);
+    if (listed.listing === undefined) return EXIT.USAGE;
+    ctx.stdout.write(listed.listing);
+    return EXIT.OK;
   }
   let specs: ReporterSpec[];
   try {
@@ -86,12 +96,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   }
 }
 
+/** An env file holds passwords: read bounded, refusing special files and non-UTF-8, and never echo its lines. */
 async function readEnvFile(file: string): Promise<Record<string, string>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read env file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return parseEnvFile(text, file);
+  return parseEnvFile(await readInputOrThrow(file, 'env'), file);
 }

@@ -49,7 +49,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .description('Run scenarios against a target host (default: the built-in lab started by `mailprobe lab up`)')
     .argument('[paths...]', 'scenario files or folders (default: the shipped suites)')
     .option('-t, --target <file>', 'target file describing the host, its ports and accounts')
-    .option('--env-file <file>', 'read KEY=value lines (e.g. passwords) from this file in addition to the environment')
+    .option('--env-from <file>', 'read KEY=value lines (e.g. passwords) from this file in addition to the environment')
     .option('-r, --reporter <name[=file]>', 'console, junit, junit-strict, tap or json; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .addOption(new Option('-g, --grep <pattern>', 'only scenarios whose name, id or tag matches this regular expression').argParser(grepPattern))
     .addOption(new Option('--timeout <ms>', 'per-command timeout, overriding the target file').argParser(positiveInt))

@@ -58,7 +58,7 @@ describe('mailprobe run against the lab: JUnit for CI', () => {
       'run',
       '--target',
       lab.targetFile,
-      '--env-file',
+      '--env-from',
       lab.envFile,
       '--out-dir',
       join(dir, 'out'),

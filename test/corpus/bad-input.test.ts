@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, describeRun, REPO_ROOT, runCli, startCli, startCountingServer, tempDir, waitUntil } from '../support/cli.js';
+import { describeRun, REPO_ROOT, runCli, startCli, startCountingServer, tempDir, waitUntil } from '../support/cli.js';
 import type { CliResult } from '../support/cli.js';
 
 /**
@@ -91,28 +91,10 @@ function prepare(dir: string, port: number): void {
 async function cli(args: readonly string[]): Promise<{ r: CliResult; connects: string }> {
   const log = join(work, `connect-${++logCount}.log`);
   const env = { ...ENV, NODE_OPTIONS: `--import=${HOOK}`, MAILPROBE_CONNECT_LOG: log };
-  const r = args.includes('--env-file') ? await runAfterDoubleDash(args, env) : await runCli(args, { cwd: work, env });
+  const r = await runCli(args, { cwd: work, env });
   return { r, connects: existsSync(log) ? readFileSync(log, 'utf8') : '' };
 }
 
-/**
- * Node 20 reads `--env-file FILE` itself even after the script name
- * (nodejs/node#54232; fixed only for arguments after `--`), before any of
- * mailprobe runs: a missing file exits 9, /dev/zero or a FIFO hangs node.
- * `node -- main.js …` keeps the option for mailprobe, whose reader is what
- * this corpus tests.
- */
-function runAfterDoubleDash(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--', CLI, ...args], { cwd: work, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.once('error', fail);
-    child.once('close', (code, signal) => done({ code, signal, stdout, stderr }));
-  });
-}
 
 function commandsFor(c: Case): string[][] {
   const good = { scenario: 'good/scenario.yaml', target: 'good/target.yaml' };
@@ -130,7 +112,7 @@ function commandsFor(c: Case): string[][] {
         ['run', '--quiet', '--target', c.file, good.scenario],
       ];
     case 'env':
-      return [['run', '--quiet', '--target', good.target, '--env-file', c.file, good.scenario]];
+      return [['run', '--quiet', '--target', good.target, '--env-from', c.file, good.scenario]];
   }
 }
 

@@ -247,7 +247,7 @@ describe('mailprobe leaves mail it did not create untouched', () => {
   it('after a run interrupted by SIGINT mid-scenario, too', async () => {
     const dir = await tempDir('safety');
     const json = join(dir, 'report.json');
-    const run = startCli(['run', join(REPO_ROOT, 'suites', 'imap'), '--target', targetFile, '--env-file', inject('lab').envFile, '--reporter', `json=${json}`]);
+    const run = startCli(['run', join(REPO_ROOT, 'suites', 'imap'), '--target', targetFile, '--env-from', inject('lab').envFile, '--reporter', `json=${json}`]);
     // Interrupt once the first scenario has finished: the second is then under way.
     for (let waited = 0; !/^✓ /m.test(run.stderrSoFar()) && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     run.child.kill('SIGINT');

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultLabDir } from '../../lab/index.js';
+import { escapeControls } from '../../reporters/escape.js';
 import { createReporter, parseReporterSpec, type ReporterSpec } from '../../reporters/index.js';
 import { actionSignatures } from '../../actions/registry.js';
 import { dryRun } from '../../runner/dry-run.js';
@@ -14,7 +15,7 @@ import type { CliContext } from '../run-context.js';
 
 export interface RunCommandOptions {
   readonly target?: string;
-  readonly envFile?: string;
+  readonly envFrom?: string;
   readonly reporter: readonly string[];
   readonly grep?: string;
   readonly timeout?: number;
@@ -24,7 +25,8 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(paths: readonly string[], options: RunCommandOptions, ctx: CliContext): Promise<number> {
-  const say = (line: string) => ctx.stderr.write(`${line}\n`);
+  // Lines here quote the user's files and the lab's state: control and bidi characters are shown escaped.
+  const say = (line: string) => ctx.stderr.write(`${escapeControls(line, { keep: '\n' })}\n`);
 
   // Which target, and where its passwords come from.
   let targetFile = options.target;
@@ -41,7 +43,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   }
   try {
     if (options.target === undefined) Object.assign(env, await readEnvFile(join(defaultLabDir(ctx.env), 'lab.env')));
-    if (options.envFile !== undefined) Object.assign(env, await readEnvFile(resolve(ctx.cwd, options.envFile)));
+    if (options.envFrom !== undefined) Object.assign(env, await readEnvFile(resolve(ctx.cwd, options.envFrom)));
   } catch (err) {
     say(`mailprobe: ${(err as Error).message}`);
     return EXIT.USAGE;
@@ -50,7 +52,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
     const listed = await dryRun({ targetFile: resolve(ctx.cwd, targetFile), paths: paths.length > 0 ? paths : [join(ctx.packageRoot, 'suites')], ...(options.grep !== undefined ? { grep: options.grep } : {}), actions: actionSignatures, runId: newRunId() });
     for (const p of listed.problems) say(p);
     if (listed.listing === undefined) return EXIT.USAGE;
-    ctx.stdout.write(listed.listing);
+    ctx.stdout.write(escapeControls(listed.listing, { keep: '\n' }));
     return EXIT.OK;
   }
   let specs: ReporterSpec[];

@@ -1,4 +1,5 @@
 import { basename, join } from 'node:path';
+import { escapeControls } from '../../reporters/escape.js';
 import { EXIT } from '../../runner/exit-codes.js';
 import { loadScenarios, loadTarget } from '../../runner/load-inputs.js';
 import type { CliContext } from '../run-context.js';
@@ -18,7 +19,8 @@ export async function validateCommand(paths: readonly string[], options: { targe
     scenarioCount = loaded.value?.length ?? 0;
   }
   for (const file of targets) problems.push(...(await loadTarget(file)).problems);
-  for (const p of problems) ctx.stderr.write(`${p}\n\n`);
+  // Problems quote the user's files: a bidi override there must not reorder the terminal.
+  for (const p of problems) ctx.stderr.write(`${escapeControls(p, { keep: '\n' })}\n\n`);
   if (problems.length > 0) {
     ctx.stderr.write(`mailprobe validate: ${problems.length} problem(s) found\n`);
     return EXIT.USAGE;

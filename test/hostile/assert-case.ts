@@ -3,8 +3,12 @@ import type { ExpectStatic } from 'vitest';
 import { firstScenario, HANG_KILL_MS, runHostileCase, secretSightings, summarise } from '../support/hostile-run.js';
 import type { HostileCase } from './cases.js';
 
-/** Per test: the kill bound, plus reading the reports, plus room for a loaded machine. */
-export const CASE_TEST_TIMEOUT_MS = HANG_KILL_MS + 30_000;
+/**
+ * Per test: vitest starts up to 5 concurrent tests while 3 CLI runs go at once
+ * (hostile-run.ts), so a test may wait for two runs before its own; each run is
+ * killed at HANG_KILL_MS. Plus reading the reports and room for a loaded machine.
+ */
+export const CASE_TEST_TIMEOUT_MS = 3 * HANG_KILL_MS + 30_000;
 
 /**
  * Runs one case through the built CLI and asserts the five promises of issue 7

@@ -73,6 +73,13 @@ const within = (waits: number, deadlineMs: number): number => waits * deadlineMs
  */
 const FLOOD_COMMAND_MS = 6_000;
 
+/**
+ * Trickled lines take up to 1.4 s each (7 bytes at 200 ms); a 3 s command
+ * timeout leaves each line well inside it even on a loaded machine, so only a
+ * deadline on the whole reply can end the case.
+ */
+const TRICKLE_TIMEOUTS = { command: 3_000 } as const;
+
 const HANG = /tim(e|ed|ing)[ -]?out|deadline|no (reply|answer|greeting)|rate/i;
 const LIMIT = /limit|too (long|large|big|many)|exceed/i;
 const WRONG_HINT = /ca_file|insecure|certificate/i;
@@ -162,9 +169,9 @@ function pop3Cases(): HostileCase[] {
     ),
     kase({ ...p, tls: 'none', id: 'slow-bytes', behaviour: `STAT: "+OK 1 ", then one byte every ${200} ms, never a line end`, faults: { STAT: slowBytes('+OK 1 ') }, verdict: 'errored', evidence: 'RESP-CODES', mentions: HANG }),
     ...(['none', 'tls'] as const).map((tls) =>
-      kase({ ...p, tls, id: 'trickle-capa', behaviour: 'CAPA: "+OK", then complete lines ("Xn") one byte every 200 ms, each within the command timeout, never the "." terminator', faults: { CAPA: trickleLines('+OK\r\n', (i) => `X${i % 10}`) }, verdict: 'errored', evidence: G, mentions: HANG }),
+      kase({ ...p, tls, id: 'trickle-capa', behaviour: 'CAPA: "+OK", then complete lines ("Xn") one byte every 200 ms, each within the command timeout (3 s), never the "." terminator', faults: { CAPA: trickleLines('+OK\r\n', (i) => `X${i % 10}`) }, timeouts: TRICKLE_TIMEOUTS, verdict: 'errored', evidence: G, mentions: HANG }),
     ),
-    kase({ ...p, tls: 'none', id: 'trickle-retr', behaviour: 'RETR: "+OK", then message lines ("ln") one byte every 200 ms, each within the command timeout, never the terminator', faults: { RETR: trickleLines('+OK message follows\r\n', (i) => `l${i % 10}`) }, verdict: 'errored', evidence: '+OK message follows', mentions: HANG }),
+    kase({ ...p, tls: 'none', id: 'trickle-retr', behaviour: 'RETR: "+OK", then message lines ("ln") one byte every 200 ms, each within the command timeout (3 s), never the terminator', faults: { RETR: trickleLines('+OK message follows\r\n', (i) => `l${i % 10}`) }, timeouts: TRICKLE_TIMEOUTS, verdict: 'errored', evidence: '+OK message follows', mentions: HANG }),
     kase({ ...p, tls: 'none', id: 'huge-list', behaviour: `LIST: ${L.maxListingLines + 1} entries (one over maxListingLines), then "."`, faults: { LIST: manyLines('+OK\r\n', (i) => `${i + 1} 100`, L.maxListingLines + 1, '.\r\n') }, verdict: 'errored', byteBound: LISTING_BOUND, waits: 3, evidence: '+OK 1 ', mentions: LIMIT }),
     kase({ ...p, tls: 'none', id: 'huge-uidl', behaviour: `UIDL: ${Math.ceil(L.maxListingBytes / 60_000) + 1} lines of 60 000 octets (over maxListingBytes), then "."`, faults: { UIDL: manyLines('+OK\r\n', (i) => `${i + 1} ${'u'.repeat(60_000)}`, Math.ceil(L.maxListingBytes / 60_000) + 1, '.\r\n') }, verdict: 'errored', byteBound: LISTING_BOUND, waits: 3, evidence: '+OK 1 ', mentions: LIMIT }),
     kase({ ...p, tls: 'none', id: 'huge-retr', behaviour: `RETR: a message of maxMessageBytes + 1 KiB (${L.maxMessageBytes + 1024} octets), then "."`, faults: { RETR: sizedBody('+OK\r\n', L.maxMessageBytes + 1024, '.\r\n') }, verdict: 'errored', byteBound: MESSAGE_BOUND, waits: 3, evidence: 'X-Mailprobe-Run', mentions: LIMIT }),
@@ -221,7 +228,7 @@ function imapCases(): HostileCase[] {
     kase({ ...flow, tls: 'tls', id: 'endless-line', behaviour: 'EXAMINE: "* FLAGS (" then bytes without a line end', faults: { EXAMINE: endlessLine('* 0 EXISTS\r\n* FLAGS (') }, verdict: 'errored', evidence: '* 0 EXISTS', mentions: LIMIT }),
     kase({ ...flow, tls: 'none', id: 'slow-login', behaviour: `LOGIN: "<tag> OK " then one byte every 200 ms, never a line end`, faults: { LOGIN: slowBytes((io) => `${io.tag} OK `) }, verdict: 'errored', evidence: G, mentions: HANG }),
     kase({ ...raw, tls: 'none', id: 'slow-bytes', behaviour: 'EXAMINE: "* 0 EXISTS", then one byte every 200 ms, never a line end', faults: { EXAMINE: slowBytes('* 0 EXISTS\r\n* ') }, verdict: 'errored', evidence: '* 0 EXISTS', mentions: HANG }),
-    ...both({ tls: 'none', id: 'trickle-examine', behaviour: 'EXAMINE: complete "* OK" lines one byte every 200 ms, each within the command timeout, never the tagged reply', faults: { EXAMINE: trickleLines('* 0 EXISTS\r\n', () => '* OK') }, verdict: 'errored', evidence: '* 0 EXISTS', mentions: HANG }),
+    ...both({ tls: 'none', id: 'trickle-examine', behaviour: 'EXAMINE: complete "* OK" lines one byte every 200 ms, each within the command timeout (3 s), never the tagged reply', faults: { EXAMINE: trickleLines('* 0 EXISTS\r\n', () => '* OK') }, timeouts: TRICKLE_TIMEOUTS, verdict: 'errored', evidence: '* 0 EXISTS', mentions: HANG }),
     kase({ ...flow, tls: 'none', id: 'huge-list', behaviour: `LIST: ${L.maxListingLines + 1} "* LIST" lines (one over maxListingLines), then OK`, faults: { LIST: manyLines('', (i) => `* LIST () "/" box${i}`, L.maxListingLines + 1, tagged('OK LIST completed')) }, verdict: 'errored', byteBound: LISTING_BOUND, waits: 3, evidence: 'box0', mentions: LIMIT }),
     kase({ ...raw, tls: 'none', id: 'huge-examine', behaviour: `EXAMINE: ${L.maxListingLines + 1} untagged lines (over maxUntaggedPerCommand), then OK`, faults: { EXAMINE: manyLines('', (i) => `* OK line ${i}`, L.maxListingLines + 1, tagged('OK [READ-ONLY] EXAMINE completed')) }, verdict: 'errored', byteBound: LISTING_BOUND, waits: 3, evidence: '* OK line 0', mentions: LIMIT }),
     ...both({ tls: 'none', id: 'literal-announced', behaviour: 'EXAMINE: "* 1 FETCH (BODY[] {999999999999}" and nothing more', faults: { EXAMINE: send('* 0 EXISTS\r\n* 1 FETCH (BODY[] {999999999999}\r\n') }, verdict: 'errored', evidence: '* 0 EXISTS', mentions: LIMIT }),
@@ -268,7 +275,7 @@ function smtpCases(): HostileCase[] {
     ),
     kase({ ...s, tls: 'none', id: 'endless-line', behaviour: 'EHLO: "250-hostile" then bytes without a line end', faults: { EHLO: endlessLine('250-hostile.test\r\n250-') }, verdict: 'errored', evidence: G, mentions: LIMIT }),
     kase({ ...s, tls: 'none', id: 'slow-bytes', behaviour: 'EHLO: "250-" then one byte every 200 ms, never a line end', faults: { EHLO: slowBytes('250-') }, verdict: 'errored', evidence: G, mentions: HANG }),
-    kase({ ...s, tls: 'none', id: 'trickle-ehlo', behaviour: 'EHLO: "250-n" continuation lines one byte every 150 ms (each line within the command timeout), never the last line', faults: { EHLO: trickleLines('250-hostile.test\r\n', (i) => `250-${i % 10}`, 150) }, verdict: 'errored', evidence: G, mentions: HANG }),
+    kase({ ...s, tls: 'none', id: 'trickle-ehlo', behaviour: 'EHLO: "250-n" continuation lines one byte every 200 ms, each within the command timeout (3 s), never the last line', faults: { EHLO: trickleLines('250-hostile.test\r\n', (i) => `250-${i % 10}`) }, timeouts: TRICKLE_TIMEOUTS, verdict: 'errored', evidence: G, mentions: HANG }),
     kase({ ...s, tls: 'none', id: 'huge-ehlo', behaviour: `EHLO: ${L.maxListingLines + 1} continuation lines, then "250 OK"`, faults: { EHLO: manyLines('250-hostile.test\r\n', (i) => `250-X-EXT-${i}`, L.maxListingLines + 1, '250 OK\r\n') }, verdict: 'errored', byteBound: LISTING_BOUND, waits: 3, evidence: G, mentions: LIMIT }),
     kase({ ...s, tls: 'none', id: 'close-mid-reply', behaviour: 'EHLO: "250-hostile.test", "250-AU" and a reset', faults: { EHLO: closeMidReply('250-hostile.test\r\n250-AU') }, verdict: 'errored', evidence: G, mentions: /clos|reset|ended|ECONNRESET/i }),
     kase({ ...s, tls: 'none', id: 'garbage-greeting', behaviour: 'greets with NUL, invalid UTF-8 and escape bytes', faults: { GREETING: send(GARBAGE) }, verdict: 'failed', evidence: 'garbage', notMentions: WRONG_HINT }),

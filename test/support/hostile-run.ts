@@ -88,7 +88,33 @@ export async function closeBenignHosts(): Promise<void> {
   await (await host)?.close();
 }
 
-export async function runHostileCase(setup: CaseSetup): Promise<Observed> {
+/**
+ * At most this many CLI runs at once: each case's server lives in this process
+ * and must answer within the corpus's 1.5 s timeouts, which a 2-core machine
+ * running many CLIs (and huge transfers) at once would starve.
+ */
+const MAX_PARALLEL_RUNS = 3;
+let running = 0;
+const queued: Array<() => void> = [];
+
+async function inSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_PARALLEL_RUNS) await new Promise<void>((go) => queued.push(go));
+  else running++;
+  try {
+    return await work();
+  } finally {
+    // Hand the slot straight to the next waiter, or give it back.
+    const next = queued.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
+export function runHostileCase(setup: CaseSetup): Promise<Observed> {
+  return inSlot(() => runOne(setup));
+}
+
+async function runOne(setup: CaseSetup): Promise<Observed> {
   const certs = await testCerts();
   const maildrop = setup.protocol === 'smtp' ? await benignPop3Host() : undefined;
   const dir = await tempDir('hostile');

@@ -4,6 +4,7 @@ import { TIMEOUTS } from '../support/hostile-run.js';
 import type { HostileProtocol, TlsMode } from '../support/hostile-server.js';
 import {
   closeMidReply,
+  echoInReply,
   endlessLine,
   GARBAGE,
   manyLines,
@@ -195,6 +196,7 @@ function pop3Cases(): HostileCase[] {
     refusal('SYS/TEMP'),
     kase({ ...p, tls: 'none', id: 'echo-auth-plain', behaviour: 'AUTH PLAIN answered -ERR quoting the command and its decoded token', faults: { AUTH: send((io) => `-ERR [AUTH] you said: ${io.line} (${decodedPlain(io.line)})\r\n`) }, verdict: 'errored', evidence: 'you said', mentions: /AUTH/ }),
     kase({ ...p, tls: 'none', id: 'echo-user-pass', behaviour: 'CAPA without SASL, so USER/PASS; every command after USER answered -ERR quoting it', faults: { CAPA: send('+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n'), PASS: send((io) => `-ERR [AUTH] you said: ${io.line}\r\n`) }, verdict: 'errored', evidence: 'you said', mentions: /PASS/ }),
+    kase({ ...p, tls: 'none', id: 'echo-accepted', behaviour: 'every reply quotes its command; AUTH PLAIN is accepted with its token and decoded token quoted (the run passes)', faults: { '*': echoInReply, AUTH: send((io) => `+OK welcome, you said: ${io.line} (${decodedPlain(io.line)})\r\n`) }, verdict: 'passed', evidence: 'welcome, you said' }),
     kase({ ...p, tls: 'none', id: 'lines-ahead', behaviour: 'STAT: the reply, then 100 000 "+OK flood" lines nobody asked for', faults: { STAT: send(`+OK 1 100\r\n${'+OK flood\r\n'.repeat(100_000)}`) }, verdict: 'failed', byteBound: LISTING_BOUND, evidence: '+OK 1 100', mentions: /malformed|LIST/i }),
     kase({ ...p, tls: 'none', id: 'stat-overflow', behaviour: 'STAT: "+OK 99999999999999999999999 100" (no 64-bit integer)', faults: { STAT: send('+OK 99999999999999999999999 100\r\n') }, verdict: 'failed', evidence: '+OK 99999999999999999999999 100', mentions: /malformed/i }),
     kase({ ...p, tls: 'none', id: 'stat-negative', behaviour: 'STAT: "+OK -1 100"', faults: { STAT: send('+OK -1 100\r\n') }, verdict: 'failed', evidence: '+OK -1 100', mentions: /malformed/i }),
@@ -251,6 +253,7 @@ function imapCases(): HostileCase[] {
       both({ tls: 'none', id: `temporary-refusal-${code.toLowerCase()}`, behaviour: `LOGIN answered NO [${code}]`, faults: { LOGIN: send((io) => `${io.tag} NO [${code}] not now\r\n`) }, verdict: 'inconclusive', evidence: `NO [${code}] not now` }),
     ),
     ...both({ tls: 'none', id: 'echo-login', behaviour: 'LOGIN answered NO quoting the command (user and quoted password)', faults: { LOGIN: send((io) => `${io.tag} NO [AUTHENTICATIONFAILED] you said: ${io.line}\r\n`) }, verdict: 'errored', evidence: 'you said', mentions: /LOGIN|auth/i }),
+    ...both({ tls: 'none', id: 'echo-accepted', behaviour: 'LOGIN answered OK quoting the command (user and quoted password); the run passes', faults: { LOGIN: send((io) => `${io.tag} OK [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS MOVE NAMESPACE ID] welcome, you said: ${io.line}\r\n`) }, verdict: 'passed', evidence: 'welcome, you said' }),
     ...both({ tls: 'none', id: 'exists-flood', behaviour: 'NOOP: 100 000 "* n EXISTS" lines, then OK (legal: the run passes, memory stays bounded; command timeout 6 s)', faults: { NOOP: manyLines('', (i) => `* ${i + 1} EXISTS`, 100_000, tagged('OK NOOP completed')) }, timeouts: { command: FLOOD_COMMAND_MS }, verdict: 'passed', byteBound: LINE_BOUND + 100_000 * 20, evidence: '* 1 EXISTS' }),
     ...numbers.flatMap(([id, behaviour, line]) => both({ tls: 'none', id, behaviour, faults: { EXAMINE: examineWith(line) }, verdict: 'failed', evidence: line.trim(), mentions: /malformed/i })),
     kase({ ...flow, tls: 'tls', id: 'tls-handshake-stalls', behaviour: 'accepts TCP on the TLS port, reads the ClientHello, never answers', stallTlsHandshake: true, verdict: 'errored', evidence: NO_SERVER_BYTES, mentions: /TLS/ }),
@@ -298,6 +301,7 @@ function smtpCases(): HostileCase[] {
     kase({ ...s, tls: 'starttls', id: 'temporary-refusal-454-starttls', behaviour: 'STARTTLS answered "454 4.7.0 TLS not available now"', faults: { STARTTLS: send('454 4.7.0 TLS not available now\r\n') }, verdict: 'inconclusive', evidence: '454 4.7.0 TLS not available now' }),
     kase({ ...s, tls: 'none', id: 'echo-auth-plain', behaviour: 'AUTH PLAIN answered 535 quoting the command and its decoded token', faults: { AUTH: send((io) => `535 5.7.8 you said: ${io.line} (${decodedPlain(io.line)})\r\n`) }, verdict: 'errored', evidence: 'you said', mentions: /auth/i }),
     kase({ ...s, tls: 'none', id: 'echo-auth-login', behaviour: 'EHLO offers only AUTH LOGIN; the password line answered 535 quoting it', faults: { EHLO: send('250-hostile.test\r\n250-AUTH LOGIN\r\n250 8BITMIME\r\n'), AUTH: echoLogin }, verdict: 'errored', evidence: 'you said', mentions: /auth/i }),
+    kase({ ...s, tls: 'none', id: 'echo-accepted', behaviour: 'AUTH PLAIN answered 235 quoting the command and its decoded token; the run passes', faults: { AUTH: send((io) => `235 2.7.0 welcome, you said: ${io.line} (${decodedPlain(io.line)})\r\n`) }, verdict: 'passed', evidence: 'welcome, you said' }),
     kase({ ...s, tls: 'tls', id: 'tls-handshake-stalls', behaviour: 'accepts TCP on the TLS port, reads the ClientHello, never answers', stallTlsHandshake: true, verdict: 'errored', evidence: NO_SERVER_BYTES, mentions: /TLS/ }),
     kase({ ...s, tls: 'starttls', id: 'starttls-handshake-stalls', behaviour: 'STARTTLS: "220 ready", then the ClientHello is never answered', faults: { STARTTLS: stalledUpgrade('220 2.0.0 ready to start TLS\r\n') }, verdict: 'errored', evidence: '220 2.0.0 ready to start TLS', mentions: /TLS/ }),
   ];

@@ -35,6 +35,8 @@ export const SECRET_FORMS: Readonly<Record<string, string>> = Object.freeze({
   plain: CANARY,
   'IMAP-quoted / JSON-escaped': imapQuoted(CANARY),
   'XML-escaped': CANARY.replace(/"/g, '&quot;'),
+  'IMAP-quoted, then JSON-escaped': JSON.stringify(imapQuoted(CANARY)).slice(1, -1),
+  'IMAP-quoted, then XML-escaped': imapQuoted(CANARY).replace(/"/g, '&quot;'),
   'AUTH PLAIN \\0user\\0pass': b64(`\0${USER}\0${CANARY}`),
   'AUTH PLAIN user\\0user\\0pass': b64(`${USER}\0${USER}\0${CANARY}`),
   'AUTH PLAIN unpadded': b64(`\0${USER}\0${CANARY}`).replace(/=+$/, ''),

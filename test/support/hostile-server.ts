@@ -71,15 +71,22 @@ export async function startHostileServer(options: HostileServerOptions): Promise
     if (st === undefined) states.set(s.id, (st = { swallowing: false }));
     return st;
   };
-  const ioFor = (session: FakeSession, line: string, tag: string): HostileIo => ({
-    session,
-    line,
-    tag,
-    runId: options.runId ?? (() => undefined),
-    nextLine: (handler) => void (stateOf(session).pending = handler),
-    swallow: () => void (stateOf(session).swallowing = true),
-  });
   const script = SCRIPTS[options.protocol](options.tls, options.deliver ?? (() => undefined));
+  const ioFor = (session: FakeSession, line: string, tag: string, verb: string, args: string): HostileIo => {
+    const io: HostileIo = {
+      session,
+      line,
+      tag,
+      runId: options.runId ?? (() => undefined),
+      nextLine: (handler) => void (stateOf(session).pending = handler),
+      swallow: () => void (stateOf(session).swallowing = true),
+      faithful: async (firstLine) => {
+        if (firstLine === undefined) return script(io, verb, args);
+        await script({ ...io, session: withFirstLine(session, firstLine) }, verb, args);
+      },
+    };
+    return io;
+  };
   const faultFor = (session: FakeSession, verb: string): Behaviour | undefined => {
     const fault = options.faults[verb] ?? (verb === 'GREETING' ? undefined : options.faults['*']);
     if (fault === undefined || verb === 'GREETING' || options.onlyClient === undefined) return fault;
@@ -91,7 +98,7 @@ export async function startHostileServer(options: HostileServerOptions): Promise
     ...(options.tls === 'tls' ? { implicitTls: options.keys! } : {}),
     ...(options.tls === 'starttls' ? { starttls: options.keys! } : {}),
     greeting: (session) => {
-      const io = ioFor(session, '', '');
+      const io = ioFor(session, '', '', 'GREETING', '');
       const fault = options.onlyConnection === undefined || options.onlyConnection === session.id ? options.faults.GREETING : undefined;
       return fault ? fault(io) : script(io, 'GREETING', '');
     },
@@ -120,7 +127,7 @@ export async function startHostileServer(options: HostileServerOptions): Promise
         verb = (sub === -1 ? args : args.slice(0, sub)).toUpperCase();
         args = sub === -1 ? '' : args.slice(sub + 1);
       }
-      const io = ioFor(session, line, tag);
+      const io = ioFor(session, line, tag, verb, args);
       const fault = faultFor(session, verb);
       return fault ? fault(io) : script(io, verb, args);
     },
@@ -131,6 +138,19 @@ export async function startHostileServer(options: HostileServerOptions): Promise
     connections: () => server.sessions.length,
     close: () => server.close(),
   };
+}
+
+/** The session, but its next write has its first line (before CRLF) rewritten by `rewrite`. */
+function withFirstLine(session: FakeSession, rewrite: (line: string) => string): FakeSession {
+  let done = false;
+  const write = (data: string | Buffer): Promise<void> => {
+    if (done) return session.write(data);
+    done = true;
+    const text = typeof data === 'string' ? data : data.toString('latin1');
+    const end = text.indexOf('\r\n');
+    return session.write(end === -1 ? text : `${rewrite(text.slice(0, end))}${text.slice(end)}`);
+  };
+  return Object.assign(Object.create(session) as FakeSession, { write });
 }
 
 /** A listener that accepts TCP, reads whatever comes (the ClientHello) and never writes a byte. */

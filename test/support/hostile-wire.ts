@@ -20,6 +20,11 @@ export interface HostileIo {
   readonly nextLine: (handler: (line: string) => void | Promise<void>) => void;
   /** From now on, ignore everything the client sends (a handshake that never completes). */
   readonly swallow: () => void;
+  /**
+   * Play the faithful answer to this command, with its first line passed
+   * through `firstLine` (e.g. to quote the command back in the reply text).
+   */
+  readonly faithful: (firstLine?: (line: string) => string) => Promise<void>;
 }
 
 export type Behaviour = (io: HostileIo) => void | Promise<void>;
@@ -39,6 +44,9 @@ export const send =
   (data: string | Buffer | ((io: HostileIo) => string | Buffer)): Behaviour =>
   (io) =>
     io.session.write(asBuffer(typeof data === 'function' ? data(io) : data));
+
+/** The faithful reply with the command quoted in its first line, as servers that echo in their texts do. */
+export const echoInReply: Behaviour = (io) => io.faithful((first) => `${first} (you said: ${io.line})`);
 
 /** Never answer: the connection stays open and silent. */
 export const silence: Behaviour = () => undefined;

@@ -4,8 +4,8 @@ import { firstScenario, HANG_KILL_MS, runHostileCase, secretSightings, summarise
 import type { HostileCase } from './cases.js';
 
 /**
- * Per test: vitest starts up to 5 concurrent tests while 3 CLI runs go at once
- * (hostile-run.ts), so a test may wait for two runs before its own; each run is
+ * Per test: vitest starts up to 5 concurrent tests while 4 CLI runs go at once
+ * (hostile-run.ts), so a test may wait for a run before its own; each run is
  * killed at HANG_KILL_MS. Plus reading the reports and room for a loaded machine.
  */
 export const CASE_TEST_TIMEOUT_MS = 3 * HANG_KILL_MS + 30_000;

@@ -25,7 +25,7 @@ export const PASSWORD_ENV = 'HOSTILE_PRIMARY_PASSWORD';
 /** Short phase timeouts so that the whole corpus is quick (ms). */
 export const TIMEOUTS = { dns: 1500, tcp: 1500, tls: 1500, greeting: 1500, command: 1500, delivery: 1500, push: 1500 } as const;
 /** A run still going after this is hung: it is killed and reported so. Far above every bound a case asserts. */
-export const HANG_KILL_MS = 25_000;
+export const HANG_KILL_MS = 20_000;
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const imapQuoted = (s: string): string => s.replace(/[\\"]/g, (c) => `\\${c}`);
@@ -95,7 +95,7 @@ export async function closeBenignHosts(): Promise<void> {
  * and must answer within the corpus's 1.5 s timeouts, which a 2-core machine
  * running many CLIs (and huge transfers) at once would starve.
  */
-const MAX_PARALLEL_RUNS = 3;
+const MAX_PARALLEL_RUNS = 4;
 let running = 0;
 const queued: Array<() => void> = [];
 

@@ -25,11 +25,12 @@ import {
  * for people; keep them in step.
  *
  * Verdicts follow the README: a hang, a limit exceeded, a close or a TLS
- * failure means the check could not happen (errored, exit 3); a wrong answer
- * (garbage where a greeting or reply belongs, a number outside the RFC
- * grammar, lines out of step) is failed (exit 1), as a malformed IMAP greeting
- * already is (EIMAP_GREETING in runner/classify.ts); a temporary refusal is
- * inconclusive (exit 4).
+ * failure means the check could not happen (errored, exit 3); so does a
+ * greeting that is no greeting of the protocol at all (garbage): README
+ * "Verdicts", a wrong port or protocol is a configuration problem, errored,
+ * never an RFC failure. A wrong answer after a real greeting (garbage where a
+ * reply belongs, a number outside the RFC grammar, lines out of step) is
+ * failed (exit 1); a temporary refusal is inconclusive (exit 4).
  */
 export type Verdict = 'passed' | 'failed' | 'errored' | 'inconclusive';
 
@@ -88,6 +89,8 @@ const LIMIT = /limit|too (long|large|big|many)|exceed/i;
  * limit or the reply's deadline (minimum rate) may end it first, and both are right.
  */
 const LIMIT_OR_DEADLINE = new RegExp(`${LIMIT.source}|${HANG.source}`, 'i');
+/** How mailprobe names a reply outside the protocol's grammar ("malformed", "answers in IMAP syntax", "is not a nz-number"). */
+const MALFORMED = /malformed|syntax|grammar|not an? (valid )?(nz-)?number/i;
 const WRONG_HINT = /ca_file|insecure|certificate/i;
 const CVE = /CVE-2011-0411/;
 
@@ -188,8 +191,8 @@ function pop3Cases(): HostileCase[] {
     ...(['none', 'tls'] as const).map((tls) =>
       kase({ ...p, tls, id: 'close-mid-reply', behaviour: 'CAPA: "+OK", "USER", "UI" and a reset', faults: { CAPA: closeMidReply('+OK\r\nUSER\r\nUI') }, verdict: 'errored', evidence: 'USER', mentions: /clos|reset|ended|ECONNRESET/i }),
     ),
-    kase({ ...p, tls: 'none', id: 'garbage-greeting', behaviour: 'greets with NUL, invalid UTF-8 and escape bytes', faults: { GREETING: send(GARBAGE) }, verdict: 'failed', evidence: 'garbage', notMentions: WRONG_HINT }),
-    kase({ ...p, tls: 'none', id: 'garbage-reply', behaviour: 'STAT: "+OK " then NUL, invalid UTF-8 and escape bytes', faults: { STAT: send(Buffer.concat([Buffer.from('+OK '), GARBAGE])) }, verdict: 'failed', evidence: 'garbage', mentions: /malformed|STAT/i }),
+    kase({ ...p, tls: 'none', id: 'garbage-greeting', behaviour: 'greets with NUL, invalid UTF-8 and escape bytes', faults: { GREETING: send(GARBAGE) }, verdict: 'errored', evidence: 'garbage', notMentions: WRONG_HINT }),
+    kase({ ...p, tls: 'none', id: 'garbage-reply', behaviour: 'STAT: "+OK " then NUL, invalid UTF-8 and escape bytes', faults: { STAT: send(Buffer.concat([Buffer.from('+OK '), GARBAGE])) }, verdict: 'failed', evidence: 'garbage', mentions: MALFORMED }),
     kase({ ...p, tls: 'starttls', id: 'stls-injection', behaviour: 'STLS: "+OK begin TLS" and "+OK injected" in one plaintext write, before the handshake (CVE-2011-0411)', faults: { STLS: starttlsInjection('+OK begin TLS\r\n', '+OK injected\r\n') }, verdict: 'errored', evidence: '+OK begin TLS', mentions: CVE }),
     refusal('IN-USE'),
     refusal('LOGIN-DELAY'),
@@ -197,10 +200,10 @@ function pop3Cases(): HostileCase[] {
     kase({ ...p, tls: 'none', id: 'echo-auth-plain', behaviour: 'AUTH PLAIN answered -ERR quoting the command and its decoded token', faults: { AUTH: send((io) => `-ERR [AUTH] you said: ${io.line} (${decodedPlain(io.line)})\r\n`) }, verdict: 'errored', evidence: 'you said', mentions: /AUTH/ }),
     kase({ ...p, tls: 'none', id: 'echo-user-pass', behaviour: 'CAPA without SASL, so USER/PASS; every command after USER answered -ERR quoting it', faults: { CAPA: send('+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n'), PASS: send((io) => `-ERR [AUTH] you said: ${io.line}\r\n`) }, verdict: 'errored', evidence: 'you said', mentions: /PASS/ }),
     kase({ ...p, tls: 'none', id: 'echo-accepted', behaviour: 'every reply quotes its command; AUTH PLAIN is accepted with its token and decoded token quoted (the run passes)', faults: { '*': echoInReply, AUTH: send((io) => `+OK welcome, you said: ${io.line} (${decodedPlain(io.line)})\r\n`) }, verdict: 'passed', evidence: 'welcome, you said' }),
-    kase({ ...p, tls: 'none', id: 'lines-ahead', behaviour: 'STAT: the reply, then 100 000 "+OK flood" lines nobody asked for', faults: { STAT: send(`+OK 1 100\r\n${'+OK flood\r\n'.repeat(100_000)}`) }, verdict: 'failed', byteBound: LISTING_BOUND, evidence: '+OK 1 100', mentions: /malformed|LIST/i }),
-    kase({ ...p, tls: 'none', id: 'stat-overflow', behaviour: 'STAT: "+OK 99999999999999999999999 100" (no 64-bit integer)', faults: { STAT: send('+OK 99999999999999999999999 100\r\n') }, verdict: 'failed', evidence: '+OK 99999999999999999999999 100', mentions: /malformed/i }),
-    kase({ ...p, tls: 'none', id: 'stat-negative', behaviour: 'STAT: "+OK -1 100"', faults: { STAT: send('+OK -1 100\r\n') }, verdict: 'failed', evidence: '+OK -1 100', mentions: /malformed/i }),
-    kase({ ...p, tls: 'none', id: 'list-negative', behaviour: 'LIST: "1 -5"', faults: { LIST: send('+OK\r\n1 -5\r\n.\r\n') }, verdict: 'failed', evidence: '1 -5', mentions: /malformed/i }),
+    kase({ ...p, tls: 'none', id: 'lines-ahead', behaviour: 'STAT: the reply, then 100 000 "+OK flood" lines nobody asked for', faults: { STAT: send(`+OK 1 100\r\n${'+OK flood\r\n'.repeat(100_000)}`) }, verdict: 'failed', byteBound: LISTING_BOUND, evidence: '+OK 1 100', mentions: MALFORMED }),
+    kase({ ...p, tls: 'none', id: 'stat-overflow', behaviour: 'STAT: "+OK 99999999999999999999999 100" (no 64-bit integer)', faults: { STAT: send('+OK 99999999999999999999999 100\r\n') }, verdict: 'failed', evidence: '+OK 99999999999999999999999 100', mentions: MALFORMED }),
+    kase({ ...p, tls: 'none', id: 'stat-negative', behaviour: 'STAT: "+OK -1 100"', faults: { STAT: send('+OK -1 100\r\n') }, verdict: 'failed', evidence: '+OK -1 100', mentions: MALFORMED }),
+    kase({ ...p, tls: 'none', id: 'list-negative', behaviour: 'LIST: "1 -5"', faults: { LIST: send('+OK\r\n1 -5\r\n.\r\n') }, verdict: 'failed', evidence: '1 -5', mentions: MALFORMED }),
     kase({ ...p, tls: 'tls', id: 'tls-handshake-stalls', behaviour: 'accepts TCP on the TLS port, reads the ClientHello, never answers', stallTlsHandshake: true, verdict: 'errored', evidence: NO_SERVER_BYTES, mentions: /TLS/ }),
     kase({ ...p, tls: 'starttls', id: 'stls-handshake-stalls', behaviour: 'STLS: "+OK begin TLS", then the ClientHello is never answered', faults: { STLS: stalledUpgrade('+OK begin TLS\r\n') }, verdict: 'errored', evidence: '+OK begin TLS', mentions: /TLS/ }),
   ];
@@ -245,8 +248,9 @@ function imapCases(): HostileCase[] {
     ...both({ tls: 'none', id: 'literal-announced', behaviour: 'EXAMINE: "* 1 FETCH (BODY[] {999999999999}" and nothing more', faults: { EXAMINE: send('* 0 EXISTS\r\n* 1 FETCH (BODY[] {999999999999}\r\n') }, verdict: 'errored', evidence: '* 0 EXISTS', mentions: LIMIT }),
     ...both({ tls: 'none', id: 'literal-sent', behaviour: `EXAMINE: an unsolicited FETCH with a literal of maxMessageBytes + 1 (${L.maxMessageBytes + 1} octets), sent`, faults: { EXAMINE: sizedBody(`* 1 EXISTS\r\n* 1 FETCH (UID 1 BODY[] {${L.maxMessageBytes + 1}}\r\n`, L.maxMessageBytes + 1, (io) => `)\r\n${io.tag} OK [READ-ONLY] EXAMINE completed\r\n`) }, verdict: 'errored', byteBound: MESSAGE_BOUND, waits: 3, evidence: '* 1 EXISTS', mentions: LIMIT_OR_DEADLINE }),
     ...both({ tls: 'none', id: 'close-mid-reply', behaviour: 'EXAMINE: "* FLAGS (\\Seen)", "* 0 EXI" and a reset', faults: { EXAMINE: closeMidReply('* FLAGS (\\Seen)\r\n* 0 EXI') }, verdict: 'errored', evidence: '* FLAGS', mentions: /clos|reset|ended|ECONNRESET|BYE/i }),
-    kase({ ...flow, tls: 'none', id: 'garbage-greeting', behaviour: 'greets with NUL, invalid UTF-8 and escape bytes', faults: { GREETING: send(GARBAGE) }, verdict: 'failed', evidence: 'garbage', notMentions: WRONG_HINT }),
-    ...both({ tls: 'none', id: 'garbage-reply', behaviour: 'EXAMINE: an untagged line of NUL, invalid UTF-8 and escape bytes, then OK', faults: { EXAMINE: examineWith(`* ${GARBAGE.toString('latin1')}`) }, verdict: 'failed', evidence: 'garbage', mentions: /malformed/i }),
+    kase({ ...raw, tls: 'none', id: 'garbage-greeting', behaviour: 'greets imapflow; greets the raw connection with NUL, invalid UTF-8 and escape bytes', faults: { GREETING: send(GARBAGE) }, onlyConnection: 2, verdict: 'errored', evidence: 'garbage', notMentions: WRONG_HINT }),
+    kase({ ...flow, tls: 'none', id: 'garbage-greeting', behaviour: 'greets with NUL, invalid UTF-8 and escape bytes', faults: { GREETING: send(GARBAGE) }, verdict: 'errored', evidence: 'garbage', notMentions: WRONG_HINT }),
+    ...both({ tls: 'none', id: 'garbage-reply', behaviour: 'EXAMINE: an untagged line of NUL, invalid UTF-8 and escape bytes, then OK', faults: { EXAMINE: examineWith(`* ${GARBAGE.toString('latin1')}`) }, verdict: 'failed', evidence: 'garbage', mentions: MALFORMED }),
     kase({ ...flow, tls: 'starttls', id: 'starttls-injection', behaviour: 'STARTTLS: the OK and "* OK injected" in one plaintext write (CVE-2011-0411)', faults: { STARTTLS: starttlsInjection((io) => `${io.tag} OK begin TLS\r\n`, '* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n') }, verdict: 'errored', evidence: 'OK begin TLS', mentions: CVE, notMentions: WRONG_HINT }),
     kase({ protocol: 'imap', scenario: 'imap-starttls', tls: 'starttls', id: 'starttls-injection', behaviour: 'STARTTLS: the OK and "* OK injected" in one plaintext write (CVE-2011-0411)', faults: { STARTTLS: starttlsInjection((io) => `${io.tag} OK begin TLS\r\n`, '* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n') }, verdict: 'errored', evidence: 'OK begin TLS', mentions: CVE }),
     ...(['UNAVAILABLE', 'INUSE'] as const).flatMap((code) =>
@@ -255,7 +259,7 @@ function imapCases(): HostileCase[] {
     ...both({ tls: 'none', id: 'echo-login', behaviour: 'LOGIN answered NO quoting the command (user and quoted password)', faults: { LOGIN: send((io) => `${io.tag} NO [AUTHENTICATIONFAILED] you said: ${io.line}\r\n`) }, verdict: 'errored', evidence: 'you said', mentions: /LOGIN|auth/i }),
     ...both({ tls: 'none', id: 'echo-accepted', behaviour: 'LOGIN answered OK quoting the command (user and quoted password); the run passes', faults: { LOGIN: send((io) => `${io.tag} OK [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS MOVE NAMESPACE ID] welcome, you said: ${io.line}\r\n`) }, verdict: 'passed', evidence: 'welcome, you said' }),
     ...both({ tls: 'none', id: 'exists-flood', behaviour: 'NOOP: 100 000 "* n EXISTS" lines, then OK (legal: the run passes, memory stays bounded; command timeout 6 s)', faults: { NOOP: manyLines('', (i) => `* ${i + 1} EXISTS`, 100_000, tagged('OK NOOP completed')) }, timeouts: { command: FLOOD_COMMAND_MS }, waits: 1, verdict: 'passed', byteBound: LINE_BOUND + 100_000 * 20, evidence: '* 1 EXISTS' }),
-    ...numbers.flatMap(([id, behaviour, line]) => both({ tls: 'none', id, behaviour, faults: { EXAMINE: examineWith(line) }, verdict: 'failed', evidence: line.trim(), mentions: /malformed/i })),
+    ...numbers.flatMap(([id, behaviour, line]) => both({ tls: 'none', id, behaviour, faults: { EXAMINE: examineWith(line) }, verdict: 'failed', evidence: line.trim(), mentions: MALFORMED })),
     kase({ ...flow, tls: 'tls', id: 'tls-handshake-stalls', behaviour: 'accepts TCP on the TLS port, reads the ClientHello, never answers', stallTlsHandshake: true, verdict: 'errored', evidence: NO_SERVER_BYTES, mentions: /TLS/ }),
     kase({ ...flow, tls: 'starttls', id: 'starttls-handshake-stalls', behaviour: 'STARTTLS: the OK, then the ClientHello is never answered', faults: { STARTTLS: stalledUpgrade((io) => `${io.tag} OK begin TLS\r\n`) }, verdict: 'errored', evidence: 'OK begin TLS', mentions: /TLS/ }),
     kase({ protocol: 'imap', scenario: 'imap-starttls', tls: 'starttls', id: 'starttls-handshake-stalls', behaviour: 'STARTTLS: the OK, then the ClientHello is never answered', faults: { STARTTLS: stalledUpgrade((io) => `${io.tag} OK begin TLS\r\n`) }, verdict: 'errored', evidence: 'OK begin TLS', mentions: /TLS/ }),
@@ -290,8 +294,8 @@ function smtpCases(): HostileCase[] {
     kase({ ...s, tls: 'none', id: 'trickle-ehlo', behaviour: 'EHLO: "250-n" continuation lines one byte every 200 ms, each within the command timeout (3 s), never the last line', faults: { EHLO: trickleLines('250-hostile.test\r\n', (i) => `250-${i % 10}`) }, timeouts: TRICKLE_TIMEOUTS, verdict: 'errored', evidence: G, mentions: HANG }),
     kase({ ...s, tls: 'none', id: 'huge-ehlo', behaviour: `EHLO: ${L.maxListingLines + 1} continuation lines, then "250 OK"`, faults: { EHLO: manyLines('250-hostile.test\r\n', (i) => `250-X-EXT-${i}`, L.maxListingLines + 1, '250 OK\r\n') }, verdict: 'errored', byteBound: LISTING_BOUND, waits: 3, evidence: G, mentions: LIMIT_OR_DEADLINE }),
     kase({ ...s, tls: 'none', id: 'close-mid-reply', behaviour: 'EHLO: "250-hostile.test", "250-AU" and a reset', faults: { EHLO: closeMidReply('250-hostile.test\r\n250-AU') }, verdict: 'errored', evidence: G, mentions: /clos|reset|ended|ECONNRESET/i }),
-    kase({ ...s, tls: 'none', id: 'garbage-greeting', behaviour: 'greets with NUL, invalid UTF-8 and escape bytes', faults: { GREETING: send(GARBAGE) }, verdict: 'failed', evidence: 'garbage', notMentions: WRONG_HINT }),
-    kase({ ...s, tls: 'none', id: 'garbage-reply', behaviour: 'EHLO: NUL, invalid UTF-8 and escape bytes instead of a reply', faults: { EHLO: send(GARBAGE) }, verdict: 'failed', evidence: G, mentions: /malformed|EHLO/i }),
+    kase({ ...s, tls: 'none', id: 'garbage-greeting', behaviour: 'greets with NUL, invalid UTF-8 and escape bytes', faults: { GREETING: send(GARBAGE) }, verdict: 'errored', evidence: 'garbage', notMentions: WRONG_HINT }),
+    kase({ ...s, tls: 'none', id: 'garbage-reply', behaviour: 'EHLO: NUL, invalid UTF-8 and escape bytes instead of a reply', faults: { EHLO: send(GARBAGE) }, verdict: 'failed', evidence: G, mentions: MALFORMED }),
     kase({ ...s, tls: 'starttls', id: 'starttls-injection', behaviour: 'STARTTLS: "220 ready" and "250 injected" in one plaintext write (CVE-2011-0411)', faults: { STARTTLS: starttlsInjection('220 2.0.0 ready to start TLS\r\n', '250-injected\r\n250 AUTH PLAIN\r\n') }, verdict: 'errored', evidence: '220 2.0.0 ready to start TLS', mentions: CVE }),
     refusal('GREETING', '421 4.3.2 service shutting down'),
     refusal('MAIL', '451 4.3.0 local error, try later'),

@@ -191,6 +191,7 @@ function pop3Cases(): HostileCase[] {
     ...(['none', 'tls'] as const).map((tls) =>
       kase({ ...p, tls, id: 'close-mid-reply', behaviour: 'CAPA: "+OK", "USER", "UI" and a reset', faults: { CAPA: closeMidReply('+OK\r\nUSER\r\nUI') }, verdict: 'errored', evidence: 'USER', mentions: /clos|reset|ended|ECONNRESET/i }),
     ),
+    kase({ ...p, tls: 'none', id: 'close-mid-retr', behaviour: 'RETR: "+OK", half a header line and a reset', faults: { RETR: closeMidReply('+OK message follows\r\nX-Mailprobe-Ru') }, verdict: 'errored', evidence: '+OK message follows', mentions: /clos|reset|ended|ECONNRESET/i }),
     kase({ ...p, tls: 'none', id: 'garbage-greeting', behaviour: 'greets with NUL, invalid UTF-8 and escape bytes', faults: { GREETING: send(GARBAGE) }, verdict: 'errored', evidence: 'garbage', notMentions: WRONG_HINT }),
     kase({ ...p, tls: 'none', id: 'garbage-reply', behaviour: 'STAT: "+OK " then NUL, invalid UTF-8 and escape bytes', faults: { STAT: send(Buffer.concat([Buffer.from('+OK '), GARBAGE])) }, verdict: 'failed', evidence: 'garbage', mentions: MALFORMED }),
     kase({ ...p, tls: 'starttls', id: 'stls-injection', behaviour: 'STLS: "+OK begin TLS" and "+OK injected" in one plaintext write, before the handshake (CVE-2011-0411)', faults: { STLS: starttlsInjection('+OK begin TLS\r\n', '+OK injected\r\n') }, verdict: 'errored', evidence: '+OK begin TLS', mentions: CVE }),

@@ -1,5 +1,5 @@
 import { afterAll, describe, it } from 'vitest';
-import { closeBenignHosts } from '../support/hostile-run.js';
+import { finishHostileRuns } from '../support/hostile-run.js';
 import { CASE_TEST_TIMEOUT_MS, runAndAssert } from './assert-case.js';
 import { POP3_CASES } from './cases.js';
 
@@ -10,6 +10,6 @@ import { POP3_CASES } from './cases.js';
  * dir), so they run concurrently; see CASES.md for the table.
  */
 describe.concurrent('hostile POP3 servers', () => {
-  afterAll(closeBenignHosts);
+  afterAll(finishHostileRuns);
   for (const c of POP3_CASES) it(`${c.name}: ${c.behaviour}`, ({ expect }) => runAndAssert(c, expect), CASE_TEST_TIMEOUT_MS);
 });

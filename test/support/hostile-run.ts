@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { startFakeMailHost, type FakeMailHost } from '../../fixtures/servers/fake-mail-host.js';
@@ -84,10 +84,12 @@ function benignPop3Host(): Promise<FakeMailHost> {
   benignPop3 ??= startFakeMailHost({ accounts: { [USER]: { password: CANARY, address: `${USER}@hostile.test` } } });
   return benignPop3;
 }
-export async function closeBenignHosts(): Promise<void> {
+/** After a file's cases: close the shared faithful maildrop and remove the test certificates. */
+export async function finishHostileRuns(): Promise<void> {
   const host = benignPop3;
   benignPop3 = undefined;
   await (await host)?.close();
+  await (await testCerts()).cleanup();
 }
 
 /**
@@ -192,6 +194,8 @@ async function runOne(setup: CaseSetup): Promise<Observed> {
     return { result, elapsedMs, hung, json, reports, outFiles, server };
   } finally {
     await server.close();
+    // Everything the run wrote has been read into memory: the folder (reports of up to tens of MB) can go.
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

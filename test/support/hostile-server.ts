@@ -258,7 +258,7 @@ function imapScript(tls: TlsMode): Script {
       case 'SELECT':
       case 'EXAMINE':
         return s.write(
-          '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n* 0 EXISTS\r\n* 0 RECENT\r\n' +
+          '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n* 0 EXISTS\r\n* 0 RECENT\r\n* OK [PERMANENTFLAGS ()] read-only\r\n' +
             `* OK [UIDVALIDITY 1700000000] UIDs valid\r\n* OK [UIDNEXT 1] Predicted next UID\r\n${t} OK [${verb === 'EXAMINE' ? 'READ-ONLY' : 'READ-WRITE'}] ${verb} completed\r\n`,
         );
       case 'STATUS':

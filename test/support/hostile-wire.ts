@@ -142,9 +142,11 @@ export const closeMidReply =
   };
 
 /**
- * CVE-2011-0411: the go-ahead for STARTTLS/STLS plus `injected` in the same
- * plaintext write, before the handshake; a client that buffers it would read it
- * as the first reply inside TLS.
+ * The client-side form of CVE-2011-0411 (plaintext injected before STARTTLS
+ * takes effect; Postfix's fix discards buffered plaintext "after reading the
+ * SMTP STARTTLS command or response"): the go-ahead for STARTTLS/STLS plus
+ * `injected` in the same plaintext write, before the handshake. A client that
+ * keeps the buffered bytes would read them as the first reply inside TLS.
  */
 export const starttlsInjection =
   (goAhead: string | ((io: HostileIo) => string), injected: string): Behaviour =>

@@ -25,7 +25,7 @@ export const PASSWORD_ENV = 'HOSTILE_PRIMARY_PASSWORD';
 /** Short phase timeouts so that the whole corpus is quick (ms). */
 export const TIMEOUTS = { dns: 1500, tcp: 1500, tls: 1500, greeting: 1500, command: 1500, delivery: 1500, push: 1500 } as const;
 /** A run still going after this is hung: it is killed and reported so. Far above every bound a case asserts. */
-export const HANG_KILL_MS = 20_000;
+export const HANG_KILL_MS = 25_000;
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const imapQuoted = (s: string): string => s.replace(/[\\"]/g, (c) => `\\${c}`);

@@ -17,6 +17,8 @@ export interface FakeSession {
   /** Lines received from the client, without their line ending. */
   readonly received: string[];
   readonly secure: boolean;
+  /** The connection is gone (either side closed it): endless writers stop here. */
+  readonly closed: boolean;
   /** Write and wait until handed to the kernel. */
   write(data: string | Buffer): Promise<void>;
   /**
@@ -139,6 +141,9 @@ export class FakeLineServer {
       received,
       get secure() {
         return socket instanceof TLSSocket;
+      },
+      get closed() {
+        return socket.destroyed || !socket.writable;
       },
       write: (data) =>
         new Promise<void>((resolve) => {

@@ -50,7 +50,8 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
     return { ...base, state: 'skipped', reason: unmet, durationMs: 0, steps: [], cleanup: [], properties, capabilities, leftovers };
   }
 
-  const transcript = new Transcript();
+  // Every token a client marks secret is registered with the run's redactor as it is sent.
+  const transcript = new Transcript({ secrets: env.redactor });
   const captures: Record<string, unknown> = {};
   const resolve = env.makeResolver(scenario, captures);
   const cleanupAbort = new AbortController();

@@ -98,6 +98,13 @@ function judge(run: RunOutput, accounts: readonly CanaryAccount[], kind: 'main' 
     const sent = run.secrets.filter((s) => s.mechanism === mechanism).map(passwordOnWire);
     expect(new Set(sent), `${mechanism}: the passwords on the wire (${run.code})`).toEqual(passwords);
   }
+  if (kind === 'main') {
+    // Both IMAP clients sent LOGIN: imapflow tags with numbers, the raw client with A001, A002, …
+    const logins = run.secrets.filter((s) => s.mechanism === 'imap LOGIN');
+    for (const [client, tag] of [['imapflow', /^\d+ /], ['raw client', /^A\d{3} /]] as const) {
+      expect(new Set(logins.filter((s) => tag.test(s.line)).map(passwordOnWire)), `imap LOGIN by the ${client} (${run.code})`).toEqual(passwords);
+    }
+  }
   for (const [name, text] of Object.entries(run.outputs)) {
     if (!name.startsWith('out-dir')) expect(text.includes(ECHO_OPEN), `the server's echo reached ${name} (${run.code})`).toBe(true);
   }

@@ -6,6 +6,7 @@ import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { contextFromProcess, type CliContext } from './run-context.js';
+import { parseOutputMode, type OutputModes } from '../transport/private-files.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -22,11 +23,22 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function reportMode(value: string): OutputModes {
+  try {
+    return parseOutputMode(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
   const program = new Command('mailprobe')
     .description('Conformance and connectivity harness for mail hosts: checks that POP3, IMAP and SMTP keep their promises')
     .version(ctx.version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    // Before the subcommands are added: each copies it when created, so a bad option value
+    // of `run` (--timeout abc, --report-mode 0666) throws for main() to exit 2, not exit 1.
+    .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
 
   program
@@ -39,6 +51,9 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .option('-g, --grep <pattern>', 'only scenarios whose name, id or tag matches this regular expression')
     .addOption(new Option('--timeout <ms>', 'per-command timeout, overriding the target file').argParser(positiveInt))
     .option('--out-dir <dir>', 'folder for saved message copies', 'reports')
+    .addOption(
+      new Option('--report-mode <mode>', 'file mode of reports and saved messages, which hold users\' mail: 0600 (default) or e.g. 0640 for a CI reader\'s group; folders get the matching search bits (0700, 0750)').argParser(reportMode),
+    )
     .option('-q, --quiet', 'no console progress (other reporters still write)', false)
     .addHelpText(
       'after',

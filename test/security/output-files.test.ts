@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, describeRun, filesUnder, REPO_ROOT, tempDir, type CliResult } from '../support/cli.js';
+import { CLI, describeRun, filesUnder, REPO_ROOT, startCli, tempDir, waitUntil, type CliResult } from '../support/cli.js';
 import { startFakeHostTarget, type FakeHostTarget } from '../support/fake-host-target.js';
 
 /**
@@ -122,6 +122,29 @@ describe('output that cannot be created is an error at once', () => {
     expect(result.timedOut, describeRun(result)).toBe(false);
     expect(result.code, describeRun(result)).toBe(3);
     expect(result.stderr).toMatch(/reporter "json": the report could not be written: cannot create folder \/proc\/mailprobe-no-such: ENOENT/);
+  });
+
+  it('SIGTERM mid-run with a report under /proc ends the run: exit 130, the report named as unwritten', { timeout: BOUND_MS + 15_000 }, async () => {
+    // STAT is never answered, so the run is in a step when the signal comes; the reports are
+    // written after the interrupt, which is where the old recursive mkdir spun.
+    let stalled = false;
+    fake.host.pop3Overrides.STAT = () => {
+      stalled = true;
+      return true;
+    };
+    try {
+      const run = startCli(['run', SCENARIO, '--target', fake.targetFile, '--reporter', `json=/proc/mailprobe-no-such/${process.pid}/report.json`], { env: fake.env });
+      await waitUntil(() => stalled, 'the run reached STAT');
+      const timer = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
+      run.child.kill('SIGTERM');
+      const result = await run.done;
+      clearTimeout(timer);
+      expect(result.signal, describeRun(result)).toBe(null);
+      expect(result.code, describeRun(result)).toBe(130);
+      expect(result.stderr).toMatch(/reporter "json": the report could not be written: cannot create folder \/proc\/mailprobe-no-such/);
+    } finally {
+      delete fake.host.pop3Overrides.STAT;
+    }
   });
 
   it('an --out-dir under /proc errors the step that saves a copy, and the run ends', { timeout: BOUND_MS + 15_000 }, async () => {

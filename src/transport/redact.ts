@@ -89,8 +89,9 @@ const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const unpadded = (s: string): string => s.replace(/=+$/, '');
 
 /**
- * IMAP quoted string (RFC 9051 §4.3: `"` and `\` escaped with a backslash),
- * as imapflow's LOGIN and the raw client send a password that is not an atom.
+ * IMAP quoted string, as imapflow's LOGIN and the raw client send a password
+ * that is not an atom: RFC 9051 §9, `quoted = DQUOTE *QUOTED-CHAR DQUOTE` with
+ * `"\" quoted-specials` for `quoted-specials = DQUOTE / "\"`.
  */
 export function imapQuoted(value: string): string {
   return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
@@ -114,10 +115,11 @@ function valueForms(value: string): string[] {
  * Every exact form in which a password leaves mailprobe:
  * - the password itself (POP3 PASS, an IMAP LOGIN atom, a literal);
  * - IMAP quoted strings (imapflow LOGIN always quotes; the raw client quotes what is not an atom);
- * - base64 of the SASL PLAIN message, RFC 4616 `[authzid] NUL authcid NUL passwd`: our POP3
+ * - base64 of the SASL PLAIN message, RFC 4616 §2 `[authzid] UTF8NUL authcid UTF8NUL passwd`: our POP3
  *   client, imapflow (no authzid is configured) and nodemailer all send an empty authzid; the
  *   authzid = user variant is what other clients send and costs nothing to cover;
- * - base64 of the password alone, the AUTH LOGIN password response (imapflow, nodemailer);
+ * - base64 of the password alone, the AUTH LOGIN password response (imapflow, nodemailer;
+ *   draft-murchison-sasl-login: the second response is the password, base64 on the wire);
  * each base64 form with and without its '=' padding (a server may echo it trimmed).
  */
 export function sentForms(credential: Credential): string[] {
@@ -159,7 +161,7 @@ function hideAll(input: string, tokens: readonly string[]): string {
   return out + input.slice(written, start) + REDACTED + input.slice(end);
 }
 
-// An IMAP quoted string with its escapes (RFC 9051 §4.3), or anything up to the next space.
+// An IMAP quoted string with its escapes (RFC 9051 §9 `quoted`), or anything up to the next space.
 const ASTRING = String.raw`(?:"(?:[^"\\]|\\.)*"|\S+)`;
 
 const CREDENTIAL_PATTERNS: Array<[RegExp, string]> = [

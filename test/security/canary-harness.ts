@@ -9,7 +9,7 @@ import { ECHO_OPEN, echo, type ListenerSpec, type Mechanism, type WireSecret } f
  * the search of every output for what was sent.
  */
 
-/** Printable ASCII punctuation (RFC 20's graphic characters that are not letters or digits), and space. */
+/** Printable ASCII punctuation (every printable character that is not a letter or digit), and space. */
 export const SPECIALS = [...'!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~', ' '];
 
 /**
@@ -126,7 +126,7 @@ export async function writeRunFiles(
   return { targetFile, scenarioDir, env: Object.fromEntries(accounts.map((a) => [a.envName, a.password])), scenarioCount };
 }
 
-/** RFC 9051 §4.3 quoted string, computed here independently of src/. */
+/** RFC 9051 §9 `quoted`: `"` and `\` escaped with a backslash; computed here independently of src/. */
 function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
@@ -138,7 +138,7 @@ export function passwordOnWire(secret: WireSecret): string {
   if (mechanism === 'imap LOGIN') return token.startsWith('"') ? token.slice(1, -1).replace(/\\(.)/g, '$1') : token;
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   if (mechanism.endsWith('LOGIN')) return decoded;
-  // RFC 4616: [authzid] NUL authcid NUL passwd
+  // RFC 4616 §2: message = [authzid] UTF8NUL authcid UTF8NUL passwd
   return decoded.split('\0').slice(2).join('\0');
 }
 

@@ -55,7 +55,8 @@ export const LISTENERS: Record<'main' | 'saslLogin', Record<string, ListenerSpec
     pop3s: { protocol: 'pop3', sasl: ['PLAIN'] },
     // No AUTH=: imapflow sends LOGIN; the raw client always does.
     imap: { protocol: 'imap', sasl: [] },
-    imaps: { protocol: 'imap', sasl: ['PLAIN'] },
+    // LOGINDISABLED with AUTH=PLAIN: imapflow authenticates with SASL PLAIN (it would refuse LOGIN).
+    imaps: { protocol: 'imap', sasl: ['PLAIN'], capabilities: ['LOGINDISABLED'] },
     smtp: { protocol: 'smtp', sasl: ['PLAIN'] },
     submission: { protocol: 'smtp', sasl: ['LOGIN'] },
   },

@@ -43,6 +43,8 @@ export interface ListenerSpec {
   readonly protocol: 'pop3' | 'imap' | 'smtp';
   /** pop3: SASL PLAIN offered in CAPA; imap: the AUTH= capabilities; smtp: the AUTH mechanisms in EHLO. */
   readonly sasl: readonly ('PLAIN' | 'LOGIN')[];
+  /** More IMAP capabilities (LOGINDISABLED). */
+  readonly capabilities?: readonly string[];
 }
 
 export interface EchoHost {
@@ -172,7 +174,7 @@ function imap(conn: Conn, line: string, pending: Conn['pending'], write: Write, 
   const match = /^(\S+) (\S+)(?: (.*))?$/.exec(line);
   if (match === null) return write(`* BAD ${echo(line)}\r\n`);
   const [, tag = '*', verb = '', rest = ''] = match;
-  const caps = ['IMAP4rev1', ...conn.spec.sasl.map((m) => `AUTH=${m}`)].join(' ');
+  const caps = ['IMAP4rev1', ...(conn.spec.capabilities ?? []), ...conn.spec.sasl.map((m) => `AUTH=${m}`)].join(' ');
   switch (verb.toUpperCase()) {
     case 'CAPABILITY':
       return write(`* CAPABILITY ${caps}\r\n${tag} OK CAPABILITY done\r\n`);

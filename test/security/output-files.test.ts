@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, describeRun, filesUnder, REPO_ROOT, startCli, tempDir, waitUntil, type CliResult } from '../support/cli.js';
 import { startFakeHostTarget, type FakeHostTarget } from '../support/fake-host-target.js';
+import { parseOutputMode } from '../../src/transport/private-files.js';
 
 /**
  * Reports and saved message copies hold users' mail. They are written 0600 in
@@ -103,6 +104,15 @@ describe('reports and saved messages are private files', () => {
       expect(result.stderr).not.toMatch(/PASS|scenario/i);
     });
   }
+});
+
+describe('--report-mode values', () => {
+  it('folders get a search bit wherever files are readable; group and others never write', () => {
+    expect(parseOutputMode('0600')).toEqual({ file: 0o600, dir: 0o700 });
+    expect(parseOutputMode('640')).toEqual({ file: 0o640, dir: 0o750 });
+    expect(parseOutputMode('0644')).toEqual({ file: 0o644, dir: 0o755 });
+    for (const bad of ['0660', '0602', '0700', '0400', '0200', '1640', '0o640', '64']) expect(() => parseOutputMode(bad), bad).toThrow();
+  });
 });
 
 describe('output that cannot be created is an error at once', () => {

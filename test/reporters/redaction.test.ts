@@ -4,6 +4,7 @@ import { redactScenario, redactTitle } from '../../src/reporters/redact-result.j
 import { ReporterMultiplexer } from '../../src/reporters/multiplexer.js';
 import { Redactor } from '../../src/transport/redact.js';
 import { Transcript } from '../../src/transport/transcript.js';
+import { QuietableTranscript } from '../../src/protocols/imap/raw/quiet-transcript.js';
 import type { ScenarioResult } from '../../src/runner/results.js';
 import { buildSampleRun, CANARY_PASSWORD, sampleRedactor } from '../support/sample-results.js';
 import { captureContext } from './support.js';
@@ -129,6 +130,15 @@ describe('the Redactor covers the exact forms a login sends', () => {
     transcript.client('box', 'AUTH PLAIN 0123abcd4567', { secretAfter: 'AUTH PLAIN '.length });
     expect(transcript.entries.map((e) => e.text)).toEqual(['AUTH X-FUTURE [redacted]', 'AUTH PLAIN [redacted]']);
     expect(redactor.text('-ERR bad token 9f86d081884c7d65, and 0123abcd4567')).toBe('-ERR bad token [redacted], and [redacted]');
+  });
+
+  it('a secret sent while the raw IMAP client keeps lines out of the transcript is still registered', () => {
+    const redactor = new Redactor([]);
+    const quiet = new QuietableTranscript(new Transcript({ secrets: redactor }));
+    quiet.quietly(() => quiet.client('box', 'A1 AUTHENTICATE X dG9rZW4tMTIz', { secret: 'dG9rZW4tMTIz' }));
+    quiet.secret('b3RoZXItdG9rZW4');
+    expect(quiet.entries).toEqual([]);
+    expect(redactor.text('A1 NO bad dG9rZW4tMTIz b3RoZXItdG9rZW4')).toBe('A1 NO bad [redacted] [redacted]');
   });
 
   it('the LOGIN line pattern reads a quoted user with escapes and spaces', () => {

@@ -10,9 +10,9 @@ import { dirname } from 'node:path';
  *
  * Folders are created one level at a time, not with mkdir's `recursive`:
  * under /proc, Node's recursive mkdir gets ENOENT for the child and EEXIST
- * for its parent and retries forever on a worker thread (90% CPU, and the
- * process cannot exit). Walking the levels ourselves makes such a path an
- * error at once.
+ * for its parent and retries forever on a worker thread (90% CPU), and as
+ * reports are written after an interrupt too, a SIGTERM then waited on it
+ * forever. Walking the levels ourselves makes such a path an error at once.
  */
 
 /** An output file or folder that could not be created or written; the message names the path and the system's reason. */
@@ -30,11 +30,11 @@ export const PRIVATE_MODES: OutputModes = Object.freeze({ file: 0o600, dir: 0o70
 
 let current: OutputModes = PRIVATE_MODES;
 
-/** The modes this process writes output with (set once by the CLI from --report-mode). */
-export function outputModes(): OutputModes {
-  return current;
-}
-
+/**
+ * Sets the modes this process writes output with: once, by the CLI, from
+ * --report-mode. A process-wide setting like the umask it overrides, so that
+ * reporters and the actions that save copies share one policy.
+ */
 export function setOutputModes(modes: OutputModes): void {
   current = modes;
 }

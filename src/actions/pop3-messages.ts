@@ -1,9 +1,10 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ActionContext } from './context.js';
 import { sweepUntilArrived } from './awaited-mail.js';
 import { defineAction } from './define-action.js';
+import { writePrivateFile } from '../transport/private-files.js';
 
 /**
  * POP3 commands that read or change messages. Each one first makes sure the
@@ -54,9 +55,9 @@ export const pop3Retr = defineAction({
     const raw = await session.client.retr(params.msg);
     if (!params.save) return { raw, octets: raw.length };
     // The promise is "a local copy is kept": check the copy on disk, not the bytes in memory.
-    await mkdir(ctx.messageDir, { recursive: true });
+    // A user's mail: a private file (0600 unless --report-mode says otherwise), folders created level by level.
     const path = join(ctx.messageDir, `${session.name}-msg${params.msg}.eml`);
-    await writeFile(path, raw);
+    await writePrivateFile(path, raw);
     const saved = await readFile(path);
     ctx.setProperty('saved_copy', path);
     return { raw, octets: raw.length, saved, saved_path: path };

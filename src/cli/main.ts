@@ -7,6 +7,7 @@ import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { contextFromProcess, type CliContext } from './run-context.js';
+import { parseOutputMode, type OutputModes } from '../transport/private-files.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -34,6 +35,14 @@ function grepPattern(value: string): string {
   return value;
 }
 
+function reportMode(value: string): OutputModes {
+  try {
+    return parseOutputMode(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
   const program = new Command('mailprobe')
     .description('Conformance and connectivity harness for mail hosts: checks that POP3, IMAP and SMTP keep their promises')
@@ -54,6 +63,9 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .addOption(new Option('-g, --grep <pattern>', 'only scenarios whose name, id or tag matches this regular expression').argParser(grepPattern))
     .addOption(new Option('--timeout <ms>', 'per-command timeout, overriding the target file').argParser(positiveInt))
     .option('--out-dir <dir>', 'folder for saved message copies', 'reports')
+    .addOption(
+      new Option('--report-mode <mode>', 'file mode of reports and saved messages, which hold users\' mail: 0600 (default) or e.g. 0640 for a CI reader\'s group; folders get the matching search bits (0700, 0750)').argParser(reportMode),
+    )
     .option('-q, --quiet', 'no console progress (other reporters still write)', false)
     .option('--dry-run', 'check every input, then list per scenario what the run would connect to, create, send, change and delete; connects nowhere (exit 0 valid, 2 invalid)', false)
     .addHelpText(

@@ -1,4 +1,5 @@
 import type { RunResult, ScenarioResult, StepResult } from '../runner/results.js';
+import { OutputFileError } from '../transport/private-files.js';
 import type { Redactor } from '../transport/redact.js';
 import type { Reporter, RunStartInfo, ScenarioStartInfo } from './reporter.js';
 
@@ -81,7 +82,11 @@ export class ReporterMultiplexer implements Reporter {
       // hold data the reporter was working on.
       const raw = crash.error instanceof Error ? crash.error.message : String(crash.error);
       const message = this.#redactor !== undefined ? this.#redactor.text(raw) : raw;
-      this.#stderr.write(`mailprobe: reporter "${crash.reporter}" crashed in ${crash.hook}: ${message}; its output is missing or incomplete\n`);
+      if (crash.error instanceof OutputFileError) {
+        this.#stderr.write(`mailprobe: reporter "${crash.reporter}": the report could not be written: ${message}\n`);
+      } else {
+        this.#stderr.write(`mailprobe: reporter "${crash.reporter}" crashed in ${crash.hook}: ${message}; its output is missing or incomplete\n`);
+      }
     }
   }
 }

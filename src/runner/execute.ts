@@ -4,7 +4,7 @@ import type { Reporter } from '../reporters/reporter.js';
 import { ReporterMultiplexer } from '../reporters/multiplexer.js';
 import type { Scenario } from '../scenario/model.js';
 import { resolveAccountPassword, type Target } from '../target/index.js';
-import { Redactor } from '../transport/redact.js';
+import { Redactor, type Credential } from '../transport/redact.js';
 import type { RunLedger } from './creation-record.js';
 import { loadScenarios, loadTarget } from './load-inputs.js';
 import { makeResolverFactory } from './resolver.js';
@@ -75,16 +75,20 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> 
   const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep);
   if (!inputs.target || !inputs.scenarios) return { kind: 'invalid', problems: inputs.problems };
 
-  // Secrets only ever come from the environment; every value is known to the redactor.
+  // Secrets only ever come from the environment; every value is known to the redactor, with the
+  // user it goes with, so that it can compute every exact form a login puts on the wire.
   const passwords: Record<string, string> = {};
+  const credentials: Credential[] = [];
   for (const account of Object.values(inputs.target.accounts)) {
     try {
-      passwords[account.role] = resolveAccountPassword(account, options.env);
+      const password = resolveAccountPassword(account, options.env);
+      passwords[account.role] = password;
+      credentials.push({ user: account.user, password });
     } catch {
       // Reported by the scenarios that need this account, as an error naming the variable.
     }
   }
-  const redactor = new Redactor(Object.values(passwords));
+  const redactor = new Redactor(credentials);
   const timeouts = options.commandTimeout !== undefined ? { ...inputs.target.timeouts, command: options.commandTimeout } : inputs.target.timeouts;
   const target = { ...inputs.target, timeouts };
   const reporter = new ReporterMultiplexer(options.reporters(redactor), { stderr: options.stderr, redactor });

@@ -58,7 +58,8 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
     ...leftovers,
     ...record.leftovers(uniqueAccounts(env.target), () => 'not confirmed removed: the run was interrupted before cleanup confirmed it'),
   ]);
-  const transcript = new Transcript();
+  // Every token a client marks secret is registered with the run's redactor as it is sent.
+  const transcript = new Transcript({ secrets: env.redactor });
   const captures: Record<string, unknown> = {};
   const resolve = env.makeResolver(scenario, captures);
   const cleanupAbort = new AbortController();

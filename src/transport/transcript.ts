@@ -3,8 +3,9 @@
  *
  * Secrets are marked where they are written (the protocol client knows that the
  * argument of PASS is a password) and replaced before the entry is stored, so a
- * transcript never holds a secret in memory. Reporters scrub again with the
- * run's known secret values (see redact.ts), in case a server echoes one back.
+ * transcript never holds a secret in memory. Every part marked secret is also
+ * handed to the run's secret sink (the Redactor, see redact.ts): reporters scrub
+ * again with it, in case a server echoes the exact token back.
  */
 export type Direction = 'client' | 'server' | 'info';
 
@@ -19,6 +20,11 @@ export interface TranscriptEntry {
 }
 
 export const REDACTED = '[redacted]';
+
+/** Where the exact secret tokens clients send are registered (the run's Redactor). */
+export interface SecretSink {
+  add(token: string): void;
+}
 
 export interface ClientLineOptions {
   /**
@@ -35,10 +41,12 @@ export class Transcript {
   readonly #maxEntries: number;
   #dropped = 0;
   readonly #now: () => number;
+  readonly #secrets: SecretSink | undefined;
 
-  constructor(options: { maxEntries?: number; now?: () => number } = {}) {
+  constructor(options: { maxEntries?: number; now?: () => number; secrets?: SecretSink } = {}) {
     this.#maxEntries = options.maxEntries ?? 20_000;
     this.#now = options.now ?? Date.now;
+    this.#secrets = options.secrets;
   }
 
   get entries(): readonly TranscriptEntry[] {
@@ -62,12 +70,24 @@ export class Transcript {
   client(session: string, line: string, options: ClientLineOptions = {}): void {
     let text = line;
     if (options.secret !== undefined && options.secret.length > 0) {
+      this.secret(options.secret);
       text = text.split(options.secret).join(REDACTED);
     }
     if (options.secretAfter !== undefined) {
+      this.secret(text.slice(options.secretAfter));
       text = text.slice(0, options.secretAfter) + REDACTED;
     }
     this.#push({ at: this.#now(), direction: 'client', session, text });
+  }
+
+  /**
+   * A token a client sent (or is about to send) that must never be shown:
+   * registered with the run's secret sink, so that a server echoing it back is
+   * scrubbed whatever the mechanism. For clients that log a line themselves
+   * with the secret already replaced.
+   */
+  secret(token: string): void {
+    if (token.length > 0) this.#secrets?.add(token);
   }
 
   server(session: string, line: string): void {

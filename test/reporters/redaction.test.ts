@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createReporter, REPORTER_NAMES } from '../../src/reporters/index.js';
 import { redactScenario, redactTitle } from '../../src/reporters/redact-result.js';
 import { ReporterMultiplexer } from '../../src/reporters/multiplexer.js';
+import { Redactor } from '../../src/transport/redact.js';
+import { Transcript } from '../../src/transport/transcript.js';
+import { QuietableTranscript } from '../../src/protocols/imap/raw/quiet-transcript.js';
 import type { ScenarioResult } from '../../src/runner/results.js';
 import { buildSampleRun, CANARY_PASSWORD, sampleRedactor } from '../support/sample-results.js';
 import { captureContext } from './support.js';
@@ -76,5 +79,71 @@ describe('secrets never reach a report', () => {
     // A property called "id" is still data.
     expect(clean.properties).toEqual({ id: 'greeting [redacted]', 'greeting.laptop': '* OK [redacted]' });
     expect(JSON.stringify(clean)).not.toContain(CANARY_PASSWORD);
+  });
+});
+
+describe('the Redactor covers the exact forms a login sends', () => {
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+  const quote = (s: string) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  // Not 'u' or 'x', which the user names are made of, so the checks below see only the password's forms.
+  const pw = (n: number) => Array.from({ length: n }, (_, i) => 'Kq"7\\W%z{ }9'[i % 12]).join('');
+
+  it('replaces every SASL PLAIN, AUTH LOGIN and quoted form whole, for every short password and user length', () => {
+    for (let userLength = 1; userLength <= 6; userLength++) {
+      const user = `u${'x'.repeat(userLength - 1)}`;
+      for (let length = 1; length <= 12; length++) {
+        const password = pw(length);
+        const redactor = new Redactor([{ user, password }]);
+        const tokens = [b64(`\0${user}\0${password}`), b64(`${user}\0${user}\0${password}`), b64(password)];
+        for (const token of [...tokens, ...tokens.map((t) => t.replace(/=+$/, ''))]) {
+          // As a hostile server echoes it: right after the command, and glued to other text.
+          expect(redactor.text(`-ERR rejected AUTH PLAIN ${token} (x)`), `${user}/${JSON.stringify(password)} ${token}`).toBe('-ERR rejected AUTH PLAIN [redacted] (x)');
+          expect(redactor.text(`xx${token}xx`)).toBe('xx[redacted]xx');
+        }
+        expect(redactor.text(`A1 NO rejected A1 LOGIN ${quote(user)} ${quote(password)}`)).toBe(`A1 NO rejected A1 LOGIN ${quote(user)} [redacted]`);
+      }
+    }
+  });
+
+  it('leaves no fragment of a token that an occurrence of the password overlaps', () => {
+    // The password "AA" right before its own SASL PLAIN token "AHUAQUE=": "AAHUAQUE=".
+    // Replacing the password first would leave "HUAQUE=" (most of the token) behind.
+    const redactor = new Redactor([{ user: 'u', password: 'AA' }]);
+    expect(b64('\0u\0AA')).toBe('AHUAQUE=');
+    expect(redactor.text('echo AAHUAQUE= end')).toBe('echo [redacted] end');
+  });
+
+  it('does not search inside the marker it wrote', () => {
+    // A password made of marker letters must not turn "[redacted]" into "[r[redacted]d…".
+    const redactor = new Redactor([
+      { user: 'u', password: 'e' },
+      { user: 'v', password: 'd' },
+    ]);
+    expect(redactor.text('-ERR d or e')).toBe('-ERR [redacted] or [redacted]');
+  });
+
+  it('scrubs any token a client marked secret on the transcript, whatever the mechanism', () => {
+    const redactor = new Redactor([{ user: 'alice', password: 'long-enough-password' }]);
+    const transcript = new Transcript({ secrets: redactor });
+    // A mechanism the Redactor cannot derive (a challenge-response digest, a token).
+    transcript.client('box', 'AUTH X-FUTURE 9f86d081884c7d65', { secret: '9f86d081884c7d65' });
+    transcript.client('box', 'AUTH PLAIN 0123abcd4567', { secretAfter: 'AUTH PLAIN '.length });
+    expect(transcript.entries.map((e) => e.text)).toEqual(['AUTH X-FUTURE [redacted]', 'AUTH PLAIN [redacted]']);
+    expect(redactor.text('-ERR bad token 9f86d081884c7d65, and 0123abcd4567')).toBe('-ERR bad token [redacted], and [redacted]');
+  });
+
+  it('a secret sent while the raw IMAP client keeps lines out of the transcript is still registered', () => {
+    const redactor = new Redactor([]);
+    const quiet = new QuietableTranscript(new Transcript({ secrets: redactor }));
+    quiet.quietly(() => quiet.client('box', 'A1 AUTHENTICATE X dG9rZW4tMTIz', { secret: 'dG9rZW4tMTIz' }));
+    quiet.secret('b3RoZXItdG9rZW4');
+    expect(quiet.entries).toEqual([]);
+    expect(redactor.text('A1 NO bad dG9rZW4tMTIz b3RoZXItdG9rZW4')).toBe('A1 NO bad [redacted] [redacted]');
+  });
+
+  it('the LOGIN line pattern reads a quoted user with escapes and spaces', () => {
+    const redactor = new Redactor([]);
+    expect(redactor.text('A1 LOGIN "a\\"b c" "p\\"w"')).toBe('A1 LOGIN "a\\"b c" [redacted]');
+    expect(redactor.text('A1 LOGIN alice hunter2')).toBe('A1 LOGIN alice [redacted]');
   });
 });

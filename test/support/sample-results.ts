@@ -33,9 +33,9 @@ export interface SampleOptions {
   readonly interrupted?: boolean;
 }
 
-/** A Redactor that knows the canary, as the CLI's would know the target's passwords. */
+/** A Redactor that knows the canary and its user, as the CLI's knows the target's accounts. */
 export function sampleRedactor(): Redactor {
-  return new Redactor([CANARY_PASSWORD]);
+  return new Redactor([{ user: 'alice', password: CANARY_PASSWORD }]);
 }
 
 type Line = readonly [offsetMs: number, direction: Direction, text: string];

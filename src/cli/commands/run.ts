@@ -12,6 +12,7 @@ import { readInputOrThrow } from '../../scenario/errors.js';
 import { parseEnvFile } from '../../target/index.js';
 import { installInterrupts, sayLeftovers } from '../interrupts.js';
 import type { CliContext } from '../run-context.js';
+import { PRIVATE_MODES, setOutputModes, type OutputModes } from '../../transport/private-files.js';
 
 export interface RunCommandOptions {
   readonly target?: string;
@@ -20,6 +21,8 @@ export interface RunCommandOptions {
   readonly grep?: string;
   readonly timeout?: number;
   readonly outDir: string;
+  /** --report-mode, parsed; reports and saved messages are 0600 (folders 0700) without it. */
+  readonly reportMode?: OutputModes;
   readonly quiet: boolean;
   readonly dryRun?: boolean;
 }
@@ -62,6 +65,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
     say(`mailprobe: ${(err as Error).message}`);
     return EXIT.USAGE;
   }
+  setOutputModes(options.reportMode ?? PRIVATE_MODES);
   // Console progress unless --quiet; the console reporter is never added twice.
   const wanted = options.quiet ? specs : [{ name: 'console' } as ReporterSpec, ...specs.filter((s) => s.name !== 'console')];
 

@@ -385,6 +385,8 @@ export class ImapRawClient {
         }
         wire += text;
         shown += typeof part === 'string' ? text : REDACTED;
+        // The exact secret text goes to the run's redactor too, in case the server echoes it.
+        if (typeof part !== 'string') this.#transcript.inner.secret(text);
         continue;
       }
       const sync = literals === 'sync' || !this.#nonSyncAllowed(part.length);
@@ -410,6 +412,7 @@ export class ImapRawClient {
     const segments = this.#segments([`${tag} `, ...parts], options.literals ?? 'auto');
     const first = segments[0] as Segment;
     const secret = options.secret;
+    if (secret !== undefined) this.#transcript.inner.secret(secret);
     const hide = (text: string): string => (secret === undefined || secret === '' ? text : text.split(secret).join(REDACTED));
     const display = hide(first.shown);
     // Refuse unsendable literals before the first byte goes out.
@@ -459,6 +462,7 @@ export class ImapRawClient {
         const line = typeof answer === 'string' ? answer : answer.line;
         const secret = typeof answer !== 'string' && answer.secret;
         if (/[\r\n]/.test(line)) throw new ImapRawProtocolError('EIMAP_ARGUMENT', 'a continuation answer must not contain CR or LF');
+        if (secret) this.#transcript.inner.secret(line);
         this.#write([line], [secret ? REDACTED : line]);
       }
     } finally {

@@ -48,6 +48,12 @@ export class QuietableTranscript extends Transcript {
 
   override client(session: string, line: string, options: ClientLineOptions = {}): void {
     if (!this.#quiet) this.#inner.client(session, line, options);
+    // A line kept out of the transcript still registers its secret with the run's redactor.
+    else if (options.secret !== undefined) this.#inner.secret(options.secret);
+  }
+
+  override secret(token: string): void {
+    this.#inner.secret(token);
   }
 
   override server(session: string, line: string): void {

@@ -16,7 +16,7 @@ Exit codes:
   2    invalid input or usage (bad scenario/target file, bad option); nothing was connected to
   3    could not run: connection, TLS, timeout, credentials, or a report could not be written
   4    inconclusive: only temporary refusals (4xx, [IN-USE], [SYS/TEMP]) stood in the way
-  130  interrupted (Ctrl-C); cleanup ran and the reports were written`;
+  130  interrupted (Ctrl-C); cleanup ran and the reports were written (a second Ctrl-C cuts cleanup short and names what is left)`;
 
 function positiveInt(value: string): number {
   const n = Number(value);

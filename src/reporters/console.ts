@@ -21,7 +21,7 @@
 import pc from 'picocolors';
 import type { RunResult, ScenarioResult, Verdict } from '../runner/results.js';
 import { countResults } from '../runner/results.js';
-import { formatDuration, furtherCheckHeading, transcriptTail, verdictDetail } from './detail.js';
+import { formatDuration, interruptedCleanup, furtherCheckHeading, transcriptTail, verdictDetail } from './detail.js';
 import { escapeControls, oneLine } from './escape.js';
 import { redactRun, redactScenario } from './redact-result.js';
 import type { Reporter, ReporterContext, RunStartInfo } from './reporter.js';
@@ -118,7 +118,7 @@ export function renderConsoleSummary(run: RunResult, colors: Colors): string {
   ];
   const lines = [`${parts.join(', ')} (${c.total} scenario${c.total === 1 ? '' : 's'}) in ${formatDuration(run.durationMs)}`];
   if (run.target.insecure) lines.push(colors.yellow('insecure: TLS certificate verification was OFF for this run'));
-  if (run.interrupted) lines.push(colors.yellow('interrupted: the run was stopped early; cleanup ran, results are partial'));
+  if (run.interrupted) lines.push(colors.yellow(`interrupted: the run was stopped early; ${interruptedCleanup(run)}, results are partial`));
   return '\n' + lines.join('\n') + '\n';
 }
 

@@ -1,5 +1,5 @@
 import { isAbsolute, relative, sep } from 'node:path';
-import type { ScenarioResult, StepResult } from '../runner/results.js';
+import type { RunResult, ScenarioResult, StepResult } from '../runner/results.js';
 import { formatPos, type SourcePos } from '../scenario/source.js';
 import { formatEntry, type TranscriptEntry } from '../transport/transcript.js';
 
@@ -137,4 +137,9 @@ export function relPath(file: string, cwd: string): string {
 
 export function relPos(pos: SourcePos, cwd: string): SourcePos {
   return { ...pos, file: relPath(pos.file, cwd) };
+}
+
+/** What an interrupted run's summary says about cleanup: a second interrupt cuts it short. */
+export function interruptedCleanup(run: RunResult): string {
+  return run.cleanupStopped ? 'cleanup was cut short by a second interrupt (see the leftovers)' : 'cleanup ran';
 }

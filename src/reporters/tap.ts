@@ -23,7 +23,7 @@
  */
 import { stringify } from 'yaml';
 import type { RunResult, ScenarioResult } from '../runner/results.js';
-import { formatDuration, transcriptTail, verdictDetail } from './detail.js';
+import { formatDuration, interruptedCleanup, transcriptTail, verdictDetail } from './detail.js';
 import { escapeControls, oneLine } from './escape.js';
 import { writeReport } from './output.js';
 import { redactRun } from './redact-result.js';
@@ -107,7 +107,7 @@ export function renderTap(run: RunResult, options: TapOptions): string {
   run.scenarios.forEach((s, i) => lines.push(...testPoint(s, i + 1, cwd)));
   // An interrupted run still has a valid plan (it counts what ran); a harness
   // should still see that the run was cut short.
-  if (run.interrupted) lines.push('# interrupted: the run was stopped early; cleanup ran, results are partial');
+  if (run.interrupted) lines.push(`# interrupted: the run was stopped early; ${interruptedCleanup(run)}, results are partial`);
   lines.push(`# time=${formatDuration(run.durationMs)}`);
   return lines.join('\n') + '\n';
 }

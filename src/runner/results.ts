@@ -138,8 +138,10 @@ export interface RunResult {
   readonly durationMs: number;
   readonly target: TargetSummary;
   readonly scenarios: readonly ScenarioResult[];
-  /** True when the run was stopped by SIGINT/SIGTERM; cleanup still ran. */
+  /** True when the run was stopped by SIGINT/SIGTERM; cleanup still ran unless `cleanupStopped`. */
   readonly interrupted: boolean;
+  /** True when a second SIGINT/SIGTERM cut cleanup short: the leftovers name what may remain. */
+  readonly cleanupStopped: boolean;
   readonly mailprobeVersion: string;
   /**
    * The most octets of server input held at once during the run (partial and

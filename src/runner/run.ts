@@ -74,6 +74,7 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
     target,
     scenarios: results,
     interrupted: options.signal.aborted,
+    cleanupStopped: options.stopCleanup?.aborted ?? false,
     mailprobeVersion: options.version,
     peakBufferedBytes: bufferedBytes.peak,
   };

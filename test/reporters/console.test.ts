@@ -58,7 +58,10 @@ describe('console reporter', () => {
     const out = (await runConsole(buildSampleRun({ insecure: true, interrupted: true }))).stderr.text;
     expect(out).toContain('1 passed, 1 failed, 1 errored, 1 skipped, 1 inconclusive (5 scenarios) in 1.79s');
     expect(out).toContain('insecure: TLS certificate verification was OFF for this run');
-    expect(out).toContain('interrupted: the run was stopped early');
+    expect(out).toContain('interrupted: the run was stopped early; cleanup ran');
+    const hurried = (await runConsole(buildSampleRun({ interrupted: true, cleanupStopped: true }))).stderr.text;
+    expect(hurried).toContain('cleanup was cut short by a second interrupt');
+    expect(hurried).not.toContain('cleanup ran');
     const secure = (await runConsole(buildSampleRun({ insecure: false, interrupted: false }))).stderr.text;
     expect(secure).not.toContain('insecure');
     expect(secure).not.toContain('interrupted');

@@ -67,7 +67,8 @@ describe('TAP reporter', () => {
   it('notes an insecure and an interrupted run', () => {
     const tap = render(buildSampleRun({ insecure: true, interrupted: true }));
     expect(tap).toContain('# insecure: TLS certificate verification was OFF');
-    expect(tap).toContain('# interrupted:');
+    expect(tap).toContain('# interrupted: the run was stopped early; cleanup ran');
+    expect(render(buildSampleRun({ interrupted: true, cleanupStopped: true }))).toContain('cleanup was cut short by a second interrupt');
     const calm = render(buildSampleRun({ insecure: false, interrupted: false }));
     expect(calm).not.toContain('# insecure');
     expect(calm).not.toContain('# interrupted');

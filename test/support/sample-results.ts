@@ -31,6 +31,7 @@ export interface SampleOptions {
   readonly port?: number;
   readonly insecure?: boolean;
   readonly interrupted?: boolean;
+  readonly cleanupStopped?: boolean;
 }
 
 /** A Redactor that knows the canary and its user, as the CLI's knows the target's accounts. */
@@ -334,6 +335,7 @@ export function buildSampleRun(options: SampleOptions = {}): RunResult {
     target,
     scenarios: [passed, failed, errored, skipped, inconclusive],
     interrupted: options.interrupted ?? false,
+    cleanupStopped: options.cleanupStopped ?? false,
     mailprobeVersion: '0.1.0',
     peakBufferedBytes: 70_123,
   };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, chown, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { existsSync } from 'node:fs';
 import { generatePassword, LAB_ACCOUNTS, labEnvText, passwdFile, writePrivateFile, type LabAccount } from './accounts.js';
@@ -19,6 +19,7 @@ import { renderTargetFile } from './target-file.js';
 import { renderTemplateFile } from './templates.js';
 import { createLabCertificates } from './tls.js';
 import { ensureMailUser, requireUser } from './users.js';
+import { makeFolders } from '../transport/private-files.js';
 
 export interface LabOptions {
   /** State directory; defaults to defaultLabDir() (MAILPROBE_LAB_DIR or /tmp/mailprobe-lab). */
@@ -187,9 +188,9 @@ async function prepareStateDir(layout: LabLayout): Promise<void> {
     }
     if (dir === '/') break;
   }
-  await mkdir(layout.stateDir, { recursive: true, mode: 0o755 });
+  await makeFolders(layout.stateDir, 0o755);
   if (isRoot()) await chmod(layout.stateDir, 0o755);
-  await mkdir(layout.logDir, { recursive: true, mode: 0o755 });
+  await makeFolders(layout.logDir, 0o755);
 }
 
 async function startLab(layout: LabLayout, previousPorts: LabPorts | undefined, log: (l: string) => void): Promise<LabPorts> {
@@ -206,13 +207,13 @@ async function startLab(layout: LabLayout, previousPorts: LabPorts | undefined, 
   await rm(layout.dovecotBaseDir, { recursive: true, force: true });
   await rm(layout.postfixPidFile, { force: true });
   for (const dir of [layout.dovecotDir, layout.dovecotBaseDir, layout.dovecotStateDir, layout.postfixConfDir, layout.postfixQueueDir]) {
-    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await makeFolders(dir, 0o755);
     await chmod(dir, 0o755);
   }
-  await mkdir(layout.mailDir, { recursive: true, mode: 0o700 });
+  await makeFolders(layout.mailDir, 0o700);
   await chown(layout.mailDir, mailUser.uid, mailUser.gid);
   await chmod(layout.mailDir, 0o700);
-  await mkdir(layout.postfixDataDir, { recursive: true, mode: 0o700 });
+  await makeFolders(layout.postfixDataDir, 0o700);
   await chown(layout.postfixDataDir, postfixUser.uid, postfixUser.gid);
   // Fresh logs per lab, so the tail in an error message is about this start.
   for (const f of [layout.dovecotLog, layout.dovecotStartLog, layout.postfixLog, layout.postfixStartLog]) {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { run } from './exec.js';
 import type { LabLayout } from './paths.js';
 import { ENDPOINT_HOST } from './ports.js';
+import { makeFolders } from '../transport/private-files.js';
 
 const DAYS = '30';
 
@@ -31,7 +32,7 @@ async function openssl(args: string[], what: string): Promise<void> {
  */
 export async function createLabCertificates(layout: LabLayout): Promise<void> {
   await rm(layout.tlsDir, { recursive: true, force: true });
-  await mkdir(layout.tlsDir, { recursive: true, mode: 0o755 });
+  await makeFolders(layout.tlsDir, 0o755);
   await chmod(layout.tlsDir, 0o755);
   const caKey = join(layout.tlsDir, 'ca.key');
   const csr = join(layout.tlsDir, 'server.csr');

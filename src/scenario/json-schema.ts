@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ActionSignatures } from '../actions/define-action.js';
 import { targetSchema } from '../target/schema.js';
 import { MATCHER_NAMES } from './matchers.js';
 import { buildScenarioSchema } from './schema.js';
+import { makeFolders } from '../transport/private-files.js';
 
 /**
  * Editor schemas (draft-07, what yaml-language-server reads), generated from
@@ -72,7 +73,7 @@ export function schemaText(schema: Json): string {
 
 /** Writes scenario.schema.json and target.schema.json into `dir`; returns the paths written. */
 export async function writeSchemas(dir: string, actions: ActionSignatures): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  await makeFolders(dir, 0o755);
   const files: [string, Json][] = [
     [path.join(dir, 'scenario.schema.json'), scenarioJsonSchema(actions)],
     [path.join(dir, 'target.schema.json'), targetJsonSchema()],

@@ -164,3 +164,13 @@ describe('output that cannot be created is an error at once', () => {
     expect(result.stderr).toMatch(/\/proc\/mailprobe-no-such/);
   });
 });
+
+describe('a lab folder that cannot be created', () => {
+  it('ends `lab up` at once with exit 3 and the reason, before anything starts', { timeout: 60_000 }, async () => {
+    const result = await runUnderUmask('022', ['lab', 'up'], { MAILPROBE_LAB_DIR: `/proc/mailprobe-no-such-lab/${process.pid}` }, 45_000);
+    expect(result.timedOut, describeRun(result)).toBe(false);
+    expect(result.code, describeRun(result)).toBe(3);
+    expect(result.stderr).toMatch(/^mailprobe lab up: cannot create folder \/proc\/mailprobe-no-such-lab: ENOENT$/m);
+    expect(result.stderr).not.toContain('internal error');
+  });
+});

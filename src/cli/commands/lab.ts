@@ -1,6 +1,7 @@
 import { defaultLabDir, labDown, labStatus, labUp, LabError } from '../../lab/index.js';
 import { EXIT } from '../../runner/exit-codes.js';
 import type { CliContext } from '../run-context.js';
+import { OutputFileError } from '../../transport/private-files.js';
 
 export async function labCommand(verb: 'up' | 'down' | 'status', ctx: CliContext): Promise<number> {
   const stateDir = defaultLabDir(ctx.env);
@@ -37,7 +38,7 @@ export async function labCommand(verb: 'up' | 'down' | 'status', ctx: CliContext
       }
     }
   } catch (err) {
-    if (err instanceof LabError) {
+    if (err instanceof LabError || err instanceof OutputFileError) {
       ctx.stderr.write(`mailprobe lab ${verb}: ${err.message}\n`);
       return EXIT.ERRORED;
     }

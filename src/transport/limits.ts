@@ -70,3 +70,35 @@ export function limitExceeded(
     details,
   );
 }
+
+/**
+ * Bytes of server input held in memory right now, across every connection of
+ * the process, and the most ever held at once. Each buffer of server bytes
+ * holds what it keeps and releases it when it lets go, so `peak` bounds the
+ * memory a hostile server could make the run spend on its input.
+ */
+export class BufferMeter {
+  #current = 0;
+  #peak = 0;
+
+  hold(n: number): void {
+    if (n <= 0) return;
+    this.#current += n;
+    if (this.#current > this.#peak) this.#peak = this.#current;
+  }
+
+  release(n: number): void {
+    if (n <= 0) return;
+    this.#current = Math.max(0, this.#current - n);
+  }
+
+  get current(): number {
+    return this.#current;
+  }
+
+  get peak(): number {
+    return this.#peak;
+  }
+}
+
+export const bufferedBytes: BufferMeter = new BufferMeter();

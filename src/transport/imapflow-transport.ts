@@ -29,6 +29,13 @@ export interface ImapflowTransportOptions {
   readonly onConnected?: () => void;
   /** Called with the server's first line (or its first 512 bytes), before imapflow parses it. */
   readonly onFirstLine?: (first: Buffer) => void;
+  /**
+   * The most one response may hold (imapflow's maxResponseSize). imapflow refuses such a
+   * response itself; this makes the bound hold whatever the timing of its refusal.
+   */
+  readonly maxResponseBytes?: number;
+  /** Called once when one response holds more than maxResponseBytes; the session then aborts. */
+  readonly onOverflow?: () => void;
 }
 
 /** How much of the server's first line is kept, to say what the port speaks. */
@@ -43,7 +50,11 @@ export class ImapflowTransport implements ImapTransport {
   readonly #meter: ResponseMeter;
 
   constructor(readonly options: ImapflowTransportOptions) {
-    this.#meter = new ResponseMeter(options.meter ?? bufferedBytes, (first) => options.onFirstLine?.(first));
+    this.#meter = new ResponseMeter(options.meter ?? bufferedBytes, {
+      onFirstLine: (first) => options.onFirstLine?.(first),
+      ...(options.maxResponseBytes === undefined ? {} : { maxHeld: options.maxResponseBytes }),
+      onOverflow: () => options.onOverflow?.(),
+    });
   }
 
   /** The first error this transport raised (a phase timeout, an abort, a STARTTLS injection). */
@@ -211,7 +222,7 @@ export class ResponseMeter {
 
   constructor(
     readonly meter: BufferMeter,
-    private readonly onFirstLine: (first: Buffer) => void = () => undefined,
+    private readonly hooks: { onFirstLine?: (first: Buffer) => void; maxHeld?: number; onOverflow?: () => void } = {},
   ) {}
 
   get firstBytes(): Buffer | undefined {
@@ -252,6 +263,16 @@ export class ResponseMeter {
     this.meter.hold(chunk.length);
     this.#held += chunk.length;
     if (!this.#firstDone) this.#keepFirst(chunk);
+    this.#scan(chunk);
+    // What is still held after the scan is one incomplete response.
+    if (this.hooks.maxHeld !== undefined && this.#held > this.hooks.maxHeld) {
+      const overflow = this.hooks.onOverflow;
+      this.detach();
+      overflow?.();
+    }
+  };
+
+  #scan(chunk: Buffer): void {
     if (this.#starttls === 'answered') {
       this.injected += chunk.length;
       return;
@@ -266,9 +287,8 @@ export class ResponseMeter {
       }
       const lf = chunk.indexOf(0x0a, i);
       const end = lf === -1 ? chunk.length : lf + 1;
-      const piece = chunk.toString('latin1', i, end);
-      if (this.#atResponseStart && this.#head.length < 4) this.#head = (this.#head + piece).slice(0, 4);
-      this.#tail = (this.#tail + piece).slice(-32);
+      if (this.#atResponseStart && this.#head.length < 4) this.#head = (this.#head + chunk.toString('latin1', i, Math.min(end, i + 4))).slice(0, 4);
+      this.#tail = (this.#tail + chunk.toString('latin1', Math.max(i, end - 32), end)).slice(-32);
       i = end;
       if (lf === -1) break;
       this.#atResponseStart = false;
@@ -291,7 +311,7 @@ export class ResponseMeter {
         return;
       }
     }
-  };
+  }
 
   #keepFirst(chunk: Buffer): void {
     const lf = chunk.indexOf(0x0a);
@@ -300,7 +320,7 @@ export class ResponseMeter {
     this.#first = joined.subarray(0, FIRST_BYTES);
     if (lf !== -1 || this.#first.length >= FIRST_BYTES) {
       this.#firstDone = true;
-      this.onFirstLine(this.#first);
+      this.hooks.onFirstLine?.(this.#first);
     }
   }
 }

@@ -34,6 +34,11 @@ export class SessionDeadlines {
 
   constructor(readonly options: SessionDeadlineOptions) {}
 
+  /** Whether the server's greeting has arrived. */
+  get greeted(): boolean {
+    return this.#greeted;
+  }
+
   /** The socket is up: the greeting is due within the greeting timeout. */
   connected(): void {
     const { greetingMs, where, plainText } = this.options;

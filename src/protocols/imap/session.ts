@@ -2,7 +2,7 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { TransportError } from '../../transport/errors.js';
 import { implicitTlsPortError, plainTextPortError, wrongProtocolError } from '../../transport/greeting-kind.js';
 import { ImapflowTransport } from '../../transport/imapflow-transport.js';
-import { resolveLimits, type Limits } from '../../transport/limits.js';
+import { resolveLimits, type BufferMeter, type Limits } from '../../transport/limits.js';
 import { sniName, tlsErrorCode, tlsFailureHint } from '../../transport/tls.js';
 import type { Transcript } from '../../transport/transcript.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
@@ -29,6 +29,8 @@ export interface ImapSessionOptions {
   readonly enable?: readonly string[];
   /** mailprobe's bounds on server input (src/transport/limits.ts), passed on to imapflow's parser. */
   readonly limits?: Partial<Limits>;
+  /** Where the bytes imapflow holds unparsed are counted; the process-wide meter unless a test gives its own. */
+  readonly meter?: BufferMeter;
 }
 
 /** What ended a session, shared by the session and the callbacks set up before it exists. */
@@ -92,6 +94,9 @@ export class ImapSession {
       port: options.port,
       tls: { verify: options.tls.verify, ...(options.tls.ca ? { ca: options.tls.ca } : {}), ...(options.tls.servername ? { servername: options.tls.servername } : {}) },
       timeouts: options.timeouts,
+      ...(options.meter ? { meter: options.meter } : {}),
+      maxResponseBytes: imapflowLimits(limits).maxResponseSize,
+      onOverflow: () => fail(limitError({ code: 'ResponseTooLarge' }, deadlines.phase, where, limits)!),
       onConnected: () => deadlines.connected(),
       // A port that answers with something other than an IMAP greeting is named at once,
       // rather than when the greeting deadline runs out.
@@ -169,8 +174,10 @@ export class ImapSession {
     client.on('error', (err: unknown) => {
       // Errors surface on the pending command; without a listener node would throw. A size limit
       // is named here, with the phase it happened in.
+      // The socket goes at once: imapflow has stopped reading, and bytes still arriving would only
+      // be counted as held.
       const limit = limitError(err, deadlines.phase, where, limits);
-      if (limit !== undefined) state.failure ??= limit;
+      if (limit !== undefined) fail(limit);
     });
     try {
       await client.connect();
@@ -178,7 +185,7 @@ export class ImapSession {
       deadlines.stop();
       transport.dispose();
       options.signal?.removeEventListener('abort', onAbort);
-      throw await connectFailure(err, options, transport, state.failure, limits);
+      throw await connectFailure(err, options, transport, deadlines, state.failure, limits);
     }
     if (options.security === 'starttls' && !client.secureConnection) {
       client.close();
@@ -357,11 +364,19 @@ function parseRefusal(command: string, line: string): ImapReplyError {
  * first bytes), then what imapflow reported. Only a real certificate failure
  * gets the certificate hint.
  */
-async function connectFailure(err: unknown, options: ImapSessionOptions, transport: ImapflowTransport, failure: Error | undefined, limits: Limits): Promise<Error> {
+async function connectFailure(
+  err: unknown,
+  options: ImapSessionOptions,
+  transport: ImapflowTransport,
+  deadlines: SessionDeadlines,
+  failure: Error | undefined,
+  limits: Limits,
+): Promise<Error> {
   const where = { host: options.host, port: options.port };
   const first = transport.firstBytes;
   const code = (err as { code?: string } | undefined)?.code;
-  const noGreeting = (failure instanceof ImapSessionError && failure.phase === 'greeting') || code === 'GREETING_TIMEOUT' || transport.phase === 'greeting';
+  // Connected (the transport's phases are over) but never greeted.
+  const noGreeting = transport.phase === 'greeting' && !deadlines.greeted;
   if (noGreeting && first !== undefined && first.length > 0) {
     // The port said something that is not an IMAP greeting.
     const wrong = wrongProtocolError('imap', first, where) ?? notImapGreeting(first, options);
@@ -375,7 +390,7 @@ async function connectFailure(err: unknown, options: ImapSessionOptions, transpo
   }
   if (failure !== undefined) return asSessionError(failure);
   if (transport.failure !== undefined) return asSessionError(transport.failure);
-  const limit = limitError(err, transport.phase === 'greeting' ? 'greeting' : 'command', `${options.host}:${options.port}`, limits);
+  const limit = limitError(err, deadlines.phase, `${options.host}:${options.port}`, limits);
   if (limit !== undefined) return limit;
   if (options.security === 'tls') {
     const plain = await plainTextPortError('imap', err, where, options.timeouts.greeting);

@@ -6,6 +6,7 @@ import { resolveLimits, type BufferMeter, type Limits } from '../../transport/li
 import { sniName, tlsErrorCode, tlsFailureHint } from '../../transport/tls.js';
 import type { Transcript } from '../../transport/transcript.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
+import { numberViolation } from './number-grammar.js';
 import { SessionDeadlines } from './session-deadlines.js';
 
 /**
@@ -116,6 +117,13 @@ export class ImapSession {
         if (/^[A-Za-z0-9.]+ (NO|BAD)\b/.test(entry.msg)) {
           lastRefusal = { line: entry.msg, at: Date.now() };
           if (holder) holder.#lastRefusal = lastRefusal;
+        }
+        // A number outside its RFC range ends the session as a failed syntax check, before
+        // imapflow can drop it silently and leave the value undefined.
+        const wrong = numberViolation(entry.msg);
+        if (wrong !== undefined) {
+          const shown = JSON.stringify(entry.msg.length > 120 ? `${entry.msg.slice(0, 120)}…` : entry.msg);
+          fail(new ImapSessionError('EIMAP_MALFORMED', `${where} sent ${shown}: ${wrong.problem}`, deadlines.phase, wrong.rule));
         }
         deadlines.server(entry.msg);
       }

@@ -21,7 +21,21 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** Timers and sockets alive in this process (what would keep vitest from exiting). */
+function handles(): { timers: number; sockets: number } {
+  const live = process.getActiveResourcesInfo();
+  return { timers: live.filter((r) => r === 'Timeout').length, sockets: live.filter((r) => r === 'TCPSocketWrap' || r === 'TLSWrap').length };
+}
+
+/** Waits until no more timers are alive than before the session (the session left none behind). */
+async function timersBackTo(baseline: number, ms: number): Promise<number> {
+  const until = Date.now() + ms;
+  while (handles().timers > baseline && Date.now() < until) await new Promise((r) => setImmediate(r));
+  return handles().timers;
+}
+
 async function expectErrored(phaseTimeout: number, expected: { code: RegExp; phase: RegExp }) {
+  const before = handles();
   const outcome = await openOutcome(sessionOptions(server!.port), GIVE_UP_MS);
   expect(outcome.hung, `the session must end within ${GIVE_UP_MS} ms`).toBe(false);
   expect(outcome.error).toBeInstanceOf(ImapSessionError);
@@ -31,10 +45,23 @@ async function expectErrored(phaseTimeout: number, expected: { code: RegExp; pha
   expect(outcome.ms).toBeLessThan(phaseTimeout + MARGIN_MS);
   // The socket was destroyed: the server sees its end close at once.
   expect(await server!.allClosed(2_000), 'the client must have destroyed its socket').toBe(true);
+  // Nothing of the session keeps the event loop alive: no timer of its own, no socket of its own.
+  expect(await timersBackTo(before.timers, 2_000), 'timers left behind').toBeLessThanOrEqual(before.timers);
+  expect(handles().sockets, 'sockets left behind (the server keeps only its listener)').toBeLessThanOrEqual(before.sockets);
   return error;
 }
 
 describe('imapflow session deadlines', () => {
+  it('a refused connection is ECONNREFUSED in the tcp phase, at once', async () => {
+    server = await startHostile(() => undefined);
+    const port = server.port;
+    await server.close();
+    server = undefined;
+    const outcome = await openOutcome(sessionOptions(port), GIVE_UP_MS);
+    expect((outcome.error as ImapSessionError).code).toBe('ECONNREFUSED');
+    expect((outcome.error as ImapSessionError).phase).toBe('tcp');
+  });
+
   it('(a) a server that never greets: ETIMEOUT in the greeting phase', async () => {
     server = await startHostile(() => undefined);
     const error = await expectErrored(TIMEOUTS.greeting, { code: /^ETIMEOUT$/, phase: /^greeting$/ });

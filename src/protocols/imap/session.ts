@@ -142,12 +142,8 @@ export class ImapSession {
       // STARTTLS is required before LOGIN on a starttls endpoint (else imapflow would warn and log in
       // in clear when the offer is missing or stripped), and never attempted on a plain one.
       ...(options.security === 'starttls' ? { doSTARTTLS: true } : options.security === 'none' ? { doSTARTTLS: false } : {}),
+      // Certificate checks (verify, ca, servername) are the transport's: it makes every TLS socket.
       ...(options.tls.servername ? { servername: options.tls.servername } : {}),
-      tls: {
-        rejectUnauthorized: options.tls.verify,
-        ...(options.tls.ca ? { ca: options.tls.ca } : {}),
-        ...(options.tls.servername ? { servername: options.tls.servername } : {}),
-      },
       auth: { user: options.user, pass: options.password },
       logger: logger as ImapFlowOptions['logger'],
       disableAutoIdle: true,

@@ -62,6 +62,17 @@ describe('imapflow session deadlines', () => {
     expect((outcome.error as ImapSessionError).phase).toBe('tcp');
   });
 
+  it('Ctrl-C while waiting for the greeting ends the session at once, EABORTED, socket destroyed', async () => {
+    server = await startHostile(() => undefined);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('interrupted')), 100);
+    const outcome = await openOutcome(sessionOptions(server.port, { signal: controller.signal, timeouts: { ...TIMEOUTS, greeting: 10_000, tls: 10_000 } }), GIVE_UP_MS);
+    expect((outcome.error as ImapSessionError).code).toBe('EABORTED');
+    // Far below the greeting timeout and the 3 s implicit-TLS probe: the abort ended it, and no probe followed.
+    expect(outcome.ms).toBeLessThan(2_500);
+    expect(await server.allClosed(2_000)).toBe(true);
+  });
+
   it('(a) a server that never greets: ETIMEOUT in the greeting phase', async () => {
     server = await startHostile(() => undefined);
     const error = await expectErrored(TIMEOUTS.greeting, { code: /^ETIMEOUT$/, phase: /^greeting$/ });

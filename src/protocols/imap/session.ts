@@ -376,6 +376,8 @@ async function connectFailure(
   failure: Error | undefined,
   limits: Limits,
 ): Promise<Error> {
+  // Cancelled (Ctrl-C): say so at once, without probing the port.
+  if (failure instanceof ImapSessionError && failure.code === 'EABORTED') return failure;
   const where = { host: options.host, port: options.port };
   const first = transport.firstBytes;
   const code = (err as { code?: string } | undefined)?.code;

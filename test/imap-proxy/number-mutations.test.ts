@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ImapNumberMutations } from '../../fixtures/servers/imap-proxy-mutations.js';
@@ -29,6 +30,53 @@ describe('IMAP proxy: malformed-number mutations', () => {
   });
   afterAll(async () => {
     await labProxy?.proxy.close();
+  });
+
+  it('stripUidValidity: imap.recreate-check refuses a missing UIDVALIDITY instead of passing on undefined', async () => {
+    // Only the recreate check, so nothing before it can notice the missing UIDVALIDITY first.
+    const scenarioFile = join(labProxy.dir, 'recreate-only.yaml');
+    await writeFile(
+      scenarioFile,
+      [
+        'name: recreate check alone',
+        'requires: { endpoints: [imaps], accounts: [primary] }',
+        'sessions:',
+        '  laptop: { protocol: imap, endpoint: imaps, account: primary }',
+        'steps:',
+        '  - name: laptop creates a folder',
+        '    action: imap.create',
+        '    session: laptop',
+        '    with: { folder: uids }',
+        '  - name: recreate check',
+        '    action: imap.recreate-check',
+        '    session: laptop',
+        '    with: { folder: uids, uidvalidity: "1700000000", last_uid: 1, account: primary }',
+        '    expect:',
+        '      - that: uid_reused',
+        '        equals: false',
+        '        rfc: "RFC 9051 §2.3.1.1: a UID is not reused under the same UIDVALIDITY"',
+        'cleanup:',
+        '  - name: delete the run folders and messages',
+        '    action: imap.cleanup',
+        '    session: laptop',
+        '',
+      ].join('\n'),
+    );
+    labProxy.proxy.reset();
+    replaceFlags(labProxy.proxy.mutations, { stripUidValidity: true });
+    let runId: string | undefined;
+    try {
+      const { result } = await runSuite({ targetFile: labProxy.targetFile, env: labProxy.env, paths: [scenarioFile] });
+      runId = result.runId;
+      const scenario = result.scenarios[0];
+      expect(scenario?.state, summarize(result)).toBe('failed');
+      if (scenario?.state !== 'failed') return;
+      expect(scenario.failure.message).toBe('SELECT reports the mailbox UIDVALIDITY');
+      expect(scenario.failure.rfc).toMatch(/RFC 3501 §6\.3\.1/);
+    } finally {
+      replaceFlags(labProxy.proxy.mutations, {});
+      if (runId !== undefined) await cleanUpLabRun(inject('lab'), runId);
+    }
   });
 
   for (const [mutation, wellFormed, malformed] of CASES) {

@@ -177,9 +177,8 @@ export class ImapSession {
     });
     client.on('error', (err: unknown) => {
       // Errors surface on the pending command; without a listener node would throw. A size limit
-      // is named here, with the phase it happened in.
-      // The socket goes at once: imapflow has stopped reading, and bytes still arriving would only
-      // be counted as held.
+      // is named here, with the phase it happened in, and the socket goes at once: imapflow has
+      // stopped reading, and bytes still arriving would only be counted as held.
       const limit = limitError(err, deadlines.phase, where, limits);
       if (limit !== undefined) fail(limit);
     });
@@ -472,16 +471,16 @@ function limitError(err: unknown, phase: string, where: string, limits: Limits):
   let what: string;
   switch (e?.code) {
     case 'LineTooLarge':
-      what = `a line longer than ${limits.maxLineLength} octets exceeds the limit maxLineLength (${limits.maxLineLength})`;
+      what = `a line longer than ${limits.maxLineLength} octets, more than the limit maxLineLength (${limits.maxLineLength}) allows`;
       break;
     case 'LiteralTooLarge':
-      what = `a literal of ${Number.isFinite(e.literalSize) ? `${e.literalSize} octets` : 'more than 19 digits of octets'} exceeds the limit maxMessageBytes (${limits.maxMessageBytes})`;
+      what = `a literal of ${Number.isFinite(e.literalSize) ? `${e.literalSize} octets` : 'a size of more than 19 digits'}, more than the limit maxMessageBytes (${limits.maxMessageBytes}) allows`;
       break;
     case 'ResponseTooLarge':
-      what = `a response larger than ${own.maxResponseSize} octets exceeds the limit maxMessageBytes (${limits.maxMessageBytes}) plus two lines`;
+      what = `a response larger than ${own.maxResponseSize} octets, more than the limit maxMessageBytes (${limits.maxMessageBytes}) and two lines of framing allow`;
       break;
     case 'TooManyTokens':
-      what = `a response of more than ${MAX_RESPONSE_TOKENS} tokens exceeds the limit on tokens per response (${MAX_RESPONSE_TOKENS})`;
+      what = `a response of more than ${MAX_RESPONSE_TOKENS} tokens, more than the limit on tokens per response allows`;
       break;
     default:
       return undefined;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { composeMessage } from '../protocols/smtp/compose.js';
+import { RequirementFailure } from '../runner/outcomes.js';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
 
@@ -39,6 +40,8 @@ export const imapRecreateCheck = defineAction({
     const box = await ws.open(path, 'read');
     const uids = await ws.ownUids(path);
     const uid = uids.at(-1) ?? 0;
+    // No UIDVALIDITY is no answer, never "unchanged": undefined must not equal undefined.
+    if (box.uidValidity === undefined || box.uidValidity === null) throw missingUidValidity(path);
     const same = String(box.uidValidity) === String(params.uidvalidity);
     return {
       uidvalidity: String(box.uidValidity),
@@ -48,3 +51,14 @@ export const imapRecreateCheck = defineAction({
     };
   },
 });
+
+/** A SELECT without UIDVALIDITY: the comparison cannot be made, and the server broke a MUST. */
+function missingUidValidity(path: string): RequirementFailure {
+  return new RequirementFailure({
+    description: 'SELECT reports the mailbox UIDVALIDITY',
+    passed: false,
+    expected: `OK [UIDVALIDITY n] in the answer to SELECT ${path}`,
+    actual: 'no UIDVALIDITY (absent, or a value imapflow could not read)',
+    rfc: 'RFC 3501 §6.3.1: REQUIRED OK untagged responses: UNSEEN, PERMANENTFLAGS, UIDNEXT, UIDVALIDITY',
+  });
+}

@@ -93,6 +93,20 @@ export function classifyError(err: unknown): StepOutcome {
     return { kind: 'errored', problem: { code: err.code, message: err.message } };
   }
   if (err instanceof ImapSessionError) {
+    if (err.code === 'EIMAP_MALFORMED') {
+      // imapflow drops what it cannot parse (an out-of-range UIDVALIDITY is left undefined): the
+      // session checks the server's lines itself, and a broken rule is the server's wrong answer.
+      return {
+        kind: 'failed',
+        check: {
+          description: 'the server answers in IMAP syntax',
+          passed: false,
+          expected: err.rule ?? 'responses as RFC 9051 §9 (formal syntax) defines them',
+          actual: err.message,
+          rfc: err.rule?.startsWith('RFC 7162') ? 'RFC 7162 §7' : 'RFC 9051 §9',
+        },
+      };
+    }
     return { kind: 'errored', problem: { code: err.code, message: err.message, phase: err.phase } };
   }
   if (err instanceof SmtpReplyError) {

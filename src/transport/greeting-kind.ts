@@ -118,12 +118,6 @@ export function readPlaintextGreeting(where: GreetingEndpoint, timeoutMs: number
   return probe(netConnect({ host: where.host, port: where.port }), 'data', (chunk) => chunk as Buffer, timeoutMs);
 }
 
-/** wrongProtocolError for a port whose greeting a library did not show: read it on a fresh connection. */
-export async function wrongProtocolByProbe(expected: MailProtocol, where: GreetingEndpoint, timeoutMs: number): Promise<TransportError | undefined> {
-  const first = await readPlaintextGreeting(where, timeoutMs);
-  return first === undefined ? undefined : wrongProtocolError(expected, first, where);
-}
-
 /**
  * A TLS handshake that failed because the port speaks plain text: the hint
  * names what it speaks. Undefined unless the failure looks like that and the

@@ -31,13 +31,20 @@ export class ImapReplyError extends Error {
   }
 }
 
-/** The session could not be set up or went away: connect, TLS, auth, timeout, BYE. */
+/**
+ * The session could not be set up or went away: connect, TLS, auth, timeout,
+ * BYE, a limit. Code EIMAP_MALFORMED is different in kind: the server broke
+ * IMAP's grammar (a greeting that is none, a number out of its range), which
+ * the runner reports as a failed check, naming `rule`.
+ */
 export class ImapSessionError extends Error {
   override readonly name = 'ImapSessionError';
   constructor(
     readonly code: string,
     message: string,
     readonly phase: string,
+    /** For EIMAP_MALFORMED: the grammar rule broken, as the RFC words it ("RFC 9051 §9: nz-number …"). */
+    readonly rule?: string,
   ) {
     super(message);
   }

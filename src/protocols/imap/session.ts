@@ -1,8 +1,13 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { implicitTlsPortError, plainTextPortError, wrongProtocolByProbe, wrongProtocolError } from '../../transport/greeting-kind.js';
+import { TransportError } from '../../transport/errors.js';
+import { implicitTlsPortError, plainTextPortError, wrongProtocolError } from '../../transport/greeting-kind.js';
+import { ImapflowTransport } from '../../transport/imapflow-transport.js';
+import { resolveLimits, type BufferMeter, type Limits } from '../../transport/limits.js';
 import { sniName, tlsErrorCode, tlsFailureHint } from '../../transport/tls.js';
 import type { Transcript } from '../../transport/transcript.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
+import { numberViolation } from './number-grammar.js';
+import { SessionDeadlines } from './session-deadlines.js';
 
 /**
  * An IMAP session ("device") through imapflow, made deterministic for a
@@ -23,6 +28,15 @@ export interface ImapSessionOptions {
   readonly signal?: AbortSignal;
   /** ENABLE these (CONDSTORE, QRESYNC) after login, only when a scenario asks; imapflow sends the ENABLE. */
   readonly enable?: readonly string[];
+  /** mailprobe's bounds on server input (src/transport/limits.ts), passed on to imapflow's parser. */
+  readonly limits?: Partial<Limits>;
+  /** Where the bytes imapflow holds unparsed are counted; the process-wide meter unless a test gives its own. */
+  readonly meter?: BufferMeter;
+}
+
+/** What ended a session, shared by the session and the callbacks set up before it exists. */
+interface SessionState {
+  failure?: Error;
 }
 
 /** Changes the server told this session about, unasked, since the last drain. */
@@ -37,48 +51,99 @@ export class ImapSession {
   readonly #notifications: Notifications = { exists: [], expunge: [], flags: [] };
   #greeting = '';
   #idle: Promise<unknown> | undefined;
+  readonly #state: SessionState;
+  readonly #transport: ImapflowTransport;
+  readonly #limits: Limits;
 
   private constructor(
     readonly name: string,
     readonly client: ImapFlow,
     /** The longest a single command may take before the session is closed as timed out. */
     readonly commandTimeoutMs: number,
-  ) {}
+    state: SessionState,
+    transport: ImapflowTransport,
+    limits: Limits,
+  ) {
+    this.#state = state;
+    this.#transport = transport;
+    this.#limits = limits;
+  }
 
   static async open(options: ImapSessionOptions): Promise<ImapSession> {
     const { transcript, session } = options;
+    const limits = resolveLimits(options.limits);
+    const where = `${options.host}:${options.port}`;
     let holder: ImapSession | undefined;
     let greeting = '';
-    // The server's first line, whatever it is: a POP3 or SMTP greeting tells a wrong port apart from a silent one.
-    let firstLine: string | undefined;
     let lastRefusal: { line: string; at: number } | undefined;
+    // The first cause that ended this session, in mailprobe's terms (a deadline, a limit, a
+    // malformed number): imapflow then only reports "connection not available".
+    const state: SessionState = {};
+    const fail = (error: Error): void => {
+      state.failure ??= error;
+      transport.abort(error);
+    };
+    const deadlines = new SessionDeadlines({
+      greetingMs: options.timeouts.greeting,
+      commandMs: options.timeouts.command,
+      where,
+      plainText: options.security !== 'tls',
+      abort: fail,
+    });
+    const transport = new ImapflowTransport({
+      host: options.host,
+      port: options.port,
+      tls: { verify: options.tls.verify, ...(options.tls.ca ? { ca: options.tls.ca } : {}), ...(options.tls.servername ? { servername: options.tls.servername } : {}) },
+      timeouts: options.timeouts,
+      ...(options.meter ? { meter: options.meter } : {}),
+      maxResponseBytes: imapflowLimits(limits).maxResponseSize,
+      onOverflow: () => fail(limitError({ code: 'ResponseTooLarge' }, deadlines.phase, where, limits)!),
+      onConnected: () => deadlines.connected(),
+      // A port that answers with something other than an IMAP greeting is named at once,
+      // rather than when the greeting deadline runs out.
+      onFirstLine: (first) => {
+        const wrong = wrongProtocolError('imap', first, { host: options.host, port: options.port }) ?? notImapGreeting(first, options);
+        if (wrong !== undefined) fail(asSessionError(wrong));
+      },
+    });
     const record = (entry: { src?: string; msg?: string; err?: unknown }) => {
       if (typeof entry?.msg !== 'string') return;
-      if (entry.src === 'c') transcript.client(session, entry.msg);
-      else if (entry.src === 's') {
+      if (entry.src === 'c') {
+        transcript.client(session, entry.msg);
+        deadlines.client(entry.msg);
+      } else if (entry.src === 's') {
         transcript.server(session, entry.msg);
-        firstLine ??= entry.msg;
         if (!greeting && /^\* (OK|PREAUTH|BYE)\b/i.test(entry.msg)) greeting = entry.msg;
         if (/^[A-Za-z0-9.]+ (NO|BAD)\b/.test(entry.msg)) {
           lastRefusal = { line: entry.msg, at: Date.now() };
           if (holder) holder.#lastRefusal = lastRefusal;
         }
+        // A number outside its RFC range ends the session as a failed syntax check, before
+        // imapflow can drop it silently and leave the value undefined.
+        const wrong = numberViolation(entry.msg);
+        if (wrong !== undefined) {
+          const shown = JSON.stringify(entry.msg.length > 120 ? `${entry.msg.slice(0, 120)}…` : entry.msg);
+          fail(new ImapSessionError('EIMAP_MALFORMED', `${where} sent ${shown}: ${wrong.problem}`, deadlines.phase, wrong.rule));
+        }
+        deadlines.server(entry.msg);
       }
     };
-    const logger = { trace: record, debug: record, info: () => {}, warn: () => {}, error: () => {}, fatal: () => {} };
+    // imapflow logs a server line it cannot parse as an error: it belongs in the transcript too.
+    const recordUnparsed = (entry: { src?: string; msg?: string }) => {
+      if (entry?.src === 's') record(entry);
+    };
+    const logger = { trace: record, debug: record, info: () => {}, warn: () => {}, error: recordUnparsed, fatal: () => {} };
     const client = new ImapFlow({
       host: options.host,
       port: options.port,
       secure: options.security === 'tls',
+      // mailprobe opens and owns the sockets: its own timeout per phase, destroyed on any deadline.
+      transport,
       // STARTTLS is required before LOGIN on a starttls endpoint (else imapflow would warn and log in
       // in clear when the offer is missing or stripped), and never attempted on a plain one.
       ...(options.security === 'starttls' ? { doSTARTTLS: true } : options.security === 'none' ? { doSTARTTLS: false } : {}),
+      // Certificate checks (verify, ca, servername) are the transport's: it makes every TLS socket.
       ...(options.tls.servername ? { servername: options.tls.servername } : {}),
-      tls: {
-        rejectUnauthorized: options.tls.verify,
-        ...(options.tls.ca ? { ca: options.tls.ca } : {}),
-        ...(options.tls.servername ? { servername: options.tls.servername } : {}),
-      },
       auth: { user: options.user, pass: options.password },
       logger: logger as ImapFlowOptions['logger'],
       disableAutoIdle: true,
@@ -90,24 +155,40 @@ export class ImapSession {
       // BINARY[] would hand back decoded content; a byte-for-byte check needs BODY.PEEK[].
       disableBinary: true,
       clientInfo: { name: 'mailprobe' },
-      connectionTimeout: options.timeouts.dns + options.timeouts.tcp + options.timeouts.tls,
-      greetingTimeout: options.timeouts.greeting,
-      // An inactivity bound only: call() puts a hard deadline on each command. IDLE waits are
-      // bounded by the scenario (timeouts.push), so the socket may stay quiet that long.
+      // Backstops only: the transport and SessionDeadlines fire first, with the phase named.
+      connectionTimeout: options.timeouts.dns + options.timeouts.tcp + options.timeouts.tls + BACKSTOP_MS,
+      greetingTimeout: options.timeouts.greeting + BACKSTOP_MS,
+      // An inactivity bound only: every reply has a total deadline (SessionDeadlines). IDLE waits
+      // are bounded by the scenario (timeouts.push), so the socket may stay quiet that long.
       socketTimeout: Math.max(options.timeouts.command, options.timeouts.push) + 5_000,
+      ...imapflowLimits(limits),
     });
-    const onAbort = () => client.close();
+    const onAbort = () => {
+      state.failure ??= new ImapSessionError('EABORTED', `cancelled during ${deadlines.phase}`, deadlines.phase);
+      client.close();
+      transport.dispose();
+    };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     // One run signal serves many sessions: let go of it when this one closes.
-    client.once('close', () => options.signal?.removeEventListener('abort', onAbort));
-    client.on('error', () => {
-      // Errors surface on the pending command; without a listener node would throw.
+    client.once('close', () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      deadlines.stop();
+      transport.dispose();
+    });
+    client.on('error', (err: unknown) => {
+      // Errors surface on the pending command; without a listener node would throw. A size limit
+      // is named here, with the phase it happened in, and the socket goes at once: imapflow has
+      // stopped reading, and bytes still arriving would only be counted as held.
+      const limit = limitError(err, deadlines.phase, where, limits);
+      if (limit !== undefined) fail(limit);
     });
     try {
       await client.connect();
     } catch (err) {
+      deadlines.stop();
+      transport.dispose();
       options.signal?.removeEventListener('abort', onAbort);
-      throw await connectFailure(err, options, firstLine);
+      throw await connectFailure(err, options, transport, deadlines, state.failure, limits);
     }
     if (options.security === 'starttls' && !client.secureConnection) {
       client.close();
@@ -117,7 +198,7 @@ export class ImapSession {
         'starttls',
       );
     }
-    const wrapper = new ImapSession(session, client, options.timeouts.command);
+    const wrapper = new ImapSession(session, client, options.timeouts.command, state, transport, limits);
     holder = wrapper;
     wrapper.#greeting = greeting;
     wrapper.#lastRefusal = lastRefusal;
@@ -163,23 +244,31 @@ export class ImapSession {
    * transcript of this session.
    */
   async call<T>(command: string, fn: (client: ImapFlow) => Promise<T>): Promise<Exclude<T, false>> {
+    // A session a deadline, a limit or a malformed answer ended stays ended, for that reason.
+    if (this.#state.failure !== undefined) throw this.#state.failure;
     const since = Date.now();
     let result: T;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
-        // A server that trickles bytes would keep imapflow's inactivity timer happy forever.
+        // A server that trickles bytes would keep imapflow's inactivity timer happy forever:
+        // the socket is destroyed, so nothing of this session outlives the deadline.
+        const error = new ImapSessionError('ETIMEOUT', `${command} got no complete answer within ${this.commandTimeoutMs} ms`, 'command');
+        this.#state.failure ??= error;
+        this.#transport.abort(error);
         this.client.close();
-        reject(new ImapSessionError('ETIMEOUT', `${command} got no complete answer within ${this.commandTimeoutMs} ms`, 'command'));
+        reject(error);
       }, this.commandTimeoutMs);
     });
     try {
       result = await Promise.race([fn(this.client), deadline]);
     } catch (err) {
+      if (this.#state.failure !== undefined) throw this.#state.failure;
       throw err instanceof ImapSessionError ? err : this.#translate(command, err);
     } finally {
       clearTimeout(timer);
     }
+    if (this.#state.failure !== undefined) throw this.#state.failure;
     if (result === false) {
       const refusal = this.#lastRefusal && this.#lastRefusal.at >= since ? this.#lastRefusal.line : undefined;
       throw refusal ? parseRefusal(command, refusal) : new ImapReplyError(command, 'NO', 'the command did not complete (imapflow reported failure without a server reply)');
@@ -224,6 +313,7 @@ export class ImapSession {
 
   drop(): void {
     this.client.close();
+    this.#transport.dispose();
   }
 
   #watch(): void {
@@ -255,6 +345,8 @@ export class ImapSession {
     if (e.code === 'NoConnection' || e.code === 'EConnectionClosed' || e.responseStatus === 'BYE') {
       return new ImapSessionError('ECLOSED', `the connection closed during ${command}: ${e.message ?? ''}`.trim(), 'command');
     }
+    const limit = limitError(err, 'command', `${this.client.host}:${this.client.port}`, this.#limits);
+    if (limit !== undefined) return limit;
     if (e.code === 'ETIMEOUT' || e.code === 'ETIMEDOUT' || e.code === 'CONNECT_TIMEOUT') {
       return new ImapSessionError('ETIMEOUT', `timed out during ${command}`, 'command');
     }
@@ -269,23 +361,131 @@ function parseRefusal(command: string, line: string): ImapReplyError {
   return new ImapReplyError(command, match[1]!.toUpperCase() as 'NO' | 'BAD', match[3] ?? '', match[2]);
 }
 
-/** A wrong port first (its greeting says what it speaks), then what imapflow reported. */
-async function connectFailure(err: unknown, options: ImapSessionOptions, firstLine: string | undefined): Promise<Error> {
+/**
+ * Why a session could not be opened, in mailprobe's terms: what mailprobe
+ * itself saw first (a deadline, a limit, a STARTTLS injection, the port's
+ * first bytes), then what imapflow reported. Only a real certificate failure
+ * gets the certificate hint.
+ */
+async function connectFailure(
+  err: unknown,
+  options: ImapSessionOptions,
+  transport: ImapflowTransport,
+  deadlines: SessionDeadlines,
+  failure: Error | undefined,
+  limits: Limits,
+): Promise<Error> {
+  // Cancelled (Ctrl-C): say so at once, without probing the port.
+  if (failure instanceof ImapSessionError && failure.code === 'EABORTED') return failure;
   const where = { host: options.host, port: options.port };
-  if (firstLine !== undefined) {
-    const wrong = wrongProtocolError('imap', firstLine, where);
-    if (wrong !== undefined) return wrong;
-  } else if (options.security !== 'tls' && (err as { code?: string }).code === 'GREETING_TIMEOUT') {
-    // imapflow does not log a greeting it cannot parse (an SMTP "220 …"): look at the port ourselves,
-    // in plain text, then as TLS (an implicit-TLS port says nothing until the client speaks).
-    const wrong = (await wrongProtocolByProbe('imap', where, options.timeouts.greeting)) ?? (await implicitTlsPortError('imap', where, options.timeouts.tls));
+  const first = transport.firstBytes;
+  const code = (err as { code?: string } | undefined)?.code;
+  // Connected (the transport's phases are over) but never greeted.
+  const noGreeting = transport.phase === 'greeting' && !deadlines.greeted;
+  if (noGreeting && first !== undefined && first.length > 0) {
+    // The port said something that is not an IMAP greeting.
+    const wrong = wrongProtocolError('imap', first, where) ?? notImapGreeting(first, options);
     if (wrong !== undefined) return wrong;
   }
+  if (transport.injectedBytes > 0 || code === 'STARTTLS_INJECTION') return starttlsInjection(options, transport.injectedBytes);
+  if (noGreeting && (first === undefined || first.length === 0) && options.security !== 'tls') {
+    // Silence: an implicit-TLS port says nothing until the client speaks.
+    const wrong = await implicitTlsPortError('imap', where, options.timeouts.tls);
+    if (wrong !== undefined) return wrong;
+  }
+  if (failure !== undefined) return asSessionError(failure);
+  if (transport.failure !== undefined) return asSessionError(transport.failure);
+  const limit = limitError(err, deadlines.phase, `${options.host}:${options.port}`, limits);
+  if (limit !== undefined) return limit;
   if (options.security === 'tls') {
     const plain = await plainTextPortError('imap', err, where, options.timeouts.greeting);
     if (plain !== undefined) return plain;
   }
   return connectError(err, options);
+}
+
+/**
+ * A first line that is no IMAP greeting ("* OK", "* PREAUTH" or "* BYE").
+ * Two different causes, two verdicts: a line in IMAP's untagged form ("* …")
+ * is an IMAP server that breaks the greeting grammar, a failed check; any
+ * other bytes mean the port does not speak IMAP at all, which is a
+ * configuration problem (errored, with a hint), never an RFC failure.
+ */
+function notImapGreeting(first: Buffer, options: ImapSessionOptions): Error | undefined {
+  const line = first.toString('latin1').split(/\r?\n/)[0] ?? '';
+  const shown = JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
+  const where = `${options.host}:${options.port}`;
+  if (/^\* (OK|PREAUTH|BYE)(?:[ \r\n[]|$)/i.test(line)) return undefined;
+  if (line.startsWith('* ')) {
+    return new ImapSessionError('EIMAP_MALFORMED', `${where} greeted with ${shown}, which is not an IMAP greeting`, 'greeting', GREETING_RULE);
+  }
+  return new ImapSessionError('EWRONG_PROTOCOL', `${where} does not speak IMAP: its first bytes ${shown} are not an IMAP greeting ("* OK", "* PREAUTH" or "* BYE"); check the endpoint's host, port and security`, 'greeting');
+}
+
+const GREETING_RULE = 'RFC 9051 §9: greeting = "*" SP (resp-cond-auth / resp-cond-bye) CRLF, resp-cond-auth = ("OK" / "PREAUTH") SP resp-text';
+
+function starttlsInjection(options: ImapSessionOptions, octets: number): ImapSessionError {
+  const count = octets > 0 ? `${octets} octets` : 'data';
+  return new ImapSessionError(
+    'ESTARTTLS',
+    `${options.host}:${options.port} sent ${count} after accepting STARTTLS and before the TLS handshake; ` +
+      'refusing to continue, since plaintext injected there would be read as if protected (CVE-2011-0411)',
+    'starttls',
+  );
+}
+
+function asSessionError(error: Error): Error {
+  if (error instanceof ImapSessionError || error instanceof ImapReplyError) return error;
+  if (error instanceof TransportError) return new ImapSessionError(error.code, error.message, error.phase);
+  return error;
+}
+
+/** How long imapflow's own timers wait beyond mailprobe's, which fire first and name the phase. */
+const BACKSTOP_MS = 1_000;
+
+/**
+ * Tokens (atoms, strings, literals, lists) in one response. Each costs about
+ * a hundred bytes of heap while imapflow parses it, so this bounds parsing a
+ * response to some 10 MB; no answer to mailprobe's own commands comes near.
+ */
+const MAX_RESPONSE_TOKENS = 100_000;
+
+/**
+ * mailprobe's limits as imapflow's parser options. imapflow counts the line
+ * end in a line, and a response carries its literal's marker line and
+ * framing beside the literal, so each gets that much room and no more.
+ */
+function imapflowLimits(limits: Limits): Pick<ImapFlowOptions, 'maxLineLength' | 'maxLiteralSize' | 'maxResponseSize' | 'maxResponseTokens'> {
+  return {
+    maxLineLength: limits.maxLineLength + 2,
+    maxLiteralSize: limits.maxMessageBytes,
+    maxResponseSize: limits.maxMessageBytes + 2 * (limits.maxLineLength + 2),
+    maxResponseTokens: MAX_RESPONSE_TOKENS,
+  };
+}
+
+/** imapflow's LineTooLarge / LiteralTooLarge / ResponseTooLarge / TooManyTokens as ELIMIT, naming the limit. */
+function limitError(err: unknown, phase: string, where: string, limits: Limits): ImapSessionError | undefined {
+  const e = err as { code?: string; literalSize?: number } | undefined;
+  const own = imapflowLimits(limits);
+  let what: string;
+  switch (e?.code) {
+    case 'LineTooLarge':
+      what = `a line longer than ${limits.maxLineLength} octets, more than the limit maxLineLength (${limits.maxLineLength}) allows`;
+      break;
+    case 'LiteralTooLarge':
+      what = `a literal of ${Number.isFinite(e.literalSize) ? `${e.literalSize} octets` : 'a size of more than 19 digits'}, more than the limit maxMessageBytes (${limits.maxMessageBytes}) allows`;
+      break;
+    case 'ResponseTooLarge':
+      what = `a response larger than ${own.maxResponseSize} octets, more than the limit maxMessageBytes (${limits.maxMessageBytes}) and two lines of framing allow`;
+      break;
+    case 'TooManyTokens':
+      what = `a response of more than ${MAX_RESPONSE_TOKENS} tokens, more than the limit on tokens per response allows`;
+      break;
+    default:
+      return undefined;
+  }
+  return new ImapSessionError('ELIMIT', `${where} sent ${what}; the connection was dropped (server input is bounded, see src/transport/limits.ts)`, phase);
 }
 
 function connectError(err: unknown, options: ImapSessionOptions): Error {

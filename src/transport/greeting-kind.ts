@@ -16,6 +16,14 @@ export type MailProtocol = 'pop3' | 'imap' | 'smtp';
 export type GreetingKind = MailProtocol | 'tls';
 
 const NAMES: Readonly<Record<MailProtocol, string>> = { pop3: 'POP3', imap: 'IMAP', smtp: 'SMTP' };
+const GREETINGS: Readonly<Record<MailProtocol, string>> = { pop3: '"+OK …"', imap: '"* OK", "* PREAUTH" or "* BYE"', smtp: '"220 …"' };
+/**
+ * The outline of each protocol's reply lines (RFC 1939 §3 status indicator,
+ * RFC 9051 §2.2.2 untagged "* " or a tagged status, RFC 5321 §4.2 three-digit
+ * code): a first line
+ * with it comes from a server of that protocol, however broken the rest is.
+ */
+const SHAPES: Readonly<Record<MailProtocol, RegExp>> = { pop3: /^[+-][A-Za-z]/, imap: /^(?:\* \S|[A-Za-z0-9.]+ (?:OK|NO|BAD|BYE|PREAUTH)\b)/i, smtp: /^[2-5]\d\d(?:[ -]|\r?$)/ };
 
 export function greetingKind(first: string | Buffer): GreetingKind | undefined {
   const bytes = typeof first === 'string' ? Buffer.from(first, 'latin1') : first;
@@ -33,14 +41,23 @@ export interface GreetingEndpoint {
 }
 
 /**
- * EWRONG_PROTOCOL when `greeting` is that of another protocol (or of TLS);
- * undefined when it is `expected`'s or unrecognisable (then the protocol's
- * own parser judges it).
+ * EWRONG_PROTOCOL when `greeting` is that of another protocol (or of TLS), or
+ * does not even have the shape of an `expected` greeting (NUL bytes, a banner
+ * of some other service, binary): the port does not speak the protocol, a
+ * configuration problem, never an RFC failure. Undefined when it is
+ * `expected`'s, or has its shape but breaks its grammar ("* HELLO" for IMAP,
+ * "+Ok" for POP3): then the protocol's own parser judges it, as a failure.
  */
 export function wrongProtocolError(expected: MailProtocol, greeting: string | Buffer, where: GreetingEndpoint): TransportError | undefined {
   const kind = greetingKind(greeting);
-  if (kind === undefined || kind === expected) return undefined;
+  if (kind === expected) return undefined;
   const name = endpoint(where.host, where.port);
+  if (kind === undefined) {
+    const text = typeof greeting === 'string' ? greeting : greeting.toString('latin1');
+    if (SHAPES[expected].test(text)) return undefined;
+    const message = `${name} does not speak ${NAMES[expected]}: its first bytes ${shown(greeting)} are not a ${NAMES[expected]} greeting (${GREETINGS[expected]}); check the endpoint's host, port and security`;
+    return new TransportError('EWRONG_PROTOCOL', 'greeting', message, { host: where.host, port: where.port });
+  }
   const message =
     kind === 'tls'
       ? `${name} answered with a TLS record instead of a ${NAMES[expected]} greeting: this port wants TLS first; use security: tls`

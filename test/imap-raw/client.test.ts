@@ -83,7 +83,7 @@ describe('ImapRawClient: greeting and capabilities', () => {
     expect(c.hasCapability('move')).toBe(true);
   });
 
-  it('turns a BYE greeting into EIMAP_BYE and anything else into EIMAP_GREETING', async () => {
+  it('turns a BYE greeting into EIMAP_BYE, broken IMAP into EIMAP_GREETING, and bytes of no IMAP shape into a wrong port', async () => {
     const bye = await fake({ greeting: '* BYE [UNAVAILABLE] too many connections\r\n' });
     const e1 = await rejection(client(bye), ImapRawProtocolError);
     expect(e1.code).toBe('EIMAP_BYE');
@@ -93,7 +93,11 @@ describe('ImapRawClient: greeting and capabilities', () => {
     const e2 = await rejection(client(pop), TransportError);
     expect(e2.code).toBe('EWRONG_PROTOCOL');
     const garbage = await fake({ greeting: 'HELLO there\r\n' });
-    expect((await rejection(client(garbage), ImapRawProtocolError)).code).toBe('EIMAP_GREETING');
+    const e3 = await rejection(client(garbage), TransportError);
+    expect(e3.code).toBe('EWRONG_PROTOCOL');
+    expect(e3.message).toContain('does not speak IMAP');
+    const untagged = await fake({ greeting: '* HELLO there\r\n' });
+    expect((await rejection(client(untagged), ImapRawProtocolError)).code).toBe('EIMAP_GREETING');
     const tagged = await fake({ greeting: 'A001 OK hello\r\n' });
     expect((await rejection(client(tagged), ImapRawProtocolError)).code).toBe('EIMAP_GREETING');
   });

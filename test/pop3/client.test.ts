@@ -236,11 +236,21 @@ describe('errors', () => {
     expect(c.closed).toBe(true);
   });
 
-  it('rejects a greeting that is not a status line', async () => {
-    const s = await fake({ greeting: 'HELLO from somewhere\r\n' });
+  it('rejects a greeting in POP3 shape that is not a status line as malformed POP3', async () => {
+    const s = await fake({ greeting: '+READY fake POP3\r\n' });
     const error = await rejection(client(s), Pop3ProtocolError);
     expect(error.code).toBe('EPOP3_MALFORMED');
     expect(error.message).toContain('(greeting)');
+  });
+
+  it('names a first line of no POP3 shape at all (a banner, NUL and binary) as a port that does not speak POP3', async () => {
+    for (const greeting of ['HELLO from somewhere\r\n', '\u0000\u00ff\u001b[2J\r\n']) {
+      const s = await fake({ greeting });
+      const error = await rejection(client(s), TransportError);
+      expect(error.code).toBe('EWRONG_PROTOCOL');
+      expect(error.phase).toBe('greeting');
+      expect(error.message).toMatch(/does not speak POP3: its first bytes .* are not a POP3 greeting \("\+OK …"\); check the endpoint's host, port and security/);
+    }
   });
 
   it('names an IMAP greeting as a wrong port, not malformed POP3', async () => {

@@ -135,6 +135,9 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
 };
 
 export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> = {
+  overflowUidValidity: { outcomes: {}, defeatsCleanup: true },
+  negativeUidNext: { outcomes: {}, defeatsCleanup: true },
+  negativeExists: { outcomes: {}, defeatsCleanup: true },
   moveToInbox: {
     outcomes: {
       'imap/folder-sync': 'failed at imap/folder-sync › laptop finds the message it moved in the folder › count equals 1',

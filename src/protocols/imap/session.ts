@@ -405,21 +405,16 @@ async function connectFailure(
 }
 
 /**
- * A first line that is no IMAP greeting ("* OK", "* PREAUTH" or "* BYE").
- * Two different causes, two verdicts: a line in IMAP's untagged form ("* …")
- * is an IMAP server that breaks the greeting grammar, a failed check; any
- * other bytes mean the port does not speak IMAP at all, which is a
- * configuration problem (errored, with a hint), never an RFC failure.
+ * A first line in IMAP's untagged form ("* …") that is no IMAP greeting: an
+ * IMAP server breaking the greeting grammar, a failed check. Bytes of any
+ * other shape were already named by wrongProtocolError as a port that does
+ * not speak IMAP (a configuration problem, errored).
  */
 function notImapGreeting(first: Buffer, options: ImapSessionOptions): Error | undefined {
   const line = first.toString('latin1').split(/\r?\n/)[0] ?? '';
-  const shown = JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
-  const where = `${options.host}:${options.port}`;
   if (/^\* (OK|PREAUTH|BYE)(?:[ \r\n[]|$)/i.test(line)) return undefined;
-  if (line.startsWith('* ')) {
-    return new ImapSessionError('EIMAP_MALFORMED', `${where} greeted with ${shown}, which is not an IMAP greeting`, 'greeting', GREETING_RULE);
-  }
-  return new ImapSessionError('EWRONG_PROTOCOL', `${where} does not speak IMAP: its first bytes ${shown} are not an IMAP greeting ("* OK", "* PREAUTH" or "* BYE"); check the endpoint's host, port and security`, 'greeting');
+  const shown = JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
+  return new ImapSessionError('EIMAP_MALFORMED', `${options.host}:${options.port} greeted with ${shown}, which is not an IMAP greeting`, 'greeting', GREETING_RULE);
 }
 
 const GREETING_RULE = 'RFC 9051 §9: greeting = "*" SP (resp-cond-auth / resp-cond-bye) CRLF, resp-cond-auth = ("OK" / "PREAUTH") SP resp-text';

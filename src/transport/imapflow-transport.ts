@@ -36,6 +36,8 @@ export interface ImapflowTransportOptions {
   readonly maxResponseBytes?: number;
   /** Called once when one response holds more than maxResponseBytes; the session then aborts. */
   readonly onOverflow?: () => void;
+  /** A literal of this many octets was announced: a transfer, which may take longer than a reply. */
+  readonly onLiteral?: (octets: number) => void;
 }
 
 /** How much of the server's first line is kept, to say what the port speaks. */
@@ -54,6 +56,7 @@ export class ImapflowTransport implements ImapTransport {
       onFirstLine: (first) => options.onFirstLine?.(first),
       ...(options.maxResponseBytes === undefined ? {} : { maxHeld: options.maxResponseBytes }),
       onOverflow: () => options.onOverflow?.(),
+      onLiteral: (octets) => options.onLiteral?.(octets),
     });
   }
 
@@ -222,7 +225,7 @@ export class ResponseMeter {
 
   constructor(
     readonly meter: BufferMeter,
-    private readonly hooks: { onFirstLine?: (first: Buffer) => void; maxHeld?: number; onOverflow?: () => void } = {},
+    private readonly hooks: { onFirstLine?: (first: Buffer) => void; maxHeld?: number; onOverflow?: () => void; onLiteral?: (octets: number) => void } = {},
   ) {}
 
   get firstBytes(): Buffer | undefined {
@@ -296,6 +299,7 @@ export class ResponseMeter {
       this.#tail = '';
       if (literal) {
         this.#literalLeft = Number(literal[1]);
+        this.hooks.onLiteral?.(this.#literalLeft);
         continue;
       }
       // The response is complete: imapflow parses it and lets go of its bytes.

@@ -148,4 +148,59 @@ describe('imapflow session deadlines', () => {
     expect(session.closed).toBe(true);
     expect(await server.allClosed(2_000), 'the client must have destroyed its socket').toBe(true);
   });
+
+  /** A server whose NOOP answer carries a literal of `octets`, sent `chunk` octets every 250 ms. */
+  async function literalServer(octets: number, chunk: number): Promise<HostileServer> {
+    return startHostile(async (c) => {
+      c.write(GREETING);
+      const login = await afterCapability(c);
+      c.write(`${login.tag} OK [CAPABILITY IMAP4rev1 LITERAL+] logged in\r\n`);
+      for (;;) {
+        const cmd = await c.command();
+        if (cmd.verb !== 'NOOP') {
+          c.write(`${cmd.tag} OK done\r\n`);
+          continue;
+        }
+        c.write(`* 1 FETCH (BODY[] {${octets}}\r\n`);
+        let sent = 0;
+        let gone = false;
+        void c.closed.then(() => (gone = true));
+        while (sent < octets && !gone) {
+          const n = Math.min(chunk, octets - sent);
+          c.write(Buffer.alloc(n, 0x61));
+          sent += n;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        if (!gone) c.write(`)\r\n${cmd.tag} OK done\r\n`);
+      }
+    });
+  }
+
+  it('a literal that keeps the minimum rate may take longer than the command timeout: a transfer, not a reply', async () => {
+    // 16 KiB at 8 KiB/s takes about 2 s, past the 800 ms command timeout, but within
+    // 800 ms + 1 s per 4096 octets (limits.minTransferRate).
+    server = await literalServer(16 * 1024, 2 * 1024);
+    const session = await ImapSession.open(sessionOptions(server.port));
+    const started = performance.now();
+    await session.call('NOOP', (c) => c.noop());
+    expect(performance.now() - started).toBeGreaterThan(TIMEOUTS.command);
+    expect(session.closed).toBe(false);
+    await session.logout();
+  });
+
+  it('a literal that falls below the minimum rate is cut off, and the error says so', async () => {
+    // 16 KiB at 400 octets/s would take 41 s; its allowance is 800 ms + 4 s.
+    server = await literalServer(16 * 1024, 100);
+    const session = await ImapSession.open(sessionOptions(server.port));
+    const started = performance.now();
+    const error = await session.call('NOOP', (c) => c.noop()).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(ImapSessionError);
+    expect((error as ImapSessionError).code).toBe('ETIMEOUT');
+    expect((error as ImapSessionError).message).toMatch(/minimum rate/);
+    expect(performance.now() - started).toBeLessThan(TIMEOUTS.command + 4_000 + MARGIN_MS);
+    expect(await server.allClosed(2_000), 'the client must have destroyed its socket').toBe(true);
+  });
 });

@@ -21,12 +21,21 @@ export interface SessionDeadlineOptions {
   /** Plain-text sessions get the hint that an implicit-TLS port says nothing. */
   readonly plainText: boolean;
   readonly abort: (error: ImapSessionError) => void;
+  /**
+   * Octets per second a literal may arrive at (limits.minTransferRate): an
+   * answer that carries literals is a transfer and gets one more second per
+   * this many octets announced, like the raw client's transfers.
+   */
+  readonly minTransferRate: number;
 }
 
 export class SessionDeadlines {
   /** The phase the session is in: greeting, auth, starttls or command. */
   phase = 'greeting';
   #timer: NodeJS.Timeout | undefined;
+  #deadlineAt = 0;
+  #expiry: { phase: string; message: string } | undefined;
+  #granted = 0;
   #pending: string | undefined;
   #idling = false;
   #greeted = false;
@@ -85,6 +94,20 @@ export class SessionDeadlines {
     this.#disarm();
   }
 
+  /**
+   * A literal of `octets` was announced in the answer being waited for: the
+   * answer becomes a transfer, and its deadline moves on by the time the
+   * minimum rate allows for those octets. Returns the milliseconds granted.
+   */
+  literal(octets: number): number {
+    if (this.#timer === undefined || this.#expiry === undefined || octets <= 0) return 0;
+    const ms = Math.ceil((octets / this.options.minTransferRate) * 1000);
+    this.#granted += octets;
+    const { phase, message } = this.#expiry;
+    this.#arm(phase, this.#deadlineAt + ms - Date.now(), message, this.#deadlineAt + ms);
+    return ms;
+  }
+
   stop(): void {
     this.#stopped = true;
     this.#disarm();
@@ -94,21 +117,26 @@ export class SessionDeadlines {
     const { commandMs, where } = this.options;
     this.#pending = command;
     this.phase = phase;
+    this.#granted = 0;
     this.#arm(phase, commandMs, `${where} sent no complete answer to ${command} within ${commandMs} ms`);
   }
 
-  #arm(phase: string, ms: number, message: string): void {
+  #arm(phase: string, ms: number, message: string, deadlineAt = Date.now() + ms): void {
     if (this.#stopped) return;
     this.#disarm();
     this.phase = phase;
+    this.#deadlineAt = deadlineAt;
+    this.#expiry = { phase, message };
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.options.abort(new ImapSessionError('ETIMEOUT', message, phase));
-    }, ms);
+      const rate = this.#granted > 0 ? ` (plus 1 s per ${this.options.minTransferRate} octets for the ${this.#granted} literal octets announced: the transfer fell below the minimum rate)` : '';
+      this.options.abort(new ImapSessionError('ETIMEOUT', `${message}${rate}`, phase));
+    }, Math.max(0, ms));
   }
 
   #disarm(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#expiry = undefined;
   }
 }

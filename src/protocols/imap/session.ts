@@ -37,6 +37,8 @@ export interface ImapSessionOptions {
 /** What ended a session, shared by the session and the callbacks set up before it exists. */
 interface SessionState {
   failure?: Error;
+  /** Milliseconds of transfer time granted so far for announced literals (see SessionDeadlines.literal). */
+  transferMs: number;
 }
 
 /** Changes the server told this session about, unasked, since the last drain. */
@@ -78,7 +80,7 @@ export class ImapSession {
     let lastRefusal: { line: string; at: number } | undefined;
     // The first cause that ended this session, in mailprobe's terms (a deadline, a limit, a
     // malformed number): imapflow then only reports "connection not available".
-    const state: SessionState = {};
+    const state: SessionState = { transferMs: 0 };
     const fail = (error: Error): void => {
       state.failure ??= error;
       transport.abort(error);
@@ -89,6 +91,7 @@ export class ImapSession {
       where,
       plainText: options.security !== 'tls',
       abort: fail,
+      minTransferRate: limits.minTransferRate,
     });
     const transport = new ImapflowTransport({
       host: options.host,
@@ -99,6 +102,9 @@ export class ImapSession {
       maxResponseBytes: imapflowLimits(limits).maxResponseSize,
       onOverflow: () => fail(limitError({ code: 'ResponseTooLarge' }, deadlines.phase, where, limits)!),
       onConnected: () => deadlines.connected(),
+      onLiteral: (octets) => {
+        state.transferMs += deadlines.literal(octets);
+      },
       // A port that answers with something other than an IMAP greeting is named at once,
       // rather than when the greeting deadline runs out.
       onFirstLine: (first) => {
@@ -247,18 +253,27 @@ export class ImapSession {
     // A session a deadline, a limit or a malformed answer ended stays ended, for that reason.
     if (this.#state.failure !== undefined) throw this.#state.failure;
     const since = Date.now();
+    const grantedBefore = this.#state.transferMs;
     let result: T;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
+      const expire = (): void => {
+        // Literals announced meanwhile made this a transfer: it may take their time at the minimum rate too.
+        const allowed = this.commandTimeoutMs + (this.#state.transferMs - grantedBefore);
+        const left = since + allowed - Date.now();
+        if (left > 0) {
+          timer = setTimeout(expire, left);
+          return;
+        }
         // A server that trickles bytes would keep imapflow's inactivity timer happy forever:
         // the socket is destroyed, so nothing of this session outlives the deadline.
-        const error = new ImapSessionError('ETIMEOUT', `${command} got no complete answer within ${this.commandTimeoutMs} ms`, 'command');
+        const error = new ImapSessionError('ETIMEOUT', `${command} got no complete answer within ${allowed} ms`, 'command');
         this.#state.failure ??= error;
         this.#transport.abort(error);
         this.client.close();
         reject(error);
-      }, this.commandTimeoutMs);
+      };
+      timer = setTimeout(expire, this.commandTimeoutMs);
     });
     try {
       result = await Promise.race([fn(this.client), deadline]);

@@ -41,6 +41,7 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
       'pop3/sizes-agree': 'failed at pop3/sizes-agree › wait until the message is in the maildrop › the server answers in POP3 syntax',
       'pop3/uidl-stable': 'failed at pop3/uidl-stable › wait until the message is in the maildrop › the server answers in POP3 syntax',
     },
+    defeatsCleanup: true,
   },
   plaintextBeforeStls: {
     outcomes: {
@@ -135,9 +136,51 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
 };
 
 export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> = {
-  overflowUidValidity: { outcomes: {}, defeatsCleanup: true },
-  negativeUidNext: { outcomes: {}, defeatsCleanup: true },
-  negativeExists: { outcomes: {}, defeatsCleanup: true },
+  overflowUidValidity: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop stores a message in it › the server answers in IMAP syntax',
+      'imap/draft-sync': 'failed at imap/draft-sync › laptop saves a draft › the server answers in IMAP syntax',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › laptop stores a first message › the server answers in IMAP syntax',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop stores an unread message in it › the server answers in IMAP syntax',
+      'imap/folder-sync': 'failed at imap/folder-sync › laptop waits for it in INBOX › the server answers in IMAP syntax',
+      'imap/idle-push': 'failed at imap/idle-push › phone idles on INBOX › the server answers in IMAP syntax',
+      'imap/move-announced': 'failed at imap/move-announced › laptop stores a message in the first › the server answers in IMAP syntax',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone selects it on the raw wire › the server answers in IMAP syntax, in step with the commands sent',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop stores an unread message › the server answers in IMAP syntax',
+      'imap/uid-stability': 'failed at imap/uid-stability › laptop opens it › the server answers in IMAP syntax',
+    },
+    defeatsCleanup: true,
+  },
+  negativeUidNext: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop stores a message in it › the server answers in IMAP syntax',
+      'imap/draft-sync': 'failed at imap/draft-sync › laptop saves a draft › the server answers in IMAP syntax',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › laptop stores a first message › the server answers in IMAP syntax',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop stores an unread message in it › the server answers in IMAP syntax',
+      'imap/folder-sync': 'failed at imap/folder-sync › laptop waits for it in INBOX › the server answers in IMAP syntax',
+      'imap/idle-push': 'failed at imap/idle-push › phone idles on INBOX › the server answers in IMAP syntax',
+      'imap/move-announced': 'failed at imap/move-announced › laptop stores a message in the first › the server answers in IMAP syntax',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone selects it on the raw wire › the server answers in IMAP syntax, in step with the commands sent',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop stores an unread message › the server answers in IMAP syntax',
+      'imap/uid-stability': 'failed at imap/uid-stability › laptop opens it › the server answers in IMAP syntax',
+    },
+    defeatsCleanup: true,
+  },
+  negativeExists: {
+    outcomes: {
+      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop stores a message in it › the server answers in IMAP syntax',
+      'imap/draft-sync': 'failed at imap/draft-sync › laptop saves a draft › the server answers in IMAP syntax',
+      'imap/expunge-sync': 'failed at imap/expunge-sync › laptop stores a first message › the server answers in IMAP syntax',
+      'imap/flag-sync': 'failed at imap/flag-sync › laptop stores an unread message in it › the server answers in IMAP syntax',
+      'imap/folder-sync': 'failed at imap/folder-sync › laptop waits for it in INBOX › the server answers in IMAP syntax',
+      'imap/idle-push': 'failed at imap/idle-push › phone idles on INBOX › the server answers in IMAP syntax',
+      'imap/move-announced': 'failed at imap/move-announced › laptop stores a message in the first › the server answers in IMAP syntax',
+      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone selects it on the raw wire › the server answers in IMAP syntax, in step with the commands sent',
+      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop stores an unread message › the server answers in IMAP syntax',
+      'imap/uid-stability': 'failed at imap/uid-stability › laptop opens it › the server answers in IMAP syntax',
+    },
+    defeatsCleanup: true,
+  },
   moveToInbox: {
     outcomes: {
       'imap/folder-sync': 'failed at imap/folder-sync › laptop finds the message it moved in the folder › count equals 1',

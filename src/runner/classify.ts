@@ -103,7 +103,8 @@ export function classifyError(err: unknown): StepOutcome {
           passed: false,
           expected: err.rule ?? 'responses as RFC 9051 §9 (formal syntax) defines them',
           actual: err.message,
-          rfc: err.rule?.startsWith('RFC 7162') ? 'RFC 7162 §7' : 'RFC 9051 §9',
+          // The clause the rule is quoted from ("RFC 7162 §7: mod-sequence-value …").
+          rfc: /^RFC \d+ §[\d.]+/.exec(err.rule ?? '')?.[0] ?? 'RFC 9051 §9',
         },
       };
     }

@@ -38,7 +38,12 @@ export interface ImapflowTransportOptions {
   readonly onOverflow?: () => void;
   /** A literal of this many octets was announced: a transfer, which may take longer than a reply. */
   readonly onLiteral?: (octets: number) => void;
+  /** A response line (outside literals) held a NUL octet, which IMAP never allows; `line` is its start. */
+  readonly onNul?: (line: Buffer) => void;
 }
+
+/** How much of a line with a NUL octet is kept to show in the error. */
+const NUL_SAMPLE = 80;
 
 /** How much of the server's first line is kept, to say what the port speaks. */
 const FIRST_BYTES = 512;
@@ -57,6 +62,7 @@ export class ImapflowTransport implements ImapTransport {
       ...(options.maxResponseBytes === undefined ? {} : { maxHeld: options.maxResponseBytes }),
       onOverflow: () => options.onOverflow?.(),
       onLiteral: (octets) => options.onLiteral?.(octets),
+      onNul: (line) => options.onNul?.(line),
     });
   }
 
@@ -217,6 +223,13 @@ export class ResponseMeter {
   /** The first octets of the current response's first line: is it tagged? */
   #head = '';
   #atResponseStart = true;
+  /**
+   * The start of the current line, kept only once a NUL shows up in it:
+   * imapflow's parser drops such a line without a word, and its log would
+   * never show it (RFC 3501 §9 note 3: NUL "MUST NOT be used at any time").
+   */
+  #nulLine: Buffer | undefined;
+  #lineStart: Buffer = Buffer.alloc(0);
   #first: Buffer | undefined;
   #firstDone = false;
   #starttls: 'off' | 'waiting' | 'answered' = 'off';
@@ -225,7 +238,7 @@ export class ResponseMeter {
 
   constructor(
     readonly meter: BufferMeter,
-    private readonly hooks: { onFirstLine?: (first: Buffer) => void; maxHeld?: number; onOverflow?: () => void; onLiteral?: (octets: number) => void } = {},
+    private readonly hooks: { onFirstLine?: (first: Buffer) => void; maxHeld?: number; onOverflow?: () => void; onLiteral?: (octets: number) => void; onNul?: (line: Buffer) => void } = {},
   ) {}
 
   get firstBytes(): Buffer | undefined {
@@ -290,10 +303,15 @@ export class ResponseMeter {
       }
       const lf = chunk.indexOf(0x0a, i);
       const end = lf === -1 ? chunk.length : lf + 1;
+      if (this.#lineStart.length < NUL_SAMPLE) this.#lineStart = Buffer.concat([this.#lineStart, chunk.subarray(i, Math.min(end, i + NUL_SAMPLE))]).subarray(0, NUL_SAMPLE);
+      if (this.#nulLine === undefined && chunk.subarray(i, end).includes(0x00)) this.#nulLine = this.#lineStart;
       if (this.#atResponseStart && this.#head.length < 4) this.#head = (this.#head + chunk.toString('latin1', i, Math.min(end, i + 4))).slice(0, 4);
       this.#tail = (this.#tail + chunk.toString('latin1', Math.max(i, end - 32), end)).slice(-32);
       i = end;
       if (lf === -1) break;
+      if (this.#nulLine !== undefined) this.hooks.onNul?.(this.#nulLine);
+      this.#nulLine = undefined;
+      this.#lineStart = Buffer.alloc(0);
       this.#atResponseStart = false;
       const literal = /\{(\d+)\+?\}\r?\n$/.exec(this.#tail);
       this.#tail = '';

@@ -95,4 +95,13 @@ describe('imapflow: numbers are judged by the RFC grammar', () => {
     await session.call('NOOP', (c) => c.noop());
     session.drop();
   });
+
+  it('a response line with a NUL octet, which imapflow drops without a word, fails the IMAP syntax check', async () => {
+    const session = await serve([...SELECT_OK.slice(0, 2), '* \u0000\u00ff\u001b[2J garbage', ...SELECT_OK.slice(2)]);
+    const { error, check } = await failure(session, select(session));
+    expect(error.message).toMatch(/a response line with a NUL octet/);
+    expect(check.rfc).toMatch(/RFC 3501 §9/);
+    expect(check.expected).toMatch(/NUL character, %x00, MUST NOT be used at any time/);
+  });
 });
+

@@ -105,6 +105,11 @@ export class ImapSession {
       onLiteral: (octets) => {
         state.transferMs += deadlines.literal(octets);
       },
+      onNul: (line) => {
+        if (!deadlines.greeted) return; // a greeting of NUL bytes is a port that does not speak IMAP (onFirstLine)
+        const shown = JSON.stringify(line.toString('latin1').replace(/\r?\n$/, ''));
+        fail(new ImapSessionError('EIMAP_MALFORMED', `${where} sent a response line with a NUL octet: ${shown}`, deadlines.phase, NUL_RULE));
+      },
       // A port that answers with something other than an IMAP greeting is named at once,
       // rather than when the greeting deadline runs out.
       onFirstLine: (first) => {
@@ -431,6 +436,8 @@ function notImapGreeting(first: Buffer, options: ImapSessionOptions): Error | un
   const shown = JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
   return new ImapSessionError('EIMAP_MALFORMED', `${options.host}:${options.port} greeted with ${shown}, which is not an IMAP greeting`, 'greeting', GREETING_RULE);
 }
+
+const NUL_RULE = 'RFC 3501 §9 (kept by RFC 9051 §9), note 3: "The ASCII NUL character, %x00, MUST NOT be used at any time"';
 
 const GREETING_RULE = 'RFC 9051 §9: greeting = "*" SP (resp-cond-auth / resp-cond-bye) CRLF, resp-cond-auth = ("OK" / "PREAUTH") SP resp-text';
 

@@ -13,7 +13,7 @@ import { decodeProcAddress } from '../../src/lab/procs.js';
 import { renderTargetFile } from '../../src/lab/target-file.js';
 import { renderTemplate, renderTemplateFile, TEMPLATE_DIR } from '../../src/lab/templates.js';
 import { LabError } from '../../src/lab/errors.js';
-import { loadTargetSource } from '../../src/target/index.js';
+import { loadTargetFile } from '../../src/target/index.js';
 import { testCerts } from '../support/test-certs.js';
 
 const ports: LabPorts = { smtp: 10025, submission: 10587, smtps: 10465, pop3: 10110, pop3s: 10995, imap: 10143, imaps: 10993 };
@@ -97,7 +97,8 @@ describe('target file', () => {
     try {
       // The loader reads the CA file and wants a PEM certificate in it.
       await writeFile(join(dir, 'ca.pem'), certs.ca);
-      const target = loadTargetSource(renderTargetFile(ports, join(dir, 'ca.pem')), join(dir, 'target.yaml'), dir);
+      await writeFile(join(dir, 'target.yaml'), renderTargetFile(ports, join(dir, 'ca.pem')));
+      const target = await loadTargetFile(join(dir, 'target.yaml'));
       const hosts = Object.fromEntries(ENDPOINTS.map((e) => [e, target.endpoints[e]?.host]));
       expect(hosts).toEqual(ENDPOINT_HOST);
     } finally {

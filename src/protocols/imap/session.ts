@@ -272,7 +272,9 @@ export class ImapSession {
         }
         // A server that trickles bytes would keep imapflow's inactivity timer happy forever:
         // the socket is destroyed, so nothing of this session outlives the deadline.
-        const error = new ImapSessionError('ETIMEOUT', `${command} got no complete answer within ${allowed} ms`, 'command');
+        const granted = this.#state.transferMs - grantedBefore;
+        const rate = granted > 0 ? ` (${this.commandTimeoutMs} ms plus ${granted} ms for the literals announced: the transfer fell below the minimum rate of ${this.#limits.minTransferRate} bytes/s)` : '';
+        const error = new ImapSessionError('ETIMEOUT', `${command} got no complete answer within ${allowed} ms${rate}`, 'command');
         this.#state.failure ??= error;
         this.#transport.abort(error);
         this.client.close();

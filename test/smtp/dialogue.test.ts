@@ -152,6 +152,25 @@ describe('the dialogue', () => {
   });
 });
 
+describe('greeting and MAIL parameters', () => {
+  it('a 554 greeting is the server refusing service: the "accepts CONN" check of RFC 5321 §3.1 fails; 421 is inconclusive', async () => {
+    const refused = await attempt(await fake({ greeting: '554 5.3.2 no SMTP service here\r\n' }));
+    expect(!refused.outcome.ok && refused.outcome.verdict).toMatchObject({ kind: 'reply', error: { code: '554', command: 'CONN', protocol: 'smtp' } });
+    const later = await attempt(await fake({ greeting: '421 4.3.2 shutting down\r\n' }));
+    expect(!later.outcome.ok && later.outcome.verdict).toMatchObject({ kind: 'inconclusive' });
+  });
+
+  it('8-bit content is announced with BODY=8BITMIME only when EHLO offers 8BITMIME', async () => {
+    const raw = Buffer.from('Subject: caf\xe9\r\n\r\nd\xe9j\xe0 vu\r\n', 'latin1');
+    const offered = await fake();
+    expect((await attempt(offered, { raw })).outcome.ok).toBe(true);
+    expect(offered.server.received).toContain('MAIL FROM:<a@fake.test> BODY=8BITMIME');
+    const plain = await fake({ ehlo: () => '250-fake.test\r\n250 AUTH PLAIN\r\n' });
+    expect((await attempt(plain, { raw })).outcome.ok).toBe(true);
+    expect(plain.server.received).toContain('MAIL FROM:<a@fake.test>');
+  });
+});
+
 describe('AUTH tokens', () => {
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
@@ -174,6 +193,26 @@ describe('AUTH tokens', () => {
     expect(text).toContain('C: [redacted]');
     expect(text).not.toContain(b64(PASSWORD));
     expect(added).toContain(b64(PASSWORD));
+  });
+
+  it('an AUTH PLAIN line that would pass 512 octets sends the token after an empty 334 instead (RFC 4954 §4)', async () => {
+    const f = await fake();
+    const long = 'p'.repeat(400);
+    const added: string[] = [];
+    const transcript = new Transcript({ secrets: { add: (t) => void added.push(t) } });
+    await sendRawMessage({
+      endpoint: { host: '127.0.0.1', port: f.port, security: 'none', tls: { verify: true } },
+      auth: { user: USER, password: long },
+      envelope: { from: 'a@fake.test', to: ['b@fake.test'] },
+      raw: Buffer.from('Subject: x\r\n\r\nbody\r\n'),
+      transcript,
+      session: 'submission',
+      timeouts: TIMEOUTS,
+    });
+    const token = b64(`\0${USER}\0${long}`);
+    expect(f.server.received).toEqual(expect.arrayContaining(['AUTH PLAIN', token]));
+    expect(transcript.entries.map((e) => e.text).join('\n')).not.toContain(long.slice(0, 50));
+    expect(added).toContain(token);
   });
 
   it('535 is errored EAUTH, 454 inconclusive', async () => {

@@ -2,7 +2,7 @@ import { ImapReplyError, ImapSessionError } from '../protocols/imap/errors.js';
 import { ImapRawProtocolError } from '../protocols/imap/raw/index.js';
 import { FlatNamespaceError } from '../protocols/imap/workspace.js';
 import { Pop3ProtocolError, Pop3ReplyError } from '../protocols/pop3/errors.js';
-import { SmtpReplyError, SmtpTransportError } from '../protocols/smtp/send.js';
+import { SmtpProtocolError, SmtpReplyError, SmtpTransportError } from '../protocols/smtp/send.js';
 import { InterpolationError } from '../interpolate/index.js';
 import type { ClauseProtocol } from '../protocols/clauses.js';
 import { formatPos } from '../scenario/source.js';
@@ -113,6 +113,22 @@ export function classifyError(err: unknown): StepOutcome {
   if (err instanceof SmtpReplyError) {
     if (err.temporary) return { kind: 'inconclusive', reason: `the server refused for now: ${err.reply}` };
     return { kind: 'reply', error: { reply: err.reply, text: err.reply, command: err.command, protocol: 'smtp', code: String(err.replyCode) } };
+  }
+  if (err instanceof SmtpProtocolError) {
+    // A reply outside RFC 5321's grammar, or a code the command cannot have: the server's wrong answer.
+    return {
+      kind: 'failed',
+      check: {
+        description: err.code === 'ESMTP_UNEXPECTED' ? 'the server answers with a reply code the command allows' : 'the server answers in SMTP syntax',
+        passed: false,
+        expected:
+          err.code === 'ESMTP_UNEXPECTED'
+            ? 'a reply whose first digit fits the command (RFC 5321 §4.3.2)'
+            : 'replies of the form Reply-code [ SP textstring ] CRLF, the same code on every line (RFC 5321 §4.2)',
+        actual: err.message,
+        rfc: err.clause,
+      },
+    };
   }
   if (err instanceof TransportError) {
     return { kind: 'errored', problem: { code: err.code, message: err.message, phase: err.phase } };

@@ -164,6 +164,45 @@ export class Connection {
     this.#socket.write(Buffer.concat([Buffer.from(text, 'utf8'), CRLF]));
   }
 
+  /**
+   * Send raw bytes that are not a protocol line (SMTP message data, already
+   * framed by the caller) without copying them into the transcript, and wait
+   * until the socket has taken them all. A transfer: it must end within
+   * `baseMs` (default the command timeout) plus 1 s per limits.minTransferRate
+   * octets, else ETIMEOUT, naming the rate, and the socket is destroyed.
+   */
+  writeBytes(data: Buffer, options: { readonly phase: Phase; readonly command: string; readonly baseMs?: number }): Promise<void> {
+    const details = { host: this.host, port: this.port, command: options.command };
+    if (this.#gone || this.#socket.destroyed) return Promise.reject(this.#closedError({ phase: options.phase, command: options.command }, 'before'));
+    const baseMs = options.baseMs ?? this.timeouts.command;
+    const allowedMs = baseMs + (data.length * 1000) / this.limits.minTransferRate;
+    const started = performance.now();
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        const error = new TransportError(
+          'ETIMEOUT',
+          options.phase,
+          `${this.endpoint} did not take ${options.command} at the minimum rate of ${this.limits.minTransferRate} bytes/s: ` +
+            `${data.length} octets not sent within ${Math.round(performance.now() - started)} ms ` +
+            `(a transfer may take ${baseMs} ms plus 1 s per ${this.limits.minTransferRate} octets)`,
+          details,
+        );
+        this.destroy(error);
+        reject(error);
+      }, timerDelay(allowedMs));
+      this.#socket.write(data, (error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (error === undefined || error === null) resolve();
+        else reject(this.#failure ?? this.#closedError({ phase: options.phase, command: options.command }, 'while'));
+      });
+    });
+  }
+
   /** Read the server greeting with the greeting timeout, recording its time. */
   async readGreeting(): Promise<Line> {
     const started = performance.now();

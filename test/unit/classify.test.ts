@@ -4,7 +4,7 @@ import { ImapReplyError, ImapSessionError } from '../../src/protocols/imap/error
 import { ImapRawProtocolError } from '../../src/protocols/imap/raw/index.js';
 import { FlatNamespaceError } from '../../src/protocols/imap/workspace.js';
 import { Pop3ProtocolError, Pop3ReplyError } from '../../src/protocols/pop3/errors.js';
-import { classifySmtpError, SmtpReplyError, SmtpTransportError, type SmtpEndpoint } from '../../src/protocols/smtp/send.js';
+import { SmtpProtocolError, SmtpReplyError, SmtpTransportError } from '../../src/protocols/smtp/send.js';
 import { classifyError } from '../../src/runner/classify.js';
 import { RequirementFailure, RunProblem, SkipScenario } from '../../src/runner/outcomes.js';
 import { TransportError } from '../../src/transport/errors.js';
@@ -53,6 +53,16 @@ const ROWS: Array<[string, unknown, Record<string, unknown>]> = [
   ['SMTP 451', new SmtpReplyError(451, '451 greylisted', 'RCPT TO'), { kind: 'inconclusive' }],
   ['SMTP 550', new SmtpReplyError(550, '550 no such user', 'RCPT TO'), { kind: 'reply', error: { code: '550', command: 'RCPT TO', protocol: 'smtp' } }],
   ['a transport error', new TransportError('ECONNREFUSED', 'tcp', 'refused'), { kind: 'errored', problem: { code: 'ECONNREFUSED', phase: 'tcp' } }],
+  [
+    'an SMTP reply outside the grammar',
+    new SmtpProtocolError('ESMTP_MALFORMED', 'malformed reply to EHLO', 'EHLO', 'RFC 5321 §4.2'),
+    { kind: 'failed', check: { description: 'the server answers in SMTP syntax', passed: false, rfc: 'RFC 5321 §4.2' } },
+  ],
+  [
+    'an SMTP reply code the command cannot have',
+    new SmtpProtocolError('ESMTP_UNEXPECTED', 'DATA was answered 250', 'DATA', 'RFC 5321 §4.3.2'),
+    { kind: 'failed', check: { passed: false, rfc: 'RFC 5321 §4.3.2' } },
+  ],
   ['an SMTP transport error', new SmtpTransportError('ESTARTTLS', 'refused STARTTLS', 'starttls'), { kind: 'errored', problem: { code: 'ESTARTTLS', phase: 'starttls' } }],
   ['a runner problem', new RunProblem('ESECRET_MISSING', 'no password', 'auth'), { kind: 'errored', problem: { code: 'ESECRET_MISSING', phase: 'auth' } }],
   [
@@ -68,37 +78,5 @@ const ROWS: Array<[string, unknown, Record<string, unknown>]> = [
 describe('classifyError', () => {
   it.each(ROWS)('%s', (_what, error, outcome) => {
     expect(classifyError(error)).toMatchObject(outcome);
-  });
-});
-
-/** nodemailer's error shapes (code, responseCode, response, command) → mailprobe's verdicts. */
-describe('classifySmtpError', () => {
-  const submission: SmtpEndpoint = { host: 'mail.example.test', port: 587, security: 'starttls', tls: { verify: true } };
-  const nm = (fields: Record<string, unknown>) => Object.assign(new Error(String(fields.message ?? 'failed')), fields);
-  const rows: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
-    ['502 to STARTTLS', { code: 'ETLS', responseCode: 502, response: '502 5.5.1 not here', command: 'STARTTLS' }, { kind: 'errored', problem: { code: 'ESTARTTLS', phase: 'starttls' } }],
-    ['454 to STARTTLS', { code: 'ETLS', responseCode: 454, response: '454 4.7.0 TLS not available', command: 'STARTTLS' }, { kind: 'inconclusive' }],
-    [
-      'a certificate that expired',
-      { code: 'ETLS', message: 'Error initiating TLS - certificate has expired', command: 'STARTTLS' },
-      { kind: 'errored', problem: { code: 'ETLS', phase: 'starttls' } },
-    ],
-    ['550 to RCPT', { code: 'EENVELOPE', responseCode: 550, response: '550 5.1.1 unknown user', command: 'RCPT TO' }, { kind: 'reply', error: { command: 'RCPT TO' } }],
-    ['452 to DATA', { code: 'EMESSAGE', responseCode: 452, response: '452 full', command: 'DATA' }, { kind: 'inconclusive' }],
-    ['535 to AUTH', { code: 'EAUTH', responseCode: 535, response: '535 bad credentials', command: 'AUTH PLAIN' }, { kind: 'errored', problem: { code: 'EAUTH' } }],
-    ['454 to AUTH', { code: 'EAUTH', responseCode: 454, response: '454 try later', command: 'AUTH PLAIN' }, { kind: 'inconclusive' }],
-    ['a timeout', { code: 'ETIMEDOUT', message: 'Greeting never received' }, { kind: 'errored', problem: { code: 'ETIMEOUT' } }],
-    ['a DNS failure', { code: 'EDNS', message: 'getaddrinfo ENOTFOUND' }, { kind: 'errored', problem: { code: 'EDNS', phase: 'dns' } }],
-    ['a refused connection', { code: 'ESOCKET', message: 'connect ECONNREFUSED' }, { kind: 'errored', problem: { code: 'ECONNECTION', phase: 'tcp' } }],
-    ['a self-signed certificate on connect', { code: 'ESOCKET', message: 'self-signed certificate' }, { kind: 'errored', problem: { code: 'ETLS' } }],
-    ['anything else', { code: 'EPROTOCOL', message: 'odd' }, { kind: 'errored', problem: { code: 'EPROTOCOL' } }],
-  ];
-  it.each(rows)('%s', (_what, fields, outcome) => {
-    expect(classifyError(classifySmtpError(nm(fields), submission))).toMatchObject(outcome);
-  });
-
-  it('an expired certificate says so and does not ask for the CA', () => {
-    const outcome = classifyError(classifySmtpError(nm({ code: 'ETLS', message: 'Error initiating TLS - certificate has expired' }), submission));
-    expect(outcome.kind === 'errored' && outcome.problem.message).toMatch(/expired; renew it/);
   });
 });

@@ -10,7 +10,7 @@ import type { Security } from './connection.js';
  * (0x16 0x03 handshake, 0x15 0x03 alert) a port that wants TLS first. A
  * greeting of the wrong kind is a configuration problem with a hint, never an
  * RFC failure of the server. One module for every client: our POP3 and raw
- * IMAP clients, imapflow's sessions and nodemailer's sends.
+ * IMAP clients, imapflow's sessions and the SMTP client.
  */
 export type MailProtocol = 'pop3' | 'imap' | 'smtp';
 export type GreetingKind = MailProtocol | 'tls';

@@ -116,9 +116,9 @@ function valueForms(value: string): string[] {
  * - the password itself (POP3 PASS, an IMAP LOGIN atom, a literal);
  * - IMAP quoted strings (imapflow LOGIN always quotes; the raw client quotes what is not an atom);
  * - base64 of the SASL PLAIN message, RFC 4616 §2 `[authzid] UTF8NUL authcid UTF8NUL passwd`: our POP3
- *   client, imapflow (no authzid is configured) and nodemailer all send an empty authzid; the
+ *   client, imapflow (no authzid is configured) and our SMTP client all send an empty authzid; the
  *   authzid = user variant is what other clients send and costs nothing to cover;
- * - base64 of the password alone, the AUTH LOGIN password response (imapflow, nodemailer;
+ * - base64 of the password alone, the AUTH LOGIN password response (imapflow, our SMTP client;
  *   draft-murchison-sasl-login: the second response is the password, base64 on the wire);
  * each base64 form with and without its '=' padding (a server may echo it trimmed).
  */

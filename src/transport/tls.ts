@@ -118,7 +118,7 @@ const VERIFY_CODES = new Set([
 ]);
 
 /**
- * Node's certificate error messages, for libraries (nodemailer, imapflow) that
+ * Node's certificate error messages, for libraries (imapflow) that
  * pass on the text of a TLS failure but not its code.
  */
 const CODE_BY_MESSAGE: ReadonlyArray<readonly [RegExp, string]> = [

@@ -280,7 +280,7 @@ function imapScript(tls: TlsMode): Script {
   };
 }
 
-/** RFC 5321 ESMTP with AUTH PLAIN/LOGIN, enough for nodemailer to send one message. */
+/** RFC 5321 ESMTP with AUTH PLAIN/LOGIN, enough for mailprobe's SMTP client to send one message. */
 function smtpScript(tls: TlsMode, deliver: (raw: string) => void): Script {
   return async (io, verb) => {
     const s = io.session;

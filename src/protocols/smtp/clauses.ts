@@ -1,6 +1,6 @@
 import type { CommandClauses } from '../command-clauses.js';
 
-/** Where each SMTP command nodemailer sends is defined (its `command` names, e.g. "MAIL FROM", "CONN"). */
+/** Where each SMTP command mailprobe sends is defined (the command names its errors carry, e.g. "MAIL FROM", "CONN"). */
 export const SMTP_COMMAND_CLAUSES: CommandClauses = {
   CONN: 'RFC 5321 §3.1: a 554 response MAY be given in the initial connection opening message instead of the 220',
   EHLO: 'RFC 5321 §4.1.1.1: EHLO',

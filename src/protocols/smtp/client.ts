@@ -108,7 +108,7 @@ export class SmtpClient {
 
   /**
    * AUTH with PLAIN (RFC 4616, initial response) when EHLO offers it, else
-   * LOGIN, as nodemailer chose before. Every token goes out marked secret: the
+   * LOGIN (PLAIN first: one round trip). Every token goes out marked secret: the
    * transcript shows [redacted] and the run's redactor learns the exact token.
    */
   async authenticate(user: string, password: string): Promise<void> {
@@ -267,7 +267,7 @@ export class SmtpClient {
   }
 
   async #authPlain(user: string, password: string): Promise<void> {
-    // RFC 4616 §2: [authzid] NUL authcid NUL passwd; no authzid, as nodemailer sent it.
+    // RFC 4616 §2: [authzid] NUL authcid NUL passwd; no authzid: the server derives it from the authcid.
     const token = Buffer.from(`\0${user}\0${password}`, 'utf8').toString('base64');
     const command = 'AUTH PLAIN';
     let reply: SmtpReply;

@@ -31,9 +31,9 @@ export interface ScenarioEnvironment {
   readonly onStepEnd?: (step: StepResult) => void | Promise<void>;
 }
 
-export async function runScenario(scenario: Scenario, env: ScenarioEnvironment): Promise<ScenarioResult> {
-  const startedAt = Date.now();
-  const base = {
+/** What every result of `scenario` says about it, run or not. */
+export function scenarioIdentity(scenario: Scenario, startedAt: number) {
+  return {
     id: scenario.id,
     name: scenario.name,
     ...(scenario.description ? { description: scenario.description } : {}),
@@ -43,6 +43,11 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
     rfc: scenario.rfc,
     startedAt,
   };
+}
+
+export async function runScenario(scenario: Scenario, env: ScenarioEnvironment): Promise<ScenarioResult> {
+  const startedAt = Date.now();
+  const base = scenarioIdentity(scenario, startedAt);
   const properties: Record<string, string> = {};
   const capabilities: Record<string, readonly string[]> = {};
   const leftovers: string[] = [];

@@ -3,7 +3,7 @@ import { bufferedBytes } from '../transport/limits.js';
 import type { Redactor } from '../transport/redact.js';
 import type { RunResult, ScenarioResult } from './results.js';
 import { isInsecure, type RunTarget } from './run-target.js';
-import { runScenario, type ScenarioEnvironment } from './run-scenario.js';
+import { runScenario, scenarioIdentity, type ScenarioEnvironment } from './run-scenario.js';
 import type { Scenario } from '../scenario/model.js';
 import type { RunLedger } from './creation-record.js';
 
@@ -85,14 +85,7 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
 /** A scenario the run never started because it was interrupted first. */
 function notRun(scenario: Scenario): ScenarioResult {
   return {
-    id: scenario.id,
-    name: scenario.name,
-    ...(scenario.description ? { description: scenario.description } : {}),
-    file: scenario.file,
-    line: scenario.source.line,
-    tags: scenario.tags,
-    rfc: scenario.rfc,
-    startedAt: Date.now(),
+    ...scenarioIdentity(scenario, Date.now()),
     durationMs: 0,
     steps: [],
     cleanup: [],

@@ -1,5 +1,5 @@
 import { oneLine } from '../reporters/escape.js';
-import { EXIT } from '../runner/exit-codes.js';
+import { EXIT } from './exit-codes.js';
 import type { RunLedger } from '../runner/creation-record.js';
 
 /** How long the run gets, after a second Ctrl-C, to write its reports before it leaves regardless. */

@@ -1,5 +1,5 @@
-import { closest, didYouMean } from '../scenario/did-you-mean.js';
-import type { SourcePos } from '../scenario/source.js';
+import { closest, didYouMean } from '../core/did-you-mean.js';
+import type { SourcePos } from '../core/source.js';
 import { SCOPE_NAMES } from './scopes.js';
 import type { Scopes } from './scopes.js';
 import { parseTemplate, referenceName, TemplateSyntaxError } from './template.js';

@@ -24,7 +24,7 @@ import { countResults } from '../runner/results.js';
 import { formatDuration, interruptedCleanup, furtherCheckHeading, transcriptTail, verdictDetail } from './detail.js';
 import { escapeControls, oneLine } from './escape.js';
 import { redactRun, redactScenario } from './redact-result.js';
-import type { Reporter, ReporterContext, RunStartInfo } from './reporter.js';
+import type { Reporter, ReporterContext, RunStartInfo } from '../runner/reporter.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 

@@ -1,6 +1,6 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import type { RunResult, ScenarioResult, StepResult } from '../runner/results.js';
-import { formatPos, type SourcePos } from '../scenario/source.js';
+import { formatPos, type SourcePos } from '../core/source.js';
 import { formatEntry, type TranscriptEntry } from '../transport/transcript.js';
 
 /**

@@ -1,7 +1,7 @@
 import { ConsoleReporter } from './console.js';
 import { JsonReporter } from './json.js';
 import { JUnitReporter } from './junit.js';
-import type { Reporter, ReporterContext } from './reporter.js';
+import type { Reporter, ReporterContext } from '../runner/reporter.js';
 import { TapReporter } from './tap.js';
 
 /**
@@ -62,7 +62,7 @@ export { ConsoleReporter, renderConsoleHeader, renderConsoleScenario, renderCons
 export { JUnitReporter, renderJUnit, type JUnitOptions } from './junit.js';
 export { TapReporter, renderTap, type TapOptions } from './tap.js';
 export { JsonReporter, renderJson, JSON_SCHEMA_VERSION, type JsonReport } from './json.js';
-export { ReporterMultiplexer, type ReporterCrash } from './multiplexer.js';
+export { ReporterMultiplexer, type ReporterCrash } from '../runner/reporter-multiplexer.js';
 export { redactRun, redactScenario } from './redact-result.js';
 export { escapeControls } from './escape.js';
-export type { Reporter, ReporterContext, RunStartInfo, ScenarioStartInfo } from './reporter.js';
+export type { Reporter, ReporterContext, RunStartInfo, ScenarioStartInfo } from '../runner/reporter.js';

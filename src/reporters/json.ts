@@ -19,7 +19,7 @@ import { countResults } from '../runner/results.js';
 import { escapeDisguisingInJson } from './escape.js';
 import { writeReport } from './output.js';
 import { redactRun } from './redact-result.js';
-import type { Reporter, ReporterContext } from './reporter.js';
+import type { Reporter, ReporterContext } from '../runner/reporter.js';
 
 export const JSON_SCHEMA_VERSION = 1;
 

@@ -25,7 +25,7 @@ import { classnameFor, formatSeconds, fullTranscript, furtherCheckHeading, relPa
 import { escapeControls, oneLine } from './escape.js';
 import { writeReport } from './output.js';
 import { redactRun } from './redact-result.js';
-import type { Reporter, ReporterContext } from './reporter.js';
+import type { Reporter, ReporterContext } from '../runner/reporter.js';
 
 export interface JUnitOptions {
   /** Omit what junit-10.xsd rejects, so the file validates for the Jenkins xunit plugin. */

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { writePrivateFile } from '../transport/private-files.js';
-import type { ReporterContext } from './reporter.js';
+import type { ReporterContext } from '../runner/reporter.js';
 
 /**
  * Where a file reporter's text goes: its file (parent folders created, path

@@ -27,7 +27,7 @@ import { formatDuration, interruptedCleanup, transcriptTail, verdictDetail } fro
 import { escapeControls, oneLine } from './escape.js';
 import { writeReport } from './output.js';
 import { redactRun } from './redact-result.js';
-import type { Reporter, ReporterContext } from './reporter.js';
+import type { Reporter, ReporterContext } from '../runner/reporter.js';
 
 export interface TapOptions {
   /** Paths are written relative to this directory (ReporterContext.cwd). */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Reporter } from '../reporters/reporter.js';
-import { ReporterMultiplexer } from '../reporters/multiplexer.js';
+import type { Reporter } from './reporter.js';
+import { ReporterMultiplexer } from './reporter-multiplexer.js';
 import type { Scenario } from '../scenario/model.js';
 import { resolveAccountPassword, type Target } from '../target/index.js';
 import { Redactor, type Credential } from '../transport/redact.js';

@@ -1,4 +1,4 @@
-import type { Reporter } from '../reporters/reporter.js';
+import type { Reporter } from './reporter.js';
 import { bufferedBytes } from '../transport/limits.js';
 import type { Redactor } from '../transport/redact.js';
 import type { RunResult, ScenarioResult } from './results.js';

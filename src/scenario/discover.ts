@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LoadError } from './errors.js';
-import type { Diagnostic } from './errors.js';
+import { LoadError } from '../core/diagnostics.js';
+import type { Diagnostic } from '../core/diagnostics.js';
 
 const YAML_RE = /\.ya?ml$/i;
 

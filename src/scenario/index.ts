@@ -1,10 +1,11 @@
 export { loadScenarioFile, loadScenarioSource, scenarioId } from './load.js';
 export type { LoadScenarioOptions } from './load.js';
 export { discoverScenarioFiles } from './discover.js';
-export { LoadError, formatDiagnostic, formatLoadError, compareDiagnostics } from './errors.js';
-export type { Diagnostic, LoadErrorCode } from './errors.js';
-export { parseYamlWithPositions } from './yaml-doc.js';
-export type { DataPath, PositionMap, ParsedYaml } from './yaml-doc.js';
+export { LoadError, compareDiagnostics } from '../core/diagnostics.js';
+export type { Diagnostic, LoadErrorCode } from '../core/diagnostics.js';
+export { formatDiagnostic, formatLoadError } from '../input/errors.js';
+export { parseYamlWithPositions } from '../input/yaml-doc.js';
+export type { DataPath, PositionMap, ParsedYaml } from '../input/yaml-doc.js';
 export { MATCHER_NAMES, MATCHER_OPERANDS, isMatcherName, regexProblem } from './matchers.js';
 export type { MatcherName } from './matchers.js';
 export { buildScenarioSchema, scenarioShapeSchema, expectationSchema, stepShapeSchema } from './schema.js';
@@ -13,7 +14,7 @@ export { validateParams, validateParamsStatic, pointsIntoInterpolated } from './
 export type { ParamsResult } from './params.js';
 export { parseOutputPath } from './model.js';
 export type { Scenario, Step, Expectation, SessionDecl, Requirements } from './model.js';
-export { editDistance, closest, didYouMean } from './did-you-mean.js';
-export { issuesToDiagnostics } from './issues.js';
-export { formatPos } from './source.js';
-export type { SourcePos } from './source.js';
+export { editDistance, closest, didYouMean } from '../core/did-you-mean.js';
+export { issuesToDiagnostics } from '../input/issues.js';
+export { formatPos } from '../core/source.js';
+export type { SourcePos } from '../core/source.js';

@@ -5,17 +5,18 @@ import { ACCOUNT_FIELDS, RUN_FIELDS, SCOPE_NAMES, TARGET_FIELDS } from '../inter
 import type { Reference } from '../interpolate/template.js';
 import { ENDPOINT_PROTOCOL } from '../target/endpoints.js';
 import type { EndpointName } from '../target/endpoints.js';
-import { closest, didYouMean } from './did-you-mean.js';
-import { LoadError, readInputOrThrow } from './errors.js';
-import type { Diagnostic } from './errors.js';
-import { isPlainObject, issuesToDiagnostics } from './issues.js';
+import { closest, didYouMean } from '../core/did-you-mean.js';
+import { LoadError } from '../core/diagnostics.js';
+import { readInputOrThrow } from '../input/errors.js';
+import type { Diagnostic } from '../core/diagnostics.js';
+import { isPlainObject, issuesToDiagnostics } from '../input/issues.js';
 import { isMatcherName, MATCHER_NAMES } from './matchers.js';
 import type { MatcherName } from './matchers.js';
 import type { Expectation, Scenario, SessionDecl, Step } from './model.js';
 import { pointsIntoInterpolated, validateParamsStatic } from './params.js';
 import { scenarioShapeSchema } from './schema.js';
-import { parseYamlWithPositions } from './yaml-doc.js';
-import type { DataPath, PositionMap } from './yaml-doc.js';
+import { parseYamlWithPositions } from '../input/yaml-doc.js';
+import type { DataPath, PositionMap } from '../input/yaml-doc.js';
 
 export interface LoadScenarioOptions {
   /** Suite root: the scenario id is the file path relative to it. */

@@ -1,8 +1,8 @@
 import type { ProtocolName } from '../actions/define-action.js';
 import type { EndpointName } from '../target/endpoints.js';
 import type { MatcherName } from './matchers.js';
-import type { SourcePos } from './source.js';
-import type { DataPath, PositionMap } from './yaml-doc.js';
+import type { SourcePos } from '../core/source.js';
+import type { DataPath, PositionMap } from '../input/yaml-doc.js';
 
 /** A loaded, validated scenario. Values are the parsed YAML tree, not yet interpolated. */
 export interface Scenario {

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import { hasInterpolation } from '../interpolate/template.js';
-import type { Diagnostic } from './errors.js';
-import { issuesToDiagnostics } from './issues.js';
-import type { DataPath, PositionMap } from './yaml-doc.js';
+import type { Diagnostic } from '../core/diagnostics.js';
+import { issuesToDiagnostics } from '../input/issues.js';
+import type { DataPath, PositionMap } from '../input/yaml-doc.js';
 
 export type ParamsResult = { readonly ok: true; readonly data: unknown } | { readonly ok: false; readonly diagnostics: Diagnostic[] };
 

@@ -1,10 +1,5 @@
-/** A place in a user's file, 1-based, as editors and CI annotations show it. */
-export interface SourcePos {
-  readonly file: string;
-  readonly line: number;
-  readonly col: number;
-}
-
-export function formatPos(pos: SourcePos): string {
-  return `${pos.file}:${pos.line}:${pos.col}`;
-}
+// Moved to src/core/source.ts. Kept only so src/runner, which another change is
+// reworking at the same time, keeps compiling; the merge points its imports at
+// core and deletes this file.
+export { formatPos } from '../core/source.js';
+export type { SourcePos } from '../core/source.js';

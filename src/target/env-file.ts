@@ -1,5 +1,5 @@
-import { LoadError } from '../scenario/errors.js';
-import type { Diagnostic } from '../scenario/errors.js';
+import { LoadError } from '../core/diagnostics.js';
+import type { Diagnostic } from '../core/diagnostics.js';
 import { ENV_NAME_RE } from './schema.js';
 
 /**

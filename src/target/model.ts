@@ -1,7 +1,7 @@
 import { DEFAULT_TIMEOUTS as CONNECTION_TIMEOUTS, type Timeouts as ConnectionTimeouts } from '../transport/timeouts.js';
 import type { ProtocolName } from '../actions/define-action.js';
-import type { SourcePos } from '../scenario/source.js';
-import type { PositionMap } from '../scenario/yaml-doc.js';
+import type { SourcePos } from '../core/source.js';
+import type { PositionMap } from '../input/yaml-doc.js';
 import type { EndpointName, Security } from './endpoints.js';
 
 /** Resolved TLS settings. `insecure` is true exactly when `verify` is false, and reports show it. */

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { ENV_VAR_NAME_RE } from '../scenario/redact.js';
+import { ENV_VAR_NAME_RE } from '../input/redact.js';
 import { MAX_TIMEOUT_MS, TIMEOUT_TOO_LARGE } from '../transport/timeouts.js';
 import { ENDPOINT_NAMES, SECURITY_MODES } from './endpoints.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ImapProxy } from '../../fixtures/servers/imap-proxy.js';
-import type { Reporter } from '../../src/reporters/reporter.js';
+import type { Reporter } from '../../src/runner/reporter.js';
 import { startLabProxy } from '../support/lab-proxy.js';
 import { cleanUpLabRun, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 import { replaceFlags } from '../support/expect-helpers.js';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeMailHost, Pop3Override } from '../../fixtures/servers/fake-mail-host.js';
 import { startFakeHostTarget } from '../support/fake-host-target.js';
-import { exitCodeFor } from '../../src/runner/exit-codes.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { POP3_SUITE, runSuite, summarize } from '../support/run-suite.js';
 
 /**

@@ -4,8 +4,8 @@ import { accountsScope } from '../../src/interpolate/scopes.js';
 import type { Scopes } from '../../src/interpolate/scopes.js';
 import { InterpolationError, interpolate } from '../../src/interpolate/interpolate.js';
 import { hasInterpolation, parseTemplate } from '../../src/interpolate/template.js';
-import type { DataPath } from '../../src/scenario/yaml-doc.js';
-import { parseYamlWithPositions } from '../../src/scenario/yaml-doc.js';
+import type { DataPath } from '../../src/input/yaml-doc.js';
+import { parseYamlWithPositions } from '../../src/input/yaml-doc.js';
 
 const raw = Buffer.from('Subject: hi\r\n\r\nbody\r\n');
 const scopes: Scopes = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ReporterMultiplexer } from '../../src/reporters/multiplexer.js';
-import type { Reporter } from '../../src/reporters/reporter.js';
+import { ReporterMultiplexer } from '../../src/runner/reporter-multiplexer.js';
+import type { Reporter } from '../../src/runner/reporter.js';
 import type { RunResult, ScenarioResult } from '../../src/runner/results.js';
 import { buildSampleRun, CANARY_PASSWORD, sampleRedactor } from '../support/sample-results.js';
 import { Capture } from './support.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createReporter, REPORTER_NAMES } from '../../src/reporters/index.js';
 import { redactScenario, redactTitle } from '../../src/reporters/redact-result.js';
-import { ReporterMultiplexer } from '../../src/reporters/multiplexer.js';
+import { ReporterMultiplexer } from '../../src/runner/reporter-multiplexer.js';
 import { Redactor } from '../../src/transport/redact.js';
 import { Transcript } from '../../src/transport/transcript.js';
 import { QuietableTranscript } from '../../src/protocols/imap/raw/quiet-transcript.js';

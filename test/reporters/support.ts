@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import type { ReporterContext } from '../../src/reporters/reporter.js';
+import type { ReporterContext } from '../../src/runner/reporter.js';
 import type { RunResult } from '../../src/runner/results.js';
 import { buildSampleRun, sampleRedactor, type SampleOptions } from '../support/sample-results.js';
 

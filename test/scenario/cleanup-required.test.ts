@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { actionSignatures } from '../../src/actions/registry.js';
-import { LoadError } from '../../src/scenario/errors.js';
+import { LoadError } from '../../src/core/diagnostics.js';
 import { loadScenarioSource } from '../../src/scenario/load.js';
 
 /** Users run scenarios against real mailboxes: one that creates mail must also remove it. */

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LoadError } from '../../src/scenario/errors.js';
+import { LoadError } from '../../src/core/diagnostics.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { testActions } from './test-actions.js';
 

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LoadError } from '../../src/scenario/errors.js';
-import { decodeInputText, firstInvalidUtf8, INPUT_LIMITS, InputFileError, readInputText } from '../../src/scenario/input-file.js';
-import { parseYamlWithPositions } from '../../src/scenario/yaml-doc.js';
+import { LoadError } from '../../src/core/diagnostics.js';
+import { decodeInputText, firstInvalidUtf8, INPUT_LIMITS, InputFileError, readInputText } from '../../src/input/input-file.js';
+import { parseYamlWithPositions } from '../../src/input/yaml-doc.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { testActions } from './test-actions.js';
 
@@ -138,7 +138,7 @@ describe('YAML aliases', () => {
 
 describe('code frames', () => {
   it('show at most 160 characters of a long line, around the column, with the caret under it', async () => {
-    const { formatDiagnostic } = await import('../../src/scenario/errors.js');
+    const { formatDiagnostic } = await import('../../src/input/errors.js');
     const line = 'x'.repeat(100_000) + 'BAD' + 'y'.repeat(100_000);
     const out = formatDiagnostic({ pos: { file: 'f.yaml', line: 1, col: 100_001 }, message: 'here' }, `${line}\n`);
     const [, shown = '', caret = ''] = out.split('\n');

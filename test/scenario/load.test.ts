@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LoadError, formatDiagnostic } from '../../src/scenario/errors.js';
+import { LoadError } from '../../src/core/diagnostics.js';
+import { formatDiagnostic } from '../../src/input/errors.js';
 import { loadScenarioFile, loadScenarioSource } from '../../src/scenario/load.js';
 import { testActions } from './test-actions.js';
 

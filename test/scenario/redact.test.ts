@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic } from '../../src/scenario/errors.js';
-import { isSecretKey, redactSecrets } from '../../src/scenario/redact.js';
+import { formatDiagnostic } from '../../src/input/errors.js';
+import { isSecretKey, redactSecrets } from '../../src/input/redact.js';
 
 const lines = (src: string) => redactSecrets(src).map((l) => l.text);
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Reporter } from '../../src/reporters/reporter.js';
+import type { Reporter } from '../../src/runner/reporter.js';
 import { execute } from '../../src/runner/execute.js';
 import type { RunResult, ScenarioResult } from '../../src/runner/results.js';
 import { parseEnvFile } from '../../src/target/index.js';

@@ -1,5 +1,5 @@
 import type { RunResult, ScenarioResult, StepResult } from '../../src/runner/results.js';
-import type { SourcePos } from '../../src/scenario/source.js';
+import type { SourcePos } from '../../src/core/source.js';
 import { Redactor } from '../../src/transport/redact.js';
 import type { Direction, TranscriptEntry } from '../../src/transport/transcript.js';
 

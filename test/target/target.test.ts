@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeLoadError } from '../../src/runner/load-inputs.js';
-import { LoadError } from '../../src/scenario/errors.js';
+import { LoadError } from '../../src/core/diagnostics.js';
 import { parseEnvFile } from '../../src/target/env-file.js';
 import { loadTargetFile, loadTargetSource } from '../../src/target/load.js';
 import { DEFAULT_TIMEOUTS } from '../../src/target/model.js';

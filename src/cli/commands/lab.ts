@@ -1,5 +1,5 @@
 import { defaultLabDir, labDown, labStatus, labUp, LabError } from '../../lab/index.js';
-import { EXIT } from '../../runner/exit-codes.js';
+import { EXIT } from '../exit-codes.js';
 import type { CliContext } from '../run-context.js';
 import { OutputFileError } from '../../transport/private-files.js';
 

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { actionSignatures } from '../../actions/registry.js';
-import { EXIT } from '../../runner/exit-codes.js';
+import { EXIT } from '../exit-codes.js';
 import { scenarioJsonSchema, schemaText, targetJsonSchema, writeSchemas } from '../../scenario/json-schema.js';
 import type { CliContext } from '../run-context.js';
 

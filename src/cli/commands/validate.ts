@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
 import { escapeControls } from '../../reporters/escape.js';
-import { EXIT } from '../../runner/exit-codes.js';
+import { EXIT } from '../exit-codes.js';
 import { loadScenarios, loadTarget } from '../../runner/load-inputs.js';
 import type { CliContext } from '../run-context.js';
 

@@ -1,4 +1,4 @@
-import type { RunResult, ScenarioResult, StepResult } from '../runner/results.js';
+import type { RunResult, ScenarioResult, StepResult } from './results.js';
 import { OutputFileError } from '../transport/private-files.js';
 import type { Redactor } from '../transport/redact.js';
 import type { Reporter, RunStartInfo, ScenarioStartInfo } from './reporter.js';

@@ -1,7 +1,7 @@
 import { isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit } from 'yaml';
 import type { Alias, Document, Node as YamlNode } from 'yaml';
-import type { Diagnostic } from './errors.js';
-import type { SourcePos } from './source.js';
+import type { Diagnostic } from '../core/diagnostics.js';
+import type { SourcePos } from '../core/source.js';
 
 export type DataPath = readonly (string | number)[];
 

@@ -1,4 +1,4 @@
-import type { RunResult, ScenarioResult, StepResult, TargetSummary } from '../runner/results.js';
+import type { RunResult, ScenarioResult, StepResult, TargetSummary } from './results.js';
 import type { Redactor } from '../transport/redact.js';
 
 /**

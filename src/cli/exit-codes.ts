@@ -1,4 +1,4 @@
-import type { RunResult } from './results.js';
+import type { RunResult } from '../runner/results.js';
 
 /**
  * Exit codes, documented in the README. A CI job can tell "the server broke a

@@ -166,3 +166,37 @@ export function folderCycles(edges: Iterable<string>): string[][] {
   for (const v of [...next.keys()].sort()) if (!index.has(v)) visit(v);
   return components.sort((a, b) => a.join().localeCompare(b.join()));
 }
+
+/** A folder edge against the layer order: `from` sits at or below `to`, or either is not placed. */
+export interface LayerViolation {
+  readonly edge: string;
+  readonly why: string;
+  readonly imports: readonly ImportEdge[];
+}
+
+/**
+ * Checks folder edges against a layer order, top first. Folders in one layer
+ * are siblings and may not import each other; a folder may import only from
+ * layers below its own. `allowed` names edges tolerated for now.
+ */
+export function layerViolations(edges: Map<string, ImportEdge[]>, layers: readonly (readonly string[])[], allowed: ReadonlySet<string>): LayerViolation[] {
+  const rank = new Map<string, number>();
+  layers.forEach((layer, i) => {
+    for (const folder of layer) rank.set(folder, i);
+  });
+  const out: LayerViolation[] = [];
+  for (const [edge, imports] of edges) {
+    if (allowed.has(edge)) continue;
+    const [from, to] = edge.split(' → ') as [string, string];
+    const rf = rank.get(from);
+    const rt = rank.get(to);
+    if (rf === undefined || rt === undefined) {
+      out.push({ edge, why: `folder src/${rf === undefined ? from : to} has no place in the layer order`, imports });
+    } else if (rf === rt) {
+      out.push({ edge, why: 'siblings in one layer may not import each other', imports });
+    } else if (rf > rt) {
+      out.push({ edge, why: `src/${from} sits below src/${to}: imports go downward only`, imports });
+    }
+  }
+  return out;
+}

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { truncate } from '../core/text.js';
 
 /** Reads `a.b.0.c` out of a step's output; "$" is the whole output. */
 export function readPath(root: unknown, path: string): unknown {
@@ -66,13 +67,15 @@ const MAX_SHOWN = 240;
 export function describeValue(value: unknown): string {
   if (value === undefined) return '(nothing)';
   if (Buffer.isBuffer(value)) return `<${value.length} octets>`;
-  if (typeof value === 'string') return truncate(JSON.stringify(value));
+  if (typeof value === 'string') return truncate(JSON.stringify(value), MAX_SHOWN, { showLength: true });
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value === null) return String(value);
   try {
     return truncate(
       JSON.stringify(value, (_k, v: unknown) =>
         isBufferJson(v) ? `<${(v as { data: unknown[] }).data.length} octets>` : typeof v === 'bigint' ? String(v) : v,
       ),
+      MAX_SHOWN,
+      { showLength: true },
     );
   } catch {
     return String(value);
@@ -81,8 +84,4 @@ export function describeValue(value: unknown): string {
 
 function isBufferJson(v: unknown): boolean {
   return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data);
-}
-
-function truncate(text: string): string {
-  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}… (${text.length} chars)` : text;
 }

@@ -125,8 +125,8 @@ function describe(issue: Issue, prefix: DataPath, ctx: IssueContext, out: Diagno
     case 'invalid_element':
       for (const inner of issue.issues) describe(inner, path, ctx, out);
       return;
-    case 'custom':
     default:
+      // 'custom' (a refine's own message) and any kind zod adds later.
       push(path, isCustom(issue.message) ? issue.message : `invalid value: ${issue.message}`);
   }
 }
@@ -159,7 +159,7 @@ export function valueAt(data: unknown, path: DataPath): unknown {
 function isMissing(data: unknown, path: DataPath): boolean {
   const parent = valueAt(data, path.slice(0, -1));
   const key = path[path.length - 1];
-  return isPlainObject(parent) && !Object.prototype.hasOwnProperty.call(parent, String(key));
+  return isPlainObject(parent) && !Object.hasOwn(parent, String(key));
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -104,7 +104,7 @@ export function evaluate(ref: Reference, scopes: Scopes, pos: () => SourcePos, p
 
 function child(node: unknown, seg: string): unknown {
   if (Array.isArray(node)) return /^\d+$/.test(seg) ? node[Number(seg)] : undefined;
-  if (isPlainObject(node) && Object.prototype.hasOwnProperty.call(node, seg)) return node[seg];
+  if (isPlainObject(node) && Object.hasOwn(node, seg)) return node[seg];
   return undefined;
 }
 

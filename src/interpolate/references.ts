@@ -30,7 +30,7 @@ export function findReferences(tree: unknown, basePath: DataPath = []): { refere
         problems.push({ path, message: err.message });
       }
     } else if (Array.isArray(node)) {
-      node.forEach((item, i) => walk(item, [...path, i]));
+      for (const [i, item] of node.entries()) walk(item, [...path, i]);
     } else if (typeof node === 'object' && node !== null && !Buffer.isBuffer(node) && !(node instanceof Date)) {
       for (const [k, v] of Object.entries(node)) walk(v, [...path, k]);
     }

@@ -104,7 +104,7 @@ export function renderTap(run: RunResult, options: TapOptions): string {
   const lines = ['TAP version 14', `# ${oneLine(`mailprobe run ${run.runId}, target ${run.target.name} (${run.target.host})`)}`];
   if (run.target.insecure) lines.push('# insecure: TLS certificate verification was OFF for this run');
   lines.push(`1..${run.scenarios.length}`);
-  run.scenarios.forEach((s, i) => lines.push(...testPoint(s, i + 1, cwd)));
+  for (const [i, s] of run.scenarios.entries()) lines.push(...testPoint(s, i + 1, cwd));
   // An interrupted run still has a valid plan (it counts what ran); a harness
   // should still see that the run was cut short.
   if (run.interrupted) lines.push(`# interrupted: the run was stopped early; ${interruptedCleanup(run)}, results are partial`);

@@ -84,7 +84,7 @@ export async function writeSchemas(dir: string, actions: ActionSignatures): Prom
 
 function visit(node: unknown, fn: (n: Json) => void): void {
   if (Array.isArray(node)) {
-    node.forEach((n) => visit(n, fn));
+    for (const n of node) visit(n, fn);
     return;
   }
   if (typeof node !== 'object' || node === null) return;

@@ -114,7 +114,10 @@ class SemanticChecker {
     const stepCaptures = steps.map((s) => Object.keys(asRecord(asRecord(s).capture)));
     steps.forEach((step, i) => {
       const later = new Map<string, number>();
-      stepCaptures.slice(i).forEach((names, k) => names.forEach((n) => later.has(n) || later.set(n, i + k)));
+      // The first later step that captures each name.
+      for (const [k, names] of stepCaptures.slice(i).entries()) {
+        for (const n of names) if (!later.has(n)) later.set(n, i + k);
+      }
       this.checkStep(step, ['steps', i], mainCaptures, later);
       for (const name of stepCaptures[i] ?? []) mainCaptures.set(name, i);
     });
@@ -183,7 +186,9 @@ class SemanticChecker {
         this.checkStepRequires(raw, p, sig.protocol);
       }
     }
-    if (Array.isArray(raw.expect)) raw.expect.forEach((e, j) => this.checkMatcherCount(e, [...p, 'expect', j]));
+    if (Array.isArray(raw.expect)) {
+      for (const [j, e] of raw.expect.entries()) this.checkMatcherCount(e, [...p, 'expect', j]);
+    }
     const { references, problems } = findReferences(raw.with, [...p, 'with']);
     if (Array.isArray(raw.expect)) {
       raw.expect.forEach((e, j) => {

@@ -27,7 +27,7 @@ const ACCOUNTS = { alice: { password: 'alice-Cli-pw-1', address: 'alice@fake.tes
 async function badScenarioCopy(dir: string): Promise<{ file: string; line: number }> {
   const source = await readFile(join(POP3_SUITE, 'rset.yaml'), 'utf8');
   const lines = source.split('\n');
-  const index = lines.findIndex((l) => l === '    action: smtp.send');
+  const index = lines.indexOf('    action: smtp.send');
   expect(index, 'rset.yaml changed shape: no "    action: smtp.send" line to misspell').toBeGreaterThan(0);
   lines[index] = '    actoin: smtp.send';
   await mkdir(dir, { recursive: true });

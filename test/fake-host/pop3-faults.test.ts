@@ -29,7 +29,7 @@ async function session(host: FakeMailHost): Promise<WireClient> {
 }
 
 function seed(host: FakeMailHost, bodies: string[][] = [PLAIN_BODY, PLAIN_BODY]): void {
-  bodies.forEach((body, i) => host.deliver('alice', message(`m${i}`, body)));
+  for (const [i, body] of bodies.entries()) host.deliver('alice', message(`m${i}`, body));
 }
 
 const observations = {

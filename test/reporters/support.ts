@@ -155,7 +155,7 @@ function normaliseLive(text: string): string {
       // Transcript clocks, relative to the scenario start: "+   12ms".
       .replace(/\+\s*\d+ms \[/g, '+{ms} [')
       // Console: the duration ending a scenario's progress line, and the run's wall time.
-      .replace(/^([✓✗!↓?] .*?  )(?:\d+ms|\d+\.\d\ds)(?=$|  )/gmu, '$1{duration}')
+      .replace(/^([✓✗!↓?] .*? {2})(?:\d+ms|\d+\.\d\ds)(?=$| {2})/gmu, '$1{duration}')
       .replace(/ in (?:\d+ms|\d+\.\d\ds)$/gm, ' in {duration}')
       // JUnit: time="0.252" on <testsuites>, <testsuite>, <testcase>.
       .replace(/\btime="\d+(?:\.\d+)?"/g, 'time="{seconds}"')

@@ -7,14 +7,7 @@ export interface Diagnostic {
   readonly message: string;
 }
 
-export type LoadErrorCode =
-  | 'EYAML_SYNTAX'
-  | 'ESCENARIO_INVALID'
-  | 'ETARGET_INVALID'
-  | 'EPATH_NOT_FOUND'
-  | 'EENV_FILE'
-  | 'EFILE_READ'
-  | 'EFILE_ENCODING';
+export type LoadErrorCode = 'EYAML_SYNTAX' | 'ESCENARIO_INVALID' | 'ETARGET_INVALID' | 'EPATH_NOT_FOUND' | 'EENV_FILE' | 'EFILE_READ' | 'EFILE_ENCODING';
 
 /**
  * A file could not be loaded. Carries every diagnostic found, not just the

@@ -65,9 +65,7 @@ export function specifiersOf(text: string): { specifier: string; line: number }[
       found.push({ specifier, index: (m.index ?? 0) + m[0].lastIndexOf(specifier) });
     }
   }
-  return found
-    .sort((a, b) => a.index - b.index)
-    .map(({ specifier, index }) => ({ specifier, line: code.slice(0, index).split('\n').length }));
+  return found.sort((a, b) => a.index - b.index).map(({ specifier, index }) => ({ specifier, line: code.slice(0, index).split('\n').length }));
 }
 
 function sourceFiles(dir: string): string[] {

@@ -65,7 +65,7 @@ describe('import graph of src/', () => {
 describe('import graph reader and checks', () => {
   it('finds static, re-export, side-effect, type-only and dynamic imports, and skips comments', () => {
     const text = [
-      "import { a,",
+      'import { a,',
       "  b } from './a.js';",
       "import type { T } from '../t.js';",
       "export { c } from './c.js';",

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { folderCycles, folderEdges, type ImportEdge, importEdges, layerViolations, specifiersOf } from '../support/import-graph.js';
@@ -55,6 +55,16 @@ describe('import graph of src/', () => {
   it('has no folder cycle besides the known exception', () => {
     const rest = [...byFolder.keys()].filter((edge) => !KNOWN_EXCEPTIONS.has(edge));
     expect(folderCycles(rest)).toEqual([]);
+  });
+
+  it('keeps src/core free of packages: it imports only node: built-ins and itself', () => {
+    const outside = edges.filter((e) => e.from.startsWith('src/core/') && !e.to.startsWith('src/core/'));
+    expect(where(outside)).toBe('');
+    const packages = readdirSync(`${root}/src/core`)
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => specifiersOf(readFileSync(`${root}/src/core/${f}`, 'utf8')).map((s) => ({ ...s, file: f })))
+      .filter((s) => !s.specifier.startsWith('.') && !s.specifier.startsWith('node:'));
+    expect(packages.map((s) => `src/core/${s.file}:${s.line} imports ${s.specifier}`)).toEqual([]);
   });
 
   it('still needs each known exception (remove an entry once its edge is gone)', () => {

@@ -89,6 +89,17 @@ describe('the lab Postfix on the MX port (smtp, no AUTH)', () => {
     expect((await client.rset()).code).toBe(250);
   });
 
+  it('keeps a refused SIZE= until RSET (observed on Postfix 3.7): a later MAIL FROM without SIZE is 552 too, and RSET clears it', async () => {
+    // Not an RFC rule, but what a SIZE check must allow for: after the 552, RSET before the next transaction.
+    const { client } = await connect('smtp');
+    await client.ehlo();
+    const over = `SIZE=${(client.advertised.size?.limit ?? 0) + 1}`;
+    expect((await client.mail('probe@mailprobe.invalid', [over])).code).toBe(552);
+    expect((await client.rset()).code).toBe(250);
+    expect((await client.mail('probe@mailprobe.invalid')).code).toBe(250);
+    expect((await client.rset()).code).toBe(250);
+  });
+
   it('takes BODY=8BITMIME and SMTPUTF8 on MAIL FROM, and judges a UTF-8 address at RCPT like any other (RFC 6152, RFC 6531)', async () => {
     const { client } = await connect('smtp');
     await client.ehlo();

@@ -4,6 +4,7 @@ import { SmtpReplyError, SmtpTransportError } from '../../src/protocols/smtp/err
 import { Transcript } from '../../src/transport/transcript.js';
 import { startSmtpFaultServer, type SmtpFaultServer, type SmtpFaultServerOptions } from '../../fixtures/servers/smtp-fault-server.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
+import { startSmtpFake } from './fake-smtp.js';
 
 /**
  * The SMTP session client step by step against the fault servers: each
@@ -225,6 +226,26 @@ describe('pipelining (RFC 2920)', () => {
       'C: DATA',
     ]);
     expect(group[5]).toBe('S: 250 2.1.0 Ok');
+  });
+
+  it('after a 354 to a group whose every RCPT was refused, sends a lone "." and no message (RFC 2920 §3.1)', async () => {
+    const f = await startSmtpFake({
+      ehlo: () => '250-fake.test\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n',
+      on: { RCPT: (s) => s.write('550 5.1.1 no such user\r\n') },
+    });
+    try {
+      const transcript = new Transcript();
+      const client = await SmtpClient.connect({ endpoint: { host: '127.0.0.1', port: f.port, security: 'none', tls: { verify: true } }, transcript, session: 'smtp', timeouts: TIMEOUTS });
+      clients.push(client);
+      await client.ehlo();
+      const outcome = await client.pipeline({ from: 'a@fake.test', to: ['x@fake.test', 'y@fake.test'] }, Buffer.from('Subject: must not go\r\n\r\nbody\r\n'));
+      expect(outcome.rcpts.map((r) => r.enhanced)).toEqual(['5.1.1', '5.1.1']);
+      expect(outcome.data.go.code).toBe(354);
+      expect(outcome.data.final?.code).toBe(250);
+      expect(f.wireMessages).toEqual([[]]);
+    } finally {
+      await f.close();
+    }
   });
 
   it('ends the data at once when no recipient was accepted, and is refused without PIPELINING (nothing sent)', async () => {

@@ -59,13 +59,14 @@ describe('the lab Postfix on the MX port (smtp, no AUTH)', () => {
     expect(ehlo.params.has('AUTH')).toBe(false);
   });
 
-  it('refuses RCPT to a domain it does not serve, unauthenticated, with 5xx (relay access denied: RFC 5321 §3.6.2, §7.1)', async () => {
+  it('refuses RCPT to a domain it does not serve, unauthenticated, with 550 5.7.1 (relay access denied: RFC 5321 §3.6.2)', async () => {
     const { client } = await connect('smtp');
     await client.ehlo();
     expect((await client.mail('relay-probe@mailprobe.invalid')).code).toBe(250);
     const reply = await client.rcpt('someone@example.com');
     expect(reply.code).toBeGreaterThanOrEqual(500);
-    expect(reply).toMatchObject({ code: 554, enhanced: '5.7.1' });
+    // RFC 5321 §3.6.2: "If it declines to relay mail to a particular address for policy reasons, a 550 response SHOULD be returned."
+    expect(reply).toMatchObject({ code: 550, enhanced: '5.7.1' });
     expect(reply.lines[0]).toMatch(/Relay access denied/);
     expect((await client.rset()).code).toBe(250);
   });
@@ -114,7 +115,7 @@ describe('the lab Postfix on the MX port (smtp, no AUTH)', () => {
     const outcome = await client.pipeline({ from: 'probe@mailprobe.invalid', to: ['someone@example.com', 'nobody-here@lab.test'] }, Buffer.from('Subject: never sent\r\n\r\nx\r\n'));
     expect(outcome.mail.code).toBe(250);
     expect(outcome.rcpts.map((r) => [r.code, r.enhanced])).toEqual([
-      [554, '5.7.1'],
+      [550, '5.7.1'],
       [550, '5.1.1'],
     ]);
     expect(outcome.data.go.code).toBe(554);

@@ -215,6 +215,7 @@ describe('templates', () => {
     // The SMTP suite's rules, as the lab states them (test/lab/smtp-rules.test.ts sees them on the wire).
     expect(main).toMatch(/^smtpd_relay_restrictions = reject_unauth_destination$/m);
     expect(main).toMatch(/^unknown_virtual_mailbox_reject_code = 550$/m);
+    expect(main).toMatch(/^relay_domains_reject_code = 550$/m);
     expect(main).toMatch(/^message_size_limit = \d+$/m);
     expect(main).toMatch(/^smtputf8_enable = yes$/m);
 

@@ -329,7 +329,7 @@ export class SmtpClient {
     if (!this.#extensions.pipelining) {
       throw new SmtpTransportError(
         'EPIPELINING',
-        `${this.#connection.endpoint} did not advertise PIPELINING in its last EHLO reply (RFC 2920 §3), so commands are not pipelined; nothing was sent`,
+        `${this.#connection.endpoint} did not advertise PIPELINING in its last EHLO reply (RFC 2920), so commands are not pipelined; nothing was sent`,
         'command',
       );
     }

@@ -16,7 +16,7 @@ export interface SmtpExtensions {
   /**
    * SIZE (RFC 1870): undefined when not advertised; `limit` is the fixed
    * maximum in octets when the server gave one (0 means "no fixed maximum",
-   * RFC 1870 §4), absent when SIZE came without a number.
+   * RFC 1870 §3), absent when SIZE came without a number.
    */
   readonly size: { readonly limit?: number } | undefined;
   readonly starttls: boolean;
@@ -68,7 +68,7 @@ export function parseExtensions(reply: SmtpReply): SmtpExtensions {
 /**
  * The RFC 3463 status code at the start of a reply's first line
  * ("class.subject.detail", class 2, 4 or 5, each part 1-3 digits), when its
- * class agrees with the reply code's first digit; RFC 2034 §3 puts it there
+ * class agrees with the reply code's first digit; RFC 2034 puts it there
  * when the server advertised ENHANCEDSTATUSCODES.
  */
 export function enhancedStatusCode(reply: SmtpReply): string | undefined {

@@ -230,7 +230,7 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
     c.send('MAIL FROM:<bob@lab.test>');
     expect((await c.smtpReply()).at(-1)).toMatch(/^250 /);
     c.send('RCPT TO:<someone@example.com>');
-    expect((await c.smtpReply()).at(-1)).toMatch(/^554 5\.7\.1/);
+    expect((await c.smtpReply()).at(-1)).toMatch(/^550 5\.7\.1/);
     c.send('RCPT TO:<nobody@lab.test>');
     expect((await c.smtpReply()).at(-1)).toMatch(/^550 5\.1\.1/);
     c.send('QUIT');

@@ -212,6 +212,12 @@ describe('templates', () => {
     expect(main).toMatch(/^smtpd_peername_lookup = no$/m);
     expect(main).toMatch(/^virtual_transport = lmtp:unix:\/s\/run\/lmtp-postfix$/m);
     expect(main.split('\n').filter((l) => !l.startsWith('#')).join('\n')).not.toMatch(/permit_mynetworks/);
+    // The SMTP suite's rules, as the lab states them (test/lab/smtp-rules.test.ts sees them on the wire).
+    expect(main).toMatch(/^smtpd_relay_restrictions = reject_unauth_destination$/m);
+    expect(main).toMatch(/^unknown_virtual_mailbox_reject_code = 550$/m);
+    expect(main).toMatch(/^relay_domains_reject_code = 550$/m);
+    expect(main).toMatch(/^message_size_limit = \d+$/m);
+    expect(main).toMatch(/^smtputf8_enable = yes$/m);
 
     const master = await renderTemplateFile('master.cf.tmpl', {
       smtp_port: ports.smtp, submission_port: ports.submission, smtps_port: ports.smtps, auth_socket: '/s/run/auth-postfix',
@@ -223,6 +229,10 @@ describe('templates', () => {
     expect(services.length).toBeGreaterThan(10);
     for (const line of services) expect(line.split(/\s+/)[4], line).toBe('n');
     expect(master).toMatch(/^postlog\s+unix-dgram/m);
+    // Submission hides AUTH until STARTTLS and requires TLS before mail.
+    const submission = master.slice(master.indexOf(`127.0.0.1:${ports.submission}`), master.indexOf(`127.0.0.1:${ports.smtps}`));
+    expect(submission).toMatch(/-o smtpd_tls_auth_only=yes/);
+    expect(submission).toMatch(/-o smtpd_tls_security_level=encrypt/);
   });
 
   it('ships no key or certificate in the template folder', async () => {

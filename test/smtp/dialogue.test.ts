@@ -115,6 +115,17 @@ describe('the dialogue', () => {
     expect(lines.indexOf('S: 220 ready')).toBeLessThan(lines.indexOf('C: EHLO mailprobe.invalid'));
   });
 
+  it('shows every line of the greeting in the transcript exactly once, in order', async () => {
+    const f = await fake({ greeting: '220-fake.test ESMTP\r\n220-second line\r\n220 ready\r\n' });
+    const { outcome, lines } = await attempt(f);
+    expect(outcome.ok).toBe(true);
+    expect(lines.slice(0, lines.indexOf('C: EHLO mailprobe.invalid')).filter((l) => l.startsWith('S: '))).toEqual([
+      'S: 220-fake.test ESMTP',
+      'S: 220-second line',
+      'S: 220 ready',
+    ]);
+  });
+
   it('falls back to HELO when EHLO is not recognised (RFC 5321 §3.2), and then cannot log in', async () => {
     const f = await fake({ on: { EHLO: reply('500 5.5.1 what?\r\n') } });
     const plain = await attempt(f, { auth: false });

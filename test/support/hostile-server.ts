@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { FakeLineServer, type FakeSession, type KeyPair } from './fake-line-server.js';
 import type { Behaviour, HostileIo } from './hostile-wire.js';
+import { smtpFaithful, unstuffLines, type SmtpDialogue } from './smtp-dialogue.js';
 
 /**
  * One configurable hostile server per protocol (POP3, IMAP, SMTP) on
@@ -280,57 +281,17 @@ function imapScript(tls: TlsMode): Script {
   };
 }
 
-/** RFC 5321 ESMTP with AUTH PLAIN/LOGIN, enough for mailprobe's SMTP client to send one message. */
+/** RFC 5321 ESMTP with AUTH PLAIN/LOGIN, enough for mailprobe's SMTP client to send one message: the shared faithful dialogue. */
 function smtpScript(tls: TlsMode, deliver: (raw: string) => void): Script {
-  return async (io, verb) => {
-    const s = io.session;
-    switch (verb) {
-      case 'GREETING':
-        return s.write('220 hostile.test ESMTP ready\r\n');
-      case 'EHLO':
-        return s.write(`250-hostile.test\r\n250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n${tls === 'starttls' && !s.secure ? '250-STARTTLS\r\n' : ''}250 SIZE 10485760\r\n`);
-      case 'HELO':
-        return s.write('250 hostile.test\r\n');
-      case 'STARTTLS':
-        return s.startTls('220 2.0.0 ready to start TLS\r\n');
-      case 'AUTH': {
-        const [, mechanism = '', initial] = /^AUTH\s+(\S+)(?:\s+(\S+))?/i.exec(io.line) ?? [];
-        if (mechanism.toUpperCase() === 'PLAIN' && initial !== undefined) return s.write('235 2.7.0 authenticated\r\n');
-        if (mechanism.toUpperCase() === 'PLAIN') {
-          io.nextLine(() => s.write('235 2.7.0 authenticated\r\n'));
-          return s.write('334 \r\n');
-        }
-        const password = (): void => {
-          io.nextLine(() => s.write('235 2.7.0 authenticated\r\n'));
-          void s.write('334 UGFzc3dvcmQ6\r\n');
-        };
-        if (initial !== undefined) return password();
-        io.nextLine(() => password());
-        return s.write('334 VXNlcm5hbWU6\r\n');
-      }
-      case 'MAIL':
-      case 'RCPT':
-      case 'RSET':
-      case 'NOOP':
-        return s.write('250 2.0.0 ok\r\n');
-      case 'DATA': {
-        const lines: string[] = [];
-        const body = (line: string): void | Promise<void> => {
-          if (line === '.') {
-            deliver(`${lines.join('\r\n')}\r\n`);
-            return s.write('250 2.0.0 queued as hostile-1\r\n');
-          }
-          lines.push(line.startsWith('.') ? line.slice(1) : line);
-          io.nextLine(body);
-        };
-        io.nextLine(body);
-        return s.write('354 go ahead\r\n');
-      }
-      case 'QUIT':
-        await s.write('221 2.0.0 bye\r\n');
-        return s.end();
-      default:
-        return s.write('502 5.5.2 unknown command\r\n');
-    }
+  return (io, verb) => {
+    if (verb === 'GREETING') return io.session.write('220 hostile.test ESMTP ready\r\n');
+    const dialogue: SmtpDialogue = {
+      name: 'hostile.test',
+      sizeLimit: 10_485_760,
+      starttls: tls === 'starttls',
+      next: (_session, handler) => io.nextLine(handler),
+      onMessage: (wire) => deliver(`${unstuffLines(wire).join('\r\n')}\r\n`),
+    };
+    return smtpFaithful(dialogue, io.session, verb, io.line);
   };
 }

@@ -6,7 +6,10 @@ import type { Limits } from '../../transport/limits.js';
 import type { Transcript } from '../../transport/transcript.js';
 import { frameMessageData } from './data.js';
 import { SmtpProtocolError, SmtpReplyError, SmtpTransportError } from './errors.js';
+import { enhancedStatusCode, NO_EXTENSIONS, parseExtensions, type SmtpExtensions } from './extensions.js';
 import { readReply, REPLY_GRAMMAR, shown, type SmtpReply } from './reply.js';
+
+export type { SmtpExtensions } from './extensions.js';
 
 export interface SmtpEndpoint {
   readonly host: string;
@@ -41,6 +44,41 @@ export interface SmtpSendResult {
   readonly sentAt: number;
 }
 
+/** One reply as a step sees it: the code, every line, and the RFC 3463 code when the server uses them. */
+export interface SmtpStepReply extends SmtpReply {
+  /** The command answered, as errors and the transcript name it ("MAIL FROM", "(greeting)"). */
+  readonly command: string;
+  /** "5.1.1": the enhanced status code of the first line, read only when ENHANCEDSTATUSCODES was advertised (RFC 2034). */
+  readonly enhanced?: string;
+}
+
+/** The two replies of DATA: the go-ahead (354) and, when data was sent, the verdict on it. */
+export interface SmtpDataOutcome {
+  readonly go: SmtpStepReply;
+  /** Absent when the server did not say 354: then no data was sent (RFC 5321 §3.3). */
+  readonly final?: SmtpStepReply;
+  /** The reply that decides: `final` when there is one, else `go`. */
+  readonly reply: SmtpStepReply;
+}
+
+/** A pipelined transaction's replies, in the order the commands went out (RFC 2920). */
+export interface SmtpPipelineOutcome {
+  readonly mail: SmtpStepReply;
+  readonly rcpts: readonly SmtpStepReply[];
+  readonly data: SmtpDataOutcome;
+}
+
+export interface SmtpStepOptions {
+  /**
+   * Throw on a refusal (4yz/5yz: SmtpReplyError) and on a code the command
+   * cannot have (SmtpProtocolError ESMTP_UNEXPECTED). Default false: the reply
+   * is returned and the step judges it.
+   */
+  readonly strict?: boolean;
+}
+
+export type SmtpAuthMechanism = 'PLAIN' | 'LOGIN';
+
 /** The name mailprobe gives in EHLO/HELO: a reserved name (RFC 2606) that cannot be anybody's host. */
 export const CLIENT_NAME = 'mailprobe.invalid';
 /** RFC 5321 §4.5.3.1.4: a command line, its CRLF included, is at most 512 octets. */
@@ -50,24 +88,39 @@ const MAX_COMMAND_LINE = 512;
  * mailprobe's own SMTP client (RFC 5321, STARTTLS per RFC 3207, AUTH PLAIN and
  * LOGIN per RFC 4954) on the transport layer, so every byte goes through
  * mailprobe's line reader, limits, deadlines, buffer meter and transcript.
- * One command at a time, no PIPELINING: a conformance tool reads every reply
- * before it sends the next command.
+ *
+ * A session used step by step: connect() reads the banner, and ehlo(),
+ * starttls(), auth(), mail(), rcpt(), data(), rset(), noop() and quit() each
+ * send one command and return its whole reply, a refusal included (a step
+ * judges it; `strict` makes a refusal throw). One command at a time, except
+ * pipeline(), which exists to check RFC 2920 and runs only when PIPELINING is
+ * advertised. open() / authenticate() / send() are the one-shot delivery
+ * (send.ts) built on the same steps, strict throughout.
+ *
+ * What the server advertised is kept: the banner, the EHLO before and after
+ * TLS (keywords, AUTH mechanisms, SIZE and its limit, PIPELINING, 8BITMIME,
+ * SMTPUTF8, ENHANCEDSTATUSCODES, DSN, CHUNKING, REQUIRETLS).
  */
 export class SmtpClient {
   readonly #connection: Connection;
-  readonly #endpoint: SmtpEndpoint;
-  /** EHLO keywords (upper case) → their parameters; empty after HELO or before EHLO. */
-  #extensions = new Map<string, string[]>();
+  #banner: SmtpStepReply | undefined;
+  /** The last EHLO's extensions; empty after HELO, before EHLO, and after STARTTLS (RFC 3207 §4.2). */
+  #extensions: SmtpExtensions = NO_EXTENSIONS;
+  #ehloBeforeTls: SmtpExtensions | undefined;
+  #ehloAfterTls: SmtpExtensions | undefined;
 
-  private constructor(connection: Connection, endpoint: SmtpEndpoint) {
+  private constructor(connection: Connection) {
     this.#connection = connection;
-    this.#endpoint = endpoint;
   }
 
-  /** DNS → TCP → (TLS) → greeting → EHLO; for "starttls": STARTTLS → TLS → EHLO again. */
-  static async open(options: SmtpClientOptions): Promise<SmtpClient> {
+  /**
+   * DNS → TCP → (implicit TLS) → the greeting, which is returned as `banner`
+   * whatever its code: a 554 "no service" (RFC 5321 §3.1) is a reply for the
+   * step to judge. A greeting of another protocol, or of no grammar, throws.
+   */
+  static async connect(options: SmtpClientOptions): Promise<SmtpClient> {
     const { endpoint, timeouts } = options;
-    const connectTimeouts = { dns: timeouts.dns, tcp: timeouts.tcp, tls: timeouts.tls ?? timeouts.tcp, greeting: timeouts.greeting, command: timeouts.command };
+    const connectTimeouts = connectionTimeouts(timeouts);
     const connection = await connect({
       host: endpoint.host,
       port: endpoint.port,
@@ -80,11 +133,9 @@ export class SmtpClient {
       ...(options.signal ? { signal: options.signal } : {}),
       protocol: 'smtp',
     });
-    const client = new SmtpClient(connection, endpoint);
+    const client = new SmtpClient(connection);
     try {
       await client.#greeting();
-      await client.#hello();
-      if (endpoint.security === 'starttls') await client.#startTls();
       return client;
     } catch (error) {
       connection.destroy();
@@ -92,30 +143,228 @@ export class SmtpClient {
     }
   }
 
-  /** The EHLO keywords of the last EHLO, upper case. */
-  get extensions(): string[] {
-    return [...this.#extensions.keys()];
+  /**
+   * The one-shot opening: connect, a 2yz greeting required, EHLO (HELO when
+   * EHLO is unknown), and for "starttls" STARTTLS, the handshake and EHLO again.
+   * Throws one of the three SMTP errors on anything else.
+   */
+  static async open(options: SmtpClientOptions): Promise<SmtpClient> {
+    const client = await SmtpClient.connect(options);
+    const { endpoint } = options;
+    try {
+      const banner = client.banner as SmtpStepReply;
+      if (banner.code >= 300) {
+        const refusal = client.#refusal(banner, 'CONN', 2);
+        if (refusal instanceof SmtpReplyError) await client.#bestEffortQuit();
+        throw refusal;
+      }
+      await client.#hello(endpoint.security === 'starttls');
+      if (endpoint.security === 'starttls') await client.#startTlsStrict();
+      return client;
+    } catch (error) {
+      client.destroy();
+      throw (await silentGreeting(error, { ...endpoint, timeouts: connectionTimeouts(options.timeouts) }, 'smtp')) ?? error;
+    }
   }
 
-  /** SASL mechanisms of the EHLO "AUTH" line, upper case ("AUTH=PLAIN", an old form, is read too). */
+  // --- what the server advertised ---------------------------------------------
+
+  /** The greeting, every line of it. */
+  get banner(): SmtpStepReply | undefined {
+    return this.#banner;
+  }
+
+  /** What the last EHLO advertised (nothing after HELO, or after STARTTLS until EHLO is sent again). */
+  get advertised(): SmtpExtensions {
+    return this.#extensions;
+  }
+
+  /** The last EHLO on the plaintext connection (before STARTTLS); undefined on implicit TLS. */
+  get ehloBeforeTls(): SmtpExtensions | undefined {
+    return this.#ehloBeforeTls;
+  }
+
+  /** The last EHLO under TLS (after STARTTLS, or on implicit TLS). */
+  get ehloAfterTls(): SmtpExtensions | undefined {
+    return this.#ehloAfterTls;
+  }
+
+  /** The EHLO keywords of the last EHLO, upper case. */
+  get extensions(): string[] {
+    return [...this.#extensions.keywords];
+  }
+
+  /** SASL mechanisms of the last EHLO's AUTH line, upper case. */
   get authMechanisms(): string[] {
-    return (this.#extensions.get('AUTH') ?? []).map((m) => m.toUpperCase());
+    return [...this.#extensions.auth];
+  }
+
+  get secure(): boolean {
+    return this.#connection.tls !== undefined;
   }
 
   get connection(): Connection {
     return this.#connection;
   }
 
+  // --- the steps ----------------------------------------------------------------
+
+  /** EHLO (RFC 5321 §4.1.1.1). A 2yz reply's keywords are recorded, before or after TLS. */
+  async ehlo(name: string = CLIENT_NAME, options: SmtpStepOptions = {}): Promise<SmtpStepReply> {
+    const reply = await this.#command(`EHLO ${name}`, 'EHLO');
+    this.#extensions = NO_EXTENSIONS;
+    if (reply.code >= 200 && reply.code < 300) {
+      this.#extensions = parseExtensions(reply);
+      if (this.secure) this.#ehloAfterTls = this.#extensions;
+      else this.#ehloBeforeTls = this.#extensions;
+    }
+    return this.#judged(reply, 2, options);
+  }
+
+  /** HELO (RFC 5321 §4.1.1.1): no extensions. */
+  async helo(name: string = CLIENT_NAME, options: SmtpStepOptions = {}): Promise<SmtpStepReply> {
+    const reply = await this.#command(`HELO ${name}`, 'HELO');
+    this.#extensions = NO_EXTENSIONS;
+    return this.#judged(reply, 2, options);
+  }
+
+  /**
+   * STARTTLS (RFC 3207 §4). On a 2yz go-ahead the handshake follows at once,
+   * refusing any byte the server sent after its go-ahead (CVE-2011-0411), and
+   * what EHLO said is forgotten (§4.2): send EHLO again. Sent whether or not
+   * STARTTLS was advertised; a step may want to see the refusal.
+   */
+  async starttls(options: SmtpStepOptions = {}): Promise<SmtpStepReply> {
+    const reply = await this.#command('STARTTLS', 'STARTTLS', 'starttls');
+    if (reply.code >= 200 && reply.code < 300) {
+      await this.#connection.upgradeToTls();
+      this.#extensions = NO_EXTENSIONS;
+    }
+    return this.#judged(reply, 2, options);
+  }
+
+  /**
+   * AUTH with one mechanism (RFC 4954 §4), whatever EHLO advertised, so a step
+   * can see how a server answers AUTH where it should not take it. Every token
+   * goes out marked secret: the transcript shows [redacted] and the run's
+   * redactor learns the exact token. Returns the final reply. A server that
+   * keeps challenging after the last response gets "*" (RFC 4954 §4: the
+   * client cancels with "*", the server answers 501) and that answer is returned.
+   */
+  async auth(mechanism: SmtpAuthMechanism, user: string, password: string, options: SmtpStepOptions = {}): Promise<SmtpStepReply> {
+    let reply = await this.#authExchange(mechanism, user, password);
+    if (reply.code === 334) {
+      if (options.strict === true) throw this.#challengeAfterLast(reply);
+      this.#connection.info('the server sent another challenge after the last response: cancelling with "*" (RFC 4954 §4)');
+      reply = await this.#command('*', `AUTH ${mechanism}`);
+    }
+    return this.#judged(reply, 2, options);
+  }
+
+  /** MAIL FROM:<from> with ESMTP parameters as given ("SIZE=1000", "BODY=8BITMIME", "SMTPUTF8"). RFC 5321 §4.1.1.2. */
+  async mail(from: string, params: readonly string[] = [], options: SmtpStepOptions = {}): Promise<SmtpStepReply> {
+    return this.#judged(await this.#command(envelopeLine('MAIL FROM', from, params), 'MAIL FROM'), 2, options);
+  }
+
+  /** RCPT TO:<to> (RFC 5321 §4.1.1.3). */
+  async rcpt(to: string, params: readonly string[] = [], options: SmtpStepOptions = {}): Promise<SmtpStepReply> {
+    return this.#judged(await this.#command(envelopeLine('RCPT TO', to, params), 'RCPT TO'), 2, options);
+  }
+
+  /**
+   * DATA (RFC 5321 §4.1.1.4): the message goes out, dot-stuffed (§4.5.2), only
+   * after a 354 ("message data MUST NOT be sent unless a 354 reply is
+   * received", §3.3); then the final reply.
+   */
+  async data(raw: Buffer, options: SmtpStepOptions = {}): Promise<SmtpDataOutcome> {
+    const go = await this.#command('DATA', 'DATA');
+    if (go.code !== 354) {
+      // Strict: anything but 354 ends here, a 3yz other than 354 included (it is no go-ahead).
+      if (options.strict === true) throw this.#refusal(go, 'DATA', 3);
+      return { go, reply: go };
+    }
+    const final = this.#judged(await this.#sendData(raw), 2, options);
+    return { go, final, reply: final };
+  }
+
+  /** RSET (RFC 5321 §4.1.1.5): the transaction is dropped. */
+  async rset(options: SmtpStepOptions = {}): Promise<SmtpStepReply> {
+    return this.#judged(await this.#command('RSET', 'RSET'), 2, options);
+  }
+
+  /** NOOP (RFC 5321 §4.1.1.9). */
+  async noop(options: SmtpStepOptions = {}): Promise<SmtpStepReply> {
+    return this.#judged(await this.#command('NOOP', 'NOOP'), 2, options);
+  }
+
+  /**
+   * QUIT and close; never throws. A reply other than 221 (RFC 5321 §4.1.1.10)
+   * or no reply is noted in the transcript and returned (undefined: none came).
+   */
+  async quit(): Promise<SmtpStepReply | undefined> {
+    try {
+      const reply = await this.#command('QUIT', 'QUIT');
+      if (reply.code !== 221) this.#connection.info(`QUIT answered ${reply.code}, not 221 (RFC 5321 §4.1.1.10)`);
+      return reply;
+    } catch (error) {
+      this.#connection.info(`no clean QUIT: ${(error as Error).message}`);
+      return undefined;
+    } finally {
+      await this.#connection.close();
+    }
+  }
+
+  /**
+   * One pipelined transaction (RFC 2920): MAIL, every RCPT and DATA go out as
+   * one group (DATA last, as §3.1 requires of a command that changes state),
+   * then the replies are read in order. After a 354 the message is sent when
+   * some RCPT was accepted; when none was, the data is ended at once with a
+   * lone "." so that nothing is delivered. Refused (EPIPELINING, nothing sent)
+   * when the last EHLO did not advertise PIPELINING.
+   */
+  async pipeline(
+    envelope: { readonly from: string; readonly mailParams?: readonly string[]; readonly to: readonly string[]; readonly rcptParams?: readonly string[] },
+    raw: Buffer,
+  ): Promise<SmtpPipelineOutcome> {
+    if (!this.#extensions.pipelining) {
+      throw new SmtpTransportError(
+        'EPIPELINING',
+        `${this.#connection.endpoint} did not advertise PIPELINING in its last EHLO reply (RFC 2920), so commands are not pipelined; nothing was sent`,
+        'command',
+      );
+    }
+    if (envelope.to.length === 0) throw new SmtpTransportError('EENVELOPE', 'no recipients', 'command');
+    const group: Array<[line: string, name: string]> = [
+      [envelopeLine('MAIL FROM', envelope.from, envelope.mailParams ?? []), 'MAIL FROM'],
+      ...envelope.to.map((to): [string, string] => [envelopeLine('RCPT TO', to, envelope.rcptParams ?? []), 'RCPT TO']),
+      ['DATA', 'DATA'],
+    ];
+    this.#connection.info(`pipelining ${group.length} commands (RFC 2920): the replies are read after the whole group is sent`);
+    for (const [line, name] of group) this.#connection.writeLine(line, { command: name });
+    const replies: SmtpStepReply[] = [];
+    for (const [, name] of group) replies.push(await this.#read(name));
+    const mail = replies[0] as SmtpStepReply;
+    const rcpts = replies.slice(1, -1);
+    const go = replies.at(-1) as SmtpStepReply;
+    if (go.code !== 354) return { mail, rcpts, data: { go, reply: go } };
+    const anyAccepted = mail.code < 300 && rcpts.some((r) => r.code >= 200 && r.code < 300);
+    if (!anyAccepted) this.#connection.info('DATA was accepted though no recipient was: ending the data at once, with no message');
+    const final = await this.#sendData(anyAccepted ? raw : Buffer.alloc(0));
+    return { mail, rcpts, data: { go, final, reply: final } };
+  }
+
+  destroy(): void {
+    this.#connection.destroy();
+  }
+
+  // --- the one-shot delivery (send.ts), strict ------------------------------------
+
   /**
    * AUTH with PLAIN (RFC 4616, initial response) when EHLO offers it, else
-   * LOGIN (PLAIN first: one round trip). Every token goes out marked secret: the
-   * transcript shows [redacted] and the run's redactor learns the exact token.
+   * LOGIN (PLAIN first: one round trip). Throws unless the server says 2yz.
    */
   async authenticate(user: string, password: string): Promise<void> {
-    for (const [what, value] of [['user name', user], ['password', password]] as const) {
-      if (/[\r\n\0]/.test(value)) throw new SmtpTransportError('EAUTH', `the ${what} contains CR, LF or NUL, which cannot be sent`, 'auth');
-    }
-    if (!this.#extensions.has('AUTH')) {
+    if (!this.#extensions.params.has('AUTH')) {
       throw new SmtpTransportError(
         'EAUTH',
         `${this.#connection.endpoint} does not advertise AUTH in its EHLO reply (RFC 4954 §3), so mailprobe cannot log in; ` +
@@ -124,13 +373,20 @@ export class SmtpClient {
       );
     }
     const mechanisms = this.authMechanisms;
-    if (mechanisms.includes('PLAIN')) return this.#authPlain(user, password);
-    if (mechanisms.includes('LOGIN')) return this.#authLogin(user, password);
-    throw new SmtpTransportError(
-      'EAUTH',
-      `${this.#connection.endpoint} offers AUTH ${mechanisms.join(' ') || '(no mechanism)'}, but mailprobe logs in with PLAIN or LOGIN only`,
-      'auth',
-    );
+    const mechanism = mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms.includes('LOGIN') ? 'LOGIN' : undefined;
+    if (mechanism === undefined) {
+      throw new SmtpTransportError(
+        'EAUTH',
+        `${this.#connection.endpoint} offers AUTH ${mechanisms.join(' ') || '(no mechanism)'}, but mailprobe logs in with PLAIN or LOGIN only`,
+        'auth',
+      );
+    }
+    const reply = await this.#authExchange(mechanism, user, password);
+    if (reply.code >= 200 && reply.code < 300) return;
+    if (reply.code >= 400 && reply.code < 500) throw new SmtpReplyError(reply.code, reply.raw, reply.command);
+    if (reply.code === 334) throw this.#challengeAfterLast(reply);
+    // A permanent refusal of the credentials: the exchange could not take place (errored, not a judged reply).
+    throw new SmtpTransportError('EAUTH', `authentication failed: ${reply.raw}`, 'auth');
   }
 
   /** MAIL FROM, one RCPT TO per recipient (each judged), DATA, the message, the final reply. */
@@ -140,15 +396,14 @@ export class SmtpClient {
     }
     if (envelope.to.length === 0) throw new SmtpTransportError('EENVELOPE', 'no recipients', 'command');
     // RFC 6152: 8-bit content is announced when the server offers 8BITMIME.
-    const eightBit = raw.some((octet) => octet >= 0x80) && this.#extensions.has('8BITMIME') ? ' BODY=8BITMIME' : '';
-    const mail = await this.#command(`MAIL FROM:<${envelope.from}>${eightBit}`, 'MAIL FROM');
-    if (mail.code >= 300) throw this.#refusal(mail, 'MAIL FROM', 2);
+    const eightBit = raw.some((octet) => octet >= 0x80) && this.#extensions.eightBitMime ? ['BODY=8BITMIME'] : [];
+    await this.mail(envelope.from, eightBit, { strict: true });
 
     const accepted: string[] = [];
     const rejected: string[] = [];
     const refusals: SmtpReply[] = [];
     for (const to of envelope.to) {
-      const reply = await this.#command(`RCPT TO:<${to}>`, 'RCPT TO');
+      const reply = await this.rcpt(to);
       if (reply.code < 300) accepted.push(to);
       else if (reply.code < 400) throw this.#refusal(reply, 'RCPT TO', 2);
       else {
@@ -162,35 +417,8 @@ export class SmtpClient {
       await this.#bestEffortQuit();
       throw new SmtpReplyError(decisive.code, decisive.raw, 'RCPT TO');
     }
-
-    const data = await this.#command('DATA', 'DATA');
-    // RFC 5321 §3.3: "message data MUST NOT be sent unless a 354 reply is received".
-    if (data.code !== 354) throw this.#refusal(data, 'DATA', 3);
-    const framed = frameMessageData(raw);
-    this.#connection.info(
-      `[message data: ${raw.length} octets, ${framed.lines} lines${framed.stuffed > 0 ? `, ${framed.stuffed} dot-stuffed` : ''}; not shown]`,
-    );
-    await this.#connection.writeBytes(framed.bytes, { phase: 'command', command: 'the message data' });
-    this.#connection.transcript.client(this.#connection.session, '.');
-    const final = await readReply(this.#connection, { command: 'DATA (end of data)', budget: this.#connection.replyBudget('the end of data', 'reply') });
-    if (final.code >= 300) throw this.#refusal(final, 'DATA', 2);
-    return { accepted, rejected, response: final.raw, sentAt: Date.now() };
-  }
-
-  /** QUIT and close. The message is already accepted: a bad or missing 221 is noted, not thrown. */
-  async quit(): Promise<void> {
-    try {
-      const reply = await this.#command('QUIT', 'QUIT');
-      if (reply.code !== 221) this.#connection.info(`QUIT answered ${reply.code}, not 221 (RFC 5321 §4.1.1.10); ignored, the message was accepted`);
-    } catch (error) {
-      this.#connection.info(`no clean QUIT: ${(error as Error).message}`);
-    } finally {
-      await this.#connection.close();
-    }
-  }
-
-  destroy(): void {
-    this.#connection.destroy();
+    const { reply } = await this.data(raw, { strict: true });
+    return { accepted, rejected, response: reply.raw, sentAt: Date.now() };
   }
 
   // --- the dialogue ----------------------------------------------------------
@@ -209,23 +437,15 @@ export class SmtpClient {
         if (!/^[2-5][0-5][0-9](?:[ -]|$)/.test(bytes.subarray(0, 4).toString('latin1'))) throw notSmtp(connection, bytes);
       },
     });
-    if (greeting.code >= 300) {
-      const refusal = this.#refusal(greeting, 'CONN', 2);
-      if (refusal instanceof SmtpReplyError) await this.#bestEffortQuit();
-      throw refusal;
-    }
+    this.#banner = { ...greeting, command: '(greeting)' };
   }
 
   /** EHLO; HELO when the server does not know EHLO (500/502: RFC 5321 §3.2, §4.1.1.1). */
-  async #hello(): Promise<void> {
-    this.#extensions = new Map();
-    const ehlo = await this.#command(`EHLO ${CLIENT_NAME}`, 'EHLO');
-    if (ehlo.code < 300) {
-      this.#extensions = parseExtensions(ehlo);
-      return;
-    }
+  async #hello(starttlsDue: boolean): Promise<void> {
+    const ehlo = await this.ehlo();
+    if (ehlo.code < 300) return;
     if (ehlo.code !== 500 && ehlo.code !== 502) throw this.#refusal(ehlo, 'EHLO', 2);
-    if (this.#endpoint.security === 'starttls' && this.#connection.tls === undefined) {
+    if (starttlsDue && !this.secure) {
       throw new SmtpTransportError(
         'ESTARTTLS',
         `${this.#connection.endpoint} answered EHLO with ${ehlo.code}, so it offers no extensions and STARTTLS (RFC 3207) cannot be used; ` +
@@ -234,43 +454,49 @@ export class SmtpClient {
       );
     }
     this.#connection.info(`EHLO answered ${ehlo.code}: falling back to HELO (RFC 5321 §3.2)`);
-    const helo = await this.#command(`HELO ${CLIENT_NAME}`, 'HELO');
-    if (helo.code >= 300) throw this.#refusal(helo, 'HELO', 2);
+    await this.helo(CLIENT_NAME, { strict: true });
   }
 
-  /** RFC 3207 §4: STARTTLS, the handshake, and EHLO again with what was known before forgotten (§4.2). */
-  async #startTls(): Promise<void> {
+  /** RFC 3207 §4: STARTTLS only when advertised, the handshake, and EHLO again (§4.2). */
+  async #startTlsStrict(): Promise<void> {
     const where = this.#connection.endpoint;
-    if (!this.#extensions.has('STARTTLS')) {
+    const advice = '(use security: tls on the submissions port, or security: none if plaintext is really intended)';
+    if (!this.#extensions.starttls) {
       throw new SmtpTransportError(
         'ESTARTTLS',
-        `${where} does not advertise STARTTLS in its EHLO reply, so the connection cannot be secured and nothing was sent ` +
-          '(use security: tls on the submissions port, or security: none if plaintext is really intended)',
+        `${where} does not advertise STARTTLS in its EHLO reply, so the connection cannot be secured and nothing was sent ${advice}`,
         'starttls',
       );
     }
-    const reply = await this.#command('STARTTLS', 'STARTTLS', 'starttls');
+    const reply = await this.starttls();
     // RFC 3207 §4: "454 TLS not available due to temporary reason" is a temporary refusal.
     if (reply.code >= 400 && reply.code < 500) throw new SmtpReplyError(reply.code, reply.raw, 'STARTTLS');
     if (reply.code >= 500) {
-      throw new SmtpTransportError(
-        'ESTARTTLS',
-        `${where} refused STARTTLS: ${reply.raw}; the connection cannot be secured, so nothing was sent ` +
-          '(use security: tls on the submissions port, or security: none if plaintext is really intended)',
-        'starttls',
-      );
+      throw new SmtpTransportError('ESTARTTLS', `${where} refused STARTTLS: ${reply.raw}; the connection cannot be secured, so nothing was sent ${advice}`, 'starttls');
     }
     if (reply.code >= 300) throw this.#refusal(reply, 'STARTTLS', 2);
-    // Refuses any byte the server sent after its go-ahead (CVE-2011-0411).
-    await this.#connection.upgradeToTls();
-    await this.#hello();
+    await this.#hello(false);
   }
 
-  async #authPlain(user: string, password: string): Promise<void> {
+  /** The mechanism's exchange up to the server's last word (which may be yet another 334). */
+  async #authExchange(mechanism: SmtpAuthMechanism, user: string, password: string): Promise<SmtpStepReply> {
+    for (const [what, value] of [['user name', user], ['password', password]] as const) {
+      if (/[\r\n\0]/.test(value)) throw new SmtpTransportError('EAUTH', `the ${what} contains CR, LF or NUL, which cannot be sent`, 'auth');
+    }
+    return mechanism === 'PLAIN' ? this.#authPlain(user, password) : this.#authLogin(user, password);
+  }
+
+  /** A challenge after the last response: the SASL exchange is out of step, so the connection is dropped. */
+  #challengeAfterLast(reply: SmtpReply): SmtpTransportError {
+    this.#connection.destroy();
+    return new SmtpTransportError('EAUTH', `authentication failed: the server sent another challenge after the last response (${reply.raw})`, 'auth');
+  }
+
+  async #authPlain(user: string, password: string): Promise<SmtpStepReply> {
     // RFC 4616 §2: [authzid] NUL authcid NUL passwd; no authzid: the server derives it from the authcid.
     const token = Buffer.from(`\0${user}\0${password}`, 'utf8').toString('base64');
     const command = 'AUTH PLAIN';
-    let reply: SmtpReply;
+    let reply: SmtpStepReply;
     if (`${command} ${token}`.length + 2 <= MAX_COMMAND_LINE) {
       reply = await this.#command(`${command} ${token}`, command, 'command', token);
     } else {
@@ -283,11 +509,11 @@ export class SmtpClient {
       this.#connection.info('server sent a 334 challenge despite the initial response; answering it');
       reply = await this.#command(token, command, 'command', token);
     }
-    this.#authOutcome(reply, command);
+    return reply;
   }
 
   /** The LOGIN mechanism: user name, then password, each base64 after a 334 challenge. */
-  async #authLogin(user: string, password: string): Promise<void> {
+  async #authLogin(user: string, password: string): Promise<SmtpStepReply> {
     const command = 'AUTH LOGIN';
     let reply = await this.#command(command, command);
     if (reply.code === 334) reply = await this.#command(Buffer.from(user, 'utf8').toString('base64'), command);
@@ -295,17 +521,18 @@ export class SmtpClient {
       const token = Buffer.from(password, 'utf8').toString('base64');
       reply = await this.#command(token, command, 'command', token);
     }
-    this.#authOutcome(reply, command);
+    return reply;
   }
 
-  #authOutcome(reply: SmtpReply, command: string): void {
-    if (reply.code >= 200 && reply.code < 300) return;
-    if (reply.code >= 400 && reply.code < 500) throw new SmtpReplyError(reply.code, reply.raw, command);
-    if (reply.code === 334) {
-      this.#connection.destroy();
-      throw new SmtpTransportError('EAUTH', `authentication failed: the server sent another challenge after the last response (${reply.raw})`, 'auth');
-    }
-    throw new SmtpTransportError('EAUTH', `authentication failed: ${reply.raw}`, 'auth');
+  /** The data after a 354, framed and dot-stuffed, and the final reply. */
+  async #sendData(raw: Buffer): Promise<SmtpStepReply> {
+    const framed = frameMessageData(raw);
+    this.#connection.info(
+      `[message data: ${raw.length} octets, ${framed.lines} lines${framed.stuffed > 0 ? `, ${framed.stuffed} dot-stuffed` : ''}; not shown]`,
+    );
+    await this.#connection.writeBytes(framed.bytes, { phase: 'command', command: 'the message data' });
+    this.#connection.transcript.client(this.#connection.session, '.');
+    return this.#read('DATA (end of data)', 'DATA');
   }
 
   /**
@@ -313,9 +540,22 @@ export class SmtpClient {
    * the part of the line the transcript shows as [redacted] (and the run's
    * redactor learns, so an echo of it is scrubbed too).
    */
-  async #command(line: string, name: string, phase: Phase = 'command', secret?: string): Promise<SmtpReply> {
+  async #command(line: string, name: string, phase: Phase = 'command', secret?: string): Promise<SmtpStepReply> {
     this.#connection.writeLine(line, { command: name, ...(secret === undefined ? {} : { secret }) });
-    return readReply(this.#connection, { command: name, phase, budget: this.#connection.replyBudget(name, 'reply') });
+    return this.#read(name, name, phase);
+  }
+
+  /** The next whole reply, as a step reply. `reading`: what the transcript and errors say it answers. */
+  async #read(reading: string, command: string = reading, phase: Phase = 'command'): Promise<SmtpStepReply> {
+    const reply = await readReply(this.#connection, { command: reading, phase, budget: this.#connection.replyBudget(reading, 'reply') });
+    const enhanced = this.#extensions.enhancedStatusCodes ? enhancedStatusCode(reply) : undefined;
+    return { ...reply, command, ...(enhanced === undefined ? {} : { enhanced }) };
+  }
+
+  /** The reply, or with `strict` a throw when it is a refusal or a code the command cannot have. */
+  #judged(reply: SmtpStepReply, expected: 2 | 3, options: SmtpStepOptions): SmtpStepReply {
+    if (options.strict === true && Math.floor(reply.code / 100) !== expected) throw this.#refusal(reply, reply.command, expected);
+    return reply;
   }
 
   /**
@@ -351,15 +591,20 @@ export class SmtpClient {
   }
 }
 
-/** RFC 5321 §4.1.1.1 ehlo-line = ehlo-keyword *( SP ehlo-param ); the first line is the server's name. */
-function parseExtensions(reply: SmtpReply): Map<string, string[]> {
-  const extensions = new Map<string, string[]>();
-  for (const line of reply.lines.slice(1)) {
-    const words = line.trim().split(/[\s=]+/).filter((w) => w !== '');
-    const keyword = words[0]?.toUpperCase();
-    if (keyword !== undefined && !extensions.has(keyword)) extensions.set(keyword, words.slice(1));
+function connectionTimeouts(timeouts: SmtpTimeouts) {
+  return { dns: timeouts.dns, tcp: timeouts.tcp, tls: timeouts.tls ?? timeouts.tcp, greeting: timeouts.greeting, command: timeouts.command };
+}
+
+/** "MAIL FROM:<a@b> SIZE=10": the path and parameters checked so no value can add a command or break the path. */
+function envelopeLine(verb: 'MAIL FROM' | 'RCPT TO', address: string, params: readonly string[]): string {
+  if (/[\r\n<>]/.test(address)) throw new SmtpTransportError('EENVELOPE', `invalid envelope address ${JSON.stringify(address)}`, 'command');
+  for (const param of params) {
+    // RFC 5321 §4.1.2: esmtp-param = esmtp-keyword ["=" esmtp-value], no spaces inside.
+    if (!/^[A-Za-z0-9][A-Za-z0-9-]*(?:=[\x21-\x3c\x3e-\x7e]+)?$/.test(param)) {
+      throw new SmtpTransportError('EENVELOPE', `invalid ${verb} parameter ${JSON.stringify(param)} (RFC 5321 §4.1.2 esmtp-param)`, 'command');
+    }
   }
-  return extensions;
+  return [`${verb}:<${address}>`, ...params].join(' ');
 }
 
 /** A first line that is no SMTP reply at all: the port speaks something else (a configuration problem). */

@@ -98,13 +98,12 @@ export async function readReply(connection: Connection, options: ReadReplyOption
       const first = lines.length === 0;
       // The first line waits under the inactivity timeout alone (the same length as the budget, which
       // counts from the command): a server that says nothing is told "no line", not "no complete reply".
-      const line =
-        first && options.greeting === true
-          ? await connection.readGreeting()
-          : await connection.readLine({ phase, command, log: false, ...(first ? {} : { budget }) });
+      // readGreeting copies its line into the transcript itself; every other line is copied here, once.
+      const viaGreeting = first && options.greeting === true;
+      const line = viaGreeting ? await connection.readGreeting() : await connection.readLine({ phase, command, log: false, ...(first ? {} : { budget }) });
       if (first) budget.consumed(line.bytes.length + 2);
       const text = line.bytes.toString('utf8');
-      if (lines.length < limits.maxTranscriptListingLines) connection.transcript.server(connection.session, text);
+      if (!viaGreeting && lines.length < limits.maxTranscriptListingLines) connection.transcript.server(connection.session, text);
       octets += line.bytes.length + 2;
       held += line.bytes.length;
       bufferedBytes.hold(line.bytes.length);

@@ -49,7 +49,7 @@ export interface LabLayout {
 
 // Daemon config files are not quoted and Unix socket paths are limited to
 // 108 bytes, so keep the state directory short and free of odd characters.
-const SAFE_PATH = /^\/[A-Za-z0-9._\/-]+$/;
+const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
 const MAX_STATE_DIR = 60;
 
 export function labLayout(stateDirInput: string): LabLayout {

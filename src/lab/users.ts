@@ -12,7 +12,7 @@ export interface SystemUser {
 
 export async function lookupUser(name: string): Promise<SystemUser | null> {
   const res = await run('getent', ['passwd', name]).catch(() => null);
-  if (!res || res.code !== 0) return null;
+  if (res?.code !== 0) return null;
   const cols = res.stdout.trim().split(':');
   const uid = Number(cols[2]);
   const gid = Number(cols[3]);

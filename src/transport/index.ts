@@ -5,6 +5,6 @@ export { BufferMeter, bufferedBytes, DEFAULT_LIMITS, resolveLimits, limitExceede
 export { LineReader, type Line, type LineEnding } from './line-reader.js';
 export { ReplyBudget, type ReplyKind } from './reply-budget.js';
 export { DEFAULT_TIMEOUTS, MAX_TIMEOUT_MS, resolveTimeouts, timerDelay, type Timeouts } from './timeouts.js';
-export { type TlsInfo, type TlsOptions, type PeerCertificateInfo } from './tls.js';
+export type { TlsInfo, TlsOptions, PeerCertificateInfo } from './tls.js';
 export { Transcript, REDACTED, formatEntry, type TranscriptEntry, type ClientLineOptions } from './transcript.js';
 export { Redactor } from './redact.js';

@@ -34,7 +34,7 @@ afterAll(async () => {
 
 /** Opens a session of `client` against `port`, and returns what classifyError makes of the failure. */
 async function attempt(
-  client: Protocol,
+  _client: Protocol,
   port: number,
   security: 'tls' | 'starttls' | 'none',
   tls: { verify: boolean; ca?: string } = { verify: true },

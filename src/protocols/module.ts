@@ -6,7 +6,7 @@
  * registry line (and its actions), with no runner change.
  */
 import type { EndpointOf, ProtocolName, Security } from '../core/protocols.js';
-import type { ClauseProtocol } from './clauses.js';
+import type { CommandClauses } from './command-clauses.js';
 import type { ConnectOptions } from '../transport/connect.js';
 import type { Transcript } from '../transport/transcript.js';
 
@@ -34,7 +34,7 @@ export interface RefusalInfo {
   /** The refused command as the transcript shows it ("RETR 3", "UID MOVE 4 Archive", "MAIL FROM"). */
   readonly command: string;
   /** Whose command it was: picks the table that names the command's clause. */
-  readonly protocol: ClauseProtocol;
+  readonly protocol: ProtocolName;
 }
 
 /**
@@ -155,6 +155,8 @@ export interface ProtocolModule<P extends ProtocolName = ProtocolName> {
   readonly primary?: { readonly kind: string; readonly readers: 'keep' | 'reopen' };
   /** How the capability list is named, for a failed check when a mandatory one is missing. */
   readonly capabilityList?: { readonly command: string; readonly rfc: string };
+  /** Which RFC clause defines each command (src/protocols/<p>/clauses.ts), cited when the server refuses one. */
+  readonly commandClauses: CommandClauses;
   /** Maps this protocol's errors to outcomes; undefined for an error that is not its own. */
   classify(err: unknown): ProtocolOutcome | undefined;
 }

@@ -1,4 +1,5 @@
 import type { ProtocolName } from '../core/protocols.js';
+import { clauseOfCommand } from './command-clauses.js';
 import { imapModule } from './imap/index.js';
 import type { AnySessionKind, ProtocolModule, ProtocolOutcome, SessionKindSpec } from './module.js';
 import { pop3Module } from './pop3/index.js';
@@ -34,6 +35,8 @@ export interface ProtocolRegistry {
   module(name: string): ProtocolModule | undefined;
   /** A session kind and the module it belongs to. */
   kind(name: string): { readonly module: ProtocolModule; readonly spec: AnySessionKind } | undefined;
+  /** The clause that defines `command` in `protocol`, or undefined when unknown. */
+  clauseOfRefusedCommand(protocol: string | undefined, command: string | undefined): string | undefined;
   /** The first module that owns this error's class, and what it means. */
   classify(err: unknown): ProtocolOutcome | undefined;
 }
@@ -53,6 +56,11 @@ export function createRegistry(modules: readonly ProtocolModule[]): ProtocolRegi
     modules,
     module: (name) => byName.get(name),
     kind: (name) => kinds.get(name),
+    clauseOfRefusedCommand(protocol, command) {
+      const module = protocol === undefined ? undefined : byName.get(protocol);
+      if (module === undefined || command === undefined) return undefined;
+      return clauseOfCommand(module.commandClauses, command);
+    },
     classify(err) {
       for (const module of modules) {
         const outcome = module.classify(err);

@@ -1,5 +1,6 @@
 import { endpointsOf } from '../../core/protocols.js';
 import { connectOptions, SessionCheckFailure, SessionOpenProblem, type ProtocolModule, type ProtocolOutcome, type SessionKindSpec } from '../module.js';
+import { IMAP_COMMAND_CLAUSES } from './clauses.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
 import { ImapRawClient, ImapRawProtocolError } from './raw/index.js';
 import { ImapSession } from './session.js';
@@ -151,5 +152,6 @@ export const imapModule = {
   // IMAP sessions opened before delivery stay open for the steps.
   primary: { kind: 'imap', readers: 'keep' },
   capabilityList: { command: 'CAPABILITY', rfc: 'RFC 9051 §7.2.2' },
+  commandClauses: IMAP_COMMAND_CLAUSES,
   classify,
 } as const satisfies ProtocolModule<'imap'>;

@@ -1,5 +1,6 @@
 import { endpointsOf } from '../../core/protocols.js';
 import { connectOptions, SessionCheckFailure, type ProtocolModule, type ProtocolOutcome, type SessionKindSpec, type SessionOpenContext } from '../module.js';
+import { POP3_COMMAND_CLAUSES } from './clauses.js';
 import { Pop3Client } from './client.js';
 import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
 import { Pop3Session } from './session.js';
@@ -132,5 +133,6 @@ export const pop3Module = {
   // The steps need a session opened after delivery: the reader is logged out again at once.
   primary: { kind: 'pop3', readers: 'reopen' },
   capabilityList: { command: 'CAPA', rfc: 'RFC 2449 §5' },
+  commandClauses: POP3_COMMAND_CLAUSES,
   classify,
 } as const satisfies ProtocolModule<'pop3'>;

@@ -1,5 +1,6 @@
 import { endpointsOf } from '../../core/protocols.js';
 import type { ProtocolModule, ProtocolOutcome } from '../module.js';
+import { SMTP_COMMAND_CLAUSES } from './clauses.js';
 import { SmtpProtocolError, SmtpReplyError, SmtpTransportError } from './errors.js';
 
 /**
@@ -39,5 +40,6 @@ export const smtpModule = {
   name: 'smtp',
   endpoints: endpointsOf('smtp'),
   sessions: {},
+  commandClauses: SMTP_COMMAND_CLAUSES,
   classify,
 } as const satisfies ProtocolModule<'smtp'>;

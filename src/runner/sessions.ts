@@ -30,7 +30,7 @@ export interface SessionEnvironment {
   readonly onOpened: (name: string, greeting: string, capabilities: readonly string[]) => void;
   /** Called with the Message-ID of every message of this run a session finds. */
   readonly onSeen: (messageId: string) => void;
-  /** Called with every message of this run an IMAP session finds, with the account user it is in. */
+  /** Called with every message of this run a session finds in a mailbox, with the account user it is in. */
   readonly onFound: (user: string, found: { mailbox: string; uid: number; messageId: string }) => void;
 }
 
@@ -194,10 +194,9 @@ export class SessionPool {
 
   /**
    * Opens and logs in each named reading session, so that an unreachable port or
-   * a refused login ends the scenario before it sends mail. Each protocol says
-   * whether its reader stays open for the steps (IMAP) or logs out again at once
-   * (POP3: a session sees the maildrop as it was at login and holds its lock,
-   * RFC 1939 §8, so the steps need a session opened after delivery).
+   * a refused login ends the scenario before it sends mail. Each protocol module
+   * says whether its reader stays open for the steps, or logs out again at once
+   * because the steps need a session opened after delivery.
    */
   async openReaders(names: readonly string[], signal: AbortSignal = this.env.signal): Promise<void> {
     for (const name of names) {
@@ -212,7 +211,7 @@ export class SessionPool {
     }
   }
 
-  /** Closes every open connection (POP3 QUIT commits only this run's own deletions); drops any that will not. */
+  /** Closes every open connection the way its protocol module says; drops any that will not close. */
   async closeAll(): Promise<void> {
     const all: Array<{ spec: AnySessionKind; session: unknown }> = [];
     for (const [kind, open] of this.#sessions) {

@@ -1,7 +1,5 @@
 import type { Transcript } from '../transport/transcript.js';
-import type { ImapRawClient } from '../protocols/imap/raw/index.js';
-import type { ImapWorkspace } from '../protocols/imap/workspace.js';
-import type { Pop3Session } from '../runner/pop3-session.js';
+import type { SessionKind, SessionOf, SessionOptionsOf } from '../protocols/registry.js';
 import type { EndpointName, RunAccount, RunTarget } from '../runner/run-target.js';
 
 export interface SentMessage {
@@ -69,16 +67,15 @@ export interface ActionContext {
   readonly signal: AbortSignal;
   /** Where local copies of retrieved messages are saved for this scenario. */
   readonly messageDir: string;
-  /** The step's POP3 session, connected and logged in on first use. */
-  pop3(): Promise<Pop3Session>;
-  /** A new, separate, logged-in POP3 connection for the step's session's endpoint and account. */
-  openExtraPop3(label: string, options?: { retryInUse?: boolean }): Promise<Pop3Session>;
-  /** The step's IMAP session and the run's folder workspace on it, connected and logged in on first use. */
-  imap(): Promise<ImapWorkspace>;
-  /** A new, separate, logged-in IMAP connection for the step's session's endpoint and account. */
-  openExtraImap(label: string): Promise<ImapWorkspace>;
-  /** A raw tagged-command IMAP connection for the step's session (wire-level checks), logged in on first use. */
-  imapRaw(): Promise<ImapRawClient>;
+  /**
+   * The step's session of a kind, connected and logged in on first use:
+   * `session('pop3')` a Pop3Session, `session('imap')` the IMAP session with the
+   * run's folder workspace on it, `session('imap-raw')` a raw tagged-command IMAP
+   * connection for wire-level checks. Kinds come from the protocol registry.
+   */
+  session<K extends SessionKind>(kind: K): Promise<SessionOf<K>>;
+  /** A new, separate, logged-in connection of a kind for the step's session's endpoint and account. */
+  extraSession<K extends SessionKind>(kind: K, label: string, options?: SessionOptionsOf<K>): Promise<SessionOf<K>>;
   /** The target's account with this role, or a could-not-run error naming it. */
   account(role: string): RunAccount;
   /** Password of an account role, for SMTP AUTH. Never logged. */

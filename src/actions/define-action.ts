@@ -1,4 +1,7 @@
 import type { z } from 'zod';
+import type { ProtocolName } from '../core/protocols.js';
+
+export type { ProtocolName } from '../core/protocols.js';
 
 /**
  * An action is one small module: a name, a strict params schema and a run
@@ -6,8 +9,6 @@ import type { z } from 'zod';
  * scenario schema is built from the registry, so an unknown action name or an
  * unknown parameter is a load-time error with a position, never a silent no-op.
  */
-export type ProtocolName = 'pop3' | 'imap' | 'smtp';
-
 /**
  * One thing a step would do to the server, for `mailprobe run --dry-run`.
  * `what` is built from the step's params as far as they are known before

@@ -116,7 +116,7 @@ export const imapCleanup = defineAction({
   protocol: 'imap',
   params: z.strictObject({}),
   async run(ctx: ActionContext) {
-    const ws = await ctx.openExtraImap(`${ctx.sessionName ?? 'imap'}~cleanup`);
+    const ws = await ctx.extraSession('imap', `${ctx.sessionName ?? 'imap'}~cleanup`);
     const { root, delimiter } = await ws.layout();
     const problems: string[] = [];
     const attempt: Attempt = async (what, fn) => {
@@ -172,7 +172,7 @@ export const imapCleanup = defineAction({
     }
     // Subscriptions: every recorded one, and any under the run's root (ours by name), since
     // a subscription outlives its folder (RFC 9051 §6.3.7) and LIST no longer shows it.
-    const raw = await ctx.imapRaw();
+    const raw = await ctx.session('imap-raw');
     const underRoot = await subscribedNames(raw, `${root}*`);
     if ('why' in underRoot) problems.push(`subscriptions under ${root}: ${underRoot.why}`);
     else for (const name of underRoot.names) if ((await ws.relative(name)) !== undefined) ctx.record.subscribed(name);

@@ -12,7 +12,7 @@ export const imapCapability = defineAction({
   protocol: 'imap',
   params: z.strictObject({}),
   async run(ctx: ActionContext) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     return { capabilities: ws.session.capabilities };
   },
 });
@@ -23,7 +23,7 @@ export const imapLayout = defineAction({
   protocol: 'imap',
   params: z.strictObject({}),
   async run(ctx: ActionContext) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const layout = await ws.layout();
     ctx.setProperty('imap.delimiter', layout.delimiter);
     ctx.setProperty('imap.namespace_prefix', layout.prefix);
@@ -39,7 +39,7 @@ export const imapCreate = defineAction({
   protocol: 'imap',
   params: z.strictObject({ folder: folderParam }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const parts = params.folder.split('/').filter(Boolean);
     const listed = await ws.session.call('LIST', (c) => c.list());
     const existing = new Set(listed.filter((m) => m.listed && ![...m.flags].some((f) => f.toLowerCase() === '\\nonexistent')).map((m) => m.path));
@@ -69,7 +69,7 @@ export const imapRename = defineAction({
   protocol: 'imap',
   params: z.strictObject({ folder: folderParam, to: folderParam }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const from = await ws.path(params.folder);
     const to = await ws.path(params.to);
     ctx.record.folder(to);
@@ -86,7 +86,7 @@ export const imapDelete = defineAction({
   protocol: 'imap',
   params: z.strictObject({ folder: folderParam }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const path = await ws.path(params.folder);
     await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
     ctx.record.folderGone(path);
@@ -101,7 +101,7 @@ export const imapSubscribe = defineAction({
   protocol: 'imap',
   params: z.strictObject({ folder: folderParam, subscribe: z.boolean().default(true) }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const path = await ws.path(params.folder);
     // Recorded before it is sent, like a CREATE: cleanup unsubscribes it and checks by name that it is gone.
     if (params.subscribe) ctx.record.subscribed(path);
@@ -117,7 +117,7 @@ export const imapList = defineAction({
   protocol: 'imap',
   params: z.strictObject({}),
   async run(ctx: ActionContext) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const { root, delimiter } = await ws.layout();
     // imapflow lists everything (LIST, then LSUB or LIST-EXTENDED SUBSCRIBED); only the run's tree is kept.
     const listed = await ws.session.call(`LIST (under ${root})`, (c) => c.list());
@@ -141,7 +141,7 @@ export const imapFindSpecialUse = defineAction({
   protocol: 'imap',
   params: z.strictObject({ use: z.string().regex(/^\\[A-Za-z]+$/).describe('e.g. \\Drafts') }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const found = await findSpecialUse(ws, params.use);
     if (found) ctx.setProperty(`special_use.${params.use.slice(1).toLowerCase()}`, `${found.path} (found by ${found.foundBy})`);
     return found ? { found: true, path: found.path, found_by: found.foundBy, extension: ws.session.has('SPECIAL-USE') } : { found: false, extension: ws.session.has('SPECIAL-USE') };

@@ -16,7 +16,7 @@ const flagList = z.array(z.string().regex(/^\\?[A-Za-z$][\w$-]*$/)).describe('Fl
 
 /** The mailbox opened, and (outside the run's folders) the message confirmed as this run's, with its Message-ID. */
 async function openOwned(ctx: ActionContext, mailbox: string, mode: 'read' | 'write', uid?: number): Promise<{ ws: ImapWorkspace; box: ResolvedMailbox; messageId?: string }> {
-  const ws = await ctx.imap();
+  const ws = await ctx.session('imap');
   const box = await resolveMailbox(ws, mailbox);
   await ws.open(box.path, mode);
   if (uid === undefined || box.kind === 'run') return { ws, box };
@@ -49,7 +49,7 @@ export const imapAppend = defineAction({
     copy_of: z.unknown().optional().describe('Append exactly these bytes (e.g. ${captures.sent.raw}, a message this run sent) instead of a new message'),
   }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const box = await resolveMailbox(ws, params.mailbox);
     const account = ctx.account(params.account);
     const message = params.copy_of !== undefined ? ownCopy(params.copy_of, ctx.runId) : await composeMessage({
@@ -115,7 +115,7 @@ export const imapFind = defineAction({
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam, message_id: z.string().min(3) }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const box = await resolveMailbox(ws, params.mailbox);
     const uids = await ws.ownUids(box.path, params.message_id);
     const last = uids.at(-1);
@@ -130,7 +130,7 @@ export const imapCount = defineAction({
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const box = await resolveMailbox(ws, params.mailbox);
     const uids = await ws.ownUids(box.path);
     return { count: uids.length, uids, path: box.path };
@@ -227,7 +227,7 @@ export const imapSelect = defineAction({
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const box = await resolveMailbox(ws, params.mailbox);
     const readOnly = box.kind !== 'run';
     const info = await ws.session.call(`${readOnly ? 'EXAMINE' : 'SELECT'} ${box.path}`, (c) => c.mailboxOpen(box.path, { readOnly }));

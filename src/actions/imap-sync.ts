@@ -18,7 +18,7 @@ export const imapNoop = defineAction({
     uid: z.number().int().positive().optional().describe('A message whose unsolicited FETCH (flag change made elsewhere) to report as fetched / fetched_flags'),
   }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const { session } = ws;
     if (params.mailbox !== undefined) {
       const box = await resolveMailbox(ws, params.mailbox);
@@ -65,7 +65,7 @@ export const imapIdleStart = defineAction({
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam.default('INBOX') }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const box = await resolveMailbox(ws, params.mailbox);
     await ws.open(box.path, 'read');
     ws.session.drain();
@@ -85,7 +85,7 @@ export const imapIdleWait = defineAction({
     timeout_ms: z.number().int().positive().optional().describe("How long to wait (default: the target's timeouts.push)"),
   }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const timeout = params.timeout_ms ?? ctx.target.timeouts.push;
     const started = Date.now();
     const deadline = started + timeout;
@@ -143,7 +143,7 @@ export const imapWaitFor = defineAction({
     interval_ms: z.number().int().positive().default(100),
   }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const box = await resolveMailbox(ws, params.mailbox);
     const started = Date.now();
     const timeout = params.timeout_ms ?? ctx.target.timeouts.delivery;

@@ -26,7 +26,7 @@ export const imapRecreateCheck = defineAction({
     account: z.string(),
   }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const path = await ws.path(params.folder);
     const account = ctx.account(params.account);
     // The folder must not be the selected one while it is deleted.

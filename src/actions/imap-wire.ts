@@ -99,8 +99,8 @@ export const imapRawSelect = defineAction({
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam }),
   async run(ctx: ActionContext, params) {
-    const box = await resolveMailbox(await ctx.imap(), params.mailbox);
-    const raw = await ctx.imapRaw();
+    const box = await resolveMailbox(await ctx.session('imap'), params.mailbox);
+    const raw = await ctx.session('imap-raw');
     // Outside the run's folders, look without changing anything (EXAMINE clears no \Recent).
     const verb = box.kind === 'run' ? 'SELECT' : 'EXAMINE';
     const response = await raw.command([`${verb} `, astringPart(box.path)]);
@@ -116,7 +116,7 @@ export const imapRawNoop = defineAction({
   protocol: 'imap',
   params: z.strictObject({}),
   async run(ctx: ActionContext) {
-    const raw = await ctx.imapRaw();
+    const raw = await ctx.session('imap-raw');
     const response = await raw.noop();
     requireOk('NOOP', response);
     return untaggedSummary(response.untagged);
@@ -129,14 +129,14 @@ export const imapRawMove = defineAction({
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam, uid: z.number().int().positive(), to: mailboxParam }),
   async run(ctx: ActionContext, params) {
-    const ws = await ctx.imap();
+    const ws = await ctx.session('imap');
     const from = await resolveMailbox(ws, params.mailbox);
     const to = await resolveMailbox(ws, params.to);
     if (from.kind !== 'run' || to.kind !== 'run') {
       // A MOVE a server might wrongly execute stays inside the run's own folders.
       throw new RunProblem('EUNSAFE_MOVE', 'imap.raw-move works only between folders under the run root');
     }
-    const raw = await ctx.imapRaw();
+    const raw = await ctx.session('imap-raw');
     const advertised = upper(raw.capabilities.length > 0 ? raw.capabilities : await raw.capability()).includes('MOVE');
     requireOk(`SELECT ${from.path}`, await raw.select(from.path));
     const response = await raw.command([`UID MOVE ${params.uid} `, astringPart(to.path)]);

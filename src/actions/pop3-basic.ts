@@ -13,7 +13,7 @@ export const pop3Capa = defineAction({
   protocol: 'pop3',
   params: none,
   async run(ctx: ActionContext) {
-    const session = await ctx.pop3();
+    const session = await ctx.session('pop3');
     const capabilities = await session.client.capa();
     const names = capabilities.map((c) => c.split(' ')[0]!.toUpperCase());
     return { capabilities, names, stls: names.includes('STLS') };
@@ -26,7 +26,7 @@ export const pop3Stat = defineAction({
   protocol: 'pop3',
   params: none,
   async run(ctx: ActionContext) {
-    const session = await ctx.pop3();
+    const session = await ctx.session('pop3');
     return session.client.stat();
   },
 });
@@ -37,7 +37,7 @@ export const pop3List = defineAction({
   protocol: 'pop3',
   params: optionalMsg,
   async run(ctx: ActionContext, params) {
-    const session = await ctx.pop3();
+    const session = await ctx.session('pop3');
     if (params.msg !== undefined) return session.client.listOne(params.msg);
     const messages = await session.client.list();
     return { messages, count: messages.length, total_size: messages.reduce((sum, m) => sum + m.size, 0) };
@@ -50,7 +50,7 @@ export const pop3Uidl = defineAction({
   protocol: 'pop3',
   params: optionalMsg,
   async run(ctx: ActionContext, params) {
-    const session = await ctx.pop3();
+    const session = await ctx.session('pop3');
     if (params.msg !== undefined) return session.client.uidlOne(params.msg);
     const messages = await session.client.uidl();
     return { messages, count: messages.length, uids: messages.map((m) => m.uid) };
@@ -65,7 +65,7 @@ function stateCommand(name: string, summary: string, send: (client: Pop3Client) 
     protocol: 'pop3',
     params: none,
     async run(ctx: ActionContext) {
-      const session = await ctx.pop3();
+      const session = await ctx.session('pop3');
       await send(session.client);
       return {};
     },

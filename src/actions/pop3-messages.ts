@@ -20,7 +20,7 @@ export const pop3Find = defineAction({
   protocol: 'pop3',
   params: z.strictObject({ message_id: z.string().min(3).describe('Message-ID of a message this run sent') }),
   async run(ctx: ActionContext, params) {
-    const session = await ctx.pop3();
+    const session = await ctx.session('pop3');
     const found = await session.findOwn(params.message_id);
     if (!found) return { found: false };
     const uid = await session.client.uidlOne(found.msg).then((u) => u.uid, () => undefined);
@@ -34,7 +34,7 @@ export const pop3Top = defineAction({
   protocol: 'pop3',
   params: z.strictObject({ msg: msgParam, lines: z.number().int().min(0).default(0) }),
   async run(ctx: ActionContext, params) {
-    const session = await ctx.pop3();
+    const session = await ctx.session('pop3');
     await session.assertOwn(params.msg);
     const raw = await session.client.top(params.msg, params.lines);
     return { raw, octets: raw.length };
@@ -50,7 +50,7 @@ export const pop3Retr = defineAction({
     save: z.boolean().default(false).describe('Write the local copy to disk and read it back as `saved`'),
   }),
   async run(ctx: ActionContext, params) {
-    const session = await ctx.pop3();
+    const session = await ctx.session('pop3');
     await session.assertOwn(params.msg);
     const raw = await session.client.retr(params.msg);
     if (!params.save) return { raw, octets: raw.length };
@@ -71,7 +71,7 @@ export const pop3Dele = defineAction({
   protocol: 'pop3',
   params: z.strictObject({ msg: msgParam }),
   async run(ctx: ActionContext, params) {
-    const session = await ctx.pop3();
+    const session = await ctx.session('pop3');
     await session.assertOwn(params.msg);
     await session.client.dele(params.msg);
     return {};
@@ -95,7 +95,7 @@ export const pop3WaitFor = defineAction({
     // POP3 shows the maildrop as it was at login (RFC 1939 §8), so each poll is a new session.
     for (;;) {
       polls++;
-      const probe = await ctx.openExtraPop3(`${ctx.sessionName ?? 'pop3'}~poll`);
+      const probe = await ctx.extraSession('pop3', `${ctx.sessionName ?? 'pop3'}~poll`);
       try {
         const found = await probe.findOwn(params.message_id);
         if (found) {
@@ -127,7 +127,7 @@ export const pop3Cleanup = defineAction({
     const deleted = new Set<string>();
     let lastSweepFound = 0;
     const sweep = async () => {
-      const session = await ctx.openExtraPop3(label);
+      const session = await ctx.extraSession('pop3', label);
       const own = await session.findAllOwn();
       for (const message of own) await session.client.dele(message.msg);
       await session.client.quit();
@@ -140,7 +140,7 @@ export const pop3Cleanup = defineAction({
     // trust, then verify: a server that does not commit at QUIT would leave them behind.
     let remaining: string[] = [];
     if (lastSweepFound > 0) {
-      const check = await ctx.openExtraPop3(`${label}-check`);
+      const check = await ctx.extraSession('pop3', `${label}-check`);
       remaining = (await check.findAllOwn()).map((m) => m.messageId);
       await check.client.quit().catch(() => check.client.drop());
     }
@@ -164,7 +164,7 @@ export const pop3Observe = defineAction({
   async run(ctx: ActionContext, params) {
     let session;
     try {
-      session = await ctx.openExtraPop3(`${ctx.sessionName ?? 'pop3'}~observe`, { retryInUse: false });
+      session = await ctx.extraSession('pop3', `${ctx.sessionName ?? 'pop3'}~observe`, { retryInUse: false });
     } catch (err) {
       // A server that locks the maildrop while another session is in TRANSACTION state
       // is doing what RFC 1939 §4 describes; there is then nothing to observe.

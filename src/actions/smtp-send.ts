@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { endpointsOf, type EndpointOf } from '../core/protocols.js';
 import { composeMessage } from '../protocols/smtp/compose.js';
 import { sendRawMessage } from '../protocols/smtp/send.js';
 import type { ActionContext } from './context.js';
@@ -9,6 +10,9 @@ import { defineAction } from './define-action.js';
  * (STARTTLS + AUTH) or plain SMTP. Its output keeps the exact bytes sent so a
  * later step can prove the mailbox holds an unaltered copy.
  */
+/** The SMTP endpoints, submission (the default) first, as the schema has always listed them. */
+const SEND_ENDPOINTS = ['submission', ...endpointsOf('smtp').filter((e) => e !== 'submission')] as [EndpointOf<'smtp'>, ...EndpointOf<'smtp'>[]];
+
 export const smtpSend = defineAction({
   name: 'smtp.send',
   plans: (p, ctx) => {
@@ -22,7 +26,7 @@ export const smtpSend = defineAction({
   leavesMail: true,
   summary: 'Send a test message tagged with the run id through submission or SMTP',
   params: z.strictObject({
-    endpoint: z.enum(['submission', 'smtp', 'smtps']).default('submission').describe('Target endpoint to send through'),
+    endpoint: z.enum(SEND_ENDPOINTS).default('submission').describe('Target endpoint to send through'),
     account: z.string().describe('Account role to authenticate as and send from (e.g. primary)'),
     auth: z.boolean().optional().describe('Authenticate (default: yes on submission/smtps, no on smtp)'),
     to: z.array(z.string().min(3)).min(1).describe('Recipient addresses'),

@@ -93,11 +93,8 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
     transcript,
     signal,
     messageDir: join(env.messageDir, scenario.id.replace(/[^\w.-]+/g, '_')),
-    pop3: () => activePool.pop3(requireSession(step)),
-    openExtraPop3: (label, options) => activePool.extraPop3(requireSession(step), label, options),
-    imap: () => activePool.imap(requireSession(step)),
-    openExtraImap: (label) => activePool.extraImap(requireSession(step), label),
-    imapRaw: () => activePool.imapRaw(requireSession(step)),
+    session: (kind) => activePool.session(kind, requireSession(step)),
+    extraSession: (kind, label, options) => activePool.extraSession(kind, requireSession(step), label, options),
     account: (role) => activePool.account(role),
     sessionAccount: () => activePool.account(activePool.declaration(requireSession(step)).account),
     get record() {

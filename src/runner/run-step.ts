@@ -3,7 +3,7 @@ import type { ActionContext } from '../actions/context.js';
 import { actions } from '../actions/registry.js';
 import { MATCHERS, type MatcherName } from '../expectations/matchers.js';
 import { describeValue, readPath } from '../expectations/values.js';
-import { clauseOfRefusedCommand } from '../protocols/clauses.js';
+import { protocols } from '../protocols/registry.js';
 import type { Redactor } from '../transport/redact.js';
 import type { Transcript } from '../transport/transcript.js';
 import { classifyError, type RefusalInfo } from './classify.js';
@@ -181,7 +181,7 @@ export function judgeStep(step: Step, output: Record<string, unknown>, resolve: 
     // With no expectation about the reply, a refusal is itself the failure. It cites the
     // clause of the command the server refused, which the protocol's own table knows.
     const error = output.error as Partial<RefusalInfo> | undefined;
-    const rfc = output.ok === true ? undefined : clauseOfRefusedCommand(error?.protocol ?? actions[step.action]?.protocol, error?.command);
+    const rfc = output.ok === true ? undefined : protocols.clauseOfRefusedCommand(error?.protocol ?? actions[step.action]?.protocol, error?.command);
     checks.push({
       description: `the server accepts ${step.action}`,
       passed: output.ok === true,

@@ -3,12 +3,12 @@
  * The target loader (src/target) produces it from a YAML file; tests build it
  * directly for in-process servers.
  */
-import type { EndpointName, Security } from '../target/endpoints.js';
+import type { EndpointName, ProtocolName, Security } from '../core/protocols.js';
 import type { Timeouts } from '../target/model.js';
 import type { ConnectOptions } from '../transport/connect.js';
 import type { Transcript } from '../transport/transcript.js';
 
-export type { EndpointName } from '../target/endpoints.js';
+export type { EndpointName } from '../core/protocols.js';
 
 export interface RunEndpoint {
   readonly host: string;
@@ -38,7 +38,7 @@ export interface RunTarget {
   readonly accounts: Readonly<Record<string, RunAccount>>;
   readonly timeouts: Timeouts;
   /** A capability listed here is a failure when missing, not a skip. */
-  readonly capabilitiesRequired: Readonly<Partial<Record<'pop3' | 'imap' | 'smtp', readonly string[]>>>;
+  readonly capabilitiesRequired: Readonly<Partial<Record<ProtocolName, readonly string[]>>>;
 }
 
 export function isInsecure(target: RunTarget): boolean {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ActionSignature, ActionSignatures } from '../actions/define-action.js';
-import { ENDPOINT_NAMES, PROTOCOL_NAMES } from '../target/endpoints.js';
+import { ENDPOINT_NAMES, PROTOCOL_NAMES, type ProtocolName } from '../core/protocols.js';
 import { MATCHER_NAMES, MATCHER_OPERANDS } from './matchers.js';
 
 /**
@@ -44,11 +44,10 @@ const capturesSchema = z
   .record(identifier('a capture name'), outputPath)
   .describe("Capture name → path into the step's output ('$' = whole output).");
 
-const capabilitiesSchema = z.strictObject({
-  pop3: z.array(nonEmpty('a capability')).optional(),
-  imap: z.array(nonEmpty('a capability')).optional(),
-  smtp: z.array(nonEmpty('a capability')).optional(),
-});
+/** One optional capability list per protocol of the vocabulary (src/core/protocols.ts). */
+const capabilitiesSchema = z.strictObject(
+  Object.fromEntries(PROTOCOL_NAMES.map((p) => [p, z.array(nonEmpty('a capability')).optional()])) as Record<ProtocolName, z.ZodOptional<z.ZodArray<z.ZodString>>>,
+);
 
 /**
  * What one step needs beyond the scenario's own requires: capabilities of the

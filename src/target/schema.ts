@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ENV_VAR_NAME_RE } from '../input/redact.js';
 import { MAX_TIMEOUT_MS, TIMEOUT_TOO_LARGE } from '../transport/timeouts.js';
-import { ENDPOINT_NAMES, SECURITY_MODES } from './endpoints.js';
+import { ENDPOINT_NAMES, PROTOCOL_NAMES, SECURITY_MODES, type EndpointName, type ProtocolName } from '../core/protocols.js';
 
 /**
  * The target file format (see README "Target file"). Strict everywhere:
@@ -44,7 +44,7 @@ const endpointSchema = z.strictObject({
   tls: tlsSchema.optional().describe('Overrides the top-level tls settings for this endpoint.'),
 });
 
-const endpointsShape = Object.fromEntries(ENDPOINT_NAMES.map((n) => [n, endpointSchema.optional()])) as Record<(typeof ENDPOINT_NAMES)[number], z.ZodOptional<typeof endpointSchema>>;
+const endpointsShape = Object.fromEntries(ENDPOINT_NAMES.map((n) => [n, endpointSchema.optional()])) as Record<EndpointName, z.ZodOptional<typeof endpointSchema>>;
 
 const accountSchema = z.strictObject({
   user: z.string().min(1, { message: 'user must not be empty' }),
@@ -74,6 +74,8 @@ const timeoutsSchema = z.strictObject({
 });
 
 const capabilityList = z.array(z.string().min(1, { message: 'a capability name must not be empty' }));
+/** One optional list per protocol of the vocabulary (src/core/protocols.ts). */
+const capabilitiesShape = Object.fromEntries(PROTOCOL_NAMES.map((p) => [p, capabilityList.optional()])) as Record<ProtocolName, z.ZodOptional<typeof capabilityList>>;
 
 export const targetSchema = z.strictObject({
   name: z.string().min(1, { message: 'name must not be empty' }),
@@ -87,7 +89,7 @@ export const targetSchema = z.strictObject({
     .describe('Roles scenarios refer to: primary, secondary, third…'),
   timeouts: timeoutsSchema.optional().describe('Milliseconds.'),
   capabilities_required: z
-    .strictObject({ pop3: capabilityList.optional(), imap: capabilityList.optional(), smtp: capabilityList.optional() })
+    .strictObject(capabilitiesShape)
     .optional()
     .describe('A capability listed here and missing on the server is a failure, not a skip.'),
 });

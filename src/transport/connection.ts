@@ -1,3 +1,4 @@
+import type { Security } from '../core/protocols.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TransportError, endpoint, type Phase } from './errors.js';
@@ -10,7 +11,7 @@ import { timerDelay, type Timeouts } from './timeouts.js';
 import { describeTls, type TlsInfo, type TlsOptions } from './tls.js';
 import type { ClientLineOptions, Transcript } from './transcript.js';
 
-export type Security = 'tls' | 'starttls' | 'none';
+export type { Security } from '../core/protocols.js';
 
 /** Milliseconds spent in each connect phase; absent when the phase did not run. */
 export interface PhaseTimings {

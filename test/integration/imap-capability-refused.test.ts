@@ -43,7 +43,7 @@ async function open(capabilityReply: string) {
     runId: 'mp-test', target, transcript: new Transcript(), passwords: { primary: 'pw' }, signal: new AbortController().signal,
     onOpened: () => undefined, onSeen: () => undefined, onFound: () => undefined,
   });
-  const error = await pool.imap('laptop').then(
+  const error = await pool.session('imap', 'laptop').then(
     () => undefined,
     (err: unknown) => err,
   );

@@ -49,10 +49,10 @@ function env(context: Partial<ActionContext>, captures: Record<string, unknown> 
 }
 
 /** A POP3 session whose STAT answers with `stat()`. */
-const pop3 = (stat: () => Promise<unknown>) => ({ pop3: async () => ({ client: { stat } }) }) as unknown as Partial<ActionContext>;
+const pop3 = (stat: () => Promise<unknown>) => ({ session: async (kind: string) => (kind === 'pop3' ? { client: { stat } } : undefined) }) as unknown as Partial<ActionContext>;
 /** An IMAP session whose every command answers with `call()`. */
 const imap = (call: () => Promise<unknown>) =>
-  ({ imap: async () => ({ session: { call, drain: () => ({ exists: [], expunge: [], flags: [] }), client: { mailbox: false } } }) }) as unknown as Partial<ActionContext>;
+  ({ session: async (kind: string) => (kind === 'imap' ? { session: { call, drain: () => ({ exists: [], expunge: [], flags: [] }), client: { mailbox: false } } } : undefined) }) as unknown as Partial<ActionContext>;
 
 describe('runStep: what a thrown error becomes', () => {
   const cases: Array<[string, unknown, string, Record<string, unknown>]> = [

@@ -1,4 +1,5 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { Security } from '../../core/protocols.js';
 import { TransportError } from '../../transport/errors.js';
 import { implicitTlsPortError, plainTextPortError, wrongProtocolError } from '../../transport/greeting-kind.js';
 import { ImapflowTransport } from '../../transport/imapflow-transport.js';
@@ -18,7 +19,7 @@ import { SessionDeadlines } from './session-deadlines.js';
 export interface ImapSessionOptions {
   readonly host: string;
   readonly port: number;
-  readonly security: 'tls' | 'starttls' | 'none';
+  readonly security: Security;
   readonly tls: { readonly verify: boolean; readonly ca?: string; readonly servername?: string };
   readonly timeouts: { readonly dns: number; readonly tcp: number; readonly tls: number; readonly greeting: number; readonly command: number; readonly push: number };
   readonly user: string;

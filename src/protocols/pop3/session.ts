@@ -1,6 +1,6 @@
-import { RUN_HEADER } from '../protocols/smtp/compose.js';
-import type { Pop3Client } from '../protocols/pop3/client.js';
-import { parseHeaderBlock } from '../protocols/headers.js';
+import { RUN_HEADER } from '../smtp/compose.js';
+import type { Pop3Client } from './client.js';
+import { parseHeaderBlock } from '../headers.js';
 
 /**
  * A named POP3 connection ("laptop", "phone") plus what this run knows it may

@@ -1,0 +1,1 @@
+export { imapModule } from './module.js';

@@ -1,6 +1,6 @@
 import type { Transcript } from '../transport/transcript.js';
 import type { SessionKind, SessionOf, SessionOptionsOf } from '../protocols/registry.js';
-import type { EndpointName, RunAccount, RunTarget } from '../runner/run-target.js';
+import type { EndpointName, RunAccount, RunTarget } from './run-target.js';
 
 export interface SentMessage {
   readonly messageId: string;

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ImapReplyError } from '../protocols/imap/errors.js';
 import { astringPart, ImapRawClient, searchResults, type ImapResponse, type UntaggedResponse } from '../protocols/imap/raw/index.js';
-import { RunProblem } from '../runner/outcomes.js';
+import { RunProblem } from './outcomes.js';
 import type { ActionContext } from './context.js';
-import { connectOptionsFor } from '../runner/run-target.js';
+import { connectOptionsFor } from './run-target.js';
 import { defineAction } from './define-action.js';
 import { mailboxParam, resolveMailbox } from './imap-mailbox.js';
 import { plaintextMechanisms } from './plaintext-before-tls.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Pop3Client } from '../protocols/pop3/client.js';
 import { Pop3ReplyError } from '../protocols/pop3/errors.js';
 import type { ActionContext } from './context.js';
-import { connectOptionsFor } from '../runner/run-target.js';
+import { connectOptionsFor } from './run-target.js';
 import { defineAction } from './define-action.js';
 import { plaintextMechanisms } from './plaintext-before-tls.js';
 

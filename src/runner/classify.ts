@@ -1,9 +1,9 @@
 import { InterpolationError } from '../interpolate/index.js';
 import { SessionCheckFailure, SessionOpenProblem } from '../protocols/module.js';
 import { protocols, type ProtocolRegistry } from '../protocols/registry.js';
-import { formatPos } from '../scenario/source.js';
+import { formatPos } from '../core/source.js';
 import { TransportError } from '../transport/errors.js';
-import { RequirementFailure, RunProblem, SkipScenario } from './outcomes.js';
+import { RequirementFailure, RunProblem, SkipScenario } from '../actions/outcomes.js';
 import type { CheckResult, ProblemInfo } from './results.js';
 
 export type { RefusalInfo } from '../protocols/module.js';

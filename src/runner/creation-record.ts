@@ -1,5 +1,5 @@
 import type { CreationRecord, RecordedMessage, RecordItem, SentMessage } from '../actions/context.js';
-import type { RunAccount } from './run-target.js';
+import type { RunAccount } from '../actions/run-target.js';
 
 /**
  * What one scenario created, as the run itself saw it happen, never as the

@@ -1,7 +1,7 @@
 import type { ActionSignatures, PlanContext, PlannedEffect } from '../actions/define-action.js';
 import { accountsScope, evaluate, parseTemplate } from '../interpolate/index.js';
 import type { Scopes } from '../interpolate/index.js';
-import { isPlainObject } from '../scenario/issues.js';
+import { isPlainObject } from '../input/issues.js';
 import type { Scenario, Step } from '../scenario/model.js';
 import type { Target } from '../target/index.js';
 import { loadRunInputs } from './execute.js';

@@ -1,8 +1,9 @@
 import { basename, dirname, resolve } from 'node:path';
 import { actionSignatures } from '../actions/registry.js';
 import { discoverScenarioFiles } from '../scenario/discover.js';
-import { LoadError, formatDiagnostic } from '../scenario/errors.js';
-import { readInputText } from '../scenario/input-file.js';
+import { LoadError } from '../core/diagnostics.js';
+import { formatDiagnostic } from '../input/errors.js';
+import { readInputText } from '../input/input-file.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import type { Scenario } from '../scenario/model.js';
 import { loadTargetFile, type Target } from '../target/index.js';

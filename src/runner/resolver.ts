@@ -1,5 +1,5 @@
 import { accountsScope, interpolate, type Scopes } from '../interpolate/index.js';
-import type { RunTarget } from './run-target.js';
+import type { RunTarget } from '../actions/run-target.js';
 import type { Resolve } from './run-step.js';
 import type { Scenario } from '../scenario/model.js';
 

@@ -1,4 +1,4 @@
-import type { SourcePos } from '../scenario/source.js';
+import type { SourcePos } from '../core/source.js';
 import type { TranscriptEntry } from '../transport/transcript.js';
 
 /**
@@ -12,25 +12,8 @@ import type { TranscriptEntry } from '../transport/transcript.js';
  */
 export type Verdict = 'passed' | 'failed' | 'errored' | 'skipped' | 'inconclusive';
 
-/** One judged expectation: what the promise says, what the server did. */
-export interface CheckResult {
-  readonly description: string;
-  readonly passed: boolean;
-  readonly expected: string;
-  readonly actual: string;
-  /** e.g. "RFC 1939 §6: DELE ... the message is not actually deleted until UPDATE state" */
-  readonly rfc?: string;
-  readonly source?: SourcePos;
-}
-
-/** A problem that stopped a step: connection, TLS, timeout, protocol framing. */
-export interface ProblemInfo {
-  /** Stable machine code, e.g. "ETIMEOUT_GREETING", "ETLS", "EAUTH". */
-  readonly code: string;
-  readonly message: string;
-  /** The connect phase or command where it happened, e.g. "tls" or "RETR 3". */
-  readonly phase?: string;
-}
+export type { CheckResult, ProblemInfo } from '../core/checks.js';
+import type { CheckResult, ProblemInfo } from '../core/checks.js';
 
 interface StepCommon {
   readonly name: string;

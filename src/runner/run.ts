@@ -2,7 +2,7 @@ import type { Reporter } from './reporter.js';
 import { bufferedBytes } from '../transport/limits.js';
 import type { Redactor } from '../transport/redact.js';
 import type { RunResult, ScenarioResult } from './results.js';
-import { isInsecure, type RunTarget } from './run-target.js';
+import { isInsecure, type RunTarget } from '../actions/run-target.js';
 import { runScenario, scenarioIdentity, type ScenarioEnvironment } from './run-scenario.js';
 import type { Scenario } from '../scenario/model.js';
 import type { RunLedger } from './creation-record.js';

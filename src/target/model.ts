@@ -1,4 +1,4 @@
-import { DEFAULT_TIMEOUTS as CONNECTION_TIMEOUTS, type Timeouts as ConnectionTimeouts } from '../transport/timeouts.js';
+import { DEFAULT_TIMEOUTS as CONNECTION_TIMEOUTS } from '../transport/timeouts.js';
 import type { ProtocolName } from '../actions/define-action.js';
 import type { SourcePos } from '../core/source.js';
 import type { PositionMap } from '../input/yaml-doc.js';
@@ -34,12 +34,9 @@ export interface Account {
   readonly source: SourcePos;
 }
 
-/** The connection phases' timeouts, plus how long to wait for mail to arrive or be pushed. */
-export interface Timeouts extends ConnectionTimeouts {
-  readonly delivery: number;
-  /** How long an IDLE session waits for a pushed EXISTS. */
-  readonly push: number;
-}
+/** The connection phases' timeouts, plus how long to wait for mail to arrive or be pushed (defined where the runner's target is). */
+export type { Timeouts } from '../actions/run-target.js';
+import type { Timeouts } from '../actions/run-target.js';
 
 export const DEFAULT_TIMEOUTS: Timeouts = Object.freeze({
   ...CONNECTION_TIMEOUTS,

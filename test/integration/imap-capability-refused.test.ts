@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyError } from '../../src/runner/classify.js';
-import type { RunTarget } from '../../src/runner/run-target.js';
+import type { RunTarget } from '../../src/actions/run-target.js';
 import { SessionPool } from '../../src/runner/sessions.js';
 import type { Scenario } from '../../src/scenario/model.js';
 import { DEFAULT_TIMEOUTS } from '../../src/transport/timeouts.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScenarioRecord } from '../../src/runner/creation-record.js';
-import type { RunAccount } from '../../src/runner/run-target.js';
+import type { RunAccount } from '../../src/actions/run-target.js';
 
 /** The run's own record of what it created, and the leftovers it names from it. */
 const alice = { user: 'alice', address: 'alice@lab.test' } as RunAccount;

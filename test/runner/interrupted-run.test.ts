@@ -5,7 +5,7 @@ import type { Reporter } from '../../src/runner/reporter.js';
 import { loadScenarios } from '../../src/runner/load-inputs.js';
 import type { ScenarioResult } from '../../src/runner/results.js';
 import { runAll } from '../../src/runner/run.js';
-import type { RunTarget } from '../../src/runner/run-target.js';
+import type { RunTarget } from '../../src/actions/run-target.js';
 import { DEFAULT_TIMEOUTS } from '../../src/target/model.js';
 import { Redactor } from '../../src/transport/redact.js';
 import pc from 'picocolors';

@@ -26,12 +26,11 @@ const LAYERS: readonly (readonly string[])[] = [
 ];
 
 /**
- * The one known exception. Actions still import the runner's session and
- * outcome types (src/actions/context.ts and others); the protocol seam
- * (issue 8 §1, "Generic runner and context") moves them below the runner. The
- * test below fails once the edge is gone, so the entry is removed with it.
+ * Edges allowed against the order, each with its reason. None are left: the
+ * last (actions → runner) went when the outcomes and the runner's target view
+ * moved into src/actions. An entry whose edge is gone fails the test below.
  */
-const KNOWN_EXCEPTIONS: ReadonlySet<string> = new Set(['actions → runner']);
+const KNOWN_EXCEPTIONS: ReadonlySet<string> = new Set<string>([]);
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const edges = importEdges(root);
@@ -52,7 +51,7 @@ describe('import graph of src/', () => {
     expect(violations.map((v) => `${v.edge}: ${v.why}\n${where(v.imports)}`)).toEqual([]);
   });
 
-  it('has no folder cycle besides the known exception', () => {
+  it('has no folder cycle', () => {
     const rest = [...byFolder.keys()].filter((edge) => !KNOWN_EXCEPTIONS.has(edge));
     expect(folderCycles(rest)).toEqual([]);
   });

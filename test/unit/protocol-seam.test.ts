@@ -5,8 +5,8 @@ import { ENDPOINT_NAMES, ENDPOINT_PROTOCOL, PROTOCOL_NAMES, endpointsOf } from '
 import type { ProtocolModule, ProtocolOutcome, SessionKindSpec } from '../../src/protocols/module.js';
 import { PROTOCOL_MODULES, createRegistry, protocols } from '../../src/protocols/registry.js';
 import { classifyError } from '../../src/runner/classify.js';
-import { RequirementFailure, SkipScenario } from '../../src/runner/outcomes.js';
-import type { RunTarget } from '../../src/runner/run-target.js';
+import { RequirementFailure, SkipScenario } from '../../src/actions/outcomes.js';
+import type { RunTarget } from '../../src/actions/run-target.js';
 import { SessionPool } from '../../src/runner/sessions.js';
 import type { Scenario } from '../../src/scenario/model.js';
 import { Transcript } from '../../src/transport/transcript.js';

@@ -4,11 +4,18 @@
  * directly for in-process servers.
  */
 import type { EndpointName, ProtocolName, Security } from '../core/protocols.js';
-import type { Timeouts } from '../target/model.js';
 import type { ConnectOptions } from '../transport/connect.js';
+import type { Timeouts as ConnectionTimeouts } from '../transport/timeouts.js';
 import type { Transcript } from '../transport/transcript.js';
 
 export type { EndpointName } from '../core/protocols.js';
+
+/** The connection phases' timeouts, plus how long to wait for mail to arrive or be pushed. */
+export interface Timeouts extends ConnectionTimeouts {
+  readonly delivery: number;
+  /** How long an IDLE session waits for a pushed EXISTS. */
+  readonly push: number;
+}
 
 export interface RunEndpoint {
   readonly host: string;

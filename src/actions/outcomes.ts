@@ -1,4 +1,4 @@
-import type { CheckResult, ProblemInfo } from './results.js';
+import type { CheckResult, ProblemInfo } from '../core/checks.js';
 
 /**
  * Signals a step or session raises to end the scenario with a verdict other

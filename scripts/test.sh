@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test job: installs, builds, type-checks, lints, and runs every test. The
+# The test job: installs, builds, type-checks, lints, checks the layout, and runs every test. The
 # vitest global setup starts a private loopback lab (real Dovecot + Postfix) for
 # the integration tests and stops it afterwards.
 set -euo pipefail
@@ -10,4 +10,6 @@ npx tsc -p tsconfig.json --noEmit
 # Lint errors fail the job; warnings are printed. The import-direction check is
 # test/unit/import-graph.test.ts, which the vitest run below includes.
 npm run --silent lint
+# The tree is in biome's layout; a change that is not fails here (`npm run format` fixes it).
+npm run --silent format:check
 npx vitest run "$@"

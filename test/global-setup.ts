@@ -10,7 +10,10 @@ import { labDown, labUp } from '../src/lab/index.js';
  * inject('lab').
  */
 // One folder per checkout, so two clones (a developer's and CI's) never share, or stop, a lab.
-const STATE_DIR = `/tmp/mailprobe-lab-vitest-${createHash('sha256').update(fileURLToPath(new URL('..', import.meta.url))).digest('hex').slice(0, 8)}`;
+const STATE_DIR = `/tmp/mailprobe-lab-vitest-${createHash('sha256')
+  .update(fileURLToPath(new URL('..', import.meta.url)))
+  .digest('hex')
+  .slice(0, 8)}`;
 
 declare module 'vitest' {
   export interface ProvidedContext {

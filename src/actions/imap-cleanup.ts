@@ -88,7 +88,12 @@ async function deleteFolder(ctx: ActionContext, ws: ImapWorkspace, path: string,
       }
       // Refused because there is nothing by that name (any more): nothing to delete.
       if (err.responseCode?.toUpperCase() === 'NONEXISTENT') return;
-      const exists = await ws.session.call(`STATUS ${path}`, (c) => c.status(path, { messages: true })).then(() => true, () => false);
+      const exists = await ws.session
+        .call(`STATUS ${path}`, (c) => c.status(path, { messages: true }))
+        .then(
+          () => true,
+          () => false,
+        );
       if (!exists) return;
       if (attempt >= DELETE_ATTEMPTS || ctx.signal.aborted) {
         problems.push(`delete ${path}: ${err.message} (${attempt} attempts)`);
@@ -109,10 +114,14 @@ function deepestFirst(paths: Iterable<string>, delimiter: string): string[] {
 export const imapCleanup = defineAction({
   name: 'imap.cleanup',
   plans: (_p, ctx) => [
-    { kind: 'delete', what: `the folders and messages this run recorded creating, under ${ctx.runRoot} and elsewhere, and its own mail (Message-ID ${ctx.messageIdPattern}) in INBOX and the special-use mailboxes` },
+    {
+      kind: 'delete',
+      what: `the folders and messages this run recorded creating, under ${ctx.runRoot} and elsewhere, and its own mail (Message-ID ${ctx.messageIdPattern}) in INBOX and the special-use mailboxes`,
+    },
   ],
   cleansUp: true,
-  summary: "Delete the folders and messages the run recorded creating, and its run mail in INBOX and special-use mailboxes, in a fresh session; check each by name",
+  summary:
+    'Delete the folders and messages the run recorded creating, and its run mail in INBOX and special-use mailboxes, in a fresh session; check each by name',
   protocol: 'imap',
   params: z.strictObject({}),
   async run(ctx: ActionContext) {
@@ -157,7 +166,12 @@ export const imapCleanup = defineAction({
     for (const path of toDelete) {
       // A subscription may outlive its folder (RFC 9051 §6.3.7). A refusal is fine here: every
       // recorded subscription, and every one under the run's root, is dealt with and checked below.
-      await ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)).then(() => unsubscribed.add(path), () => undefined);
+      await ws.session
+        .call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path))
+        .then(
+          () => unsubscribed.add(path),
+          () => undefined,
+        );
       await deleteFolder(ctx, ws, path, problems);
     }
     // Run mail still in the shared mailboxes, by its header (BODY.PEEK), whether recorded or not.

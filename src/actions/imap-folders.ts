@@ -139,11 +139,18 @@ export const imapFindSpecialUse = defineAction({
   name: 'imap.special-use',
   summary: 'Find a special-use mailbox (RFC 6154), and say whether SPECIAL-USE or a name guess found it',
   protocol: 'imap',
-  params: z.strictObject({ use: z.string().regex(/^\\[A-Za-z]+$/).describe('e.g. \\Drafts') }),
+  params: z.strictObject({
+    use: z
+      .string()
+      .regex(/^\\[A-Za-z]+$/)
+      .describe('e.g. \\Drafts'),
+  }),
   async run(ctx: ActionContext, params) {
     const ws = await ctx.session('imap');
     const found = await findSpecialUse(ws, params.use);
     if (found) ctx.setProperty(`special_use.${params.use.slice(1).toLowerCase()}`, `${found.path} (found by ${found.foundBy})`);
-    return found ? { found: true, path: found.path, found_by: found.foundBy, extension: ws.session.has('SPECIAL-USE') } : { found: false, extension: ws.session.has('SPECIAL-USE') };
+    return found
+      ? { found: true, path: found.path, found_by: found.foundBy, extension: ws.session.has('SPECIAL-USE') }
+      : { found: false, extension: ws.session.has('SPECIAL-USE') };
   },
 });

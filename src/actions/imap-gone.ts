@@ -48,7 +48,8 @@ export async function subscribedNames(raw: ImapRawClient, pattern: string): Prom
   const lsub = await raw.command(['LSUB "" ', astringPart(pattern)]);
   if (lsub.status === 'OK') return { names: lsub.untagged.map((u) => listEntry(u, 'LSUB')?.name).filter((n): n is string => n !== undefined) };
   const list = await raw.command(['LIST (SUBSCRIBED) "" ', astringPart(pattern)]);
-  if (list.status !== 'OK') return { why: `could not be checked (LSUB answered ${lsub.status} ${lsub.text}; LIST (SUBSCRIBED) answered ${list.status} ${list.text})` };
+  if (list.status !== 'OK')
+    return { why: `could not be checked (LSUB answered ${lsub.status} ${lsub.text}; LIST (SUBSCRIBED) answered ${list.status} ${list.text})` };
   const names = list.untagged
     .map((u) => listEntry(u, 'LIST'))
     .filter((e) => e !== undefined && e.attributes.some((a) => a.toLowerCase() === '\\subscribed'))

@@ -15,7 +15,12 @@ const uidParam = z.number().int().positive().describe('UID of a message this run
 const flagList = z.array(z.string().regex(/^\\?[A-Za-z$][\w$-]*$/)).describe('Flags such as \\Seen, \\Flagged, \\Draft, $Label');
 
 /** The mailbox opened, and (outside the run's folders) the message confirmed as this run's, with its Message-ID. */
-async function openOwned(ctx: ActionContext, mailbox: string, mode: 'read' | 'write', uid?: number): Promise<{ ws: ImapWorkspace; box: ResolvedMailbox; messageId?: string }> {
+async function openOwned(
+  ctx: ActionContext,
+  mailbox: string,
+  mode: 'read' | 'write',
+  uid?: number,
+): Promise<{ ws: ImapWorkspace; box: ResolvedMailbox; messageId?: string }> {
   const ws = await ctx.session('imap');
   const box = await resolveMailbox(ws, mailbox);
   await ws.open(box.path, mode);
@@ -24,7 +29,11 @@ async function openOwned(ctx: ActionContext, mailbox: string, mode: 'read' | 'wr
 }
 
 async function flagsOf(ws: ImapWorkspace, uid: number): Promise<{ flags: string[]; seq?: number; modseq?: string }> {
-  const message = await ws.session.call(`UID FETCH ${uid} (FLAGS)`, async (c) => (await c.fetchOne(String(uid), { uid: true, flags: true, ...(ws.session.has('CONDSTORE') ? { modseq: true } : {}) }, { uid: true })) || undefined);
+  const message = await ws.session.call(
+    `UID FETCH ${uid} (FLAGS)`,
+    async (c) =>
+      (await c.fetchOne(String(uid), { uid: true, flags: true, ...(ws.session.has('CONDSTORE') ? { modseq: true } : {}) }, { uid: true })) || undefined,
+  );
   if (!message) return { flags: [] };
   return { flags: [...(message.flags ?? [])].sort(), seq: message.seq, ...(message.modseq !== undefined ? { modseq: String(message.modseq) } : {}) };
 }
@@ -33,7 +42,8 @@ export const imapAppend = defineAction({
   name: 'imap.append',
   plans: (p, ctx) => {
     const flags = Array.isArray(p.flags) && p.flags.length > 0 ? ` flags ${p.flags.join(' ')}` : '';
-    const body = p.copy_of !== undefined ? `a copy of ${String(p.copy_of)}` : `a message with subject "${String(p.subject ?? '')}", Message-ID ${ctx.messageIdPattern}`;
+    const body =
+      p.copy_of !== undefined ? `a copy of ${String(p.copy_of)}` : `a message with subject "${String(p.subject ?? '')}", Message-ID ${ctx.messageIdPattern}`;
     return [{ kind: 'create', what: `${body} in ${String(p.mailbox)}${flags}` }];
   },
   leavesMail: true,
@@ -52,13 +62,16 @@ export const imapAppend = defineAction({
     const ws = await ctx.session('imap');
     const box = await resolveMailbox(ws, params.mailbox);
     const account = ctx.account(params.account);
-    const message = params.copy_of !== undefined ? ownCopy(params.copy_of, ctx.runId) : await composeMessage({
-      runId: ctx.runId,
-      from: account.address,
-      to: params.to.length > 0 ? params.to : [account.address],
-      subject: params.subject,
-      text: params.text,
-    });
+    const message =
+      params.copy_of !== undefined
+        ? ownCopy(params.copy_of, ctx.runId)
+        : await composeMessage({
+            runId: ctx.runId,
+            from: account.address,
+            to: params.to.length > 0 ? params.to : [account.address],
+            subject: params.subject,
+            text: params.text,
+          });
     // Recorded before it is sent, and again with its UID once APPENDUID (RFC 4315 §3) names it.
     ctx.record.message({ mailbox: box.path, messageId: message.messageId });
     const result = await ws.session.call(`APPEND ${box.path}`, (c) => c.append(box.path, message.raw, params.flags));
@@ -144,7 +157,10 @@ export const imapFetch = defineAction({
   params: z.strictObject({ mailbox: mailboxParam, uid: uidParam }),
   async run(ctx: ActionContext, params) {
     const { ws } = await openOwned(ctx, params.mailbox, 'read', params.uid);
-    const message = await ws.session.call(`UID FETCH ${params.uid} (BODY.PEEK[] FLAGS)`, async (c) => (await c.fetchOne(String(params.uid), { uid: true, source: true, flags: true }, { uid: true })) || undefined);
+    const message = await ws.session.call(
+      `UID FETCH ${params.uid} (BODY.PEEK[] FLAGS)`,
+      async (c) => (await c.fetchOne(String(params.uid), { uid: true, source: true, flags: true }, { uid: true })) || undefined,
+    );
     if (!message) return { found: false };
     const raw = message.source ?? Buffer.alloc(0);
     const id = /^message-id:\s*(\S+)/im.exec(raw.toString('latin1'))?.[1];
@@ -168,7 +184,7 @@ export const imapFlags = defineAction({
 
 export const imapFlagsOf = defineAction({
   name: 'imap.flags-of',
-  summary: 'UID FETCH a message\'s FLAGS (and MODSEQ with CONDSTORE)',
+  summary: "UID FETCH a message's FLAGS (and MODSEQ with CONDSTORE)",
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam, uid: uidParam }),
   async run(ctx: ActionContext, params) {
@@ -211,7 +227,10 @@ export const imapExpunge = defineAction({
     const { ws, box } = await openOwned(ctx, params.mailbox, 'write', params.uid);
     if (box.kind !== 'run' && !ws.session.has('UIDPLUS')) {
       // A plain EXPUNGE would also remove other \Deleted messages in a shared mailbox.
-      throw new RunProblem('EUNSAFE_EXPUNGE', `cannot remove one message from ${box.path} safely without UIDPLUS (a plain EXPUNGE removes every \\Deleted message)`);
+      throw new RunProblem(
+        'EUNSAFE_EXPUNGE',
+        `cannot remove one message from ${box.path} safely without UIDPLUS (a plain EXPUNGE removes every \\Deleted message)`,
+      );
     }
     const uid = String(params.uid);
     await ws.session.call(`UID STORE ${uid} +FLAGS (\\Deleted) and EXPUNGE`, (c) => c.messageDelete(uid, { uid: true }));
@@ -223,7 +242,8 @@ export const imapExpunge = defineAction({
 
 export const imapSelect = defineAction({
   name: 'imap.select',
-  summary: 'SELECT a mailbox afresh (EXAMINE outside the run folders): EXISTS, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ (each absent when the server did not send it)',
+  summary:
+    'SELECT a mailbox afresh (EXAMINE outside the run folders): EXISTS, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ (each absent when the server did not send it)',
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam }),
   async run(ctx: ActionContext, params) {

@@ -11,7 +11,8 @@ import type { Notifications } from '../protocols/imap/session.js';
  */
 export const imapNoop = defineAction({
   name: 'imap.noop',
-  summary: 'NOOP on a mailbox (selected first if needed); returns the EXISTS, EXPUNGE and FETCH FLAGS updates the server sent since the last look, and with `uid` the flags it announced for that message',
+  summary:
+    'NOOP on a mailbox (selected first if needed); returns the EXISTS, EXPUNGE and FETCH FLAGS updates the server sent since the last look, and with `uid` the flags it announced for that message',
   protocol: 'imap',
   params: z.strictObject({
     mailbox: mailboxParam.optional(),
@@ -115,7 +116,8 @@ export const imapIdleWait = defineAction({
       ws.session.startIdle();
     }
     // Cut short (Ctrl-C, or the connection gone): the time reported is the time waited, not the bound.
-    if (ctx.signal.aborted || ws.session.closed) return { pushed: false, arrived: null, waited_ms: Date.now() - started, bound_ms: timeout, other_pushes: others };
+    if (ctx.signal.aborted || ws.session.closed)
+      return { pushed: false, arrived: null, waited_ms: Date.now() - started, bound_ms: timeout, other_pushes: others };
     // Not pushed in time. A server may still send the EXISTS once the IDLE ends (held until the
     // next command, or found by a periodic mailbox check): stopIdle's DONE and NOOP have been
     // answered by now, so whatever came with them is in the notifications.
@@ -126,7 +128,10 @@ export const imapIdleWait = defineAction({
       const latency = arrived(late.at, how);
       return { pushed: false, arrived: how, latency_ms: latency, exists: late.count, bound_ms: timeout, other_pushes: others, delivered };
     }
-    ctx.setProperty('idle_push_arrived', delivered ? 'no EXISTS, not even after DONE, though the message is in the mailbox' : 'not delivered within the push bound');
+    ctx.setProperty(
+      'idle_push_arrived',
+      delivered ? 'no EXISTS, not even after DONE, though the message is in the mailbox' : 'not delivered within the push bound',
+    );
     return { pushed: false, arrived: null, waited_ms: Date.now() - started, bound_ms: timeout, other_pushes: others, delivered };
   },
 });

@@ -34,7 +34,13 @@ export const imapRecreateCheck = defineAction({
     await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
     ctx.record.folder(path);
     await ws.session.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));
-    const message = await composeMessage({ runId: ctx.runId, from: account.address, to: [account.address], subject: `mailprobe uid probe ${ctx.runId}`, text: 'UID probe.\n' });
+    const message = await composeMessage({
+      runId: ctx.runId,
+      from: account.address,
+      to: [account.address],
+      subject: `mailprobe uid probe ${ctx.runId}`,
+      text: 'UID probe.\n',
+    });
     ctx.record.message({ mailbox: path, messageId: message.messageId });
     await ws.session.call(`APPEND ${path}`, (c) => c.append(path, message.raw, []));
     const box = await ws.open(path, 'read');

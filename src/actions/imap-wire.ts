@@ -51,7 +51,8 @@ function plaintextOffered(capabilities: readonly string[]): string[] {
 
 export const imapStarttls = defineAction({
   name: 'imap.starttls',
-  summary: 'On a plain IMAP port: no plaintext password is taken before STARTTLS (LOGINDISABLED), STARTTLS is listed, the upgrade verifies, login works after it (RFC 9051 §6.2.1, §6.2.3, RFC 2595)',
+  summary:
+    'On a plain IMAP port: no plaintext password is taken before STARTTLS (LOGINDISABLED), STARTTLS is listed, the upgrade verifies, login works after it (RFC 9051 §6.2.1, §6.2.3, RFC 2595)',
   params: z.strictObject({
     endpoint: z.enum(['imap']).default('imap'),
     account: z.string().describe('Account role to log in as after the upgrade'),
@@ -59,7 +60,9 @@ export const imapStarttls = defineAction({
   async run(ctx: ActionContext, params) {
     const endpoint = ctx.endpoint(params.endpoint);
     const account = ctx.account(params.account);
-    const client = await ImapRawClient.connect(connectOptionsFor(endpoint, { timeouts: ctx.target.timeouts, transcript: ctx.transcript, signal: ctx.signal }, 'starttls', 'none'));
+    const client = await ImapRawClient.connect(
+      connectOptionsFor(endpoint, { timeouts: ctx.target.timeouts, transcript: ctx.transcript, signal: ctx.signal }, 'starttls', 'none'),
+    );
     try {
       const before = upper(await client.capability());
       const advertised = before.includes('STARTTLS');
@@ -72,7 +75,9 @@ export const imapStarttls = defineAction({
       ctx.setProperty('tls_certificate_verified', String(client.tlsInfo?.authorized ?? false));
       const after = upper(await client.capability());
       // A server still saying LOGINDISABLED after TLS refuses LOGIN; that is its answer, not an error.
-      const login = after.includes('LOGINDISABLED') ? { status: 'NO' as const, code: undefined } : await client.login(account.user, ctx.password(params.account));
+      const login = after.includes('LOGINDISABLED')
+        ? { status: 'NO' as const, code: undefined }
+        : await client.login(account.user, ctx.password(params.account));
       if (login.status !== 'OK' && /^AUTHENTICATIONFAILED\b/i.test(login.code ?? '')) {
         // Refused credentials (RFC 5530) are the target's problem: could not run.
         throw new RunProblem('EAUTH', `login as ${account.user} failed: ${login.code}`, 'auth');
@@ -125,7 +130,7 @@ export const imapRawNoop = defineAction({
 
 export const imapRawMove = defineAction({
   name: 'imap.raw-move',
-  summary: "Send UID MOVE on the raw connection whether or not MOVE is announced, and check the answer agrees with the CAPABILITY list (RFC 6851)",
+  summary: 'Send UID MOVE on the raw connection whether or not MOVE is announced, and check the answer agrees with the CAPABILITY list (RFC 6851)',
   protocol: 'imap',
   params: z.strictObject({ mailbox: mailboxParam, uid: z.number().int().positive(), to: mailboxParam }),
   async run(ctx: ActionContext, params) {

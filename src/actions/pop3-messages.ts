@@ -23,7 +23,10 @@ export const pop3Find = defineAction({
     const session = await ctx.session('pop3');
     const found = await session.findOwn(params.message_id);
     if (!found) return { found: false };
-    const uid = await session.client.uidlOne(found.msg).then((u) => u.uid, () => undefined);
+    const uid = await session.client.uidlOne(found.msg).then(
+      (u) => u.uid,
+      () => undefined,
+    );
     return { found: true, msg: found.msg, size: found.size, ...(uid === undefined ? {} : { uid }) };
   },
 });
@@ -150,8 +153,14 @@ export const pop3Cleanup = defineAction({
     }
     // The run id is shared by every scenario of the run: another scenario's message may be here too.
     const recorded = new Set(ctx.record.messageIds());
-    for (const id of remaining.filter((m) => !recorded.has(m))) ctx.addLeftover(`message ${id} (X-Mailprobe-Run: ${ctx.runId}) is still in the POP3 mailbox after cleanup`);
-    return { deleted: deleted.size - remaining.filter((id) => deleted.has(id)).length, message_ids: [...deleted], remaining: remaining.length, never_arrived: notYetArrived };
+    for (const id of remaining.filter((m) => !recorded.has(m)))
+      ctx.addLeftover(`message ${id} (X-Mailprobe-Run: ${ctx.runId}) is still in the POP3 mailbox after cleanup`);
+    return {
+      deleted: deleted.size - remaining.filter((id) => deleted.has(id)).length,
+      message_ids: [...deleted],
+      remaining: remaining.length,
+      never_arrived: notYetArrived,
+    };
   },
 });
 

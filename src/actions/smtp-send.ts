@@ -19,7 +19,11 @@ export const smtpSend = defineAction({
     const from = typeof p.account === 'string' ? (ctx.account(p.account)?.address ?? `<address of account '${p.account}'>`) : '?';
     const to = Array.isArray(p.to) ? p.to.map(String) : [];
     return [
-      { kind: 'send', endpoint: String(p.endpoint ?? 'submission'), what: `SMTP via ${String(p.endpoint ?? 'submission')}: MAIL FROM:<${from}> RCPT TO:${to.map((a) => `<${a}>`).join(',')} subject "${String(p.subject ?? '')}" Message-ID ${ctx.messageIdPattern}` },
+      {
+        kind: 'send',
+        endpoint: String(p.endpoint ?? 'submission'),
+        what: `SMTP via ${String(p.endpoint ?? 'submission')}: MAIL FROM:<${from}> RCPT TO:${to.map((a) => `<${a}>`).join(',')} subject "${String(p.subject ?? '')}" Message-ID ${ctx.messageIdPattern}`,
+      },
       { kind: 'create', what: `the delivered message in the mailbox of ${to.join(', ')}` },
     ];
   },

@@ -59,15 +59,27 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .argument('[paths...]', 'scenario files or folders (default: the shipped suites)')
     .option('-t, --target <file>', 'target file describing the host, its ports and accounts')
     .option('--env-from <file>', 'read KEY=value lines (e.g. passwords) from this file in addition to the environment')
-    .option('-r, --reporter <name[=file]>', 'console, junit, junit-strict, tap or json; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '-r, --reporter <name[=file]>',
+      'console, junit, junit-strict, tap or json; repeatable',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .addOption(new Option('-g, --grep <pattern>', 'only scenarios whose name, id or tag matches this regular expression').argParser(grepPattern))
     .addOption(new Option('--timeout <ms>', 'per-command timeout, overriding the target file').argParser(positiveInt))
     .option('--out-dir <dir>', 'folder for saved message copies', 'reports')
     .addOption(
-      new Option('--report-mode <mode>', 'file mode of reports and saved messages, which hold users\' mail: 0600 (default) or e.g. 0640 for a CI reader\'s group; folders get the matching search bits (0700, 0750)').argParser(reportMode),
+      new Option(
+        '--report-mode <mode>',
+        "file mode of reports and saved messages, which hold users' mail: 0600 (default) or e.g. 0640 for a CI reader's group; folders get the matching search bits (0700, 0750)",
+      ).argParser(reportMode),
     )
     .option('-q, --quiet', 'no console progress (other reporters still write)', false)
-    .option('--dry-run', 'check every input, then list per scenario what the run would connect to, create, send, change and delete; connects nowhere (exit 0 valid, 2 invalid)', false)
+    .option(
+      '--dry-run',
+      'check every input, then list per scenario what the run would connect to, create, send, change and delete; connects nowhere (exit 0 valid, 2 invalid)',
+      false,
+    )
     .addHelpText(
       'after',
       `

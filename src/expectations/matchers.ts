@@ -48,8 +48,7 @@ export const MATCHERS = {
   not_equals: (actual, expected) => verdict(!looselyEqual(actual, expected), `anything but ${describeValue(expected)}`, actual),
   contains: (actual, expected) => verdict(includes(actual, expected), `something containing ${describeValue(expected)}`, actual),
   not_contains: (actual, expected) => verdict(!includes(actual, expected), `nothing containing ${describeValue(expected)}`, actual),
-  matches: (actual, expected) =>
-    verdict(typeof actual === 'string' && new RegExp(String(expected)).test(actual), `a match for /${String(expected)}/`, actual),
+  matches: (actual, expected) => verdict(typeof actual === 'string' && new RegExp(String(expected)).test(actual), `a match for /${String(expected)}/`, actual),
   greater_than: compareNumbers('>', (order) => order > 0),
   less_than: compareNumbers('<', (order) => order < 0),
   at_least: compareNumbers('≥', (order) => order >= 0),
@@ -66,15 +65,15 @@ export const MATCHERS = {
       actual: length === undefined ? describeValue(actual) : `length ${length}: ${describeValue(actual)}`,
     };
   },
-  one_of: (actual, expected) =>
-    verdict(Array.isArray(expected) && expected.some((e) => looselyEqual(actual, e)), `one of ${describeValue(expected)}`, actual),
+  one_of: (actual, expected) => verdict(Array.isArray(expected) && expected.some((e) => looselyEqual(actual, e)), `one of ${describeValue(expected)}`, actual),
   delivered_copy_of: (actual, expected) => {
     const sent = Buffer.isBuffer(expected) ? expected : typeof expected === 'string' ? Buffer.from(expected, 'utf8') : undefined;
     if (!sent || !Buffer.isBuffer(actual)) {
       return verdict(false, 'the sent message bytes, unchanged', actual);
     }
     const result = compareDeliveredCopy(sent, actual);
-    const traces = result.addedHeaders.length > 0 ? ` below ${result.addedHeaders.length} trace header(s) (${[...new Set(result.addedHeaders)].join(', ')})` : '';
+    const traces =
+      result.addedHeaders.length > 0 ? ` below ${result.addedHeaders.length} trace header(s) (${[...new Set(result.addedHeaders)].join(', ')})` : '';
     return {
       passed: result.identical,
       expected: `the ${sent.length} octets sent, byte for byte, below any trace headers the server adds`,

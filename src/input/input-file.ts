@@ -170,7 +170,10 @@ function refuseUnprintable(text: string, kind: InputKind): void {
   const line = before.split('\n').length;
   const col = bad.index - (before.lastIndexOf('\n') + 1) + 1;
   const code = MAY_HOLD_SECRETS.has(kind) ? 'a control character' : `control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-  const how = kind === 'env' ? 'env values are plain text' : 'YAML allows only printable characters, tab and line ends; write it as an escape such as "\\x1B" inside double quotes';
+  const how =
+    kind === 'env'
+      ? 'env values are plain text'
+      : 'YAML allows only printable characters, tab and line ends; write it as an escape such as "\\x1B" inside double quotes';
   throw new InputFileError('EENCODING', `${code} is not allowed in ${A_KIND[kind]}: ${how}`, line, col);
 }
 

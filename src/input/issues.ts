@@ -86,7 +86,13 @@ function describe(issue: Issue, prefix: DataPath, ctx: IssueContext, out: Diagno
       }
       const branch = bestBranch(issue.errors);
       if (branch === undefined) {
-        const expected = [...new Set(issue.errors.flatMap((b) => b.filter((i) => i.code === 'invalid_type' && i.path.length === 0).map((i) => typeName((i as { expected: string }).expected))))];
+        const expected = [
+          ...new Set(
+            issue.errors.flatMap((b) =>
+              b.filter((i) => i.code === 'invalid_type' && i.path.length === 0).map((i) => typeName((i as { expected: string }).expected)),
+            ),
+          ),
+        ];
         push(path, `expected ${expected.length > 0 ? expected.join(' or ') : 'a different value'}, got ${describeValue(value)}`);
         return;
       }
@@ -233,7 +239,8 @@ function defOf(s: z.ZodType): Def {
 function unwrap(s: z.ZodType, depth = 0): z.ZodType[] {
   if (depth > 20) return [s];
   const d = defOf(s);
-  if (d.innerType && ['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional', 'exact_optional'].includes(d.type)) return unwrap(d.innerType, depth + 1);
+  if (d.innerType && ['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional', 'exact_optional'].includes(d.type))
+    return unwrap(d.innerType, depth + 1);
   if (d.type === 'pipe' && d.in) return unwrap(d.in, depth + 1);
   if (d.type === 'lazy' && d.getter) return unwrap(d.getter(), depth + 1);
   if (d.type === 'union' && d.options) return d.options.flatMap((o) => unwrap(o, depth + 1));

@@ -47,7 +47,10 @@ export function parseYamlWithPositions(text: string, file: string): ParsedYaml {
   }));
   const unshown = doc.errors[MAX_SYNTAX_ERRORS];
   if (unshown !== undefined) {
-    diagnostics.push({ pos: at(unshown.pos[0]), message: `and ${doc.errors.length - MAX_SYNTAX_ERRORS} more YAML syntax errors from here on; fix the first ones, then validate again` });
+    diagnostics.push({
+      pos: at(unshown.pos[0]),
+      message: `and ${doc.errors.length - MAX_SYNTAX_ERRORS} more YAML syntax errors from here on; fix the first ones, then validate again`,
+    });
   }
   const positions = makePositionMap(doc, file, at);
   if (diagnostics.length === 0) diagnostics.push(...checkNodes(doc, at));
@@ -116,7 +119,10 @@ function checkNodes(doc: Document, at: (offset: number) => SourcePos): Diagnosti
         if (target === undefined) {
           out.push({ pos: at(node.range?.[0] ?? 0), message: `unknown YAML alias '*${node.source}': no anchor '&${node.source}' is defined before it` });
         } else if (path.includes(target as never)) {
-          out.push({ pos: at(node.range?.[0] ?? 0), message: `YAML alias '*${node.source}' is inside its own anchor '&${node.source}', which would make the data endless` });
+          out.push({
+            pos: at(node.range?.[0] ?? 0),
+            message: `YAML alias '*${node.source}' is inside its own anchor '&${node.source}', which would make the data endless`,
+          });
         }
       } else if ('anchor' in node && typeof node.anchor === 'string') {
         anchored.push(node);

@@ -97,7 +97,12 @@ export function evaluate(ref: Reference, scopes: Scopes, pos: () => SourcePos, p
   if (ref.add === undefined) return cur;
   const n = typeof cur === 'number' ? cur : typeof cur === 'string' && /^-?\d+$/.test(cur.trim()) ? Number(cur.trim()) : undefined;
   if (n === undefined || !Number.isInteger(n)) {
-    throw new InterpolationError('EINTERP_TYPE', `'${referenceName(ref)}' is ${kind(cur)}, not a whole number, so '${ref.add < 0 ? '-' : '+'} ${Math.abs(ref.add)}' cannot apply`, pos(), path);
+    throw new InterpolationError(
+      'EINTERP_TYPE',
+      `'${referenceName(ref)}' is ${kind(cur)}, not a whole number, so '${ref.add < 0 ? '-' : '+'} ${Math.abs(ref.add)}' cannot apply`,
+      pos(),
+      path,
+    );
   }
   return n + ref.add;
 }

@@ -44,12 +44,7 @@ export function run(
  * caller's stderr open, so waiting on a pipe would hang forever (LAB-NOTES 7).
  * Resolves with the exit code of the command itself.
  */
-export async function runToFile(
-  command: string,
-  args: readonly string[],
-  logFile: string,
-  options: { env?: NodeJS.ProcessEnv } = {},
-): Promise<number | null> {
+export async function runToFile(command: string, args: readonly string[], logFile: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<number | null> {
   const handle = await open(logFile, 'a', 0o600);
   try {
     return await new Promise<number | null>((resolve, reject) => {

@@ -35,22 +35,14 @@ function greetingComplete(kind: GreetingKind, text: string): boolean {
  * endpoint is TLS) and read the server's first complete greeting. Resolves
  * with the greeting text; rejects on connect/TLS error or timeout.
  */
-export function readGreeting(
-  endpoint: EndpointName,
-  port: number,
-  ca: string | Buffer,
-  timeoutMs = 3000,
-): Promise<string> {
+export function readGreeting(endpoint: EndpointName, port: number, ca: string | Buffer, timeoutMs = 3000): Promise<string> {
   const kind = greetingKind(endpoint);
   // Plain IMAP/POP3 listen on 127.0.0.2, the rest on 127.0.0.1 (see ENDPOINT_HOST).
   const host = ENDPOINT_HOST[endpoint];
   return new Promise((resolve, reject) => {
     let buffer = '';
     let settled = false;
-    const socket: Socket =
-      ENDPOINT_SECURITY[endpoint] === 'tls'
-        ? tlsConnect({ host, port, ca, servername: 'localhost' })
-        : netConnect({ host, port });
+    const socket: Socket = ENDPOINT_SECURITY[endpoint] === 'tls' ? tlsConnect({ host, port, ca, servername: 'localhost' }) : netConnect({ host, port });
     const finish = (err: Error | null, text?: string) => {
       if (settled) return;
       settled = true;

@@ -4,22 +4,13 @@ import { run, runToFile } from './exec.js';
 import { withLogTails } from './logs.js';
 
 /** What the lab needs from Debian. dovecot-lmtpd carries Postfix's delivery path. */
-export const LAB_PACKAGES = [
-  'dovecot-core',
-  'dovecot-imapd',
-  'dovecot-pop3d',
-  'dovecot-lmtpd',
-  'postfix',
-] as const;
+export const LAB_PACKAGES = ['dovecot-core', 'dovecot-imapd', 'dovecot-pop3d', 'dovecot-lmtpd', 'postfix'] as const;
 
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 
 /** The exact command a non-root user is told to run. */
 export function installCommandLine(packages: readonly string[]): string {
-  return (
-    'sudo sh -c \'apt-get update && DEBIAN_FRONTEND=noninteractive ' +
-    `apt-get install -y --no-install-recommends ${packages.join(' ')}'`
-  );
+  return "sudo sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive " + `apt-get install -y --no-install-recommends ${packages.join(' ')}'`;
 }
 
 export async function missingPackages(packages: readonly string[] = LAB_PACKAGES): Promise<string[]> {
@@ -58,11 +49,7 @@ async function exists(path: string): Promise<boolean> {
  * preseeded to "No configuration" so the system instance stays inert.
  * Returns the packages it installed (empty when nothing was missing).
  */
-export async function ensurePackages(
-  logFile: string,
-  log: (line: string) => void = () => {},
-  packages: readonly string[] = LAB_PACKAGES,
-): Promise<string[]> {
+export async function ensurePackages(logFile: string, log: (line: string) => void = () => {}, packages: readonly string[] = LAB_PACKAGES): Promise<string[]> {
   const missing = await missingPackages(packages);
   if (missing.length === 0) return [];
   if (!isRoot()) {
@@ -84,7 +71,7 @@ export async function ensurePackages(
     log(`installing ${missing.join(' ')} (policy-rc.d blocks service starts)`);
     const preseed = await run('debconf-set-selections', [], {
       env,
-      input: "postfix postfix/main_mailer_type select No configuration\npostfix postfix/mailname string lab.test\n",
+      input: 'postfix postfix/main_mailer_type select No configuration\npostfix postfix/mailname string lab.test\n',
     });
     if (preseed.code !== 0) {
       throw new LabError('ELAB_INSTALL', `debconf-set-selections failed: ${preseed.stderr.trim()}`);
@@ -93,17 +80,11 @@ export async function ensurePackages(
     if (update !== 0) {
       throw new LabError('ELAB_INSTALL', await withLogTails(`apt-get update exited with ${update}`, [logFile]));
     }
-    const install = await runToFile(
-      'apt-get',
-      ['install', '-y', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confold', ...missing],
-      logFile,
-      { env },
-    );
+    const install = await runToFile('apt-get', ['install', '-y', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confold', ...missing], logFile, {
+      env,
+    });
     if (install !== 0) {
-      throw new LabError(
-        'ELAB_INSTALL',
-        await withLogTails(`apt-get install ${missing.join(' ')} exited with ${install}`, [logFile]),
-      );
+      throw new LabError('ELAB_INSTALL', await withLogTails(`apt-get install ${missing.join(' ')} exited with ${install}`, [logFile]));
     }
   } finally {
     if (createdPolicy) await unlink(POLICY_RC_D).catch(() => {});

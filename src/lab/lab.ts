@@ -11,9 +11,7 @@ import { withLock } from './lock.js';
 import { withLogTails } from './logs.js';
 import { defaultLabDir, labLayout, type LabLayout } from './paths.js';
 import { choosePorts, dovecotAddresses, ENDPOINT_HOST, ENDPOINTS, labSockets, type LabPorts } from './ports.js';
-import {
-  commandLine, descendants, environVar, isAlive, listenerPids, listeningSockets, readPidFile, signal, sleep,
-} from './procs.js';
+import { commandLine, descendants, environVar, isAlive, listenerPids, listeningSockets, readPidFile, signal, sleep } from './procs.js';
 import { readState, writeState, type LabState } from './state.js';
 import { renderTargetFile } from './target-file.js';
 import { renderTemplateFile } from './templates.js';
@@ -85,19 +83,14 @@ function dovecotMaster(layout: LabLayout) {
 }
 
 function postfixMaster(layout: LabLayout) {
-  return async (pid: number) =>
-    /(^|\/)master( |$)/.test(await commandLine(pid)) && (await environVar(pid, 'MAIL_CONFIG')) === layout.postfixConfDir;
+  return async (pid: number) => /(^|\/)master( |$)/.test(await commandLine(pid)) && (await environVar(pid, 'MAIL_CONFIG')) === layout.postfixConfDir;
 }
 
 async function masters(layout: LabLayout, state: LabState | null) {
   const isDovecot = dovecotMaster(layout);
   const isPostfix = postfixMaster(layout);
-  const dovecot =
-    (await livePid(state?.dovecotPid ?? null, isDovecot)) ??
-    (await livePid(await readPidFile(layout.dovecotPidFile), isDovecot));
-  const postfix =
-    (await livePid(state?.postfixPid ?? null, isPostfix)) ??
-    (await livePid(await readPidFile(layout.postfixPidFile), isPostfix));
+  const dovecot = (await livePid(state?.dovecotPid ?? null, isDovecot)) ?? (await livePid(await readPidFile(layout.dovecotPidFile), isDovecot));
+  const postfix = (await livePid(state?.postfixPid ?? null, isPostfix)) ?? (await livePid(await readPidFile(layout.postfixPidFile), isPostfix));
   return { dovecot, postfix };
 }
 
@@ -112,10 +105,7 @@ export async function labUp(options: LabOptions = {}): Promise<LabInfo> {
   const installed = await ensurePackages(layout.installLog, log);
   if (installed.length > 0) log(`installed ${installed.join(', ')}`);
   if (!isRoot()) {
-    throw new LabError(
-      'ELAB_NOT_ROOT',
-      'the mailprobe lab starts Dovecot and Postfix, which switch to their own users: run "mailprobe lab up" as root',
-    );
+    throw new LabError('ELAB_NOT_ROOT', 'the mailprobe lab starts Dovecot and Postfix, which switch to their own users: run "mailprobe lab up" as root');
   }
   return withLock(layout.lockFile, async () => {
     const state = await readState(layout.stateFile);
@@ -182,8 +172,7 @@ async function prepareStateDir(layout: LabLayout): Promise<void> {
     if (st && (st.mode & 0o001) === 0) {
       throw new LabError(
         'ELAB_STATE_DIR',
-        `${dir} is not traversable by other users (mode ${(st.mode & 0o777).toString(8)}); ` +
-          'choose a lab directory under /tmp (MAILPROBE_LAB_DIR)',
+        `${dir} is not traversable by other users (mode ${(st.mode & 0o777).toString(8)}); ` + 'choose a lab directory under /tmp (MAILPROBE_LAB_DIR)',
       );
     }
     if (dir === '/') break;
@@ -291,9 +280,7 @@ async function startLab(layout: LabLayout, previousPorts: LabPorts | undefined, 
     if (dovecotExit !== 0 || state.dovecotPid === null) {
       throw new LabError(
         'ELAB_START',
-        await withLogTails(`dovecot did not start (exit ${dovecotExit}, config ${layout.dovecotConf})`, [
-          layout.dovecotStartLog, layout.dovecotLog,
-        ]),
+        await withLogTails(`dovecot did not start (exit ${dovecotExit}, config ${layout.dovecotConf})`, [layout.dovecotStartLog, layout.dovecotLog]),
       );
     }
 
@@ -304,16 +291,13 @@ async function startLab(layout: LabLayout, previousPorts: LabPorts | undefined, 
     if (postfixExit !== 0 || state.postfixPid === null) {
       throw new LabError(
         'ELAB_START',
-        (await withLogTails(`postfix did not start (exit ${postfixExit}, config ${layout.postfixConfDir})`, [
-          layout.postfixStartLog, layout.postfixLog,
-        ])) + (await postfixCheck(layout)),
+        (await withLogTails(`postfix did not start (exit ${postfixExit}, config ${layout.postfixConfDir})`, [layout.postfixStartLog, layout.postfixLog])) +
+          (await postfixCheck(layout)),
       );
     }
 
     const pids = { dovecot: state.dovecotPid, postfix: state.postfixPid };
-    const ready = await waitForGreetings(ports, layout.caFile, READY_DEADLINE_MS, async () =>
-      (await isAlive(pids.dovecot)) && (await isAlive(pids.postfix)),
-    );
+    const ready = await waitForGreetings(ports, layout.caFile, READY_DEADLINE_MS, async () => (await isAlive(pids.dovecot)) && (await isAlive(pids.postfix)));
     if (!ready.ready) {
       const problems = Object.entries(ready.problems).map(([e, p]) => `  ${e} (${ENDPOINT_HOST[e as keyof LabPorts]}:${ports[e as keyof LabPorts]}): ${p}`);
       throw new LabError(
@@ -342,7 +326,12 @@ async function postfixCheck(layout: LabLayout): Promise<string> {
   try {
     const res = await run('script', ['-qec', `postfix -c ${layout.postfixConfDir} check`, '/dev/null'], { timeoutMs: 15_000 });
     const out = res.stdout.replace(/\r/g, '').trim();
-    return out ? `\npostfix check says:\n${out.split('\n').map((l) => `  | ${l}`).join('\n')}` : '';
+    return out
+      ? `\npostfix check says:\n${out
+          .split('\n')
+          .map((l) => `  | ${l}`)
+          .join('\n')}`
+      : '';
   } catch {
     return '';
   }
@@ -421,4 +410,3 @@ async function stopLab(layout: LabLayout, state: LabState | null, log: (l: strin
   await rm(layout.targetFile, { force: true });
   return stopped;
 }
-

@@ -14,7 +14,10 @@ export async function tailFile(path: string, lines = 25): Promise<string> {
   const all = text.split('\n');
   if (all.at(-1) === '') all.pop();
   if (all.length === 0) return `(${path} is empty)`;
-  return all.slice(-lines).map((l) => `  | ${l}`).join('\n');
+  return all
+    .slice(-lines)
+    .map((l) => `  | ${l}`)
+    .join('\n');
 }
 
 /** Format "what failed" plus the log tails that explain it. */

@@ -103,10 +103,14 @@ interface ListenSocket {
  */
 export function decodeProcAddress(hex: string): string {
   const words = hex.match(/.{8}/g) ?? [];
-  const bytes = Buffer.from(words.map((w) => {
-    const b = Buffer.from(w, 'hex');
-    return endianness() === 'LE' ? b.reverse() : b;
-  }).flatMap((b) => [...b]));
+  const bytes = Buffer.from(
+    words
+      .map((w) => {
+        const b = Buffer.from(w, 'hex');
+        return endianness() === 'LE' ? b.reverse() : b;
+      })
+      .flatMap((b) => [...b]),
+  );
   if (bytes.length === 4) return [...bytes].join('.');
   if (bytes.length === 16) {
     if (bytes.every((b) => b === 0)) return '::';

@@ -30,9 +30,7 @@ export function renderTargetFile(ports: LabPorts, caFile: string): string {
     `  ca_file: ${caFile}`,
     '  servername: localhost',
     'endpoints:',
-    ...ENDPOINTS.map(
-      (e) => `  ${`${e}:`.padEnd(width)} { ${endpointHost(e)}port: ${ports[e]}, security: ${ENDPOINT_SECURITY[e]} }`,
-    ),
+    ...ENDPOINTS.map((e) => `  ${`${e}:`.padEnd(width)} { ${endpointHost(e)}port: ${ports[e]}, security: ${ENDPOINT_SECURITY[e]} }`),
     'accounts:',
     ...LAB_ACCOUNTS.map(
       (a) =>

@@ -31,10 +31,7 @@ export function renderTemplate(name: string, text: string, values: Readonly<Reco
   return out;
 }
 
-export async function renderTemplateFile(
-  file: string,
-  values: Readonly<Record<string, string | number>>,
-): Promise<string> {
+export async function renderTemplateFile(file: string, values: Readonly<Record<string, string | number>>): Promise<string> {
   const text = await readFile(join(TEMPLATE_DIR, file), 'utf8');
   return renderTemplate(file, text, values);
 }

@@ -42,16 +42,26 @@ export async function createLabCertificates(layout: LabLayout): Promise<void> {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   try {
     await openssl(
-      ['req', '-x509', ...ec, '-keyout', caKey, '-out', layout.caFile, '-days', DAYS,
-        '-subj', `/O=mailprobe lab/CN=mailprobe lab CA ${tag}`,
-        '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
-        '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+      [
+        'req',
+        '-x509',
+        ...ec,
+        '-keyout',
+        caKey,
+        '-out',
+        layout.caFile,
+        '-days',
+        DAYS,
+        '-subj',
+        `/O=mailprobe lab/CN=mailprobe lab CA ${tag}`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE,pathlen:0',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ],
       'create the lab CA',
     );
-    await openssl(
-      ['req', '-new', ...ec, '-keyout', layout.serverKey, '-out', csr, '-subj', '/O=mailprobe lab/CN=localhost'],
-      'create the server key',
-    );
+    await openssl(['req', '-new', ...ec, '-keyout', layout.serverKey, '-out', csr, '-subj', '/O=mailprobe lab/CN=localhost'], 'create the server key');
     await writeFile(
       ext,
       'basicConstraints=critical,CA:FALSE\n' +
@@ -60,8 +70,25 @@ export async function createLabCertificates(layout: LabLayout): Promise<void> {
         `subjectAltName=DNS:localhost,${[...new Set(Object.values(ENDPOINT_HOST))].map((ip) => `IP:${ip}`).join(',')}\n`,
     );
     await openssl(
-      ['x509', '-req', '-in', csr, '-CA', layout.caFile, '-CAkey', caKey, '-CAserial', serial, '-CAcreateserial',
-        '-out', layout.serverCert, '-days', DAYS, '-extfile', ext],
+      [
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        layout.caFile,
+        '-CAkey',
+        caKey,
+        '-CAserial',
+        serial,
+        '-CAcreateserial',
+        '-out',
+        layout.serverCert,
+        '-days',
+        DAYS,
+        '-extfile',
+        ext,
+      ],
       'sign the server certificate',
     );
   } finally {

@@ -31,8 +31,16 @@ export async function ensureMailUser(): Promise<SystemUser> {
     throw new LabError('ELAB_NOT_ROOT', `system user "${MAIL_USER}" is missing; run "mailprobe lab up" as root once to create it`);
   }
   const res = await run('useradd', [
-    '--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent',
-    '--shell', '/usr/sbin/nologin', '--comment', 'mailprobe lab mail storage', MAIL_USER,
+    '--system',
+    '--user-group',
+    '--no-create-home',
+    '--home-dir',
+    '/nonexistent',
+    '--shell',
+    '/usr/sbin/nologin',
+    '--comment',
+    'mailprobe lab mail storage',
+    MAIL_USER,
   ]);
   const created = await lookupUser(MAIL_USER);
   if (!created) throw new LabError('ELAB_START', `could not create system user ${MAIL_USER}: ${res.stderr.trim()}`);

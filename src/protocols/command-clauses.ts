@@ -14,7 +14,11 @@ export type CommandClauses = Readonly<Record<string, string>>;
  * IMAP tag in front is skipped. Undefined for a command the table lacks.
  */
 export function clauseOfCommand(table: CommandClauses, command: string): string | undefined {
-  const words = command.trim().toUpperCase().split(/\s+/).filter((w) => w !== '');
+  const words = command
+    .trim()
+    .toUpperCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   for (const start of [0, 1]) {
     const [first, second] = [words[start], words[start + 1]];
     if (first === undefined) break;

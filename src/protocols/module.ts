@@ -85,7 +85,15 @@ export interface SessionOpenContext {
   };
   readonly user: string;
   readonly password: string;
-  readonly timeouts: { readonly dns: number; readonly tcp: number; readonly tls: number; readonly greeting: number; readonly command: number; readonly push: number; readonly delivery: number };
+  readonly timeouts: {
+    readonly dns: number;
+    readonly tcp: number;
+    readonly tls: number;
+    readonly greeting: number;
+    readonly command: number;
+    readonly push: number;
+    readonly delivery: number;
+  };
   readonly transcript: Transcript;
   readonly signal: AbortSignal;
   readonly runId: string;

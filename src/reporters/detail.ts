@@ -86,11 +86,7 @@ export function furtherCheckHeading(index: number, detail: VerdictDetail): strin
 }
 
 /** Transcript lines with a clock relative to the scenario start, newest last, at most `max`. */
-export function transcriptTail(
-  entries: readonly TranscriptEntry[],
-  startedAt: number,
-  max = TRANSCRIPT_TAIL_LINES,
-): string[] {
+export function transcriptTail(entries: readonly TranscriptEntry[], startedAt: number, max = TRANSCRIPT_TAIL_LINES): string[] {
   const shown = entries.slice(-max).map((e) => formatEntry(e, startedAt));
   const hidden = entries.length - shown.length;
   return hidden > 0 ? [`(${hidden} earlier line${hidden === 1 ? '' : 's'} not shown)`, ...shown] : shown;
@@ -125,7 +121,10 @@ export function formatSeconds(ms: number): string {
 
 /** "pop3/dele/after-quit" → "mailprobe.pop3.dele": the folder of the id, as a dotted class. */
 export function classnameFor(id: string): string {
-  const folders = id.split('/').slice(0, -1).filter((part) => part.length > 0);
+  const folders = id
+    .split('/')
+    .slice(0, -1)
+    .filter((part) => part.length > 0);
   return ['mailprobe', ...folders].join('.');
 }
 

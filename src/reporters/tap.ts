@@ -73,7 +73,14 @@ function diagnostics(s: ScenarioResult, cwd: string): string[] {
           : value;
   const clean = Object.fromEntries(Object.entries(doc).map(([key, value]) => [key, esc(value)]));
   const yaml = stringify(clean, { lineWidth: 0 });
-  return ['  ---', ...yaml.trimEnd().split('\n').map((line) => `  ${line}`), '  ...'];
+  return [
+    '  ---',
+    ...yaml
+      .trimEnd()
+      .split('\n')
+      .map((line) => `  ${line}`),
+    '  ...',
+  ];
 }
 
 function testPoint(s: ScenarioResult, n: number, cwd: string): string[] {

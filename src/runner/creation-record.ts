@@ -27,7 +27,11 @@ const messageKey = (account: RunAccount, messageId: string) => `message ${accoun
 const folderKey = (account: RunAccount, path: string) => `folder ${account.user} ${path}`;
 const subscriptionKey = (account: RunAccount, path: string) => `subscription ${account.user} ${path}`;
 const keyOf = (account: RunAccount, item: RecordItem) =>
-  'folder' in item ? folderKey(account, item.folder) : 'subscription' in item ? subscriptionKey(account, item.subscription) : messageKey(account, item.messageId);
+  'folder' in item
+    ? folderKey(account, item.folder)
+    : 'subscription' in item
+      ? subscriptionKey(account, item.subscription)
+      : messageKey(account, item.messageId);
 
 export class ScenarioRecord {
   readonly #accounts = new Map<string, AccountEntries>();
@@ -101,7 +105,11 @@ export class ScenarioRecord {
   /** Message-IDs of this account's mail: recorded in its mailboxes, or accepted by SMTP for its address. */
   #messageIds(account: RunAccount): string[] {
     const address = account.address.toLowerCase();
-    const ids = new Set(this.#entries(account.user).messages.map((m) => m.messageId).filter((id) => id !== ''));
+    const ids = new Set(
+      this.#entries(account.user)
+        .messages.map((m) => m.messageId)
+        .filter((id) => id !== ''),
+    );
     for (const m of this.#sent) if (m.recipients.some((r) => r.toLowerCase() === address)) ids.add(m.messageId);
     return [...ids];
   }

@@ -17,7 +17,9 @@ import type { Step } from '../scenario/model.js';
 export type Unavailable = Map<string, string>;
 
 function captureRefs(tree: unknown): Reference[] {
-  return findReferences(tree).references.map((r) => r.ref).filter((ref) => ref.scope === 'captures' && ref.segments.length > 0);
+  return findReferences(tree)
+    .references.map((r) => r.ref)
+    .filter((ref) => ref.scope === 'captures' && ref.segments.length > 0);
 }
 
 /** Why the step cannot run because a capture it uses is unavailable, or undefined. */

@@ -85,36 +85,38 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
   const pool = poolFor(env.signal);
   let readersOpened = false;
   const readers = readingSessions(scenario);
-  const contextFor = (activePool: SessionPool, signal: AbortSignal, phase: 'steps' | 'cleanup') => (step: Step): ActionContext => ({
-    runId: env.runId,
-    scenarioId: scenario.id,
-    ...(step.session ? { sessionName: step.session } : {}),
-    target: env.target,
-    transcript,
-    signal,
-    messageDir: join(env.messageDir, scenario.id.replace(/[^\w.-]+/g, '_')),
-    session: (kind) => activePool.session(kind, requireSession(step)),
-    extraSession: (kind, label, options) => activePool.extraSession(kind, requireSession(step), label, options),
-    account: (role) => activePool.account(role),
-    sessionAccount: () => activePool.account(activePool.declaration(requireSession(step)).account),
-    get record() {
-      return record.forAccount(activePool.account(activePool.declaration(requireSession(step)).account));
-    },
-    openReaders: async () => {
-      if (readersOpened || phase === 'cleanup') return;
-      await activePool.openReaders(readers, signal);
-      readersOpened = true;
-    },
-    noteSent: (message) => record.noteSent(message),
-    sentMessages: () => record.sent(),
-    wasSeen: (messageId) => seen.has(messageId),
-    password: (role) => activePool.password(role),
-    endpoint: (name) => activePool.endpoint(name),
-    setProperty: (key, value) => {
-      properties[key] = value;
-    },
-    addLeftover: (description) => leftovers.push(description),
-  });
+  const contextFor =
+    (activePool: SessionPool, signal: AbortSignal, phase: 'steps' | 'cleanup') =>
+    (step: Step): ActionContext => ({
+      runId: env.runId,
+      scenarioId: scenario.id,
+      ...(step.session ? { sessionName: step.session } : {}),
+      target: env.target,
+      transcript,
+      signal,
+      messageDir: join(env.messageDir, scenario.id.replace(/[^\w.-]+/g, '_')),
+      session: (kind) => activePool.session(kind, requireSession(step)),
+      extraSession: (kind, label, options) => activePool.extraSession(kind, requireSession(step), label, options),
+      account: (role) => activePool.account(role),
+      sessionAccount: () => activePool.account(activePool.declaration(requireSession(step)).account),
+      get record() {
+        return record.forAccount(activePool.account(activePool.declaration(requireSession(step)).account));
+      },
+      openReaders: async () => {
+        if (readersOpened || phase === 'cleanup') return;
+        await activePool.openReaders(readers, signal);
+        readersOpened = true;
+      },
+      noteSent: (message) => record.noteSent(message),
+      sentMessages: () => record.sent(),
+      wasSeen: (messageId) => seen.has(messageId),
+      password: (role) => activePool.password(role),
+      endpoint: (name) => activePool.endpoint(name),
+      setProperty: (key, value) => {
+        properties[key] = value;
+      },
+      addLeftover: (description) => leftovers.push(description),
+    });
 
   const steps: StepResult[] = [];
   const stepEnv = { scenario, transcript, redactor: env.redactor, resolve, captures, context: contextFor(pool, env.signal, 'steps'), interrupt: env.signal };

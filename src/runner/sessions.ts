@@ -16,9 +16,7 @@ import type { CheckResult } from './results.js';
  */
 
 /** A capability check's outcome when something wanted is not announced. */
-export type CapabilityVerdict =
-  | { readonly kind: 'skipped'; readonly reason: string }
-  | { readonly kind: 'failed'; readonly check: CheckResult };
+export type CapabilityVerdict = { readonly kind: 'skipped'; readonly reason: string } | { readonly kind: 'failed'; readonly check: CheckResult };
 
 export interface SessionEnvironment {
   readonly runId: string;

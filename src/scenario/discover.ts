@@ -45,9 +45,14 @@ async function walk(dir: string, problems: Diagnostic[]): Promise<string[]> {
     else if (e.isSymbolicLink()) {
       // A link to a scenario file counts; a broken or looping link is named, not skipped unseen.
       const target = await stat(full).catch((err: NodeJS.ErrnoException) => err);
-      if (target instanceof Error) problems.push({ pos: { file: full, line: 1, col: 1 }, message: target.code === 'ELOOP' ? 'symbolic link loop' : 'symbolic link to nothing (its target does not exist)' });
+      if (target instanceof Error)
+        problems.push({
+          pos: { file: full, line: 1, col: 1 },
+          message: target.code === 'ELOOP' ? 'symbolic link loop' : 'symbolic link to nothing (its target does not exist)',
+        });
       else if (target.isFile()) out.push(full);
-      else problems.push({ pos: { file: full, line: 1, col: 1 }, message: 'links to something that is not a regular file; scenario files must be regular files' });
+      else
+        problems.push({ pos: { file: full, line: 1, col: 1 }, message: 'links to something that is not a regular file; scenario files must be regular files' });
     } else {
       // A FIFO, socket or device named *.yaml would hang or flood the reader: say so instead of reading it.
       problems.push({ pos: { file: full, line: 1, col: 1 }, message: 'not a regular file (a FIFO, socket or device); scenario files must be regular files' });

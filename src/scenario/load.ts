@@ -35,7 +35,10 @@ export function loadScenarioSource(text: string, file: string, opts: LoadScenari
   if (parsed.diagnostics.length > 0) throw new LoadError('EYAML_SYNTAX', parsed.diagnostics);
   const { data, positions } = parsed;
   if (!isPlainObject(data)) {
-    const message = data === null || data === undefined ? 'the file is empty; expected a scenario (a map with name and steps)' : 'expected a scenario: a map with name and steps';
+    const message =
+      data === null || data === undefined
+        ? 'the file is empty; expected a scenario (a map with name and steps)'
+        : 'expected a scenario: a map with name and steps';
     throw new LoadError('ESCENARIO_INVALID', [{ pos: positions.posOf([]), message }]);
   }
 
@@ -61,7 +64,10 @@ export function loadScenarioSource(text: string, file: string, opts: LoadScenari
 /** Scenario id: path relative to the suite root, no extension, '/'-separated. */
 export function scenarioId(file: string, root: string): string {
   const rel = path.relative(path.resolve(root), path.resolve(file));
-  return rel.replace(/\.ya?ml$/i, '').split(path.sep).join('/');
+  return rel
+    .replace(/\.ya?ml$/i, '')
+    .split(path.sep)
+    .join('/');
 }
 
 function isMatcherOperandPath(p: DataPath): boolean {
@@ -142,7 +148,9 @@ class SemanticChecker {
     if (cleanup.some((step) => actionOf(step)?.cleansUp)) return;
     const first = steps.findIndex((step) => actionOf(step)?.leavesMail);
     if (first === -1) return;
-    const cleaners = Object.entries(this.actions).filter(([, a]) => a.cleansUp).map(([name]) => name);
+    const cleaners = Object.entries(this.actions)
+      .filter(([, a]) => a.cleansUp)
+      .map(([name]) => name);
     this.report(
       ['steps', first, 'action'],
       `this step creates mail or folders, but the scenario has no cleanup step that removes them; add e.g. "cleanup: [{ action: ${cleaners[0] ?? 'imap.cleanup'}, session: … }]" (${cleaners.join(' or ')})`,
@@ -211,7 +219,9 @@ class SemanticChecker {
       return;
     }
     if (session === undefined) {
-      const ofKind = Object.entries(this.sessions).filter(([, s]) => asRecord(s).protocol === protocol).map(([n]) => n);
+      const ofKind = Object.entries(this.sessions)
+        .filter(([, s]) => asRecord(s).protocol === protocol)
+        .map(([n]) => n);
       const hint = ofKind.length > 0 ? ` (e.g. ${ofKind.map((n) => `'${n}'`).join(', ')})` : ` (declare one under 'sessions')`;
       this.report(p, `action '${action}' needs ${an(protocol)} session: add 'session'${hint}`);
       return;
@@ -239,7 +249,10 @@ class SemanticChecker {
     for (const named of Object.keys(capabilities)) {
       if (named === protocol) continue;
       const own = protocol === undefined ? 'this step has no session' : `this step runs on ${an(protocol)} session`;
-      this.report([...p, 'requires', 'capabilities', named], `requires.capabilities.${named} cannot be checked: ${own}, and a step's requires name only its own session's capabilities`);
+      this.report(
+        [...p, 'requires', 'capabilities', named],
+        `requires.capabilities.${named} cannot be checked: ${own}, and a step's requires name only its own session's capabilities`,
+      );
     }
   }
 
@@ -282,7 +295,8 @@ class SemanticChecker {
         }
         const field = ref.segments[1];
         if (field === 'password') say('passwords are never available to scenarios; use accounts.ROLE.user or accounts.ROLE.address');
-        else if (field !== undefined && !(ACCOUNT_FIELDS as readonly string[]).includes(field)) say(`undefined variable 'accounts.${first}.${field}'${suggest(`accounts.${first}`, field, ACCOUNT_FIELDS)}`);
+        else if (field !== undefined && !(ACCOUNT_FIELDS as readonly string[]).includes(field))
+          say(`undefined variable 'accounts.${first}.${field}'${suggest(`accounts.${first}`, field, ACCOUNT_FIELDS)}`);
         return;
       }
       case 'env':

@@ -21,9 +21,7 @@ export const identifier = (what: string) =>
 
 const OUTPUT_PATH_RE = /^(\$|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)$/;
 /** "$" is the whole output; "a.b.0.c" walks maps and lists. */
-export const outputPath = z
-  .string()
-  .regex(OUTPUT_PATH_RE, { message: "expected '$' (the whole output) or a dotted path such as 'messages.0.size'" });
+export const outputPath = z.string().regex(OUTPUT_PATH_RE, { message: "expected '$' (the whole output) or a dotted path such as 'messages.0.size'" });
 
 const nonEmpty = (what: string) => z.string().min(1, { message: `${what} must not be empty` });
 
@@ -40,13 +38,14 @@ function expectationShape() {
 /** One expectation. Exactly-one-matcher is checked by the loader (and by `oneOf` in the JSON Schema). */
 export const expectationSchema = z.strictObject(expectationShape());
 
-const capturesSchema = z
-  .record(identifier('a capture name'), outputPath)
-  .describe("Capture name → path into the step's output ('$' = whole output).");
+const capturesSchema = z.record(identifier('a capture name'), outputPath).describe("Capture name → path into the step's output ('$' = whole output).");
 
 /** One optional capability list per protocol of the vocabulary (src/core/protocols.ts). */
 const capabilitiesSchema = z.strictObject(
-  Object.fromEntries(PROTOCOL_NAMES.map((p) => [p, z.array(nonEmpty('a capability')).optional()])) as Record<ProtocolName, z.ZodOptional<z.ZodArray<z.ZodString>>>,
+  Object.fromEntries(PROTOCOL_NAMES.map((p) => [p, z.array(nonEmpty('a capability')).optional()])) as Record<
+    ProtocolName,
+    z.ZodOptional<z.ZodArray<z.ZodString>>
+  >,
 );
 
 /**
@@ -65,7 +64,9 @@ function stepBaseShape() {
     session: identifier('a session name').optional().describe('The declared session this step runs on; required for protocol actions.'),
     requires: stepRequiresSchema
       .optional()
-      .describe("What this step alone needs; when it is missing the step is skipped with the reason, so are the steps that use its captures, and the scenario goes on."),
+      .describe(
+        'What this step alone needs; when it is missing the step is skipped with the reason, so are the steps that use its captures, and the scenario goes on.',
+      ),
     capture: capturesSchema.optional(),
     expect: z.array(expectationSchema).optional(),
   };
@@ -116,9 +117,7 @@ function stepVariant(name: string, sig: ActionSignature) {
   const withSchema = paramsOptional(sig.params) ? sig.params.optional() : sig.params;
   const base = { ...rest, action: z.literal(name), with: withSchema };
   // Protocol actions must name a session; session-less actions must not.
-  const variant = sig.protocol
-    ? z.strictObject({ ...base, session: session.unwrap() })
-    : z.strictObject(base);
+  const variant = sig.protocol ? z.strictObject({ ...base, session: session.unwrap() }) : z.strictObject(base);
   return variant.describe(sig.summary);
 }
 

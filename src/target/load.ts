@@ -46,7 +46,8 @@ async function readCaFile(caFile: string): Promise<CaRead> {
   try {
     return { pem: await readInputText(caFile, 'ca') };
   } catch (err) {
-    if (err instanceof InputFileError) return { problem: err.problem === 'ENOENT' ? 'no such file' : err.problem === 'EACCES' ? 'permission denied' : err.message };
+    if (err instanceof InputFileError)
+      return { problem: err.problem === 'ENOENT' ? 'no such file' : err.problem === 'EACCES' ? 'permission denied' : err.message };
     throw err;
   }
 }
@@ -107,7 +108,10 @@ function resolveTarget(input: TargetInput, file: string, baseDir: string, positi
   };
 
   const resolveTls = (top: TlsInput | undefined, own: TlsInput | undefined, topPath: DataPath, ownPath: DataPath): TlsSettings => {
-    for (const [block, p] of [[top, topPath], [own, ownPath]] as const) {
+    for (const [block, p] of [
+      [top, topPath],
+      [own, ownPath],
+    ] as const) {
       if (block?.insecure === true && block.verify === true) {
         diagnostics.push({ pos: positions.keyPosOf([...p, 'insecure']), message: "'insecure: true' conflicts with 'verify: true'; keep one of them" });
       }
@@ -116,7 +120,12 @@ function resolveTarget(input: TargetInput, file: string, baseDir: string, positi
     // otherwise it inherits the top-level choice. verify:false means insecure.
     const decides = own !== undefined && (own.verify !== undefined || own.insecure !== undefined) ? own : top;
     const insecure = decides?.insecure === true || decides?.verify === false;
-    const caFrom = own?.ca_file !== undefined ? { v: own.ca_file, p: [...ownPath, 'ca_file'] } : top?.ca_file !== undefined ? { v: top.ca_file, p: [...topPath, 'ca_file'] } : undefined;
+    const caFrom =
+      own?.ca_file !== undefined
+        ? { v: own.ca_file, p: [...ownPath, 'ca_file'] }
+        : top?.ca_file !== undefined
+          ? { v: top.ca_file, p: [...topPath, 'ca_file'] }
+          : undefined;
     const servername = own?.servername ?? top?.servername;
     let tls: TlsSettings = { verify: !insecure, insecure };
     if (caFrom) {

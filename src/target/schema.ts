@@ -23,11 +23,16 @@ export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * printed in "set the environment variable …". The message never repeats the
  * value, and the code frame masks it (src/scenario/redact.ts).
  */
-const PASSWORD_ENV_MESSAGE = 'password_env names an environment variable (capital letters, digits, underscore) that holds the password — not the password itself';
+const PASSWORD_ENV_MESSAGE =
+  'password_env names an environment variable (capital letters, digits, underscore) that holds the password — not the password itself';
 
 const tlsSchema = z.strictObject({
   verify: z.boolean().optional().describe('Verify the server certificate (default true).'),
-  ca_file: z.string().min(1, { message: 'ca_file must not be empty' }).optional().describe("Extra CA (PEM); relative paths resolve against the target file's folder."),
+  ca_file: z
+    .string()
+    .min(1, { message: 'ca_file must not be empty' })
+    .optional()
+    .describe("Extra CA (PEM); relative paths resolve against the target file's folder."),
   servername: z
     .string()
     .min(1, { message: 'servername must not be empty' })
@@ -44,7 +49,10 @@ const endpointSchema = z.strictObject({
   tls: tlsSchema.optional().describe('Overrides the top-level tls settings for this endpoint.'),
 });
 
-const endpointsShape = Object.fromEntries(ENDPOINT_NAMES.map((n) => [n, endpointSchema.optional()])) as Record<EndpointName, z.ZodOptional<typeof endpointSchema>>;
+const endpointsShape = Object.fromEntries(ENDPOINT_NAMES.map((n) => [n, endpointSchema.optional()])) as Record<
+  EndpointName,
+  z.ZodOptional<typeof endpointSchema>
+>;
 
 const accountSchema = z.strictObject({
   user: z.string().min(1, { message: 'user must not be empty' }),
@@ -52,16 +60,14 @@ const accountSchema = z.strictObject({
   password_env: z
     .string()
     .regex(ENV_VAR_NAME_RE, { message: PASSWORD_ENV_MESSAGE })
-    .describe('Name of the environment variable (capital letters, digits, underscore, e.g. MAIL_PRIMARY_PASSWORD) that holds the password; passwords never go in this file.'),
+    .describe(
+      'Name of the environment variable (capital letters, digits, underscore, e.g. MAIL_PRIMARY_PASSWORD) that holds the password; passwords never go in this file.',
+    ),
 });
 
 // Node's timers clamp 2^31 ms or more to 1 ms (TimeoutOverflowWarning), so a
 // larger timeout would fail at once instead of waiting: refuse it here.
-const positiveMs = z
-  .number()
-  .int()
-  .min(1, { message: 'a timeout must be at least 1 ms' })
-  .max(MAX_TIMEOUT_MS, { message: TIMEOUT_TOO_LARGE });
+const positiveMs = z.number().int().min(1, { message: 'a timeout must be at least 1 ms' }).max(MAX_TIMEOUT_MS, { message: TIMEOUT_TOO_LARGE });
 
 const timeoutsSchema = z.strictObject({
   dns: positiveMs.optional(),
@@ -75,23 +81,21 @@ const timeoutsSchema = z.strictObject({
 
 const capabilityList = z.array(z.string().min(1, { message: 'a capability name must not be empty' }));
 /** One optional list per protocol of the vocabulary (src/core/protocols.ts). */
-const capabilitiesShape = Object.fromEntries(PROTOCOL_NAMES.map((p) => [p, capabilityList.optional()])) as Record<ProtocolName, z.ZodOptional<typeof capabilityList>>;
+const capabilitiesShape = Object.fromEntries(PROTOCOL_NAMES.map((p) => [p, capabilityList.optional()])) as Record<
+  ProtocolName,
+  z.ZodOptional<typeof capabilityList>
+>;
 
 export const targetSchema = z.strictObject({
   name: z.string().min(1, { message: 'name must not be empty' }),
   host: hostSchema.describe('Hostname or IP the endpoints live on.'),
   tls: tlsSchema.optional(),
-  endpoints: z
-    .strictObject(endpointsShape)
-    .refine((e) => Object.keys(e).length > 0, { message: `define at least one endpoint: ${ENDPOINT_NAMES.join(', ')}` }),
+  endpoints: z.strictObject(endpointsShape).refine((e) => Object.keys(e).length > 0, { message: `define at least one endpoint: ${ENDPOINT_NAMES.join(', ')}` }),
   accounts: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "an account role must be a name made of letters, digits and '_'" }), accountSchema)
     .describe('Roles scenarios refer to: primary, secondary, third…'),
   timeouts: timeoutsSchema.optional().describe('Milliseconds.'),
-  capabilities_required: z
-    .strictObject(capabilitiesShape)
-    .optional()
-    .describe('A capability listed here and missing on the server is a failure, not a skip.'),
+  capabilities_required: z.strictObject(capabilitiesShape).optional().describe('A capability listed here and missing on the server is a failure, not a skip.'),
 });
 
 export type TargetInput = z.infer<typeof targetSchema>;

@@ -113,11 +113,7 @@ async function resolve(
         (result) => ok(result.address),
         (error: NodeJS.ErrnoException) => {
           const why =
-            error.code === 'ENOTFOUND'
-              ? 'no such host'
-              : error.code === 'EAI_AGAIN'
-                ? 'temporary DNS failure; try again or check the resolver'
-                : error.message;
+            error.code === 'ENOTFOUND' ? 'no such host' : error.code === 'EAI_AGAIN' ? 'temporary DNS failure; try again or check the resolver' : error.message;
           fail(new TransportError('EDNS', 'dns', `DNS lookup of ${host} failed: ${why} (${error.code ?? 'error'})`, { host, cause: error }));
         },
       );
@@ -135,12 +131,10 @@ function tcpConnect(host: string, address: string, port: number, timeoutMs: numb
     timeoutMs,
     signal,
     onTimeout: () =>
-      new TransportError(
-        'ETIMEOUT',
-        'tcp',
-        `TCP connection to ${name} not established within ${timeoutMs} ms (a firewall may be dropping packets)`,
-        { host, port },
-      ),
+      new TransportError('ETIMEOUT', 'tcp', `TCP connection to ${name} not established within ${timeoutMs} ms (a firewall may be dropping packets)`, {
+        host,
+        port,
+      }),
     start: (ok, fail) => {
       // noDelay: commands are single small writes and replies are awaited;
       // Nagle would only add latency.
@@ -153,17 +147,14 @@ function tcpConnect(host: string, address: string, port: number, timeoutMs: numb
         socket.destroy();
         if (error.code === 'ECONNREFUSED') {
           fail(
-            new TransportError(
-              'ECONNREFUSED',
-              'tcp',
-              `TCP connection to ${name} refused (nothing is listening on that port, or a firewall rejects it)`,
-              { host, port, cause: error },
-            ),
+            new TransportError('ECONNREFUSED', 'tcp', `TCP connection to ${name} refused (nothing is listening on that port, or a firewall rejects it)`, {
+              host,
+              port,
+              cause: error,
+            }),
           );
         } else {
-          fail(
-            new TransportError('ECONNECT', 'tcp', `TCP connection to ${name} failed: ${error.message}`, { host, port, cause: error }),
-          );
+          fail(new TransportError('ECONNECT', 'tcp', `TCP connection to ${name} failed: ${error.message}`, { host, port, cause: error }));
         }
       };
       socket.once('error', onError);

@@ -263,10 +263,13 @@ export class Connection {
         const replyEnds = budget?.deadline(this.#reader.bufferedBytes) ?? Infinity;
         if (idleDeadline <= now && idleDeadline <= replyEnds) return void expire(this.#timeoutError(options, timeoutMs));
         if (replyEnds <= now) return void expire((budget as ReplyBudget).exceeded(this.endpoint, options.phase, { host: this.host, port: this.port }, now));
-        return setTimeout(() => {
-          const next = check();
-          if (next !== undefined && this.#waiter !== undefined) this.#waiter.timer = next;
-        }, timerDelay(Math.min(idleDeadline, replyEnds) - now));
+        return setTimeout(
+          () => {
+            const next = check();
+            if (next !== undefined && this.#waiter !== undefined) this.#waiter.timer = next;
+          },
+          timerDelay(Math.min(idleDeadline, replyEnds) - now),
+        );
       };
       const timer = check();
       if (timer === undefined) return;
@@ -344,11 +347,14 @@ export class Connection {
     if (this.#gone) return Promise.resolve();
     this.#closedByUs = true;
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#socket.destroy();
-        this.#dropQueue();
-        resolve();
-      }, Math.min(this.timeouts.command, 2_000));
+      const timer = setTimeout(
+        () => {
+          this.#socket.destroy();
+          this.#dropQueue();
+          resolve();
+        },
+        Math.min(this.timeouts.command, 2_000),
+      );
       this.#socket.once('close', () => {
         clearTimeout(timer);
         this.#dropQueue();
@@ -478,10 +484,9 @@ export class Connection {
       host: this.host,
       port: this.port,
       ...(options.command === undefined ? {} : { command: options.command }),
-      ...(this.#failure ?? this.#socketError ? { cause: this.#failure ?? this.#socketError } : {}),
+      ...((this.#failure ?? this.#socketError) ? { cause: this.#failure ?? this.#socketError } : {}),
     };
-    const what =
-      options.phase === 'greeting' ? 'the greeting' : options.command === undefined ? 'a reply' : `the reply to ${options.command}`;
+    const what = options.phase === 'greeting' ? 'the greeting' : options.command === undefined ? 'a reply' : `the reply to ${options.command}`;
     let message: string;
     if (this.#failure !== undefined) {
       message = `the connection to ${this.endpoint} was closed after an earlier error (${this.#failure.message})`;

@@ -23,7 +23,11 @@ const GREETINGS: Readonly<Record<MailProtocol, string>> = { pop3: '"+OK …"', i
  * code): a first line
  * with it comes from a server of that protocol, however broken the rest is.
  */
-const SHAPES: Readonly<Record<MailProtocol, RegExp>> = { pop3: /^[+-][A-Za-z]/, imap: /^(?:\* \S|[A-Za-z0-9.]+ (?:OK|NO|BAD|BYE|PREAUTH)\b)/i, smtp: /^[2-5]\d\d(?:[ -]|\r?$)/ };
+const SHAPES: Readonly<Record<MailProtocol, RegExp>> = {
+  pop3: /^[+-][A-Za-z]/,
+  imap: /^(?:\* \S|[A-Za-z0-9.]+ (?:OK|NO|BAD|BYE|PREAUTH)\b)/i,
+  smtp: /^[2-5]\d\d(?:[ -]|\r?$)/,
+};
 
 export function greetingKind(first: string | Buffer): GreetingKind | undefined {
   const bytes = typeof first === 'string' ? Buffer.from(first, 'latin1') : first;

@@ -29,12 +29,10 @@ export function handshake(options: HandshakeOptions): Promise<TLSSocket> {
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     onTimeout: () =>
-      new TransportError(
-        'ETIMEOUT',
-        options.phase,
-        `TLS handshake with ${where} did not finish within ${options.timeoutMs} ms`,
-        { host: options.host, port: options.port },
-      ),
+      new TransportError('ETIMEOUT', options.phase, `TLS handshake with ${where} did not finish within ${options.timeoutMs} ms`, {
+        host: options.host,
+        port: options.port,
+      }),
     start: (resolve, reject) => {
       // The TLS socket reports failures; an 'error' on the wrapped TCP socket
       // must not become an uncaught exception.
@@ -44,12 +42,11 @@ export function handshake(options: HandshakeOptions): Promise<TLSSocket> {
         socket.destroy();
         const detail = error.message;
         reject(
-          new TransportError(
-            'ETLS',
-            options.phase,
-            `TLS handshake with ${where} failed: ${detail}${tlsFailureHint(error, checkedName, verify)}`,
-            { host: options.host, port: options.port, cause: error },
-          ),
+          new TransportError('ETLS', options.phase, `TLS handshake with ${where} failed: ${detail}${tlsFailureHint(error, checkedName, verify)}`, {
+            host: options.host,
+            port: options.port,
+            cause: error,
+          }),
         );
       };
       const onClose = (): void => onError(new Error('the server closed the connection during the handshake'));

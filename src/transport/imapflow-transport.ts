@@ -87,7 +87,11 @@ export class ImapflowTransport implements ImapTransport {
 
   connect(request: ImapTransportConnectOptions, onConnect: () => void): ImapTransportSocket {
     const { host, port, timeouts } = this.options;
-    const lookup = (hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+    const lookup = (
+      hostname: string,
+      options: LookupOptions,
+      callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+    ): void => {
       dnsLookup(hostname, options, (err, address, family) => {
         if (this.#failure) return;
         callback(err, address as string | LookupAddress[], family);
@@ -238,7 +242,13 @@ export class ResponseMeter {
 
   constructor(
     readonly meter: BufferMeter,
-    private readonly hooks: { onFirstLine?: (first: Buffer) => void; maxHeld?: number; onOverflow?: () => void; onLiteral?: (octets: number) => void; onNul?: (line: Buffer) => void } = {},
+    private readonly hooks: {
+      onFirstLine?: (first: Buffer) => void;
+      maxHeld?: number;
+      onOverflow?: () => void;
+      onLiteral?: (octets: number) => void;
+      onNul?: (line: Buffer) => void;
+    } = {},
   ) {}
 
   get firstBytes(): Buffer | undefined {
@@ -303,7 +313,8 @@ export class ResponseMeter {
       }
       const lf = chunk.indexOf(0x0a, i);
       const end = lf === -1 ? chunk.length : lf + 1;
-      if (this.#lineStart.length < NUL_SAMPLE) this.#lineStart = Buffer.concat([this.#lineStart, chunk.subarray(i, Math.min(end, i + NUL_SAMPLE))]).subarray(0, NUL_SAMPLE);
+      if (this.#lineStart.length < NUL_SAMPLE)
+        this.#lineStart = Buffer.concat([this.#lineStart, chunk.subarray(i, Math.min(end, i + NUL_SAMPLE))]).subarray(0, NUL_SAMPLE);
       if (this.#nulLine === undefined && chunk.subarray(i, end).includes(0x00)) this.#nulLine = this.#lineStart;
       if (this.#atResponseStart && this.#head.length < 4) this.#head = (this.#head + chunk.toString('latin1', i, Math.min(end, i + 4))).slice(0, 4);
       this.#tail = (this.#tail + chunk.toString('latin1', Math.max(i, end - 32), end)).slice(-32);

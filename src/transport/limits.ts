@@ -68,12 +68,7 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   return limits;
 }
 
-export function limitExceeded(
-  phase: Phase,
-  what: string,
-  limit: number,
-  details: { host?: string; port?: number; command?: string } = {},
-): TransportError {
+export function limitExceeded(phase: Phase, what: string, limit: number, details: { host?: string; port?: number; command?: string } = {}): TransportError {
   const where = details.command === undefined ? '' : ` in the reply to ${details.command}`;
   return new TransportError(
     'ELIMIT',

@@ -54,8 +54,7 @@ export class LineReader {
       const lf = chunk.indexOf(0x0a, start);
       if (lf === -1) break;
       const tail = chunk.subarray(start, lf);
-      let bytes =
-        this.#pendingLength === 0 ? tail : Buffer.concat([...this.#pending, tail], this.#pendingLength + tail.length);
+      let bytes = this.#pendingLength === 0 ? tail : Buffer.concat([...this.#pending, tail], this.#pendingLength + tail.length);
       this.#drop();
       let ending: LineEnding = 'lf';
       if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) {

@@ -72,9 +72,7 @@ export function describeTls(socket: TLSSocket, mode: 'tls' | 'starttls', host: s
     mode,
     verify: options.verify !== false,
     authorized: socket.authorized,
-    ...(authorizationError === undefined || authorizationError === null
-      ? {}
-      : { authorizationError: errorText(authorizationError) }),
+    ...(authorizationError === undefined || authorizationError === null ? {} : { authorizationError: errorText(authorizationError) }),
     checkedName: servername ?? host,
     ...(servername === undefined ? {} : { servername }),
     protocol: socket.getProtocol(),

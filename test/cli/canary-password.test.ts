@@ -96,13 +96,22 @@ describe('a canary password never appears in output', () => {
     expect(run.result.code, describeRun(run.result)).toBe(1);
     await assertClean(run);
 
-    const report = JSON.parse(await readFile(run.reports.json, 'utf8')) as { runId: string; scenarios: Array<{ steps?: Array<{ transcript?: Array<{ text: string }> }> }> };
+    const report = JSON.parse(await readFile(run.reports.json, 'utf8')) as {
+      runId: string;
+      scenarios: Array<{ steps?: Array<{ transcript?: Array<{ text: string }> }> }>;
+    };
     // Saved message copies exist, so the out-dir check above looked at real files.
     const saved = await filesUnder(join(run.outDir, 'messages', report.runId));
     expect(saved.length, `no message copies under ${run.outDir}/messages/${report.runId}`).toBeGreaterThan(0);
     // The login line was in the transcripts, and was scrubbed rather than left out.
-    const transcript = report.scenarios.flatMap((s) => s.steps ?? []).flatMap((s) => s.transcript ?? []).map((l) => l.text);
-    expect(transcript.some((t) => t.includes('[redacted]')), `no [redacted] in the JSON transcripts:\n${transcript.slice(0, 40).join('\n')}`).toBe(true);
+    const transcript = report.scenarios
+      .flatMap((s) => s.steps ?? [])
+      .flatMap((s) => s.transcript ?? [])
+      .map((l) => l.text);
+    expect(
+      transcript.some((t) => t.includes('[redacted]')),
+      `no [redacted] in the JSON transcripts:\n${transcript.slice(0, 40).join('\n')}`,
+    ).toBe(true);
   });
 
   it('is scrubbed when the login itself is what fails, so the AUTH line is in every failure transcript', async () => {

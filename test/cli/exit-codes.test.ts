@@ -3,16 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeMailHost, Pop3Faults } from '../../fixtures/servers/fake-mail-host.js';
 import { renderTargetFile } from '../../fixtures/servers/target-file.js';
-import {
-  type CliResult,
-  closedPort,
-  describeRun,
-  POP3_SUITE,
-  runCli,
-  startCountingServer,
-  startFakeHostWithTarget,
-  tempDir,
-} from '../support/cli.js';
+import { type CliResult, closedPort, describeRun, POP3_SUITE, runCli, startCountingServer, startFakeHostWithTarget, tempDir } from '../support/cli.js';
 import { replaceFlags } from '../support/expect-helpers.js';
 
 /**

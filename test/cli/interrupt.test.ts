@@ -126,8 +126,20 @@ describe('mailprobe run interrupted twice while cleanup is stuck', () => {
     const files = { junit: join(dir, 'junit.xml'), json: join(dir, 'report.json'), tap: join(dir, 'report.tap') };
     const cli = startCli(
       [
-        'run', POP3_SUITE, '--target', targetFile, '--timeout', String(COMMAND_TIMEOUT_MS),
-        '--reporter', `junit=${files.junit}`, '--reporter', `json=${files.json}`, '--reporter', `tap=${files.tap}`, '--out-dir', join(dir, 'out'),
+        'run',
+        POP3_SUITE,
+        '--target',
+        targetFile,
+        '--timeout',
+        String(COMMAND_TIMEOUT_MS),
+        '--reporter',
+        `junit=${files.junit}`,
+        '--reporter',
+        `json=${files.json}`,
+        '--reporter',
+        `tap=${files.tap}`,
+        '--out-dir',
+        join(dir, 'out'),
       ],
       { env },
     );
@@ -180,7 +192,10 @@ describe('mailprobe run interrupted twice while cleanup is stuck', () => {
     expect(first!.leftovers.length).toBeGreaterThan(0);
     for (const m of mine) {
       const id = /^Message-ID:\s*(\S+)/im.exec(m.raw.toString('latin1'))![1]!;
-      expect(first!.leftovers.some((l) => l.includes(id)), first!.leftovers.join('\n')).toBe(true);
+      expect(
+        first!.leftovers.some((l) => l.includes(id)),
+        first!.leftovers.join('\n'),
+      ).toBe(true);
       expect(r.stderr).toContain(id);
     }
     expect(r.stderr).toMatch(/left on the server \(remove by hand\)/);

@@ -95,7 +95,6 @@ async function cli(args: readonly string[]): Promise<{ r: CliResult; connects: s
   return { r, connects: existsSync(log) ? readFileSync(log, 'utf8') : '' };
 }
 
-
 function commandsFor(c: Case): string[][] {
   const good = { scenario: 'good/scenario.yaml', target: 'good/target.yaml' };
   switch (c.kind) {
@@ -160,21 +159,28 @@ describe('bad-input corpus', () => {
     for (const c of cases) if (!c.file.startsWith('gen/') && !c.file.startsWith('/')) expect(existsSync(join(CORPUS, c.file)), c.file).toBe(true);
   });
 
-  it.concurrent.each(cases.map((c) => [`${c.kind} ${c.file}`, c] as const))('%s', async (_name, c) => {
-    for (const args of commandsFor(c)) {
-      const { r, connects } = await cli(args);
-      const how = `mailprobe ${args.join(' ')}\n${describeRun(r)}`;
-      expect(r.code, how).toBe(2);
-      // The file as given, or as the CLI resolved it against its folder.
-      const shown = `(?:${escapeRe(c.file)}|${escapeRe(join(work, c.file))})`;
-      const reasons = [...r.stderr.matchAll(new RegExp(`^(?:mailprobe: )?${shown}:${c.at}: (.*)$`, 'gm'))].map((m) => m[1] ?? '');
-      expect(reasons.some((reason) => reason.includes(c.reason)), `${how}\nwanted ${c.file}:${c.at}: …${c.reason}…`).toBe(true);
-      expect(r.stderr, how).not.toMatch(/internal error|^\s+at .+:\d+:\d+\)?$/m);
-      expect(r.stderr + r.stdout, how).not.toContain(ENV.MAILPROBE_CORPUS_PW);
-      expect(connects, how).toBe('');
-    }
-    // Two CLI starts per case, several cases at once, on a busy CI machine: a generous bound, not a timing check.
-  }, 120_000);
+  it.concurrent.each(cases.map((c) => [`${c.kind} ${c.file}`, c] as const))(
+    '%s',
+    async (_name, c) => {
+      for (const args of commandsFor(c)) {
+        const { r, connects } = await cli(args);
+        const how = `mailprobe ${args.join(' ')}\n${describeRun(r)}`;
+        expect(r.code, how).toBe(2);
+        // The file as given, or as the CLI resolved it against its folder.
+        const shown = `(?:${escapeRe(c.file)}|${escapeRe(join(work, c.file))})`;
+        const reasons = [...r.stderr.matchAll(new RegExp(`^(?:mailprobe: )?${shown}:${c.at}: (.*)$`, 'gm'))].map((m) => m[1] ?? '');
+        expect(
+          reasons.some((reason) => reason.includes(c.reason)),
+          `${how}\nwanted ${c.file}:${c.at}: …${c.reason}…`,
+        ).toBe(true);
+        expect(r.stderr, how).not.toMatch(/internal error|^\s+at .+:\d+:\d+\)?$/m);
+        expect(r.stderr + r.stdout, how).not.toContain(ENV.MAILPROBE_CORPUS_PW);
+        expect(connects, how).toBe('');
+      }
+      // Two CLI starts per case, several cases at once, on a busy CI machine: a generous bound, not a timing check.
+    },
+    120_000,
+  );
 
   it('no case reached the target', () => {
     // The two positive controls connected once (without the hook); nothing else may have.
@@ -203,7 +209,7 @@ describe('signals while loading', () => {
 });
 
 describe('--grep', () => {
-  it("a pattern that is not a regular expression is a usage error with the reason, before anything connects", async () => {
+  it('a pattern that is not a regular expression is a usage error with the reason, before anything connects', async () => {
     const { r, connects } = await cli(['run', '--quiet', '--target', 'good/target.yaml', '--grep', '(', 'good/scenario.yaml']);
     expect(r.code, describeRun(r)).toBe(2);
     expect(r.stderr).toMatch(/--grep.*not a valid regular expression: .*Unterminated group/);

@@ -119,7 +119,10 @@ describe('leftovers are named from the run record, and only when something was c
     const file = await scenario('cleanup-refused.yaml', sendAndWait('cleaner', ['  cleaner: { protocol: pop3, endpoint: pop3, account: primary }']));
     const { result } = await runSuite({ targetFile: closed, env, paths: [file] });
     const [s] = result.scenarios;
-    const sent = host.maildrop('alice').map((m) => /^message-id:\s*(\S+)/im.exec(m.raw.toString('latin1'))?.[1]).filter(Boolean);
+    const sent = host
+      .maildrop('alice')
+      .map((m) => /^message-id:\s*(\S+)/im.exec(m.raw.toString('latin1'))?.[1])
+      .filter(Boolean);
     expect(s?.state, summarize(result)).toBe('failed');
     if (s?.state === 'failed') expect(s.failure.message).toBe('cleanup removed everything this run created');
     // The message is really still there (nothing could remove it), and the report names it.

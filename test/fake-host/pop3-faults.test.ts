@@ -209,14 +209,11 @@ describe('POP3 fault flags', () => {
     expect(await observe({}, cert)).toEqual(allPass);
   });
 
-  it.each(Object.entries(breaks) as Array<[keyof Pop3Faults, ObservationName[]]>)(
-    '%s breaks exactly %j',
-    async (fault, broken) => {
-      const expected = { ...allPass };
-      for (const name of broken) expected[name] = false;
-      expect(await observe({ [fault]: true }, cert)).toEqual(expected);
-    },
-  );
+  it.each(Object.entries(breaks) as Array<[keyof Pop3Faults, ObservationName[]]>)('%s breaks exactly %j', async (fault, broken) => {
+    const expected = { ...allPass };
+    for (const name of broken) expected[name] = false;
+    expect(await observe({ [fault]: true }, cert)).toEqual(expected);
+  });
 
   it('noDotStuffing lets a lone "." body line end the response early', async () => {
     const host = await startHost({ noDotStuffing: true });

@@ -151,8 +151,7 @@ describe('fake POP3 server, no faults', () => {
     expect(await client.login('alice', 'wrong')).toMatch(/^-ERR \[AUTH\]/);
     expect(await client.login('nobody', 'alice-secret')).toMatch(/^-ERR \[AUTH\]/);
     expect(await client.cmd('STAT')).toMatch(/^-ERR/);
-    const plain = (authz: string, user: string, pass: string): string =>
-      Buffer.from(`${authz}\0${user}\0${pass}`).toString('base64');
+    const plain = (authz: string, user: string, pass: string): string => Buffer.from(`${authz}\0${user}\0${pass}`).toString('base64');
     expect(await client.cmd(`AUTH PLAIN ${plain('', 'alice', 'nope')}`)).toMatch(/^-ERR \[AUTH\]/);
     expect(await client.cmd('AUTH PLAIN')).toBe('+ ');
     expect(await client.cmd('*')).toMatch(/^-ERR/);

@@ -12,9 +12,7 @@ export const ACCOUNTS = {
 /** A CRLF message; `body` lines are joined as given (no dot handling: that is the server's job). */
 export function message(subject: string, body: string[]): Buffer {
   return Buffer.from(
-    [`From: sender@fake.test`, `To: alice@fake.test`, `Subject: ${subject}`, `Message-ID: <${subject}@fake.test>`, '', ...body, ''].join(
-      '\r\n',
-    ),
+    [`From: sender@fake.test`, `To: alice@fake.test`, `Subject: ${subject}`, `Message-ID: <${subject}@fake.test>`, '', ...body, ''].join('\r\n'),
   );
 }
 

@@ -16,8 +16,7 @@ async function smtp(client: WireClient, line: string): Promise<string> {
   return (await reply(client)).join('\n');
 }
 
-const BODY =
-  'From: sender@remote.test\r\nTo: alice@fake.test\r\nSubject: hi\r\n\r\nfirst line\r\n.starts with a dot\r\n\r\nlast line\r\n';
+const BODY = 'From: sender@remote.test\r\nTo: alice@fake.test\r\nSubject: hi\r\n\r\nfirst line\r\n.starts with a dot\r\n\r\nlast line\r\n';
 // SMTP transparency (RFC 5321 §4.5.2): the client stuffs, the server unstuffs.
 const BODY_ON_WIRE = BODY.replace(/^\./gm, '..');
 
@@ -47,14 +46,19 @@ describe('fake host SMTP delivery', () => {
     expect(await smtp(client, `${BODY_ON_WIRE}.`)).toMatch(/^250/);
     expect(await smtp(client, 'QUIT')).toMatch(/^221/);
 
-    for (const [user, rcpt] of [['alice', 'alice@fake.test'], ['bob', 'Bob@Fake.Test']] as const) {
+    for (const [user, rcpt] of [
+      ['alice', 'alice@fake.test'],
+      ['bob', 'Bob@Fake.Test'],
+    ] as const) {
       const drop = host.maildrop(user);
       expect(drop).toHaveLength(1);
       const raw = drop[0]!.raw.toString('latin1');
       const [returnPath, received, ...rest] = raw.split('\r\n');
       expect(returnPath).toBe('Return-Path: <sender@remote.test>');
       expect(received).toMatch(
-        new RegExp(`^Received: from client\\.test \\(\\[127\\.0\\.0\\.1\\]\\) by fake\\.test with ESMTP id \\S+ for <${rcpt}>; \\w{3}, \\d{2} \\w{3} \\d{4} \\d{2}:\\d{2}:\\d{2} \\+0000$`),
+        new RegExp(
+          `^Received: from client\\.test \\(\\[127\\.0\\.0\\.1\\]\\) by fake\\.test with ESMTP id \\S+ for <${rcpt}>; \\w{3}, \\d{2} \\w{3} \\d{4} \\d{2}:\\d{2}:\\d{2} \\+0000$`,
+        ),
       );
       expect(rest.join('\r\n')).toBe(BODY);
     }

@@ -18,9 +18,7 @@ export class WireClient {
   }
 
   static async connect(port: number, tls?: { ca: string }): Promise<WireClient> {
-    const socket = tls
-      ? tlsConnect({ host: '127.0.0.1', port, ca: tls.ca, servername: 'localhost' })
-      : netConnect({ host: '127.0.0.1', port });
+    const socket = tls ? tlsConnect({ host: '127.0.0.1', port, ca: tls.ca, servername: 'localhost' }) : netConnect({ host: '127.0.0.1', port });
     await new Promise<void>((resolve, reject) => {
       socket.once(tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);

@@ -96,12 +96,8 @@ describe('IMAP proxy framing', () => {
 
 describe('IMAP proxy rewrites', () => {
   it('edits capability lists only where they appear, and returns untouched text unchanged', () => {
-    expect(rewriteCapabilities('* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED IDLE] hi', {})).toBe(
-      '* OK [CAPABILITY IMAP4rev1 IDLE] hi',
-    );
-    expect(rewriteCapabilities('* CAPABILITY IMAP4rev1 MOVE IDLE SPECIAL-USE', { hideMove: true, hideIdle: true })).toBe(
-      '* CAPABILITY IMAP4rev1 SPECIAL-USE',
-    );
+    expect(rewriteCapabilities('* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED IDLE] hi', {})).toBe('* OK [CAPABILITY IMAP4rev1 IDLE] hi');
+    expect(rewriteCapabilities('* CAPABILITY IMAP4rev1 MOVE IDLE SPECIAL-USE', { hideMove: true, hideIdle: true })).toBe('* CAPABILITY IMAP4rev1 SPECIAL-USE');
     expect(rewriteCapabilities('a1 OK [CAPABILITY IMAP4rev1 SPECIAL-USE MOVE] Logged in', { hideSpecialUse: true })).toBe(
       'a1 OK [CAPABILITY IMAP4rev1 MOVE] Logged in',
     );
@@ -114,9 +110,7 @@ describe('IMAP proxy rewrites', () => {
     expect(stripSpecialUseAttributes('* LIST (\\HasNoChildren \\Drafts) "/" Drafts')).toBe('* LIST (\\HasNoChildren) "/" Drafts');
     expect(stripSpecialUseAttributes('* LIST (\\Trash) "/" Trash')).toBe('* LIST () "/" Trash');
     expect(stripSpecialUseAttributes('* LIST (\\HasChildren) "/" x')).toBe('* LIST (\\HasChildren) "/" x');
-    expect(stripFlagFromLists('A1 APPEND "a\\\\Draft (x)" (\\Seen \\draft) {5+}', '\\Draft')).toBe(
-      'A1 APPEND "a\\\\Draft (x)" (\\Seen) {5+}',
-    );
+    expect(stripFlagFromLists('A1 APPEND "a\\\\Draft (x)" (\\Seen \\draft) {5+}', '\\Draft')).toBe('A1 APPEND "a\\\\Draft (x)" (\\Seen) {5+}');
   });
 
   it('recognises whole-body FETCH literals and IDLE notifications', () => {

@@ -333,9 +333,15 @@ describe('IMAP proxy mutations', () => {
       await a.mailboxDelete(folder);
       await a.mailboxCreate(folder);
       // Any connection's earlier DELETE counts, as on one Cyrus server.
-      const refused = await b.mailboxDelete(folder).then(() => 'OK', (err: { responseText?: string }) => `NO ${err.responseText ?? ''}`);
+      const refused = await b.mailboxDelete(folder).then(
+        () => 'OK',
+        (err: { responseText?: string }) => `NO ${err.responseText ?? ''}`,
+      );
       expect(refused).toBe('NO Mailbox already exists');
-      expect((await control.list()).map((m) => m.path), 'the refused DELETE never reached the server').toContain(folder);
+      expect(
+        (await control.list()).map((m) => m.path),
+        'the refused DELETE never reached the server',
+      ).toContain(folder);
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       await b.mailboxDelete(folder);
       expect((await control.list()).map((m) => m.path)).not.toContain(folder);

@@ -174,10 +174,14 @@ describe('ImapRawClient: framing and untagged responses', () => {
   });
 
   it('rejects promptly (ECLOSED, not a timeout) when the connection closes mid-literal', async () => {
-    const s = await fake({ commands: { NOOP: async (session) => {
-      await session.write('* 1 FETCH (BODY[] {100}\r\nonly part of it');
-      session.destroy();
-    } } });
+    const s = await fake({
+      commands: {
+        NOOP: async (session) => {
+          await session.write('* 1 FETCH (BODY[] {100}\r\nonly part of it');
+          session.destroy();
+        },
+      },
+    });
     const c = await client(s, { timeouts: { command: 25_000 } });
     const error = await rejection(c.noop(), TransportError);
     expect(error.code).toBe('ECLOSED');
@@ -270,9 +274,7 @@ describe('ImapRawClient: STARTTLS and LOGIN', () => {
     const utf8Password = 'pässwörd-ÄÖÜ';
     s.on('LOGIN', (session, tag, args, imap) => {
       const size = Number(/\{(\d+)\}$/.exec(args)?.[1]);
-      readLiteral(imap, session, size, (literal) =>
-        session.write(literal.toString('utf8') === utf8Password ? `${tag} OK in\r\n` : `${tag} NO wrong\r\n`),
-      );
+      readLiteral(imap, session, size, (literal) => session.write(literal.toString('utf8') === utf8Password ? `${tag} OK in\r\n` : `${tag} NO wrong\r\n`));
       return session.write('+ go ahead\r\n');
     });
     expect((await c.login('alice', utf8Password)).status).toBe('OK');

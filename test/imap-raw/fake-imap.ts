@@ -52,7 +52,9 @@ export async function startFakeImap(options: FakeImapOptions = {}): Promise<Fake
       const [, u, p] = /^("(?:[^"\\]|\\.)*"|\S+) ("(?:[^"\\]|\\.)*"|\S+)$/.exec(args) ?? [];
       const unquote = (v: string | undefined) => (v?.startsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, '$1') : v);
       return s.write(
-        unquote(u) === user && unquote(p) === password ? `${tag} OK [CAPABILITY IMAP4rev1 IDLE MOVE] Logged in\r\n` : `${tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n`,
+        unquote(u) === user && unquote(p) === password
+          ? `${tag} OK [CAPABILITY IMAP4rev1 IDLE MOVE] Logged in\r\n`
+          : `${tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n`,
       );
     },
     SELECT: (s, tag) =>

@@ -86,7 +86,14 @@ describe('ResponseFramer', () => {
     expect(exists).toMatchObject({ type: 'untagged', response: { kind: 'EXISTS', number: 3 } });
     expect(expunge).toMatchObject({ type: 'untagged', response: { kind: 'EXPUNGE', number: 2 } });
     expect(list).toMatchObject({ type: 'untagged', response: { kind: 'LIST' } });
-    expect(tagged).toEqual({ type: 'tagged', tag: 'A001', status: 'NO', code: 'TRYCREATE', text: 'No such mailbox', raw: 'A001 NO [TRYCREATE] No such mailbox' });
+    expect(tagged).toEqual({
+      type: 'tagged',
+      tag: 'A001',
+      status: 'NO',
+      code: 'TRYCREATE',
+      text: 'No such mailbox',
+      raw: 'A001 NO [TRYCREATE] No such mailbox',
+    });
     const ok = parseResponse({ text: '* ok [PERMANENTFLAGS (\\Deleted \\*)] Limited', literals: [], octets: 0 });
     expect(ok).toMatchObject({ type: 'untagged', response: { kind: 'OK', code: 'PERMANENTFLAGS (\\Deleted \\*)', text: 'Limited' } });
     expect(parseResponse({ text: '+ idling', literals: [], octets: 0 })).toMatchObject({ type: 'continuation', text: 'idling' });

@@ -37,8 +37,20 @@ describe('checks by name that cleanup removed something', () => {
   it.each([
     { case: 'STATUS NO, nothing listed', status: 'NO [NONEXISTENT] No such mailbox', list: [], gone: true, why: undefined },
     { case: 'STATUS OK', status: 'OK Status completed', list: [], gone: false, why: /still there/ },
-    { case: 'STATUS NO, listed \\HasChildren', status: 'NO No such mailbox', list: ['* LIST (\\Noselect \\HasChildren) "/" mailprobe-r'], gone: false, why: /has children that this session cannot see/ },
-    { case: 'STATUS NO, listed \\NonExistent', status: 'NO No such mailbox', list: ['* LIST (\\NonExistent) "/" "mailprobe-r"'], gone: false, why: /has children that this session cannot see/ },
+    {
+      case: 'STATUS NO, listed \\HasChildren',
+      status: 'NO No such mailbox',
+      list: ['* LIST (\\Noselect \\HasChildren) "/" mailprobe-r'],
+      gone: false,
+      why: /has children that this session cannot see/,
+    },
+    {
+      case: 'STATUS NO, listed \\NonExistent',
+      status: 'NO No such mailbox',
+      list: ['* LIST (\\NonExistent) "/" "mailprobe-r"'],
+      gone: false,
+      why: /has children that this session cannot see/,
+    },
     { case: 'STATUS NO, another name listed', status: 'NO No such mailbox', list: ['* LIST (\\HasNoChildren) "/" mailprobe-r2'], gone: true, why: undefined },
     { case: 'STATUS BAD', status: 'BAD what?', list: [], gone: false, why: /could not be checked/ },
   ])('folder: $case', async ({ status, list, gone, why }) => {

@@ -61,7 +61,9 @@ describe('raw IMAP numbers follow RFC 9051 §9 and RFC 7162 §7', () => {
   });
 
   it('FETCH numbers inside quoted strings are text, not numbers', async () => {
-    const client = await examineAnswering('* 1 FETCH (UID 4294967295 RFC822.SIZE 9223372036854775807 MODSEQ (1) ENVELOPE (NIL "UID -5 (MODSEQ (0))" NIL NIL NIL NIL NIL NIL NIL NIL) BODY[HEADER.FIELDS (UID DATE)] {0})');
+    const client = await examineAnswering(
+      '* 1 FETCH (UID 4294967295 RFC822.SIZE 9223372036854775807 MODSEQ (1) ENVELOPE (NIL "UID -5 (MODSEQ (0))" NIL NIL NIL NIL NIL NIL NIL NIL) BODY[HEADER.FIELDS (UID DATE)] {0})',
+    );
     const response = await client.command('EXAMINE INBOX');
     expect(response.status).toBe('OK');
   });

@@ -41,7 +41,13 @@ describe('checks by name that cleanup removed a subscription', () => {
     { case: 'LSUB lists it quoted', lsub: [`* LSUB () "/" "${NAME}"`], list: [], gone: false, why: /still subscribed/ },
     { case: 'LSUB lists nothing', lsub: [], list: [], gone: true, why: undefined },
     { case: 'LSUB lists only another name', lsub: [`* LSUB () "/" ${NAME}-2`], list: [], gone: true, why: undefined },
-    { case: 'no LSUB; LIST (SUBSCRIBED) shows it \\Subscribed', lsub: 'BAD', list: [`* LIST (\\NonExistent \\Subscribed) "/" ${NAME}`], gone: false, why: /still subscribed/ },
+    {
+      case: 'no LSUB; LIST (SUBSCRIBED) shows it \\Subscribed',
+      lsub: 'BAD',
+      list: [`* LIST (\\NonExistent \\Subscribed) "/" ${NAME}`],
+      gone: false,
+      why: /still subscribed/,
+    },
     { case: 'no LSUB; LIST (SUBSCRIBED) shows nothing', lsub: 'BAD', list: [], gone: true, why: undefined },
     { case: 'neither LSUB nor LIST (SUBSCRIBED)', lsub: 'BAD', list: 'BAD', gone: false, why: /could not be checked/ },
   ] as const)('$case', async ({ lsub, list, gone, why }) => {

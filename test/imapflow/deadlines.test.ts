@@ -66,7 +66,10 @@ describe('imapflow session deadlines', () => {
     server = await startHostile(() => undefined);
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('interrupted')), 100);
-    const outcome = await openOutcome(sessionOptions(server.port, { signal: controller.signal, timeouts: { ...TIMEOUTS, greeting: 10_000, tls: 10_000 } }), GIVE_UP_MS);
+    const outcome = await openOutcome(
+      sessionOptions(server.port, { signal: controller.signal, timeouts: { ...TIMEOUTS, greeting: 10_000, tls: 10_000 } }),
+      GIVE_UP_MS,
+    );
     expect((outcome.error as ImapSessionError).code).toBe('EABORTED');
     // Far below the greeting timeout and the 3 s implicit-TLS probe: the abort ended it, and no probe followed.
     expect(outcome.ms).toBeLessThan(2_500);
@@ -138,10 +141,12 @@ describe('imapflow session deadlines', () => {
     });
     const session = await ImapSession.open(sessionOptions(server.port));
     const started = performance.now();
-    const error = await session.call('NOOP', (c) => c.noop()).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+    const error = await session
+      .call('NOOP', (c) => c.noop())
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
     expect(error).toBeInstanceOf(ImapSessionError);
     expect((error as ImapSessionError).code).toBe('ETIMEOUT');
     expect(performance.now() - started).toBeLessThan(TIMEOUTS.command + MARGIN_MS);
@@ -193,10 +198,12 @@ describe('imapflow session deadlines', () => {
     server = await literalServer(16 * 1024, 100);
     const session = await ImapSession.open(sessionOptions(server.port));
     const started = performance.now();
-    const error = await session.call('NOOP', (c) => c.noop()).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+    const error = await session
+      .call('NOOP', (c) => c.noop())
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
     expect(error).toBeInstanceOf(ImapSessionError);
     expect((error as ImapSessionError).code).toBe('ETIMEOUT');
     expect((error as ImapSessionError).message).toMatch(/minimum rate/);

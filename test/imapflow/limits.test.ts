@@ -73,10 +73,12 @@ describe('imapflow parser limits are mailprobe limits', () => {
     });
     const meter = new BufferMeter();
     const session = await ImapSession.open(sessionOptions(server.port, { meter }));
-    const error = await session.call('NOOP', (c) => c.noop()).then(
-      () => undefined,
-      (err: unknown) => err as ImapSessionError,
-    );
+    const error = await session
+      .call('NOOP', (c) => c.noop())
+      .then(
+        () => undefined,
+        (err: unknown) => err as ImapSessionError,
+      );
     expect(error?.code).toBe('ELIMIT');
     expect(error?.phase).toBe('command');
     expect(error?.message).toMatch(/maxMessageBytes/);
@@ -96,10 +98,12 @@ describe('imapflow parser limits are mailprobe limits', () => {
     });
     const meter = new BufferMeter();
     const session = await ImapSession.open(sessionOptions(server.port, { meter, limits: { maxMessageBytes } }));
-    const error = await session.call('NOOP', (c) => c.noop()).then(
-      () => undefined,
-      (err: unknown) => err as ImapSessionError,
-    );
+    const error = await session
+      .call('NOOP', (c) => c.noop())
+      .then(
+        () => undefined,
+        (err: unknown) => err as ImapSessionError,
+      );
     expect(error?.code).toBe('ELIMIT');
     expect(error?.phase).toBe('command');
     expect(error?.message).toMatch(/maxMessageBytes \(1048576\)/);

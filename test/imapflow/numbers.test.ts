@@ -18,12 +18,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-const SELECT_OK = [
-  '* FLAGS (\\Seen \\Deleted)',
-  '* 2 EXISTS',
-  '* OK [UIDVALIDITY 1700000000] UIDs valid',
-  '* OK [UIDNEXT 3] Predicted next UID',
-];
+const SELECT_OK = ['* FLAGS (\\Seen \\Deleted)', '* 2 EXISTS', '* OK [UIDVALIDITY 1700000000] UIDs valid', '* OK [UIDNEXT 3] Predicted next UID'];
 
 /** A server whose SELECT answer has `replace` in place of the line it matches, and whose NOOP answer adds `noop`. */
 async function serve(select: string[], noop: string[] = []): Promise<ImapSession> {
@@ -87,9 +82,10 @@ describe('imapflow: numbers are judged by the RFC grammar', () => {
   });
 
   it('numbers at the edges of their ranges are accepted', async () => {
-    const session = await serve(['* 0 EXISTS', '* OK [UIDVALIDITY 4294967295] ok', '* OK [UIDNEXT 1] ok', '* OK [HIGHESTMODSEQ 9223372036854775807] ok'], [
-      '* 4294967295 FETCH (UID 4294967295 MODSEQ (9223372036854775807) FLAGS ())',
-    ]);
+    const session = await serve(
+      ['* 0 EXISTS', '* OK [UIDVALIDITY 4294967295] ok', '* OK [UIDNEXT 1] ok', '* OK [HIGHESTMODSEQ 9223372036854775807] ok'],
+      ['* 4294967295 FETCH (UID 4294967295 MODSEQ (9223372036854775807) FLAGS ())'],
+    );
     const box = await session.call('SELECT INBOX', (c) => c.mailboxOpen('INBOX'));
     expect(String(box.uidValidity)).toBe('4294967295');
     await session.call('NOOP', (c) => c.noop());
@@ -104,4 +100,3 @@ describe('imapflow: numbers are judged by the RFC grammar', () => {
     expect(check.expected).toMatch(/NUL character, %x00, MUST NOT be used at any time/);
   });
 });
-

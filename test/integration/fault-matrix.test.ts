@@ -54,7 +54,10 @@ function expectActionableFailures(result: RunResult): void {
     if (s.state !== 'failed' || s.failure.message === LEFTOVERS_CHECK) continue;
     expect(s.failure.rfc ?? '(no clause)', `${s.id}: the failure names its RFC clause`).toMatch(/RFC \d+/);
     expect(s.failure.expected, `${s.id}: expected and actual differ`).not.toBe(s.failure.actual);
-    expect(s.failure.transcript.some((e) => e.direction === 'server'), `${s.id}: the failing step's transcript`).toBe(true);
+    expect(
+      s.failure.transcript.some((e) => e.direction === 'server'),
+      `${s.id}: the failing step's transcript`,
+    ).toBe(true);
   }
 }
 
@@ -133,7 +136,11 @@ describe('IMAP fault matrix (mutating proxy in front of the lab)', () => {
       // Whatever the server did, nothing of the run may stay on the lab account: checked on the lab itself.
       const direct = await cleanUpLabRun(inject('lab'), result.runId);
       if (entry.defeatsCleanup) expect(result.scenarios.flatMap((s) => s.leftovers).length, 'the run names what the server kept').toBeGreaterThan(0);
-      else expect(result.scenarios.flatMap((s) => s.leftovers.map((l) => `${s.id}: ${l}`)), summarize(result)).toEqual([]);
+      else
+        expect(
+          result.scenarios.flatMap((s) => s.leftovers.map((l) => `${s.id}: ${l}`)),
+          summarize(result),
+        ).toEqual([]);
       expect(direct, 'nothing of the run is left on the lab').toEqual([]);
     });
   }

@@ -31,17 +31,28 @@ async function open(capabilityReply: string) {
     },
   });
   const target = {
-    name: 'fake', host: '127.0.0.1', file: 'fake.yaml', timeouts: { ...DEFAULT_TIMEOUTS, greeting: 2000, command: 2000 }, capabilitiesRequired: {},
+    name: 'fake',
+    host: '127.0.0.1',
+    file: 'fake.yaml',
+    timeouts: { ...DEFAULT_TIMEOUTS, greeting: 2000, command: 2000 },
+    capabilitiesRequired: {},
     endpoints: { imap: { host: '127.0.0.1', port: server.port, security: 'none', tls: { verify: true } } },
     accounts: { primary: { role: 'primary', user: 'alice', address: 'alice@fake.test', passwordEnv: 'X' } },
   } as unknown as RunTarget;
   const scenario = {
-    id: 'imap/x', requires: { endpoints: [], accounts: [], capabilities: { imap: ['MOVE'] } },
+    id: 'imap/x',
+    requires: { endpoints: [], accounts: [], capabilities: { imap: ['MOVE'] } },
     sessions: { laptop: { protocol: 'imap', endpoint: 'imap', account: 'primary', source: { file: 'x', line: 1, col: 1 } } },
   } as unknown as Scenario;
   const pool = new SessionPool(scenario, {
-    runId: 'mp-test', target, transcript: new Transcript(), passwords: { primary: 'pw' }, signal: new AbortController().signal,
-    onOpened: () => undefined, onSeen: () => undefined, onFound: () => undefined,
+    runId: 'mp-test',
+    target,
+    transcript: new Transcript(),
+    passwords: { primary: 'pw' },
+    signal: new AbortController().signal,
+    onOpened: () => undefined,
+    onSeen: () => undefined,
+    onFound: () => undefined,
   });
   const error = await pool.session('imap', 'laptop').then(
     () => undefined,

@@ -65,7 +65,9 @@ describe('IMAP scenarios through a mutating proxy', () => {
     const folderSync = skipped.byId.get('imap/folder-sync');
     expect(folderSync?.state, summarize(skipped.result)).toBe('passed');
     const notRun = folderSync?.steps.filter((s) => s.state === 'skipped') ?? [];
-    expect(notRun.map((s) => s.name)).toEqual(expect.arrayContaining(['laptop moves the message into the new folder', 'phone reads it byte for byte, with the same Message-ID']));
+    expect(notRun.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['laptop moves the message into the new folder', 'phone reads it byte for byte, with the same Message-ID']),
+    );
     const move = notRun.find((s) => s.action === 'imap.move');
     expect(move?.state === 'skipped' ? move.reason : undefined).toMatch(/capability MOVE/);
     // The report says which steps were skipped and why.

@@ -59,7 +59,14 @@ describe('imap/starttls', () => {
       expect(scenario.steps[0]!.checks[0]?.passed).toBe(true);
       // Nothing that carries a password is sent before the upgrade.
       const sent = scenario.failure.transcript.filter((e) => e.direction === 'client').map((e) => e.text);
-      expect(sent.slice(0, sent.findIndex((l) => / STARTTLS$/.test(l))).some((l) => / (LOGIN|AUTHENTICATE) /i.test(l))).toBe(false);
+      expect(
+        sent
+          .slice(
+            0,
+            sent.findIndex((l) => / STARTTLS$/.test(l)),
+          )
+          .some((l) => / (LOGIN|AUTHENTICATE) /i.test(l)),
+      ).toBe(false);
     }
   });
 

@@ -67,7 +67,10 @@ describe('a step interrupted while it waits', () => {
     expect(scenario.properties.idle_push_arrived).toBeUndefined();
 
     // The first interrupt still cleans up: the message that was sent is gone.
-    expect(scenario.cleanup.map((s) => s.state), summarize(result)).toEqual(['passed']);
+    expect(
+      scenario.cleanup.map((s) => s.state),
+      summarize(result),
+    ).toEqual(['passed']);
     expect(scenario.leftovers).toEqual([]);
     expect(await cleanUpLabRun(inject('lab'), result.runId)).toEqual([]);
   }, 90_000);

@@ -78,7 +78,11 @@ describe('mailprobe leaves mail it did not create untouched', () => {
         for (const uid of uids) {
           const m = await client.fetchOne(String(uid), { uid: true, flags: true, source: true }, { uid: true });
           if (!m) continue;
-          messages[mailbox]!.push({ uid, flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort(), sha256: createHash('sha256').update(m.source!).digest('hex') });
+          messages[mailbox]!.push({
+            uid,
+            flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort(),
+            sha256: createHash('sha256').update(m.source!).digest('hex'),
+          });
         }
       } finally {
         lock.release();
@@ -87,8 +91,14 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     const listed = await client.list();
     return {
       messages,
-      folders: listed.filter((m) => m.path.startsWith(FOLDER)).map((m) => m.path).sort(),
-      subscribed: listed.filter((m) => m.subscribed && m.path.startsWith(FOLDER)).map((m) => m.path).sort(),
+      folders: listed
+        .filter((m) => m.path.startsWith(FOLDER))
+        .map((m) => m.path)
+        .sort(),
+      subscribed: listed
+        .filter((m) => m.subscribed && m.path.startsWith(FOLDER))
+        .map((m) => m.path)
+        .sort(),
     };
   };
 
@@ -156,7 +166,17 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     await client.mailboxCreate(`${FOLDER}/Child`);
     for (const [i, seed] of SEEDS.entries()) {
       const raw = Buffer.from(
-        [`From: someone@lab.test`, `To: alice@lab.test`, `Subject: unrelated ${i}`, `Message-ID: <${SEED}.${i}@lab.test>`, `X-Seed: ${SEED}`, '', `Real mail number ${i}, not mailprobe's.`, '.leading dot', ''].join('\r\n'),
+        [
+          `From: someone@lab.test`,
+          `To: alice@lab.test`,
+          `Subject: unrelated ${i}`,
+          `Message-ID: <${SEED}.${i}@lab.test>`,
+          `X-Seed: ${SEED}`,
+          '',
+          `Real mail number ${i}, not mailprobe's.`,
+          '.leading dot',
+          '',
+        ].join('\r\n'),
       );
       await client.append(seed.mailbox, raw, seed.flags);
     }

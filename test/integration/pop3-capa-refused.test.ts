@@ -29,11 +29,13 @@ describe('CAPA refused after login', () => {
   });
 
   /** Answers CAPA with `reply` in the given states; the server's own CAPA otherwise. */
-  const refuseCapa = (reply: string, states: ReadonlyArray<'authorization' | 'transaction'>): Pop3Override => (_args, io) => {
-    if (!states.includes(io.state)) return false;
-    io.reply(reply);
-    return true;
-  };
+  const refuseCapa =
+    (reply: string, states: ReadonlyArray<'authorization' | 'transaction'>): Pop3Override =>
+    (_args, io) => {
+      if (!states.includes(io.state)) return false;
+      io.reply(reply);
+      return true;
+    };
 
   async function run(override?: Pop3Override) {
     if (override) host.pop3Overrides['CAPA'] = override;

@@ -39,7 +39,10 @@ describe('pop3/stls: no plaintext password before STLS', () => {
   const clearLines = (result: Awaited<ReturnType<typeof runStls>>) => {
     const transcript = result.scenarios[0]!.steps[0]!.transcript;
     const upgrade = transcript.findIndex((e) => e.direction === 'client' && e.text === 'STLS');
-    return transcript.slice(0, upgrade).filter((e) => e.direction === 'client').map((e) => e.text);
+    return transcript
+      .slice(0, upgrade)
+      .filter((e) => e.direction === 'client')
+      .map((e) => e.text);
   };
 
   it('fails a host that asks for the password in clear, at that check, without sending one', async () => {
@@ -75,6 +78,8 @@ describe('pop3/stls: no plaintext password before STLS', () => {
     const lab = inject('lab');
     const { result } = await runSuite({ targetFile: lab.targetFile, env: await labEnv(lab.envFile), paths: [SCENARIO] });
     expect(result.scenarios[0]?.state, summarize(result)).toBe('passed');
-    expect(result.scenarios[0]!.steps[0]!.transcript.map((e) => e.text)).toContainEqual(expect.stringMatching(/^-ERR \[AUTH\] Plaintext authentication disallowed/));
+    expect(result.scenarios[0]!.steps[0]!.transcript.map((e) => e.text)).toContainEqual(
+      expect.stringMatching(/^-ERR \[AUTH\] Plaintext authentication disallowed/),
+    );
   });
 });

@@ -13,7 +13,9 @@ const scopes: Scopes = {
   vars: { subject: 'probe', n: 3, list: ['a', 'b'], nested: { deep: { value: 'ok' } } },
   env: { HOME_DIR: '/home/x' },
   captures: { before: { count: 5, uids: ['u1', 'u2'], countText: '7' }, sent: { raw } },
-  accounts: accountsScope({ primary: { user: 'alice', address: 'alice@lab.test', passwordEnv: 'PW', password: 'secret' } as { user: string; address: string } }),
+  accounts: accountsScope({
+    primary: { user: 'alice', address: 'alice@lab.test', passwordEnv: 'PW', password: 'secret' } as { user: string; address: string },
+  }),
   target: { host: '127.0.0.1', name: 'lab' },
 };
 const noPos = (_: DataPath) => ({ file: 'f.yaml', line: 1, col: 1 });

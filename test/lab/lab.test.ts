@@ -68,7 +68,9 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
       imaps: { port: lab.ports['imaps'], security: 'tls' },
     });
     expect(target['accounts']['primary']).toEqual({
-      user: 'alice', address: 'alice@lab.test', password_env: 'MAILPROBE_LAB_PRIMARY_PASSWORD',
+      user: 'alice',
+      address: 'alice@lab.test',
+      password_env: 'MAILPROBE_LAB_PRIMARY_PASSWORD',
     });
     expect(Object.keys(target['accounts'])).toEqual(['primary', 'secondary', 'third']);
 
@@ -88,7 +90,10 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
   it('reports both daemons alive and every port listening', async () => {
     const status = await labStatus({ stateDir });
     expect(status.running).toBe(true);
-    expect(status.daemons.map((d) => [d.name, d.alive])).toEqual([['dovecot', true], ['postfix', true]]);
+    expect(status.daemons.map((d) => [d.name, d.alive])).toEqual([
+      ['dovecot', true],
+      ['postfix', true],
+    ]);
     expect(status.daemons.every((d) => typeof d.pid === 'number')).toBe(true);
     expect(status.ports.map((p) => p.endpoint).sort()).toEqual(Object.keys(lab.ports).sort());
     expect(status.ports.every((p) => p.listening)).toBe(true);
@@ -97,20 +102,21 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
 
   it('listens for plain IMAP and POP3 on 127.0.0.2 only, everything else on 127.0.0.1 only', async () => {
     expect(lab.hosts).toEqual({
-      smtp: '127.0.0.1', submission: '127.0.0.1', smtps: '127.0.0.1',
-      pop3: '127.0.0.2', pop3s: '127.0.0.1', imap: '127.0.0.2', imaps: '127.0.0.1',
+      smtp: '127.0.0.1',
+      submission: '127.0.0.1',
+      smtps: '127.0.0.1',
+      pop3: '127.0.0.2',
+      pop3s: '127.0.0.1',
+      imap: '127.0.0.2',
+      imaps: '127.0.0.1',
     });
     expect(lab.hosts).toEqual(ENDPOINT_HOST);
     // The rendered config, not a connect to the other address: another lab
     // (vitest's global one) may own the same port number there.
     const conf = await readFile(labLayout(stateDir).dovecotConf, 'utf8');
     expect(conf).toMatch(/^listen = 127\.0\.0\.1, 127\.0\.0\.2$/m);
-    const listeners = Object.fromEntries(
-      [...conf.matchAll(/inet_listener (\w+) \{\s+address = (\S+)\s+port = (\d+)/g)].map((m) => [m[1], `${m[2]}:${m[3]}`]),
-    );
-    expect(listeners).toEqual(Object.fromEntries(
-      (['imap', 'imaps', 'pop3', 'pop3s'] as const).map((e) => [e, `${lab.hosts[e]}:${lab.ports[e]}`]),
-    ));
+    const listeners = Object.fromEntries([...conf.matchAll(/inet_listener (\w+) \{\s+address = (\S+)\s+port = (\d+)/g)].map((m) => [m[1], `${m[2]}:${m[3]}`]));
+    expect(listeners).toEqual(Object.fromEntries((['imap', 'imaps', 'pop3', 'pop3s'] as const).map((e) => [e, `${lab.hosts[e]}:${lab.ports[e]}`])));
   });
 
   it('hides plaintext login on plain IMAP until STARTTLS (LOGINDISABLED), like a real host', async () => {
@@ -171,7 +177,11 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
   });
 
   it('greets on the implicit-TLS ports with a certificate that verifies against the lab CA', async () => {
-    for (const [endpoint, prefix] of [['imaps', '* OK'], ['pop3s', '+OK'], ['smtps', '220 ']] as const) {
+    for (const [endpoint, prefix] of [
+      ['imaps', '* OK'],
+      ['pop3s', '+OK'],
+      ['smtps', '220 '],
+    ] as const) {
       const c = await LineClient.open(at(endpoint), { ca });
       const first = endpoint === 'smtps' ? (await c.smtpReply()).at(-1) : await c.line();
       c.close();
@@ -237,7 +247,7 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
     c.close();
   });
 
-  it('delivers a message sent over SMTP into alice\'s INBOX, visible over IMAP and POP3', async () => {
+  it("delivers a message sent over SMTP into alice's INBOX, visible over IMAP and POP3", async () => {
     const marker = `lab-test-${randomBytes(6).toString('hex')}`;
     const c = await LineClient.open(at('smtp'), null);
     await c.smtpReply();
@@ -270,7 +280,10 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
       const boxes = await client.list();
       const special = Object.fromEntries(boxes.filter((b) => b.specialUse).map((b) => [b.specialUse, b.specialUseSource]));
       expect(special).toMatchObject({
-        '\\Drafts': 'extension', '\\Sent': 'extension', '\\Trash': 'extension', '\\Junk': 'extension',
+        '\\Drafts': 'extension',
+        '\\Sent': 'extension',
+        '\\Trash': 'extension',
+        '\\Junk': 'extension',
       });
 
       // Delivery is asynchronous (queue manager -> LMTP); poll with a generous bound.

@@ -25,9 +25,7 @@ export class LineClient {
    */
   static async open(at: { host: string; port: number }, tls: { ca: Buffer } | null): Promise<LineClient> {
     const { host, port } = at;
-    const socket = tls
-      ? tlsConnect({ host, port, ca: tls.ca, servername: 'localhost' })
-      : netConnect({ host, port });
+    const socket = tls ? tlsConnect({ host, port, ca: tls.ca, servername: 'localhost' }) : netConnect({ host, port });
     await new Promise<void>((resolve, reject) => {
       socket.once(tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);

@@ -112,7 +112,10 @@ describe('the lab Postfix on the MX port (smtp, no AUTH)', () => {
   it('answers a pipelined MAIL/RCPT/RCPT/DATA group in order (RFC 2920), and refuses DATA when no recipient was taken', async () => {
     const { client } = await connect('smtp');
     await client.ehlo();
-    const outcome = await client.pipeline({ from: 'probe@mailprobe.invalid', to: ['someone@example.com', 'nobody-here@lab.test'] }, Buffer.from('Subject: never sent\r\n\r\nx\r\n'));
+    const outcome = await client.pipeline(
+      { from: 'probe@mailprobe.invalid', to: ['someone@example.com', 'nobody-here@lab.test'] },
+      Buffer.from('Subject: never sent\r\n\r\nx\r\n'),
+    );
     expect(outcome.mail.code).toBe(250);
     expect(outcome.rcpts.map((r) => [r.code, r.enhanced])).toEqual([
       [550, '5.7.1'],

@@ -111,12 +111,20 @@ describe('target file', () => {
 describe('endpoint addresses', () => {
   it('puts plain IMAP and POP3 on 127.0.0.2 and everything else on 127.0.0.1', () => {
     expect(ENDPOINT_HOST).toEqual({
-      smtp: '127.0.0.1', submission: '127.0.0.1', smtps: '127.0.0.1',
-      pop3: '127.0.0.2', pop3s: '127.0.0.1', imap: '127.0.0.2', imaps: '127.0.0.1',
+      smtp: '127.0.0.1',
+      submission: '127.0.0.1',
+      smtps: '127.0.0.1',
+      pop3: '127.0.0.2',
+      pop3s: '127.0.0.1',
+      imap: '127.0.0.2',
+      imaps: '127.0.0.1',
     });
     expect(dovecotAddresses()).toEqual({
       listen: '127.0.0.1, 127.0.0.2',
-      imap_address: '127.0.0.2', imaps_address: '127.0.0.1', pop3_address: '127.0.0.2', pop3s_address: '127.0.0.1',
+      imap_address: '127.0.0.2',
+      imaps_address: '127.0.0.1',
+      pop3_address: '127.0.0.2',
+      pop3s_address: '127.0.0.1',
     });
   });
 
@@ -134,7 +142,11 @@ describe('endpoint addresses', () => {
   });
 
   it('decodes /proc/net/tcp{,6} addresses', () => {
-    const le = (hex: string) => hex.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join('')).join('');
+    const le = (hex: string) =>
+      hex
+        .match(/.{8}/g)!
+        .map((w) => w.match(/../g)!.reverse().join(''))
+        .join('');
     const raw = (hex: string) => (endianness() === 'LE' ? le(hex) : hex);
     expect(decodeProcAddress(raw('7F000002'))).toBe('127.0.0.2');
     expect(decodeProcAddress(raw('00000000'))).toBe('0.0.0.0');
@@ -153,7 +165,12 @@ describe('passwords', () => {
     expect(raw.subarray(64)).toEqual(salt);
     expect(raw.subarray(0, 64)).toEqual(createHash('sha512').update('s3cret').update(salt).digest());
     const file = passwdFile(passwords);
-    expect(file.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['alice', 'bob', 'carol']);
+    expect(
+      file
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(':')[0]),
+    ).toEqual(['alice', 'bob', 'carol']);
     for (const pw of passwords.values()) expect(file).not.toContain(pw);
   });
 
@@ -165,7 +182,7 @@ describe('passwords', () => {
 });
 
 describe('greetings', () => {
-  it('accepts only the protocol\'s ready greeting', () => {
+  it("accepts only the protocol's ready greeting", () => {
     expect(isReadyGreeting('imap', '* OK [CAPABILITY IMAP4rev1] ready\r\n')).toBe(true);
     expect(isReadyGreeting('imap', '* BYE shutting down\r\n')).toBe(false);
     expect(isReadyGreeting('pop3', '+OK Dovecot ready.\r\n')).toBe(true);
@@ -185,9 +202,21 @@ describe('templates', () => {
 
   it('renders the shipped daemon configs with loopback-only listeners', async () => {
     const dovecot = await renderTemplateFile('dovecot.conf.tmpl', {
-      instance_name: 'i', base_dir: '/s/run', state_dir: '/s/lib', log_file: '/s/log', tls_cert: '/s/c', tls_key: '/s/k',
-      ssl_dh_line: '', passwd_file: '/s/p', mail_uid: 999, mail_gid: 999, mail_dir: '/s/mail',
-      imap_port: ports.imap, imaps_port: ports.imaps, pop3_port: ports.pop3, pop3s_port: ports.pop3s,
+      instance_name: 'i',
+      base_dir: '/s/run',
+      state_dir: '/s/lib',
+      log_file: '/s/log',
+      tls_cert: '/s/c',
+      tls_key: '/s/k',
+      ssl_dh_line: '',
+      passwd_file: '/s/p',
+      mail_uid: 999,
+      mail_gid: 999,
+      mail_dir: '/s/mail',
+      imap_port: ports.imap,
+      imaps_port: ports.imaps,
+      pop3_port: ports.pop3,
+      pop3s_port: ports.pop3s,
       ...dovecotAddresses(),
     });
     expect(dovecot).toMatch(/^listen = 127\.0\.0\.1, 127\.0\.0\.2$/m);
@@ -199,19 +228,34 @@ describe('templates', () => {
     // Plain imap/pop3 on 127.0.0.2, so Dovecot does not count 127.0.0.1 -> 127.0.0.1 as secured.
     const listeners = [...dovecot.matchAll(/inet_listener (\w+) \{\s+address = (\S+)/g)].map((m) => [m[1], m[2]]);
     expect(Object.fromEntries(listeners)).toEqual({
-      imap: '127.0.0.2', imaps: '127.0.0.1', pop3: '127.0.0.2', pop3s: '127.0.0.1',
+      imap: '127.0.0.2',
+      imaps: '127.0.0.1',
+      pop3: '127.0.0.2',
+      pop3s: '127.0.0.1',
     });
 
     const main = await renderTemplateFile('main.cf.tmpl', {
-      config_dir: '/s/pf', queue_dir: '/s/q', data_dir: '/s/d', log_file: '/s/log/postfix.log', log_dir: '/s/log',
-      recipients_file: '/s/r', lmtp_socket: '/s/run/lmtp-postfix', tls_cert: '/s/c', tls_key: '/s/k',
+      config_dir: '/s/pf',
+      queue_dir: '/s/q',
+      data_dir: '/s/d',
+      log_file: '/s/log/postfix.log',
+      log_dir: '/s/log',
+      recipients_file: '/s/r',
+      lmtp_socket: '/s/run/lmtp-postfix',
+      tls_cert: '/s/c',
+      tls_key: '/s/k',
     });
     expect(main).toMatch(/^inet_interfaces = 127\.0\.0\.1$/m);
     expect(main).toMatch(/^default_transport = error:/m);
     expect(main).toMatch(/^relay_transport = error:/m);
     expect(main).toMatch(/^smtpd_peername_lookup = no$/m);
     expect(main).toMatch(/^virtual_transport = lmtp:unix:\/s\/run\/lmtp-postfix$/m);
-    expect(main.split('\n').filter((l) => !l.startsWith('#')).join('\n')).not.toMatch(/permit_mynetworks/);
+    expect(
+      main
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .join('\n'),
+    ).not.toMatch(/permit_mynetworks/);
     // The SMTP suite's rules, as the lab states them (test/lab/smtp-rules.test.ts sees them on the wire).
     expect(main).toMatch(/^smtpd_relay_restrictions = reject_unauth_destination$/m);
     expect(main).toMatch(/^unknown_virtual_mailbox_reject_code = 550$/m);
@@ -220,9 +264,15 @@ describe('templates', () => {
     expect(main).toMatch(/^smtputf8_enable = yes$/m);
 
     const master = await renderTemplateFile('master.cf.tmpl', {
-      smtp_port: ports.smtp, submission_port: ports.submission, smtps_port: ports.smtps, auth_socket: '/s/run/auth-postfix',
+      smtp_port: ports.smtp,
+      submission_port: ports.submission,
+      smtps_port: ports.smtps,
+      auth_socket: '/s/run/auth-postfix',
     });
-    const inet = master.split('\n').filter((l) => /^\S+\s+inet\s/.test(l)).map((l) => l.split(/\s+/)[0]);
+    const inet = master
+      .split('\n')
+      .filter((l) => /^\S+\s+inet\s/.test(l))
+      .map((l) => l.split(/\s+/)[0]);
     expect(inet).toEqual([`127.0.0.1:${ports.smtp}`, `127.0.0.1:${ports.submission}`, `127.0.0.1:${ports.smtps}`]);
     // chroot (5th column) is off for every service, so absolute socket paths work.
     const services = master.split('\n').filter((l) => /^\S/.test(l) && !l.startsWith('#'));

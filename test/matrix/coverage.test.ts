@@ -40,12 +40,15 @@ describe('fault coverage of the shipped suites', () => {
   it('proves every check that cites an RFC clause', () => {
     const proofs = provenBy();
     const cited = suite.checks.filter((c) => c.rfc);
-    const lines = cited.map((c) => `${proofs.has(c.key) ? '  proven ' : 'UNPROVEN '} ${c.key}\n           ${c.rfc}\n           ← ${(proofs.get(c.key) ?? ['(no fault)']).join(', ')}`);
+    const lines = cited.map(
+      (c) => `${proofs.has(c.key) ? '  proven ' : 'UNPROVEN '} ${c.key}\n           ${c.rfc}\n           ← ${(proofs.get(c.key) ?? ['(no fault)']).join(', ')}`,
+    );
     const unproven = cited.filter((c) => !proofs.has(c.key));
     const faults = Object.keys(POP3_FAULTS).length + Object.keys(IMAP_MUTATIONS).length + Object.keys(IMAP_STARTTLS_SERVERS).length - 1;
-    console.log(
-      [`Fault coverage: ${cited.length - unproven.length} of ${cited.length} RFC-citing checks proven by ${faults} faults`, ...lines].join('\n'),
-    );
-    expect(unproven.map((c) => `${c.key} (${c.at})`), 'checks citing an RFC clause that no fault makes the first to fail').toEqual([]);
+    console.log([`Fault coverage: ${cited.length - unproven.length} of ${cited.length} RFC-citing checks proven by ${faults} faults`, ...lines].join('\n'));
+    expect(
+      unproven.map((c) => `${c.key} (${c.at})`),
+      'checks citing an RFC clause that no fault makes the first to fail',
+    ).toEqual([]);
   });
 });

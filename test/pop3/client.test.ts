@@ -88,8 +88,22 @@ describe('Pop3Client basics', () => {
     await c.quit();
     expect(c.closed).toBe(true);
     expect(s.received).toEqual([
-      'CAPA', 'USER alice', `PASS ${PASSWORD}`, 'STAT', 'LIST', 'LIST 2', 'UIDL', 'UIDL 1', 'RETR 2',
-      'TOP 1 1', 'TOP 1 0', 'DELE 1', 'STAT', 'RSET', 'NOOP', 'QUIT',
+      'CAPA',
+      'USER alice',
+      `PASS ${PASSWORD}`,
+      'STAT',
+      'LIST',
+      'LIST 2',
+      'UIDL',
+      'UIDL 1',
+      'RETR 2',
+      'TOP 1 1',
+      'TOP 1 0',
+      'DELE 1',
+      'STAT',
+      'RSET',
+      'NOOP',
+      'QUIT',
     ]);
   });
 
@@ -124,11 +138,7 @@ describe('multi-line replies', () => {
   it('undoes dot-stuffing exactly as sent on the wire, keeping raw bytes', async () => {
     const s = await fake();
     // Hand-written wire bytes, so the test does not trust the fake's stuffing.
-    const wire = Buffer.concat([
-      Buffer.from('+OK\r\n..x\r\n..\r\n...\r\nplain\r\n'),
-      Buffer.from([0xc3, 0x28, 0xa0, 0x0d, 0x0a]),
-      Buffer.from('.\r\n'),
-    ]);
+    const wire = Buffer.concat([Buffer.from('+OK\r\n..x\r\n..\r\n...\r\nplain\r\n'), Buffer.from([0xc3, 0x28, 0xa0, 0x0d, 0x0a]), Buffer.from('.\r\n')]);
     s.on('RETR', (session) => session.write(wire));
     const c = await client(s);
     const body = await c.retr(1);
@@ -249,7 +259,9 @@ describe('errors', () => {
       const error = await rejection(client(s), TransportError);
       expect(error.code).toBe('EWRONG_PROTOCOL');
       expect(error.phase).toBe('greeting');
-      expect(error.message).toMatch(/does not speak POP3: its first bytes .* are not a POP3 greeting \("\+OK …"\); check the endpoint's host, port and security/);
+      expect(error.message).toMatch(
+        /does not speak POP3: its first bytes .* are not a POP3 greeting \("\+OK …"\); check the endpoint's host, port and security/,
+      );
     }
   });
 

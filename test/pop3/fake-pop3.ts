@@ -53,14 +53,14 @@ export async function startFakePop3(options: FakePop3Options = {}): Promise<Fake
     ...(options.starttls === undefined ? {} : { starttls: options.starttls }),
     ...(options.implicitTls === undefined ? {} : { implicitTls: options.implicitTls }),
     commands: {
-      CAPA: (s) => s.write(`+OK capability list follows\r\n${[...capabilities, ...(s.secure || !options.starttls ? [] : ['STLS'])].map((c) => `${c}\r\n`).join('')}.\r\n`),
+      CAPA: (s) =>
+        s.write(`+OK capability list follows\r\n${[...capabilities, ...(s.secure || !options.starttls ? [] : ['STLS'])].map((c) => `${c}\r\n`).join('')}.\r\n`),
       STLS: (s) => s.startTls('+OK begin TLS negotiation\r\n'),
       USER: (s, args) => {
         pendingUser = args;
         return s.write('+OK\r\n');
       },
-      PASS: (s, args) =>
-        s.write(pendingUser === user && args === password ? '+OK logged in\r\n' : '-ERR [AUTH] invalid credentials\r\n'),
+      PASS: (s, args) => s.write(pendingUser === user && args === password ? '+OK logged in\r\n' : '-ERR [AUTH] invalid credentials\r\n'),
       AUTH: async (s, args) => {
         const [mech, initial] = args.split(' ');
         if (mech?.toUpperCase() !== 'PLAIN') return s.write('-ERR unsupported mechanism\r\n');

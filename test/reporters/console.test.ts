@@ -31,8 +31,14 @@ describe('console reporter', () => {
     expect(lines).toContain('✓ USER/PASS login reaches TRANSACTION state  pop3/login-user-pass  14ms');
     expect(lines).toContain('✗ RETR of a message marked deleted answers -ERR  pop3/dele-marks-deleted  41ms');
     expect(lines).toContain('! STLS upgrades the session to TLS  pop3/stls-upgrade  126ms');
-    expect(lines.some((l) => l.startsWith('↓ AUTH CRAM-MD5 login  pop3/auth/sasl-cram-md5  6ms  skipped:') && l.includes(' requires capability SASL CRAM-MD5'))).toBe(true);
-    expect(lines.some((l) => l.startsWith('? UIDL stays the same across sessions  pop3/uidl-stable  1.50s  inconclusive:') && l.includes(' server said -ERR [IN-USE]'))).toBe(true);
+    expect(
+      lines.some((l) => l.startsWith('↓ AUTH CRAM-MD5 login  pop3/auth/sasl-cram-md5  6ms  skipped:') && l.includes(' requires capability SASL CRAM-MD5')),
+    ).toBe(true);
+    expect(
+      lines.some(
+        (l) => l.startsWith('? UIDL stays the same across sessions  pop3/uidl-stable  1.50s  inconclusive:') && l.includes(' server said -ERR [IN-USE]'),
+      ),
+    ).toBe(true);
   });
 
   it('shows where and why a failure happened, with the transcript tail', async () => {

@@ -71,7 +71,10 @@ describe('golden reports of a real IMAP run (flag-sync)', () => {
   it('passing run against the lab', async () => {
     const lab = inject('lab');
     const { result, junit, consoleText, normalise } = await report(lab.targetFile, 'pass');
-    expect(result.scenarios.map((s) => s.state), summarize(result)).toEqual(['passed']);
+    expect(
+      result.scenarios.map((s) => s.state),
+      summarize(result),
+    ).toEqual(['passed']);
     await expectGolden('imap-flag-sync-pass.console.txt', normalise(consoleText));
     await expectGolden('imap-flag-sync-pass.junit.xml', normalise(junit));
   });

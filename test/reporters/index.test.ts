@@ -51,7 +51,12 @@ describe('createReporter', () => {
   });
 
   it('without a file, tap, json and junit write to stdout and console writes to stderr', async () => {
-    for (const [name, start] of [['tap', 'TAP version 14'], ['json', '{'], ['junit', '<?xml'], ['junit-strict', '<?xml']] as const) {
+    for (const [name, start] of [
+      ['tap', 'TAP version 14'],
+      ['json', '{'],
+      ['junit', '<?xml'],
+      ['junit-strict', '<?xml'],
+    ] as const) {
       const ctx = captureContext();
       await createReporter(name, ctx).onRunEnd?.(buildSampleRun());
       expect(ctx.stdout.text.startsWith(start), name).toBe(true);

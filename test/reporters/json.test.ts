@@ -29,7 +29,13 @@ describe('JSON reporter', () => {
     const run = buildSampleRun();
     const report = JSON.parse(renderJson(redactRun(run, sampleRedactor())));
     const shape = (v: unknown): unknown =>
-      typeof v === 'string' ? 'string' : Array.isArray(v) ? v.map(shape) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)])) : v;
+      typeof v === 'string'
+        ? 'string'
+        : Array.isArray(v)
+          ? v.map(shape)
+          : v !== null && typeof v === 'object'
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]))
+            : v;
     const { schemaVersion, counts, ...rest } = report;
     expect(schemaVersion).toBe(1);
     expect(counts.total).toBe(5);

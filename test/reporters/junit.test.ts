@@ -59,7 +59,9 @@ describe('JUnit reporter', () => {
     const xml = render();
     expect(xml).toMatch(/<testsuites name="mailprobe" tests="5" failures="1" errors="1" skipped="2" time="1\.790">/);
     expect(xml.match(/<testsuite /g)).toHaveLength(5);
-    expect(xml).toContain('<failure message="RETR of a message marked deleted must fail, but the server sent it (and 1 more failed check)" type="expectation">');
+    expect(xml).toContain(
+      '<failure message="RETR of a message marked deleted must fail, but the server sent it (and 1 more failed check)" type="expectation">',
+    );
     expect(xml).toMatch(/<error message="TLS handshake with [^"]*" type="ETLS">/);
     expect(xml).toContain('<skipped message="requires capability SASL CRAM-MD5; the server offers SASL PLAIN LOGIN"/>');
     expect(xml).toContain('<skipped message="inconclusive: server said -ERR [IN-USE]');

@@ -97,7 +97,9 @@ describe('the Redactor covers the exact forms a login sends', () => {
         const tokens = [b64(`\0${user}\0${password}`), b64(`${user}\0${user}\0${password}`), b64(password)];
         for (const token of [...tokens, ...tokens.map((t) => t.replace(/=+$/, ''))]) {
           // As a hostile server echoes it: right after the command, and glued to other text.
-          expect(redactor.text(`-ERR rejected AUTH PLAIN ${token} (x)`), `${user}/${JSON.stringify(password)} ${token}`).toBe('-ERR rejected AUTH PLAIN [redacted] (x)');
+          expect(redactor.text(`-ERR rejected AUTH PLAIN ${token} (x)`), `${user}/${JSON.stringify(password)} ${token}`).toBe(
+            '-ERR rejected AUTH PLAIN [redacted] (x)',
+          );
           expect(redactor.text(`xx${token}xx`)).toBe('xx[redacted]xx');
         }
         expect(redactor.text(`A1 NO rejected A1 LOGIN ${quote(user)} ${quote(password)}`)).toBe(`A1 NO rejected A1 LOGIN ${quote(user)} [redacted]`);

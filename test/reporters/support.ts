@@ -55,7 +55,6 @@ export async function expectGolden(name: string, actual: string): Promise<void> 
   expect(actual).toBe(expected);
 }
 
-
 /** What differs between two runs of the same report, for normaliseReport. */
 export interface VolatileFields {
   /** The run's id: also part of its folder names and its X-Mailprobe-Run header. */
@@ -96,7 +95,10 @@ const OTHER_RUN_ID = /\b\d{8}t\d{6}-[0-9a-f]{6}\b/;
 const TRANSCRIPT_LINE = /^(\s*)\+\s*\d+ms \[([^\]]+)\] (C:|S:|--) (.*)$/;
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
 /** A Date header's value: "Fri, 27 Nov 2026 09:00:49 +0000". */
-const RFC5322_DATE = new RegExp(`\\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\\d{1,2} ${MONTH} \\d{4} \\d\\d:\\d\\d(?::\\d\\d)? (?:[+-]\\d{4}|GMT|UT)(?: \\([^)]*\\))?`, 'g');
+const RFC5322_DATE = new RegExp(
+  `\\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\\d{1,2} ${MONTH} \\d{4} \\d\\d:\\d\\d(?::\\d\\d)? (?:[+-]\\d{4}|GMT|UT)(?: \\([^)]*\\))?`,
+  'g',
+);
 /** IMAP INTERNALDATE / APPEND date: "27-Nov-2026 09:00:49 +0000". */
 const IMAP_DATE = new RegExp(`\\b\\d{1,2}-${MONTH}-\\d{4} \\d\\d:\\d\\d:\\d\\d [+-]\\d{4}`, 'g');
 
@@ -135,7 +137,8 @@ function normaliseLive(text: string): string {
     }
     if (m && arrow === 'S:') {
       if (OTHER_RUN_ID.test(body)) continue;
-      if (outside.get(session) === true && /^\* (?:\d+ (?:EXISTS|RECENT|EXPUNGE|FETCH)\b|VANISHED\b|OK \[(?:UNSEEN|HIGHESTMODSEQ|NOMODSEQ)\b)/i.test(body)) continue;
+      if (outside.get(session) === true && /^\* (?:\d+ (?:EXISTS|RECENT|EXPUNGE|FETCH)\b|VANISHED\b|OK \[(?:UNSEEN|HIGHESTMODSEQ|NOMODSEQ)\b)/i.test(body))
+        continue;
       const list = /^\* (?:LIST|LSUB) \([^)]*\) (.*)$/i.exec(body);
       if (list) {
         if (session !== listedSession) flushListed();
@@ -167,7 +170,9 @@ function normaliseLive(text: string): string {
       .replace(/\[HIGHESTMODSEQ \d+\]/gi, '[HIGHESTMODSEQ {modseq}]')
       .replace(/\[APPENDUID \d+ [\d:,]+\]/gi, '[APPENDUID {uidvalidity} {uid}]')
       .replace(/\[COPYUID \d+ [\d:,]+ [\d:,]+\]/gi, '[COPYUID {uidvalidity} {uids} {uids}]')
-      .replace(/\b((?:UN)?CHANGEDSINCE|MODSEQ) \(?\d+\)?/gi, (_all, word: string) => (word.toUpperCase() === 'MODSEQ' ? `${word} ({modseq})` : `${word} {modseq}`))
+      .replace(/\b((?:UN)?CHANGEDSINCE|MODSEQ) \(?\d+\)?/gi, (_all, word: string) =>
+        word.toUpperCase() === 'MODSEQ' ? `${word} ({modseq})` : `${word} {modseq}`,
+      )
       .replace(/\bUID (FETCH|STORE|COPY|MOVE|EXPUNGE) [\d:,*]+/gi, 'UID $1 {uids}')
       .replace(/\bUID \d+\b/g, 'UID {uid}')
       .replace(/^(.*\bS: \* (?:SEARCH|SORT))(?: \d+)+/gim, '$1 {uids}')

@@ -16,7 +16,12 @@ function diagnostic(tap: string, n: number): Record<string, unknown> {
   const start = lines.findIndex((l) => new RegExp(`^(not )?ok ${n} `).test(l));
   expect(lines[start + 1]).toBe('  ---');
   const end = lines.indexOf('  ...', start);
-  return parse(lines.slice(start + 2, end).map((l) => l.slice(2)).join('\n')) as Record<string, unknown>;
+  return parse(
+    lines
+      .slice(start + 2, end)
+      .map((l) => l.slice(2))
+      .join('\n'),
+  ) as Record<string, unknown>;
 }
 
 describe('TAP reporter', () => {

@@ -36,7 +36,7 @@ describe('ScenarioRecord', () => {
     ]);
   });
 
-  it('after a RENAME the new names (children too) are the run\'s to delete, the old ones only to check', () => {
+  it("after a RENAME the new names (children too) are the run's to delete, the old ones only to check", () => {
     const a = new ScenarioRecord().forAccount(alice);
     a.folder('r/p');
     a.folder('r/p/2026');

@@ -17,7 +17,9 @@ async function planOf(id: string) {
 
 describe('dry-run plans', () => {
   it('every action that creates or cleans up declares what it does', () => {
-    const undeclared = Object.entries(actions).filter(([, a]) => (a.leavesMail || a.cleansUp) && a.plans === undefined).map(([n]) => n);
+    const undeclared = Object.entries(actions)
+      .filter(([, a]) => (a.leavesMail || a.cleansUp) && a.plans === undefined)
+      .map(([n]) => n);
     expect(undeclared).toEqual([]);
   });
 
@@ -42,7 +44,9 @@ describe('dry-run plans', () => {
   it('renders the SMTP envelope with the run id subject, account address and Message-ID pattern', async () => {
     const plan = await planOf('pop3/sizes-agree');
     const send = plan.steps.find((s) => s.action === 'smtp.send')!.effects.find((e) => e.kind === 'send')!;
-    expect(send.what).toBe(`SMTP via submission: MAIL FROM:<alice@lab.test> RCPT TO:<alice@lab.test> subject "mailprobe sizes-agree ${RUN}" Message-ID <mailprobe.${RUN}.…@mailprobe.invalid>`);
+    expect(send.what).toBe(
+      `SMTP via submission: MAIL FROM:<alice@lab.test> RCPT TO:<alice@lab.test> subject "mailprobe sizes-agree ${RUN}" Message-ID <mailprobe.${RUN}.…@mailprobe.invalid>`,
+    );
   });
 
   it('says when the target lacks what a scenario needs, as the run would skip it', async () => {
@@ -63,7 +67,9 @@ describe('dry-run plans', () => {
       target: { host: 'h', name: 'n' },
       vars: { word: 'w' },
     };
-    expect(renderKnown({ a: '${run.id} ${env.SECRET} ${captures.sent.message_id} ${accounts.primary.address} ${vars.word} ${target.host}', n: 3 }, scopes)).toEqual({
+    expect(
+      renderKnown({ a: '${run.id} ${env.SECRET} ${captures.sent.message_id} ${accounts.primary.address} ${vars.word} ${target.host}', n: 3 }, scopes),
+    ).toEqual({
       a: `${RUN} \${env.SECRET} \${captures.sent.message_id} alice@lab.test w h`,
       n: 3,
     });

@@ -22,8 +22,19 @@ const cleanupStep = (problem: { code: string; message: string }): StepResult => 
 });
 const leftovers = ["subscription 'mailprobe-r/archive' (account alice): not confirmed removed"];
 const common = (cleanup: StepResult[]) => ({
-  id: 'imap/folder-sync', name: 'x', file: 's.yaml', line: 1, tags: [], rfc: [], durationMs: 5, startedAt: 0,
-  steps: [pass('a')], cleanup, properties: {}, capabilities: {}, leftovers,
+  id: 'imap/folder-sync',
+  name: 'x',
+  file: 's.yaml',
+  line: 1,
+  tags: [],
+  rfc: [],
+  durationMs: 5,
+  startedAt: 0,
+  steps: [pass('a')],
+  cleanup,
+  properties: {},
+  capabilities: {},
+  leftovers,
 });
 
 describe('the verdict of a scenario whose cleanup was interrupted', () => {

@@ -10,7 +10,9 @@ import { testActions } from './test-actions.js';
  * `# CODE` line, then one `line:col: reason` per diagnostic, in order.
  */
 const dir = path.resolve('fixtures/scenarios/bad');
-const cases = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const cases = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 function readExpected(file: string): { code: string; lines: string[] } {
   const [head = '', ...rest] = readFileSync(file, 'utf8').trimEnd().split('\n');

@@ -9,7 +9,11 @@ import { loadScenarioFile } from '../../src/scenario/load.js';
 import { testActions } from './test-actions.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailprobe-input-file-'));
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe('reading a user-named input file', () => {
   it('refuses a character device without reading it (/dev/zero)', async () => {
@@ -28,7 +32,10 @@ describe('reading a user-named input file', () => {
     writeFileSync(at, 'A=' + 'x'.repeat(INPUT_LIMITS.env - 2));
     writeFileSync(over, 'A=' + 'x'.repeat(INPUT_LIMITS.env - 1));
     expect((await readInputText(at, 'env')).length).toBe(INPUT_LIMITS.env);
-    await expect(readInputText(over, 'env')).rejects.toMatchObject({ problem: 'ETOOBIG', message: `env file too large: the limit is 64 KiB (65536 bytes), this one is 65537 bytes` });
+    await expect(readInputText(over, 'env')).rejects.toMatchObject({
+      problem: 'ETOOBIG',
+      message: `env file too large: the limit is 64 KiB (65536 bytes), this one is 65537 bytes`,
+    });
   });
 
   it('names a missing file', async () => {

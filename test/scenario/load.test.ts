@@ -57,7 +57,14 @@ describe('loading a good scenario', () => {
     expect(s.sessions.laptop).toMatchObject({ protocol: 'pop3', endpoint: 'pop3s', account: 'primary', source: { line: 15, col: 11 } });
     expect(s.steps).toHaveLength(4);
     const [send, stat, dele, stat2] = s.steps;
-    expect(send).toMatchObject({ index: 0, name: 'deliver a test message', action: 'smtp.send', capture: { sent: '$' }, path: ['steps', 0], source: { line: 18, col: 5 } });
+    expect(send).toMatchObject({
+      index: 0,
+      name: 'deliver a test message',
+      action: 'smtp.send',
+      capture: { sent: '$' },
+      path: ['steps', 0],
+      source: { line: 18, col: 5 },
+    });
     expect(send?.session).toBeUndefined();
     expect(send?.with).toEqual({ account: 'primary', to: ['${accounts.primary.address}'], subject: '${vars.subject}' });
     expect(stat).toMatchObject({ name: 'pop3.stat', session: 'laptop', with: {} });
@@ -80,11 +87,16 @@ describe('loading a good scenario', () => {
 
 describe('diagnostics', () => {
   it('suggests the action for an unknown action name', () => {
-    expect(diagnosticsOf('name: n\nsteps:\n  - action: pop3.retrr\n    session: s\n')).toContain("3:13: unknown action 'pop3.retrr' (did you mean 'pop3.retr'?)");
+    expect(diagnosticsOf('name: n\nsteps:\n  - action: pop3.retrr\n    session: s\n')).toContain(
+      "3:13: unknown action 'pop3.retrr' (did you mean 'pop3.retr'?)",
+    );
   });
 
   it('points at an unknown key itself and suggests the known one', () => {
-    expect(diagnosticsOf('name: n\nsteps:\n  - ation: sleep\n')).toEqual(["3:5: missing required key 'action'", "3:5: unknown key 'ation' (did you mean 'action'?)"]);
+    expect(diagnosticsOf('name: n\nsteps:\n  - ation: sleep\n')).toEqual([
+      "3:5: missing required key 'action'",
+      "3:5: unknown key 'ation' (did you mean 'action'?)",
+    ]);
   });
 
   it('points inside `with` and inside `expect`', () => {

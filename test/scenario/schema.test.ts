@@ -53,7 +53,9 @@ describe('editor JSON Schemas', () => {
     ) as { properties: { with: { anyOf: [{ properties: Record<string, Json> }, Json] } } };
     // The whole `with` may be one template, and so may each typed leaf.
     expect(retr.properties.with.anyOf[1]).toMatchObject({ type: 'string', pattern: '\\$\\{' });
-    expect(retr.properties.with.anyOf[0].properties.msg).toEqual({ anyOf: [{ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, expect.objectContaining({ type: 'string', pattern: '\\$\\{' })] });
+    expect(retr.properties.with.anyOf[0].properties.msg).toEqual({
+      anyOf: [{ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, expect.objectContaining({ type: 'string', pattern: '\\$\\{' })],
+    });
     const expectation = (s.definitions as Record<string, Json & { properties: Record<string, Json> }>).expectation;
     expect(expectation?.oneOf).toEqual(MATCHER_NAMES.map((m) => ({ required: [m] })));
     expect(expectation?.properties.at_least).toEqual({ anyOf: [{ type: 'number' }, expect.objectContaining({ pattern: '\\$\\{' })] });

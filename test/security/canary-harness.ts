@@ -72,13 +72,22 @@ const SCENARIOS: Record<'main' | 'saslLogin', Record<string, (role: string) => R
     'pop3-user': (role) => ({ sessions: { box: { protocol: 'pop3', endpoint: 'pop3', account: role } }, steps: [{ action: 'pop3.stat', session: 'box' }] }),
     'pop3-plain': (role) => ({ sessions: { box: { protocol: 'pop3', endpoint: 'pop3s', account: role } }, steps: [{ action: 'pop3.stat', session: 'box' }] }),
     'imap-login': (role) => ({ sessions: { box: { protocol: 'imap', endpoint: 'imap', account: role } }, steps: [{ action: 'imap.noop', session: 'box' }] }),
-    'imap-raw-login': (role) => ({ sessions: { box: { protocol: 'imap', endpoint: 'imap', account: role } }, steps: [{ action: 'imap.raw-noop', session: 'box' }] }),
-    'imap-sasl-plain': (role) => ({ sessions: { box: { protocol: 'imap', endpoint: 'imaps', account: role } }, steps: [{ action: 'imap.noop', session: 'box' }] }),
+    'imap-raw-login': (role) => ({
+      sessions: { box: { protocol: 'imap', endpoint: 'imap', account: role } },
+      steps: [{ action: 'imap.raw-noop', session: 'box' }],
+    }),
+    'imap-sasl-plain': (role) => ({
+      sessions: { box: { protocol: 'imap', endpoint: 'imaps', account: role } },
+      steps: [{ action: 'imap.noop', session: 'box' }],
+    }),
     'smtp-plain': (role) => smtpScenario(role, 'smtp'),
     'smtp-login': (role) => smtpScenario(role, 'submission'),
   },
   saslLogin: {
-    'imap-sasl-login': (role) => ({ sessions: { box: { protocol: 'imap', endpoint: 'imap', account: role } }, steps: [{ action: 'imap.noop', session: 'box' }] }),
+    'imap-sasl-login': (role) => ({
+      sessions: { box: { protocol: 'imap', endpoint: 'imap', account: role } },
+      steps: [{ action: 'imap.noop', session: 'box' }],
+    }),
   },
 };
 

@@ -56,7 +56,15 @@ async function runMatrix(accounts: readonly CanaryAccount[], kind: 'main' | 'sas
     let code: string;
     if (via === 'cli') {
       const result = await runCli(
-        ['run', files.scenarioDir, '--target', files.targetFile, '--out-dir', outDir, ...Object.keys(REPORT_FILES).flatMap((n) => ['--reporter', `${n}=${report(n as keyof typeof REPORT_FILES)}`])],
+        [
+          'run',
+          files.scenarioDir,
+          '--target',
+          files.targetFile,
+          '--out-dir',
+          outDir,
+          ...Object.keys(REPORT_FILES).flatMap((n) => ['--reporter', `${n}=${report(n as keyof typeof REPORT_FILES)}`]),
+        ],
         { env: files.env },
       );
       stderr = result.stderr + result.stdout;
@@ -101,7 +109,10 @@ function judge(run: RunOutput, accounts: readonly CanaryAccount[], kind: 'main' 
   if (kind === 'main') {
     // Both IMAP clients sent LOGIN: imapflow tags with numbers, the raw client with A001, A002, …
     const logins = run.secrets.filter((s) => s.mechanism === 'imap LOGIN');
-    for (const [client, tag] of [['imapflow', /^\d+ /], ['raw client', /^A\d{3} /]] as const) {
+    for (const [client, tag] of [
+      ['imapflow', /^\d+ /],
+      ['raw client', /^A\d{3} /],
+    ] as const) {
       expect(new Set(logins.filter((s) => tag.test(s.line)).map(passwordOnWire)), `imap LOGIN by the ${client} (${run.code})`).toEqual(passwords);
     }
   }

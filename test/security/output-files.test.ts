@@ -60,7 +60,16 @@ describe('reports and saved messages are private files', () => {
     const base = await tempDir(`modes-${umask}`);
     // Everything below `out` is created by the run, so every folder there is mailprobe's.
     const out = join(base, 'out');
-    const args = ['run', SCENARIO, '--target', fake.targetFile, '--out-dir', join(out, 'saved'), ...REPORTERS.flatMap((r) => ['--reporter', `${r}=${join(out, 'reports', r)}`]), ...extra];
+    const args = [
+      'run',
+      SCENARIO,
+      '--target',
+      fake.targetFile,
+      '--out-dir',
+      join(out, 'saved'),
+      ...REPORTERS.flatMap((r) => ['--reporter', `${r}=${join(out, 'reports', r)}`]),
+      ...extra,
+    ];
     const result = await runUnderUmask(umask, args, fake.env);
     const files = await filesUnder(out);
     const dirs = [...new Set(files.flatMap((f) => ancestorsBelow(out, f)))];
@@ -128,7 +137,12 @@ describe('output that cannot be created is an error at once', () => {
   const BOUND_MS = 45_000;
 
   it('a report under /proc ends with exit 3 and says the report could not be written', { timeout: BOUND_MS + 15_000 }, async () => {
-    const result = await runUnderUmask('022', ['run', SCENARIO, '--target', fake.targetFile, '--reporter', `json=/proc/mailprobe-no-such/${process.pid}/report.json`], fake.env, BOUND_MS);
+    const result = await runUnderUmask(
+      '022',
+      ['run', SCENARIO, '--target', fake.targetFile, '--reporter', `json=/proc/mailprobe-no-such/${process.pid}/report.json`],
+      fake.env,
+      BOUND_MS,
+    );
     expect(result.timedOut, describeRun(result)).toBe(false);
     expect(result.code, describeRun(result)).toBe(3);
     expect(result.stderr).toMatch(/reporter "json": the report could not be written: cannot create folder \/proc\/mailprobe-no-such: ENOENT/);
@@ -143,7 +157,9 @@ describe('output that cannot be created is an error at once', () => {
       return true;
     };
     try {
-      const run = startCli(['run', SCENARIO, '--target', fake.targetFile, '--reporter', `json=/proc/mailprobe-no-such/${process.pid}/report.json`], { env: fake.env });
+      const run = startCli(['run', SCENARIO, '--target', fake.targetFile, '--reporter', `json=/proc/mailprobe-no-such/${process.pid}/report.json`], {
+        env: fake.env,
+      });
       await waitUntil(() => stalled, 'the run reached STAT');
       const timer = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
       run.child.kill('SIGTERM');
@@ -158,7 +174,12 @@ describe('output that cannot be created is an error at once', () => {
   });
 
   it('an --out-dir under /proc errors the step that saves a copy, and the run ends', { timeout: BOUND_MS + 15_000 }, async () => {
-    const result = await runUnderUmask('022', ['run', SCENARIO, '--target', fake.targetFile, '--out-dir', `/proc/mailprobe-no-such/${process.pid}`], fake.env, BOUND_MS);
+    const result = await runUnderUmask(
+      '022',
+      ['run', SCENARIO, '--target', fake.targetFile, '--out-dir', `/proc/mailprobe-no-such/${process.pid}`],
+      fake.env,
+      BOUND_MS,
+    );
     expect(result.timedOut, describeRun(result)).toBe(false);
     expect(result.code, describeRun(result)).toBe(3);
     expect(result.stderr).toMatch(/\/proc\/mailprobe-no-such/);

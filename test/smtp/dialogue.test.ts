@@ -46,7 +46,12 @@ async function attempt(f: SmtpFake, a: Attempt = {}) {
   const transcript = new Transcript({ secrets: { add: (t) => void added.push(t) } });
   const started = performance.now();
   const outcome = await sendRawMessage({
-    endpoint: { host: '127.0.0.1', port: f.port, security: a.security ?? 'none', tls: { verify: true, ...(a.ca ? { ca: a.ca, servername: 'localhost' } : {}) } },
+    endpoint: {
+      host: '127.0.0.1',
+      port: f.port,
+      security: a.security ?? 'none',
+      tls: { verify: true, ...(a.ca ? { ca: a.ca, servername: 'localhost' } : {}) },
+    },
     ...(a.auth === false ? {} : { auth: { user: USER, password: PASSWORD } }),
     envelope: { from: 'a@fake.test', to: a.to ?? ['b@fake.test'] },
     raw: a.raw ?? Buffer.from('Subject: x\r\n\r\nbody\r\n'),
@@ -111,7 +116,9 @@ describe('the dialogue', () => {
     const f = await fake({ greeting: '220-fake.test ESMTP\r\n220-second line\r\n220 ready\r\n' });
     const { outcome, lines } = await attempt(f);
     expect(outcome.ok).toBe(true);
-    expect(lines).toEqual(expect.arrayContaining(['S: 220-fake.test ESMTP', 'S: 220 ready', 'C: EHLO mailprobe.invalid', 'S: 250 SIZE 1000000', 'C: AUTH PLAIN [redacted]']));
+    expect(lines).toEqual(
+      expect.arrayContaining(['S: 220-fake.test ESMTP', 'S: 220 ready', 'C: EHLO mailprobe.invalid', 'S: 250 SIZE 1000000', 'C: AUTH PLAIN [redacted]']),
+    );
     expect(lines.indexOf('S: 220 ready')).toBeLessThan(lines.indexOf('C: EHLO mailprobe.invalid'));
   });
 
@@ -136,7 +143,9 @@ describe('the dialogue', () => {
   });
 
   it('records accepted and rejected recipients; all of them refused with one temporary refusal is inconclusive', async () => {
-    const f = await fake({ on: { RCPT: (s, line) => s.write(/nobody/.test(line) ? '550 5.1.1 no such user\r\n' : /busy/.test(line) ? '450 4.2.1 busy\r\n' : '250 ok\r\n') } });
+    const f = await fake({
+      on: { RCPT: (s, line) => s.write(/nobody/.test(line) ? '550 5.1.1 no such user\r\n' : /busy/.test(line) ? '450 4.2.1 busy\r\n' : '250 ok\r\n') },
+    });
     const some = await attempt(f, { to: ['b@fake.test', 'nobody@fake.test'] });
     expect(some.outcome).toMatchObject({ ok: true, result: { accepted: ['b@fake.test'], rejected: ['nobody@fake.test'] } });
     const none = await attempt(f, { to: ['nobody@fake.test', 'busy@fake.test'] });
@@ -247,7 +256,10 @@ describe('STARTTLS (RFC 3207)', () => {
   it('after the handshake, EHLO again, and only what the second EHLO offers counts (RFC 3207 §4.2)', async () => {
     const { localhost, ca } = await testCerts();
     // Before TLS: AUTH LOGIN only; after: AUTH PLAIN only.
-    const f = await fake({ starttls: localhost, ehlo: (secure) => (secure ? '250-fake.test\r\n250 AUTH PLAIN\r\n' : '250-fake.test\r\n250-AUTH LOGIN\r\n250 STARTTLS\r\n') });
+    const f = await fake({
+      starttls: localhost,
+      ehlo: (secure) => (secure ? '250-fake.test\r\n250 AUTH PLAIN\r\n' : '250-fake.test\r\n250-AUTH LOGIN\r\n250 STARTTLS\r\n'),
+    });
     const { outcome, lines } = await attempt(f, { security: 'starttls', ca });
     expect(outcome.ok).toBe(true);
     expect(lines.filter((l) => l === 'C: EHLO mailprobe.invalid')).toHaveLength(2);

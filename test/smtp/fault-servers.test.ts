@@ -81,7 +81,9 @@ describe('what the session records', () => {
     expect(noop).toMatchObject({ code: 250, enhanced: '2.0.0', command: 'NOOP' });
     expect(await client.quit()).toMatchObject({ code: 221, enhanced: '2.0.0' });
     // Every reply line is in the transcript, in order.
-    expect(lines()).toEqual(expect.arrayContaining(['S: 220 fault.test ESMTP fault server', 'C: EHLO mailprobe.invalid', 'S: 250-PIPELINING', 'S: 250 SMTPUTF8', 'S: 221 2.0.0 Bye']));
+    expect(lines()).toEqual(
+      expect.arrayContaining(['S: 220 fault.test ESMTP fault server', 'C: EHLO mailprobe.invalid', 'S: 250-PIPELINING', 'S: 250 SMTPUTF8', 'S: 221 2.0.0 Bye']),
+    );
   });
 
   it('reads no enhanced code where ENHANCEDSTATUSCODES was not advertised', async () => {
@@ -173,7 +175,10 @@ describe('one rule broken per server, seen by the client', () => {
   });
 
   it('8-bit mangling: an 8BITMIME body is stored byte-exact by the faithful MX, with its 8th bits stripped by the faulty one', async () => {
-    const body = Buffer.from('Subject: grüße\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nÄrger über Öl, 日本語\r\n', 'utf8');
+    const body = Buffer.from(
+      'Subject: grüße\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nÄrger über Öl, 日本語\r\n',
+      'utf8',
+    );
     const deliver = async (s: SmtpFaultServer) => {
       const { client } = await session(s);
       await client.ehlo();
@@ -235,7 +240,12 @@ describe('pipelining (RFC 2920)', () => {
     });
     try {
       const transcript = new Transcript();
-      const client = await SmtpClient.connect({ endpoint: { host: '127.0.0.1', port: f.port, security: 'none', tls: { verify: true } }, transcript, session: 'smtp', timeouts: TIMEOUTS });
+      const client = await SmtpClient.connect({
+        endpoint: { host: '127.0.0.1', port: f.port, security: 'none', tls: { verify: true } },
+        transcript,
+        session: 'smtp',
+        timeouts: TIMEOUTS,
+      });
       clients.push(client);
       await client.ehlo();
       const outcome = await client.pipeline({ from: 'a@fake.test', to: ['x@fake.test', 'y@fake.test'] }, Buffer.from('Subject: must not go\r\n\r\nbody\r\n'));

@@ -58,7 +58,8 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
   keepAfterQuit: {
     outcomes: {
       'pop3/commit-at-quit': 'failed at pop3/commit-at-quit › delete anything this run left in the mailbox › cleanup removed everything this run created',
-      'pop3/deleted-is-refused': 'failed at pop3/deleted-is-refused › delete anything this run left in the mailbox › cleanup removed everything this run created',
+      'pop3/deleted-is-refused':
+        'failed at pop3/deleted-is-refused › delete anything this run left in the mailbox › cleanup removed everything this run created',
       'pop3/dot-stuffing': 'failed at pop3/dot-stuffing › delete anything this run left in the mailbox › cleanup removed everything this run created',
       'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › phone no longer finds the message by its headers › found equals false',
       'pop3/rset': 'failed at pop3/rset › delete anything this run left in the mailbox › cleanup removed everything this run created',
@@ -100,7 +101,8 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
   corruptRetr: {
     outcomes: {
       'pop3/dot-stuffing': 'failed at pop3/dot-stuffing › RETR returns the body byte for byte › raw delivered_copy_of ${captures.sent.raw}',
-      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › laptop downloads the message and keeps a local copy › saved delivered_copy_of ${captures.sent.raw}',
+      'pop3/retrieve-then-delete':
+        'failed at pop3/retrieve-then-delete › laptop downloads the message and keeps a local copy › saved delivered_copy_of ${captures.sent.raw}',
     },
   },
   listDeleted: {
@@ -115,7 +117,7 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
   },
   wrongStatSize: {
     outcomes: {
-      'pop3/sizes-agree': 'failed at pop3/sizes-agree › LIST of all messages sums to STAT\'s size › total_size equals ${captures.stat.size}',
+      'pop3/sizes-agree': "failed at pop3/sizes-agree › LIST of all messages sums to STAT's size › total_size equals ${captures.stat.size}",
     },
   },
   stlsAfterUpgrade: {
@@ -125,7 +127,8 @@ export const POP3_FAULTS: Readonly<Record<keyof Pop3Faults, FaultEntry>> = {
   },
   hideMarkedElsewhere: {
     outcomes: {
-      'pop3/retrieve-then-delete': 'failed at pop3/retrieve-then-delete › until the laptop quits, the original is still on the server › present one_of [true,"locked"]',
+      'pop3/retrieve-then-delete':
+        'failed at pop3/retrieve-then-delete › until the laptop quits, the original is still on the server › present one_of [true,"locked"]',
     },
   },
   statShowsRemoved: {
@@ -145,7 +148,8 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
       'imap/folder-sync': 'failed at imap/folder-sync › laptop waits for it in INBOX › the server answers in IMAP syntax',
       'imap/idle-push': 'failed at imap/idle-push › phone idles on INBOX › the server answers in IMAP syntax',
       'imap/move-announced': 'failed at imap/move-announced › laptop stores a message in the first › the server answers in IMAP syntax',
-      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone selects it on the raw wire › the server answers in IMAP syntax, in step with the commands sent',
+      'imap/noop-reports-changes':
+        'failed at imap/noop-reports-changes › phone selects it on the raw wire › the server answers in IMAP syntax, in step with the commands sent',
       'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop stores an unread message › the server answers in IMAP syntax',
       'imap/uid-stability': 'failed at imap/uid-stability › laptop opens it › the server answers in IMAP syntax',
     },
@@ -160,7 +164,8 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
       'imap/folder-sync': 'failed at imap/folder-sync › laptop waits for it in INBOX › the server answers in IMAP syntax',
       'imap/idle-push': 'failed at imap/idle-push › phone idles on INBOX › the server answers in IMAP syntax',
       'imap/move-announced': 'failed at imap/move-announced › laptop stores a message in the first › the server answers in IMAP syntax',
-      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone selects it on the raw wire › the server answers in IMAP syntax, in step with the commands sent',
+      'imap/noop-reports-changes':
+        'failed at imap/noop-reports-changes › phone selects it on the raw wire › the server answers in IMAP syntax, in step with the commands sent',
       'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop stores an unread message › the server answers in IMAP syntax',
       'imap/uid-stability': 'failed at imap/uid-stability › laptop opens it › the server answers in IMAP syntax',
     },
@@ -175,7 +180,8 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
       'imap/folder-sync': 'failed at imap/folder-sync › laptop waits for it in INBOX › the server answers in IMAP syntax',
       'imap/idle-push': 'failed at imap/idle-push › phone idles on INBOX › the server answers in IMAP syntax',
       'imap/move-announced': 'failed at imap/move-announced › laptop stores a message in the first › the server answers in IMAP syntax',
-      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone selects it on the raw wire › the server answers in IMAP syntax, in step with the commands sent',
+      'imap/noop-reports-changes':
+        'failed at imap/noop-reports-changes › phone selects it on the raw wire › the server answers in IMAP syntax, in step with the commands sent',
       'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › laptop stores an unread message › the server answers in IMAP syntax',
       'imap/uid-stability': 'failed at imap/uid-stability › laptop opens it › the server answers in IMAP syntax',
     },
@@ -252,23 +258,23 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   ignoreExpungeOfOthersMail: {
     outcomes: {
       'imap/draft-sync': 'failed at imap/draft-sync › phone removes the draft › gone equals true',
-      'imap/expunge-sync': 'failed at imap/expunge-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/flag-sync': 'failed at imap/flag-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/folder-sync': 'failed at imap/folder-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/idle-push': 'failed at imap/idle-push › delete the run\'s messages › cleanup removed everything this run created',
-      'imap/move-announced': 'failed at imap/move-announced › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/uid-stability': 'failed at imap/uid-stability › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/expunge-sync': "failed at imap/expunge-sync › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/flag-sync': "failed at imap/flag-sync › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/folder-sync': "failed at imap/folder-sync › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/idle-push': "failed at imap/idle-push › delete the run's messages › cleanup removed everything this run created",
+      'imap/move-announced': "failed at imap/move-announced › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/noop-reports-changes': "failed at imap/noop-reports-changes › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/peek-is-read-only': "failed at imap/peek-is-read-only › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/uid-stability': "failed at imap/uid-stability › delete the run's folders and messages › cleanup removed everything this run created",
     },
     defeatsCleanup: true,
   },
   expungeOnlyLocal: {
     outcomes: {
       'imap/draft-sync': 'failed at imap/draft-sync › phone sees exactly one draft of this run, the new one › count equals 1',
-      'imap/expunge-sync': 'failed at imap/expunge-sync › phone\'s NOOP reports the expunge › expunge_count equals 1',
-      'imap/idle-push': 'failed at imap/idle-push › delete the run\'s messages › cleanup removed everything this run created',
-      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone\'s NOOP carries the EXPUNGE › untagged contains * 1 EXPUNGE',
+      'imap/expunge-sync': "failed at imap/expunge-sync › phone's NOOP reports the expunge › expunge_count equals 1",
+      'imap/idle-push': "failed at imap/idle-push › delete the run's messages › cleanup removed everything this run created",
+      'imap/noop-reports-changes': "failed at imap/noop-reports-changes › phone's NOOP carries the EXPUNGE › untagged contains * 1 EXPUNGE",
     },
     defeatsCleanup: true,
   },
@@ -280,7 +286,8 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   ignoreFlagRemovals: {
     outcomes: {
-      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop clears the flag, and its MODSEQ rises again › modseq greater_than ${captures.m1.modseq}',
+      'imap/condstore-modseq':
+        'failed at imap/condstore-modseq › laptop clears the flag, and its MODSEQ rises again › modseq greater_than ${captures.m1.modseq}',
       'imap/flag-sync': 'failed at imap/flag-sync › laptop clears the flag › flags not_contains \\Flagged',
     },
   },
@@ -291,14 +298,14 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   keepDeletedEverywhere: {
     outcomes: {
-      'imap/condstore-modseq': 'failed at imap/condstore-modseq › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/expunge-sync': 'failed at imap/expunge-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/flag-sync': 'failed at imap/flag-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/condstore-modseq': "failed at imap/condstore-modseq › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/expunge-sync': "failed at imap/expunge-sync › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/flag-sync': "failed at imap/flag-sync › delete the run's folders and messages › cleanup removed everything this run created",
       'imap/folder-sync': 'failed at imap/folder-sync › laptop no longer lists it › folders not_contains projects/archive-2026',
-      'imap/move-announced': 'failed at imap/move-announced › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/uid-stability': 'failed at imap/uid-stability › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/move-announced': "failed at imap/move-announced › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/noop-reports-changes': "failed at imap/noop-reports-changes › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/peek-is-read-only': "failed at imap/peek-is-read-only › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/uid-stability': "failed at imap/uid-stability › delete the run's folders and messages › cleanup removed everything this run created",
     },
     defeatsCleanup: true,
   },
@@ -340,17 +347,17 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   unsolicitedMissesFlagged: {
     outcomes: {
-      'imap/flag-sync': 'failed at imap/flag-sync › phone\'s NOOP brings the change › fetched_flags contains \\Flagged',
+      'imap/flag-sync': "failed at imap/flag-sync › phone's NOOP brings the change › fetched_flags contains \\Flagged",
     },
   },
   dropUnsolicitedAfterRemoval: {
     outcomes: {
-      'imap/flag-sync': 'failed at imap/flag-sync › phone\'s NOOP brings the change again › fetched equals true',
+      'imap/flag-sync': "failed at imap/flag-sync › phone's NOOP brings the change again › fetched equals true",
     },
   },
   unsolicitedKeepsRemoved: {
     outcomes: {
-      'imap/flag-sync': 'failed at imap/flag-sync › phone\'s NOOP brings the change again › fetched_flags not_contains \\Flagged',
+      'imap/flag-sync': "failed at imap/flag-sync › phone's NOOP brings the change again › fetched_flags not_contains \\Flagged",
     },
   },
   hideDrafts: {
@@ -359,8 +366,7 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
     },
   },
   refuseRepeatedDelete: {
-    outcomes: {
-    },
+    outcomes: {},
   },
   stripUidNext: {
     outcomes: {
@@ -369,7 +375,7 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   dropUnsolicitedFetch: {
     outcomes: {
-      'imap/flag-sync': 'failed at imap/flag-sync › phone\'s NOOP brings the change › fetched_flags contains \\Seen',
+      'imap/flag-sync': "failed at imap/flag-sync › phone's NOOP brings the change › fetched_flags contains \\Seen",
     },
   },
   moveIsCopy: {
@@ -406,22 +412,20 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
       'imap/draft-sync': 'failed at imap/draft-sync › laptop removes the old version (\\Deleted, UID EXPUNGE) › gone equals true',
       'imap/expunge-sync': 'failed at imap/expunge-sync › laptop deletes the first message › gone equals true',
       'imap/flag-sync': 'failed at imap/flag-sync › laptop marks it read and flagged › flags contains \\Seen',
-      'imap/folder-sync': 'failed at imap/folder-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/idle-push': 'failed at imap/idle-push › delete the run\'s messages › cleanup removed everything this run created',
-      'imap/move-announced': 'failed at imap/move-announced › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/folder-sync': "failed at imap/folder-sync › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/idle-push': "failed at imap/idle-push › delete the run's messages › cleanup removed everything this run created",
+      'imap/move-announced': "failed at imap/move-announced › delete the run's folders and messages › cleanup removed everything this run created",
       'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › laptop removes the message › gone equals true',
-      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/uid-stability': 'failed at imap/uid-stability › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/peek-is-read-only': "failed at imap/peek-is-read-only › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/uid-stability': "failed at imap/uid-stability › delete the run's folders and messages › cleanup removed everything this run created",
     },
     defeatsCleanup: true,
   },
   hideMove: {
-    outcomes: {
-    },
+    outcomes: {},
   },
   hideSpecialUse: {
-    outcomes: {
-    },
+    outcomes: {},
   },
   hideIdle: {
     outcomes: {
@@ -430,8 +434,8 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   dropExpungeNotifications: {
     outcomes: {
-      'imap/expunge-sync': 'failed at imap/expunge-sync › phone\'s NOOP reports the expunge › expunge_count equals 1',
-      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone\'s NOOP carries the EXPUNGE › untagged contains * 1 EXPUNGE',
+      'imap/expunge-sync': "failed at imap/expunge-sync › phone's NOOP reports the expunge › expunge_count equals 1",
+      'imap/noop-reports-changes': "failed at imap/noop-reports-changes › phone's NOOP carries the EXPUNGE › untagged contains * 1 EXPUNGE",
     },
   },
   peekSetsSeen: {
@@ -448,17 +452,20 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   unstableUidValidity: {
     outcomes: {
-      'imap/uid-stability': 'failed at imap/uid-stability › phone sees the same UIDVALIDITY and a UIDNEXT past the new message › uidvalidity equals ${captures.s1.uidvalidity}',
+      'imap/uid-stability':
+        'failed at imap/uid-stability › phone sees the same UIDVALIDITY and a UIDNEXT past the new message › uidvalidity equals ${captures.s1.uidvalidity}',
     },
   },
   keepUidValidityOnRecreate: {
     outcomes: {
-      'imap/uid-stability': 'failed at imap/uid-stability › delete and re-create the folder; no UID is reused under the same UIDVALIDITY › uid_reused equals false',
+      'imap/uid-stability':
+        'failed at imap/uid-stability › delete and re-create the folder; no UID is reused under the same UIDVALIDITY › uid_reused equals false',
     },
   },
   staleUidNext: {
     outcomes: {
-      'imap/uid-stability': 'failed at imap/uid-stability › phone sees the same UIDVALIDITY and a UIDNEXT past the new message › uidnext greater_than ${captures.f1.uid}',
+      'imap/uid-stability':
+        'failed at imap/uid-stability › phone sees the same UIDVALIDITY and a UIDNEXT past the new message › uidnext greater_than ${captures.f1.uid}',
     },
   },
   inflateUidNext: {
@@ -478,7 +485,8 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   modseqRisesOnce: {
     outcomes: {
-      'imap/condstore-modseq': 'failed at imap/condstore-modseq › laptop clears the flag, and its MODSEQ rises again › modseq greater_than ${captures.m1.modseq}',
+      'imap/condstore-modseq':
+        'failed at imap/condstore-modseq › laptop clears the flag, and its MODSEQ rises again › modseq greater_than ${captures.m1.modseq}',
     },
   },
   wrongAppendUid: {
@@ -526,21 +534,21 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
   keepDeletedElsewhere: {
     outcomes: {
-      'imap/condstore-modseq': 'failed at imap/condstore-modseq › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/expunge-sync': 'failed at imap/expunge-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/flag-sync': 'failed at imap/flag-sync › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/condstore-modseq': "failed at imap/condstore-modseq › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/expunge-sync': "failed at imap/expunge-sync › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/flag-sync': "failed at imap/flag-sync › delete the run's folders and messages › cleanup removed everything this run created",
       'imap/folder-sync': 'failed at imap/folder-sync › phone no longer lists it › folders not_contains projects/archive-2026',
-      'imap/move-announced': 'failed at imap/move-announced › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › delete the run\'s folders and messages › cleanup removed everything this run created',
-      'imap/uid-stability': 'failed at imap/uid-stability › delete the run\'s folders and messages › cleanup removed everything this run created',
+      'imap/move-announced': "failed at imap/move-announced › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/noop-reports-changes': "failed at imap/noop-reports-changes › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/peek-is-read-only': "failed at imap/peek-is-read-only › delete the run's folders and messages › cleanup removed everything this run created",
+      'imap/uid-stability': "failed at imap/uid-stability › delete the run's folders and messages › cleanup removed everything this run created",
     },
     defeatsCleanup: true,
   },
   dropExistsElsewhere: {
     outcomes: {
       'imap/idle-push': 'failed at imap/idle-push › the server pushes EXISTS to the idling phone › pushed equals true',
-      'imap/noop-reports-changes': 'failed at imap/noop-reports-changes › phone\'s NOOP carries the new EXISTS › untagged contains * 1 EXISTS',
+      'imap/noop-reports-changes': "failed at imap/noop-reports-changes › phone's NOOP carries the new EXISTS › untagged contains * 1 EXISTS",
     },
   },
   noRenumberAfterExpunge: {
@@ -577,7 +585,11 @@ const STARTTLS = 'imap/starttls › CAPABILITY, STARTTLS, verified handshake, CA
 export const IMAP_STARTTLS_SERVERS: Readonly<Record<string, StarttlsServer>> = {
   faithful: { capabilities: ['IMAP4rev1', 'LOGINDISABLED'], starttls: true, outcome: 'passed' },
   noStarttls: { capabilities: ['IMAP4rev1'], starttls: false, outcome: `failed at ${STARTTLS} › advertised equals true` },
-  plaintextLoginBeforeTls: { capabilities: ['IMAP4rev1', 'AUTH=PLAIN'], starttls: true, outcome: `failed at ${STARTTLS} › plaintext_login_before_tls length 0` },
+  plaintextLoginBeforeTls: {
+    capabilities: ['IMAP4rev1', 'AUTH=PLAIN'],
+    starttls: true,
+    outcome: `failed at ${STARTTLS} › plaintext_login_before_tls length 0`,
+  },
   logindisabledAfterTls: {
     capabilities: ['IMAP4rev1', 'LOGINDISABLED'],
     tlsCapabilities: ['IMAP4rev1', 'LOGINDISABLED'],

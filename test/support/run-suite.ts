@@ -53,10 +53,13 @@ export function summarize(result: RunResult): string {
   return result.scenarios
     .map((s) => {
       const detail =
-        s.state === 'failed' ? `${s.failure.step}: ${s.failure.message}; expected ${s.failure.expected}, got ${s.failure.actual}`
-        : s.state === 'errored' ? `${s.error.code}: ${s.error.message}`
-        : s.state === 'skipped' || s.state === 'inconclusive' ? s.reason
-        : '';
+        s.state === 'failed'
+          ? `${s.failure.step}: ${s.failure.message}; expected ${s.failure.expected}, got ${s.failure.actual}`
+          : s.state === 'errored'
+            ? `${s.error.code}: ${s.error.message}`
+            : s.state === 'skipped' || s.state === 'inconclusive'
+              ? s.reason
+              : '';
       return `${s.state.padEnd(12)} ${s.id} ${detail}`;
     })
     .join('\n');

@@ -191,7 +191,14 @@ export function buildSampleRun(options: SampleOptions = {}): RunResult {
         ...step({ name: 'RETR 1 after DELE 1', session: 'laptop', source: pos(f2, 18, 7), durationMs: 31, transcript: failedStepTranscript }),
         state: 'failed',
         checks: [
-          { description: 'RETR of a deleted message fails', passed: false, expected: '-ERR', actual: '+OK 312 octets\u0007\u001b[2J\ud800\u202egpj.exe', rfc: rfcDele, source: pos(f2, 20, 9) },
+          {
+            description: 'RETR of a deleted message fails',
+            passed: false,
+            expected: '-ERR',
+            actual: '+OK 312 octets\u0007\u001b[2J\ud800\u202egpj.exe',
+            rfc: rfcDele,
+            source: pos(f2, 20, 9),
+          },
           { description: 'no octets of the deleted message are sent', passed: false, expected: '(nothing)', actual: '<312 octets>', source: pos(f2, 23, 9) },
         ],
       },
@@ -221,7 +228,13 @@ export function buildSampleRun(options: SampleOptions = {}): RunResult {
       actual: '+OK 312 octets\u0007\u001b[2J\ud800\u202egpj.exe',
       rfc: rfcDele,
       checks: [
-        { message: 'RETR of a message marked deleted must fail, but the server sent it', source: pos(f2, 20, 9), expected: '-ERR', actual: '+OK 312 octets\u0007\u001b[2J\ud800\u202egpj.exe', rfc: rfcDele },
+        {
+          message: 'RETR of a message marked deleted must fail, but the server sent it',
+          source: pos(f2, 20, 9),
+          expected: '-ERR',
+          actual: '+OK 312 octets\u0007\u001b[2J\ud800\u202egpj.exe',
+          rfc: rfcDele,
+        },
         { message: 'no octets of the deleted message are sent', source: pos(f2, 23, 9), expected: '(nothing)', actual: '<312 octets>' },
       ],
       transcript: [...failedSetup, ...failedStepTranscript],
@@ -315,7 +328,14 @@ export function buildSampleRun(options: SampleOptions = {}): RunResult {
     startedAt: t5,
     steps: [
       {
-        ...step({ name: 'second session logs in', action: 'pop3.login', session: 'phone', source: pos(f5, 22, 5), durationMs: 1504, transcript: inconclusiveTranscript }),
+        ...step({
+          name: 'second session logs in',
+          action: 'pop3.login',
+          session: 'phone',
+          source: pos(f5, 22, 5),
+          durationMs: 1504,
+          transcript: inconclusiveTranscript,
+        }),
         state: 'inconclusive',
         reason: 'server said -ERR [IN-USE]: maildrop locked by another session',
       },

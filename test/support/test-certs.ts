@@ -44,10 +44,21 @@ async function generate(): Promise<TestCerts> {
 
   const makeCa = async (name: string, cn: string): Promise<void> => {
     await run('openssl', [
-      'req', '-x509', ...ecKey, '-keyout', at(`${name}.key`), '-out', at(`${name}.crt`), '-days', '2',
-      '-subj', `/CN=${cn}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      ...ecKey,
+      '-keyout',
+      at(`${name}.key`),
+      '-out',
+      at(`${name}.crt`),
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     ]);
   };
   const makeLeaf = async (name: string, cn: string, san: string, days = '2'): Promise<KeyPair> => {
@@ -57,8 +68,21 @@ async function generate(): Promise<TestCerts> {
       `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
     );
     await run('openssl', [
-      'x509', '-req', '-in', at(`${name}.csr`), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial',
-      '-out', at(`${name}.crt`), '-days', days, '-extfile', at(`${name}.ext`),
+      'x509',
+      '-req',
+      '-in',
+      at(`${name}.csr`),
+      '-CA',
+      at('ca.crt'),
+      '-CAkey',
+      at('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      at(`${name}.crt`),
+      '-days',
+      days,
+      '-extfile',
+      at(`${name}.ext`),
     ]);
     return { key: await readFile(at(`${name}.key`), 'utf8'), cert: await readFile(at(`${name}.crt`), 'utf8') };
   };

@@ -23,9 +23,19 @@ describe('loading a good target', () => {
     expect(t.endpoints.submission).toMatchObject({ name: 'submission', protocol: 'smtp', host: '127.0.0.1', port: 10587, security: 'starttls', tls: t.tls });
     expect(t.endpoints.submission?.source).toEqual({ file, line: 10, col: 15 });
     // An endpoint that speaks about verification decides it alone; other fields are inherited.
-    expect(t.endpoints.pop3s).toMatchObject({ host: 'pop.lab.test', protocol: 'pop3', tls: { verify: false, insecure: true, caFile, servername: 'localhost' } });
+    expect(t.endpoints.pop3s).toMatchObject({
+      host: 'pop.lab.test',
+      protocol: 'pop3',
+      tls: { verify: false, insecure: true, caFile, servername: 'localhost' },
+    });
     expect(t.endpoints.imaps?.tls).toEqual({ verify: true, insecure: false, caFile, ca, servername: 'imap.lab.test' });
-    expect(t.accounts.primary).toEqual({ role: 'primary', user: 'alice', address: 'alice@lab.test', passwordEnv: 'MAILPROBE_LAB_PRIMARY_PASSWORD', source: { file, line: 17, col: 14 } });
+    expect(t.accounts.primary).toEqual({
+      role: 'primary',
+      user: 'alice',
+      address: 'alice@lab.test',
+      passwordEnv: 'MAILPROBE_LAB_PRIMARY_PASSWORD',
+      source: { file, line: 17, col: 14 },
+    });
     expect(t.timeouts).toEqual({ ...DEFAULT_TIMEOUTS, greeting: 2000 });
     expect(t.capabilitiesRequired).toEqual({ pop3: ['UIDL', 'TOP'] });
   });
@@ -39,7 +49,9 @@ describe('loading a good target', () => {
 
 describe('bad target corpus', () => {
   const dir = path.join(targets, 'bad');
-  const cases = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const cases = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
 
   it('has at least 8 cases', () => {
     expect(cases.length).toBeGreaterThanOrEqual(8);
@@ -47,7 +59,9 @@ describe('bad target corpus', () => {
 
   it.each(cases)('%s', async (name) => {
     const file = path.join(dir, name);
-    const [head = '', ...lines] = readFileSync(file.replace(/\.yaml$/, '.expected'), 'utf8').trimEnd().split('\n');
+    const [head = '', ...lines] = readFileSync(file.replace(/\.yaml$/, '.expected'), 'utf8')
+      .trimEnd()
+      .split('\n');
     const err = await loadTargetFile(file).then(
       () => undefined,
       (e: unknown) => e,

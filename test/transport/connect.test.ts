@@ -55,9 +55,7 @@ describe('connect phases', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const { port } = probe.address() as AddressInfo;
     await new Promise<void>((r) => probe.close(() => r()));
-    const error = await rejection(
-      connect({ host: '127.0.0.1', port, security: 'none', transcript: new Transcript(), session: 't' }),
-    );
+    const error = await rejection(connect({ host: '127.0.0.1', port, security: 'none', transcript: new Transcript(), session: 't' }));
     expect(error.code).toBe('ECONNREFUSED');
     expect(error.phase).toBe('tcp');
     expect(error.message).toContain(`127.0.0.1:${port} refused`);
@@ -86,9 +84,7 @@ describe('connect phases', () => {
     const failing = async (): Promise<{ address: string }> => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.test'), { code: 'ENOTFOUND' });
     };
-    const error = await rejection(
-      connect({ host: 'nowhere.test', port: 110, security: 'none', transcript: new Transcript(), session: 't', lookup: failing }),
-    );
+    const error = await rejection(connect({ host: 'nowhere.test', port: 110, security: 'none', transcript: new Transcript(), session: 't', lookup: failing }));
     expect(error.code).toBe('EDNS');
     expect(error.phase).toBe('dns');
     expect(error.message).toContain('no such host');

@@ -54,9 +54,7 @@ describe('LineReader', () => {
   it('throws ELIMIT on a complete line over the limit, after delivering the lines before it', () => {
     const reader = new LineReader(5, overflow);
     const lines: Line[] = [];
-    expect(() => reader.push(Buffer.from('12345\r\n123456\r\n'), (l) => lines.push(l))).toThrow(
-      expect.objectContaining({ code: 'ELIMIT' }),
-    );
+    expect(() => reader.push(Buffer.from('12345\r\n123456\r\n'), (l) => lines.push(l))).toThrow(expect.objectContaining({ code: 'ELIMIT' }));
     expect(render(lines)).toEqual(['12345|crlf']);
   });
 

@@ -47,7 +47,12 @@ async function attempt(
     imap: () => ImapRawClient.connect({ ...common, tls }),
     imapflow: () => ImapSession.open({ ...common, tls, user: 'u', password: 'p' }),
     smtp: () =>
-      sendRawMessage({ ...common, endpoint: { host: '127.0.0.1', port, security, tls }, envelope: { from: 'a@x.test', to: ['b@x.test'] }, raw: Buffer.from('x\r\n') }),
+      sendRawMessage({
+        ...common,
+        endpoint: { host: '127.0.0.1', port, security, tls },
+        envelope: { from: 'a@x.test', to: ['b@x.test'] },
+        raw: Buffer.from('x\r\n'),
+      }),
   };
   return open;
 }

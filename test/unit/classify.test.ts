@@ -33,7 +33,11 @@ const ROWS: Array<[string, unknown, Record<string, unknown>]> = [
     new Pop3ReplyError('DELE 1', 'broken', 'SYS/PERM'),
     { kind: 'reply', error: { reply: '-ERR [SYS/PERM] broken', code: 'SYS/PERM', command: 'DELE 1' } },
   ],
-  ['a malformed POP3 reply', new Pop3ProtocolError('EPOP3_MALFORMED', 'malformed reply to STAT', 'STAT'), { kind: 'failed', check: { rfc: 'RFC 1939 §3', passed: false } }],
+  [
+    'a malformed POP3 reply',
+    new Pop3ProtocolError('EPOP3_MALFORMED', 'malformed reply to STAT', 'STAT'),
+    { kind: 'failed', check: { rfc: 'RFC 1939 §3', passed: false } },
+  ],
   ['a POP3 argument refused locally', new Pop3ProtocolError('EPOP3_ARGUMENT', 'bad number'), { kind: 'errored', problem: { code: 'EPOP3_ARGUMENT' } }],
   ['IMAP NO [UNAVAILABLE]', new ImapReplyError('LOGIN', 'NO', 'later', 'UNAVAILABLE'), { kind: 'inconclusive' }],
   ['IMAP NO [INUSE]', new ImapReplyError('SELECT INBOX', 'NO', 'busy', 'INUSE'), { kind: 'inconclusive' }],
@@ -44,11 +48,17 @@ const ROWS: Array<[string, unknown, Record<string, unknown>]> = [
   ],
   ['IMAP BAD', new ImapReplyError('UID MOVE 1 x', 'BAD', 'unknown command'), { kind: 'reply', error: { reply: 'BAD unknown command' } }],
   ...(['EIMAP_MALFORMED', 'EIMAP_CONTINUATION', 'EIMAP_TAG', 'EIMAP_BYE', 'EIMAP_GREETING'] as const).map(
-    (code): [string, unknown, Record<string, unknown>] => [`raw IMAP ${code}`, new ImapRawProtocolError(code, 'broken', { response: '* XYZ' }), { kind: 'failed', check: { rfc: 'RFC 9051 §7' } }],
+    (code): [string, unknown, Record<string, unknown>] => [
+      `raw IMAP ${code}`,
+      new ImapRawProtocolError(code, 'broken', { response: '* XYZ' }),
+      { kind: 'failed', check: { rfc: 'RFC 9051 §7' } },
+    ],
   ),
-  ...(['EIMAP_ARGUMENT', 'EIMAP_STATE', 'EIMAP_REFUSED'] as const).map(
-    (code): [string, unknown, Record<string, unknown>] => [`raw IMAP ${code}`, new ImapRawProtocolError(code, 'ours'), { kind: 'errored', problem: { code } }],
-  ),
+  ...(['EIMAP_ARGUMENT', 'EIMAP_STATE', 'EIMAP_REFUSED'] as const).map((code): [string, unknown, Record<string, unknown>] => [
+    `raw IMAP ${code}`,
+    new ImapRawProtocolError(code, 'ours'),
+    { kind: 'errored', problem: { code } },
+  ]),
   ['an IMAP session error', new ImapSessionError('ETLS', 'TLS failed', 'tls'), { kind: 'errored', problem: { code: 'ETLS', phase: 'tls' } }],
   ['SMTP 451', new SmtpReplyError(451, '451 greylisted', 'RCPT TO'), { kind: 'inconclusive' }],
   ['SMTP 550', new SmtpReplyError(550, '550 no such user', 'RCPT TO'), { kind: 'reply', error: { code: '550', command: 'RCPT TO', protocol: 'smtp' } }],
@@ -63,7 +73,11 @@ const ROWS: Array<[string, unknown, Record<string, unknown>]> = [
     new SmtpProtocolError('ESMTP_UNEXPECTED', 'DATA was answered 250', 'DATA', 'RFC 5321 §4.3.2'),
     { kind: 'failed', check: { passed: false, rfc: 'RFC 5321 §4.3.2' } },
   ],
-  ['an SMTP transport error', new SmtpTransportError('ESTARTTLS', 'refused STARTTLS', 'starttls'), { kind: 'errored', problem: { code: 'ESTARTTLS', phase: 'starttls' } }],
+  [
+    'an SMTP transport error',
+    new SmtpTransportError('ESTARTTLS', 'refused STARTTLS', 'starttls'),
+    { kind: 'errored', problem: { code: 'ESTARTTLS', phase: 'starttls' } },
+  ],
   ['a runner problem', new RunProblem('ESECRET_MISSING', 'no password', 'auth'), { kind: 'errored', problem: { code: 'ESECRET_MISSING', phase: 'auth' } }],
   [
     'an interpolation error',

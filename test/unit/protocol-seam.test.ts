@@ -203,7 +203,11 @@ describe('the runner and the action context name no protocol', () => {
   it.each(files)('%s', (file) => {
     const source = readFileSync(join(root, file), 'utf8');
     expect(source, 'imports a protocol folder directly').not.toMatch(/from '\.\.\/protocols\/(?!registry\.js|module\.js)/);
-    expect(code(source).split('\n').filter((line) => protocolWord.test(line))).toEqual([]);
+    expect(
+      code(source)
+        .split('\n')
+        .filter((line) => protocolWord.test(line)),
+    ).toEqual([]);
   });
 
   it('the session pool and classification do not even mention one', () => {

@@ -49,16 +49,25 @@ function env(context: Partial<ActionContext>, captures: Record<string, unknown> 
 }
 
 /** A POP3 session whose STAT answers with `stat()`. */
-const pop3 = (stat: () => Promise<unknown>) => ({ session: async (kind: string) => (kind === 'pop3' ? { client: { stat } } : undefined) }) as unknown as Partial<ActionContext>;
+const pop3 = (stat: () => Promise<unknown>) =>
+  ({ session: async (kind: string) => (kind === 'pop3' ? { client: { stat } } : undefined) }) as unknown as Partial<ActionContext>;
 /** An IMAP session whose every command answers with `call()`. */
 const imap = (call: () => Promise<unknown>) =>
-  ({ session: async (kind: string) => (kind === 'imap' ? { session: { call, drain: () => ({ exists: [], expunge: [], flags: [] }), client: { mailbox: false } } } : undefined) }) as unknown as Partial<ActionContext>;
+  ({
+    session: async (kind: string) =>
+      kind === 'imap' ? { session: { call, drain: () => ({ exists: [], expunge: [], flags: [] }), client: { mailbox: false } } } : undefined,
+  }) as unknown as Partial<ActionContext>;
 
 describe('runStep: what a thrown error becomes', () => {
   const cases: Array<[string, unknown, string, Record<string, unknown>]> = [
     ['a temporary -ERR [SYS/TEMP]', new Pop3ReplyError('STAT', 'try later', 'SYS/TEMP'), 'inconclusive', {}],
     ['a missing capability', new SkipScenario('no UIDL'), 'skipped', { reason: 'no UIDL' }],
-    ['a transport timeout', new TransportError('ETIMEOUT', 'command', 'no reply'), 'errored', { problem: { code: 'ETIMEOUT', message: 'no reply', phase: 'command' } }],
+    [
+      'a transport timeout',
+      new TransportError('ETIMEOUT', 'command', 'no reply'),
+      'errored',
+      { problem: { code: 'ETIMEOUT', message: 'no reply', phase: 'command' } },
+    ],
     [
       'a required capability missing',
       new RequirementFailure({ description: 'UIDL announced', passed: false, expected: 'UIDL', actual: 'TOP', rfc: 'RFC 2449 §5' }),
@@ -89,7 +98,14 @@ describe('runStep: what a thrown error becomes', () => {
       if (path.includes('expect')) throw new InterpolationError('EUNDEFINED_VAR', "undefined variable 'x'", at(21), path);
       return tree;
     };
-    const result = await runStep(step('pop3.stat', { expect: [expectation('count', 'equals', '${x}')] }), env(pop3(async () => ({ count: 1, size: 2 })), {}, resolve));
+    const result = await runStep(
+      step('pop3.stat', { expect: [expectation('count', 'equals', '${x}')] }),
+      env(
+        pop3(async () => ({ count: 1, size: 2 })),
+        {},
+        resolve,
+      ),
+    );
     expect(result).toMatchObject({ state: 'errored', problem: { code: 'EUNDEFINED_VAR' } });
     expect(result.state === 'errored' && result.problem.message).toContain('suites/x.yaml:21:5');
   });
@@ -126,7 +142,10 @@ describe('runStep: the implicit reply check', () => {
 
   it('a refusal the scenario expects is judged by its expectations only', async () => {
     const expectations = [expectation('ok', 'equals', false), expectation('error.text', 'contains', 'locked', { rfc: 'RFC 1939 §5' })];
-    const result = await runStep(step('pop3.stat', { expect: expectations }), env(pop3(async () => Promise.reject(new Pop3ReplyError('STAT', 'locked', undefined)))));
+    const result = await runStep(
+      step('pop3.stat', { expect: expectations }),
+      env(pop3(async () => Promise.reject(new Pop3ReplyError('STAT', 'locked', undefined)))),
+    );
     expect(result.state).toBe('passed');
     expect(result.checks.map((c) => c.passed)).toEqual([true, true]);
   });
@@ -191,10 +210,22 @@ describe('judgeStep', () => {
   it('captures are stored only when every check passed', async () => {
     const captures: Record<string, unknown> = {};
     const passing = step('pop3.stat', { capture: { s: 'size' }, expect: [expectation('count', 'equals', 1)] });
-    await runStep(passing, env(pop3(async () => ({ count: 1, size: 7 })), captures));
+    await runStep(
+      passing,
+      env(
+        pop3(async () => ({ count: 1, size: 7 })),
+        captures,
+      ),
+    );
     expect(captures).toEqual({ s: 7 });
     const failing = step('pop3.stat', { capture: { t: 'size' }, expect: [expectation('count', 'equals', 2)] });
-    const result = await runStep(failing, env(pop3(async () => ({ count: 1, size: 8 })), captures));
+    const result = await runStep(
+      failing,
+      env(
+        pop3(async () => ({ count: 1, size: 8 })),
+        captures,
+      ),
+    );
     expect(result.state).toBe('failed');
     expect(captures).toEqual({ s: 7 });
   });

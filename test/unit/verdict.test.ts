@@ -7,12 +7,37 @@ import type { TranscriptEntry } from '../../src/transport/transcript.js';
 const at = (line: number) => ({ file: 's.yaml', line, col: 3 });
 const entry = (text: string): TranscriptEntry => ({ at: 0, direction: 'server', session: 'laptop', text });
 const COMMON = {
-  id: 'pop3/x', name: 'x', file: 's.yaml', line: 1, tags: [], rfc: ['RFC 2177 §3'], durationMs: 5, startedAt: 0,
-  steps: [], cleanup: [], properties: {}, capabilities: {}, leftovers: [],
+  id: 'pop3/x',
+  name: 'x',
+  file: 's.yaml',
+  line: 1,
+  tags: [],
+  rfc: ['RFC 2177 §3'],
+  durationMs: 5,
+  startedAt: 0,
+  steps: [],
+  cleanup: [],
+  properties: {},
+  capabilities: {},
+  leftovers: [],
 } as const;
 
-const pass = (name: string): StepResult => ({ name, action: 'pop3.stat', source: at(2), durationMs: 1, checks: [], transcript: [entry(`${name} ok`)], state: 'passed' });
-const check = (description: string, passed: boolean, extra: Partial<CheckResult> = {}): CheckResult => ({ description, passed, expected: 'e', actual: 'a', ...extra });
+const pass = (name: string): StepResult => ({
+  name,
+  action: 'pop3.stat',
+  source: at(2),
+  durationMs: 1,
+  checks: [],
+  transcript: [entry(`${name} ok`)],
+  state: 'passed',
+});
+const check = (description: string, passed: boolean, extra: Partial<CheckResult> = {}): CheckResult => ({
+  description,
+  passed,
+  expected: 'e',
+  actual: 'a',
+  ...extra,
+});
 
 describe('scenarioVerdict', () => {
   it('all steps passed → passed', () => {

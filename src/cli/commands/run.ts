@@ -52,7 +52,13 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
     return EXIT.USAGE;
   }
   if (options.dryRun === true) {
-    const listed = await dryRun({ targetFile: resolve(ctx.cwd, targetFile), paths: paths.length > 0 ? paths : [join(ctx.packageRoot, 'suites')], ...(options.grep !== undefined ? { grep: options.grep } : {}), actions: actionSignatures, runId: newRunId() });
+    const listed = await dryRun({
+      targetFile: resolve(ctx.cwd, targetFile),
+      paths: paths.length > 0 ? paths : [join(ctx.packageRoot, 'suites')],
+      ...(options.grep !== undefined ? { grep: options.grep } : {}),
+      actions: actionSignatures,
+      runId: newRunId(),
+    });
     for (const p of listed.problems) say(p);
     if (listed.listing === undefined) return EXIT.USAGE;
     ctx.stdout.write(escapeControls(listed.listing, { keep: '\n' }));
@@ -79,8 +85,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       env,
       ...(options.grep !== undefined ? { grep: options.grep } : {}),
       ...(options.timeout !== undefined ? { commandTimeout: options.timeout } : {}),
-      reporters: (redactor) =>
-        wanted.map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd })),
+      reporters: (redactor) => wanted.map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd })),
       stderr: ctx.stderr,
       signal: interrupts.signal,
       stopCleanup: interrupts.stopCleanup,
@@ -93,7 +98,11 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       say(`mailprobe: ${outcome.problems.length} problem(s) in the input files; nothing was run.`);
       return EXIT.USAGE;
     }
-    if (interrupts.hurried) sayLeftovers(say, outcome.result.scenarios.flatMap((s) => s.leftovers.map((item) => `${s.id}: ${item}`)));
+    if (interrupts.hurried)
+      sayLeftovers(
+        say,
+        outcome.result.scenarios.flatMap((s) => s.leftovers.map((item) => `${s.id}: ${item}`)),
+      );
     const code = exitCodeFor(outcome.result);
     // A report that could not be written is a run that could not fully happen.
     return outcome.reporterCrashed && (code === EXIT.OK || code === EXIT.INCONCLUSIVE) ? EXIT.ERRORED : code;

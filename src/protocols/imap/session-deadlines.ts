@@ -127,11 +127,17 @@ export class SessionDeadlines {
     this.phase = phase;
     this.#deadlineAt = deadlineAt;
     this.#expiry = { phase, message };
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      const rate = this.#granted > 0 ? ` (plus 1 s per ${this.options.minTransferRate} octets for the ${this.#granted} literal octets announced: the transfer fell below the minimum rate)` : '';
-      this.options.abort(new ImapSessionError('ETIMEOUT', `${message}${rate}`, phase));
-    }, Math.max(0, ms));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        const rate =
+          this.#granted > 0
+            ? ` (plus 1 s per ${this.options.minTransferRate} octets for the ${this.#granted} literal octets announced: the transfer fell below the minimum rate)`
+            : '';
+        this.options.abort(new ImapSessionError('ETIMEOUT', `${message}${rate}`, phase));
+      },
+      Math.max(0, ms),
+    );
   }
 
   #disarm(): void {

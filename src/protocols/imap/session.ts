@@ -21,7 +21,14 @@ export interface ImapSessionOptions {
   readonly port: number;
   readonly security: Security;
   readonly tls: { readonly verify: boolean; readonly ca?: string; readonly servername?: string };
-  readonly timeouts: { readonly dns: number; readonly tcp: number; readonly tls: number; readonly greeting: number; readonly command: number; readonly push: number };
+  readonly timeouts: {
+    readonly dns: number;
+    readonly tcp: number;
+    readonly tls: number;
+    readonly greeting: number;
+    readonly command: number;
+    readonly push: number;
+  };
   readonly user: string;
   readonly password: string;
   readonly transcript: Transcript;
@@ -97,7 +104,11 @@ export class ImapSession {
     const transport = new ImapflowTransport({
       host: options.host,
       port: options.port,
-      tls: { verify: options.tls.verify, ...(options.tls.ca ? { ca: options.tls.ca } : {}), ...(options.tls.servername ? { servername: options.tls.servername } : {}) },
+      tls: {
+        verify: options.tls.verify,
+        ...(options.tls.ca ? { ca: options.tls.ca } : {}),
+        ...(options.tls.servername ? { servername: options.tls.servername } : {}),
+      },
       timeouts: options.timeouts,
       ...(options.meter ? { meter: options.meter } : {}),
       maxResponseBytes: imapflowLimits(limits).maxResponseSize,
@@ -274,7 +285,10 @@ export class ImapSession {
         // A server that trickles bytes would keep imapflow's inactivity timer happy forever:
         // the socket is destroyed, so nothing of this session outlives the deadline.
         const granted = this.#state.transferMs - grantedBefore;
-        const rate = granted > 0 ? ` (${this.commandTimeoutMs} ms plus ${granted} ms for the literals announced: the transfer fell below the minimum rate of ${this.#limits.minTransferRate} bytes/s)` : '';
+        const rate =
+          granted > 0
+            ? ` (${this.commandTimeoutMs} ms plus ${granted} ms for the literals announced: the transfer fell below the minimum rate of ${this.#limits.minTransferRate} bytes/s)`
+            : '';
         const error = new ImapSessionError('ETIMEOUT', `${command} got no complete answer within ${allowed} ms${rate}`, 'command');
         this.#state.failure ??= error;
         this.#transport.abort(error);
@@ -294,7 +308,9 @@ export class ImapSession {
     if (this.#state.failure !== undefined) throw this.#state.failure;
     if (result === false) {
       const refusal = this.#lastRefusal && this.#lastRefusal.at >= since ? this.#lastRefusal.line : undefined;
-      throw refusal ? parseRefusal(command, refusal) : new ImapReplyError(command, 'NO', 'the command did not complete (imapflow reported failure without a server reply)');
+      throw refusal
+        ? parseRefusal(command, refusal)
+        : new ImapReplyError(command, 'NO', 'the command did not complete (imapflow reported failure without a server reply)');
     }
     return result as Exclude<T, false>;
   }
@@ -344,7 +360,12 @@ export class ImapSession {
       this.#notifications.exists.push({ path: e.path, count: e.count, prevCount: e.prevCount, at: Date.now() }),
     );
     this.client.on('expunge', (e: { path: string; seq?: number; uid?: number }) =>
-      this.#notifications.expunge.push({ path: e.path, ...(e.seq !== undefined ? { seq: e.seq } : {}), ...(e.uid !== undefined ? { uid: e.uid } : {}), at: Date.now() }),
+      this.#notifications.expunge.push({
+        path: e.path,
+        ...(e.seq !== undefined ? { seq: e.seq } : {}),
+        ...(e.uid !== undefined ? { uid: e.uid } : {}),
+        at: Date.now(),
+      }),
     );
     this.client.on('flags', (e: { path: string; seq: number; uid?: number; flags: Set<string>; modseq?: bigint }) =>
       this.#notifications.flags.push({
@@ -359,7 +380,15 @@ export class ImapSession {
   }
 
   #translate(command: string, err: unknown): Error {
-    const e = err as { responseStatus?: string; responseText?: string; serverResponseCode?: string; response?: unknown; code?: string; message?: string; executedCommand?: string };
+    const e = err as {
+      responseStatus?: string;
+      responseText?: string;
+      serverResponseCode?: string;
+      response?: unknown;
+      code?: string;
+      message?: string;
+      executedCommand?: string;
+    };
     if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') {
       const line = this.#lastRefusal?.line;
       if (line) return parseRefusal(e.executedCommand ?? command, line);
@@ -437,7 +466,12 @@ function notImapGreeting(first: Buffer, options: ImapSessionOptions): Error | un
   const line = first.toString('latin1').split(/\r?\n/)[0] ?? '';
   if (/^\* (OK|PREAUTH|BYE)(?:[ \r\n[]|$)/i.test(line)) return undefined;
   const shown = JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
-  return new ImapSessionError('EIMAP_MALFORMED', `${options.host}:${options.port} greeted with ${shown}, which is not an IMAP greeting`, 'greeting', GREETING_RULE);
+  return new ImapSessionError(
+    'EIMAP_MALFORMED',
+    `${options.host}:${options.port} greeted with ${shown}, which is not an IMAP greeting`,
+    'greeting',
+    GREETING_RULE,
+  );
 }
 
 const NUL_RULE = 'RFC 3501 §9 (kept by RFC 9051 §9), note 3: "The ASCII NUL character, %x00, MUST NOT be used at any time"';

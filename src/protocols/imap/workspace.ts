@@ -86,7 +86,10 @@ export class ImapWorkspace {
     const { root, delimiter } = await this.layout();
     if (full === root) return '';
     if (!delimiter || !full.startsWith(root + delimiter)) return undefined;
-    return full.slice(root.length + delimiter.length).split(delimiter).join('/');
+    return full
+      .slice(root.length + delimiter.length)
+      .split(delimiter)
+      .join('/');
   }
 
   /**

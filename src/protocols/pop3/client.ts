@@ -109,7 +109,13 @@ export class Pop3Client {
   /** Mechanisms from the "SASL" capability line, upper-cased. */
   get saslMechanisms(): string[] {
     const line = this.#capabilities.find((l) => /^SASL(?: |$)/i.test(l));
-    return line === undefined ? [] : line.split(' ').slice(1).filter((m) => m !== '').map((m) => m.toUpperCase());
+    return line === undefined
+      ? []
+      : line
+          .split(' ')
+          .slice(1)
+          .filter((m) => m !== '')
+          .map((m) => m.toUpperCase());
   }
 
   get tlsInfo(): TlsInfo | undefined {
@@ -168,7 +174,10 @@ export class Pop3Client {
    */
   login(user: string, password: string, method: Pop3LoginMethod = 'auto'): Promise<void> {
     return this.#serial(async () => {
-      for (const [what, value] of [['user name', user], ['password', password]] as const) {
+      for (const [what, value] of [
+        ['user name', user],
+        ['password', password],
+      ] as const) {
         if (/[\r\n\0]/.test(value)) {
           throw new Pop3ProtocolError('EPOP3_ARGUMENT', `the ${what} contains CR, LF or NUL, which cannot be sent`);
         }

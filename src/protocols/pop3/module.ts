@@ -104,7 +104,13 @@ function classify(err: unknown): ProtocolOutcome | undefined {
     const shown = err.responseCode ? `[${err.responseCode}] ${err.text}` : err.text;
     return {
       kind: 'reply',
-      error: { reply: `-ERR ${shown}`.trimEnd(), text: err.text, command: err.command, protocol: 'pop3', ...(err.responseCode ? { code: err.responseCode } : {}) },
+      error: {
+        reply: `-ERR ${shown}`.trimEnd(),
+        text: err.text,
+        command: err.command,
+        protocol: 'pop3',
+        ...(err.responseCode ? { code: err.responseCode } : {}),
+      },
     };
   }
   if (err instanceof Pop3ProtocolError) {

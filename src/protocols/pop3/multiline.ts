@@ -13,12 +13,7 @@ const DOT = 0x2e;
  * a terminator split across reads is found like any other line. Every line
  * is read against `budget`, the deadline of the reply as a whole.
  */
-async function readBlock(
-  connection: Connection,
-  command: string,
-  budget: ReplyBudget,
-  onLine: (bytes: Buffer, line: Line) => void,
-): Promise<void> {
+async function readBlock(connection: Connection, command: string, budget: ReplyBudget, onLine: (bytes: Buffer, line: Line) => void): Promise<void> {
   for (;;) {
     const line = await connection.readLine({ phase: 'command', command, log: false, budget });
     const bytes = line.bytes;

@@ -125,7 +125,11 @@ export class SmtpClient {
       host: endpoint.host,
       port: endpoint.port,
       security: endpoint.security,
-      tls: { verify: endpoint.tls.verify, ...(endpoint.tls.ca ? { ca: endpoint.tls.ca } : {}), ...(endpoint.tls.servername ? { servername: endpoint.tls.servername } : {}) },
+      tls: {
+        verify: endpoint.tls.verify,
+        ...(endpoint.tls.ca ? { ca: endpoint.tls.ca } : {}),
+        ...(endpoint.tls.servername ? { servername: endpoint.tls.servername } : {}),
+      },
       timeouts: connectTimeouts,
       ...(options.limits ? { limits: options.limits } : {}),
       transcript: options.transcript,
@@ -472,7 +476,11 @@ export class SmtpClient {
     // RFC 3207 §4: "454 TLS not available due to temporary reason" is a temporary refusal.
     if (reply.code >= 400 && reply.code < 500) throw new SmtpReplyError(reply.code, reply.raw, 'STARTTLS');
     if (reply.code >= 500) {
-      throw new SmtpTransportError('ESTARTTLS', `${where} refused STARTTLS: ${reply.raw}; the connection cannot be secured, so nothing was sent ${advice}`, 'starttls');
+      throw new SmtpTransportError(
+        'ESTARTTLS',
+        `${where} refused STARTTLS: ${reply.raw}; the connection cannot be secured, so nothing was sent ${advice}`,
+        'starttls',
+      );
     }
     if (reply.code >= 300) throw this.#refusal(reply, 'STARTTLS', 2);
     await this.#hello(false);
@@ -480,7 +488,10 @@ export class SmtpClient {
 
   /** The mechanism's exchange up to the server's last word (which may be yet another 334). */
   async #authExchange(mechanism: SmtpAuthMechanism, user: string, password: string): Promise<SmtpStepReply> {
-    for (const [what, value] of [['user name', user], ['password', password]] as const) {
+    for (const [what, value] of [
+      ['user name', user],
+      ['password', password],
+    ] as const) {
       if (/[\r\n\0]/.test(value)) throw new SmtpTransportError('EAUTH', `the ${what} contains CR, LF or NUL, which cannot be sent`, 'auth');
     }
     return mechanism === 'PLAIN' ? this.#authPlain(user, password) : this.#authLogin(user, password);

@@ -41,7 +41,10 @@ export const NO_EXTENSIONS: SmtpExtensions = parseExtensions({ code: 250, lines:
 export function parseExtensions(reply: SmtpReply): SmtpExtensions {
   const params = new Map<string, string[]>();
   for (const line of reply.lines.slice(1)) {
-    const words = line.trim().split(/[\s=]+/).filter((w) => w !== '');
+    const words = line
+      .trim()
+      .split(/[\s=]+/)
+      .filter((w) => w !== '');
     const keyword = words[0]?.toUpperCase();
     // A repeated keyword: the first line counts, as most clients read it.
     if (keyword !== undefined && !params.has(keyword)) params.set(keyword, words.slice(1));

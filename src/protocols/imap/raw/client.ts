@@ -126,13 +126,7 @@ export class ImapRawClient {
   #exchange: Exchange | undefined;
   readonly #queue = new SerialQueue();
 
-  private constructor(
-    connection: Connection,
-    transcript: QuietableTranscript,
-    limits: EffectiveImapLimits,
-    framer: ResponseFramer,
-    greeting: ImapGreeting,
-  ) {
+  private constructor(connection: Connection, transcript: QuietableTranscript, limits: EffectiveImapLimits, framer: ResponseFramer, greeting: ImapGreeting) {
     this.#connection = connection;
     this.#transcript = transcript;
     this.#limits = limits;
@@ -244,7 +238,10 @@ export class ImapRawClient {
    */
   login(user: string, password: string, options: { allowLoginDisabled?: boolean } = {}): Promise<ImapResponse> {
     return this.#serial(async () => {
-      for (const [what, value] of [['user name', user], ['password', password]] as const) {
+      for (const [what, value] of [
+        ['user name', user],
+        ['password', password],
+      ] as const) {
         if (/[\r\n\0]/.test(value)) {
           throw new ImapRawProtocolError('EIMAP_ARGUMENT', `the ${what} contains CR, LF or NUL, which cannot be sent in LOGIN`);
         }
@@ -509,10 +506,7 @@ export class ImapRawClient {
       for (;;) {
         // While idling, a read may legitimately wait until the deadline; the
         // command timeout then bounds the server's answer to DONE.
-        const timeoutMs =
-          idleStartedAt !== undefined && !doneSent
-            ? Math.max(0, deadline - Date.now()) + this.#connection.timeouts.command
-            : undefined;
+        const timeoutMs = idleStartedAt !== undefined && !doneSent ? Math.max(0, deadline - Date.now()) + this.#connection.timeouts.command : undefined;
         const parsed = await this.#read(exchange, timeoutMs);
         if (parsed.type === 'tagged') {
           const response = this.#finish(exchange, parsed);
@@ -643,13 +637,7 @@ export class ImapRawClient {
 }
 
 /** Outside any command (exchange undefined) the only response read is the greeting. */
-function checkLiteral(
-  connection: Connection,
-  limits: EffectiveImapLimits,
-  size: string,
-  responseOctets: number,
-  exchange: Exchange | undefined,
-): void {
+function checkLiteral(connection: Connection, limits: EffectiveImapLimits, size: string, responseOctets: number, exchange: Exchange | undefined): void {
   const octets = Number(size);
   const phase: Phase = exchange?.phase ?? 'greeting';
   const details = { host: connection.host, port: connection.port, command: exchange?.display ?? '(greeting)' };

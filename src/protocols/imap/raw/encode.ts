@@ -42,11 +42,15 @@ export function wireLines(bytes: Buffer, command: string): string[] {
     const end = crlf === -1 ? bytes.length : crlf;
     const piece = bytes.subarray(start, end);
     if (piece.includes(0x0d) || piece.includes(0x0a)) {
-      throw new ImapRawProtocolError('EIMAP_ARGUMENT', `a literal in ${command} contains a bare CR or LF, which the line transport cannot send byte-exact`, { command });
+      throw new ImapRawProtocolError('EIMAP_ARGUMENT', `a literal in ${command} contains a bare CR or LF, which the line transport cannot send byte-exact`, {
+        command,
+      });
     }
     const text = piece.toString('utf8');
     if (!Buffer.from(text, 'utf8').equals(piece)) {
-      throw new ImapRawProtocolError('EIMAP_ARGUMENT', `a literal in ${command} is not valid UTF-8, which the line transport cannot send byte-exact`, { command });
+      throw new ImapRawProtocolError('EIMAP_ARGUMENT', `a literal in ${command} is not valid UTF-8, which the line transport cannot send byte-exact`, {
+        command,
+      });
     }
     lines.push(text);
     if (crlf === -1) return lines;

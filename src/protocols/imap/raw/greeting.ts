@@ -62,4 +62,3 @@ export async function readGreeting(connection: Connection, framer: ResponseFrame
     { command: '(greeting)', response: raw },
   );
 }
-

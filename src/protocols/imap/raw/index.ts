@@ -15,4 +15,13 @@ export { ImapRawProtocolError, type ImapRawErrorCode } from './errors.js';
 export { ResponseFramer, type FramedResponse, type FramerHooks } from './framer.js';
 export { DEFAULT_IMAP_RAW_LIMITS, effectiveImapLimits, type EffectiveImapLimits, type ImapRawLimits } from './limits.js';
 export { QuietableTranscript } from './quiet-transcript.js';
-export { capabilityList, parseResponse, searchResults, splitCode, type ImapResponse, type ImapStatus, type ParsedResponse, type UntaggedResponse } from './response.js';
+export {
+  capabilityList,
+  parseResponse,
+  searchResults,
+  splitCode,
+  type ImapResponse,
+  type ImapStatus,
+  type ParsedResponse,
+  type UntaggedResponse,
+} from './response.js';

@@ -120,5 +120,13 @@ function truncated(text: string): string {
 
 /** The numbers of every `* SEARCH` response among `untagged` (UIDs, after a UID SEARCH). */
 export function searchResults(untagged: readonly UntaggedResponse[]): number[] {
-  return untagged.filter((u) => u.kind === 'SEARCH').flatMap((u) => u.raw.split(' ').slice(2).filter((n) => n !== '').map(Number));
+  return untagged
+    .filter((u) => u.kind === 'SEARCH')
+    .flatMap((u) =>
+      u.raw
+        .split(' ')
+        .slice(2)
+        .filter((n) => n !== '')
+        .map(Number),
+    );
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ImapWorkspace } from '../protocols/imap/workspace.js';
-import { SkipScenario } from './outcomes.js';
+import { SkipScenario } from '../protocols/outcomes.js';
 
 /**
  * How scenarios name a mailbox: `INBOX`, a special-use attribute such as

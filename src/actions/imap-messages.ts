@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { composeMessage } from '../protocols/smtp/compose.js';
 import type { ImapWorkspace } from '../protocols/imap/workspace.js';
-import { RequirementFailure, RunProblem } from './outcomes.js';
+import { RequirementFailure, RunProblem } from '../protocols/outcomes.js';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
 import { mailboxParam, resolveMailbox, type ResolvedMailbox } from './imap-mailbox.js';

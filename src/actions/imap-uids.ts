@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { composeMessage } from '../protocols/smtp/compose.js';
-import { RequirementFailure } from './outcomes.js';
+import { RequirementFailure } from '../protocols/outcomes.js';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
 

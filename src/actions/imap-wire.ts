@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ImapReplyError } from '../protocols/imap/errors.js';
 import { astringPart, ImapRawClient, searchResults, type ImapResponse, type UntaggedResponse } from '../protocols/imap/raw/index.js';
-import { RunProblem } from './outcomes.js';
+import { RunProblem } from '../protocols/outcomes.js';
 import type { ActionContext } from './context.js';
 import { connectOptionsFor } from './run-target.js';
 import { defineAction } from './define-action.js';

@@ -5,26 +5,11 @@
  * only ever loop over that list, so a new protocol is a new folder plus one
  * registry line (and its actions), with no runner change.
  */
+import type { CheckResult, ProblemInfo } from '../core/checks.js';
 import type { EndpointOf, ProtocolName, Security } from '../core/protocols.js';
 import type { CommandClauses } from './command-clauses.js';
 import type { ConnectOptions } from '../transport/connect.js';
 import type { Transcript } from '../transport/transcript.js';
-
-/** A check a session made while opening (e.g. "the server lists its capabilities"), as reports show it. */
-export interface SessionCheck {
-  readonly description: string;
-  readonly passed: boolean;
-  readonly expected: string;
-  readonly actual: string;
-  readonly rfc?: string;
-}
-
-/** A could-not-run problem with a stable code. */
-export interface SessionProblemInfo {
-  readonly code: string;
-  readonly message: string;
-  readonly phase?: string;
-}
 
 /** A server's "no", as a step's output shows it to expectations (`error.reply`, `error.code`, …). */
 export interface RefusalInfo {
@@ -49,29 +34,12 @@ export type ProtocolOutcome =
   | { readonly kind: 'reply'; readonly error: RefusalInfo }
   | { readonly kind: 'inconclusive'; readonly reason: string }
   | { readonly kind: 'skipped'; readonly reason: string }
-  | { readonly kind: 'failed'; readonly check: SessionCheck }
-  | { readonly kind: 'errored'; readonly problem: SessionProblemInfo };
+  | { readonly kind: 'failed'; readonly check: CheckResult }
+  | { readonly kind: 'errored'; readonly problem: ProblemInfo };
 
-/** Thrown while a session opens when the server broke a rule it must keep (e.g. no capability list): failed. */
-export class SessionCheckFailure extends Error {
-  readonly code = 'EREQUIRED';
-  constructor(readonly check: SessionCheck) {
-    super(check.description);
-    this.name = 'SessionCheckFailure';
-  }
-}
-
-/** Thrown while a session opens when it cannot go on (e.g. login refused): errored, with its code and phase. */
-export class SessionOpenProblem extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly phase?: string,
-  ) {
-    super(message);
-    this.name = 'SessionOpenProblem';
-  }
-}
+// A session that cannot open throws the outcomes of ./outcomes.ts: RequirementFailure
+// when the server broke a rule it must keep (no capability list: failed), RunProblem
+// when it cannot go on (login refused: errored, with its code and phase).
 
 /** Where and as whom a session connects: the declared session's endpoint and account. */
 export interface SessionOpenContext {

@@ -1,9 +1,8 @@
 import { InterpolationError } from '../interpolate/index.js';
-import { SessionCheckFailure, SessionOpenProblem } from '../protocols/module.js';
 import { protocols, type ProtocolRegistry } from '../protocols/registry.js';
 import { formatPos } from '../core/source.js';
 import { TransportError } from '../transport/errors.js';
-import { RequirementFailure, RunProblem, SkipScenario } from '../actions/outcomes.js';
+import { RequirementFailure, RunProblem, SkipScenario } from '../protocols/outcomes.js';
 import type { CheckResult, ProblemInfo } from './results.js';
 
 export type { RefusalInfo } from '../protocols/module.js';
@@ -28,12 +27,9 @@ export type StepOutcome =
 
 export function classifyError(err: unknown, registry: ProtocolRegistry = protocols): StepOutcome {
   if (err instanceof SkipScenario) return { kind: 'skipped', reason: err.reason };
-  if (err instanceof RequirementFailure || err instanceof SessionCheckFailure) return { kind: 'failed', check: err.check };
+  if (err instanceof RequirementFailure) return { kind: 'failed', check: err.check };
   const own = registry.classify(err);
   if (own) return own;
-  if (err instanceof SessionOpenProblem) {
-    return { kind: 'errored', problem: { code: err.code, message: err.message, ...(err.phase ? { phase: err.phase } : {}) } };
-  }
   if (err instanceof TransportError) {
     return { kind: 'errored', problem: { code: err.code, message: err.message, phase: err.phase } };
   }

@@ -3,7 +3,7 @@ import type { ActionContext } from '../actions/context.js';
 import { ScenarioRecord, type RunLedger } from './creation-record.js';
 import type { Redactor } from '../transport/redact.js';
 import { Transcript } from '../transport/transcript.js';
-import { RunProblem } from '../actions/outcomes.js';
+import { RunProblem } from '../protocols/outcomes.js';
 import type { ScenarioResult, StepResult } from './results.js';
 import type { RunAccount, RunTarget } from '../actions/run-target.js';
 import { runStep, type Resolve } from './run-step.js';

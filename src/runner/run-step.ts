@@ -7,7 +7,7 @@ import { protocols } from '../protocols/registry.js';
 import type { Redactor } from '../transport/redact.js';
 import type { Transcript } from '../transport/transcript.js';
 import { classifyError, type RefusalInfo } from './classify.js';
-import { RunProblem } from '../actions/outcomes.js';
+import { RunProblem } from '../protocols/outcomes.js';
 import type { CheckResult, StepResult } from './results.js';
 import type { Expectation, Scenario, Step } from '../scenario/model.js';
 import type { SourcePos } from '../core/source.js';

@@ -1,7 +1,7 @@
 import { protocols, type ProtocolRegistry, type SessionKind, type SessionOf, type SessionOptionsOf } from '../protocols/registry.js';
 import type { AnySessionKind, ProtocolModule } from '../protocols/module.js';
 import type { Transcript } from '../transport/transcript.js';
-import { RequirementFailure, RunProblem, SkipScenario } from '../actions/outcomes.js';
+import { RequirementFailure, RunProblem, SkipScenario } from '../protocols/outcomes.js';
 import type { EndpointName, RunAccount, RunEndpoint, RunTarget } from '../actions/run-target.js';
 import type { Scenario, SessionDecl } from '../scenario/model.js';
 import type { ProtocolName } from '../core/protocols.js';

@@ -6,7 +6,7 @@ import { FlatNamespaceError } from '../../src/protocols/imap/workspace.js';
 import { Pop3ProtocolError, Pop3ReplyError } from '../../src/protocols/pop3/errors.js';
 import { SmtpProtocolError, SmtpReplyError, SmtpTransportError } from '../../src/protocols/smtp/send.js';
 import { classifyError } from '../../src/runner/classify.js';
-import { RequirementFailure, RunProblem, SkipScenario } from '../../src/actions/outcomes.js';
+import { RequirementFailure, RunProblem, SkipScenario } from '../../src/protocols/outcomes.js';
 import { TransportError } from '../../src/transport/errors.js';
 
 /** Every branch of classifyError: what the thrown error is, and the verdict it must become. */

@@ -3,7 +3,7 @@ import type { ActionContext } from '../../src/actions/context.js';
 import { InterpolationError } from '../../src/interpolate/index.js';
 import { ImapReplyError } from '../../src/protocols/imap/errors.js';
 import { Pop3ReplyError } from '../../src/protocols/pop3/errors.js';
-import { RequirementFailure, SkipScenario } from '../../src/actions/outcomes.js';
+import { RequirementFailure, SkipScenario } from '../../src/protocols/outcomes.js';
 import { judgeStep, runStep, type StepEnvironment } from '../../src/runner/run-step.js';
 import type { Expectation, Scenario, Step } from '../../src/scenario/model.js';
 import { TransportError } from '../../src/transport/errors.js';

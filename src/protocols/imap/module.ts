@@ -1,5 +1,6 @@
 import { endpointsOf } from '../../core/protocols.js';
-import { connectOptions, SessionCheckFailure, SessionOpenProblem, type ProtocolModule, type ProtocolOutcome, type SessionKindSpec } from '../module.js';
+import { connectOptions, type ProtocolModule, type ProtocolOutcome, type SessionKindSpec } from '../module.js';
+import { RequirementFailure, RunProblem } from '../outcomes.js';
 import { IMAP_COMMAND_CLAUSES } from './clauses.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
 import { ImapRawClient, ImapRawProtocolError } from './raw/index.js';
@@ -65,7 +66,7 @@ const imapRawSession: SessionKindSpec<ImapRawClient> = {
       if (response.status === 'NO' && code && new ImapReplyError('LOGIN', 'NO', response.text, code).temporary) {
         throw new ImapReplyError('LOGIN', 'NO', response.text, code);
       }
-      throw new SessionOpenProblem('EAUTH', `login as ${ctx.user} failed: ${response.status} ${response.text}`, 'auth');
+      throw new RunProblem('EAUTH', `login as ${ctx.user} failed: ${response.status} ${response.text}`, 'auth');
     }
     return { session: client };
   },
@@ -88,7 +89,7 @@ const imapRawSession: SessionKindSpec<ImapRawClient> = {
 function capabilityNotAnswered(session: ImapSession): Error {
   const refusal = session.lastRefusalAs('CAPABILITY');
   if (refusal?.temporary) return refusal;
-  return new SessionCheckFailure({
+  return new RequirementFailure({
     description: 'the server lists its capabilities',
     passed: false,
     expected: 'an untagged CAPABILITY response',

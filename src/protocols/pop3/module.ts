@@ -1,5 +1,6 @@
 import { endpointsOf } from '../../core/protocols.js';
-import { connectOptions, SessionCheckFailure, type ProtocolModule, type ProtocolOutcome, type SessionKindSpec, type SessionOpenContext } from '../module.js';
+import { connectOptions, type ProtocolModule, type ProtocolOutcome, type SessionKindSpec, type SessionOpenContext } from '../module.js';
+import { RequirementFailure } from '../outcomes.js';
 import { POP3_COMMAND_CLAUSES } from './clauses.js';
 import { Pop3Client } from './client.js';
 import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
@@ -84,7 +85,7 @@ function capaNotAnswered(refusal: Pop3ReplyError | undefined, answeredBefore: bo
   if (refusal === undefined) return undefined;
   if (refusal.temporary) throw refusal;
   if (answeredBefore || refusal.responseCode !== undefined) {
-    throw new SessionCheckFailure({
+    throw new RequirementFailure({
       description: 'the server answers CAPA after login',
       passed: false,
       expected: answeredBefore ? 'a capability list, as it sent before login' : 'a capability list',

@@ -5,6 +5,7 @@ import { RequirementFailure, RunProblem } from '../protocols/outcomes.js';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
 import { mailboxParam, resolveMailbox, type ResolvedMailbox } from './imap-mailbox.js';
+import { isRunMessage, messageIdIn } from '../core/run-identity.js';
 
 /**
  * Message actions. Outside the run's own folders they touch only messages
@@ -116,10 +117,10 @@ async function confirmAppendUid(ws: ImapWorkspace, mailbox: string, messageId: s
 function ownCopy(value: unknown, runId: string): { messageId: string; raw: Buffer } {
   if (!Buffer.isBuffer(value)) throw new RunProblem('EINVALID_PARAMS', 'copy_of must be message bytes, e.g. "${captures.sent.raw}"');
   const text = value.toString('latin1');
-  if (!new RegExp(`^x-mailprobe-run:\\s*${runId}\\s*$`, 'im').test(text)) {
+  if (!isRunMessage(text, runId)) {
     throw new RunProblem('ENOT_OWN_MESSAGE', 'copy_of must be a message this run created (it carries no X-Mailprobe-Run header of this run)');
   }
-  return { messageId: /^message-id:\s*(\S+)/im.exec(text)?.[1] ?? '', raw: value };
+  return { messageId: messageIdIn(text) ?? '', raw: value };
 }
 
 export const imapFind = defineAction({
@@ -163,7 +164,7 @@ export const imapFetch = defineAction({
     );
     if (!message) return { found: false };
     const raw = message.source ?? Buffer.alloc(0);
-    const id = /^message-id:\s*(\S+)/im.exec(raw.toString('latin1'))?.[1];
+    const id = messageIdIn(raw.toString('latin1'));
     return { found: true, raw, size: raw.length, flags: [...(message.flags ?? [])].sort(), ...(id ? { message_id: id } : {}) };
   },
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Pop3Client } from '../protocols/pop3/client.js';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
+import { capabilityName } from '../core/text.js';
 
 /** POP3 commands that read state and never change the maildrop. */
 const none = z.strictObject({});
@@ -15,7 +16,7 @@ export const pop3Capa = defineAction({
   async run(ctx: ActionContext) {
     const session = await ctx.session('pop3');
     const capabilities = await session.client.capa();
-    const names = capabilities.map((c) => c.split(' ')[0]!.toUpperCase());
+    const names = capabilities.map(capabilityName);
     return { capabilities, names, stls: names.includes('STLS') };
   },
 });

@@ -5,6 +5,7 @@ import type { ActionContext } from './context.js';
 import { connectOptionsFor } from './run-target.js';
 import { defineAction } from './define-action.js';
 import { plaintextMechanisms } from './plaintext-before-tls.js';
+import { capabilityName } from '../core/text.js';
 
 /**
  * Checks the STLS promise of RFC 2595 on a plain POP3 port step by step,
@@ -29,7 +30,7 @@ export const pop3Stls = defineAction({
     const plaintext = await plaintextOffered(await connectPlain('plaintext-probe'), account.user);
     const client = await connectPlain('stls');
     try {
-      const before = client.capabilities.map((c) => c.split(' ')[0]!.toUpperCase());
+      const before = client.capabilities.map(capabilityName);
       const advertised = before.includes('STLS');
       const found = { advertised, plaintext_login_before_tls: plaintext, capabilities_before: before };
       if (!advertised) return { ...found, upgraded: false, logged_in: false };
@@ -37,7 +38,7 @@ export const pop3Stls = defineAction({
       // Recorded, not judged: with verification on, a certificate that does not verify has
       // already stopped the handshake (errored, with a hint); with `insecure` it was not asked for.
       ctx.setProperty('tls_certificate_verified', String(tls.authorized));
-      const after = (await client.capa()).map((c) => c.split(' ')[0]!.toUpperCase());
+      const after = (await client.capa()).map(capabilityName);
       const loggedIn = await client.login(account.user, ctx.password(params.account)).then(
         () => true,
         (err: unknown) => {

@@ -6,6 +6,7 @@ import type { EndpointName, RunAccount, RunEndpoint, RunTarget } from '../action
 import type { Scenario, SessionDecl } from '../scenario/model.js';
 import type { ProtocolName } from '../core/protocols.js';
 import type { CheckResult } from './results.js';
+import { capabilityName } from '../core/text.js';
 
 /**
  * The named connections ("devices") of one scenario. A session connects and
@@ -164,7 +165,7 @@ export class SessionPool {
   /** Wanted but not announced: a skip, or a failure when the target file makes the capability mandatory. */
   #capabilityVerdict(module: ProtocolModule, announced: readonly string[], wanted: readonly string[], unknown?: string): CapabilityVerdict | undefined {
     const protocol = module.name;
-    const names = new Set(announced.map((c) => c.split(' ')[0]!.toUpperCase()));
+    const names = new Set(announced.map(capabilityName));
     const mandatory = new Set((this.env.target.capabilitiesRequired[protocol] ?? []).map((c) => c.toUpperCase()));
     for (const capability of wanted) {
       if (names.has(capability.toUpperCase())) continue;

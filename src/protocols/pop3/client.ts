@@ -9,6 +9,7 @@ import { REDACTED } from '../../transport/transcript.js';
 import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
 import { readBody, readListing } from './multiline.js';
 import { apopTimestamp, parseDropListing, parseScanListing, parseStatusLine, parseUidListing, type Pop3StatusLine } from './reply.js';
+import { capabilityName } from '../../core/text.js';
 
 export interface Pop3ConnectOptions extends ConnectOptions {
   /** Ask CAPA after the greeting (and again after STLS). Default true. */
@@ -103,7 +104,7 @@ export class Pop3Client {
   /** Whether a capability's first word was advertised, case-insensitively. */
   hasCapability(name: string): boolean {
     const wanted = name.toUpperCase();
-    return this.#capabilities.some((line) => (line.split(' ')[0] ?? '').toUpperCase() === wanted);
+    return this.#capabilities.some((line) => capabilityName(line) === wanted);
   }
 
   /** Mechanisms from the "SASL" capability line, upper-cased. */

@@ -1,5 +1,6 @@
 import { Pop3ProtocolError } from './errors.js';
 import { POP3_NUMBERS, pop3Number } from './numbers.js';
+import { truncate } from '../../core/text.js';
 
 export interface Pop3StatusLine {
   readonly ok: boolean;
@@ -67,8 +68,4 @@ export function parseUidListing(line: string, command: string): { msg: number; u
     throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed unique-id listing in reply to ${command}: ${JSON.stringify(truncate(line))}`, command);
   }
   return { msg: pop3Number(match[1] as string, POP3_NUMBERS.messageNumber, command, line), uid: match[2] as string };
-}
-
-function truncate(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

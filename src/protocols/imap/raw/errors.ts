@@ -1,3 +1,4 @@
+import { truncate } from '../../../core/text.js';
 /**
  * Errors of the raw IMAP client. A tagged NO or BAD is NOT an error here: it
  * is returned, because a conformance check wants to judge it. These are for
@@ -40,8 +41,4 @@ export class ImapRawProtocolError extends Error {
     this.response = details.response === undefined ? undefined : truncate(details.response);
     this.clause = details.clause;
   }
-}
-
-export function truncate(text: string, max = 200): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

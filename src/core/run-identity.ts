@@ -28,7 +28,9 @@ export function makeMessageId(runId: string): string {
 
 /** The first token of a header field in raw header text, matched case-insensitively at a line start. */
 function headerToken(headerText: string, name: string): string | undefined {
-  return new RegExp(`^${name}:[ \\t]*(\\S+)`, 'im').exec(headerText)?.[1];
+  // The value may start on a folded line (RFC 5322 §2.2.3: CRLF then WSP): composers
+  // fold "Message-ID: <…>" once it passes 76 columns, which a run's long ids do.
+  return new RegExp(`^${name}:(?:[ \\t]|\\r?\\n[ \\t])*(\\S+)`, 'im').exec(headerText)?.[1];
 }
 
 /** The run id a message's raw header text carries in its X-Mailprobe-Run field, if any. */

@@ -48,6 +48,15 @@ describe('core: run identity', () => {
     expect(isRunMessage('Subject: X-Mailprobe-Run: r1\r\n', 'r1')).toBe(false);
     expect(runIdIn('Subject: none\r\n')).toBeUndefined();
   });
+
+  it('reads a value that starts on a folded line, as composers write a long Message-ID (RFC 5322 §2.2.3)', () => {
+    const id = '<mailprobe.20261201t131742-5e91bf.c91323d729e9@mailprobe.invalid>';
+    expect(messageIdIn(`Subject: x\r\nMessage-ID:\r\n ${id}\r\n\r\n`)).toBe(id);
+    expect(messageIdIn(`Message-ID:\n\t${id}\n`)).toBe(id);
+    expect(isRunMessage('X-Mailprobe-Run:\r\n r1-abc\r\n', 'r1-abc')).toBe(true);
+    // A line break without the whitespace of a fold ends the field: the next line is another header.
+    expect(messageIdIn('Message-ID:\r\nSubject: x\r\n')).toBeUndefined();
+  });
 });
 
 describe('core: text helpers', () => {

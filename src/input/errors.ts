@@ -68,8 +68,3 @@ function clip(line: string, at: number): { text: string; caret: number } {
   const head = start > 0 ? '…' : '';
   return { text: `${head}${line.slice(start, end)}${end < line.length ? '…' : ''}`, caret: at - start + head.length };
 }
-
-/** All diagnostics of an error, each with its frame. */
-export function formatLoadError(err: LoadError, source?: string): string {
-  return err.diagnostics.map((d) => formatDiagnostic(d, source)).join('\n\n');
-}

@@ -10,6 +10,7 @@ import type { EndpointOf, ProtocolName, Security } from '../core/protocols.js';
 import type { CommandClauses } from './command-clauses.js';
 import type { ConnectOptions } from '../transport/connect.js';
 import type { Transcript } from '../transport/transcript.js';
+import type { Timeouts as ConnectionTimeouts } from '../transport/timeouts.js';
 
 /** A server's "no", as a step's output shows it to expectations (`error.reply`, `error.code`, …). */
 export interface RefusalInfo {
@@ -53,15 +54,8 @@ export interface SessionOpenContext {
   };
   readonly user: string;
   readonly password: string;
-  readonly timeouts: {
-    readonly dns: number;
-    readonly tcp: number;
-    readonly tls: number;
-    readonly greeting: number;
-    readonly command: number;
-    readonly push: number;
-    readonly delivery: number;
-  };
+  /** The connection phases' timeouts, and how long to wait for a push or a delivery. */
+  readonly timeouts: ConnectionTimeouts & { readonly push: number; readonly delivery: number };
   readonly transcript: Transcript;
   readonly signal: AbortSignal;
   readonly runId: string;

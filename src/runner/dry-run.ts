@@ -5,7 +5,7 @@ import { isPlainObject } from '../input/issues.js';
 import type { Scenario, Step } from '../scenario/model.js';
 import type { Target } from '../target/index.js';
 import { loadRunInputs } from './execute.js';
-import { runPrefix } from './resolver.js';
+import { runPrefix } from '../core/run-identity.js';
 
 /**
  * `mailprobe run --dry-run`: what a run would connect to, create, send,

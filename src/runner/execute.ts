@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Reporter } from './reporter.js';
 import { ReporterMultiplexer } from './reporter-multiplexer.js';
 import type { Scenario } from '../scenario/model.js';
@@ -10,6 +9,7 @@ import { loadScenarios, loadTarget } from './load-inputs.js';
 import { makeResolverFactory } from './resolver.js';
 import type { RunResult } from './results.js';
 import { runAll } from './run.js';
+import { newRunId } from '../core/run-identity.js';
 
 /**
  * A whole run as a library call: load and check every input, then run. The
@@ -43,10 +43,8 @@ export type ExecuteOutcome =
   | { readonly kind: 'ran'; readonly result: RunResult; readonly reporterCrashed: boolean };
 
 /** A run id that sorts by time and is safe in a header, a folder name and a file name. */
-export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', 't');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
-}
+
+export { newRunId } from '../core/run-identity.js';
 
 export async function loadRunInputs(
   targetFile: string,

@@ -2,17 +2,13 @@ import { accountsScope, interpolate, type Scopes } from '../interpolate/index.js
 import type { RunTarget } from '../actions/run-target.js';
 import type { Resolve } from './run-step.js';
 import type { Scenario } from '../scenario/model.js';
+import { runPrefix } from '../core/run-identity.js';
 
 export interface ResolverInputs {
   readonly runId: string;
   readonly startedAt: number;
   readonly target: RunTarget;
   readonly env: Readonly<Record<string, string | undefined>>;
-}
-
-/** The folder prefix and subject tag everything a run creates carries. */
-export function runPrefix(runId: string): string {
-  return `mailprobe-${runId}`;
 }
 
 /**

@@ -3,7 +3,7 @@ export type { LoadScenarioOptions } from './load.js';
 export { discoverScenarioFiles } from './discover.js';
 export { LoadError, compareDiagnostics } from '../core/diagnostics.js';
 export type { Diagnostic, LoadErrorCode } from '../core/diagnostics.js';
-export { formatDiagnostic, formatLoadError } from '../input/errors.js';
+export { formatDiagnostic } from '../input/errors.js';
 export { parseYamlWithPositions } from '../input/yaml-doc.js';
 export type { DataPath, PositionMap, ParsedYaml } from '../input/yaml-doc.js';
 export { MATCHER_NAMES, MATCHER_OPERANDS, isMatcherName, regexProblem } from './matchers.js';

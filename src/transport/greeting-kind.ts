@@ -1,6 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { TransportError, endpoint } from './errors.js';
+import type { ProtocolName } from '../core/protocols.js';
 import type { Security } from './connection.js';
 
 /**
@@ -12,7 +13,7 @@ import type { Security } from './connection.js';
  * RFC failure of the server. One module for every client: our POP3 and raw
  * IMAP clients, imapflow's sessions and the SMTP client.
  */
-export type MailProtocol = 'pop3' | 'imap' | 'smtp';
+export type MailProtocol = ProtocolName;
 export type GreetingKind = MailProtocol | 'tls';
 
 const NAMES: Readonly<Record<MailProtocol, string>> = { pop3: 'POP3', imap: 'IMAP', smtp: 'SMTP' };

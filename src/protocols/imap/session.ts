@@ -9,6 +9,7 @@ import type { Transcript } from '../../transport/transcript.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
 import { numberViolation } from './number-grammar.js';
 import { SessionDeadlines } from './session-deadlines.js';
+import type { Timeouts as ConnectionTimeouts } from '../../transport/timeouts.js';
 
 /**
  * An IMAP session ("device") through imapflow, made deterministic for a
@@ -21,14 +22,8 @@ export interface ImapSessionOptions {
   readonly port: number;
   readonly security: Security;
   readonly tls: { readonly verify: boolean; readonly ca?: string; readonly servername?: string };
-  readonly timeouts: {
-    readonly dns: number;
-    readonly tcp: number;
-    readonly tls: number;
-    readonly greeting: number;
-    readonly command: number;
-    readonly push: number;
-  };
+  /** The connection phases' timeouts, and how long to wait for a push. */
+  readonly timeouts: ConnectionTimeouts & { readonly push: number };
   readonly user: string;
   readonly password: string;
   readonly transcript: Transcript;

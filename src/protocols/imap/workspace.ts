@@ -1,4 +1,4 @@
-import { RUN_HEADER } from '../smtp/compose.js';
+import { RUN_HEADER, runPrefix } from '../../core/run-identity.js';
 import { ImapReplyError } from './errors.js';
 import type { MailboxObject } from 'imapflow';
 import type { ImapSession } from './session.js';
@@ -49,7 +49,7 @@ export class ImapWorkspace {
   ) {}
 
   get rootName(): string {
-    return `mailprobe-${this.runId}`;
+    return runPrefix(this.runId);
   }
 
   async layout(): Promise<FolderLayout> {

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { makeMessageId, RUN_HEADER } from '../../core/run-identity.js';
 
 /** The header that marks every message a run creates, so only its own mail is ever touched. */
-export const RUN_HEADER = 'X-Mailprobe-Run';
+export { makeMessageId, RUN_HEADER } from '../../core/run-identity.js';
 
 export interface ComposeInput {
   readonly runId: string;
@@ -18,11 +18,6 @@ export interface ComposedMessage {
   readonly messageId: string;
   /** The exact bytes handed to the server, CRLF line ends, before SMTP dot-stuffing. */
   readonly raw: Buffer;
-}
-
-/** A Message-ID that names the run and cannot collide with real mail. */
-export function makeMessageId(runId: string): string {
-  return `<mailprobe.${runId}.${randomBytes(6).toString('hex')}@mailprobe.invalid>`;
 }
 
 export async function composeMessage(input: ComposeInput): Promise<ComposedMessage> {

@@ -12,6 +12,8 @@ export interface DecimalRule {
   readonly min: bigint;
   /** Inclusive. */
   readonly max: bigint;
+  /** The first digit must not be 0 (ABNF `digit-nz *DIGIT`, as IMAP's nz-number): "007" breaks it. */
+  readonly digitNz?: boolean;
   /** The clause that defines the rule, with its wording, for the failed check. */
   readonly clause: string;
 }
@@ -25,6 +27,9 @@ export function readDecimal(text: string, rule: DecimalRule): DecimalReading {
   if (!DIGITS.test(text)) {
     const what = text === '' ? 'nothing' : JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
     return { ok: false, problem: `${what} is not a ${rule.name} (decimal digits only)` };
+  }
+  if (rule.digitNz === true && text.startsWith('0') && text !== '0') {
+    return { ok: false, problem: `${text} is not a ${rule.name} (its first digit must not be 0)` };
   }
   const value = BigInt(text);
   if (value < rule.min) return { ok: false, problem: `${text} is not a ${rule.name} (the least is ${rule.min})` };

@@ -15,6 +15,7 @@ export const IMAP_NUMBERS = {
     name: 'nz-number',
     min: 1n,
     max: 4_294_967_295n,
+    digitNz: true,
     clause: 'RFC 9051 §9: nz-number = digit-nz *DIGIT ; Non-zero unsigned 32-bit integer (0 < n < 4,294,967,296)',
   },
   number64: {

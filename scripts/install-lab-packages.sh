@@ -8,7 +8,7 @@
 # - Postfix is preseeded to "No configuration" so the system instance stays inert.
 set -eu
 
-PACKAGES="dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix"
+PACKAGES="dovecot-core dovecot-imapd dovecot-pop3d postfix"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -9,10 +9,22 @@ import { pop3Capa, pop3Drop, pop3List, pop3Noop, pop3Quit, pop3Rset, pop3Stat, p
 import { pop3Cleanup, pop3Dele, pop3Find, pop3Observe, pop3Retr, pop3Top, pop3WaitFor } from './pop3-messages.js';
 import { pop3Stls } from './pop3-stls.js';
 import { smtpSend } from './smtp-send.js';
+import { smtpAuth, smtpData, smtpEhlo, smtpMail, smtpNoop, smtpQuit, smtpRcpt, smtpRset } from './smtp-steps.js';
+import { smtpPipeline, smtpStarttls } from './smtp-wire.js';
 
 /** Every action a scenario may name. The scenario schema is built from this object. */
 export const registry = {
   'smtp.send': smtpSend,
+  'smtp.ehlo': smtpEhlo,
+  'smtp.starttls': smtpStarttls,
+  'smtp.auth': smtpAuth,
+  'smtp.mail': smtpMail,
+  'smtp.rcpt': smtpRcpt,
+  'smtp.data': smtpData,
+  'smtp.rset': smtpRset,
+  'smtp.noop': smtpNoop,
+  'smtp.quit': smtpQuit,
+  'smtp.pipeline': smtpPipeline,
   'pop3.capa': pop3Capa,
   'pop3.stat': pop3Stat,
   'pop3.list': pop3List,

@@ -1,6 +1,6 @@
 /**
- * The named scopes a template may read. Accounts expose user and address
- * only: passwords never enter the interpolation scope, so no scenario can
+ * The named scopes a template may read. Accounts expose user, address and
+ * the address's domain only: passwords never enter the interpolation scope, so no scenario can
  * print one into a message or a log.
  */
 export interface RunScope {
@@ -14,6 +14,8 @@ export interface RunScope {
 export interface AccountScope {
   readonly user: string;
   readonly address: string;
+  /** The address's domain, for an address of this host that is no account (an unknown recipient). */
+  readonly domain: string;
 }
 
 export interface TargetScope {
@@ -36,11 +38,11 @@ export type ScopeName = (typeof SCOPE_NAMES)[number];
 /** Fields statically known, so typos are caught at load time. */
 export const RUN_FIELDS = ['id', 'prefix', 'started'] as const;
 export const TARGET_FIELDS = ['host', 'name'] as const;
-export const ACCOUNT_FIELDS = ['user', 'address'] as const;
+export const ACCOUNT_FIELDS = ['user', 'address', 'domain'] as const;
 
 /** Builds the accounts scope from anything account-like, dropping every other field (passwords included). */
 export function accountsScope(accounts: Readonly<Record<string, { readonly user: string; readonly address: string }>>): Record<string, AccountScope> {
   const out: Record<string, AccountScope> = {};
-  for (const [role, a] of Object.entries(accounts)) out[role] = { user: a.user, address: a.address };
+  for (const [role, a] of Object.entries(accounts)) out[role] = { user: a.user, address: a.address, domain: a.address.slice(a.address.lastIndexOf('@') + 1) };
   return out;
 }

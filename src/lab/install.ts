@@ -3,8 +3,8 @@ import { LabError } from './errors.js';
 import { run, runToFile } from './exec.js';
 import { withLogTails } from './logs.js';
 
-/** What the lab needs from Debian. dovecot-lmtpd carries Postfix's delivery path. */
-export const LAB_PACKAGES = ['dovecot-core', 'dovecot-imapd', 'dovecot-pop3d', 'dovecot-lmtpd', 'postfix'] as const;
+/** What the lab needs from Debian. Postfix delivers into the Maildirs itself (virtual(8)), so no Dovecot LMTP. */
+export const LAB_PACKAGES = ['dovecot-core', 'dovecot-imapd', 'dovecot-pop3d', 'postfix'] as const;
 
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 

@@ -251,7 +251,9 @@ async function startLab(layout: LabLayout, previousPorts: LabPorts | undefined, 
       log_file: layout.postfixLog,
       log_dir: layout.logDir,
       recipients_file: layout.postfixRecipients,
-      lmtp_socket: layout.lmtpSocket,
+      mail_dir: layout.mailDir,
+      mail_uid: mailUser.uid,
+      mail_gid: mailUser.gid,
       tls_cert: layout.serverCert,
       tls_key: layout.serverKey,
     }),
@@ -267,7 +269,7 @@ async function startLab(layout: LabLayout, previousPorts: LabPorts | undefined, 
     }),
     { mode: 0o644 },
   );
-  await writeFile(layout.postfixRecipients, LAB_ACCOUNTS.map((a) => `${a.address} OK`).join('\n') + '\n', { mode: 0o644 });
+  await writeFile(layout.postfixRecipients, LAB_ACCOUNTS.map((a) => `${a.address} ${a.user}/Maildir/`).join('\n') + '\n', { mode: 0o644 });
 
   const state: LabState = { version: 1, instance, ports, dovecotPid: null, postfixPid: null, startedAt: new Date().toISOString() };
   await writeState(layout.stateFile, state);

@@ -31,7 +31,6 @@ export interface LabLayout {
   dovecotBaseDir: string;
   dovecotStateDir: string;
   dovecotPidFile: string;
-  lmtpSocket: string;
   authSocket: string;
   postfixConfDir: string;
   postfixRecipients: string;
@@ -85,7 +84,6 @@ export function labLayout(stateDirInput: string): LabLayout {
     dovecotBaseDir,
     dovecotStateDir: join(dovecotDir, 'lib'),
     dovecotPidFile: join(dovecotBaseDir, 'master.pid'),
-    lmtpSocket: join(dovecotBaseDir, 'lmtp-postfix'),
     authSocket: join(dovecotBaseDir, 'auth-postfix'),
     postfixConfDir: join(stateDir, 'postfix'),
     postfixRecipients: join(stateDir, 'postfix', 'recipients'),

@@ -56,7 +56,7 @@ describe('interpolate', () => {
   });
 
   it('never exposes passwords through the accounts scope', () => {
-    expect(scopes.accounts.primary).toEqual({ user: 'alice', address: 'alice@lab.test' });
+    expect(scopes.accounts.primary).toEqual({ user: 'alice', address: 'alice@lab.test', domain: 'lab.test' });
     expect(() => render('${accounts.primary.password}')).toThrow(/undefined variable 'accounts.primary.password'/);
   });
 

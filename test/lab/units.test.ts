@@ -31,7 +31,7 @@ describe('labLayout', () => {
     for (const bad of ['relative/dir', '/tmp/has space', '/tmp/' + 'x'.repeat(80), '/']) {
       expect(() => labLayout(bad), bad).toThrow(LabError);
     }
-    expect(labLayout('/tmp/lab').lmtpSocket).toBe('/tmp/lab/dovecot/run/lmtp-postfix');
+    expect(labLayout('/tmp/lab').authSocket).toBe('/tmp/lab/dovecot/run/auth-postfix');
   });
 });
 
@@ -39,7 +39,7 @@ describe('install hint', () => {
   it('names the exact apt-get command for the missing packages', () => {
     expect(installCommandLine(LAB_PACKAGES)).toBe(
       "sudo sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends " +
-        "dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix'",
+        "dovecot-core dovecot-imapd dovecot-pop3d postfix'",
     );
   });
 
@@ -241,7 +241,9 @@ describe('templates', () => {
       log_file: '/s/log/postfix.log',
       log_dir: '/s/log',
       recipients_file: '/s/r',
-      lmtp_socket: '/s/run/lmtp-postfix',
+      mail_dir: '/s/mail',
+      mail_uid: 991,
+      mail_gid: 992,
       tls_cert: '/s/c',
       tls_key: '/s/k',
     });
@@ -249,7 +251,9 @@ describe('templates', () => {
     expect(main).toMatch(/^default_transport = error:/m);
     expect(main).toMatch(/^relay_transport = error:/m);
     expect(main).toMatch(/^smtpd_peername_lookup = no$/m);
-    expect(main).toMatch(/^virtual_transport = lmtp:unix:\/s\/run\/lmtp-postfix$/m);
+    expect(main).toMatch(/^virtual_transport = virtual$/m);
+    expect(main).toMatch(/^virtual_mailbox_base = \/s\/mail$/m);
+    expect(main).toMatch(/^virtual_uid_maps = static:991$/m);
     expect(
       main
         .split('\n')

@@ -63,7 +63,7 @@ describe('dry-run plans', () => {
       run: { id: RUN, prefix: `mailprobe-${RUN}`, started: 'x' },
       env: { SECRET: 'hunter2' },
       captures: { sent: { message_id: '<m@x>' } },
-      accounts: { primary: { user: 'alice', address: 'alice@lab.test' } },
+      accounts: { primary: { user: 'alice', address: 'alice@lab.test', domain: 'lab.test' } },
       target: { host: 'h', name: 'n' },
       vars: { word: 'w' },
     };

@@ -186,7 +186,7 @@ describe('the shipped registry', () => {
       for (const endpoint of PROTOCOL_MODULES[name].endpoints) expect(ENDPOINT_PROTOCOL[endpoint]).toBe(name);
     }
     expect(protocols.modules.flatMap((m) => m.endpoints).sort()).toEqual([...ENDPOINT_NAMES].sort());
-    expect(protocols.modules.flatMap((m) => Object.keys(m.sessions))).toEqual(['pop3', 'imap', 'imap-raw']);
+    expect(protocols.modules.flatMap((m) => Object.keys(m.sessions))).toEqual(['pop3', 'imap', 'imap-raw', 'smtp']);
   });
 });
 

@@ -265,6 +265,23 @@ export class SmtpClient {
     return this.#judged(reply, 2, options);
   }
 
+  /**
+   * Whether the server would take a login with `mechanism` here, without
+   * sending one: AUTH with no initial response, and when the server asks for
+   * it (334), "*" at once, which cancels the exchange (RFC 4954 §4: the server
+   * MUST then answer 501). Nothing secret is ever sent. Returns the answer to
+   * AUTH; a 334 there means the server was ready to take the credentials.
+   */
+  async probeAuth(mechanism: SmtpAuthMechanism): Promise<SmtpStepReply> {
+    const command = `AUTH ${mechanism}`;
+    const reply = await this.#command(command, command);
+    if (reply.code === 334) {
+      this.#connection.info('the server asked for credentials: cancelling with "*" (RFC 4954 §4), no credentials are sent');
+      await this.#command('*', command);
+    }
+    return reply;
+  }
+
   /** MAIL FROM:<from> with ESMTP parameters as given ("SIZE=1000", "BODY=8BITMIME", "SMTPUTF8"). RFC 5321 §4.1.1.2. */
   async mail(from: string, params: readonly string[] = [], options: SmtpStepOptions = {}): Promise<SmtpStepReply> {
     return this.#judged(await this.#command(envelopeLine('MAIL FROM', from, params), 'MAIL FROM'), 2, options);

@@ -12,6 +12,13 @@ export interface ComposeInput {
   /** Plain-text body. Lines are joined with CRLF exactly as given. */
   readonly text: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * '7bit' (default): nodemailer composes, headers encoded as RFC 2047 needs.
+   * '8bit': the body's UTF-8 octets go out as they are (Content-Transfer-Encoding: 8bit,
+   * for BODY=8BITMIME, RFC 6152), and header values are written as given, UTF-8
+   * included (RFC 6532, only for a server that took SMTPUTF8, RFC 6531).
+   */
+  readonly encoding?: '7bit' | '8bit';
 }
 
 export interface ComposedMessage {
@@ -22,6 +29,7 @@ export interface ComposedMessage {
 
 export async function composeMessage(input: ComposeInput): Promise<ComposedMessage> {
   const messageId = makeMessageId(input.runId);
+  if (input.encoding === '8bit') return { messageId, raw: composeEightBit(input, messageId) };
   const composer = new MailComposer({
     from: input.from,
     to: [...input.to],
@@ -34,4 +42,35 @@ export async function composeMessage(input: ComposeInput): Promise<ComposedMessa
   });
   const raw = await composer.compile().build();
   return { messageId, raw };
+}
+
+/**
+ * nodemailer re-encodes any non-ASCII body as quoted-printable, whatever it is
+ * asked, so an 8-bit message is written here: a conformance check needs the
+ * 8-bit octets themselves on the wire to see whether the server keeps them.
+ */
+function composeEightBit(input: ComposeInput, messageId: string): Buffer {
+  const fields: Array<[string, string]> = [
+    ['From', input.from],
+    ['To', input.to.join(', ')],
+    ['Subject', input.subject],
+    ['Date', rfc5322Date(new Date())],
+    ['Message-ID', messageId],
+    ...Object.entries(input.headers ?? {}),
+    [RUN_HEADER, input.runId],
+    ['MIME-Version', '1.0'],
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['Content-Transfer-Encoding', '8bit'],
+  ];
+  for (const [name, value] of fields) {
+    if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name) || /[\r\n]/.test(value)) throw new Error(`header field ${JSON.stringify(name)} cannot be written as one line`);
+  }
+  const head = fields.map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const body = input.text.replace(/\r?\n/g, '\r\n');
+  return Buffer.from(`${head}\r\n${body.endsWith('\r\n') ? body : `${body}\r\n`}`, 'utf8');
+}
+
+/** RFC 5322 §3.3 date-time, e.g. "Tue, 01 Dec 2026 14:00:59 +0000". */
+function rfc5322Date(date: Date): string {
+  return date.toUTCString().replace(/GMT$/, '+0000');
 }

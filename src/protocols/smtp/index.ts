@@ -2,12 +2,13 @@ import { endpointsOf } from '../../core/protocols.js';
 import type { ProtocolModule, ProtocolOutcome } from '../module.js';
 import { SMTP_COMMAND_CLAUSES } from './clauses.js';
 import { SmtpProtocolError, SmtpReplyError, SmtpTransportError } from './errors.js';
+import { smtpSession } from './session.js';
 
 /**
- * SMTP (RFC 5321) as the runner sees it. It has no named sessions yet: the
- * one-shot send (send.ts) connects, submits and quits within its step. Its
- * endpoints and error mapping live here, so SMTP sessions plug in by adding
- * a session kind below, with no runner change.
+ * SMTP (RFC 5321) as the runner sees it: one session kind, opened the way the
+ * endpoint says (session.ts), for the step-by-step scenarios of suites/smtp,
+ * and its reply classes mapped to outcomes. The one-shot send (send.ts) that
+ * other suites deliver with opens its own connection within its step.
  */
 function classify(err: unknown): ProtocolOutcome | undefined {
   if (err instanceof SmtpReplyError) {
@@ -39,7 +40,10 @@ function classify(err: unknown): ProtocolOutcome | undefined {
 export const smtpModule = {
   name: 'smtp',
   endpoints: endpointsOf('smtp'),
-  sessions: {},
+  sessions: { smtp: smtpSession },
+  // The EHLO reply a session opened with (after STARTTLS on a starttls endpoint) is what `requires` is judged against.
+  primary: { kind: 'smtp', readers: 'keep' },
+  capabilityList: { command: 'EHLO', rfc: 'RFC 5321 §4.1.1.1' },
   commandClauses: SMTP_COMMAND_CLAUSES,
   classify,
 } as const satisfies ProtocolModule<'smtp'>;

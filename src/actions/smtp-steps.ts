@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RunProblem, SkipScenario } from '../protocols/outcomes.js';
-import { CLIENT_NAME, type SmtpAuthMechanism } from '../protocols/smtp/client.js';
+import { CLIENT_NAME, type SmtpAuthMechanism, type SmtpStepReply } from '../protocols/smtp/client.js';
 import { composeMessage } from '../protocols/smtp/compose.js';
 import { SmtpTransportError } from '../protocols/smtp/errors.js';
 import type { SmtpSession } from '../protocols/smtp/session.js';
@@ -177,28 +177,26 @@ export const smtpData = defineAction({
   },
 });
 
-export const smtpRset = defineAction({
-  name: 'smtp.rset',
-  summary: 'RSET (RFC 5321 §4.1.1.5): drop the open transaction',
-  protocol: 'smtp',
-  params: none,
-  async run(ctx: ActionContext) {
-    const session = await smtp(ctx);
-    const reply = await session.client.rset({ strict: true });
-    session.ended();
-    return replyOutput(reply);
-  },
+/** A command that takes no parameters and returns its reply. */
+function replyCommand(name: string, summary: string, send: (session: SmtpSession) => Promise<SmtpStepReply>) {
+  return defineAction({
+    name,
+    summary,
+    protocol: 'smtp',
+    params: none,
+    async run(ctx: ActionContext) {
+      return replyOutput(await send(await smtp(ctx)));
+    },
+  });
+}
+
+export const smtpRset = replyCommand('smtp.rset', 'RSET (RFC 5321 §4.1.1.5): drop the open transaction', async (session) => {
+  const reply = await session.client.rset({ strict: true });
+  session.ended();
+  return reply;
 });
 
-export const smtpNoop = defineAction({
-  name: 'smtp.noop',
-  summary: 'NOOP (RFC 5321 §4.1.1.9)',
-  protocol: 'smtp',
-  params: none,
-  async run(ctx: ActionContext) {
-    return replyOutput(await (await smtp(ctx)).client.noop({ strict: true }));
-  },
-});
+export const smtpNoop = replyCommand('smtp.noop', 'NOOP (RFC 5321 §4.1.1.9)', (session) => session.client.noop({ strict: true }));
 
 export const smtpQuit = defineAction({
   name: 'smtp.quit',

@@ -31,3 +31,13 @@ export async function sweepUntilArrived(ctx: ActionContext, sweep: () => Promise
   for (const id of missing) ctx.record.remains({ messageId: id }, 'accepted for delivery but had not arrived when cleanup ended; it may still arrive');
   return missing;
 }
+
+/**
+ * Records how long a message took from the server's 250 to the mailbox, for
+ * the report: `delivery_ms`, and `delivery_ms.<session>` so that a scenario
+ * waiting on two devices (IMAP and POP3) keeps both numbers.
+ */
+export function recordDelivery(ctx: ActionContext, ms: number): void {
+  ctx.setProperty('delivery_ms', String(ms));
+  if (ctx.sessionName !== undefined) ctx.setProperty(`delivery_ms.${ctx.sessionName}`, String(ms));
+}

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ActionContext } from './context.js';
-import { sweepUntilArrived } from './awaited-mail.js';
+import { recordDelivery, sweepUntilArrived } from './awaited-mail.js';
 import { defineAction } from './define-action.js';
 import { writePrivateFile } from '../transport/private-files.js';
 
@@ -103,7 +103,7 @@ export const pop3WaitFor = defineAction({
         const found = await probe.findOwn(params.message_id);
         if (found) {
           const deliveryMs = Date.now() - (params.sent_at ?? started);
-          ctx.setProperty('delivery_ms', String(deliveryMs));
+          recordDelivery(ctx, deliveryMs);
           return { arrived: true, delivery_ms: deliveryMs, polls };
         }
       } finally {

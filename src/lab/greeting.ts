@@ -1,15 +1,15 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import { ENDPOINT_PROTOCOL, type ProtocolName } from '../core/protocols.js';
+import { imapGreetingStatus } from '../transport/greeting-kind.js';
 import { ENDPOINT_HOST, ENDPOINT_SECURITY, ENDPOINTS, type EndpointName, type LabPorts } from './ports.js';
 import { sleep } from './procs.js';
 
-export type GreetingKind = 'smtp' | 'pop3' | 'imap';
+export type GreetingKind = ProtocolName;
 
 export function greetingKind(endpoint: EndpointName): GreetingKind {
-  if (endpoint.startsWith('pop3')) return 'pop3';
-  if (endpoint.startsWith('imap')) return 'imap';
-  return 'smtp';
+  return ENDPOINT_PROTOCOL[endpoint];
 }
 
 const MAX_GREETING_BYTES = 4096;
@@ -17,7 +17,7 @@ const MAX_GREETING_BYTES = 4096;
 /** Is this complete greeting text a "ready" answer for the protocol? */
 export function isReadyGreeting(kind: GreetingKind, text: string): boolean {
   const lines = text.split('\r\n').filter((l) => l !== '');
-  if (kind === 'imap') return lines[0]?.startsWith('* OK') ?? false;
+  if (kind === 'imap') return imapGreetingStatus(lines[0] ?? '') === 'OK';
   if (kind === 'pop3') return lines[0]?.startsWith('+OK') ?? false;
   // SMTP: a multi-line 220 ends with "220 " (RFC 5321 §4.2.1).
   return lines.length > 0 && lines.every((l) => l.startsWith('220')) && (lines.at(-1)?.startsWith('220 ') ?? false);

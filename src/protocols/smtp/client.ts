@@ -1,3 +1,4 @@
+import type { Security } from '../../core/protocols.js';
 import { connect } from '../../transport/connect.js';
 import type { Connection } from '../../transport/connection.js';
 import { TransportError, type Phase } from '../../transport/errors.js';
@@ -14,7 +15,7 @@ export type { SmtpExtensions } from './extensions.js';
 export interface SmtpEndpoint {
   readonly host: string;
   readonly port: number;
-  readonly security: 'tls' | 'starttls' | 'none';
+  readonly security: Security;
   readonly tls: { readonly verify: boolean; readonly ca?: string; readonly servername?: string };
 }
 

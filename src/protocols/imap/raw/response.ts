@@ -1,7 +1,7 @@
 import { ImapRawProtocolError } from './errors.js';
 import type { FramedResponse } from './framer.js';
 import { codeNumberProblem, fetchNumberProblem, numberedKindRule, problemOf, searchNumberProblem, type NumberProblem } from './numbers.js';
-import { truncate } from '../../../core/text.js';
+import { quoted } from '../../../core/text.js';
 
 export type ImapStatus = 'OK' | 'NO' | 'BAD';
 
@@ -75,7 +75,7 @@ export function parseResponse(framed: FramedResponse, command?: string): ParsedR
       return { type: 'untagged', response: { raw, kind, number: Number(digits), literals: framed.literals } };
     }
     const named = /^([A-Za-z][A-Za-z0-9.-]*)(?: (.*))?$/s.exec(rest);
-    if (named === null) throw malformed(`expected "* <kind>" or "* <number> <kind>", got ${JSON.stringify(truncate(raw, 120))}`);
+    if (named === null) throw malformed(`expected "* <kind>" or "* <number> <kind>", got ${quoted(raw, 120)}`);
     const kind = (named[1] as string).toUpperCase();
     if (kind === 'SEARCH') check(searchNumberProblem(named[2] ?? ''));
     if (!STATUS_KINDS.has(kind)) return { type: 'untagged', response: { raw, kind, literals: framed.literals } };
@@ -88,7 +88,7 @@ export function parseResponse(framed: FramedResponse, command?: string): ParsedR
   }
   // tag = 1*<any ASTRING-CHAR except "+">; a status response follows (RFC 3501 §7.1).
   const tagged = /^([^\s()*%{"\\\]+]+) ([A-Za-z]+)(?: (.*))?$/s.exec(raw);
-  if (tagged === null) throw malformed(`expected "+", "*" or a tagged status, got ${JSON.stringify(truncate(raw, 120))}`);
+  if (tagged === null) throw malformed(`expected "+", "*" or a tagged status, got ${quoted(raw, 120)}`);
   const status = (tagged[2] as string).toUpperCase();
   if (status !== 'OK' && status !== 'NO' && status !== 'BAD') {
     throw malformed(`tagged status must be OK, NO or BAD, got ${JSON.stringify(tagged[2])}`);

@@ -11,6 +11,15 @@ export function truncate(text: string, max = 200, options: { showLength?: boolea
 }
 
 /**
+ * A text a server or a user sent, cut to `max` characters (truncate) and
+ * quoted as a JSON string, so control characters, quotes and trailing spaces
+ * show in a message as they were sent.
+ */
+export function quoted(text: string, max = 200): string {
+  return JSON.stringify(truncate(text, max));
+}
+
+/**
  * The name of one capability as announced (a POP3 CAPA line or an EHLO
  * keyword, with its parameters after a space): its first word, upper-cased,
  * so names compare without regard to case. `AUTH=PLAIN` stays whole: IMAP

@@ -1,3 +1,5 @@
+import { quoted } from '../core/text.js';
+
 /**
  * Is `received` a faithful delivery of `sent`?
  *
@@ -34,7 +36,7 @@ export function compareDeliveredCopy(sent: Buffer, received: Buffer): CopyCompar
   for (const line of prefix.split('\r\n').slice(0, -1)) {
     if (CONTINUATION.test(line)) continue;
     if (!HEADER_LINE.test(line)) {
-      return { identical: false, addedHeaders, difference: `the server put a non-header line in front of the message: ${JSON.stringify(line.slice(0, 80))}` };
+      return { identical: false, addedHeaders, difference: `the server put a non-header line in front of the message: ${quoted(line, 80)}` };
     }
     addedHeaders.push(line.slice(0, line.indexOf(':')));
   }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, open, readFile, rename } from 'node:fs/promises';
+import { parseEnvFile } from '../target/env-file.js';
 
 export const LAB_DOMAIN = 'lab.test';
 
@@ -60,27 +61,11 @@ export function labEnvText(passwords: ReadonlyMap<string, string>): string {
   return lines.join('\n') + '\n';
 }
 
-/** Parse KEY=VALUE lines (blank lines and # comments ignored; optional matching quotes stripped). */
-export function parseEnvText(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const key = line
-      .slice(0, eq)
-      .trim()
-      .replace(/^export\s+/, '');
-    let value = line.slice(eq + 1).trim();
-    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0]) {
-      value = value.slice(1, -1);
-    }
-    out[key] = value;
-  }
-  return out;
-}
-
+/**
+ * The lab's env file, read by the one env-file parser `--env-file` uses
+ * (src/target/env-file.ts): the lab writes it, the tests and `mailprobe run`
+ * read it back, and both must agree on every line.
+ */
 export async function readLabEnv(envFile: string): Promise<Record<string, string>> {
-  return parseEnvText(await readFile(envFile, 'utf8'));
+  return parseEnvFile(await readFile(envFile, 'utf8'), envFile);
 }

@@ -1,66 +1,60 @@
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import { ENDPOINT_PROTOCOL, type ProtocolName } from '../core/protocols.js';
+import { connect } from '../transport/connect.js';
+import { imapGreetingStatus } from '../transport/greeting-kind.js';
+import { Transcript } from '../transport/transcript.js';
 import { ENDPOINT_HOST, ENDPOINT_SECURITY, ENDPOINTS, type EndpointName, type LabPorts } from './ports.js';
 import { sleep } from './procs.js';
 
-export type GreetingKind = 'smtp' | 'pop3' | 'imap';
+export type GreetingKind = ProtocolName;
 
 export function greetingKind(endpoint: EndpointName): GreetingKind {
-  if (endpoint.startsWith('pop3')) return 'pop3';
-  if (endpoint.startsWith('imap')) return 'imap';
-  return 'smtp';
+  return ENDPOINT_PROTOCOL[endpoint];
 }
-
-const MAX_GREETING_BYTES = 4096;
 
 /** Is this complete greeting text a "ready" answer for the protocol? */
 export function isReadyGreeting(kind: GreetingKind, text: string): boolean {
   const lines = text.split('\r\n').filter((l) => l !== '');
-  if (kind === 'imap') return lines[0]?.startsWith('* OK') ?? false;
+  if (kind === 'imap') return imapGreetingStatus(lines[0] ?? '') === 'OK';
   if (kind === 'pop3') return lines[0]?.startsWith('+OK') ?? false;
   // SMTP: a multi-line 220 ends with "220 " (RFC 5321 §4.2.1).
   return lines.length > 0 && lines.every((l) => l.startsWith('220')) && (lines.at(-1)?.startsWith('220 ') ?? false);
 }
 
-function greetingComplete(kind: GreetingKind, text: string): boolean {
-  if (!text.includes('\r\n')) return false;
-  if (kind !== 'smtp') return true;
-  // SMTP continuation lines are "xyz-"; the last line is "xyz ".
-  return text.split('\r\n').some((l) => /^\d{3}( |$)/.test(l));
-}
+/** An SMTP reply line that another line follows: "xyz-" (RFC 5321 §4.2.1). */
+const SMTP_CONTINUED = /^\d{3}-/;
 
 /**
  * Connect to one endpoint (implicit TLS verified against the lab CA where the
- * endpoint is TLS) and read the server's first complete greeting. Resolves
- * with the greeting text; rejects on connect/TLS error or timeout.
+ * endpoint is TLS) and read the server's first complete greeting: one line,
+ * or for SMTP every line to the last "xyz ". Over the transport like every
+ * other connection (its phases, their timeouts, its line limits), each phase
+ * within `timeoutMs`. Resolves with the greeting text, lines ending in CRLF;
+ * rejects on a connect or TLS error or a timeout.
  */
-export function readGreeting(endpoint: EndpointName, port: number, ca: string | Buffer, timeoutMs = 3000): Promise<string> {
+export async function readGreeting(endpoint: EndpointName, port: number, ca: string | Buffer, timeoutMs = 3000): Promise<string> {
   const kind = greetingKind(endpoint);
-  // Plain IMAP/POP3 listen on 127.0.0.2, the rest on 127.0.0.1 (see ENDPOINT_HOST).
-  const host = ENDPOINT_HOST[endpoint];
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    let settled = false;
-    const socket: Socket = ENDPOINT_SECURITY[endpoint] === 'tls' ? tlsConnect({ host, port, ca, servername: 'localhost' }) : netConnect({ host, port });
-    const finish = (err: Error | null, text?: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(text ?? '');
-    };
-    const timer = setTimeout(() => finish(new Error(`no greeting on ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      if (greetingComplete(kind, buffer)) finish(null, buffer);
-      else if (buffer.length > MAX_GREETING_BYTES) finish(new Error(`greeting on ${host}:${port} too long`));
-    });
-    socket.on('error', (err) => finish(err));
-    socket.on('close', () => finish(new Error(`${host}:${port} closed before a greeting (got ${JSON.stringify(buffer)})`)));
+  const connection = await connect({
+    // Plain IMAP/POP3 listen on 127.0.0.2, the rest on 127.0.0.1 (see ENDPOINT_HOST).
+    host: ENDPOINT_HOST[endpoint],
+    port,
+    security: ENDPOINT_SECURITY[endpoint],
+    tls: { ca, servername: 'localhost' },
+    timeouts: { dns: timeoutMs, tcp: timeoutMs, tls: timeoutMs, greeting: timeoutMs },
+    transcript: new Transcript(),
+    session: 'lab',
   });
+  try {
+    // The whole greeting within one deadline: endless "220-" lines must not keep the probe waiting.
+    const budget = connection.replyBudget('(greeting)', 'reply', timeoutMs);
+    const lines = [(await connection.readGreeting()).bytes.toString('latin1')];
+    while (kind === 'smtp' && SMTP_CONTINUED.test(lines.at(-1) as string)) {
+      lines.push((await connection.readLine({ phase: 'greeting', budget })).bytes.toString('latin1'));
+    }
+    return lines.map((line) => `${line}\r\n`).join('');
+  } finally {
+    connection.destroy();
+  }
 }
 
 export interface ReadinessResult {

@@ -1,18 +1,20 @@
 import { createServer } from 'node:net';
+import { ENDPOINT_NAMES, ENDPOINTS as ENDPOINT_SPECS, type EndpointName, type Security } from '../core/protocols.js';
 
-/** Endpoints in target-file order; the names are the target file's endpoint keys. */
-export const ENDPOINTS = ['smtp', 'submission', 'smtps', 'pop3', 'pop3s', 'imap', 'imaps'] as const;
-export type EndpointName = (typeof ENDPOINTS)[number];
+/** The lab listens on every endpoint a target may define, in target-file order (src/core/protocols.ts owns the list). */
+export const ENDPOINTS: readonly EndpointName[] = ENDPOINT_NAMES;
+export type { EndpointName };
 export type LabPorts = Record<EndpointName, number>;
 
-export const ENDPOINT_SECURITY: Record<EndpointName, 'none' | 'starttls' | 'tls'> = {
+/**
+ * The security the lab's target file names for each endpoint: each
+ * endpoint's default, except the MX port. Postfix offers STARTTLS there
+ * (smtpd_tls_security_level = may in main.cf.tmpl) but, like an MX, does not
+ * require it, and the lab's target file names it plain text.
+ */
+export const ENDPOINT_SECURITY: Readonly<Record<EndpointName, Security>> = {
+  ...(Object.fromEntries(ENDPOINT_NAMES.map((e) => [e, ENDPOINT_SPECS[e].defaultSecurity])) as Record<EndpointName, Security>),
   smtp: 'none',
-  submission: 'starttls',
-  smtps: 'tls',
-  pop3: 'starttls',
-  pop3s: 'tls',
-  imap: 'starttls',
-  imaps: 'tls',
 };
 
 /** The lab's main loopback address: implicit-TLS ports, SMTP, submission, and the target file's `host`. */

@@ -42,16 +42,19 @@ export type ProtocolOutcome =
 // when the server broke a rule it must keep (no capability list: failed), RunProblem
 // when it cannot go on (login refused: errored, with its code and phase).
 
+/** A target's endpoint as a client connects to it: address, security and the target's TLS settings. */
+export interface SessionEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly security: Security;
+  readonly tls: { readonly verify: boolean; readonly ca?: string; readonly servername?: string };
+}
+
 /** Where and as whom a session connects: the declared session's endpoint and account. */
 export interface SessionOpenContext {
   /** The transcript label: the session's name, or the label an extra connection was given. */
   readonly label: string;
-  readonly endpoint: {
-    readonly host: string;
-    readonly port: number;
-    readonly security: Security;
-    readonly tls: { readonly verify: boolean; readonly ca?: string; readonly servername?: string };
-  };
+  readonly endpoint: SessionEndpoint;
   readonly user: string;
   readonly password: string;
   /** The connection phases' timeouts, and how long to wait for a push or a delivery. */

@@ -36,3 +36,23 @@ export class RunProblem extends Error {
     return { code: this.code, message: this.message, ...(this.phase ? { phase: this.phase } : {}) };
   }
 }
+
+/**
+ * A server answer that breaks the protocol's grammar: a failed check. It
+ * cites the clause the answer broke, with its wording, as `expected` and as
+ * `rfc` alike (a number's rule, a listing's syntax); an answer that broke no
+ * one clause gets the protocol's general reply syntax instead. One shape for
+ * every protocol module and both IMAP stacks, so the same broken rule reads
+ * the same in a report whichever client met it.
+ */
+export function grammarFailure(
+  description: string,
+  actual: string,
+  clause: string | undefined,
+  general: { readonly expected: string; readonly rfc: string },
+): { readonly kind: 'failed'; readonly check: CheckResult } {
+  return {
+    kind: 'failed',
+    check: { description, passed: false, expected: clause ?? general.expected, actual, rfc: clause ?? general.rfc },
+  };
+}

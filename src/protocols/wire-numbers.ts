@@ -1,3 +1,5 @@
+import { quoted } from '../core/text.js';
+
 /**
  * Numbers a server sends, read by the grammar of the protocol that defines
  * them, never by Number() or parseInt(): those take "1e23", "+5", " 7" and
@@ -25,7 +27,7 @@ const DIGITS = /^[0-9]+$/;
 /** Checks `text` against `rule`: only ASCII digits, and within the rule's range. */
 export function readDecimal(text: string, rule: DecimalRule): DecimalReading {
   if (!DIGITS.test(text)) {
-    const what = text === '' ? 'nothing' : JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+    const what = text === '' ? 'nothing' : quoted(text, 40);
     return { ok: false, problem: `${what} is not a ${rule.name} (decimal digits only)` };
   }
   if (rule.digitNz === true && text.startsWith('0') && text !== '0') {

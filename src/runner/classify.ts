@@ -3,10 +3,12 @@ import { protocols, type ProtocolRegistry } from '../protocols/registry.js';
 import { formatPos } from '../core/source.js';
 import { TransportError } from '../transport/errors.js';
 import { RequirementFailure, RunProblem, SkipScenario } from '../protocols/outcomes.js';
-import type { CheckResult, ProblemInfo } from './results.js';
 
 export type { RefusalInfo } from '../protocols/module.js';
-import type { RefusalInfo } from '../protocols/module.js';
+import type { ProtocolOutcome } from '../protocols/module.js';
+
+// A step ends as a protocol module's outcome says (src/protocols/module.ts): one union, written once.
+export type StepOutcome = ProtocolOutcome;
 
 /**
  * Turns whatever a step threw into a verdict. This is where "failure ≠ error"
@@ -18,13 +20,6 @@ import type { RefusalInfo } from '../protocols/module.js';
  * Each protocol's own error classes are mapped by its module (src/protocols/<p>/);
  * this function only asks the registry, and names no protocol.
  */
-export type StepOutcome =
-  | { readonly kind: 'reply'; readonly error: RefusalInfo }
-  | { readonly kind: 'inconclusive'; readonly reason: string }
-  | { readonly kind: 'skipped'; readonly reason: string }
-  | { readonly kind: 'failed'; readonly check: CheckResult }
-  | { readonly kind: 'errored'; readonly problem: ProblemInfo };
-
 export function classifyError(err: unknown, registry: ProtocolRegistry = protocols): StepOutcome {
   if (err instanceof SkipScenario) return { kind: 'skipped', reason: err.reason };
   if (err instanceof RequirementFailure) return { kind: 'failed', check: err.check };

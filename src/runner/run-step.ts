@@ -12,6 +12,7 @@ import type { CheckResult, StepResult } from './results.js';
 import type { Expectation, Scenario, Step } from '../scenario/model.js';
 import type { SourcePos } from '../core/source.js';
 import { missingItem } from './dependencies.js';
+import { stepIdentity } from './step-gate.js';
 
 /** Resolves ${…} in a parsed tree; supplied by the scenario runner with the current scopes. */
 export type Resolve = (tree: unknown, path: readonly (string | number)[]) => unknown;
@@ -63,10 +64,7 @@ function interruptReason(signal: AbortSignal): string {
 async function runAndJudge(step: Step, env: StepEnvironment, started: number): Promise<StepResult> {
   const mark = env.transcript.mark();
   const common = () => ({
-    name: step.name,
-    action: step.action,
-    ...(step.session ? { session: step.session } : {}),
-    source: step.source,
+    ...stepIdentity(step),
     durationMs: Math.round(performance.now() - started),
     transcript: env.redactor.entries(env.transcript.since(mark)),
   });

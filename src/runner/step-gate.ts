@@ -64,13 +64,20 @@ export class StepGate {
   }
 }
 
-/** The fields of a result for a step that did not run. */
-export function shell(step: Step) {
+/** The fields of a step's result that say which step it is, in report order. */
+export function stepIdentity(step: Step) {
   return {
     name: step.name,
     action: step.action,
     ...(step.session ? { session: step.session } : {}),
     source: step.source,
+  };
+}
+
+/** The fields of a result for a step that did not run. */
+export function shell(step: Step) {
+  return {
+    ...stepIdentity(step),
     durationMs: 0,
     checks: [],
     transcript: [],

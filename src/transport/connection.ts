@@ -1,7 +1,7 @@
 import type { Security } from '../core/protocols.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { TransportError, endpoint, type Phase } from './errors.js';
+import { TransportError, endpoint, starttlsInjectionError, type Phase } from './errors.js';
 import { handshake } from './handshake.js';
 import { bufferedBytes, limitExceeded, type Limits } from './limits.js';
 import { LineReader, type Line } from './line-reader.js';
@@ -297,13 +297,7 @@ export class Connection {
   async upgradeToTls(): Promise<TlsInfo> {
     const pending = this.#queue.reduce((n, l) => n + l.bytes.length + (l.ending === 'crlf' ? 2 : 1), 0) + this.#reader.bufferedBytes;
     if (pending > 0) {
-      const error = new TransportError(
-        'ESTARTTLS',
-        'starttls',
-        `${this.endpoint} sent ${pending} octets after accepting STARTTLS and before the TLS handshake; ` +
-          'refusing to continue, since plaintext injected there would be read as if protected (CVE-2011-0411)',
-        { host: this.host, port: this.port },
-      );
+      const error = starttlsInjectionError(this.host, this.port, pending);
       this.destroy(error);
       throw error;
     }

@@ -49,6 +49,22 @@ export function isTransportError(value: unknown): value is TransportError {
   return value instanceof TransportError;
 }
 
+/**
+ * ESTARTTLS for bytes the server sent after accepting STARTTLS (STLS) and
+ * before the TLS handshake: they came in plaintext but would be read as if
+ * protected (CVE-2011-0411). One wording for every STARTTLS mailprobe does,
+ * on its own connections and on imapflow's.
+ */
+export function starttlsInjectionError(host: string, port: number, octets: number): TransportError {
+  return new TransportError(
+    'ESTARTTLS',
+    'starttls',
+    `${endpoint(host, port)} sent ${octets} octets after accepting STARTTLS and before the TLS handshake; ` +
+      'refusing to continue, since plaintext injected there would be read as if protected (CVE-2011-0411)',
+    { host, port },
+  );
+}
+
 /** "127.0.0.1:995", "[::1]:995" */
 export function endpoint(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

@@ -2,7 +2,8 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { TransportError, endpoint } from './errors.js';
 import type { ProtocolName } from '../core/protocols.js';
-import type { Security } from './connection.js';
+import type { Security } from '../core/protocols.js';
+import { quoted } from '../core/text.js';
 
 /**
  * Greetings identify protocols (DESIGN principle 17). A server's first line
@@ -30,11 +31,25 @@ const SHAPES: Readonly<Record<MailProtocol, RegExp>> = {
   smtp: /^[2-5]\d\d(?:[ -]|\r?$)/,
 };
 
+/**
+ * The status of an IMAP greeting line (RFC 9051 §9: greeting = "*" SP
+ * (resp-cond-auth / resp-cond-bye) CRLF, resp-cond-auth = ("OK" / "PREAUTH")
+ * SP resp-text, resp-cond-bye = "BYE" SP resp-text), upper-cased; undefined
+ * for a line that is no IMAP greeting. The one definition for the clients,
+ * the imapflow session and the lab's readiness check. Lenient about what
+ * follows the status (a space, the line's end, or a "[" at once): it only says
+ * that a port speaks IMAP; the protocol's parser judges the rest.
+ */
+export function imapGreetingStatus(line: string): 'OK' | 'PREAUTH' | 'BYE' | undefined {
+  const status = /^\* (OK|PREAUTH|BYE)(?:[ \r\n[]|$)/i.exec(line)?.[1];
+  return status === undefined ? undefined : (status.toUpperCase() as 'OK' | 'PREAUTH' | 'BYE');
+}
+
 export function greetingKind(first: string | Buffer): GreetingKind | undefined {
   const bytes = typeof first === 'string' ? Buffer.from(first, 'latin1') : first;
   if (bytes.length >= 2 && (bytes[0] === 0x16 || bytes[0] === 0x15) && bytes[1] === 0x03) return 'tls';
   const text = bytes.toString('latin1');
-  if (/^\* (?:OK|PREAUTH|BYE)(?:[ \r\n[]|$)/i.test(text)) return 'imap';
+  if (imapGreetingStatus(text) !== undefined) return 'imap';
   if (/^(?:\+OK|-ERR)(?:[ \r\n]|$)/.test(text)) return 'pop3';
   if (/^(?:220|421|554)(?:[ \r\n-]|$)/.test(text)) return 'smtp';
   return undefined;
@@ -166,6 +181,5 @@ export async function plainTextPortError(
 }
 
 function shown(greeting: string | Buffer): string {
-  const text = (typeof greeting === 'string' ? greeting : greeting.toString('latin1')).split(/\r?\n/)[0] ?? '';
-  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+  return quoted((typeof greeting === 'string' ? greeting : greeting.toString('latin1')).split(/\r?\n/)[0] ?? '', 60);
 }

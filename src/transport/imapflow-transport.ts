@@ -2,7 +2,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { ImapTransport, ImapTransportConnectOptions, ImapTransportOptions, ImapTransportSocket } from 'imapflow';
-import { TransportError, endpoint, type Phase } from './errors.js';
+import { TransportError, endpoint, starttlsInjectionError, type Phase } from './errors.js';
 import { bufferedBytes, type BufferMeter } from './limits.js';
 import { tlsConnectOptions, type TlsOptions } from './tls.js';
 
@@ -144,13 +144,7 @@ export class ImapflowTransport implements ImapTransport {
     const injected = this.#meter.injected;
     this.#meter.detach();
     if (injected > 0) {
-      const error = new TransportError(
-        'ESTARTTLS',
-        'starttls',
-        `${this.endpoint} sent ${injected} octets after accepting STARTTLS and before the TLS handshake; ` +
-          'refusing to continue, since plaintext injected there would be read as if protected (CVE-2011-0411)',
-        { host: this.options.host, port: this.options.port },
-      );
+      const error = starttlsInjectionError(this.options.host, this.options.port, injected);
       this.#failure ??= error;
       plain.destroy();
       throw error;

@@ -1,5 +1,9 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
+import type { Security } from '../core/protocols.js';
+
+/** The security modes that negotiate TLS: implicit on connect, or upgraded after the greeting. */
+export type TlsMode = Exclude<Security, 'none'>;
 
 /** What the user asked for. Verification is on unless `verify: false`. */
 export interface TlsOptions {
@@ -24,7 +28,7 @@ export interface PeerCertificateInfo {
 
 /** What was negotiated, for the probe command and the report. */
 export interface TlsInfo {
-  readonly mode: 'tls' | 'starttls';
+  readonly mode: TlsMode;
   /** Whether verification was requested. false means `insecure` was set. */
   readonly verify: boolean;
   /** Whether the chain and name verified (also computed when verify is off). */
@@ -63,7 +67,7 @@ export function sniName(host: string, options: TlsOptions = {}): string | undefi
   return isIP(host) === 0 ? host : undefined;
 }
 
-export function describeTls(socket: TLSSocket, mode: 'tls' | 'starttls', host: string, options: TlsOptions = {}): TlsInfo {
+export function describeTls(socket: TLSSocket, mode: TlsMode, host: string, options: TlsOptions = {}): TlsInfo {
   const cert = socket.getPeerCertificate(false);
   const cipher = socket.getCipher();
   const servername = sniName(host, options);

@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
+import type { Security } from '../../src/core/protocols.js';
 import { ImapRawClient } from '../../src/protocols/imap/raw/client.js';
 import { Transcript } from '../../src/transport/transcript.js';
 
 interface LabTarget {
   host: string;
   tls: { ca_file: string; servername: string };
-  endpoints: Record<string, { host?: string; port: number; security: 'tls' | 'starttls' | 'none' }>;
+  endpoints: Record<string, { host?: string; port: number; security: Security }>;
 }
 
 async function labInputs(): Promise<{ target: LabTarget; ca: string; password: string }> {

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { endianness, tmpdir } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { LAB_ACCOUNTS, labEnvText, parseEnvText, passwdFile, ssha512 } from '../../src/lab/accounts.js';
-import { isReadyGreeting } from '../../src/lab/greeting.js';
+import { LAB_ACCOUNTS, labEnvText, passwdFile, ssha512 } from '../../src/lab/accounts.js';
+import { parseEnvFile } from '../../src/target/env-file.js';
+import { isReadyGreeting, readGreeting } from '../../src/lab/greeting.js';
 import { ensurePackages, installCommandLine, LAB_PACKAGES } from '../../src/lab/install.js';
 import { DEFAULT_LAB_DIR, defaultLabDir, labLayout } from '../../src/lab/paths.js';
 import { dovecotAddresses, ENDPOINT_HOST, ENDPOINTS, freePort, portIsFree, type LabPorts } from '../../src/lab/ports.js';
@@ -175,9 +177,9 @@ describe('passwords', () => {
   });
 
   it('round-trips lab.env', () => {
-    const parsed = parseEnvText(labEnvText(passwords));
+    // The lab writes what the one env-file parser (the CLI's --env-file) reads back.
+    const parsed = parseEnvFile(labEnvText(passwords), 'lab.env');
     expect(parsed).toEqual(Object.fromEntries(passwords));
-    expect(parseEnvText('# c\n\nexport A="x y"\nB=\'z\'\nbad line\n')).toEqual({ A: 'x y', B: 'z' });
   });
 });
 
@@ -190,6 +192,44 @@ describe('greetings', () => {
     expect(isReadyGreeting('smtp', '220-mail.lab.test ESMTP\r\n220 mailprobe-lab\r\n')).toBe(true);
     expect(isReadyGreeting('smtp', '554 5.3.2 not now\r\n')).toBe(false);
     expect(isReadyGreeting('smtp', '220-only a continuation\r\n')).toBe(false);
+  });
+});
+
+describe("reading a lab port's greeting", () => {
+  /** A plain-text server on the lab's SMTP address that writes `chunks` to each client, one after another. */
+  async function greeter(chunks: readonly string[]): Promise<{ server: Server; port: number }> {
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      let i = 0;
+      const next = (): void => {
+        if (i < chunks.length && !socket.destroyed) socket.write(chunks[i++] as string, () => setTimeout(next, 5));
+      };
+      next();
+    });
+    await new Promise<void>((resolve) => server.listen(0, ENDPOINT_HOST.smtp, resolve));
+    return { server, port: (server.address() as { port: number }).port };
+  }
+
+  it('reads a multi-line SMTP greeting to its last line, even when it arrives in pieces', async () => {
+    const { server, port } = await greeter(['220-mail.lab', '.test ESMTP\r\n', '220 mailprobe-lab\r\n']);
+    try {
+      const text = await readGreeting('smtp', port, '');
+      expect(text).toBe('220-mail.lab.test ESMTP\r\n220 mailprobe-lab\r\n');
+      expect(isReadyGreeting('smtp', text)).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('gives up on a silent port within its timeout (generous bound)', async () => {
+    const { server, port } = await greeter([]);
+    try {
+      const started = Date.now();
+      await expect(readGreeting('smtp', port, '', 200)).rejects.toThrow(/greeting|200 ms/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { ProtocolName } from '../../src/core/protocols.js';
 
 /**
  * A hostile mail host for the redaction canary: POP3, IMAP and SMTP listeners
@@ -40,7 +41,7 @@ export interface WireSecret {
 }
 
 export interface ListenerSpec {
-  readonly protocol: 'pop3' | 'imap' | 'smtp';
+  readonly protocol: ProtocolName;
   /** pop3: SASL PLAIN offered in CAPA; imap: the AUTH= capabilities; smtp: the AUTH mechanisms in EHLO. */
   readonly sasl: readonly ('PLAIN' | 'LOGIN')[];
   /** More IMAP capabilities (LOGINDISABLED). */

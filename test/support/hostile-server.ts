@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import type { ProtocolName, Security } from '../../src/core/protocols.js';
 import { FakeLineServer, type FakeSession, type KeyPair } from './fake-line-server.js';
 import type { Behaviour, HostileIo } from './hostile-wire.js';
 import { smtpFaithful, unstuffLines, type SmtpDialogue } from './smtp-dialogue.js';
@@ -12,8 +13,8 @@ import { smtpFaithful, unstuffLines, type SmtpDialogue } from './smtp-dialogue.j
  * FakeLineServer; every line goes through its fallback, so one dispatcher per
  * protocol sees the commands in order and with per-session state.
  */
-export type HostileProtocol = 'pop3' | 'imap' | 'smtp';
-export type TlsMode = 'none' | 'tls' | 'starttls';
+export type HostileProtocol = ProtocolName;
+export type TlsMode = Security;
 
 export interface HostileServerOptions {
   readonly protocol: HostileProtocol;

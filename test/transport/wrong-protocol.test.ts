@@ -4,6 +4,7 @@ import { ImapSession } from '../../src/protocols/imap/session.js';
 import { Pop3Client } from '../../src/protocols/pop3/client.js';
 import { sendRawMessage } from '../../src/protocols/smtp/send.js';
 import { classifyError } from '../../src/runner/classify.js';
+import type { ProtocolName, Security } from '../../src/core/protocols.js';
 import { greetingKind } from '../../src/transport/greeting-kind.js';
 import { Transcript } from '../../src/transport/transcript.js';
 import { FakeLineServer } from '../support/fake-line-server.js';
@@ -15,7 +16,7 @@ import { testCerts } from '../support/test-certs.js';
  * server nor a bare timeout. Every client, against in-process servers of
  * every other protocol on loopback, and with TLS against a plain-text port.
  */
-type Protocol = 'pop3' | 'imap' | 'smtp';
+type Protocol = ProtocolName;
 const GREETINGS: Record<Protocol, string> = {
   pop3: '+OK Dovecot ready.\r\n',
   imap: '* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] Dovecot ready.\r\n',
@@ -36,7 +37,7 @@ afterAll(async () => {
 async function attempt(
   _client: Protocol,
   port: number,
-  security: 'tls' | 'starttls' | 'none',
+  security: Security,
   tls: { verify: boolean; ca?: string } = { verify: true },
   timeouts: typeof TIMEOUTS = TIMEOUTS,
 ) {

@@ -6,6 +6,7 @@ import { FlatNamespaceError } from '../../src/protocols/imap/workspace.js';
 import { Pop3ProtocolError, Pop3ReplyError } from '../../src/protocols/pop3/errors.js';
 import { SmtpProtocolError, SmtpReplyError, SmtpTransportError } from '../../src/protocols/smtp/send.js';
 import { classifyError } from '../../src/runner/classify.js';
+import { numberViolation } from '../../src/protocols/imap/number-grammar.js';
 import { RequirementFailure, RunProblem, SkipScenario } from '../../src/protocols/outcomes.js';
 import { TransportError } from '../../src/transport/errors.js';
 
@@ -92,5 +93,20 @@ const ROWS: Array<[string, unknown, Record<string, unknown>]> = [
 describe('classifyError', () => {
   it.each(ROWS)('%s', (_what, error, outcome) => {
     expect(classifyError(error)).toMatchObject(outcome);
+  });
+});
+
+describe('a number that breaks its rule is one failed check, whichever IMAP stack read it', () => {
+  it('the raw client and the imapflow session cite the rule, with its wording, in expected and rfc alike', () => {
+    const line = '* OK [UIDNEXT -5] next';
+    const problem = numberViolation(line);
+    if (problem === undefined) throw new Error('the rule must be broken');
+    const raw = classifyError(
+      new ImapRawProtocolError('EIMAP_MALFORMED', `malformed IMAP response: ${problem.problem}`, { response: line, clause: problem.rule }),
+    );
+    const imapflow = classifyError(new ImapSessionError('EIMAP_MALFORMED', `127.0.0.1:143 sent "${line}": ${problem.problem}`, 'command', problem.rule));
+    if (raw.kind !== 'failed' || imapflow.kind !== 'failed') throw new Error('both must be failed checks');
+    expect(raw.check.rfc).toBe(problem.rule);
+    expect({ expected: imapflow.check.expected, rfc: imapflow.check.rfc }).toEqual({ expected: raw.check.expected, rfc: raw.check.rfc });
   });
 });

@@ -3,7 +3,7 @@ import { closest, didYouMean } from '../../src/core/did-you-mean.js';
 import { compareDiagnostics, LoadError } from '../../src/core/diagnostics.js';
 import { isRunMessage, makeMessageId, messageIdIn, newRunId, RUN_HEADER, runIdIn, runPrefix } from '../../src/core/run-identity.js';
 import { formatPos } from '../../src/core/source.js';
-import { capabilityName, truncate } from '../../src/core/text.js';
+import { capabilityName, quoted, truncate } from '../../src/core/text.js';
 
 /** Half of a surrogate pair without its other half: what a cut in the wrong place leaves. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -70,6 +70,12 @@ describe('core: text helpers', () => {
     const cut = truncate(`ab😀cd`, 3);
     expect(cut).toBe('ab…');
     expect(cut).not.toMatch(LONE_SURROGATE);
+  });
+
+  it('quotes a cut text as a JSON string, so control characters and quotes show', () => {
+    expect(quoted('a"b\r\n')).toBe('"a\\"b\\r\\n"');
+    expect(quoted('abcdef', 3)).toBe('"abc…"');
+    expect(quoted(`ab😀cd`, 3)).toBe('"ab…"');
   });
 
   it('names a capability by its first word, upper-cased', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { frameMessageData } from '../../src/protocols/smtp/data.js';
 import { SmtpProtocolError } from '../../src/protocols/smtp/errors.js';
-import { parseReplyLine } from '../../src/protocols/smtp/reply.js';
+import { parseReplyLine, shown } from '../../src/protocols/smtp/reply.js';
 
 /** RFC 5321 §4.2 Reply-line, one line at a time; and the DATA framing of §4.5.2. */
 describe('parseReplyLine', () => {
@@ -64,5 +64,14 @@ describe('frameMessageData', () => {
 
   it('an empty message is the terminator alone', () => {
     expect(framed('').bytes.toString('latin1')).toBe('.\r\n');
+  });
+});
+
+describe('shown', () => {
+  it('cuts a long reply for a message without splitting a character: no lone surrogate escape', () => {
+    // 119 ASCII characters, then an emoji (two UTF-16 units) across the 120-character cut.
+    const text = shown(Buffer.from(`${'x'.repeat(119)}😀 and more`, 'utf8'));
+    expect(text).toBe(JSON.stringify(`${'x'.repeat(119)}…`));
+    expect(text).not.toMatch(/\\ud83d/i);
   });
 });

@@ -1,6 +1,6 @@
 import { endpointsOf } from '../../core/protocols.js';
 import { connectOptions, type ProtocolModule, type ProtocolOutcome, type SessionKindSpec } from '../module.js';
-import { RequirementFailure, RunProblem } from '../outcomes.js';
+import { grammarFailure, RequirementFailure, RunProblem } from '../outcomes.js';
 import { IMAP_COMMAND_CLAUSES } from './clauses.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
 import { ImapRawClient, ImapRawProtocolError } from './raw/index.js';
@@ -112,16 +112,15 @@ function classify(err: unknown): ProtocolOutcome | undefined {
     // A response that breaks IMAP's grammar, an unasked continuation, a stray tag or a BYE in
     // mid-command is the server's wrong answer; what we refused to send is ours to report.
     if (['EIMAP_MALFORMED', 'EIMAP_CONTINUATION', 'EIMAP_TAG', 'EIMAP_BYE', 'EIMAP_GREETING'].includes(err.code)) {
-      return {
-        kind: 'failed',
-        check: {
-          description: 'the server answers in IMAP syntax, in step with the commands sent',
-          passed: false,
-          expected: err.clause ?? 'tagged and untagged responses as RFC 9051 §7 and §9 define them',
-          actual: `${err.message}${err.response ? `: ${err.response}` : ''}`,
-          rfc: err.clause ?? 'RFC 9051 §7',
+      return grammarFailure(
+        'the server answers in IMAP syntax, in step with the commands sent',
+        `${err.message}${err.response ? `: ${err.response}` : ''}`,
+        err.clause,
+        {
+          expected: 'tagged and untagged responses as RFC 9051 §7 and §9 define them',
+          rfc: 'RFC 9051 §7',
         },
-      };
+      );
     }
     return { kind: 'errored', problem: { code: err.code, message: err.message } };
   }
@@ -129,17 +128,10 @@ function classify(err: unknown): ProtocolOutcome | undefined {
     if (err.code === 'EIMAP_MALFORMED') {
       // imapflow drops what it cannot parse (an out-of-range UIDVALIDITY is left undefined): the
       // session checks the server's lines itself, and a broken rule is the server's wrong answer.
-      return {
-        kind: 'failed',
-        check: {
-          description: 'the server answers in IMAP syntax',
-          passed: false,
-          expected: err.rule ?? 'responses as RFC 9051 §9 (formal syntax) defines them',
-          actual: err.message,
-          // The clause the rule is quoted from ("RFC 7162 §7: mod-sequence-value …").
-          rfc: /^RFC \d+ §[\d.]+/.exec(err.rule ?? '')?.[0] ?? 'RFC 9051 §9',
-        },
-      };
+      return grammarFailure('the server answers in IMAP syntax', err.message, err.rule, {
+        expected: 'responses as RFC 9051 §9 (formal syntax) defines them',
+        rfc: 'RFC 9051 §9',
+      });
     }
     return { kind: 'errored', problem: { code: err.code, message: err.message, phase: err.phase } };
   }

@@ -1,7 +1,7 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { Security } from '../../core/protocols.js';
 import { TransportError } from '../../transport/errors.js';
-import { implicitTlsPortError, plainTextPortError, wrongProtocolError } from '../../transport/greeting-kind.js';
+import { imapGreetingStatus, implicitTlsPortError, plainTextPortError, wrongProtocolError } from '../../transport/greeting-kind.js';
 import { ImapflowTransport } from '../../transport/imapflow-transport.js';
 import { resolveLimits, type BufferMeter, type Limits } from '../../transport/limits.js';
 import { sniName, tlsErrorCode, tlsFailureHint } from '../../transport/tls.js';
@@ -131,7 +131,7 @@ export class ImapSession {
         deadlines.client(entry.msg);
       } else if (entry.src === 's') {
         transcript.server(session, entry.msg);
-        if (!greeting && /^\* (OK|PREAUTH|BYE)\b/i.test(entry.msg)) greeting = entry.msg;
+        if (!greeting && imapGreetingStatus(entry.msg) !== undefined) greeting = entry.msg;
         if (/^[A-Za-z0-9.]+ (NO|BAD)\b/.test(entry.msg)) {
           lastRefusal = { line: entry.msg, at: Date.now() };
           if (holder) holder.#lastRefusal = lastRefusal;
@@ -459,7 +459,7 @@ async function connectFailure(
  */
 function notImapGreeting(first: Buffer, options: ImapSessionOptions): Error | undefined {
   const line = first.toString('latin1').split(/\r?\n/)[0] ?? '';
-  if (/^\* (OK|PREAUTH|BYE)(?:[ \r\n[]|$)/i.test(line)) return undefined;
+  if (imapGreetingStatus(line) !== undefined) return undefined;
   const shown = JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
   return new ImapSessionError(
     'EIMAP_MALFORMED',

@@ -1,6 +1,6 @@
 import { endpointsOf } from '../../core/protocols.js';
 import { connectOptions, type ProtocolModule, type ProtocolOutcome, type SessionKindSpec, type SessionOpenContext } from '../module.js';
-import { RequirementFailure } from '../outcomes.js';
+import { grammarFailure, RequirementFailure } from '../outcomes.js';
 import { POP3_COMMAND_CLAUSES } from './clauses.js';
 import { Pop3Client } from './client.js';
 import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
@@ -116,17 +116,11 @@ function classify(err: unknown): ProtocolOutcome | undefined {
   }
   if (err instanceof Pop3ProtocolError) {
     if (err.code === 'EPOP3_MALFORMED') {
-      return {
-        kind: 'failed',
-        check: {
-          description: 'the server answers in POP3 syntax',
-          passed: false,
-          expected: err.clause ?? 'a reply starting with +OK or -ERR (RFC 1939 §3)',
-          actual: err.message,
-          // A number or listing names the clause it broke; otherwise the general reply syntax.
-          rfc: err.clause ?? 'RFC 1939 §3',
-        },
-      };
+      // A number or listing names the clause it broke; otherwise the general reply syntax.
+      return grammarFailure('the server answers in POP3 syntax', err.message, err.clause, {
+        expected: 'a reply starting with +OK or -ERR (RFC 1939 §3)',
+        rfc: 'RFC 1939 §3',
+      });
     }
     return { kind: 'errored', problem: { code: err.code, message: err.message } };
   }

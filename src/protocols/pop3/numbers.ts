@@ -1,3 +1,4 @@
+import { quoted } from '../../core/text.js';
 import { MAX_EXACT, readDecimal, type DecimalRule } from '../wire-numbers.js';
 import { Pop3ProtocolError } from './errors.js';
 
@@ -43,11 +44,7 @@ export const POP3_NUMBERS = {
 export function pop3Number(text: string, rule: DecimalRule, command: string, line: string): number {
   const reading = readDecimal(text, rule);
   if (reading.ok) return Number(reading.value);
-  throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed reply to ${command}: ${reading.problem} in ${JSON.stringify(shorten(line))}`, command, {
+  throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed reply to ${command}: ${reading.problem} in ${quoted(line)}`, command, {
     clause: rule.clause,
   });
-}
-
-function shorten(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

@@ -1,6 +1,6 @@
 import { Pop3ProtocolError } from './errors.js';
 import { POP3_NUMBERS, pop3Number } from './numbers.js';
-import { truncate } from '../../core/text.js';
+import { quoted, truncate } from '../../core/text.js';
 
 export interface Pop3StatusLine {
   readonly ok: boolean;
@@ -17,7 +17,7 @@ export interface Pop3StatusLine {
 export function parseStatusLine(line: string, command: string): Pop3StatusLine {
   const match = /^(\+OK|-ERR)(?: (.*))?$/.exec(line);
   if (match === null) {
-    throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed reply to ${command}: ${JSON.stringify(truncate(line))} (expected +OK or -ERR)`, command);
+    throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed reply to ${command}: ${quoted(line)} (expected +OK or -ERR)`, command);
   }
   const ok = match[1] === '+OK';
   const rest = match[2] ?? '';
@@ -51,7 +51,7 @@ export function parseDropListing(text: string, command: string): { count: number
 export function parseScanListing(line: string, command: string): { msg: number; size: number } {
   const match = /^(\S+) (\S+)(?: .*)?$/.exec(line);
   if (match === null) {
-    throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed scan listing in reply to ${command}: ${JSON.stringify(truncate(line))}`, command, {
+    throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed scan listing in reply to ${command}: ${quoted(line)}`, command, {
       clause: POP3_NUMBERS.scanSize.clause,
     });
   }
@@ -65,7 +65,7 @@ export function parseScanListing(line: string, command: string): { msg: number; 
 export function parseUidListing(line: string, command: string): { msg: number; uid: string } {
   const match = /^(\S+) ([\x21-\x7e]{1,70})$/.exec(line);
   if (match === null) {
-    throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed unique-id listing in reply to ${command}: ${JSON.stringify(truncate(line))}`, command);
+    throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed unique-id listing in reply to ${command}: ${quoted(line)}`, command);
   }
   return { msg: pop3Number(match[1] as string, POP3_NUMBERS.messageNumber, command, line), uid: match[2] as string };
 }

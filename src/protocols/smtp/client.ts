@@ -4,6 +4,7 @@ import { TransportError, type Phase } from '../../transport/errors.js';
 import { silentGreeting, wrongProtocolError } from '../../transport/greeting-kind.js';
 import type { Limits } from '../../transport/limits.js';
 import type { Transcript } from '../../transport/transcript.js';
+import type { SessionEndpoint } from '../module.js';
 import { frameMessageData } from './data.js';
 import { SmtpProtocolError, SmtpReplyError, SmtpTransportError } from './errors.js';
 import { enhancedStatusCode, NO_EXTENSIONS, parseExtensions, type SmtpExtensions } from './extensions.js';
@@ -11,12 +12,7 @@ import { readReply, REPLY_GRAMMAR, shown, type SmtpReply } from './reply.js';
 
 export type { SmtpExtensions } from './extensions.js';
 
-export interface SmtpEndpoint {
-  readonly host: string;
-  readonly port: number;
-  readonly security: 'tls' | 'starttls' | 'none';
-  readonly tls: { readonly verify: boolean; readonly ca?: string; readonly servername?: string };
-}
+export type SmtpEndpoint = SessionEndpoint;
 
 export interface SmtpTimeouts {
   readonly tcp: number;

@@ -2,6 +2,7 @@ import type { Connection } from '../../transport/connection.js';
 import type { Phase, TransportError } from '../../transport/errors.js';
 import { bufferedBytes, limitExceeded } from '../../transport/limits.js';
 import type { ReplyBudget } from '../../transport/reply-budget.js';
+import { quoted } from '../../core/text.js';
 import { SmtpProtocolError } from './errors.js';
 
 /**
@@ -155,8 +156,7 @@ function inRange(octet: number | undefined, low: number, high: number): boolean 
 
 /** A reply line for a message: control characters escaped, at most 120 characters. */
 export function shown(bytes: Buffer): string {
-  const text = bytes.toString('utf8');
-  return JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text);
+  return quoted(bytes.toString('utf8'), 120);
 }
 
 /** A limit hit mid-reply leaves the stream out of step: drop the connection. */

@@ -1,3 +1,4 @@
+import { quoted } from '../../../core/text.js';
 import type { Connection } from '../../../transport/connection.js';
 import { wrongProtocolError } from '../../../transport/greeting-kind.js';
 import { ImapRawProtocolError } from './errors.js';
@@ -57,7 +58,7 @@ export async function readGreeting(connection: Connection, framer: ResponseFrame
   }
   throw new ImapRawProtocolError(
     'EIMAP_GREETING',
-    `${connection.endpoint} sent no IMAP greeting ("* OK", "* PREAUTH" or "* BYE"): ${JSON.stringify(raw.slice(0, 120))}` +
+    `${connection.endpoint} sent no IMAP greeting ("* OK", "* PREAUTH" or "* BYE"): ${quoted(raw, 120)}` +
       (connection.security === 'none' ? ' (if this port expects implicit TLS, use security: tls)' : ''),
     { command: '(greeting)', response: raw },
   );

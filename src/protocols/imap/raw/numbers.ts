@@ -1,8 +1,10 @@
 import { readDecimal, type DecimalRule } from '../../wire-numbers.js';
 
 /**
- * The number rules of IMAP's formal syntax, worded as the RFCs word them.
- * Values beyond 2^53 (mod-sequences) are exact as bigint; the others fit a number.
+ * The number rules of IMAP's formal syntax, worded as the RFCs word them, and
+ * the one place that judges the numbers of a response: the raw client's
+ * parser (response.ts) and the imapflow session (../number-grammar.ts) both
+ * ask here. Values beyond 2^53 (mod-sequences) are exact as bigint.
  */
 export const IMAP_NUMBERS = {
   number: {
@@ -30,6 +32,12 @@ export const IMAP_NUMBERS = {
     max: 9_223_372_036_854_775_807n,
     clause: 'RFC 7162 §7: mod-sequence-value = 1*DIGIT ; Positive unsigned 63-bit integer (1 <= n <= 9,223,372,036,854,775,807)',
   },
+  modSequenceValzer: {
+    name: 'mod-sequence-valzer',
+    min: 0n,
+    max: 9_223_372_036_854_775_807n,
+    clause: 'RFC 7162 §7: mod-sequence-valzer = "0" / mod-sequence-value ; mod-sequence-value = 1*DIGIT ; Positive unsigned 63-bit integer',
+  },
 } as const satisfies Record<string, DecimalRule>;
 
 /** Message data whose number is a message sequence number (nz-number); other numbered data take a number (EXISTS, RECENT). */
@@ -40,14 +48,25 @@ export function numberedKindRule(kind: string): DecimalRule {
   return SEQUENCE_KINDS.has(kind) ? IMAP_NUMBERS.nzNumber : IMAP_NUMBERS.number;
 }
 
-/** Response codes whose first argument is a number, and its rule (resp-text-code of RFC 9051 §9; HIGHESTMODSEQ of RFC 7162 §7). */
-const CODE_RULES: Readonly<Record<string, DecimalRule>> = {
-  UIDVALIDITY: IMAP_NUMBERS.nzNumber,
-  UIDNEXT: IMAP_NUMBERS.nzNumber,
-  UNSEEN: IMAP_NUMBERS.nzNumber,
-  APPENDUID: IMAP_NUMBERS.nzNumber,
-  COPYUID: IMAP_NUMBERS.nzNumber,
-  HIGHESTMODSEQ: IMAP_NUMBERS.modSequenceValue,
+/** A uid-set (RFC 9051 §9: uid-set = (uniqueid / uid-range) *("," uid-set); uid-range = uniqueid ":" uniqueid; uniqueid = nz-number). */
+const UID_SET = 'uid-set';
+
+/**
+ * The arguments of the response codes that carry numbers, each with its rule
+ * (resp-text-code of RFC 9051 §9: "UIDNEXT" SP nz-number, "UIDVALIDITY" SP
+ * nz-number, "UNSEEN" SP nz-number, resp-code-apnd = "APPENDUID" SP nz-number
+ * SP append-uid, resp-code-copy = "COPYUID" SP nz-number SP uid-set SP
+ * uid-set; RFC 7162 §7 "HIGHESTMODSEQ" SP mod-sequence-value). append-uid is
+ * a uniqueid, or a uid-set after MULTIAPPEND (RFC 4315 §4): read as a uid-set,
+ * which holds a lone uniqueid too.
+ */
+const CODE_ARGUMENTS: Readonly<Record<string, ReadonlyArray<DecimalRule | typeof UID_SET>>> = {
+  UIDVALIDITY: [IMAP_NUMBERS.nzNumber],
+  UIDNEXT: [IMAP_NUMBERS.nzNumber],
+  UNSEEN: [IMAP_NUMBERS.nzNumber],
+  APPENDUID: [IMAP_NUMBERS.nzNumber, UID_SET],
+  COPYUID: [IMAP_NUMBERS.nzNumber, UID_SET, UID_SET],
+  HIGHESTMODSEQ: [IMAP_NUMBERS.modSequenceValue],
 };
 
 export interface NumberProblem {
@@ -55,12 +74,62 @@ export interface NumberProblem {
   readonly clause: string;
 }
 
-/** A malformed number in a response code ("UIDVALIDITY -5"), or undefined. */
+/** A malformed or missing number in a response code ("UIDVALIDITY -5", "COPYUID 17 1:3 4,x"), or undefined. */
 export function codeNumberProblem(code: string): NumberProblem | undefined {
-  const [name = '', argument = ''] = code.split(' ');
-  const rule = CODE_RULES[name.toUpperCase()];
-  if (rule === undefined) return undefined;
-  return problemOf(`${name.toUpperCase()}: `, argument, rule);
+  const [word = '', ...args] = code.split(' ');
+  const name = word.toUpperCase();
+  const rules = CODE_ARGUMENTS[name];
+  if (rules === undefined) return undefined;
+  for (const [i, rule] of rules.entries()) {
+    const found = rule === UID_SET ? uidSetProblem(`${name}: `, args[i] ?? '') : problemOf(`${name}: `, args[i] ?? '', rule);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** Each uniqueid of a uid-set ("4,5:7") is a nz-number. */
+function uidSetProblem(where: string, set: string): NumberProblem | undefined {
+  for (const uid of set.split(/[,:]/)) {
+    const found = problemOf(where, uid, IMAP_NUMBERS.nzNumber);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * STATUS items that are numbers (RFC 9051 §9 status-att-val: "MESSAGES" SP
+ * number, "UIDNEXT" SP nz-number, "UIDVALIDITY" SP nz-number, "UNSEEN" SP
+ * number, "DELETED" SP number, "SIZE" SP number64; RFC 3501 §9 "RECENT" SP
+ * number; RFC 7162 §7 "HIGHESTMODSEQ" SP mod-sequence-valzer). Other items
+ * (extensions) are left alone.
+ */
+const STATUS_ITEMS: Readonly<Record<string, DecimalRule>> = {
+  MESSAGES: IMAP_NUMBERS.number,
+  RECENT: IMAP_NUMBERS.number,
+  UIDNEXT: IMAP_NUMBERS.nzNumber,
+  UIDVALIDITY: IMAP_NUMBERS.nzNumber,
+  UNSEEN: IMAP_NUMBERS.number,
+  DELETED: IMAP_NUMBERS.number,
+  SIZE: IMAP_NUMBERS.number64,
+  HIGHESTMODSEQ: IMAP_NUMBERS.modSequenceValzer,
+};
+
+/**
+ * A malformed number in "* STATUS mailbox (item value …)", given what
+ * follows "STATUS ". The mailbox name may be quoted and hold parentheses, so
+ * quoted strings are blanked first; the list is the last parenthesised part.
+ */
+export function statusNumberProblem(rest: string): NumberProblem | undefined {
+  const list = /\(([^()]*)\)\s*$/.exec(rest.replace(/"(?:[^"\\]|\\.)*"/g, '""'));
+  if (list === null) return undefined;
+  const items = (list[1] as string).split(' ').filter((w) => w !== '');
+  for (let i = 0; i + 1 < items.length; i += 2) {
+    const name = (items[i] as string).toUpperCase();
+    const rule = STATUS_ITEMS[name];
+    const found = rule === undefined ? undefined : problemOf(`STATUS ${name}: `, items[i + 1] as string, rule);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** A malformed number among "* SEARCH" results (nz-number each; a trailing "(MODSEQ n)" of RFC 7162). */

@@ -1,7 +1,7 @@
 import { ImapRawProtocolError } from './errors.js';
 import type { FramedResponse } from './framer.js';
-import { codeNumberProblem, fetchNumberProblem, numberedKindRule, problemOf, searchNumberProblem, type NumberProblem } from './numbers.js';
-import { truncate } from '../../../core/text.js';
+import { codeNumberProblem, fetchNumberProblem, numberedKindRule, problemOf, searchNumberProblem, statusNumberProblem, type NumberProblem } from './numbers.js';
+import { quoted } from '../../../core/text.js';
 
 export type ImapStatus = 'OK' | 'NO' | 'BAD';
 
@@ -51,18 +51,41 @@ const STATUS_KINDS = new Set(['OK', 'NO', 'BAD', 'BYE', 'PREAUTH']);
  * and for a number that breaks its rule (numbers.ts), naming the clause.
  */
 export function parseResponse(framed: FramedResponse, command?: string): ParsedResponse {
-  const raw = framed.text;
   const malformed = (why: string, clause?: string): ImapRawProtocolError =>
     new ImapRawProtocolError('EIMAP_MALFORMED', `malformed IMAP response${command === undefined ? '' : ` to ${command}`}: ${why}`, {
-      response: raw,
+      response: framed.text,
       ...(command === undefined ? {} : { command }),
       ...(clause === undefined ? {} : { clause }),
     });
-  const check = (found: NumberProblem | undefined): void => {
-    if (found !== undefined) throw malformed(found.problem, found.clause);
-  };
+  const { parsed, numberProblem } = readResponse(framed, (why) => malformed(why));
+  if (numberProblem !== undefined) throw malformed(numberProblem.problem, numberProblem.clause);
+  return parsed;
+}
 
-  if (raw === '+' || raw.startsWith('+ ')) return { type: 'continuation', text: raw.slice(2), raw };
+/**
+ * The first number in one response line that breaks its rule, judged as
+ * parseResponse judges it; undefined when every number keeps its rule, and
+ * for a line that is no IMAP response at all (its client judges the rest).
+ * For a session whose library parses the line itself: imapflow drops a
+ * number it cannot read, so its session asks here first (number-grammar.ts).
+ */
+export function responseNumberProblem(line: string): NumberProblem | undefined {
+  try {
+    return readResponse({ text: line, literals: [], octets: line.length }, (why) => new Error(why)).numberProblem;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The response, and the first of its numbers that breaks its rule. Throws `malformed(why)` for a line of no response shape. */
+function readResponse(framed: FramedResponse, malformed: (why: string) => Error): { parsed: ParsedResponse; numberProblem?: NumberProblem } {
+  const raw = framed.text;
+  const judged = (parsed: ParsedResponse, numberProblem: NumberProblem | undefined) => ({
+    parsed,
+    ...(numberProblem === undefined ? {} : { numberProblem }),
+  });
+
+  if (raw === '+' || raw.startsWith('+ ')) return { parsed: { type: 'continuation', text: raw.slice(2), raw } };
   if (raw.startsWith('* ')) {
     const rest = raw.slice(2);
     // A leading sign or digit starts numbered data: "* 3 EXISTS", "* -1 EXISTS" (malformed).
@@ -70,32 +93,40 @@ export function parseResponse(framed: FramedResponse, command?: string): ParsedR
     if (numbered !== null) {
       const kind = (numbered[2] as string).toUpperCase();
       const digits = numbered[1] as string;
-      check(problemOf(`* ${digits} ${kind}: `, digits, numberedKindRule(kind)));
-      if (kind === 'FETCH') check(fetchNumberProblem(rest.slice(numbered[0].length)));
-      return { type: 'untagged', response: { raw, kind, number: Number(digits), literals: framed.literals } };
+      const parsed: ParsedResponse = { type: 'untagged', response: { raw, kind, number: Number(digits), literals: framed.literals } };
+      return judged(
+        parsed,
+        problemOf(`* ${digits} ${kind}: `, digits, numberedKindRule(kind)) ??
+          (kind === 'FETCH' ? fetchNumberProblem(rest.slice(numbered[0].length)) : undefined),
+      );
     }
     const named = /^([A-Za-z][A-Za-z0-9.-]*)(?: (.*))?$/s.exec(rest);
-    if (named === null) throw malformed(`expected "* <kind>" or "* <number> <kind>", got ${JSON.stringify(truncate(raw, 120))}`);
+    if (named === null) throw malformed(`expected "* <kind>" or "* <number> <kind>", got ${quoted(raw, 120)}`);
     const kind = (named[1] as string).toUpperCase();
-    if (kind === 'SEARCH') check(searchNumberProblem(named[2] ?? ''));
-    if (!STATUS_KINDS.has(kind)) return { type: 'untagged', response: { raw, kind, literals: framed.literals } };
+    if (!STATUS_KINDS.has(kind)) {
+      const parsed: ParsedResponse = { type: 'untagged', response: { raw, kind, literals: framed.literals } };
+      if (kind === 'SEARCH') return judged(parsed, searchNumberProblem(named[2] ?? ''));
+      if (kind === 'STATUS') return judged(parsed, statusNumberProblem(named[2] ?? ''));
+      return { parsed };
+    }
     const { code, text } = splitCode(named[2] ?? '');
-    if (code !== undefined) check(codeNumberProblem(code));
-    return {
-      type: 'untagged',
-      response: { raw, kind, ...(code === undefined ? {} : { code }), text, literals: framed.literals },
-    };
+    return judged(
+      { type: 'untagged', response: { raw, kind, ...(code === undefined ? {} : { code }), text, literals: framed.literals } },
+      code === undefined ? undefined : codeNumberProblem(code),
+    );
   }
   // tag = 1*<any ASTRING-CHAR except "+">; a status response follows (RFC 3501 §7.1).
   const tagged = /^([^\s()*%{"\\\]+]+) ([A-Za-z]+)(?: (.*))?$/s.exec(raw);
-  if (tagged === null) throw malformed(`expected "+", "*" or a tagged status, got ${JSON.stringify(truncate(raw, 120))}`);
+  if (tagged === null) throw malformed(`expected "+", "*" or a tagged status, got ${quoted(raw, 120)}`);
   const status = (tagged[2] as string).toUpperCase();
   if (status !== 'OK' && status !== 'NO' && status !== 'BAD') {
     throw malformed(`tagged status must be OK, NO or BAD, got ${JSON.stringify(tagged[2])}`);
   }
   const { code, text } = splitCode(tagged[3] ?? '');
-  if (code !== undefined) check(codeNumberProblem(code));
-  return { type: 'tagged', tag: tagged[1] as string, status, ...(code === undefined ? {} : { code }), text, raw };
+  return judged(
+    { type: 'tagged', tag: tagged[1] as string, status, ...(code === undefined ? {} : { code }), text, raw },
+    code === undefined ? undefined : codeNumberProblem(code),
+  );
 }
 
 /** "[TRYCREATE] No such mailbox" → code "TRYCREATE", text "No such mailbox". */

@@ -8,6 +8,20 @@ import { sniName, tlsErrorCode, tlsFailureHint } from '../../transport/tls.js';
 import type { Transcript } from '../../transport/transcript.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
 import { numberViolation } from './number-grammar.js';
+import {
+  fetchedFlags,
+  fetchedSource,
+  listedMailbox,
+  namespaceOf,
+  selectedMailbox,
+  type AppendResult,
+  type FetchedFlags,
+  type FetchedSource,
+  type ListedMailbox,
+  type MoveResult,
+  type Namespace,
+  type SelectedMailbox,
+} from './results.js';
 import { SessionDeadlines } from './session-deadlines.js';
 import type { Timeouts as ConnectionTimeouts } from '../../transport/timeouts.js';
 
@@ -60,15 +74,19 @@ export class ImapSession {
   readonly #transport: ImapflowTransport;
   readonly #limits: Limits;
 
+  /** The imapflow client: driven only through `call` and the named commands below, never by actions. */
+  readonly #client: ImapFlow;
+
   private constructor(
     readonly name: string,
-    readonly client: ImapFlow,
+    client: ImapFlow,
     /** The longest a single command may take before the session is closed as timed out. */
     readonly commandTimeoutMs: number,
     state: SessionState,
     transport: ImapflowTransport,
     limits: Limits,
   ) {
+    this.#client = client;
     this.#state = state;
     this.#transport = transport;
     this.#limits = limits;
@@ -229,15 +247,15 @@ export class ImapSession {
   }
 
   get capabilities(): string[] {
-    return [...this.client.capabilities.keys()].map((c) => c.toUpperCase());
+    return [...this.#client.capabilities.keys()].map((c) => c.toUpperCase());
   }
 
   has(capability: string): boolean {
-    return this.client.capabilities.has(capability.toUpperCase());
+    return this.#client.capabilities.has(capability.toUpperCase());
   }
 
   get closed(): boolean {
-    return !this.client.usable;
+    return !this.#client.usable;
   }
 
   /** The last NO/BAD this session saw, as a refusal of `command` (e.g. a CAPABILITY imapflow only logged). */
@@ -287,13 +305,13 @@ export class ImapSession {
         const error = new ImapSessionError('ETIMEOUT', `${command} got no complete answer within ${allowed} ms${rate}`, 'command');
         this.#state.failure ??= error;
         this.#transport.abort(error);
-        this.client.close();
+        this.#client.close();
         reject(error);
       };
       timer = setTimeout(expire, this.commandTimeoutMs);
     });
     try {
-      result = await Promise.race([fn(this.client), deadline]);
+      result = await Promise.race([fn(this.#client), deadline]);
     } catch (err) {
       if (this.#state.failure !== undefined) throw this.#state.failure;
       throw err instanceof ImapSessionError ? err : this.#translate(command, err);
@@ -310,6 +328,157 @@ export class ImapSession {
     return result as Exclude<T, false>;
   }
 
+  // The named commands: everything an action asks of an IMAP session. Each names its
+  // command for the deadline and the error as the wire shows it, and hands back
+  // mailprobe's plain types (results.ts), never imapflow's objects.
+
+  /** The personal namespace NAMESPACE reported at login, if any. */
+  get namespace(): Namespace | undefined {
+    return namespaceOf(this.#client.namespace);
+  }
+
+  /** The mailbox SELECT or EXAMINE opened last, as it stands now (EXISTS moves on with the server's pushes). */
+  get selected(): SelectedMailbox | undefined {
+    const mailbox = this.#client.mailbox;
+    return mailbox ? selectedMailbox(mailbox) : undefined;
+  }
+
+  /**
+   * Every mailbox with its subscription state (imapflow sends LIST, then LSUB or
+   * LIST RETURN (SUBSCRIBED)); `listOnly` sends the LIST alone. `label` names it in errors.
+   */
+  async list(options: { readonly listOnly?: boolean; readonly label?: string } = {}): Promise<ListedMailbox[]> {
+    const listed = await this.call(options.label ?? 'LIST', (c) => c.list(options.listOnly ? { listOnly: true } : undefined));
+    return listed.map(listedMailbox);
+  }
+
+  /** STATUS (MESSAGES): answers OK only for a mailbox that exists (RFC 9051 §6.3.11). */
+  async status(path: string): Promise<{ readonly messages?: number }> {
+    const status = await this.call(`STATUS ${path}`, (c) => c.status(path, { messages: true }));
+    return status.messages !== undefined ? { messages: status.messages } : {};
+  }
+
+  /** SELECT (read/write) or EXAMINE (read-only). */
+  async open(path: string, readOnly: boolean): Promise<SelectedMailbox> {
+    return selectedMailbox(await this.call(`${readOnly ? 'EXAMINE' : 'SELECT'} ${path}`, (c) => c.mailboxOpen(path, { readOnly })));
+  }
+
+  async createMailbox(path: string): Promise<void> {
+    await this.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));
+  }
+
+  async renameMailbox(from: string, to: string): Promise<void> {
+    await this.call(`RENAME ${from} ${to}`, (c) => c.mailboxRename(from, to));
+  }
+
+  async deleteMailbox(path: string): Promise<void> {
+    await this.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
+  }
+
+  async subscribe(path: string): Promise<void> {
+    await this.call(`SUBSCRIBE ${path}`, (c) => c.mailboxSubscribe(path));
+  }
+
+  async unsubscribe(path: string): Promise<void> {
+    await this.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path));
+  }
+
+  async noop(label = 'NOOP'): Promise<void> {
+    await this.call(label, (c) => c.noop());
+  }
+
+  /** UID FETCH uid (FLAGS), with MODSEQ when the server has CONDSTORE; undefined when there is no such message. */
+  async fetchFlags(uid: number): Promise<FetchedFlags | undefined> {
+    const modseq = this.has('CONDSTORE') ? { modseq: true } : {};
+    const message = await this.call(
+      `UID FETCH ${uid} (FLAGS)`,
+      async (c) => (await c.fetchOne(String(uid), { uid: true, flags: true, ...modseq }, { uid: true })) || undefined,
+    );
+    return message ? fetchedFlags(message) : undefined;
+  }
+
+  /** UID FETCH uid (UID): the message's sequence number now; undefined when there is no such message. */
+  async fetchSeq(uid: number): Promise<{ readonly uid: number; readonly seq: number } | undefined> {
+    const message = await this.call(`UID FETCH ${uid} (UID)`, async (c) => (await c.fetchOne(String(uid), { uid: true }, { uid: true })) || undefined);
+    return message ? { uid: message.uid, seq: message.seq } : undefined;
+  }
+
+  /** UID FETCH uid (BODY.PEEK[] FLAGS): the bytes, without setting \Seen; undefined when there is no such message. */
+  async fetchSource(uid: number): Promise<FetchedSource | undefined> {
+    const message = await this.call(
+      `UID FETCH ${uid} (BODY.PEEK[] FLAGS)`,
+      async (c) => (await c.fetchOne(String(uid), { uid: true, source: true, flags: true }, { uid: true })) || undefined,
+    );
+    return message ? fetchedSource(message) : undefined;
+  }
+
+  /**
+   * UID FETCH uids (BODY.PEEK[HEADER.FIELDS (fields)]); `each` gets every message
+   * as it arrives, so what came before a refusal is kept.
+   */
+  async fetchHeaderFields(uids: readonly number[], fields: readonly string[], each: (message: { uid: number; headers: Buffer }) => void): Promise<void> {
+    const range = uids.join(',');
+    await this.call(`UID FETCH ${range} (BODY.PEEK[HEADER.FIELDS (${fields.join(' ')})])`, async (c) => {
+      for await (const message of c.fetch(range, { uid: true, headers: [...fields] }, { uid: true })) {
+        each({ uid: message.uid, headers: message.headers ?? Buffer.alloc(0) });
+      }
+      return true;
+    });
+  }
+
+  /** UID SEARCH HEADER …, one criterion per header (all must match). */
+  async searchHeaders(headers: Readonly<Record<string, string>>): Promise<number[]> {
+    const hits = await this.call('UID SEARCH', (c) => c.search({ header: { ...headers } }, { uid: true }));
+    return [...(hits || [])];
+  }
+
+  /** UID SEARCH UID uid: whether this session still sees the message. */
+  async searchUid(uid: number): Promise<number[]> {
+    const hits = await this.call(`UID SEARCH UID ${uid}`, (c) => c.search({ uid: String(uid) }, { uid: true }));
+    return [...(hits || [])];
+  }
+
+  /** APPEND, with APPENDUID when the server gives it. */
+  async append(path: string, raw: Buffer, flags: readonly string[]): Promise<AppendResult> {
+    const result = await this.call(`APPEND ${path}`, (c) => c.append(path, raw, [...flags]));
+    const uidValidity = result.uidValidity === undefined || result.uidValidity === null ? undefined : String(result.uidValidity);
+    return { ...(result.uid !== undefined ? { uid: result.uid } : {}), ...(uidValidity !== undefined ? { uidValidity } : {}) };
+  }
+
+  /** UID STORE uid +FLAGS (flags). */
+  async addFlags(uid: number, flags: readonly string[]): Promise<void> {
+    await this.call(`UID STORE ${uid} +FLAGS`, (c) => c.messageFlagsAdd(String(uid), [...flags], { uid: true }));
+  }
+
+  /** UID STORE uid -FLAGS (flags). */
+  async removeFlags(uid: number, flags: readonly string[]): Promise<void> {
+    await this.call(`UID STORE ${uid} -FLAGS`, (c) => c.messageFlagsRemove(String(uid), [...flags], { uid: true }));
+  }
+
+  /**
+   * UID STORE +FLAGS (\Deleted), then UID EXPUNGE of exactly these UIDs with
+   * UIDPLUS, else a plain EXPUNGE (which takes every \Deleted message along:
+   * callers outside the run's own folders insist on UIDPLUS first).
+   */
+  async expunge(uids: readonly number[]): Promise<void> {
+    const range = uids.join(',');
+    const expunge = this.has('UIDPLUS') ? 'UID EXPUNGE' : 'EXPUNGE';
+    await this.call(`UID STORE ${range} +FLAGS (\\Deleted) and ${expunge}`, (c) => c.messageDelete(range, { uid: true }));
+  }
+
+  /**
+   * UID MOVE (RFC 6851), never emulated: imapflow would quietly send COPY, STORE
+   * and EXPUNGE to a server without MOVE, which is no answer to the question a
+   * conformance check asks. Without MOVE announced this refuses to send anything.
+   */
+  async move(uid: number, destination: string): Promise<MoveResult> {
+    if (!this.has('MOVE')) {
+      throw new ImapSessionError('EMOVE_MISSING', `UID MOVE ${uid} ${destination}: the server does not announce MOVE, and MOVE is never emulated`, 'command');
+    }
+    const result = await this.call(`UID MOVE ${uid} ${destination}`, (c) => c.messageMove(String(uid), destination, { uid: true }));
+    return result?.uidMap ? { uidMap: new Map(result.uidMap) } : {};
+  }
+
   /**
    * Starts IDLE on the selected mailbox and returns at once; the server's
    * pushes land in the notifications. Any later command ends the IDLE (imapflow
@@ -317,7 +486,7 @@ export class ImapSession {
    */
   startIdle(): number {
     const started = Date.now();
-    this.#idle = this.client.idle().catch(() => undefined);
+    this.#idle = this.#client.idle().catch(() => undefined);
     return started;
   }
 
@@ -335,26 +504,26 @@ export class ImapSession {
   /** Ends an IDLE started by startIdle (by NOOP, which makes imapflow send DONE). */
   async stopIdle(): Promise<void> {
     if (!this.#idle) return;
-    await this.call('NOOP (ends IDLE)', (c) => c.noop()).catch(() => undefined);
+    await this.noop('NOOP (ends IDLE)').catch(() => undefined);
     await this.#idle;
     this.#idle = undefined;
   }
 
   async logout(): Promise<void> {
     if (this.closed) return;
-    await this.client.logout().catch(() => this.client.close());
+    await this.#client.logout().catch(() => this.#client.close());
   }
 
   drop(): void {
-    this.client.close();
+    this.#client.close();
     this.#transport.dispose();
   }
 
   #watch(): void {
-    this.client.on('exists', (e: { path: string; count: number; prevCount: number }) =>
+    this.#client.on('exists', (e: { path: string; count: number; prevCount: number }) =>
       this.#notifications.exists.push({ path: e.path, count: e.count, prevCount: e.prevCount, at: Date.now() }),
     );
-    this.client.on('expunge', (e: { path: string; seq?: number; uid?: number }) =>
+    this.#client.on('expunge', (e: { path: string; seq?: number; uid?: number }) =>
       this.#notifications.expunge.push({
         path: e.path,
         ...(e.seq !== undefined ? { seq: e.seq } : {}),
@@ -362,7 +531,7 @@ export class ImapSession {
         at: Date.now(),
       }),
     );
-    this.client.on('flags', (e: { path: string; seq: number; uid?: number; flags: Set<string>; modseq?: bigint }) =>
+    this.#client.on('flags', (e: { path: string; seq: number; uid?: number; flags: Set<string>; modseq?: bigint }) =>
       this.#notifications.flags.push({
         path: e.path,
         seq: e.seq,
@@ -392,7 +561,7 @@ export class ImapSession {
     if (e.code === 'NoConnection' || e.code === 'EConnectionClosed' || e.responseStatus === 'BYE') {
       return new ImapSessionError('ECLOSED', `the connection closed during ${command}: ${e.message ?? ''}`.trim(), 'command');
     }
-    const limit = limitError(err, 'command', `${this.client.host}:${this.client.port}`, this.#limits);
+    const limit = limitError(err, 'command', `${this.#client.host}:${this.#client.port}`, this.#limits);
     if (limit !== undefined) return limit;
     if (e.code === 'ETIMEOUT' || e.code === 'ETIMEDOUT' || e.code === 'CONNECT_TIMEOUT') {
       return new ImapSessionError('ETIMEOUT', `timed out during ${command}`, 'command');

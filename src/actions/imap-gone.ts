@@ -77,7 +77,7 @@ async function listSubscribed(raw: ImapRawClient, pattern: string): Promise<{ na
   if (list.status !== 'OK') return { why: `LIST (SUBSCRIBED) answered ${list.status} ${list.text}` };
   const names = list.untagged
     .map((u) => listEntry(u, 'LIST'))
-    .filter((e) => e !== undefined && e.attributes.some((a) => a.toLowerCase() === '\\subscribed'))
+    .filter((e) => e?.attributes.some((a) => a.toLowerCase() === '\\subscribed'))
     .map((e) => e!.name);
   return { names };
 }

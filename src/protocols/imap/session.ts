@@ -53,9 +53,32 @@ export interface ImapSessionOptions {
 
 /** What ended a session, shared by the session and the callbacks set up before it exists. */
 interface SessionState {
-  failure?: Error;
-  /** Milliseconds of transfer time granted so far for announced literals (see SessionDeadlines.literal). */
-  transferMs: number;
+  /** The first cause that ended the session. */
+  readonly failure: Error | undefined;
+  /** Rejects with `failure` once there is one, so a pending command ends with it at once. */
+  readonly ended: Promise<never>;
+  /** Records the cause (the first one wins). */
+  end(error: Error): void;
+}
+
+function sessionState(): SessionState {
+  let reject: (error: Error) => void = () => {};
+  const ended = new Promise<never>((_resolve, r) => {
+    reject = r;
+  });
+  // Nobody may be waiting when the session ends: that is no unhandled rejection.
+  ended.catch(() => undefined);
+  let failure: Error | undefined;
+  return {
+    get failure() {
+      return failure;
+    },
+    ended,
+    end(error) {
+      failure ??= error;
+      reject(failure);
+    },
+  };
 }
 
 /** Changes the server told this session about, unasked, since the last drain. */
@@ -80,8 +103,6 @@ export class ImapSession {
   private constructor(
     readonly name: string,
     client: ImapFlow,
-    /** The longest a single command may take before the session is closed as timed out. */
-    readonly commandTimeoutMs: number,
     state: SessionState,
     transport: ImapflowTransport,
     limits: Limits,
@@ -101,10 +122,12 @@ export class ImapSession {
     let lastRefusal: { line: string; at: number } | undefined;
     // The first cause that ended this session, in mailprobe's terms (a deadline, a limit, a
     // malformed number): imapflow then only reports "connection not available".
-    const state: SessionState = { transferMs: 0 };
+    const state = sessionState();
     const fail = (error: Error): void => {
-      state.failure ??= error;
+      state.end(error);
       transport.abort(error);
+      // Once logged in, the session is closed at once too, not when imapflow notices the socket.
+      holder?.drop();
     };
     const deadlines = new SessionDeadlines({
       greetingMs: options.timeouts.greeting,
@@ -128,7 +151,7 @@ export class ImapSession {
       onOverflow: () => fail(limitError({ code: 'ResponseTooLarge' }, deadlines.phase, where, limits)!),
       onConnected: () => deadlines.connected(),
       onLiteral: (octets) => {
-        state.transferMs += deadlines.literal(octets);
+        deadlines.literal(octets);
       },
       onNul: (line) => {
         if (!deadlines.greeted) return; // a greeting of NUL bytes is a port that does not speak IMAP (onFirstLine)
@@ -200,7 +223,7 @@ export class ImapSession {
       ...imapflowLimits(limits),
     });
     const onAbort = () => {
-      state.failure ??= new ImapSessionError('EABORTED', `cancelled during ${deadlines.phase}`, deadlines.phase);
+      state.end(new ImapSessionError('EABORTED', `cancelled during ${deadlines.phase}`, deadlines.phase));
       client.close();
       transport.dispose();
     };
@@ -234,7 +257,7 @@ export class ImapSession {
         'starttls',
       );
     }
-    const wrapper = new ImapSession(session, client, options.timeouts.command, state, transport, limits);
+    const wrapper = new ImapSession(session, client, state, transport, limits);
     holder = wrapper;
     wrapper.#greeting = greeting;
     wrapper.#lastRefusal = lastRefusal;
@@ -283,40 +306,16 @@ export class ImapSession {
     // A session a deadline, a limit or a malformed answer ended stays ended, for that reason.
     if (this.#state.failure !== undefined) throw this.#state.failure;
     const since = Date.now();
-    const grantedBefore = this.#state.transferMs;
     let result: T;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      const expire = (): void => {
-        // Literals announced meanwhile made this a transfer: it may take their time at the minimum rate too.
-        const allowed = this.commandTimeoutMs + (this.#state.transferMs - grantedBefore);
-        const left = since + allowed - Date.now();
-        if (left > 0) {
-          timer = setTimeout(expire, left);
-          return;
-        }
-        // A server that trickles bytes would keep imapflow's inactivity timer happy forever:
-        // the socket is destroyed, so nothing of this session outlives the deadline.
-        const granted = this.#state.transferMs - grantedBefore;
-        const rate =
-          granted > 0
-            ? ` (${this.commandTimeoutMs} ms plus ${granted} ms for the literals announced: the transfer fell below the minimum rate of ${this.#limits.minTransferRate} bytes/s)`
-            : '';
-        const error = new ImapSessionError('ETIMEOUT', `${command} got no complete answer within ${allowed} ms${rate}`, 'command');
-        this.#state.failure ??= error;
-        this.#transport.abort(error);
-        this.#client.close();
-        reject(error);
-      };
-      timer = setTimeout(expire, this.commandTimeoutMs);
-    });
     try {
-      result = await Promise.race([fn(this.#client), deadline]);
+      // Every reply is timed once, in SessionDeadlines, from the line imapflow writes to its
+      // tagged answer (imapflow's own commands too, literals at the minimum rate): what ends
+      // the session there (a deadline, a limit, a malformed number, Ctrl-C) ends this call at
+      // once, with that cause, and the socket is already gone.
+      result = await Promise.race([fn(this.#client), this.#state.ended]);
     } catch (err) {
       if (this.#state.failure !== undefined) throw this.#state.failure;
       throw err instanceof ImapSessionError ? err : this.#translate(command, err);
-    } finally {
-      clearTimeout(timer);
     }
     if (this.#state.failure !== undefined) throw this.#state.failure;
     if (result === false) {

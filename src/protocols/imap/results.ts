@@ -54,7 +54,7 @@ export interface AppendResult {
   readonly uidValidity?: string;
 }
 
-/** COPYUID of a MOVE (RFC 4315 §3, RFC 6851 §4.3): old UID → new UID, when the server gave it. */
+/** COPYUID of a MOVE (the response code of RFC 4315 §3): old UID → new UID, when the server gave it. */
 export interface MoveResult {
   readonly uidMap?: ReadonlyMap<number, number>;
 }

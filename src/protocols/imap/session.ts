@@ -351,7 +351,7 @@ export class ImapSession {
     return listed.map(listedMailbox);
   }
 
-  /** STATUS (MESSAGES): answers OK only for a mailbox that exists (RFC 9051 §6.3.11). */
+  /** STATUS (MESSAGES) of a mailbox by name: cleanup asks it whether a refused DELETE left the folder there. */
   async status(path: string): Promise<{ readonly messages?: number }> {
     const status = await this.call(`STATUS ${path}`, (c) => c.status(path, { messages: true }));
     return status.messages !== undefined ? { messages: status.messages } : {};

@@ -1,13 +1,13 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { Security } from '../../core/protocols.js';
-import { TransportError } from '../../transport/errors.js';
-import { implicitTlsPortError, plainTextPortError, wrongProtocolError } from '../../transport/greeting-kind.js';
+import { wrongProtocolError } from '../../transport/greeting-kind.js';
 import { ImapflowTransport } from '../../transport/imapflow-transport.js';
 import { resolveLimits, type BufferMeter, type Limits } from '../../transport/limits.js';
-import { sniName, tlsErrorCode, tlsFailureHint } from '../../transport/tls.js';
 import type { Transcript } from '../../transport/transcript.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
+import { imapflowLimits, limitError } from './imapflow-limits.js';
 import { numberViolation } from './number-grammar.js';
+import { asSessionError, connectFailure, notImapGreeting } from './open-failure.js';
 import {
   fetchedFlags,
   fetchedSource,
@@ -576,159 +576,7 @@ function parseRefusal(command: string, line: string): ImapReplyError {
   return new ImapReplyError(command, match[1]!.toUpperCase() as 'NO' | 'BAD', match[3] ?? '', match[2]);
 }
 
-/**
- * Why a session could not be opened, in mailprobe's terms: what mailprobe
- * itself saw first (a deadline, a limit, a STARTTLS injection, the port's
- * first bytes), then what imapflow reported. Only a real certificate failure
- * gets the certificate hint.
- */
-async function connectFailure(
-  err: unknown,
-  options: ImapSessionOptions,
-  transport: ImapflowTransport,
-  deadlines: SessionDeadlines,
-  failure: Error | undefined,
-  limits: Limits,
-): Promise<Error> {
-  // Cancelled (Ctrl-C): say so at once, without probing the port.
-  if (failure instanceof ImapSessionError && failure.code === 'EABORTED') return failure;
-  const where = { host: options.host, port: options.port };
-  const first = transport.firstBytes;
-  const code = (err as { code?: string } | undefined)?.code;
-  // Connected (the transport's phases are over) but never greeted.
-  const noGreeting = transport.phase === 'greeting' && !deadlines.greeted;
-  if (noGreeting && first !== undefined && first.length > 0) {
-    // The port said something that is not an IMAP greeting.
-    const wrong = wrongProtocolError('imap', first, where) ?? notImapGreeting(first, options);
-    if (wrong !== undefined) return wrong;
-  }
-  if (transport.injectedBytes > 0 || code === 'STARTTLS_INJECTION') return starttlsInjection(options, transport.injectedBytes);
-  if (noGreeting && (first === undefined || first.length === 0) && options.security !== 'tls') {
-    // Silence: an implicit-TLS port says nothing until the client speaks.
-    const wrong = await implicitTlsPortError('imap', where, options.timeouts.tls);
-    if (wrong !== undefined) return wrong;
-  }
-  if (failure !== undefined) return asSessionError(failure);
-  if (transport.failure !== undefined) return asSessionError(transport.failure);
-  const limit = limitError(err, deadlines.phase, `${options.host}:${options.port}`, limits);
-  if (limit !== undefined) return limit;
-  if (options.security === 'tls') {
-    const plain = await plainTextPortError('imap', err, where, options.timeouts.greeting);
-    if (plain !== undefined) return plain;
-  }
-  return connectError(err, options);
-}
-
-/**
- * A first line in IMAP's untagged form ("* …") that is no IMAP greeting: an
- * IMAP server breaking the greeting grammar, a failed check. Bytes of any
- * other shape were already named by wrongProtocolError as a port that does
- * not speak IMAP (a configuration problem, errored).
- */
-function notImapGreeting(first: Buffer, options: ImapSessionOptions): Error | undefined {
-  const line = first.toString('latin1').split(/\r?\n/)[0] ?? '';
-  if (/^\* (OK|PREAUTH|BYE)(?:[ \r\n[]|$)/i.test(line)) return undefined;
-  const shown = JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
-  return new ImapSessionError(
-    'EIMAP_MALFORMED',
-    `${options.host}:${options.port} greeted with ${shown}, which is not an IMAP greeting`,
-    'greeting',
-    GREETING_RULE,
-  );
-}
-
 const NUL_RULE = 'RFC 3501 §9 (kept by RFC 9051 §9), note 3: "The ASCII NUL character, %x00, MUST NOT be used at any time"';
-
-const GREETING_RULE = 'RFC 9051 §9: greeting = "*" SP (resp-cond-auth / resp-cond-bye) CRLF, resp-cond-auth = ("OK" / "PREAUTH") SP resp-text';
-
-function starttlsInjection(options: ImapSessionOptions, octets: number): ImapSessionError {
-  const count = octets > 0 ? `${octets} octets` : 'data';
-  return new ImapSessionError(
-    'ESTARTTLS',
-    `${options.host}:${options.port} sent ${count} after accepting STARTTLS and before the TLS handshake; ` +
-      'refusing to continue, since plaintext injected there would be read as if protected (CVE-2011-0411)',
-    'starttls',
-  );
-}
-
-function asSessionError(error: Error): Error {
-  if (error instanceof ImapSessionError || error instanceof ImapReplyError) return error;
-  if (error instanceof TransportError) return new ImapSessionError(error.code, error.message, error.phase);
-  return error;
-}
 
 /** How long imapflow's own timers wait beyond mailprobe's, which fire first and name the phase. */
 const BACKSTOP_MS = 1_000;
-
-/**
- * Tokens (atoms, strings, literals, lists) in one response. Each costs about
- * a hundred bytes of heap while imapflow parses it, so this bounds parsing a
- * response to some 10 MB; no answer to mailprobe's own commands comes near.
- */
-const MAX_RESPONSE_TOKENS = 100_000;
-
-/**
- * mailprobe's limits as imapflow's parser options. imapflow counts the line
- * end in a line, and a response carries its literal's marker line and
- * framing beside the literal, so each gets that much room and no more.
- */
-function imapflowLimits(limits: Limits): Pick<ImapFlowOptions, 'maxLineLength' | 'maxLiteralSize' | 'maxResponseSize' | 'maxResponseTokens'> {
-  return {
-    maxLineLength: limits.maxLineLength + 2,
-    maxLiteralSize: limits.maxMessageBytes,
-    maxResponseSize: limits.maxMessageBytes + 2 * (limits.maxLineLength + 2),
-    maxResponseTokens: MAX_RESPONSE_TOKENS,
-  };
-}
-
-/** imapflow's LineTooLarge / LiteralTooLarge / ResponseTooLarge / TooManyTokens as ELIMIT, naming the limit. */
-function limitError(err: unknown, phase: string, where: string, limits: Limits): ImapSessionError | undefined {
-  const e = err as { code?: string; literalSize?: number } | undefined;
-  const own = imapflowLimits(limits);
-  let what: string;
-  switch (e?.code) {
-    case 'LineTooLarge':
-      what = `a line longer than ${limits.maxLineLength} octets, more than the limit maxLineLength (${limits.maxLineLength}) allows`;
-      break;
-    case 'LiteralTooLarge':
-      what = `a literal of ${Number.isFinite(e.literalSize) ? `${e.literalSize} octets` : 'a size of more than 19 digits'}, more than the limit maxMessageBytes (${limits.maxMessageBytes}) allows`;
-      break;
-    case 'ResponseTooLarge':
-      what = `a response larger than ${own.maxResponseSize} octets, more than the limit maxMessageBytes (${limits.maxMessageBytes}) and two lines of framing allow`;
-      break;
-    case 'TooManyTokens':
-      what = `a response of more than ${MAX_RESPONSE_TOKENS} tokens, more than the limit on tokens per response allows`;
-      break;
-    default:
-      return undefined;
-  }
-  return new ImapSessionError('ELIMIT', `${where} sent ${what}; the connection was dropped (server input is bounded, see src/transport/limits.ts)`, phase);
-}
-
-function connectError(err: unknown, options: ImapSessionOptions): Error {
-  const e = err as { code?: string; message?: string; authenticationFailed?: boolean; responseText?: string; serverResponseCode?: string };
-  const where = `${options.host}:${options.port}`;
-  if (e.authenticationFailed) {
-    if (e.serverResponseCode && ['UNAVAILABLE', 'INUSE'].includes(e.serverResponseCode.toUpperCase())) {
-      return new ImapReplyError('LOGIN', 'NO', e.responseText ?? 'login refused for now', e.serverResponseCode);
-    }
-    return new ImapSessionError('EAUTH', `login as ${options.user} on ${where} failed: ${e.responseText ?? e.message ?? 'authentication failed'}`, 'auth');
-  }
-  const message = e.message ?? String(err);
-  if (e.code === 'GREETING_TIMEOUT') {
-    const hint = options.security === 'tls' ? '' : '; if this port expects implicit TLS, use security: tls';
-    return new ImapSessionError('ETIMEOUT', `no IMAP greeting from ${where} within ${options.timeouts.greeting} ms${hint}`, 'greeting');
-  }
-  if (/certificate|self.signed|unable to verify|CERT_|SSL|TLS/i.test(message) || (tlsErrorCode(err) ?? '').match(/^(ERR_TLS|CERT_)|CERT/)) {
-    // The same hint as our own transport: "expired; renew it" is not "pass the CA".
-    const checkedName = sniName(options.host, options.tls) ?? options.host;
-    const phase = options.security === 'starttls' ? 'starttls' : 'tls';
-    return new ImapSessionError('ETLS', `TLS with ${where} failed: ${message}${tlsFailureHint(err, checkedName, options.tls.verify)}`, phase);
-  }
-  if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return new ImapSessionError('ECONNREFUSED', `connection to ${where} refused`, 'tcp');
-  if (e.code === 'CONNECT_TIMEOUT' || /timeout/i.test(message)) {
-    return new ImapSessionError('ETIMEOUT', `timed out connecting to ${where}: ${message}`, 'tcp');
-  }
-  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new ImapSessionError('EDNS', `cannot resolve ${options.host}: ${message}`, 'dns');
-  return new ImapSessionError(e.code ?? 'ECONNECT', `cannot open an IMAP session with ${where}: ${message}`, 'tcp');
-}

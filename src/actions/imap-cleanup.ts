@@ -4,7 +4,7 @@ import type { ImapWorkspace } from '../protocols/imap/workspace.js';
 import type { ActionContext, RecordedMessage } from './context.js';
 import { sweepUntilArrived } from './awaited-mail.js';
 import { defineAction } from './define-action.js';
-import { folderGone, messageGone, subscribedNames, subscriptionGone } from './imap-gone.js';
+import { folderGone, messageGone, subscriptionGone, subscriptionReader } from './imap-gone.js';
 import { SPECIAL_USE_ATTRIBUTES } from './imap-mailbox.js';
 
 /**
@@ -29,7 +29,7 @@ const DELETE_RETRY_MS = 1_100;
 
 /** INBOX, every special-use mailbox, and every other mailbox outside the run's tree where the run recorded mail. */
 async function sharedMailboxes(ws: ImapWorkspace, outside: readonly RecordedMessage[]): Promise<string[]> {
-  const listed = await ws.session.call('LIST', (c) => c.list());
+  const listed = await ws.session.list();
   const paths = new Set(['INBOX']);
   for (const m of listed) {
     if (m.specialUse && SPECIAL_USE_ATTRIBUTES.some((u) => u.toLowerCase() === m.specialUse!.toLowerCase())) paths.add(m.path);
@@ -40,7 +40,7 @@ async function sharedMailboxes(ws: ImapWorkspace, outside: readonly RecordedMess
 
 /** Folders under the run's root that LIST shows. LIST may only add to the record, never take from it. */
 async function listedRunFolders(ws: ImapWorkspace): Promise<string[]> {
-  const listed = await ws.session.call('LIST', (c) => c.list());
+  const listed = await ws.session.list();
   const found: string[] = [];
   for (const m of listed) if ((await ws.relative(m.path)) !== undefined) found.push(m.path);
   return found;
@@ -62,10 +62,9 @@ async function expungeOwn(ws: ImapWorkspace, path: string, uids: readonly number
     problems.push(`cannot expunge only this run's messages from '${path}' without UIDPLUS`);
     return;
   }
-  const range = own.join(',');
   await attempt(`expunge from ${path}`, async () => {
     await ws.open(path, 'write');
-    await ws.session.call(`UID STORE ${range} +FLAGS (\\Deleted) and UID EXPUNGE`, (c) => c.messageDelete(range, { uid: true }));
+    await ws.session.expunge(own);
   });
 }
 
@@ -79,7 +78,7 @@ async function deleteFolder(ctx: ActionContext, ws: ImapWorkspace, path: string,
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
+      await ws.session.deleteMailbox(path);
       return;
     } catch (err) {
       if (!(err instanceof ImapReplyError) || err.status !== 'NO') {
@@ -88,12 +87,10 @@ async function deleteFolder(ctx: ActionContext, ws: ImapWorkspace, path: string,
       }
       // Refused because there is nothing by that name (any more): nothing to delete.
       if (err.responseCode?.toUpperCase() === 'NONEXISTENT') return;
-      const exists = await ws.session
-        .call(`STATUS ${path}`, (c) => c.status(path, { messages: true }))
-        .then(
-          () => true,
-          () => false,
-        );
+      const exists = await ws.session.status(path).then(
+        () => true,
+        () => false,
+      );
       if (!exists) return;
       if (attempt >= DELETE_ATTEMPTS || ctx.signal.aborted) {
         problems.push(`delete ${path}: ${err.message} (${attempt} attempts)`);
@@ -143,35 +140,44 @@ export const imapCleanup = defineAction({
     const outside: RecordedMessage[] = [];
     for (const m of recorded) if ((await ws.relative(m.mailbox)) === undefined) outside.push(m);
     const shared = await sharedMailboxes(ws, outside);
-    // The recorded UIDs once; the polls for mail still in flight only need the header sweep.
-    let knownDone = false;
-    const sweep = async () => {
+    // The recorded UIDs in the first sweep only; the polls for mail still in flight need just the header sweep.
+    const sweep = async (withRecorded: boolean) => {
       for (const path of shared) {
-        const known = knownDone ? [] : outside.filter((m) => m.mailbox === path).flatMap((m) => (m.uid === undefined ? [] : [m.uid]));
+        const known = withRecorded ? outside.filter((m) => m.mailbox === path).flatMap((m) => (m.uid === undefined ? [] : [m.uid])) : [];
         if (known.length > 0) await expungeOwn(ws, path, known, problems, attempt);
         await expungeOwn(ws, path, undefined, problems, attempt);
       }
-      knownDone = true;
     };
-    await sweep();
+    await sweep(true);
     // Mail sent but not delivered yet would arrive after cleanup and stay: wait for it, bounded.
-    const neverArrived = await sweepUntilArrived(ctx, sweep);
+    const neverArrived = await sweepUntilArrived(ctx, () => sweep(false));
 
     // Folders: every recorded one, whatever LIST shows, and the run's root.
     const folders = ctx.record.folders();
     const toDelete = deepestFirst([...folders.filter((f) => f.delete).map((f) => f.path), ...(await listedRunFolders(ws))], delimiter);
     if (toDelete.length > 0 && !toDelete.includes(root)) toDelete.push(root);
-    if (ws.session.client.mailbox) await attempt('leave the open mailbox', () => ws.open('INBOX', 'read'));
+    if (ws.session.selected) await attempt('leave the open mailbox', () => ws.open('INBOX', 'read'));
+    /**
+     * One UNSUBSCRIBE per name at most. It answers OK also when the name is not subscribed
+     * (RFC 9051 §6.3.8), so a refusal is a problem to report, except for a folder about to be
+     * deleted that may never have been subscribed: there the later check by name decides.
+     */
     const unsubscribed = new Set<string>();
+    const unsubscribe = async (path: string, refusal: 'problem' | 'ignore'): Promise<void> => {
+      if (unsubscribed.has(path)) return;
+      const done =
+        refusal === 'problem'
+          ? await attempt(`unsubscribe ${path}`, () => ws.session.unsubscribe(path))
+          : await ws.session.unsubscribe(path).then(
+              () => true,
+              () => false,
+            );
+      if (done) unsubscribed.add(path);
+    };
+    // A subscription may outlive its folder (RFC 9051 §6.3.7): each folder loses it before it goes,
+    // on this session, whatever another connection would list as subscribed.
     for (const path of toDelete) {
-      // A subscription may outlive its folder (RFC 9051 §6.3.7). A refusal is fine here: every
-      // recorded subscription, and every one under the run's root, is dealt with and checked below.
-      await ws.session
-        .call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path))
-        .then(
-          () => unsubscribed.add(path),
-          () => undefined,
-        );
+      await unsubscribe(path, 'ignore');
       await deleteFolder(ctx, ws, path, problems);
     }
     // Run mail still in the shared mailboxes, by its header (BODY.PEEK), whether recorded or not.
@@ -184,21 +190,17 @@ export const imapCleanup = defineAction({
         else ctx.addLeftover(`message ${m.messageId || '(no Message-ID)'} (X-Mailprobe-Run: ${ctx.runId}) is still in '${path}' as UID ${m.uid} after cleanup`);
       }
     }
-    // Subscriptions: every recorded one, and any under the run's root (ours by name), since
-    // a subscription outlives its folder (RFC 9051 §6.3.7) and LIST no longer shows it.
+    // The other subscriptions: every recorded one, and any under the run's root (ours by name),
+    // which LIST no longer shows once the folder is gone.
     const raw = await ctx.session('imap-raw');
-    const underRoot = await subscribedNames(raw, `${root}*`);
+    const readSubscriptions = subscriptionReader(raw);
+    const underRoot = await readSubscriptions(`${root}*`);
     if ('why' in underRoot) problems.push(`subscriptions under ${root}: ${underRoot.why}`);
     else for (const name of underRoot.names) if ((await ws.relative(name)) !== undefined) ctx.record.subscribed(name);
     const subscriptions = ctx.record.subscriptions();
     for (const path of subscriptions) {
-      if ((await ws.relative(path)) === undefined) {
-        problems.push(`not unsubscribing '${path}': it is not under the run's root`);
-        continue;
-      }
-      if (unsubscribed.has(path)) continue;
-      // OK also when the name is not subscribed (RFC 9051 §6.3.8), so a refusal is a problem to report.
-      await attempt(`unsubscribe ${path}`, () => ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path)));
+      if ((await ws.relative(path)) === undefined) problems.push(`not unsubscribing '${path}': it is not under the run's root`);
+      else await unsubscribe(path, 'problem');
     }
     await ws.session.logout();
 
@@ -213,7 +215,7 @@ export const imapCleanup = defineAction({
     }
     const goneSubscriptions = new Set<string>();
     for (const path of subscriptions) {
-      const verdict = await subscriptionGone(raw, path);
+      const verdict = await subscriptionGone(raw, path, readSubscriptions);
       if (verdict.gone) {
         goneSubscriptions.add(path);
         ctx.record.confirmGone({ subscription: path });

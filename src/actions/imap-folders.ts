@@ -41,8 +41,8 @@ export const imapCreate = defineAction({
   async run(ctx: ActionContext, params) {
     const ws = await ctx.session('imap');
     const parts = params.folder.split('/').filter(Boolean);
-    const listed = await ws.session.call('LIST', (c) => c.list());
-    const existing = new Set(listed.filter((m) => m.listed && ![...m.flags].some((f) => f.toLowerCase() === '\\nonexistent')).map((m) => m.path));
+    const listed = await ws.session.list();
+    const existing = new Set(listed.filter((m) => m.listed && !m.flags.some((f) => f.toLowerCase() === '\\nonexistent')).map((m) => m.path));
     // Some servers do not create missing parents (RFC 9051 §6.3.4 leaves it open), so create each
     // missing level; creating one that exists is an error (§6.3.4), so those are left alone.
     let created = '';
@@ -54,9 +54,9 @@ export const imapCreate = defineAction({
       if (existing.has(path)) continue;
       // imapflow subscribes what it creates; should the UNSUBSCRIBE below not happen, cleanup removes it.
       ctx.record.subscribed(path);
-      await ws.session.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));
+      await ws.session.createMailbox(path);
       // imapflow subscribes every mailbox it creates; a scenario subscribes on purpose, with imap.subscribe.
-      await ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path));
+      await ws.session.unsubscribe(path);
     }
     return { path: created };
   },
@@ -73,7 +73,7 @@ export const imapRename = defineAction({
     const from = await ws.path(params.folder);
     const to = await ws.path(params.to);
     ctx.record.folder(to);
-    await ws.session.call(`RENAME ${from} ${to}`, (c) => c.mailboxRename(from, to));
+    await ws.session.renameMailbox(from, to);
     ctx.record.renamed(from, to, (await ws.layout()).delimiter);
     return { from, path: to };
   },
@@ -88,7 +88,7 @@ export const imapDelete = defineAction({
   async run(ctx: ActionContext, params) {
     const ws = await ctx.session('imap');
     const path = await ws.path(params.folder);
-    await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
+    await ws.session.deleteMailbox(path);
     ctx.record.folderGone(path);
     return { path };
   },
@@ -105,8 +105,8 @@ export const imapSubscribe = defineAction({
     const path = await ws.path(params.folder);
     // Recorded before it is sent, like a CREATE: cleanup unsubscribes it and checks by name that it is gone.
     if (params.subscribe) ctx.record.subscribed(path);
-    if (params.subscribe) await ws.session.call(`SUBSCRIBE ${path}`, (c) => c.mailboxSubscribe(path));
-    else await ws.session.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path));
+    if (params.subscribe) await ws.session.subscribe(path);
+    else await ws.session.unsubscribe(path);
     return { path };
   },
 });
@@ -120,7 +120,7 @@ export const imapList = defineAction({
     const ws = await ctx.session('imap');
     const { root, delimiter } = await ws.layout();
     // imapflow lists everything (LIST, then LSUB or LIST-EXTENDED SUBSCRIBED); only the run's tree is kept.
-    const listed = await ws.session.call(`LIST (under ${root})`, (c) => c.list());
+    const listed = await ws.session.list({ label: `LIST (under ${root})` });
     const folders: string[] = [];
     const subscribed: string[] = [];
     for (const mailbox of listed) {

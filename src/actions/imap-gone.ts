@@ -45,22 +45,47 @@ export async function messageGone(raw: ImapRawClient, mailbox: string, uid: numb
  * subscription outlives its folder, so LIST cannot show one left behind.
  */
 export async function subscribedNames(raw: ImapRawClient, pattern: string): Promise<{ names: string[] } | { why: string }> {
-  const lsub = await raw.command(['LSUB "" ', astringPart(pattern)]);
-  if (lsub.status === 'OK') return { names: lsub.untagged.map((u) => listEntry(u, 'LSUB')?.name).filter((n): n is string => n !== undefined) };
+  return subscriptionReader(raw)(pattern);
+}
+
+export type SubscriptionReader = (pattern: string) => Promise<{ names: string[] } | { why: string }>;
+
+/**
+ * subscribedNames for many patterns on one connection: once LSUB has been
+ * refused and LIST (SUBSCRIBED) answered instead, the rest go straight to LIST
+ * (SUBSCRIBED), rather than sending a command the server has already refused
+ * before every name.
+ */
+export function subscriptionReader(raw: ImapRawClient): SubscriptionReader {
+  let lsubRefused: string | undefined;
+  return async (pattern) => {
+    if (lsubRefused === undefined) {
+      const lsub = await raw.command(['LSUB "" ', astringPart(pattern)]);
+      if (lsub.status === 'OK') return { names: lsub.untagged.map((u) => listEntry(u, 'LSUB')?.name).filter((n): n is string => n !== undefined) };
+      const list = await listSubscribed(raw, pattern);
+      if ('why' in list) return { why: `could not be checked (LSUB answered ${lsub.status} ${lsub.text}; ${list.why})` };
+      lsubRefused = `${lsub.status} ${lsub.text}`;
+      return list;
+    }
+    const list = await listSubscribed(raw, pattern);
+    return 'why' in list ? { why: `could not be checked (LSUB answered ${lsubRefused} before; ${list.why})` } : list;
+  };
+}
+
+async function listSubscribed(raw: ImapRawClient, pattern: string): Promise<{ names: string[] } | { why: string }> {
   const list = await raw.command(['LIST (SUBSCRIBED) "" ', astringPart(pattern)]);
-  if (list.status !== 'OK')
-    return { why: `could not be checked (LSUB answered ${lsub.status} ${lsub.text}; LIST (SUBSCRIBED) answered ${list.status} ${list.text})` };
+  if (list.status !== 'OK') return { why: `LIST (SUBSCRIBED) answered ${list.status} ${list.text}` };
   const names = list.untagged
     .map((u) => listEntry(u, 'LIST'))
-    .filter((e) => e !== undefined && e.attributes.some((a) => a.toLowerCase() === '\\subscribed'))
+    .filter((e) => e?.attributes.some((a) => a.toLowerCase() === '\\subscribed'))
     .map((e) => e!.name);
   return { names };
 }
 
 /** Whether the subscription to exactly this name is gone, asked by that name on a connection of its own. */
-export async function subscriptionGone(raw: ImapRawClient, path: string): Promise<GoneVerdict> {
+export async function subscriptionGone(raw: ImapRawClient, path: string, read: SubscriptionReader = subscriptionReader(raw)): Promise<GoneVerdict> {
   // An exact name with no wildcard matches only itself; a name that holds one is checked by equality below.
-  const found = await subscribedNames(raw, path);
+  const found = await read(path);
   if ('why' in found) return { gone: false, why: found.why };
   return found.names.includes(path) ? { gone: false, why: 'still subscribed after cleanup (LSUB lists it)' } : { gone: true };
 }

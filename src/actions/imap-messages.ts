@@ -30,13 +30,9 @@ async function openOwned(
 }
 
 async function flagsOf(ws: ImapWorkspace, uid: number): Promise<{ flags: string[]; seq?: number; modseq?: string }> {
-  const message = await ws.session.call(
-    `UID FETCH ${uid} (FLAGS)`,
-    async (c) =>
-      (await c.fetchOne(String(uid), { uid: true, flags: true, ...(ws.session.has('CONDSTORE') ? { modseq: true } : {}) }, { uid: true })) || undefined,
-  );
+  const message = await ws.session.fetchFlags(uid);
   if (!message) return { flags: [] };
-  return { flags: [...(message.flags ?? [])].sort(), seq: message.seq, ...(message.modseq !== undefined ? { modseq: String(message.modseq) } : {}) };
+  return { flags: [...message.flags].sort(), seq: message.seq, ...(message.modseq !== undefined ? { modseq: message.modseq } : {}) };
 }
 
 export const imapAppend = defineAction({
@@ -75,7 +71,7 @@ export const imapAppend = defineAction({
           });
     // Recorded before it is sent, and again with its UID once APPENDUID (RFC 4315 §3) names it.
     ctx.record.message({ mailbox: box.path, messageId: message.messageId });
-    const result = await ws.session.call(`APPEND ${box.path}`, (c) => c.append(box.path, message.raw, params.flags));
+    const result = await ws.session.append(box.path, message.raw, params.flags);
     if (result.uid !== undefined) {
       ctx.record.message({ mailbox: box.path, uid: result.uid, messageId: message.messageId });
       await confirmAppendUid(ws, box.path, message.messageId, result.uid);
@@ -88,7 +84,7 @@ export const imapAppend = defineAction({
       size: message.raw.length,
       appenduid: result.uid !== undefined,
       ...(result.uid !== undefined ? { uid: result.uid } : {}),
-      ...(result.uidValidity !== undefined ? { uidvalidity: String(result.uidValidity) } : {}),
+      ...(result.uidValidity !== undefined ? { uidvalidity: result.uidValidity } : {}),
       ...(box.foundBy ? { found_by: box.foundBy } : {}),
     };
   },
@@ -158,14 +154,11 @@ export const imapFetch = defineAction({
   params: z.strictObject({ mailbox: mailboxParam, uid: uidParam }),
   async run(ctx: ActionContext, params) {
     const { ws } = await openOwned(ctx, params.mailbox, 'read', params.uid);
-    const message = await ws.session.call(
-      `UID FETCH ${params.uid} (BODY.PEEK[] FLAGS)`,
-      async (c) => (await c.fetchOne(String(params.uid), { uid: true, source: true, flags: true }, { uid: true })) || undefined,
-    );
+    const message = await ws.session.fetchSource(params.uid);
     if (!message) return { found: false };
-    const raw = message.source ?? Buffer.alloc(0);
+    const raw = message.source;
     const id = messageIdIn(raw.toString('latin1'));
-    return { found: true, raw, size: raw.length, flags: [...(message.flags ?? [])].sort(), ...(id ? { message_id: id } : {}) };
+    return { found: true, raw, size: raw.length, flags: [...message.flags].sort(), ...(id ? { message_id: id } : {}) };
   },
 });
 
@@ -176,9 +169,8 @@ export const imapFlags = defineAction({
   params: z.strictObject({ mailbox: mailboxParam, uid: uidParam, add: flagList.default([]), remove: flagList.default([]) }),
   async run(ctx: ActionContext, params) {
     const { ws } = await openOwned(ctx, params.mailbox, 'write', params.uid);
-    const uid = String(params.uid);
-    if (params.add.length > 0) await ws.session.call(`UID STORE ${uid} +FLAGS`, (c) => c.messageFlagsAdd(uid, params.add, { uid: true }));
-    if (params.remove.length > 0) await ws.session.call(`UID STORE ${uid} -FLAGS`, (c) => c.messageFlagsRemove(uid, params.remove, { uid: true }));
+    if (params.add.length > 0) await ws.session.addFlags(params.uid, params.add);
+    if (params.remove.length > 0) await ws.session.removeFlags(params.uid, params.remove);
     return await flagsOf(ws, params.uid);
   },
 });
@@ -207,9 +199,8 @@ export const imapMove = defineAction({
       throw new RunProblem('EMOVE_MISSING', 'the server does not announce MOVE; add MOVE to the requires.capabilities.imap of the scenario or of this step');
     }
     const destination = await resolveMailbox(ws, params.to);
-    const uid = String(params.uid);
     const messageId = confirmedId ?? (await ws.runHeaders(box.path, [params.uid])).get(params.uid)?.messageId ?? '';
-    const result = await ws.session.call(`UID MOVE ${uid} ${destination.path}`, (c) => c.messageMove(uid, destination.path, { uid: true }));
+    const result = await ws.session.move(params.uid, destination.path);
     const newUid = result.uidMap?.get(params.uid);
     // COPYUID (RFC 4315 §3) names the new UID; without it, finding it by Message-ID records it.
     if (newUid !== undefined) ctx.record.message({ mailbox: destination.path, uid: newUid, messageId });
@@ -233,11 +224,10 @@ export const imapExpunge = defineAction({
         `cannot remove one message from ${box.path} safely without UIDPLUS (a plain EXPUNGE removes every \\Deleted message)`,
       );
     }
-    const uid = String(params.uid);
-    await ws.session.call(`UID STORE ${uid} +FLAGS (\\Deleted) and EXPUNGE`, (c) => c.messageDelete(uid, { uid: true }));
+    await ws.session.expunge([params.uid]);
     // The acting device's own view first: a STORE the server ignored leaves the message here too.
-    const left = await ws.session.call(`UID SEARCH UID ${uid}`, (c) => c.search({ uid }, { uid: true }));
-    return { path: box.path, gone: !(left || []).includes(params.uid) };
+    const left = await ws.session.searchUid(params.uid);
+    return { path: box.path, gone: !left.includes(params.uid) };
   },
 });
 
@@ -251,14 +241,14 @@ export const imapSelect = defineAction({
     const ws = await ctx.session('imap');
     const box = await resolveMailbox(ws, params.mailbox);
     const readOnly = box.kind !== 'run';
-    const info = await ws.session.call(`${readOnly ? 'EXAMINE' : 'SELECT'} ${box.path}`, (c) => c.mailboxOpen(box.path, { readOnly }));
+    const info = await ws.session.open(box.path, readOnly);
     // An item the server did not send stays absent, so that a scenario's `exists` check reports it.
     return {
       path: box.path,
       exists: info.exists,
-      ...(info.uidValidity !== undefined ? { uidvalidity: String(info.uidValidity) } : {}),
+      ...(info.uidValidity !== undefined ? { uidvalidity: info.uidValidity } : {}),
       ...(info.uidNext !== undefined ? { uidnext: info.uidNext } : {}),
-      ...(info.highestModseq !== undefined ? { highestmodseq: String(info.highestModseq) } : {}),
+      ...(info.highestModseq !== undefined ? { highestmodseq: info.highestModseq } : {}),
     };
   },
 });

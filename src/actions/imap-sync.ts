@@ -23,14 +23,14 @@ export const imapNoop = defineAction({
     const { session } = ws;
     if (params.mailbox !== undefined) {
       const box = await resolveMailbox(ws, params.mailbox);
-      if (session.client.mailbox === false || session.client.mailbox?.path !== box.path) {
+      if (session.selected?.path !== box.path) {
         await ws.open(box.path, 'read');
         session.drain();
       }
     }
-    await session.call('NOOP', (c) => c.noop());
+    await session.noop();
     const seen = session.drain();
-    const mailbox = session.client.mailbox;
+    const mailbox = session.selected;
     return {
       exists: mailbox ? mailbox.exists : undefined,
       exists_updates: seen.exists.map((e) => e.count),
@@ -53,7 +53,7 @@ export const imapNoop = defineAction({
 async function unsolicitedFetchOf(ws: ImapWorkspace, uid: number, updates: Notifications['flags']): Promise<{ fetched: boolean; fetched_flags?: string[] }> {
   let mine = updates.filter((f) => f.uid === uid);
   if (mine.length === 0 && updates.some((f) => f.uid === undefined)) {
-    const found = await ws.session.call(`UID FETCH ${uid} (UID)`, async (c) => (await c.fetchOne(String(uid), { uid: true }, { uid: true })) || undefined);
+    const found = await ws.session.fetchSeq(uid);
     mine = updates.filter((f) => f.uid === undefined && f.seq === found?.seq);
   }
   const last = mine.at(-1);
@@ -90,7 +90,7 @@ export const imapIdleWait = defineAction({
     const timeout = params.timeout_ms ?? ctx.target.timeouts.push;
     const started = Date.now();
     const deadline = started + timeout;
-    const path = ws.session.client.mailbox ? ws.session.client.mailbox.path : 'INBOX';
+    const path = ws.session.selected?.path ?? 'INBOX';
     const isOurs = async () => (await ws.ownUids(path, params.message_id)).length > 0;
     /** Records when the EXISTS for our message came, and how: the report carries it whatever the verdict. */
     const arrived = (at: number, how: string) => {
@@ -161,7 +161,7 @@ export const imapWaitFor = defineAction({
       }
       if (Date.now() - started >= timeout || ctx.signal.aborted) return { arrived: false, polls, waited_ms: Date.now() - started };
       await new Promise((resolve) => setTimeout(resolve, params.interval_ms));
-      await ws.session.call('NOOP', (c) => c.noop());
+      await ws.session.noop();
     }
   },
 });

@@ -31,9 +31,9 @@ export const imapRecreateCheck = defineAction({
     const account = ctx.account(params.account);
     // The folder must not be the selected one while it is deleted.
     await ws.open('INBOX', 'read');
-    await ws.session.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
+    await ws.session.deleteMailbox(path);
     ctx.record.folder(path);
-    await ws.session.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));
+    await ws.session.createMailbox(path);
     const message = await composeMessage({
       runId: ctx.runId,
       from: account.address,
@@ -42,15 +42,15 @@ export const imapRecreateCheck = defineAction({
       text: 'UID probe.\n',
     });
     ctx.record.message({ mailbox: path, messageId: message.messageId });
-    await ws.session.call(`APPEND ${path}`, (c) => c.append(path, message.raw, []));
+    await ws.session.append(path, message.raw, []);
     const box = await ws.open(path, 'read');
     const uids = await ws.ownUids(path);
     const uid = uids.at(-1) ?? 0;
     // No UIDVALIDITY is no answer, never "unchanged": undefined must not equal undefined.
-    if (box.uidValidity === undefined || box.uidValidity === null) throw missingUidValidity(path);
-    const same = String(box.uidValidity) === String(params.uidvalidity);
+    if (box.uidValidity === undefined) throw missingUidValidity(path);
+    const same = box.uidValidity === String(params.uidvalidity);
     return {
-      uidvalidity: String(box.uidValidity),
+      uidvalidity: box.uidValidity,
       uidvalidity_changed: !same,
       uid,
       uid_reused: same && uid <= params.last_uid,

@@ -59,7 +59,7 @@ export function starttlsInjectionError(host: string, port: number, octets: numbe
   return new TransportError(
     'ESTARTTLS',
     'starttls',
-    `${endpoint(host, port)} sent ${octets} octets after accepting STARTTLS and before the TLS handshake; ` +
+    `${endpoint(host, port)} sent ${octets > 0 ? `${octets} octets` : 'data'} after accepting STARTTLS and before the TLS handshake; ` +
       'refusing to continue, since plaintext injected there would be read as if protected (CVE-2011-0411)',
     { host, port },
   );

@@ -211,3 +211,63 @@ describe('imapflow session deadlines', () => {
     expect(await server.allClosed(2_000), 'the client must have destroyed its socket').toBe(true);
   });
 });
+
+/**
+ * One timer per reply: SessionDeadlines times every command imapflow sends,
+ * from the line it writes to the tagged answer (with the literal allowance),
+ * and the session's `call` adds no second one of its own. A stalled command
+ * still ends as it did, and a call that sends several commands (LIST, then
+ * LSUB) gets the command timeout for each reply, as README "Safety" says.
+ */
+describe('imapflow commands are timed in one place', () => {
+  /** Logs in, then answers `slow` verbs after `delayMs` (or never, for Infinity) and every other at once. */
+  async function slowServer(slow: readonly string[], delayMs: number): Promise<HostileServer> {
+    return startHostile(async (c) => {
+      c.write(GREETING);
+      const login = await afterCapability(c);
+      c.write(`${login.tag} OK [CAPABILITY IMAP4rev1 LITERAL+] logged in\r\n`);
+      for (;;) {
+        const cmd = await c.command().catch(() => undefined);
+        if (cmd === undefined) return;
+        if (!slow.includes(cmd.verb)) {
+          c.write(`${cmd.tag} OK done\r\n`);
+          continue;
+        }
+        if (!Number.isFinite(delayMs)) continue;
+        await new Promise((r) => setTimeout(r, delayMs));
+        if (cmd.verb === 'LIST') c.write(`* LIST () "/" INBOX\r\n`);
+        c.write(`${cmd.tag} OK ${cmd.verb} done\r\n`);
+      }
+    });
+  }
+
+  it('a stalled command ends ETIMEOUT in the command phase, naming the command and its timeout; the session stays ended with that error', async () => {
+    server = await slowServer(['NOOP'], Number.POSITIVE_INFINITY);
+    const session = await ImapSession.open(sessionOptions(server.port));
+    const started = performance.now();
+    const error = await session.noop().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(ImapSessionError);
+    expect(error).toMatchObject({ code: 'ETIMEOUT', phase: 'command' });
+    expect((error as Error).message).toMatch(/\bNOOP\b.*\bwithin 800 ms\b/);
+    expect(performance.now() - started).toBeLessThan(TIMEOUTS.command + MARGIN_MS);
+    expect(session.closed).toBe(true);
+    // What ended the session is what every later command is told, not "connection not available".
+    await expect(session.list()).rejects.toBe(error);
+    expect(await server.allClosed(2_000), 'the client must have destroyed its socket').toBe(true);
+  });
+
+  it('a call that sends two commands gets the command timeout for each reply, not one for both', async () => {
+    // Each reply comes 2.5 s after its command, 1.5 s inside the 4 s command timeout; the two
+    // together take over 5 s, which one 4 s budget for the whole call would not allow.
+    const command = 4_000;
+    server = await slowServer(['LIST', 'LSUB'], 2_500);
+    const session = await ImapSession.open(sessionOptions(server.port, { timeouts: { ...TIMEOUTS, command } }));
+    const listed = await session.list();
+    expect(listed.map((m) => m.path)).toEqual(['INBOX']);
+    expect(session.closed).toBe(false);
+    await session.logout();
+  });
+});

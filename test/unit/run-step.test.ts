@@ -55,7 +55,7 @@ const pop3 = (stat: () => Promise<unknown>) =>
 const imap = (call: () => Promise<unknown>) =>
   ({
     session: async (kind: string) =>
-      kind === 'imap' ? { session: { call, drain: () => ({ exists: [], expunge: [], flags: [] }), client: { mailbox: false } } } : undefined,
+      kind === 'imap' ? { session: { noop: call, drain: () => ({ exists: [], expunge: [], flags: [] }), selected: undefined } } : undefined,
   }) as unknown as Partial<ActionContext>;
 
 describe('runStep: what a thrown error becomes', () => {

@@ -4,7 +4,9 @@ import { ImapSessionError } from './errors.js';
  * Deadlines for everything an imapflow session waits for after the socket is
  * up: the greeting, and the complete answer to every command imapflow sends,
  * its own (CAPABILITY, STARTTLS, LOGIN/AUTHENTICATE, ENABLE, ID, NAMESPACE)
- * and the scenario's. imapflow only has an inactivity timer after the greeting,
+ * and the scenario's. This is the one place an imapflow command is timed:
+ * ImapSession.call adds no timer of its own, it ends when `abort` ends the
+ * session. imapflow only has an inactivity timer after the greeting,
  * which a server that trickles bytes keeps happy for ever; these are totals,
  * per reply, fed from the lines imapflow logs. On expiry `abort` is called,
  * which destroys the socket (see ImapflowTransport.abort).

@@ -1,13 +1,28 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { Security } from '../../core/protocols.js';
-import { TransportError } from '../../transport/errors.js';
-import { imapGreetingStatus, implicitTlsPortError, plainTextPortError, wrongProtocolError } from '../../transport/greeting-kind.js';
+import { quoted } from '../../core/text.js';
+import { imapGreetingStatus, wrongProtocolError } from '../../transport/greeting-kind.js';
 import { ImapflowTransport } from '../../transport/imapflow-transport.js';
 import { resolveLimits, type BufferMeter, type Limits } from '../../transport/limits.js';
-import { sniName, tlsErrorCode, tlsFailureHint } from '../../transport/tls.js';
 import type { Transcript } from '../../transport/transcript.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
+import { imapflowLimits, limitError } from './imapflow-limits.js';
 import { numberViolation } from './number-grammar.js';
+import { asSessionError, connectFailure, notImapGreeting } from './open-failure.js';
+import {
+  fetchedFlags,
+  fetchedSource,
+  listedMailbox,
+  namespaceOf,
+  selectedMailbox,
+  type AppendResult,
+  type FetchedFlags,
+  type FetchedSource,
+  type ListedMailbox,
+  type MoveResult,
+  type Namespace,
+  type SelectedMailbox,
+} from './results.js';
 import { SessionDeadlines } from './session-deadlines.js';
 import type { Timeouts as ConnectionTimeouts } from '../../transport/timeouts.js';
 
@@ -39,9 +54,32 @@ export interface ImapSessionOptions {
 
 /** What ended a session, shared by the session and the callbacks set up before it exists. */
 interface SessionState {
-  failure?: Error;
-  /** Milliseconds of transfer time granted so far for announced literals (see SessionDeadlines.literal). */
-  transferMs: number;
+  /** The first cause that ended the session. */
+  readonly failure: Error | undefined;
+  /** Rejects with `failure` once there is one, so a pending command ends with it at once. */
+  readonly ended: Promise<never>;
+  /** Records the cause (the first one wins). */
+  end(error: Error): void;
+}
+
+function sessionState(): SessionState {
+  let reject: (error: Error) => void = () => {};
+  const ended = new Promise<never>((_resolve, r) => {
+    reject = r;
+  });
+  // Nobody may be waiting when the session ends: that is no unhandled rejection.
+  ended.catch(() => undefined);
+  let failure: Error | undefined;
+  return {
+    get failure() {
+      return failure;
+    },
+    ended,
+    end(error) {
+      failure ??= error;
+      reject(failure);
+    },
+  };
 }
 
 /** Changes the server told this session about, unasked, since the last drain. */
@@ -60,15 +98,17 @@ export class ImapSession {
   readonly #transport: ImapflowTransport;
   readonly #limits: Limits;
 
+  /** The imapflow client: driven only through `call` and the named commands below, never by actions. */
+  readonly #client: ImapFlow;
+
   private constructor(
     readonly name: string,
-    readonly client: ImapFlow,
-    /** The longest a single command may take before the session is closed as timed out. */
-    readonly commandTimeoutMs: number,
+    client: ImapFlow,
     state: SessionState,
     transport: ImapflowTransport,
     limits: Limits,
   ) {
+    this.#client = client;
     this.#state = state;
     this.#transport = transport;
     this.#limits = limits;
@@ -83,10 +123,12 @@ export class ImapSession {
     let lastRefusal: { line: string; at: number } | undefined;
     // The first cause that ended this session, in mailprobe's terms (a deadline, a limit, a
     // malformed number): imapflow then only reports "connection not available".
-    const state: SessionState = { transferMs: 0 };
+    const state = sessionState();
     const fail = (error: Error): void => {
-      state.failure ??= error;
+      state.end(error);
       transport.abort(error);
+      // Once logged in, the session is closed at once too, not when imapflow notices the socket.
+      holder?.drop();
     };
     const deadlines = new SessionDeadlines({
       greetingMs: options.timeouts.greeting,
@@ -110,7 +152,7 @@ export class ImapSession {
       onOverflow: () => fail(limitError({ code: 'ResponseTooLarge' }, deadlines.phase, where, limits)!),
       onConnected: () => deadlines.connected(),
       onLiteral: (octets) => {
-        state.transferMs += deadlines.literal(octets);
+        deadlines.literal(octets);
       },
       onNul: (line) => {
         if (!deadlines.greeted) return; // a greeting of NUL bytes is a port that does not speak IMAP (onFirstLine)
@@ -140,7 +182,7 @@ export class ImapSession {
         // imapflow can drop it silently and leave the value undefined.
         const wrong = numberViolation(entry.msg);
         if (wrong !== undefined) {
-          const shown = JSON.stringify(entry.msg.length > 120 ? `${entry.msg.slice(0, 120)}…` : entry.msg);
+          const shown = quoted(entry.msg, 120);
           fail(new ImapSessionError('EIMAP_MALFORMED', `${where} sent ${shown}: ${wrong.problem}`, deadlines.phase, wrong.rule));
         }
         deadlines.server(entry.msg);
@@ -182,7 +224,7 @@ export class ImapSession {
       ...imapflowLimits(limits),
     });
     const onAbort = () => {
-      state.failure ??= new ImapSessionError('EABORTED', `cancelled during ${deadlines.phase}`, deadlines.phase);
+      state.end(new ImapSessionError('EABORTED', `cancelled during ${deadlines.phase}`, deadlines.phase));
       client.close();
       transport.dispose();
     };
@@ -216,7 +258,7 @@ export class ImapSession {
         'starttls',
       );
     }
-    const wrapper = new ImapSession(session, client, options.timeouts.command, state, transport, limits);
+    const wrapper = new ImapSession(session, client, state, transport, limits);
     holder = wrapper;
     wrapper.#greeting = greeting;
     wrapper.#lastRefusal = lastRefusal;
@@ -229,15 +271,15 @@ export class ImapSession {
   }
 
   get capabilities(): string[] {
-    return [...this.client.capabilities.keys()].map((c) => c.toUpperCase());
+    return [...this.#client.capabilities.keys()].map((c) => c.toUpperCase());
   }
 
   has(capability: string): boolean {
-    return this.client.capabilities.has(capability.toUpperCase());
+    return this.#client.capabilities.has(capability.toUpperCase());
   }
 
   get closed(): boolean {
-    return !this.client.usable;
+    return !this.#client.usable;
   }
 
   /** The last NO/BAD this session saw, as a refusal of `command` (e.g. a CAPABILITY imapflow only logged). */
@@ -265,40 +307,16 @@ export class ImapSession {
     // A session a deadline, a limit or a malformed answer ended stays ended, for that reason.
     if (this.#state.failure !== undefined) throw this.#state.failure;
     const since = Date.now();
-    const grantedBefore = this.#state.transferMs;
     let result: T;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      const expire = (): void => {
-        // Literals announced meanwhile made this a transfer: it may take their time at the minimum rate too.
-        const allowed = this.commandTimeoutMs + (this.#state.transferMs - grantedBefore);
-        const left = since + allowed - Date.now();
-        if (left > 0) {
-          timer = setTimeout(expire, left);
-          return;
-        }
-        // A server that trickles bytes would keep imapflow's inactivity timer happy forever:
-        // the socket is destroyed, so nothing of this session outlives the deadline.
-        const granted = this.#state.transferMs - grantedBefore;
-        const rate =
-          granted > 0
-            ? ` (${this.commandTimeoutMs} ms plus ${granted} ms for the literals announced: the transfer fell below the minimum rate of ${this.#limits.minTransferRate} bytes/s)`
-            : '';
-        const error = new ImapSessionError('ETIMEOUT', `${command} got no complete answer within ${allowed} ms${rate}`, 'command');
-        this.#state.failure ??= error;
-        this.#transport.abort(error);
-        this.client.close();
-        reject(error);
-      };
-      timer = setTimeout(expire, this.commandTimeoutMs);
-    });
     try {
-      result = await Promise.race([fn(this.client), deadline]);
+      // Every reply is timed once, in SessionDeadlines, from the line imapflow writes to its
+      // tagged answer (imapflow's own commands too, literals at the minimum rate): what ends
+      // the session there (a deadline, a limit, a malformed number, Ctrl-C) ends this call at
+      // once, with that cause, and the socket is already gone.
+      result = await Promise.race([fn(this.#client), this.#state.ended]);
     } catch (err) {
       if (this.#state.failure !== undefined) throw this.#state.failure;
       throw err instanceof ImapSessionError ? err : this.#translate(command, err);
-    } finally {
-      clearTimeout(timer);
     }
     if (this.#state.failure !== undefined) throw this.#state.failure;
     if (result === false) {
@@ -310,6 +328,157 @@ export class ImapSession {
     return result as Exclude<T, false>;
   }
 
+  // The named commands: everything an action asks of an IMAP session. Each names its
+  // command for the deadline and the error as the wire shows it, and hands back
+  // mailprobe's plain types (results.ts), never imapflow's objects.
+
+  /** The personal namespace NAMESPACE reported at login, if any. */
+  get namespace(): Namespace | undefined {
+    return namespaceOf(this.#client.namespace);
+  }
+
+  /** The mailbox SELECT or EXAMINE opened last, as it stands now (EXISTS moves on with the server's pushes). */
+  get selected(): SelectedMailbox | undefined {
+    const mailbox = this.#client.mailbox;
+    return mailbox ? selectedMailbox(mailbox) : undefined;
+  }
+
+  /**
+   * Every mailbox with its subscription state (imapflow sends LIST, then LSUB or
+   * LIST RETURN (SUBSCRIBED)); `listOnly` sends the LIST alone. `label` names it in errors.
+   */
+  async list(options: { readonly listOnly?: boolean; readonly label?: string } = {}): Promise<ListedMailbox[]> {
+    const listed = await this.call(options.label ?? 'LIST', (c) => c.list(options.listOnly ? { listOnly: true } : undefined));
+    return listed.map(listedMailbox);
+  }
+
+  /** STATUS (MESSAGES) of a mailbox by name: cleanup asks it whether a refused DELETE left the folder there. */
+  async status(path: string): Promise<{ readonly messages?: number }> {
+    const status = await this.call(`STATUS ${path}`, (c) => c.status(path, { messages: true }));
+    return status.messages !== undefined ? { messages: status.messages } : {};
+  }
+
+  /** SELECT (read/write) or EXAMINE (read-only). */
+  async open(path: string, readOnly: boolean): Promise<SelectedMailbox> {
+    return selectedMailbox(await this.call(`${readOnly ? 'EXAMINE' : 'SELECT'} ${path}`, (c) => c.mailboxOpen(path, { readOnly })));
+  }
+
+  async createMailbox(path: string): Promise<void> {
+    await this.call(`CREATE ${path}`, (c) => c.mailboxCreate(path));
+  }
+
+  async renameMailbox(from: string, to: string): Promise<void> {
+    await this.call(`RENAME ${from} ${to}`, (c) => c.mailboxRename(from, to));
+  }
+
+  async deleteMailbox(path: string): Promise<void> {
+    await this.call(`DELETE ${path}`, (c) => c.mailboxDelete(path));
+  }
+
+  async subscribe(path: string): Promise<void> {
+    await this.call(`SUBSCRIBE ${path}`, (c) => c.mailboxSubscribe(path));
+  }
+
+  async unsubscribe(path: string): Promise<void> {
+    await this.call(`UNSUBSCRIBE ${path}`, (c) => c.mailboxUnsubscribe(path));
+  }
+
+  async noop(label = 'NOOP'): Promise<void> {
+    await this.call(label, (c) => c.noop());
+  }
+
+  /** UID FETCH uid (FLAGS), with MODSEQ when the server has CONDSTORE; undefined when there is no such message. */
+  async fetchFlags(uid: number): Promise<FetchedFlags | undefined> {
+    const modseq = this.has('CONDSTORE') ? { modseq: true } : {};
+    const message = await this.call(
+      `UID FETCH ${uid} (FLAGS)`,
+      async (c) => (await c.fetchOne(String(uid), { uid: true, flags: true, ...modseq }, { uid: true })) || undefined,
+    );
+    return message ? fetchedFlags(message) : undefined;
+  }
+
+  /** UID FETCH uid (UID): the message's sequence number now; undefined when there is no such message. */
+  async fetchSeq(uid: number): Promise<{ readonly uid: number; readonly seq: number } | undefined> {
+    const message = await this.call(`UID FETCH ${uid} (UID)`, async (c) => (await c.fetchOne(String(uid), { uid: true }, { uid: true })) || undefined);
+    return message ? { uid: message.uid, seq: message.seq } : undefined;
+  }
+
+  /** UID FETCH uid (BODY.PEEK[] FLAGS): the bytes, without setting \Seen; undefined when there is no such message. */
+  async fetchSource(uid: number): Promise<FetchedSource | undefined> {
+    const message = await this.call(
+      `UID FETCH ${uid} (BODY.PEEK[] FLAGS)`,
+      async (c) => (await c.fetchOne(String(uid), { uid: true, source: true, flags: true }, { uid: true })) || undefined,
+    );
+    return message ? fetchedSource(message) : undefined;
+  }
+
+  /**
+   * UID FETCH uids (BODY.PEEK[HEADER.FIELDS (fields)]); `each` gets every message
+   * as it arrives, so what came before a refusal is kept.
+   */
+  async fetchHeaderFields(uids: readonly number[], fields: readonly string[], each: (message: { uid: number; headers: Buffer }) => void): Promise<void> {
+    const range = uids.join(',');
+    await this.call(`UID FETCH ${range} (BODY.PEEK[HEADER.FIELDS (${fields.join(' ')})])`, async (c) => {
+      for await (const message of c.fetch(range, { uid: true, headers: [...fields] }, { uid: true })) {
+        each({ uid: message.uid, headers: message.headers ?? Buffer.alloc(0) });
+      }
+      return true;
+    });
+  }
+
+  /** UID SEARCH HEADER …, one criterion per header (all must match). */
+  async searchHeaders(headers: Readonly<Record<string, string>>): Promise<number[]> {
+    const hits = await this.call('UID SEARCH', (c) => c.search({ header: { ...headers } }, { uid: true }));
+    return [...(hits || [])];
+  }
+
+  /** UID SEARCH UID uid: whether this session still sees the message. */
+  async searchUid(uid: number): Promise<number[]> {
+    const hits = await this.call(`UID SEARCH UID ${uid}`, (c) => c.search({ uid: String(uid) }, { uid: true }));
+    return [...(hits || [])];
+  }
+
+  /** APPEND, with APPENDUID when the server gives it. */
+  async append(path: string, raw: Buffer, flags: readonly string[]): Promise<AppendResult> {
+    const result = await this.call(`APPEND ${path}`, (c) => c.append(path, raw, [...flags]));
+    const uidValidity = result.uidValidity === undefined || result.uidValidity === null ? undefined : String(result.uidValidity);
+    return { ...(result.uid !== undefined ? { uid: result.uid } : {}), ...(uidValidity !== undefined ? { uidValidity } : {}) };
+  }
+
+  /** UID STORE uid +FLAGS (flags). */
+  async addFlags(uid: number, flags: readonly string[]): Promise<void> {
+    await this.call(`UID STORE ${uid} +FLAGS`, (c) => c.messageFlagsAdd(String(uid), [...flags], { uid: true }));
+  }
+
+  /** UID STORE uid -FLAGS (flags). */
+  async removeFlags(uid: number, flags: readonly string[]): Promise<void> {
+    await this.call(`UID STORE ${uid} -FLAGS`, (c) => c.messageFlagsRemove(String(uid), [...flags], { uid: true }));
+  }
+
+  /**
+   * UID STORE +FLAGS (\Deleted), then UID EXPUNGE of exactly these UIDs with
+   * UIDPLUS, else a plain EXPUNGE (which takes every \Deleted message along:
+   * callers outside the run's own folders insist on UIDPLUS first).
+   */
+  async expunge(uids: readonly number[]): Promise<void> {
+    const range = uids.join(',');
+    const expunge = this.has('UIDPLUS') ? 'UID EXPUNGE' : 'EXPUNGE';
+    await this.call(`UID STORE ${range} +FLAGS (\\Deleted) and ${expunge}`, (c) => c.messageDelete(range, { uid: true }));
+  }
+
+  /**
+   * UID MOVE (RFC 6851), never emulated: imapflow would quietly send COPY, STORE
+   * and EXPUNGE to a server without MOVE, which is no answer to the question a
+   * conformance check asks. Without MOVE announced this refuses to send anything.
+   */
+  async move(uid: number, destination: string): Promise<MoveResult> {
+    if (!this.has('MOVE')) {
+      throw new ImapSessionError('EMOVE_MISSING', `UID MOVE ${uid} ${destination}: the server does not announce MOVE, and MOVE is never emulated`, 'command');
+    }
+    const result = await this.call(`UID MOVE ${uid} ${destination}`, (c) => c.messageMove(String(uid), destination, { uid: true }));
+    return result?.uidMap ? { uidMap: new Map(result.uidMap) } : {};
+  }
+
   /**
    * Starts IDLE on the selected mailbox and returns at once; the server's
    * pushes land in the notifications. Any later command ends the IDLE (imapflow
@@ -317,7 +486,7 @@ export class ImapSession {
    */
   startIdle(): number {
     const started = Date.now();
-    this.#idle = this.client.idle().catch(() => undefined);
+    this.#idle = this.#client.idle().catch(() => undefined);
     return started;
   }
 
@@ -335,26 +504,26 @@ export class ImapSession {
   /** Ends an IDLE started by startIdle (by NOOP, which makes imapflow send DONE). */
   async stopIdle(): Promise<void> {
     if (!this.#idle) return;
-    await this.call('NOOP (ends IDLE)', (c) => c.noop()).catch(() => undefined);
+    await this.noop('NOOP (ends IDLE)').catch(() => undefined);
     await this.#idle;
     this.#idle = undefined;
   }
 
   async logout(): Promise<void> {
     if (this.closed) return;
-    await this.client.logout().catch(() => this.client.close());
+    await this.#client.logout().catch(() => this.#client.close());
   }
 
   drop(): void {
-    this.client.close();
+    this.#client.close();
     this.#transport.dispose();
   }
 
   #watch(): void {
-    this.client.on('exists', (e: { path: string; count: number; prevCount: number }) =>
+    this.#client.on('exists', (e: { path: string; count: number; prevCount: number }) =>
       this.#notifications.exists.push({ path: e.path, count: e.count, prevCount: e.prevCount, at: Date.now() }),
     );
-    this.client.on('expunge', (e: { path: string; seq?: number; uid?: number }) =>
+    this.#client.on('expunge', (e: { path: string; seq?: number; uid?: number }) =>
       this.#notifications.expunge.push({
         path: e.path,
         ...(e.seq !== undefined ? { seq: e.seq } : {}),
@@ -362,7 +531,7 @@ export class ImapSession {
         at: Date.now(),
       }),
     );
-    this.client.on('flags', (e: { path: string; seq: number; uid?: number; flags: Set<string>; modseq?: bigint }) =>
+    this.#client.on('flags', (e: { path: string; seq: number; uid?: number; flags: Set<string>; modseq?: bigint }) =>
       this.#notifications.flags.push({
         path: e.path,
         seq: e.seq,
@@ -392,7 +561,7 @@ export class ImapSession {
     if (e.code === 'NoConnection' || e.code === 'EConnectionClosed' || e.responseStatus === 'BYE') {
       return new ImapSessionError('ECLOSED', `the connection closed during ${command}: ${e.message ?? ''}`.trim(), 'command');
     }
-    const limit = limitError(err, 'command', `${this.client.host}:${this.client.port}`, this.#limits);
+    const limit = limitError(err, 'command', `${this.#client.host}:${this.#client.port}`, this.#limits);
     if (limit !== undefined) return limit;
     if (e.code === 'ETIMEOUT' || e.code === 'ETIMEDOUT' || e.code === 'CONNECT_TIMEOUT') {
       return new ImapSessionError('ETIMEOUT', `timed out during ${command}`, 'command');
@@ -408,159 +577,7 @@ function parseRefusal(command: string, line: string): ImapReplyError {
   return new ImapReplyError(command, match[1]!.toUpperCase() as 'NO' | 'BAD', match[3] ?? '', match[2]);
 }
 
-/**
- * Why a session could not be opened, in mailprobe's terms: what mailprobe
- * itself saw first (a deadline, a limit, a STARTTLS injection, the port's
- * first bytes), then what imapflow reported. Only a real certificate failure
- * gets the certificate hint.
- */
-async function connectFailure(
-  err: unknown,
-  options: ImapSessionOptions,
-  transport: ImapflowTransport,
-  deadlines: SessionDeadlines,
-  failure: Error | undefined,
-  limits: Limits,
-): Promise<Error> {
-  // Cancelled (Ctrl-C): say so at once, without probing the port.
-  if (failure instanceof ImapSessionError && failure.code === 'EABORTED') return failure;
-  const where = { host: options.host, port: options.port };
-  const first = transport.firstBytes;
-  const code = (err as { code?: string } | undefined)?.code;
-  // Connected (the transport's phases are over) but never greeted.
-  const noGreeting = transport.phase === 'greeting' && !deadlines.greeted;
-  if (noGreeting && first !== undefined && first.length > 0) {
-    // The port said something that is not an IMAP greeting.
-    const wrong = wrongProtocolError('imap', first, where) ?? notImapGreeting(first, options);
-    if (wrong !== undefined) return wrong;
-  }
-  if (transport.injectedBytes > 0 || code === 'STARTTLS_INJECTION') return starttlsInjection(options, transport.injectedBytes);
-  if (noGreeting && (first === undefined || first.length === 0) && options.security !== 'tls') {
-    // Silence: an implicit-TLS port says nothing until the client speaks.
-    const wrong = await implicitTlsPortError('imap', where, options.timeouts.tls);
-    if (wrong !== undefined) return wrong;
-  }
-  if (failure !== undefined) return asSessionError(failure);
-  if (transport.failure !== undefined) return asSessionError(transport.failure);
-  const limit = limitError(err, deadlines.phase, `${options.host}:${options.port}`, limits);
-  if (limit !== undefined) return limit;
-  if (options.security === 'tls') {
-    const plain = await plainTextPortError('imap', err, where, options.timeouts.greeting);
-    if (plain !== undefined) return plain;
-  }
-  return connectError(err, options);
-}
-
-/**
- * A first line in IMAP's untagged form ("* …") that is no IMAP greeting: an
- * IMAP server breaking the greeting grammar, a failed check. Bytes of any
- * other shape were already named by wrongProtocolError as a port that does
- * not speak IMAP (a configuration problem, errored).
- */
-function notImapGreeting(first: Buffer, options: ImapSessionOptions): Error | undefined {
-  const line = first.toString('latin1').split(/\r?\n/)[0] ?? '';
-  if (imapGreetingStatus(line) !== undefined) return undefined;
-  const shown = JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
-  return new ImapSessionError(
-    'EIMAP_MALFORMED',
-    `${options.host}:${options.port} greeted with ${shown}, which is not an IMAP greeting`,
-    'greeting',
-    GREETING_RULE,
-  );
-}
-
 const NUL_RULE = 'RFC 3501 §9 (kept by RFC 9051 §9), note 3: "The ASCII NUL character, %x00, MUST NOT be used at any time"';
-
-const GREETING_RULE = 'RFC 9051 §9: greeting = "*" SP (resp-cond-auth / resp-cond-bye) CRLF, resp-cond-auth = ("OK" / "PREAUTH") SP resp-text';
-
-function starttlsInjection(options: ImapSessionOptions, octets: number): ImapSessionError {
-  const count = octets > 0 ? `${octets} octets` : 'data';
-  return new ImapSessionError(
-    'ESTARTTLS',
-    `${options.host}:${options.port} sent ${count} after accepting STARTTLS and before the TLS handshake; ` +
-      'refusing to continue, since plaintext injected there would be read as if protected (CVE-2011-0411)',
-    'starttls',
-  );
-}
-
-function asSessionError(error: Error): Error {
-  if (error instanceof ImapSessionError || error instanceof ImapReplyError) return error;
-  if (error instanceof TransportError) return new ImapSessionError(error.code, error.message, error.phase);
-  return error;
-}
 
 /** How long imapflow's own timers wait beyond mailprobe's, which fire first and name the phase. */
 const BACKSTOP_MS = 1_000;
-
-/**
- * Tokens (atoms, strings, literals, lists) in one response. Each costs about
- * a hundred bytes of heap while imapflow parses it, so this bounds parsing a
- * response to some 10 MB; no answer to mailprobe's own commands comes near.
- */
-const MAX_RESPONSE_TOKENS = 100_000;
-
-/**
- * mailprobe's limits as imapflow's parser options. imapflow counts the line
- * end in a line, and a response carries its literal's marker line and
- * framing beside the literal, so each gets that much room and no more.
- */
-function imapflowLimits(limits: Limits): Pick<ImapFlowOptions, 'maxLineLength' | 'maxLiteralSize' | 'maxResponseSize' | 'maxResponseTokens'> {
-  return {
-    maxLineLength: limits.maxLineLength + 2,
-    maxLiteralSize: limits.maxMessageBytes,
-    maxResponseSize: limits.maxMessageBytes + 2 * (limits.maxLineLength + 2),
-    maxResponseTokens: MAX_RESPONSE_TOKENS,
-  };
-}
-
-/** imapflow's LineTooLarge / LiteralTooLarge / ResponseTooLarge / TooManyTokens as ELIMIT, naming the limit. */
-function limitError(err: unknown, phase: string, where: string, limits: Limits): ImapSessionError | undefined {
-  const e = err as { code?: string; literalSize?: number } | undefined;
-  const own = imapflowLimits(limits);
-  let what: string;
-  switch (e?.code) {
-    case 'LineTooLarge':
-      what = `a line longer than ${limits.maxLineLength} octets, more than the limit maxLineLength (${limits.maxLineLength}) allows`;
-      break;
-    case 'LiteralTooLarge':
-      what = `a literal of ${Number.isFinite(e.literalSize) ? `${e.literalSize} octets` : 'a size of more than 19 digits'}, more than the limit maxMessageBytes (${limits.maxMessageBytes}) allows`;
-      break;
-    case 'ResponseTooLarge':
-      what = `a response larger than ${own.maxResponseSize} octets, more than the limit maxMessageBytes (${limits.maxMessageBytes}) and two lines of framing allow`;
-      break;
-    case 'TooManyTokens':
-      what = `a response of more than ${MAX_RESPONSE_TOKENS} tokens, more than the limit on tokens per response allows`;
-      break;
-    default:
-      return undefined;
-  }
-  return new ImapSessionError('ELIMIT', `${where} sent ${what}; the connection was dropped (server input is bounded, see src/transport/limits.ts)`, phase);
-}
-
-function connectError(err: unknown, options: ImapSessionOptions): Error {
-  const e = err as { code?: string; message?: string; authenticationFailed?: boolean; responseText?: string; serverResponseCode?: string };
-  const where = `${options.host}:${options.port}`;
-  if (e.authenticationFailed) {
-    if (e.serverResponseCode && ['UNAVAILABLE', 'INUSE'].includes(e.serverResponseCode.toUpperCase())) {
-      return new ImapReplyError('LOGIN', 'NO', e.responseText ?? 'login refused for now', e.serverResponseCode);
-    }
-    return new ImapSessionError('EAUTH', `login as ${options.user} on ${where} failed: ${e.responseText ?? e.message ?? 'authentication failed'}`, 'auth');
-  }
-  const message = e.message ?? String(err);
-  if (e.code === 'GREETING_TIMEOUT') {
-    const hint = options.security === 'tls' ? '' : '; if this port expects implicit TLS, use security: tls';
-    return new ImapSessionError('ETIMEOUT', `no IMAP greeting from ${where} within ${options.timeouts.greeting} ms${hint}`, 'greeting');
-  }
-  if (/certificate|self.signed|unable to verify|CERT_|SSL|TLS/i.test(message) || (tlsErrorCode(err) ?? '').match(/^(ERR_TLS|CERT_)|CERT/)) {
-    // The same hint as our own transport: "expired; renew it" is not "pass the CA".
-    const checkedName = sniName(options.host, options.tls) ?? options.host;
-    const phase = options.security === 'starttls' ? 'starttls' : 'tls';
-    return new ImapSessionError('ETLS', `TLS with ${where} failed: ${message}${tlsFailureHint(err, checkedName, options.tls.verify)}`, phase);
-  }
-  if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return new ImapSessionError('ECONNREFUSED', `connection to ${where} refused`, 'tcp');
-  if (e.code === 'CONNECT_TIMEOUT' || /timeout/i.test(message)) {
-    return new ImapSessionError('ETIMEOUT', `timed out connecting to ${where}: ${message}`, 'tcp');
-  }
-  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new ImapSessionError('EDNS', `cannot resolve ${options.host}: ${message}`, 'dns');
-  return new ImapSessionError(e.code ?? 'ECONNECT', `cannot open an IMAP session with ${where}: ${message}`, 'tcp');
-}

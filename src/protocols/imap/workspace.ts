@@ -1,6 +1,6 @@
 import { RUN_HEADER, runPrefix } from '../../core/run-identity.js';
 import { ImapReplyError } from './errors.js';
-import type { MailboxObject } from 'imapflow';
+import type { SelectedMailbox } from './results.js';
 import type { ImapSession } from './session.js';
 
 /**
@@ -54,14 +54,14 @@ export class ImapWorkspace {
 
   async layout(): Promise<FolderLayout> {
     if (this.#layout) return this.#layout;
-    const ns = this.session.client.namespace;
+    const ns = this.session.namespace;
     let prefix = ns?.prefix ?? '';
     let delimiter = ns?.delimiter ?? '';
     let source: FolderLayout['source'] = 'NAMESPACE';
     if (!ns || !this.session.has('NAMESPACE') || !delimiter) {
       // Without NAMESPACE, LIST responses carry the hierarchy delimiter (RFC 9051 §6.3.9);
       // NIL there means a flat namespace, where folders cannot nest.
-      const listed = await this.session.call('LIST', (c) => c.list({ listOnly: true }));
+      const listed = await this.session.list({ listOnly: true });
       delimiter = listed.find((m) => m.delimiter)?.delimiter ?? '';
       prefix = ns?.prefix ?? '';
       source = 'LIST';
@@ -99,11 +99,11 @@ export class ImapWorkspace {
    * (RFC 3501 §6.3.1). Reusing the open mailbox also keeps this session's view
    * (sequence numbers, pending EXPUNGEs) as a real client's would be.
    */
-  async open(path: string, mode: 'read' | 'write'): Promise<MailboxObject> {
-    const current = this.session.client.mailbox;
+  async open(path: string, mode: 'read' | 'write'): Promise<SelectedMailbox> {
+    const current = this.session.selected;
     const readOnly = mode === 'read' && (await this.relative(path)) === undefined;
     if (current && current.path === path && (readOnly || !current.readOnly)) return current;
-    return this.session.call(`${readOnly ? 'EXAMINE' : 'SELECT'} ${path}`, (c) => c.mailboxOpen(path, { readOnly }));
+    return this.session.open(path, readOnly);
   }
 
   /** Reads the run header of a message with BODY.PEEK (never sets \Seen) and checks it is this run's. */
@@ -118,15 +118,11 @@ export class ImapWorkspace {
     const found = new Map<number, { run: string; messageId: string }>();
     if (uids.length === 0) return found;
     await this.open(path, 'read');
-    const range = uids.join(',');
     await this.session
-      .call(`UID FETCH ${range} (BODY.PEEK[HEADER.FIELDS (${RUN_HEADER} Message-ID)])`, async (c) => {
-        for await (const message of c.fetch(range, { uid: true, headers: [RUN_HEADER, 'Message-ID'] }, { uid: true })) {
-          const text = message.headers?.toString('latin1') ?? '';
-          const run = /^x-mailprobe-run:\s*(\S+)/im.exec(text)?.[1];
-          if (run !== undefined) found.set(message.uid, { run, messageId: /^message-id:\s*(\S+)/im.exec(text)?.[1] ?? '' });
-        }
-        return true;
+      .fetchHeaderFields(uids, [RUN_HEADER, 'Message-ID'], (message) => {
+        const text = message.headers.toString('latin1');
+        const run = /^x-mailprobe-run:\s*(\S+)/im.exec(text)?.[1];
+        if (run !== undefined) found.set(message.uid, { run, messageId: /^message-id:\s*(\S+)/im.exec(text)?.[1] ?? '' });
       })
       .catch((err: unknown) => {
         if (!(err instanceof ImapReplyError)) throw err;
@@ -148,11 +144,11 @@ export class ImapWorkspace {
     await this.open(path, 'read');
     // A session learns of messages added elsewhere only from the server's EXISTS; a SEARCH on a
     // mailbox that was already open would not see them yet (Dovecot answers first, then EXISTS).
-    await this.session.call('NOOP', (c) => c.noop());
+    await this.session.noop();
     const query: Record<string, string> = { [RUN_HEADER]: this.runId };
     if (messageId) query['Message-ID'] = messageId;
-    const hits = await this.session.call('UID SEARCH', (c) => c.search({ header: query }, { uid: true }));
-    const headers = await this.runHeaders(path, [...(hits || [])]);
+    const hits = await this.session.searchHeaders(query);
+    const headers = await this.runHeaders(path, hits);
     const own = [...headers]
       .filter(([, h]) => h.run === this.runId && (messageId === undefined || h.messageId === messageId))
       .map(([uid, h]) => ({ uid, messageId: h.messageId }))

@@ -213,6 +213,15 @@ describe('one rule broken per server, seen by the client', () => {
     const retry = await inTransaction(s);
     expect((await retry.client.rcpt('alice@fault.test')).code).toBe(250);
   });
+
+  it('greylisting with a minimum retry wait: every retry within it is 450 again, for every session', async () => {
+    const s = await server({ fault: 'greylisting', greylistDelayMs: 60_000 });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { client } = await inTransaction(s);
+      expect(await client.rcpt('alice@fault.test')).toMatchObject({ code: 450, enhanced: '4.7.1' });
+      await client.quit();
+    }
+  });
 });
 
 describe('pipelining (RFC 2920)', () => {

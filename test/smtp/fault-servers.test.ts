@@ -224,6 +224,53 @@ describe('one rule broken per server, seen by the client', () => {
   });
 });
 
+describe('the rules the SMTP suite reads on submission, delivery and pipelining, one broken per server', () => {
+  it('no STARTTLS: the submission port offers no STARTTLS and refuses it, so AUTH is never offered', async () => {
+    const faithful = await session(await server({ role: 'submission' }));
+    await faithful.client.ehlo();
+    expect(faithful.client.ehloBeforeTls?.starttls).toBe(true);
+    const { client } = await session(await server({ role: 'submission', fault: 'no-starttls' }));
+    await client.ehlo();
+    expect(client.ehloBeforeTls).toMatchObject({ starttls: false, auth: [] });
+    expect((await client.starttls()).code).toBe(502);
+    expect(client.secure).toBe(false);
+  });
+
+  it('no AUTH after TLS: submission and submissions advertise no AUTH under TLS either, and refuse it', async () => {
+    const s = await server({ role: 'submission', fault: 'no-auth-after-tls' });
+    const { client } = await session(s);
+    await client.ehlo();
+    expect((await client.starttls()).code).toBe(220);
+    await client.ehlo();
+    expect(client.ehloAfterTls).toMatchObject({ auth: [] });
+    expect((await client.auth('PLAIN', 'alice', 'alice-password')).code).toBe(503);
+    const implicit = await session(await server({ role: 'submissions', fault: 'no-auth-after-tls' }), 'tls');
+    await implicit.client.ehlo();
+    expect(implicit.client.ehloAfterTls?.auth).toEqual([]);
+  });
+
+  it('accepted, not delivered: DATA is answered 250 and the message is kept nowhere', async () => {
+    const s = await server({ fault: 'accepted-not-delivered' });
+    const { client } = await inTransaction(s);
+    expect((await client.rcpt('alice@fault.test')).code).toBe(250);
+    expect((await client.data(Buffer.from('Subject: lost\r\n\r\nbody\r\n'))).reply.code).toBe(250);
+    expect(s.messages).toEqual([]);
+  });
+
+  it('pipelining reordered: the replies to a pipelined group come back with the last two swapped (RCPT gets 354, DATA 250)', async () => {
+    const s = await server({ fault: 'pipelining-reordered' });
+    const { client } = await session(s);
+    await client.ehlo();
+    const outcome = await client.pipeline({ from: 'sender@elsewhere.example', to: ['alice@fault.test'] }, Buffer.from('Subject: piped\r\n\r\nbody\r\n'));
+    expect(outcome.mail).toMatchObject({ code: 250, enhanced: '2.1.0' });
+    expect(outcome.rcpts.map((r) => r.code)).toEqual([354]);
+    expect(outcome.data.go.code).toBe(250);
+    // Commands sent one at a time are answered as usual.
+    const other = await inTransaction(s);
+    expect((await other.client.rcpt('alice@fault.test')).code).toBe(250);
+  });
+});
+
 describe('pipelining (RFC 2920)', () => {
   it('sends MAIL, every RCPT and DATA as one group and reads the replies in order', async () => {
     const s = await server();

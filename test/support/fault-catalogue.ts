@@ -595,6 +595,11 @@ export const SMTP_FAULTS: Readonly<Record<SmtpFault, FaultEntry>> = {
   'size-ignored': { outcomes: {} },
   'eight-bit-mangled': { outcomes: {} },
   greylisting: { outcomes: {} },
+  'no-starttls': { outcomes: {} },
+  'no-auth-after-tls': { outcomes: {} },
+  // What was accepted never arrives: the run names it as never delivered, a leftover.
+  'accepted-not-delivered': { outcomes: {}, defeatsCleanup: true },
+  'pipelining-reordered': { outcomes: {} },
 };
 
 /** What every scenario does against the faithful fake host, transparent proxy or faithful SMTP fault servers. */

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { ImapFlow } from 'imapflow';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
@@ -268,6 +270,37 @@ describe('the rules the SMTP suite reads on submission, delivery and pipelining,
     // Commands sent one at a time are answered as usual.
     const other = await inTransaction(s);
     expect((await other.client.rcpt('alice@fault.test')).code).toBe(250);
+  });
+
+  it('pipelining reordered still answers a STARTTLS that ends a group in plaintext, before the handshake', async () => {
+    const s = await server({ role: 'submission', fault: 'pipelining-reordered' });
+    const socket = netConnect(s.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const text = () => Buffer.concat(received).toString('latin1');
+    const until = async (pattern: RegExp) => {
+      const deadline = Date.now() + 5_000;
+      while (!pattern.test(text())) {
+        if (Date.now() > deadline) throw new Error(`no ${pattern} in ${JSON.stringify(text())}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    try {
+      await until(/^220 /);
+      socket.write('EHLO a.example\r\n');
+      await until(/250 SMTPUTF8\r\n$/);
+      received.length = 0;
+      // NOOP and STARTTLS in one write: a group whose last command is STARTTLS.
+      socket.write('NOOP\r\nSTARTTLS\r\n');
+      await until(/220 2\.0\.0 Ready to start TLS\r\n$/);
+      expect(text()).toMatch(/^250 2\.0\.0 Ok\r\n220 2\.0\.0 Ready/);
+      socket.removeAllListeners('data');
+      const secure = tlsConnect({ socket, ca: certs.ca, servername: 'localhost' });
+      await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
+      secure.destroy();
+    } finally {
+      socket.destroy();
+    }
   });
 });
 

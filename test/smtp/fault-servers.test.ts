@@ -511,6 +511,26 @@ describe('forwarding to the lab (upstream)', () => {
     expect(compareDeliveredCopy(stripped, copy)).toMatchObject({ identical: true });
   });
 
+  it('keeps BODY=8BITMIME, SMTPUTF8 and a UTF-8 sender address on the relayed envelope, octet for octet', async () => {
+    // The upstream here is a second fault server, which records the envelope it got: the lab's Dovecot
+    // LMTP offers no SMTPUTF8, so the lab Postfix bounces a message that needs it (a limit of the lab).
+    const upstreamServer = await server({ domain: LAB_DOMAIN, users: labUsers });
+    const s = await server({
+      domain: LAB_DOMAIN,
+      users: labUsers,
+      forward: { endpoint: { host: '127.0.0.1', port: upstreamServer.port, security: 'none', tls: { verify: true } }, timeouts: TIMEOUTS },
+    });
+    const { client } = await session(s);
+    await client.ehlo();
+    const sender = `jörg.ærø@${LAB_DOMAIN}`;
+    const { raw } = message('forwarded with a UTF-8 sender');
+    expect((await client.mail(sender, ['BODY=8BITMIME', 'SMTPUTF8', 'SIZE=1000'])).code).toBe(250);
+    expect((await client.rcpt(`alice@${LAB_DOMAIN}`)).code).toBe(250);
+    expect((await client.data(raw)).reply.code).toBe(250);
+    expect(upstreamServer.messages).toEqual([{ from: sender, to: [`alice@${LAB_DOMAIN}`], data: raw, mailParams: ['BODY=8BITMIME', 'SMTPUTF8'] }]);
+    expect(upstreamServer.commands).toContain(`MAIL FROM:<${sender}> BODY=8BITMIME SMTPUTF8`);
+  });
+
   it("answers the client's DATA with the upstream's refusal, its code and text, when the upstream refuses", async () => {
     // zed is a user of the fault server, not of the lab: the lab Postfix refuses zed at RCPT.
     const s = await forwarding();

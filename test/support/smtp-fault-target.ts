@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { startSmtpFaultServer, type SmtpFaults, type SmtpFaultServer } from '../../fixtures/servers/smtp-fault-server.js';
 import { LAB_ACCOUNTS, LAB_DOMAIN } from '../../src/lab/accounts.js';
+import { SmtpClient, type SmtpEndpoint } from '../../src/protocols/smtp/client.js';
+import { Transcript } from '../../src/transport/transcript.js';
 import { labEnv } from './run-suite.js';
 import { testCerts } from './test-certs.js';
 
@@ -60,7 +62,15 @@ export async function startSmtpFaultTarget(lab: { targetFile: string; envFile: s
   };
   // Greylisted pairs stay refused for the whole run, as a real greylister's minimum retry wait keeps them:
   // every scenario that sends is then inconclusive, whatever order the scenarios run in.
-  const common = { domain: LAB_DOMAIN, users, faults, forward: upstream, keys: certs.localhost, greylistDelayMs: 10 * 60_000 };
+  const common = {
+    domain: LAB_DOMAIN,
+    users,
+    faults,
+    forward: upstream,
+    keys: certs.localhost,
+    greylistDelayMs: 10 * 60_000,
+    sizeLimit: await advertisedSize(upstream.endpoint),
+  };
   const started: SmtpFaultServer[] = [];
   try {
     for (const role of ['mx', 'submission', 'submissions'] as const) started.push(await startSmtpFaultServer({ ...common, role }));
@@ -96,4 +106,17 @@ export async function startSmtpFaultTarget(lab: { targetFile: string; envFile: s
       await Promise.all(started.map((s) => s.close()));
     },
   };
+}
+
+/** The SIZE limit the lab's MX advertises, so the fault servers take exactly what the lab takes (RFC 1870). */
+async function advertisedSize(endpoint: SmtpEndpoint): Promise<number> {
+  const client = await SmtpClient.connect({ endpoint, transcript: new Transcript(), session: 'lab-size', timeouts: FORWARD_TIMEOUTS });
+  try {
+    await client.ehlo();
+    const limit = client.advertised.size?.limit;
+    if (limit === undefined || limit <= 0) throw new Error(`the lab's MX at ${endpoint.host}:${endpoint.port} advertises no SIZE limit`);
+    return limit;
+  } finally {
+    await client.quit();
+  }
 }

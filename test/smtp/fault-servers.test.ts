@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { connect as netConnect } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ImapFlow } from 'imapflow';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -543,6 +543,29 @@ describe('forwarding to the lab (upstream)', () => {
     expect(reply.raw).toMatch(/zed@lab\.test.*User unknown/);
     // The session goes on: the next transaction is served as usual.
     expect((await client.rset()).code).toBe(250);
+    expect((await client.noop()).code).toBe(250);
+  });
+
+  it('answers DATA with a temporary 451 4.4.1 when the upstream cannot be reached, so the client knows nothing was taken', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const s = await server({
+      domain: LAB_DOMAIN,
+      users: labUsers,
+      forward: { endpoint: { host: '127.0.0.1', port: closed, security: 'none', tls: { verify: true } }, timeouts: TIMEOUTS },
+    });
+    const { client } = await session(s);
+    await client.ehlo();
+    expect((await client.mail(`alice@${LAB_DOMAIN}`)).code).toBe(250);
+    expect((await client.rcpt(`alice@${LAB_DOMAIN}`)).code).toBe(250);
+    const { reply } = await client.data(message('upstream down').raw);
+    expect(reply).toMatchObject({ code: 451, enhanced: '4.4.1' });
+    expect(reply.lines).toHaveLength(1);
+    expect(s.messages).toEqual([]);
     expect((await client.noop()).code).toBe(250);
   });
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSuiteChecks, type SuiteChecks } from '../support/checks.js';
-import { IMAP_MUTATIONS, IMAP_STARTTLS_SERVERS, POP3_FAULTS, type FaultEntry } from '../support/fault-catalogue.js';
+import { IMAP_MUTATIONS, IMAP_STARTTLS_SERVERS, MATRIX_SUITES, POP3_FAULTS, SMTP_FAULTS, type FaultEntry } from '../support/fault-catalogue.js';
 
 /**
  * The coverage check (`npm run check-coverage`): every expectation of a
@@ -10,7 +10,7 @@ import { IMAP_MUTATIONS, IMAP_STARTTLS_SERVERS, POP3_FAULTS, type FaultEntry } f
  */
 let suite: SuiteChecks;
 beforeAll(async () => {
-  suite = await loadSuiteChecks();
+  suite = await loadSuiteChecks(MATRIX_SUITES);
 });
 
 function provenBy(): Map<string, string[]> {
@@ -25,6 +25,7 @@ function provenBy(): Map<string, string[]> {
   };
   add('pop3', POP3_FAULTS);
   add('imap', IMAP_MUTATIONS);
+  add('smtp', SMTP_FAULTS);
   add('starttls', Object.fromEntries(Object.entries(IMAP_STARTTLS_SERVERS).map(([name, server]) => [name, { outcomes: { 'imap/starttls': server.outcome } }])));
   return proofs;
 }
@@ -44,7 +45,8 @@ describe('fault coverage of the shipped suites', () => {
       (c) => `${proofs.has(c.key) ? '  proven ' : 'UNPROVEN '} ${c.key}\n           ${c.rfc}\n           ← ${(proofs.get(c.key) ?? ['(no fault)']).join(', ')}`,
     );
     const unproven = cited.filter((c) => !proofs.has(c.key));
-    const faults = Object.keys(POP3_FAULTS).length + Object.keys(IMAP_MUTATIONS).length + Object.keys(IMAP_STARTTLS_SERVERS).length - 1;
+    const faults =
+      Object.keys(POP3_FAULTS).length + Object.keys(IMAP_MUTATIONS).length + Object.keys(SMTP_FAULTS).length + Object.keys(IMAP_STARTTLS_SERVERS).length - 1;
     console.log([`Fault coverage: ${cited.length - unproven.length} of ${cited.length} RFC-citing checks proven by ${faults} faults`, ...lines].join('\n'));
     expect(
       unproven.map((c) => `${c.key} (${c.at})`),

@@ -1,8 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { type AddressInfo, createServer as createNetServer, connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { ImapFlow } from 'imapflow';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
+import { makeMessageId, newRunId, RUN_HEADER } from '../../src/core/run-identity.js';
+import { compareDeliveredCopy } from '../../src/expectations/delivered-copy.js';
+import { LAB_DOMAIN } from '../../src/lab/accounts.js';
 import { SmtpClient, type SmtpEndpoint } from '../../src/protocols/smtp/client.js';
 import { SmtpReplyError, SmtpTransportError } from '../../src/protocols/smtp/errors.js';
 import { Transcript } from '../../src/transport/transcript.js';
 import { startSmtpFaultServer, type SmtpFaultServer, type SmtpFaultServerOptions } from '../../fixtures/servers/smtp-fault-server.js';
+import { closeAll, directClient, labImap } from '../imap-proxy/lab-imap.js';
+import { cleanUpLabRun } from '../support/run-suite.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
 import { startSmtpFake } from './fake-smtp.js';
 
@@ -205,6 +215,93 @@ describe('one rule broken per server, seen by the client', () => {
     const retry = await inTransaction(s);
     expect((await retry.client.rcpt('alice@fault.test')).code).toBe(250);
   });
+
+  it('greylisting with a minimum retry wait: every retry within it is 450 again, for every session', async () => {
+    const s = await server({ fault: 'greylisting', greylistDelayMs: 60_000 });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { client } = await inTransaction(s);
+      expect(await client.rcpt('alice@fault.test')).toMatchObject({ code: 450, enhanced: '4.7.1' });
+      await client.quit();
+    }
+  });
+});
+
+describe('the rules the SMTP suite reads on submission, delivery and pipelining, one broken per server', () => {
+  it('no STARTTLS: the submission port offers no STARTTLS and refuses it, so AUTH is never offered', async () => {
+    const faithful = await session(await server({ role: 'submission' }));
+    await faithful.client.ehlo();
+    expect(faithful.client.ehloBeforeTls?.starttls).toBe(true);
+    const { client } = await session(await server({ role: 'submission', fault: 'no-starttls' }));
+    await client.ehlo();
+    expect(client.ehloBeforeTls).toMatchObject({ starttls: false, auth: [] });
+    expect((await client.starttls()).code).toBe(502);
+    expect(client.secure).toBe(false);
+  });
+
+  it('no AUTH after TLS: submission and submissions advertise no AUTH under TLS either, and refuse it', async () => {
+    const s = await server({ role: 'submission', fault: 'no-auth-after-tls' });
+    const { client } = await session(s);
+    await client.ehlo();
+    expect((await client.starttls()).code).toBe(220);
+    await client.ehlo();
+    expect(client.ehloAfterTls).toMatchObject({ auth: [] });
+    expect((await client.auth('PLAIN', 'alice', 'alice-password')).code).toBe(503);
+    const implicit = await session(await server({ role: 'submissions', fault: 'no-auth-after-tls' }), 'tls');
+    await implicit.client.ehlo();
+    expect(implicit.client.ehloAfterTls?.auth).toEqual([]);
+  });
+
+  it('accepted, not delivered: DATA is answered 250 and the message is kept nowhere', async () => {
+    const s = await server({ fault: 'accepted-not-delivered' });
+    const { client } = await inTransaction(s);
+    expect((await client.rcpt('alice@fault.test')).code).toBe(250);
+    expect((await client.data(Buffer.from('Subject: lost\r\n\r\nbody\r\n'))).reply.code).toBe(250);
+    expect(s.messages).toEqual([]);
+  });
+
+  it('pipelining reordered: the replies to a pipelined group come back with the last two swapped (RCPT gets 354, DATA 250)', async () => {
+    const s = await server({ fault: 'pipelining-reordered' });
+    const { client } = await session(s);
+    await client.ehlo();
+    const outcome = await client.pipeline({ from: 'sender@elsewhere.example', to: ['alice@fault.test'] }, Buffer.from('Subject: piped\r\n\r\nbody\r\n'));
+    expect(outcome.mail).toMatchObject({ code: 250, enhanced: '2.1.0' });
+    expect(outcome.rcpts.map((r) => r.code)).toEqual([354]);
+    expect(outcome.data.go.code).toBe(250);
+    // Commands sent one at a time are answered as usual.
+    const other = await inTransaction(s);
+    expect((await other.client.rcpt('alice@fault.test')).code).toBe(250);
+  });
+
+  it('pipelining reordered still answers a STARTTLS that ends a group in plaintext, before the handshake', async () => {
+    const s = await server({ role: 'submission', fault: 'pipelining-reordered' });
+    const socket = netConnect(s.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const text = () => Buffer.concat(received).toString('latin1');
+    const until = async (pattern: RegExp) => {
+      const deadline = Date.now() + 5_000;
+      while (!pattern.test(text())) {
+        if (Date.now() > deadline) throw new Error(`no ${pattern} in ${JSON.stringify(text())}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    try {
+      await until(/^220 /);
+      socket.write('EHLO a.example\r\n');
+      await until(/250 SMTPUTF8\r\n$/);
+      received.length = 0;
+      // NOOP and STARTTLS in one write: a group whose last command is STARTTLS.
+      socket.write('NOOP\r\nSTARTTLS\r\n');
+      await until(/220 2\.0\.0 Ready to start TLS\r\n$/);
+      expect(text()).toMatch(/^250 2\.0\.0 Ok\r\n220 2\.0\.0 Ready/);
+      socket.removeAllListeners('data');
+      const secure = tlsConnect({ socket, ca: certs.ca, servername: 'localhost' });
+      await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
+      secure.destroy();
+    } finally {
+      socket.destroy();
+    }
+  });
 });
 
 describe('pipelining (RFC 2920)', () => {
@@ -276,5 +373,210 @@ describe('pipelining (RFC 2920)', () => {
     expect(error).toBeInstanceOf(SmtpTransportError);
     expect(error).toMatchObject({ code: 'EPIPELINING' });
     expect(plain.commands.length).toBe(sent);
+  });
+});
+
+describe('faults switched on a running server', () => {
+  it('reads its faults live: a fault set after the start applies to the next command, and reset() forgets the greylist', async () => {
+    const s = await server();
+    const before = await inTransaction(s);
+    expect((await before.client.rcpt('someone@foreign.example')).code).toBe(550);
+    s.faults['open-relay'] = true;
+    expect((await before.client.rcpt('someone@foreign.example')).code).toBe(250);
+    delete s.faults['open-relay'];
+    expect((await before.client.rcpt('someone@foreign.example')).code).toBe(550);
+
+    s.faults.greylisting = true;
+    expect((await before.client.rcpt('alice@fault.test')).code).toBe(450);
+    expect((await before.client.rcpt('alice@fault.test')).code).toBe(250);
+    s.reset();
+    expect((await before.client.rcpt('alice@fault.test')).code).toBe(450);
+    expect(s.messages).toEqual([]);
+  });
+
+  it('shares one live fault object between servers given the same one', async () => {
+    const faults = {};
+    const mx = await server({ faults });
+    const submission = await server({ role: 'submission', faults });
+    Object.assign(faults, { 'auth-before-tls': true });
+    expect(mx.faults).toBe(faults);
+    const { client } = await session(submission);
+    await client.ehlo();
+    expect(client.ehloBeforeTls?.auth).toEqual(['PLAIN', 'LOGIN']);
+  });
+});
+
+/**
+ * Forwarding: what a fault server accepts goes on, as it stored it, to the lab
+ * Postfix's MX port, so a scenario can read the copy back over the lab's IMAP
+ * and POP3. Every message here carries a run header of this file's own run id,
+ * and the lab is swept for it afterwards.
+ */
+describe('forwarding to the lab (upstream)', () => {
+  const runId = newRunId();
+  let upstream: SmtpEndpoint;
+  let imap: ImapFlow | undefined;
+
+  beforeAll(async () => {
+    const target = parse(await readFile(inject('lab').targetFile, 'utf8')) as { host: string; endpoints: { smtp: { port: number } } };
+    upstream = { host: target.host, port: target.endpoints.smtp.port, security: 'none', tls: { verify: true } };
+    imap = await directClient(await labImap());
+  });
+  afterAll(async () => {
+    await closeAll(imap);
+    expect(await cleanUpLabRun(inject('lab'), runId), 'nothing of these tests is left on the lab').toEqual([]);
+  });
+
+  const labUsers = { alice: 'alice-password', bob: 'bob-password', zed: 'zed-password' };
+  const forwarding = (options: SmtpFaultServerOptions = {}) =>
+    server({ domain: LAB_DOMAIN, users: labUsers, forward: { endpoint: upstream, timeouts: TIMEOUTS }, ...options });
+
+  function message(subject: string): { raw: Buffer; messageId: string } {
+    const messageId = makeMessageId(runId);
+    const raw = Buffer.from(
+      [
+        `From: alice@${LAB_DOMAIN}`,
+        `To: alice@${LAB_DOMAIN}`,
+        `Subject: ${subject} grüße`,
+        // A complete message: without Date, Postfix's cleanup would add one (and the copy would differ from what was sent).
+        `Date: ${new Date().toUTCString().replace('GMT', '+0000')}`,
+        `Message-ID: ${messageId}`,
+        `${RUN_HEADER}: ${runId}`,
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Transfer-Encoding: 8bit',
+        '',
+        'Ärger über Öl, 日本語',
+        '.a line that starts with a dot',
+        '',
+      ].join('\r\n'),
+      'utf8',
+    );
+    return { raw, messageId };
+  }
+
+  /** The copy in the lab INBOX, found by Message-ID (polled: delivery is asynchronous), its bytes as stored. */
+  async function delivered(messageId: string): Promise<Buffer> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const lock = await imap!.getMailboxLock('INBOX', { readOnly: true });
+      try {
+        const uids = (await imap!.search({ header: { 'message-id': messageId } }, { uid: true })) || [];
+        if (uids.length === 1) {
+          const fetched = await imap!.fetchOne(String(uids[0]), { source: true }, { uid: true });
+          if (fetched !== false && fetched.source !== undefined) return fetched.source;
+        }
+        expect(uids.length, `at most one copy of ${messageId}`).toBeLessThanOrEqual(1);
+      } finally {
+        lock.release();
+      }
+      if (Date.now() > deadline) throw new Error(`${messageId} did not arrive in the lab INBOX within 20 s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  it('relays what the faithful submission server accepts to the lab, where it lands byte-exact below the trace headers', async () => {
+    const s = await forwarding({ role: 'submission' });
+    const { client } = await session(s, 'starttls');
+    await client.ehlo();
+    expect((await client.starttls()).code).toBe(220);
+    await client.ehlo();
+    expect((await client.auth('PLAIN', 'alice', 'alice-password')).code).toBe(235);
+    const { raw, messageId } = message('forwarded faithfully');
+    expect((await client.mail(`alice@${LAB_DOMAIN}`, ['BODY=8BITMIME'])).code).toBe(250);
+    expect((await client.rcpt(`alice@${LAB_DOMAIN}`)).code).toBe(250);
+    const { reply } = await client.data(raw);
+    expect(reply.code, reply.raw).toBe(250);
+    await client.quit();
+    // The upstream's own acceptance is what the client's DATA waited for.
+    expect(s.messages[0]?.upstream).toMatch(/^250 /);
+    const copy = await delivered(messageId);
+    const comparison = compareDeliveredCopy(raw, copy);
+    expect(comparison, comparison.difference).toMatchObject({ identical: true });
+    expect(comparison.addedHeaders).toContain('Received');
+  });
+
+  it('relays what eight-bit-mangled stored: the copy in the lab has every 8th bit stripped', async () => {
+    const s = await forwarding({ fault: 'eight-bit-mangled' });
+    const { client } = await session(s);
+    await client.ehlo();
+    const { raw, messageId } = message('forwarded mangled');
+    expect((await client.mail(`alice@${LAB_DOMAIN}`, ['BODY=8BITMIME'])).code).toBe(250);
+    expect((await client.rcpt(`alice@${LAB_DOMAIN}`)).code).toBe(250);
+    expect((await client.data(raw)).reply.code).toBe(250);
+    await client.quit();
+    const copy = await delivered(messageId);
+    const stripped = Buffer.from(raw.map((octet) => octet & 0x7f));
+    expect(compareDeliveredCopy(raw, copy).identical).toBe(false);
+    expect(compareDeliveredCopy(stripped, copy)).toMatchObject({ identical: true });
+  });
+
+  it('keeps BODY=8BITMIME, SMTPUTF8 and a UTF-8 sender address on the relayed envelope, octet for octet', async () => {
+    // The upstream here is a second fault server, which records the envelope it got: the lab's Dovecot
+    // LMTP offers no SMTPUTF8, so the lab Postfix bounces a message that needs it (a limit of the lab).
+    const upstreamServer = await server({ domain: LAB_DOMAIN, users: labUsers });
+    const s = await server({
+      domain: LAB_DOMAIN,
+      users: labUsers,
+      forward: { endpoint: { host: '127.0.0.1', port: upstreamServer.port, security: 'none', tls: { verify: true } }, timeouts: TIMEOUTS },
+    });
+    const { client } = await session(s);
+    await client.ehlo();
+    const sender = `jörg.ærø@${LAB_DOMAIN}`;
+    const { raw } = message('forwarded with a UTF-8 sender');
+    expect((await client.mail(sender, ['BODY=8BITMIME', 'SMTPUTF8', 'SIZE=1000'])).code).toBe(250);
+    expect((await client.rcpt(`alice@${LAB_DOMAIN}`)).code).toBe(250);
+    expect((await client.data(raw)).reply.code).toBe(250);
+    expect(upstreamServer.messages).toEqual([{ from: sender, to: [`alice@${LAB_DOMAIN}`], data: raw, mailParams: ['BODY=8BITMIME', 'SMTPUTF8'] }]);
+    expect(upstreamServer.commands).toContain(`MAIL FROM:<${sender}> BODY=8BITMIME SMTPUTF8`);
+  });
+
+  it("answers the client's DATA with the upstream's refusal, its code and text, when the upstream refuses", async () => {
+    // zed is a user of the fault server, not of the lab: the lab Postfix refuses zed at RCPT.
+    const s = await forwarding();
+    const { client } = await session(s);
+    await client.ehlo();
+    expect((await client.mail(`alice@${LAB_DOMAIN}`)).code).toBe(250);
+    expect((await client.rcpt(`zed@${LAB_DOMAIN}`)).code).toBe(250);
+    const { reply } = await client.data(message('refused upstream').raw);
+    expect(reply).toMatchObject({ code: 550, enhanced: '5.1.1' });
+    expect(reply.raw).toMatch(/zed@lab\.test.*User unknown/);
+    // The session goes on: the next transaction is served as usual.
+    expect((await client.rset()).code).toBe(250);
+    expect((await client.noop()).code).toBe(250);
+  });
+
+  it('answers DATA with a temporary 451 4.4.1 when the upstream cannot be reached, so the client knows nothing was taken', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const s = await server({
+      domain: LAB_DOMAIN,
+      users: labUsers,
+      forward: { endpoint: { host: '127.0.0.1', port: closed, security: 'none', tls: { verify: true } }, timeouts: TIMEOUTS },
+    });
+    const { client } = await session(s);
+    await client.ehlo();
+    expect((await client.mail(`alice@${LAB_DOMAIN}`)).code).toBe(250);
+    expect((await client.rcpt(`alice@${LAB_DOMAIN}`)).code).toBe(250);
+    const { reply } = await client.data(message('upstream down').raw);
+    expect(reply).toMatchObject({ code: 451, enhanced: '4.4.1' });
+    expect(reply.lines).toHaveLength(1);
+    expect(s.messages).toEqual([]);
+    expect((await client.noop()).code).toBe(250);
+  });
+
+  it('forwards nothing for a recipient the unknown-user fault dropped, and nothing when no recipient is left', async () => {
+    const s = await forwarding({ fault: 'unknown-user-accepted' });
+    const { client } = await session(s);
+    await client.ehlo();
+    expect((await client.mail(`alice@${LAB_DOMAIN}`)).code).toBe(250);
+    expect((await client.rcpt(`nobody@${LAB_DOMAIN}`)).code).toBe(250);
+    expect((await client.data(message('dropped').raw)).reply.code).toBe(250);
+    expect(s.messages).toEqual([]);
+    expect(s.forwarded).toBe(0);
   });
 });

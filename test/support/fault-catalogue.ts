@@ -1,5 +1,9 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Pop3Faults } from '../../fixtures/servers/fake-mail-host.js';
 import type { ImapMutations } from '../../fixtures/servers/imap-proxy.js';
+import type { SmtpFault } from '../../fixtures/servers/smtp-fault-server.js';
+import { REPO_ROOT } from './run-suite.js';
 
 /**
  * The fault-coverage matrix, written down: for every deliberate RFC
@@ -11,6 +15,21 @@ import type { ImapMutations } from '../../fixtures/servers/imap-proxy.js';
  * when some fault here makes it the first to fail.
  */
 export type FaultOutcomes = Readonly<Record<string, string>>;
+
+/** The protocols whose shipped suite the matrix runs, each under its own faults. */
+export type MatrixProtocol = 'pop3' | 'imap' | 'smtp';
+
+/** Whether suites/<protocol> holds a scenario file (read at collection time, so a test can skip on it). */
+export function hasShippedSuite(protocol: MatrixProtocol): boolean {
+  try {
+    return readdirSync(join(REPO_ROOT, 'suites', protocol), { recursive: true }).some((f) => /\.ya?ml$/.test(String(f)));
+  } catch {
+    return false;
+  }
+}
+
+/** The suites the matrix and the coverage check read: every protocol whose suite exists. */
+export const MATRIX_SUITES: readonly MatrixProtocol[] = (['pop3', 'imap', 'smtp'] as const).filter(hasShippedSuite);
 
 export interface FaultEntry {
   /** The verdicts that differ from `passed`, by scenario id. */
@@ -558,11 +577,37 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
   },
 };
 
-/** What every POP3 or IMAP scenario does against the faithful fake host or transparent proxy. */
-export const BASELINE: Readonly<Record<'pop3' | 'imap', FaultOutcomes>> = {
+/**
+ * The SMTP suite under each fault of the SMTP fault servers
+ * (fixtures/servers/smtp-fault-server.ts), which forward what they accept to
+ * the lab, so the round-trip scenarios read it back over the lab's IMAP and
+ * POP3 (test/support/smtp-fault-target.ts). Greylisting is a temporary
+ * refusal: every scenario it stops is `inconclusive`, never failed.
+ *
+ * The outcomes are written from a run of the matrix once suites/smtp exists
+ * (MAILPROBE_MATRIX_OBSERVED=FILE, keys "smtp:<fault>"); until then the SMTP
+ * block of the matrix is skipped and no check of this table is claimed proven.
+ */
+export const SMTP_FAULTS: Readonly<Record<SmtpFault, FaultEntry>> = {
+  'open-relay': { outcomes: {} },
+  'unknown-user-accepted': { outcomes: {} },
+  'auth-before-tls': { outcomes: {} },
+  'size-ignored': { outcomes: {} },
+  'eight-bit-mangled': { outcomes: {} },
+  greylisting: { outcomes: {} },
+  'no-starttls': { outcomes: {} },
+  'no-auth-after-tls': { outcomes: {} },
+  // What was accepted never arrives: the run names it as never delivered, a leftover.
+  'accepted-not-delivered': { outcomes: {}, defeatsCleanup: true },
+  'pipelining-reordered': { outcomes: {} },
+};
+
+/** What every scenario does against the faithful fake host, transparent proxy or faithful SMTP fault servers. */
+export const BASELINE: Readonly<Record<MatrixProtocol, FaultOutcomes>> = {
   pop3: {},
   // The proxy offers no plain port with STARTTLS (it must see the traffic).
   imap: { 'imap/starttls': 'skipped' },
+  smtp: {},
 };
 
 /**

@@ -584,22 +584,103 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
  * POP3 (test/support/smtp-fault-target.ts). Greylisting is a temporary
  * refusal: every scenario it stops is `inconclusive`, never failed.
  *
- * The outcomes are written from a run of the matrix once suites/smtp exists
- * (MAILPROBE_MATRIX_OBSERVED=FILE, keys "smtp:<fault>"); until then the SMTP
- * block of the matrix is skipped and no check of this table is claimed proven.
+ * The outcomes are written from a run of the matrix (MAILPROBE_MATRIX_OBSERVED=FILE,
+ * keys "smtp:<fault>").
  */
 export const SMTP_FAULTS: Readonly<Record<SmtpFault, FaultEntry>> = {
-  'open-relay': { outcomes: {} },
-  'unknown-user-accepted': { outcomes: {} },
-  'auth-before-tls': { outcomes: {} },
-  'size-ignored': { outcomes: {} },
-  'eight-bit-mangled': { outcomes: {} },
-  greylisting: { outcomes: {} },
-  'no-starttls': { outcomes: {} },
-  'no-auth-after-tls': { outcomes: {} },
-  // What was accepted never arrives: the run names it as never delivered, a leftover.
-  'accepted-not-delivered': { outcomes: {}, defeatsCleanup: true },
-  'pipelining-reordered': { outcomes: {} },
+  'open-relay': {
+    outcomes: {
+      'smtp/no-open-relay': 'failed at smtp/no-open-relay › RCPT TO a domain the host does not serve is refused › ok equals false',
+    },
+  },
+  'unknown-user-accepted': {
+    outcomes: {
+      'smtp/unknown-recipient': 'failed at smtp/unknown-recipient › RCPT TO an unknown user of the same domain is refused › ok equals false',
+    },
+  },
+  'auth-before-tls': {
+    outcomes: {
+      'smtp/submission':
+        'failed at smtp/submission › no plaintext login before STARTTLS, then STARTTLS, a verified handshake, AUTH offered, login › plaintext_login_before_tls length 0',
+    },
+  },
+  'size-ignored': {
+    outcomes: {
+      'smtp/size-limit': 'failed at smtp/size-limit › MAIL FROM with SIZE= one octet over the limit is refused › ok equals false',
+    },
+  },
+  'eight-bit-mangled': {
+    outcomes: {
+      'smtp/eight-bit-body': 'failed at smtp/eight-bit-body › the delivered copy holds the 8-bit octets sent › raw delivered_copy_of ${captures.sent.raw}',
+      'smtp/utf8-address': 'failed at smtp/utf8-address › the delivered copy holds the UTF-8 octets sent › raw delivered_copy_of ${captures.sent.raw}',
+    },
+  },
+  greylisting: {
+    outcomes: {
+      'smtp/eight-bit-body': 'inconclusive',
+      'smtp/end-to-end-delivery': 'inconclusive',
+      'smtp/pipelining': 'inconclusive',
+      'smtp/submission': 'inconclusive',
+      'smtp/submissions': 'inconclusive',
+      'smtp/unknown-recipient': 'inconclusive',
+      'smtp/utf8-address': 'inconclusive',
+    },
+  },
+  'no-starttls': {
+    outcomes: {
+      'smtp/eight-bit-body': 'errored ESTARTTLS',
+      'smtp/end-to-end-delivery': 'errored ESTARTTLS',
+      'smtp/pipelining': 'errored ESTARTTLS',
+      'smtp/submission':
+        'failed at smtp/submission › no plaintext login before STARTTLS, then STARTTLS, a verified handshake, AUTH offered, login › advertised equals true',
+      'smtp/utf8-address': 'errored ESTARTTLS',
+    },
+  },
+  'no-auth-after-tls': {
+    outcomes: {
+      'smtp/eight-bit-body': 'failed at smtp/eight-bit-body › the client logs in › (reply)',
+      'smtp/end-to-end-delivery': 'failed at smtp/end-to-end-delivery › the client logs in › (reply)',
+      'smtp/pipelining': 'failed at smtp/pipelining › the client logs in › (reply)',
+      'smtp/submission':
+        'failed at smtp/submission › no plaintext login before STARTTLS, then STARTTLS, a verified handshake, AUTH offered, login › auth_offered_after_tls equals true',
+      'smtp/submissions': 'failed at smtp/submissions › EHLO under implicit TLS › auth not_equals []',
+      'smtp/utf8-address': 'failed at smtp/utf8-address › the client logs in › (reply)',
+    },
+  },
+  'accepted-not-delivered': {
+    outcomes: {
+      'smtp/eight-bit-body': 'failed at smtp/eight-bit-body › the message arrives in the INBOX › arrived equals true',
+      'smtp/end-to-end-delivery': 'failed at smtp/end-to-end-delivery › the IMAP device finds it in INBOX › arrived equals true',
+      'smtp/pipelining': 'failed at smtp/pipelining › the pipelined message arrives in the INBOX › arrived equals true',
+      'smtp/submission': 'failed at smtp/submission › the submitted message arrives in the INBOX › arrived equals true',
+      'smtp/submissions': 'failed at smtp/submissions › the submitted message arrives in the INBOX › arrived equals true',
+      'smtp/utf8-address': 'failed at smtp/utf8-address › the message arrives in the maildrop › arrived equals true',
+    },
+    defeatsCleanup: true,
+  },
+  'pipelining-reordered': {
+    outcomes: {
+      'smtp/pipelining': 'failed at smtp/pipelining › MAIL, RCPT and DATA in one group › reply_classes equals [2,2,3,2]',
+    },
+  },
+  'starttls-after-tls': {
+    outcomes: {
+      'smtp/submission':
+        'failed at smtp/submission › no plaintext login before STARTTLS, then STARTTLS, a verified handshake, AUTH offered, login › starttls_after_upgrade equals false',
+    },
+  },
+  'unknown-user-policy-code': {
+    outcomes: {
+      'smtp/unknown-recipient':
+        'failed at smtp/unknown-recipient › RCPT TO an unknown user of the same domain is refused › error.reply matches ^(550[ -]|5[0-9][0-9][ -]5\\.1\\.1)',
+    },
+  },
+  'size-policy-code': {
+    outcomes: {
+      'smtp/size-limit':
+        'failed at smtp/size-limit › MAIL FROM with SIZE= one octet over the limit is refused › error.reply matches ^(552[ -]|5[0-9][0-9][ -]5\\.3\\.4)',
+    },
+  },
 };
 
 /** What every scenario does against the faithful fake host, transparent proxy or faithful SMTP fault servers. */

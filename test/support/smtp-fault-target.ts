@@ -90,6 +90,9 @@ export async function startSmtpFaultTarget(lab: { targetFile: string; envFile: s
   doc.setIn(['endpoints', 'submission'], endpoint(submission.port, 'starttls'));
   doc.setIn(['endpoints', 'smtps'], endpoint(submissions.port, 'tls'));
   doc.set('name', `SMTP fault servers in front of ${String(doc.get('name'))}`);
+  // The lab delivers in well under a second; under accepted-not-delivered every scenario that waits
+  // for its message waits the whole delivery timeout (and cleanup as long again), so it is kept short.
+  doc.setIn(['timeouts', 'delivery'], 8000);
   const targetFile = join(dir, 'target.yaml');
   await writeFile(targetFile, doc.toString());
 

@@ -4,7 +4,7 @@ import type { Scopes } from '../interpolate/index.js';
 import { isPlainObject } from '../input/issues.js';
 import type { Scenario, Step } from '../scenario/model.js';
 import type { Target } from '../target/index.js';
-import { loadRunInputs } from './execute.js';
+import { loadRunInputs, type ScenarioFilter } from './load-inputs.js';
 import { runPrefix } from '../core/run-identity.js';
 
 /**
@@ -142,7 +142,7 @@ export function formatPlan(plans: readonly ScenarioPlan[], runId: string, target
 export async function dryRun(options: {
   readonly targetFile: string;
   readonly paths: readonly string[];
-  readonly grep?: string;
+  readonly grep?: ScenarioFilter;
   readonly actions: ActionSignatures;
   readonly runId: string;
 }): Promise<{ readonly problems: readonly string[]; readonly listing?: string }> {

@@ -47,6 +47,47 @@ export async function loadScenarios(paths: readonly string[]): Promise<LoadOutco
   return { value: scenarios, problems };
 }
 
+/** `--grep`: which scenarios a run keeps. */
+export interface ScenarioFilter {
+  /** The pattern as the user wrote it, for messages. */
+  readonly pattern: string;
+  readonly matches: (scenario: Scenario) => boolean;
+}
+
+/**
+ * The `--grep` pattern as the run applies it: a case-insensitive regular
+ * expression over a scenario's name, id and tags. Compiled once, where the
+ * option is read (a pattern that does not compile is a usage error there);
+ * throws SyntaxError with the engine's reason.
+ */
+export function scenarioFilter(pattern: string): ScenarioFilter {
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern, 'i');
+  } catch (err) {
+    throw new SyntaxError(`not a valid regular expression: ${(err as Error).message}`);
+  }
+  return { pattern, matches: (s) => re.test(s.name) || re.test(s.id) || s.tags.some((t) => re.test(t)) };
+}
+
+/** Target and scenarios, every problem of both collected; `grep` keeps the scenarios it matches. */
+export async function loadRunInputs(
+  targetFile: string,
+  paths: readonly string[],
+  grep?: ScenarioFilter,
+): Promise<{ problems: string[]; target?: Target; scenarios?: Scenario[] }> {
+  const target = await loadTarget(targetFile);
+  const loaded = await loadScenarios(paths);
+  const problems = [...target.problems, ...loaded.problems];
+  if (problems.length > 0 || !target.value || !loaded.value) return { problems };
+  let scenarios = loaded.value;
+  if (grep !== undefined) {
+    scenarios = scenarios.filter(grep.matches);
+    if (scenarios.length === 0) return { problems: [`--grep ${grep.pattern} matches no scenario`] };
+  }
+  return { problems, target: target.value, scenarios };
+}
+
 export async function loadTarget(file: string): Promise<LoadOutcome<Target>> {
   try {
     return { value: await loadTargetFile(file), problems: [] };

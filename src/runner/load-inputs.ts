@@ -2,11 +2,11 @@ import { basename, dirname, resolve } from 'node:path';
 import { actionSignatures } from '../actions/registry.js';
 import { discoverScenarioFiles } from '../scenario/discover.js';
 import { LoadError } from '../core/diagnostics.js';
-import { formatDiagnostic } from '../input/errors.js';
-import { readInputText } from '../input/input-file.js';
-import { loadScenarioFile } from '../scenario/load.js';
+import { formatDiagnostic, readInputOrThrow } from '../input/errors.js';
+import type { InputKind } from '../input/input-file.js';
+import { loadScenarioSource } from '../scenario/load.js';
 import type { Scenario } from '../scenario/model.js';
-import { loadTargetFile, type Target } from '../target/index.js';
+import { loadTargetText, type Target } from '../target/index.js';
 
 /**
  * Loading of the user's files, shared by `run` and `validate`. Every problem
@@ -33,16 +33,14 @@ export async function loadScenarios(paths: readonly string[]): Promise<LoadOutco
   try {
     files = await discoverScenarioFiles(paths);
   } catch (err) {
-    return { problems: await describeLoadError(err) };
+    return { problems: describeLoadError(err) };
   }
   if (files.length === 0) return { problems: [`no scenario files (*.yaml, *.yml) found in: ${paths.join(', ')}`] };
   const scenarios: Scenario[] = [];
   for (const file of files) {
-    try {
-      scenarios.push(await loadScenarioFile(file, { root: suiteRoot(file), actions: actionSignatures }));
-    } catch (err) {
-      problems.push(...(await describeLoadError(err)));
-    }
+    const loaded = await loadFile(file, 'scenario', (text) => loadScenarioSource(text, file, { root: suiteRoot(file), actions: actionSignatures }));
+    if (loaded.value !== undefined) scenarios.push(loaded.value);
+    problems.push(...loaded.problems);
   }
   return { value: scenarios, problems };
 }
@@ -88,23 +86,31 @@ export async function loadRunInputs(
   return { problems, target: target.value, scenarios };
 }
 
-export async function loadTarget(file: string): Promise<LoadOutcome<Target>> {
+export function loadTarget(file: string): Promise<LoadOutcome<Target>> {
+  return loadFile(file, 'target', (text) => loadTargetText(text, file));
+}
+
+/**
+ * Reads a user's file once, with the limits of its kind, and loads it from
+ * that text; a problem is framed with the same text, never a second read
+ * (which could see another file, or the wrong limit).
+ */
+async function loadFile<T>(file: string, kind: InputKind, load: (text: string) => T | Promise<T>): Promise<LoadOutcome<T>> {
+  let text: string;
   try {
-    return { value: await loadTargetFile(file), problems: [] };
+    text = await readInputOrThrow(file, kind);
   } catch (err) {
-    return { problems: await describeLoadError(err) };
+    return { problems: describeLoadError(err) };
+  }
+  try {
+    return { value: await load(text), problems: [] };
+  } catch (err) {
+    return { problems: describeLoadError(err, { file, text }) };
   }
 }
 
-/** Diagnostics with a code frame from the file's text, one string each. */
-export async function describeLoadError(err: unknown): Promise<string[]> {
+/** Diagnostics, one string each, with a code frame for those in `source` (the text the file was loaded from). */
+export function describeLoadError(err: unknown, source?: { readonly file: string; readonly text: string }): string[] {
   if (!(err instanceof LoadError)) throw err;
-  const sources = new Map<string, string | undefined>();
-  const out: string[] = [];
-  for (const d of err.diagnostics) {
-    // Read again, bounded and refusing special files (a frame is not worth a hang); a file that cannot be read gets no frame.
-    if (!sources.has(d.pos.file)) sources.set(d.pos.file, await readInputText(d.pos.file, 'scenario').catch(() => undefined));
-    out.push(formatDiagnostic(d, sources.get(d.pos.file)));
-  }
-  return out;
+  return err.diagnostics.map((d) => formatDiagnostic(d, d.pos.file === source?.file ? source.text : undefined));
 }

@@ -85,16 +85,27 @@ function fromErrno(err: unknown, kind: InputKind): InputFileError {
   return new InputFileError('EREAD', `cannot read ${KIND_NAME[kind]}: ${code ?? (err as Error).message}`);
 }
 
-/** The bytes of a user-named input file, refusing what is not a regular file within the limit. */
-export async function readInputBytes(file: string, kind: InputKind): Promise<Buffer> {
-  const limit = INPUT_LIMITS[kind];
+/**
+ * What a user-named path is, links followed: its Stats when it is a regular
+ * file (or, with `folders`, a folder); else an InputFileError saying what it
+ * is (ENOTREG) or why it cannot be looked at (ENOENT, ELOOP, EACCES). The one
+ * file-type check for readers and for the scenario discovery that walks folders.
+ */
+export async function inputStat(file: string, kind: InputKind, options: { readonly folders?: boolean } = {}): Promise<Stats> {
   let info: Stats;
   try {
     info = await stat(file);
   } catch (err) {
     throw fromErrno(err, kind);
   }
-  if (!info.isFile()) throw refuseType(kind, info);
+  if (!info.isFile() && !(options.folders === true && info.isDirectory())) throw refuseType(kind, info);
+  return info;
+}
+
+/** The bytes of a user-named input file, refusing what is not a regular file within the limit. */
+export async function readInputBytes(file: string, kind: InputKind): Promise<Buffer> {
+  const limit = INPUT_LIMITS[kind];
+  const info = await inputStat(file, kind);
   if (info.size > limit) throw tooBig(kind, info.size);
 
   let handle;

@@ -175,9 +175,9 @@ export class Connection {
   writeBytes(data: Buffer, options: { readonly phase: Phase; readonly command: string; readonly baseMs?: number }): Promise<void> {
     const details = { host: this.host, port: this.port, command: options.command };
     if (this.#gone || this.#socket.destroyed) return Promise.reject(this.#closedError({ phase: options.phase, command: options.command }, 'before'));
-    const baseMs = options.baseMs ?? this.timeouts.command;
-    const allowedMs = baseMs + (data.length * 1000) / this.limits.minTransferRate;
-    const started = performance.now();
+    // The same allowance as a transfer read: the whole of `data` counts from the start, sent or not.
+    const budget = this.replyBudget(options.command, 'transfer', options.baseMs);
+    budget.consumed(data.length);
     return new Promise<void>((resolve, reject) => {
       let done = false;
       const timer = setTimeout(() => {
@@ -186,14 +186,14 @@ export class Connection {
         const error = new TransportError(
           'ETIMEOUT',
           options.phase,
-          `${this.endpoint} did not take ${options.command} at the minimum rate of ${this.limits.minTransferRate} bytes/s: ` +
-            `${data.length} octets not sent within ${Math.round(performance.now() - started)} ms ` +
-            `(a transfer may take ${baseMs} ms plus 1 s per ${this.limits.minTransferRate} octets)`,
+          `${this.endpoint} did not take ${options.command} at the minimum rate of ${budget.minRate} bytes/s: ` +
+            `${data.length} octets not sent within ${Math.round(performance.now() - budget.startedAt)} ms ` +
+            `(a transfer may take ${budget.baseMs} ms plus 1 s per ${budget.minRate} octets)`,
           details,
         );
         this.destroy(error);
         reject(error);
-      }, timerDelay(allowedMs));
+      }, timerDelay(budget.deadline() - budget.startedAt));
       this.#socket.write(data, (error) => {
         if (done) return;
         done = true;

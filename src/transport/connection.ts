@@ -204,10 +204,14 @@ export class Connection {
     });
   }
 
-  /** Read the server greeting with the greeting timeout, recording its time. */
-  async readGreeting(): Promise<Line> {
+  /**
+   * Read the server greeting with the greeting timeout, recording its time.
+   * `budget`: the deadline of a greeting of several lines (SMTP), counted from
+   * its first; `log: false` when the caller copies the line to the transcript.
+   */
+  async readGreeting(options: Pick<ReadLineOptions, 'budget' | 'log'> = {}): Promise<Line> {
     const started = performance.now();
-    const line = await this.readLine({ phase: 'greeting' });
+    const line = await this.readLine({ phase: 'greeting', ...options });
     this.timings.greeting = Math.round(performance.now() - started);
     return line;
   }
@@ -236,7 +240,7 @@ export class Connection {
     // Checked even when a line is queued: a flood that never ends the reply must not outlive it.
     const budget = options.budget;
     if (budget !== undefined && !this.#gone && performance.now() >= budget.deadline(this.#reader.bufferedBytes)) {
-      const error = budget.exceeded(this.endpoint, options.phase, { host: this.host, port: this.port });
+      const error = this.#replyExpired(budget, options);
       this.destroy(error);
       return Promise.reject(error);
     }
@@ -262,7 +266,7 @@ export class Connection {
         const now = performance.now();
         const replyEnds = budget?.deadline(this.#reader.bufferedBytes) ?? Infinity;
         if (idleDeadline <= now && idleDeadline <= replyEnds) return void expire(this.#timeoutError(options, timeoutMs));
-        if (replyEnds <= now) return void expire((budget as ReplyBudget).exceeded(this.endpoint, options.phase, { host: this.host, port: this.port }, now));
+        if (replyEnds <= now) return void expire(this.#replyExpired(budget as ReplyBudget, options, now));
         return setTimeout(
           () => {
             const next = check();
@@ -457,6 +461,17 @@ export class Connection {
   #resume(): void {
     this.#paused = false;
     this.#socket.resume();
+  }
+
+  /**
+   * A reply past its deadline. When not one octet of it has arrived the
+   * server was silent, and is told so as the inactivity timeout would (the
+   * two are the same length, and the budget starts first): "no complete
+   * reply … its lines kept coming" would not be true.
+   */
+  #replyExpired(budget: ReplyBudget, options: ReadLineOptions, now = performance.now()): TransportError {
+    if (budget.octets === 0 && this.#reader.bufferedBytes === 0 && this.#queue.length === 0) return this.#timeoutError(options, budget.baseMs);
+    return budget.exceeded(this.endpoint, options.phase, { host: this.host, port: this.port }, now);
   }
 
   #timeoutError(options: ReadLineOptions, timeoutMs: number): TransportError {

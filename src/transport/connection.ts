@@ -180,20 +180,23 @@ export class Connection {
     budget.consumed(data.length);
     return new Promise<void>((resolve, reject) => {
       let done = false;
-      const timer = setTimeout(() => {
-        if (done) return;
-        done = true;
-        const error = new TransportError(
-          'ETIMEOUT',
-          options.phase,
-          `${this.endpoint} did not take ${options.command} at the minimum rate of ${budget.minRate} bytes/s: ` +
-            `${data.length} octets not sent within ${Math.round(performance.now() - budget.startedAt)} ms ` +
-            `(a transfer may take ${budget.baseMs} ms plus 1 s per ${budget.minRate} octets)`,
-          details,
-        );
-        this.destroy(error);
-        reject(error);
-      }, timerDelay(budget.deadline() - budget.startedAt));
+      const timer = setTimeout(
+        () => {
+          if (done) return;
+          done = true;
+          const error = new TransportError(
+            'ETIMEOUT',
+            options.phase,
+            `${this.endpoint} did not take ${options.command} at the minimum rate of ${budget.minRate} bytes/s: ` +
+              `${data.length} octets not sent within ${Math.round(performance.now() - budget.startedAt)} ms ` +
+              `(a transfer may take ${budget.baseMs} ms plus 1 s per ${budget.minRate} octets)`,
+            details,
+          );
+          this.destroy(error);
+          reject(error);
+        },
+        timerDelay(budget.deadline() - budget.startedAt),
+      );
       this.#socket.write(data, (error) => {
         if (done) return;
         done = true;

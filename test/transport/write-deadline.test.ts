@@ -47,9 +47,10 @@ describe('writing message data', () => {
       session: 'deaf',
     });
     const started = performance.now();
-    const error = await connection
-      .writeBytes(Buffer.alloc(64 * 1024 * 1024, 0x61), { phase: 'command', command: 'the message data' })
-      .then(() => undefined, (e: unknown) => e);
+    const error = await connection.writeBytes(Buffer.alloc(64 * 1024 * 1024, 0x61), { phase: 'command', command: 'the message data' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(TransportError);
     expect(error).toMatchObject({ code: 'ETIMEOUT', phase: 'command' });

@@ -6,6 +6,7 @@ import type { Scenario, Step } from '../scenario/model.js';
 import type { Target } from '../target/index.js';
 import { loadRunInputs, type ScenarioFilter } from './load-inputs.js';
 import { runPrefix } from '../core/run-identity.js';
+import { missingRequirements } from './requirements.js';
 
 /**
  * `mailprobe run --dry-run`: what a run would connect to, create, send,
@@ -49,10 +50,7 @@ export function planRun(target: Target, scenarios: readonly Scenario[], actions:
 }
 
 function planScenario(scenario: Scenario, target: Target, actions: ActionSignatures, base: Omit<Scopes, 'vars'>, ctx: PlanContext): ScenarioPlan {
-  const missing = [
-    ...scenario.requires.endpoints.filter((e) => target.endpoints[e] === undefined).map((e) => `endpoint ${e}`),
-    ...scenario.requires.accounts.filter((a) => target.accounts[a] === undefined).map((a) => `account ${a}`),
-  ];
+  const missing = missingRequirements(scenario, target).map((m) => `${m.kind} ${m.name}`);
   const head = { id: scenario.id, name: scenario.name };
   if (missing.length > 0) return { ...head, skipped: `the target has no ${missing.join(', ')}`, connects: [], steps: [] };
   const scopes: Scopes = { ...base, vars: renderKnown(scenario.vars, { ...base, vars: {} }) as Record<string, unknown> };

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { actions, actionSignatures } from '../../src/actions/registry.js';
 import { formatPlan, planRun, renderKnown } from '../../src/runner/dry-run.js';
+import { missingRequirements, unmetRequirements } from '../../src/runner/requirements.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { loadTargetFile } from '../../src/target/load.js';
 
@@ -56,6 +57,19 @@ describe('dry-run plans', () => {
     const [plan] = planRun({ ...target, endpoints }, [scenario], actionSignatures, RUN);
     expect(plan?.skipped).toBe('the target has no endpoint pop3s');
     expect(formatPlan([plan!], RUN, 'lab')).toContain('would be skipped: the target has no endpoint pop3s');
+  });
+
+  it('skips for the same reason the run would, with the same check (a session endpoint counts even if requires misses it)', async () => {
+    const target = await loadTargetFile(path.resolve('fixtures/scenarios/targets/good/lab.yaml'));
+    const loaded = await loadScenarioFile(path.join(suites, 'pop3/sizes-agree.yaml'), { root: suites, actions: actionSignatures });
+    // Built by hand rather than loaded: requires names nothing, the sessions still need pop3s.
+    const scenario = { ...loaded, requires: { ...loaded.requires, endpoints: [], accounts: [] } };
+    const { pop3s: _gone, ...endpoints } = target.endpoints;
+    const lacking = { ...target, endpoints };
+    const [plan] = planRun(lacking, [scenario], actionSignatures, RUN);
+    expect(plan?.skipped).toBe('the target has no endpoint pop3s');
+    expect(unmetRequirements(scenario, lacking)).toMatch(/^the target has no 'pop3s' endpoint \(session '\w+'\)$/);
+    expect(missingRequirements(loaded, target)).toEqual([]);
   });
 
   it('renders run, target, account and var values, and leaves env and captures as written (env may hold secrets)', () => {

@@ -87,5 +87,9 @@ describe('dry-run plans', () => {
       a: `${RUN} \${env.SECRET} \${captures.sent.message_id} alice@lab.test w h`,
       n: 3,
     });
+    // A map cannot stand in text: the run reports that; the listing keeps the params as written.
+    const withMap = { ...scopes, vars: { map: { k: 'v' } } };
+    expect(renderKnown({ a: 'x ${vars.map}', b: '${vars.map}' }, withMap)).toEqual({ a: 'x ${vars.map}', b: '${vars.map}' });
+    expect(renderKnown({ b: '${vars.map}', c: '${vars.nope}' }, withMap)).toEqual({ b: { k: 'v' }, c: '${vars.nope}' });
   });
 });

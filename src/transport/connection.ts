@@ -2,6 +2,7 @@ import type { Security } from '../core/protocols.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TransportError, endpoint, starttlsInjectionError, type Phase } from './errors.js';
+import { silentGreeting, wrongProtocolError, type MailProtocol } from './greeting-kind.js';
 import { handshake } from './handshake.js';
 import { bufferedBytes, limitExceeded, type Limits } from './limits.js';
 import { LineReader, type Line } from './line-reader.js';
@@ -211,11 +212,31 @@ export class Connection {
    * Read the server greeting with the greeting timeout, recording its time.
    * `budget`: the deadline of a greeting of several lines (SMTP), counted from
    * its first; `log: false` when the caller copies the line to the transcript.
+   *
+   * With `protocol`, what the greeting says about the port is decided here,
+   * once, for every client: a first line of another protocol, of TLS, or of
+   * no protocol's shape is EWRONG_PROTOCOL (greeting-kind's
+   * wrongProtocolError), and silence on a plain-text port that answers a TLS
+   * handshake says the port wants TLS first (silentGreeting). The connection
+   * is dropped on either.
    */
-  async readGreeting(options: Pick<ReadLineOptions, 'budget' | 'log'> = {}): Promise<Line> {
+  async readGreeting(options: Pick<ReadLineOptions, 'budget' | 'log'> & { readonly protocol?: MailProtocol } = {}): Promise<Line> {
+    const { protocol, ...read } = options;
     const started = performance.now();
-    const line = await this.readLine({ phase: 'greeting', ...options });
+    let line: Line;
+    try {
+      line = await this.readLine({ phase: 'greeting', ...read });
+    } catch (error) {
+      if (protocol === undefined) throw error;
+      this.destroy();
+      throw (await silentGreeting(error, this, protocol)) ?? error;
+    }
     this.timings.greeting = Math.round(performance.now() - started);
+    const wrong = protocol === undefined ? undefined : wrongProtocolError(protocol, line.bytes, this);
+    if (wrong !== undefined) {
+      this.destroy(wrong);
+      throw wrong;
+    }
     return line;
   }
 

@@ -96,13 +96,14 @@ export async function readReply(connection: Connection, options: ReadReplyOption
   try {
     for (;;) {
       const first = lines.length === 0;
-      // The greeting's first line waits under the greeting timeout and is timed; every line is copied here, once.
-      const line =
-        first && options.greeting === true
-          ? await connection.readGreeting({ budget, log: false })
-          : await connection.readLine({ phase, command, log: false, budget });
+      // The greeting's first line waits under the greeting timeout, is timed, copied to the transcript and
+      // judged by the transport (a port that does not speak SMTP); every other line is copied here, once.
+      const viaGreeting = first && options.greeting === true;
+      const line = viaGreeting
+        ? await connection.readGreeting({ budget, protocol: 'smtp' })
+        : await connection.readLine({ phase, command, log: false, budget });
       const text = line.bytes.toString('utf8');
-      if (lines.length < limits.maxTranscriptListingLines) connection.transcript.server(connection.session, text);
+      if (!viaGreeting && lines.length < limits.maxTranscriptListingLines) connection.transcript.server(connection.session, text);
       held += line.bytes.length;
       bufferedBytes.hold(line.bytes.length);
       if (lines.length + 1 > limits.maxListingLines) {

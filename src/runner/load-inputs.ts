@@ -20,7 +20,7 @@ export interface LoadOutcome<T> {
 
 /** The scenario id is relative to the nearest folder named "suites", so ids read "pop3/rset". */
 function suiteRoot(file: string): string {
-  let dir = dirname(resolve(file));
+  const dir = dirname(resolve(file));
   for (let up = dir; dirname(up) !== up; up = dirname(up)) {
     if (basename(up) === 'suites') return up;
   }

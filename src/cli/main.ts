@@ -8,6 +8,7 @@ import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { contextFromProcess, type CliContext } from './run-context.js';
 import { parseOutputMode, type OutputModes } from '../transport/private-files.js';
+import { scenarioFilter, type ScenarioFilter } from '../runner/load-inputs.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -25,14 +26,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
-/** --grep is a regular expression: a pattern that does not compile is a usage error with the engine's reason. */
-function grepPattern(value: string): string {
+/** --grep is a regular expression, compiled here once: a pattern that does not compile is a usage error with the engine's reason. */
+function grepPattern(value: string): ScenarioFilter {
   try {
-    new RegExp(value, 'i');
+    return scenarioFilter(value);
   } catch (err) {
-    throw new InvalidArgumentError(`not a valid regular expression: ${(err as Error).message}`);
+    throw new InvalidArgumentError((err as Error).message);
   }
-  return value;
 }
 
 function reportMode(value: string): OutputModes {

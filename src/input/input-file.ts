@@ -6,10 +6,12 @@ import type { Stats } from 'node:fs';
  * Reading a file the user named (scenario, target, env, CA) without trusting
  * it. A path can name a FIFO that never ends, /dev/zero, a 4 GB log or a
  * Latin-1 file; none of them may hang the run, eat memory or block signals.
- * So: stat first and refuse anything that is not a regular file; open with
- * O_NONBLOCK (a FIFO swapped in after the stat still cannot block the open)
- * and check the opened fd again; read asynchronously at most limit + 1 bytes
- * (a file that grows after the stat is still caught); decode UTF-8 strictly.
+ * So: stat once, first, and refuse anything that is not a regular file (a
+ * device is never even opened); open with O_NONBLOCK, so that whatever is
+ * swapped in after the stat cannot block the open or a read; read
+ * asynchronously into a buffer of the stated size, grown only while bytes keep
+ * coming and never past limit + 1 (a file that grows after the stat, or
+ * /dev/zero swapped in, is still caught as too large); decode UTF-8 strictly.
  */
 
 /**
@@ -83,16 +85,27 @@ function fromErrno(err: unknown, kind: InputKind): InputFileError {
   return new InputFileError('EREAD', `cannot read ${KIND_NAME[kind]}: ${code ?? (err as Error).message}`);
 }
 
-/** The bytes of a user-named input file, refusing what is not a regular file within the limit. */
-export async function readInputBytes(file: string, kind: InputKind): Promise<Buffer> {
-  const limit = INPUT_LIMITS[kind];
+/**
+ * What a user-named path is, links followed: its Stats when it is a regular
+ * file (or, with `folders`, a folder); else an InputFileError saying what it
+ * is (ENOTREG) or why it cannot be looked at (ENOENT, ELOOP, EACCES). The one
+ * file-type check for readers and for the scenario discovery that walks folders.
+ */
+export async function inputStat(file: string, kind: InputKind, options: { readonly folders?: boolean } = {}): Promise<Stats> {
   let info: Stats;
   try {
     info = await stat(file);
   } catch (err) {
     throw fromErrno(err, kind);
   }
-  if (!info.isFile()) throw refuseType(kind, info);
+  if (!info.isFile() && !(options.folders === true && info.isDirectory())) throw refuseType(kind, info);
+  return info;
+}
+
+/** The bytes of a user-named input file, refusing what is not a regular file within the limit. */
+export async function readInputBytes(file: string, kind: InputKind): Promise<Buffer> {
+  const limit = INPUT_LIMITS[kind];
+  const info = await inputStat(file, kind);
   if (info.size > limit) throw tooBig(kind, info.size);
 
   let handle;
@@ -102,12 +115,17 @@ export async function readInputBytes(file: string, kind: InputKind): Promise<Buf
     throw fromErrno(err, kind);
   }
   try {
-    // The path may have been replaced between stat and open.
-    const opened = await handle.stat();
-    if (!opened.isFile()) throw refuseType(kind, opened);
-    const buf = Buffer.alloc(limit + 1);
+    // What the stat said, plus one byte to notice a file that grew since; grown further only while it keeps
+    // coming, never past limit + 1.
+    let buf = Buffer.alloc(info.size + 1);
     let filled = 0;
-    while (filled < buf.length) {
+    for (;;) {
+      if (filled === buf.length) {
+        if (buf.length > limit) break;
+        const grown = Buffer.alloc(Math.min(buf.length * 2, limit + 1));
+        buf.copy(grown, 0, 0, filled);
+        buf = grown;
+      }
       const { bytesRead } = await handle.read(buf, filled, buf.length - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;

@@ -1,5 +1,5 @@
 export { interpolate, renderString, evaluate, InterpolationError } from './interpolate.js';
-export type { DataPath, InterpolationErrorCode } from './interpolate.js';
+export type { DataPath, InterpolationErrorCode, Lookup } from './interpolate.js';
 export { findReferences } from './references.js';
 export type { FoundReference, TemplateProblem } from './references.js';
 export { parseTemplate, hasInterpolation, referenceName, TemplateSyntaxError } from './template.js';

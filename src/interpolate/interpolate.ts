@@ -30,9 +30,9 @@ export class InterpolationError extends Error {
  * its type (number, Buffer, map…); otherwise values are spliced into the text.
  * `posOf(path)` gives the position of the leaf at `[...basePath, ...path]`.
  */
-export function interpolate(tree: unknown, scopes: Scopes, posOf: (path: DataPath) => SourcePos, basePath: DataPath = []): unknown {
+export function interpolate(tree: unknown, scopes: Scopes, posOf: (path: DataPath) => SourcePos, basePath: DataPath = [], lookup: Lookup = evaluate): unknown {
   const walk = (node: unknown, path: DataPath): unknown => {
-    if (typeof node === 'string') return renderString(node, scopes, () => posOf(path), path);
+    if (typeof node === 'string') return renderString(node, scopes, () => posOf(path), path, lookup);
     if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
     if (isPlainObject(node)) {
       const out: Record<string, unknown> = {};
@@ -44,8 +44,14 @@ export function interpolate(tree: unknown, scopes: Scopes, posOf: (path: DataPat
   return walk(tree, basePath);
 }
 
+/**
+ * How one reference gets its value: `evaluate` for a run; a dry run passes
+ * its own, which leaves what is only known while running as written.
+ */
+export type Lookup = (ref: Reference, scopes: Scopes, pos: () => SourcePos, path: DataPath) => unknown;
+
 /** Renders one string. Exposed for callers that hold a single value (e.g. a matcher's operand). */
-export function renderString(s: string, scopes: Scopes, pos: () => SourcePos, path: DataPath = []): unknown {
+export function renderString(s: string, scopes: Scopes, pos: () => SourcePos, path: DataPath = [], lookup: Lookup = evaluate): unknown {
   let parts;
   try {
     parts = parseTemplate(s);
@@ -54,14 +60,14 @@ export function renderString(s: string, scopes: Scopes, pos: () => SourcePos, pa
     throw err;
   }
   const only = parts[0];
-  if (parts.length === 1 && only?.kind === 'ref') return evaluate(only.ref, scopes, pos, path);
+  if (parts.length === 1 && only?.kind === 'ref') return lookup(only.ref, scopes, pos, path);
   let out = '';
   for (const part of parts) {
     if (part.kind === 'text') {
       out += part.text;
       continue;
     }
-    const value = evaluate(part.ref, scopes, pos, path);
+    const value = lookup(part.ref, scopes, pos, path);
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
       out += String(value);
     } else {

@@ -1,11 +1,12 @@
 import type { ActionSignatures, PlanContext, PlannedEffect } from '../actions/define-action.js';
-import { accountsScope, evaluate, parseTemplate } from '../interpolate/index.js';
-import type { Scopes } from '../interpolate/index.js';
+import { accountsScope, evaluate, interpolate, InterpolationError } from '../interpolate/index.js';
+import type { Lookup, Scopes } from '../interpolate/index.js';
 import { isPlainObject } from '../input/issues.js';
 import type { Scenario, Step } from '../scenario/model.js';
 import type { Target } from '../target/index.js';
-import { loadRunInputs } from './execute.js';
+import { loadRunInputs, type ScenarioFilter } from './load-inputs.js';
 import { runPrefix } from '../core/run-identity.js';
+import { missingRequirements } from './requirements.js';
 
 /**
  * `mailprobe run --dry-run`: what a run would connect to, create, send,
@@ -49,10 +50,7 @@ export function planRun(target: Target, scenarios: readonly Scenario[], actions:
 }
 
 function planScenario(scenario: Scenario, target: Target, actions: ActionSignatures, base: Omit<Scopes, 'vars'>, ctx: PlanContext): ScenarioPlan {
-  const missing = [
-    ...scenario.requires.endpoints.filter((e) => target.endpoints[e] === undefined).map((e) => `endpoint ${e}`),
-    ...scenario.requires.accounts.filter((a) => target.accounts[a] === undefined).map((a) => `account ${a}`),
-  ];
+  const missing = missingRequirements(scenario, target).map((m) => `${m.kind} ${m.name}`);
   const head = { id: scenario.id, name: scenario.name };
   if (missing.length > 0) return { ...head, skipped: `the target has no ${missing.join(', ')}`, connects: [], steps: [] };
   const scopes: Scopes = { ...base, vars: renderKnown(scenario.vars, { ...base, vars: {} }) as Record<string, unknown> };
@@ -82,36 +80,32 @@ function planScenario(scenario: Scenario, target: Target, actions: ActionSignatu
 
 /**
  * Renders `${…}` whose value is known before running (run, target, accounts,
- * vars); anything else (captures, env) stays as written, so the listing shows
- * where a value comes from rather than guessing it.
+ * vars) with the run's own interpolation; anything else (captures, env)
+ * stays as written, so the listing shows where a value comes from rather
+ * than guessing it.
  */
 export function renderKnown(tree: unknown, scopes: Scopes): unknown {
-  if (typeof tree === 'string') return renderKnownString(tree, scopes);
-  if (Array.isArray(tree)) return tree.map((v) => renderKnown(v, scopes));
-  if (isPlainObject(tree)) return Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, renderKnown(v, scopes)]));
-  return tree;
+  try {
+    return interpolate(tree, scopes, () => NOWHERE, [], knownValue);
+  } catch (err) {
+    // A value that cannot stand in text (a map spliced into a string) is the run's error to report; the
+    // listing shows the params as written.
+    if (err instanceof InterpolationError) return tree;
+    throw err;
+  }
 }
 
-function renderKnownString(s: string, scopes: Scopes): unknown {
-  let parts;
+const NOWHERE = { file: '', line: 1, col: 1 };
+
+const knownValue: Lookup = (ref, scopes, pos, path) => {
+  const written = `\${${ref.expr}}`;
+  if (ref.scope === 'captures' || ref.scope === 'env') return written;
   try {
-    parts = parseTemplate(s);
+    return evaluate(ref, scopes, pos, path);
   } catch {
-    return s;
+    return written;
   }
-  const here = { file: '', line: 1, col: 1 };
-  const value = (expr: string, ref: Parameters<typeof evaluate>[0]): unknown => {
-    if (ref.scope === 'captures' || ref.scope === 'env') return `\${${expr}}`;
-    try {
-      return evaluate(ref, scopes, () => here);
-    } catch {
-      return `\${${expr}}`;
-    }
-  };
-  const only = parts[0];
-  if (parts.length === 1 && only?.kind === 'ref') return value(only.ref.expr, only.ref);
-  return parts.map((p) => (p.kind === 'text' ? p.text : String(value(p.ref.expr, p.ref)))).join('');
-}
+};
 
 const VERB: Record<PlannedEffect['kind'], string> = { create: 'create', send: 'send  ', change: 'change', delete: 'delete' };
 
@@ -142,7 +136,7 @@ export function formatPlan(plans: readonly ScenarioPlan[], runId: string, target
 export async function dryRun(options: {
   readonly targetFile: string;
   readonly paths: readonly string[];
-  readonly grep?: string;
+  readonly grep?: ScenarioFilter;
   readonly actions: ActionSignatures;
   readonly runId: string;
 }): Promise<{ readonly problems: readonly string[]; readonly listing?: string }> {

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import type { Reporter } from './reporter.js';
 import { ReporterMultiplexer } from './reporter-multiplexer.js';
-import type { Scenario } from '../scenario/model.js';
-import { resolveAccountPassword, type Target } from '../target/index.js';
+import { resolveAccountPassword } from '../target/index.js';
 import { Redactor, type Credential } from '../transport/redact.js';
 import type { RunLedger } from './creation-record.js';
-import { loadScenarios, loadTarget } from './load-inputs.js';
+import { loadRunInputs, type ScenarioFilter } from './load-inputs.js';
 import { makeResolverFactory } from './resolver.js';
 import type { RunResult } from './results.js';
 import { runAll } from './run.js';
@@ -21,7 +20,8 @@ export interface ExecuteOptions {
   readonly paths: readonly string[];
   /** The environment passwords are read from (process.env plus any env file). */
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly grep?: string;
+  /** Only scenarios whose name, id or a tag matches (scenarioFilter: compiled where the option is read). */
+  readonly grep?: ScenarioFilter;
   /** Per-command timeout in ms, overriding the target file. */
   readonly commandTimeout?: number;
   /** Builds the reporters once the redactor (which knows every secret) exists. */
@@ -45,29 +45,6 @@ export type ExecuteOutcome =
 /** A run id that sorts by time and is safe in a header, a folder name and a file name. */
 
 export { newRunId } from '../core/run-identity.js';
-
-export async function loadRunInputs(
-  targetFile: string,
-  paths: readonly string[],
-  grep?: string,
-): Promise<{ problems: string[]; target?: Target; scenarios?: Scenario[] }> {
-  const target = await loadTarget(targetFile);
-  const loaded = await loadScenarios(paths);
-  const problems = [...target.problems, ...loaded.problems];
-  if (problems.length > 0 || !target.value || !loaded.value) return { problems };
-  let scenarios = loaded.value;
-  if (grep !== undefined) {
-    let pattern: RegExp;
-    try {
-      pattern = new RegExp(grep, 'i');
-    } catch (err) {
-      return { problems: [`--grep ${grep}: not a valid regular expression: ${(err as Error).message}`] };
-    }
-    scenarios = scenarios.filter((s) => pattern.test(s.name) || pattern.test(s.id) || s.tags.some((t) => pattern.test(t)));
-    if (scenarios.length === 0) return { problems: [`--grep ${grep} matches no scenario`] };
-  }
-  return { problems, target: target.value, scenarios };
-}
 
 export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> {
   const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep);

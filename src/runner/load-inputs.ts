@@ -2,11 +2,11 @@ import { basename, dirname, resolve } from 'node:path';
 import { actionSignatures } from '../actions/registry.js';
 import { discoverScenarioFiles } from '../scenario/discover.js';
 import { LoadError } from '../core/diagnostics.js';
-import { formatDiagnostic } from '../input/errors.js';
-import { readInputText } from '../input/input-file.js';
-import { loadScenarioFile } from '../scenario/load.js';
+import { formatDiagnostic, readInputOrThrow } from '../input/errors.js';
+import type { InputKind } from '../input/input-file.js';
+import { loadScenarioSource } from '../scenario/load.js';
 import type { Scenario } from '../scenario/model.js';
-import { loadTargetFile, type Target } from '../target/index.js';
+import { loadTargetText, type Target } from '../target/index.js';
 
 /**
  * Loading of the user's files, shared by `run` and `validate`. Every problem
@@ -20,7 +20,7 @@ export interface LoadOutcome<T> {
 
 /** The scenario id is relative to the nearest folder named "suites", so ids read "pop3/rset". */
 function suiteRoot(file: string): string {
-  let dir = dirname(resolve(file));
+  const dir = dirname(resolve(file));
   for (let up = dir; dirname(up) !== up; up = dirname(up)) {
     if (basename(up) === 'suites') return up;
   }
@@ -33,37 +33,84 @@ export async function loadScenarios(paths: readonly string[]): Promise<LoadOutco
   try {
     files = await discoverScenarioFiles(paths);
   } catch (err) {
-    return { problems: await describeLoadError(err) };
+    return { problems: describeLoadError(err) };
   }
   if (files.length === 0) return { problems: [`no scenario files (*.yaml, *.yml) found in: ${paths.join(', ')}`] };
   const scenarios: Scenario[] = [];
   for (const file of files) {
-    try {
-      scenarios.push(await loadScenarioFile(file, { root: suiteRoot(file), actions: actionSignatures }));
-    } catch (err) {
-      problems.push(...(await describeLoadError(err)));
-    }
+    const loaded = await loadFile(file, 'scenario', (text) => loadScenarioSource(text, file, { root: suiteRoot(file), actions: actionSignatures }));
+    if (loaded.value !== undefined) scenarios.push(loaded.value);
+    problems.push(...loaded.problems);
   }
   return { value: scenarios, problems };
 }
 
-export async function loadTarget(file: string): Promise<LoadOutcome<Target>> {
+/** `--grep`: which scenarios a run keeps. */
+export interface ScenarioFilter {
+  /** The pattern as the user wrote it, for messages. */
+  readonly pattern: string;
+  readonly matches: (scenario: Scenario) => boolean;
+}
+
+/**
+ * The `--grep` pattern as the run applies it: a case-insensitive regular
+ * expression over a scenario's name, id and tags. Compiled once, where the
+ * option is read (a pattern that does not compile is a usage error there);
+ * throws SyntaxError with the engine's reason.
+ */
+export function scenarioFilter(pattern: string): ScenarioFilter {
+  let re: RegExp;
   try {
-    return { value: await loadTargetFile(file), problems: [] };
+    re = new RegExp(pattern, 'i');
   } catch (err) {
-    return { problems: await describeLoadError(err) };
+    throw new SyntaxError(`not a valid regular expression: ${(err as Error).message}`);
+  }
+  return { pattern, matches: (s) => re.test(s.name) || re.test(s.id) || s.tags.some((t) => re.test(t)) };
+}
+
+/** Target and scenarios, every problem of both collected; `grep` keeps the scenarios it matches. */
+export async function loadRunInputs(
+  targetFile: string,
+  paths: readonly string[],
+  grep?: ScenarioFilter,
+): Promise<{ problems: string[]; target?: Target; scenarios?: Scenario[] }> {
+  const target = await loadTarget(targetFile);
+  const loaded = await loadScenarios(paths);
+  const problems = [...target.problems, ...loaded.problems];
+  if (problems.length > 0 || !target.value || !loaded.value) return { problems };
+  let scenarios = loaded.value;
+  if (grep !== undefined) {
+    scenarios = scenarios.filter(grep.matches);
+    if (scenarios.length === 0) return { problems: [`--grep ${grep.pattern} matches no scenario`] };
+  }
+  return { problems, target: target.value, scenarios };
+}
+
+export function loadTarget(file: string): Promise<LoadOutcome<Target>> {
+  return loadFile(file, 'target', (text) => loadTargetText(text, file));
+}
+
+/**
+ * Reads a user's file once, with the limits of its kind, and loads it from
+ * that text; a problem is framed with the same text, never a second read
+ * (which could see another file, or the wrong limit).
+ */
+async function loadFile<T>(file: string, kind: InputKind, load: (text: string) => T | Promise<T>): Promise<LoadOutcome<T>> {
+  let text: string;
+  try {
+    text = await readInputOrThrow(file, kind);
+  } catch (err) {
+    return { problems: describeLoadError(err) };
+  }
+  try {
+    return { value: await load(text), problems: [] };
+  } catch (err) {
+    return { problems: describeLoadError(err, { file, text }) };
   }
 }
 
-/** Diagnostics with a code frame from the file's text, one string each. */
-export async function describeLoadError(err: unknown): Promise<string[]> {
+/** Diagnostics, one string each, with a code frame for those in `source` (the text the file was loaded from). */
+export function describeLoadError(err: unknown, source?: { readonly file: string; readonly text: string }): string[] {
   if (!(err instanceof LoadError)) throw err;
-  const sources = new Map<string, string | undefined>();
-  const out: string[] = [];
-  for (const d of err.diagnostics) {
-    // Read again, bounded and refusing special files (a frame is not worth a hang); a file that cannot be read gets no frame.
-    if (!sources.has(d.pos.file)) sources.set(d.pos.file, await readInputText(d.pos.file, 'scenario').catch(() => undefined));
-    out.push(formatDiagnostic(d, sources.get(d.pos.file)));
-  }
-  return out;
+  return err.diagnostics.map((d) => formatDiagnostic(d, d.pos.file === source?.file ? source.text : undefined));
 }

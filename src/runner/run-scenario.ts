@@ -9,6 +9,7 @@ import type { RunAccount, RunTarget } from '../actions/run-target.js';
 import { runStep, type Resolve } from './run-step.js';
 import type { Scenario, Step } from '../scenario/model.js';
 import { SessionPool } from './sessions.js';
+import { unmetRequirements } from './requirements.js';
 import { shell, StepGate } from './step-gate.js';
 import { scenarioVerdict } from './verdict.js';
 
@@ -192,20 +193,6 @@ function unconfirmedReason(scenario: Scenario, cleanup: readonly StepResult[], a
 function requireSession(step: Step): string {
   if (!step.session) throw new RunProblem('ENO_SESSION', `step '${step.name}' (${step.action}) needs a session`);
   return step.session;
-}
-
-function unmetRequirements(scenario: Scenario, target: RunTarget): string | undefined {
-  for (const endpoint of scenario.requires.endpoints) {
-    if (!(endpoint in target.endpoints)) return `the target has no '${endpoint}' endpoint`;
-  }
-  for (const role of scenario.requires.accounts) {
-    if (!(role in target.accounts)) return `the target has no account with role '${role}'`;
-  }
-  for (const [name, session] of Object.entries(scenario.sessions)) {
-    if (!(session.endpoint in target.endpoints)) return `the target has no '${session.endpoint}' endpoint (session '${name}')`;
-    if (!(session.account in target.accounts)) return `the target has no account with role '${session.account}' (session '${name}')`;
-  }
-  return undefined;
 }
 
 function interruptedStep(step: Step): StepResult {

@@ -1,7 +1,8 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LoadError } from '../core/diagnostics.js';
 import type { Diagnostic } from '../core/diagnostics.js';
+import { InputFileError, inputStat } from '../input/input-file.js';
 
 const YAML_RE = /\.ya?ml$/i;
 
@@ -16,17 +17,11 @@ export async function discoverScenarioFiles(paths: readonly string[]): Promise<s
   const found: string[] = [];
   const problems: Diagnostic[] = [];
   for (const p of paths) {
-    let info;
-    try {
-      info = await stat(p);
-    } catch (err) {
-      const loop = (err as NodeJS.ErrnoException).code === 'ELOOP';
-      problems.push({ pos: { file: p, line: 1, col: 1 }, message: loop ? 'symbolic link loop' : 'no such file or folder' });
-      continue;
-    }
-    if (info.isDirectory()) found.push(...(await walk(p, problems)));
+    const info = await inputStat(p, 'scenario', { folders: true }).catch((err: unknown) => refusal(err, 'no such file or folder'));
+    if (typeof info === 'string') problems.push(at(p, info));
+    else if (info.isDirectory()) found.push(...(await walk(p, problems)));
     else if (YAML_RE.test(p)) found.push(p);
-    else problems.push({ pos: { file: p, line: 1, col: 1 }, message: 'not a scenario file: expected a .yaml or .yml file, or a folder' });
+    else problems.push(at(p, 'not a scenario file: expected a .yaml or .yml file, or a folder'));
   }
   if (problems.length > 0) throw new LoadError('EPATH_NOT_FOUND', problems);
   return [...new Set(found)];
@@ -42,21 +37,23 @@ async function walk(dir: string, problems: Diagnostic[]): Promise<string[]> {
     if (e.isDirectory()) out.push(...(await walk(full, problems)));
     else if (!YAML_RE.test(e.name)) continue;
     else if (e.isFile()) out.push(full);
-    else if (e.isSymbolicLink()) {
-      // A link to a scenario file counts; a broken or looping link is named, not skipped unseen.
-      const target = await stat(full).catch((err: NodeJS.ErrnoException) => err);
-      if (target instanceof Error)
-        problems.push({
-          pos: { file: full, line: 1, col: 1 },
-          message: target.code === 'ELOOP' ? 'symbolic link loop' : 'symbolic link to nothing (its target does not exist)',
-        });
-      else if (target.isFile()) out.push(full);
-      else
-        problems.push({ pos: { file: full, line: 1, col: 1 }, message: 'links to something that is not a regular file; scenario files must be regular files' });
-    } else {
-      // A FIFO, socket or device named *.yaml would hang or flood the reader: say so instead of reading it.
-      problems.push({ pos: { file: full, line: 1, col: 1 }, message: 'not a regular file (a FIFO, socket or device); scenario files must be regular files' });
+    else {
+      // A link to a scenario file counts. A broken link, a FIFO, socket or device named *.yaml (which would
+      // hang or flood a reader) is named with what it is, not skipped unseen and never read.
+      const info = await inputStat(full, 'scenario').catch((err: unknown) => refusal(err, 'symbolic link to nothing (its target does not exist)'));
+      if (typeof info === 'string') problems.push(at(full, info));
+      else out.push(full);
     }
   }
   return out;
+}
+
+/** Why a path was refused; `missing` words a path that is not there where it was found (named, or listed by its folder). */
+function refusal(err: unknown, missing: string): string {
+  if (!(err instanceof InputFileError)) throw err;
+  return err.problem === 'ENOENT' ? missing : err.message;
+}
+
+function at(file: string, message: string): Diagnostic {
+  return { pos: { file, line: 1, col: 1 }, message };
 }

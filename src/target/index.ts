@@ -1,4 +1,4 @@
-export { loadTargetFile, loadTargetSource } from './load.js';
+export { loadTargetFile, loadTargetSource, loadTargetText } from './load.js';
 export { resolveAccountPassword, collectSecrets, SecretError } from './secrets.js';
 export { parseEnvFile } from './env-file.js';
 export { targetSchema } from './schema.js';

@@ -17,7 +17,11 @@ import type { TargetInput, TlsInput } from './schema.js';
 
 /** Reads and loads a target file; relative CA paths resolve against its folder. */
 export async function loadTargetFile(file: string): Promise<Target> {
-  const text = await readInputOrThrow(file, 'target');
+  return loadTargetText(await readInputOrThrow(file, 'target'), file);
+}
+
+/** Loads a target file's text, already read (`file` names it): the CA files it names are read here. */
+export async function loadTargetText(text: string, file: string): Promise<Target> {
   const baseDir = path.dirname(path.resolve(file));
   const { input, positions } = checkTargetSource(text, file);
   // CA files are read here, asynchronously and bounded, so that loadTargetSource stays synchronous and reads no file.

@@ -2,6 +2,7 @@ import type { Security } from '../core/protocols.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TransportError, endpoint, starttlsInjectionError, type Phase } from './errors.js';
+import { silentGreeting, wrongProtocolError, type MailProtocol } from './greeting-kind.js';
 import { handshake } from './handshake.js';
 import { bufferedBytes, limitExceeded, type Limits } from './limits.js';
 import { LineReader, type Line } from './line-reader.js';
@@ -175,25 +176,28 @@ export class Connection {
   writeBytes(data: Buffer, options: { readonly phase: Phase; readonly command: string; readonly baseMs?: number }): Promise<void> {
     const details = { host: this.host, port: this.port, command: options.command };
     if (this.#gone || this.#socket.destroyed) return Promise.reject(this.#closedError({ phase: options.phase, command: options.command }, 'before'));
-    const baseMs = options.baseMs ?? this.timeouts.command;
-    const allowedMs = baseMs + (data.length * 1000) / this.limits.minTransferRate;
-    const started = performance.now();
+    // The same allowance as a transfer read: the whole of `data` counts from the start, sent or not.
+    const budget = this.replyBudget(options.command, 'transfer', options.baseMs);
+    budget.consumed(data.length);
     return new Promise<void>((resolve, reject) => {
       let done = false;
-      const timer = setTimeout(() => {
-        if (done) return;
-        done = true;
-        const error = new TransportError(
-          'ETIMEOUT',
-          options.phase,
-          `${this.endpoint} did not take ${options.command} at the minimum rate of ${this.limits.minTransferRate} bytes/s: ` +
-            `${data.length} octets not sent within ${Math.round(performance.now() - started)} ms ` +
-            `(a transfer may take ${baseMs} ms plus 1 s per ${this.limits.minTransferRate} octets)`,
-          details,
-        );
-        this.destroy(error);
-        reject(error);
-      }, timerDelay(allowedMs));
+      const timer = setTimeout(
+        () => {
+          if (done) return;
+          done = true;
+          const error = new TransportError(
+            'ETIMEOUT',
+            options.phase,
+            `${this.endpoint} did not take ${options.command} at the minimum rate of ${budget.minRate} bytes/s: ` +
+              `${data.length} octets not sent within ${Math.round(performance.now() - budget.startedAt)} ms ` +
+              `(a transfer may take ${budget.baseMs} ms plus 1 s per ${budget.minRate} octets)`,
+            details,
+          );
+          this.destroy(error);
+          reject(error);
+        },
+        timerDelay(budget.deadline() - budget.startedAt),
+      );
       this.#socket.write(data, (error) => {
         if (done) return;
         done = true;
@@ -204,11 +208,35 @@ export class Connection {
     });
   }
 
-  /** Read the server greeting with the greeting timeout, recording its time. */
-  async readGreeting(): Promise<Line> {
+  /**
+   * Read the server greeting with the greeting timeout, recording its time.
+   * `budget`: the deadline of a greeting of several lines (SMTP), counted from
+   * its first; `log: false` when the caller copies the line to the transcript.
+   *
+   * With `protocol`, what the greeting says about the port is decided here,
+   * once, for every client: a first line of another protocol, of TLS, or of
+   * no protocol's shape is EWRONG_PROTOCOL (greeting-kind's
+   * wrongProtocolError), and silence on a plain-text port that answers a TLS
+   * handshake says the port wants TLS first (silentGreeting). The connection
+   * is dropped on either.
+   */
+  async readGreeting(options: Pick<ReadLineOptions, 'budget' | 'log'> & { readonly protocol?: MailProtocol } = {}): Promise<Line> {
+    const { protocol, ...read } = options;
     const started = performance.now();
-    const line = await this.readLine({ phase: 'greeting' });
+    let line: Line;
+    try {
+      line = await this.readLine({ phase: 'greeting', ...read });
+    } catch (error) {
+      if (protocol === undefined) throw error;
+      this.destroy();
+      throw (await silentGreeting(error, this, protocol)) ?? error;
+    }
     this.timings.greeting = Math.round(performance.now() - started);
+    const wrong = protocol === undefined ? undefined : wrongProtocolError(protocol, line.bytes, this);
+    if (wrong !== undefined) {
+      this.destroy(wrong);
+      throw wrong;
+    }
     return line;
   }
 
@@ -236,7 +264,7 @@ export class Connection {
     // Checked even when a line is queued: a flood that never ends the reply must not outlive it.
     const budget = options.budget;
     if (budget !== undefined && !this.#gone && performance.now() >= budget.deadline(this.#reader.bufferedBytes)) {
-      const error = budget.exceeded(this.endpoint, options.phase, { host: this.host, port: this.port });
+      const error = this.#replyExpired(budget, options);
       this.destroy(error);
       return Promise.reject(error);
     }
@@ -262,7 +290,7 @@ export class Connection {
         const now = performance.now();
         const replyEnds = budget?.deadline(this.#reader.bufferedBytes) ?? Infinity;
         if (idleDeadline <= now && idleDeadline <= replyEnds) return void expire(this.#timeoutError(options, timeoutMs));
-        if (replyEnds <= now) return void expire((budget as ReplyBudget).exceeded(this.endpoint, options.phase, { host: this.host, port: this.port }, now));
+        if (replyEnds <= now) return void expire(this.#replyExpired(budget as ReplyBudget, options, now));
         return setTimeout(
           () => {
             const next = check();
@@ -457,6 +485,17 @@ export class Connection {
   #resume(): void {
     this.#paused = false;
     this.#socket.resume();
+  }
+
+  /**
+   * A reply past its deadline. When not one octet of it has arrived the
+   * server was silent, and is told so as the inactivity timeout would (the
+   * two are the same length, and the budget starts first): "no complete
+   * reply … its lines kept coming" would not be true.
+   */
+  #replyExpired(budget: ReplyBudget, options: ReadLineOptions, now = performance.now()): TransportError {
+    if (budget.octets === 0 && this.#reader.bufferedBytes === 0 && this.#queue.length === 0) return this.#timeoutError(options, budget.baseMs);
+    return budget.exceeded(this.endpoint, options.phase, { host: this.host, port: this.port }, now);
   }
 
   #timeoutError(options: ReadLineOptions, timeoutMs: number): TransportError {

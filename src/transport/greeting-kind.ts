@@ -125,9 +125,13 @@ export async function implicitTlsPortError(expected: MailProtocol, where: Greeti
   );
 }
 
+/** Greeting failures already judged (Connection.readGreeting with a protocol): not probed a second time. */
+const judged = new WeakSet<object>();
+
 /**
  * For our own clients: a greeting timeout on a plain-text connection
- * (none/starttls) that an implicit-TLS port explains; undefined otherwise.
+ * (none/starttls) that an implicit-TLS port explains; undefined otherwise,
+ * and for an error this was already asked about (the port is probed once).
  */
 export async function silentGreeting(
   error: unknown,
@@ -135,6 +139,8 @@ export async function silentGreeting(
   expected: MailProtocol,
 ): Promise<TransportError | undefined> {
   if (!(error instanceof TransportError) || error.code !== 'ETIMEOUT' || error.phase !== 'greeting' || options.security === 'tls') return undefined;
+  if (judged.has(error)) return undefined;
+  judged.add(error);
   return implicitTlsPortError(expected, options, options.timeouts?.greeting ?? 3_000);
 }
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { actions, actionSignatures } from '../../src/actions/registry.js';
 import { formatPlan, planRun, renderKnown } from '../../src/runner/dry-run.js';
+import { missingRequirements, unmetRequirements } from '../../src/runner/requirements.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { loadTargetFile } from '../../src/target/load.js';
 
@@ -58,6 +59,19 @@ describe('dry-run plans', () => {
     expect(formatPlan([plan!], RUN, 'lab')).toContain('would be skipped: the target has no endpoint pop3s');
   });
 
+  it('skips for the same reason the run would, with the same check (a session endpoint counts even if requires misses it)', async () => {
+    const target = await loadTargetFile(path.resolve('fixtures/scenarios/targets/good/lab.yaml'));
+    const loaded = await loadScenarioFile(path.join(suites, 'pop3/sizes-agree.yaml'), { root: suites, actions: actionSignatures });
+    // Built by hand rather than loaded: requires names nothing, the sessions still need pop3s.
+    const scenario = { ...loaded, requires: { ...loaded.requires, endpoints: [], accounts: [] } };
+    const { pop3s: _gone, ...endpoints } = target.endpoints;
+    const lacking = { ...target, endpoints };
+    const [plan] = planRun(lacking, [scenario], actionSignatures, RUN);
+    expect(plan?.skipped).toBe('the target has no endpoint pop3s');
+    expect(unmetRequirements(scenario, lacking)).toMatch(/^the target has no 'pop3s' endpoint \(session '\w+'\)$/);
+    expect(missingRequirements(loaded, target)).toEqual([]);
+  });
+
   it('renders run, target, account and var values, and leaves env and captures as written (env may hold secrets)', () => {
     const scopes = {
       run: { id: RUN, prefix: `mailprobe-${RUN}`, started: 'x' },
@@ -73,5 +87,9 @@ describe('dry-run plans', () => {
       a: `${RUN} \${env.SECRET} \${captures.sent.message_id} alice@lab.test w h`,
       n: 3,
     });
+    // A map cannot stand in text: the run reports that; the listing keeps the params as written.
+    const withMap = { ...scopes, vars: { map: { k: 'v' } } };
+    expect(renderKnown({ a: 'x ${vars.map}', b: '${vars.map}' }, withMap)).toEqual({ a: 'x ${vars.map}', b: '${vars.map}' });
+    expect(renderKnown({ b: '${vars.map}', c: '${vars.nope}' }, withMap)).toEqual({ b: { k: 'v' }, c: '${vars.nope}' });
   });
 });

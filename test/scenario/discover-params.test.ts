@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +41,21 @@ describe('discoverScenarioFiles', () => {
     expect(err).toBeInstanceOf(LoadError);
     expect((err as LoadError).code).toBe('EPATH_NOT_FOUND');
     expect((err as LoadError).diagnostics.map((d) => d.message)).toEqual(['no such file or folder', 'no such file or folder']);
+  });
+
+  it('names what a walked *.yaml entry that is no regular file is, in the words the reader uses', async () => {
+    const odd = await mkdtemp(path.join(os.tmpdir(), 'mailprobe-discover-odd-'));
+    execFileSync('mkfifo', [path.join(odd, 'fifo.yaml')]);
+    await symlink('nowhere.yaml', path.join(odd, 'gone.yaml'));
+    await mkdir(path.join(odd, 'real'));
+    await symlink('real', path.join(odd, 'folder-link.yaml'));
+    const err = await discoverScenarioFiles([odd]).catch((e: unknown) => e);
+    expect((err as LoadError).diagnostics.map((d) => `${path.basename(d.pos.file)}: ${d.message}`)).toEqual([
+      'fifo.yaml: is a FIFO (named pipe), not a regular file; a scenario file must be a regular file',
+      'folder-link.yaml: is a folder, not a regular file; a scenario file must be a regular file',
+      'gone.yaml: symbolic link to nothing (its target does not exist)',
+    ]);
+    await rm(odd, { recursive: true, force: true });
   });
 
   it('derives ids relative to the root', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LoadError } from '../../src/core/diagnostics.js';
-import { decodeInputText, firstInvalidUtf8, INPUT_LIMITS, InputFileError, readInputText } from '../../src/input/input-file.js';
+import { decodeInputText, firstInvalidUtf8, INPUT_LIMITS, InputFileError, readInputBytes, readInputText } from '../../src/input/input-file.js';
 import { parseYamlWithPositions } from '../../src/input/yaml-doc.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { testActions } from './test-actions.js';
@@ -36,6 +36,18 @@ describe('reading a user-named input file', () => {
       problem: 'ETOOBIG',
       message: `env file too large: the limit is 64 KiB (65536 bytes), this one is 65537 bytes`,
     });
+  });
+
+  it('allocates what the file needs, not the whole limit, and still reads a file at the limit whole', async () => {
+    const small = join(dir, 'small.yaml');
+    writeFileSync(small, 'name: small\n');
+    const bytes = await readInputBytes(small, 'scenario');
+    expect(bytes.toString()).toBe('name: small\n');
+    // The memory behind the bytes: the file's size (and one byte to see growth), not the 1 MiB scenario limit.
+    expect(bytes.buffer.byteLength).toBeLessThan(1024);
+    const at = join(dir, 'at-limit.yaml');
+    writeFileSync(at, `#${'x'.repeat(INPUT_LIMITS.scenario - 2)}\n`);
+    expect((await readInputBytes(at, 'scenario')).length).toBe(INPUT_LIMITS.scenario);
   });
 
   it('names a missing file', async () => {

@@ -40,6 +40,8 @@ describe('SMTP greeting wait', () => {
     expect(classifyError(error)).toMatchObject({ kind: 'errored', problem: { code: 'ETIMEOUT', phase: 'greeting' } });
     // The greeting wait plus the implicit-TLS probe, with a wide margin.
     expect(performance.now() - started).toBeLessThan(2 * TIMEOUTS.greeting + 8_000);
+    // The transport judged the silence (one TLS probe); the client's own check does not probe again.
+    expect(fake.sessions).toHaveLength(2);
   });
 
   it('a greeting later than timeouts.tcp but within timeouts.greeting is waited for', { timeout: 20_000 }, async () => {

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Reporter } from '../../src/runner/reporter.js';
 import { execute } from '../../src/runner/execute.js';
+import { scenarioFilter } from '../../src/runner/load-inputs.js';
 import type { RunResult, ScenarioResult } from '../../src/runner/results.js';
 import { parseEnvFile } from '../../src/target/index.js';
 
@@ -32,7 +33,7 @@ export async function runSuite(options: {
     targetFile: options.targetFile,
     paths: options.paths ?? [POP3_SUITE],
     env: options.env,
-    ...(options.grep ? { grep: options.grep } : {}),
+    ...(options.grep ? { grep: scenarioFilter(options.grep) } : {}),
     reporters: () => options.reporters ?? [],
     stderr: new Writable({ write: (_c, _e, cb) => cb() }),
     signal: options.signal ?? new AbortController().signal,

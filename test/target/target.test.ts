@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeLoadError } from '../../src/runner/load-inputs.js';
+import { loadTarget } from '../../src/runner/load-inputs.js';
 import { LoadError } from '../../src/core/diagnostics.js';
 import { parseEnvFile } from '../../src/target/env-file.js';
 import { loadTargetFile, loadTargetSource } from '../../src/target/load.js';
@@ -88,7 +88,7 @@ describe('bad target corpus', () => {
     ['password-env-not-a-name.yaml', ['Hunter2', 'hunter2_pw']],
   ])('prints %s with [redacted] in the frame and never the secret', async (name, secrets) => {
     const err = await loadTargetFile(path.join(dir, name)).catch((e: unknown) => e);
-    const printed = (await describeLoadError(err)).join('\n\n');
+    const printed = (await loadTarget(path.join(dir, name))).problems.join('\n\n');
     expect(printed).toContain('[redacted]');
     expect(printed).toMatch(/> +\d+ \| .*(password|password_env): \[redacted\]/);
     for (const s of secrets) expect(printed).not.toContain(s);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImapRawClient } from '../../src/protocols/imap/raw/client.js';
 import { Pop3Client } from '../../src/protocols/pop3/client.js';
+import { SmtpClient } from '../../src/protocols/smtp/client.js';
 import { TransportError } from '../../src/transport/errors.js';
 import { Transcript } from '../../src/transport/transcript.js';
 import { rejection } from '../support/expect-helpers.js';
@@ -107,6 +108,43 @@ describe('a reply has a deadline, however its lines trickle', () => {
     expect(error.phase).toBe('command');
     expect(error.message).toContain(`no complete reply to CAPA within ${COMMAND_MS} ms`);
     expect(ms).toBeLessThan(COMMAND_MS + MARGIN_MS);
+  });
+
+  // The reply's deadline and the inactivity timeout are the same length; a server that sends nothing at all
+  // is told as silence, not as lines that "kept coming".
+  it('POP3 NOOP: a server that says nothing at all is named as silent, not as a reply that never ended', { timeout: 20_000 }, async () => {
+    const server = await pop3({ NOOP: () => undefined });
+    const client = await pop3Client(server, { capa: false });
+    const { value: error, ms } = await timed(() => rejection(client.noop(), TransportError));
+    expect(error.code).toBe('ETIMEOUT');
+    expect(error.message).toBe(`127.0.0.1:${server.port} sent no line of the reply to NOOP within ${COMMAND_MS} ms`);
+    expect(ms).toBeLessThan(COMMAND_MS + MARGIN_MS);
+  });
+
+  it('SMTP EHLO: a server that says nothing at all is named as silent, and one that trickles by the deadline', { timeout: 30_000 }, async () => {
+    const server = await FakeLineServer.start({
+      greeting: '220 fake.test ESMTP\r\n',
+      commands: { EHLO: () => undefined, HELO: (s) => trickle(s, '250-fake.test\r\n', '250-X-TRICKLE') },
+    });
+    servers.push(server);
+    const open = async () => {
+      const client = await SmtpClient.connect({
+        endpoint: { host: server.host, port: server.port, security: 'none', tls: { verify: true } },
+        transcript: new Transcript(),
+        session: 'smtp',
+        timeouts: { dns: 1_000, tcp: 1_000, greeting: 3_000, command: COMMAND_MS },
+      });
+      clients.push({ drop: () => client.destroy() });
+      return client;
+    };
+    const silent = await timed(async () => rejection((await open()).ehlo(), TransportError));
+    expect(silent.value.code).toBe('ETIMEOUT');
+    expect(silent.value.message).toBe(`127.0.0.1:${server.port} sent no line of the reply to EHLO within ${COMMAND_MS} ms`);
+    expect(silent.ms).toBeLessThan(COMMAND_MS + MARGIN_MS);
+    const trickling = await timed(async () => rejection((await open()).helo(), TransportError));
+    expect(trickling.value.code).toBe('ETIMEOUT');
+    expect(trickling.value.message).toContain(`no complete reply to HELO within ${COMMAND_MS} ms`);
+    expect(trickling.ms).toBeLessThan(COMMAND_MS + MARGIN_MS);
   });
 
   it('POP3 RETR: a body that trickles below the minimum rate fails naming the rate', { timeout: 20_000 }, async () => {

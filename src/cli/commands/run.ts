@@ -13,12 +13,14 @@ import { parseEnvFile } from '../../target/index.js';
 import { installInterrupts, sayLeftovers } from '../interrupts.js';
 import type { CliContext } from '../run-context.js';
 import { PRIVATE_MODES, setOutputModes, type OutputModes } from '../../transport/private-files.js';
+import type { ScenarioFilter } from '../../runner/load-inputs.js';
 
 export interface RunCommandOptions {
   readonly target?: string;
   readonly envFrom?: string;
   readonly reporter: readonly string[];
-  readonly grep?: string;
+  /** Compiled by the option parser (scenarioFilter). */
+  readonly grep?: ScenarioFilter;
   readonly timeout?: number;
   readonly outDir: string;
   /** --report-mode, parsed; reports and saved messages are 0600 (folders 0700) without it. */

@@ -2,7 +2,6 @@ import { connect, type ConnectOptions } from '../../transport/connect.js';
 import { SerialQueue } from '../../transport/serial-queue.js';
 import type { Connection, PhaseTimings } from '../../transport/connection.js';
 import { TransportError, type Phase } from '../../transport/errors.js';
-import { silentGreeting, wrongProtocolError } from '../../transport/greeting-kind.js';
 import type { ReplyBudget, ReplyKind } from '../../transport/reply-budget.js';
 import type { TlsInfo } from '../../transport/tls.js';
 import { REDACTED } from '../../transport/transcript.js';
@@ -47,10 +46,9 @@ export class Pop3Client {
   static async connect(options: Pop3ConnectOptions): Promise<Pop3Client> {
     const connection = await connect({ ...options, protocol: 'pop3' });
     try {
-      const line = await connection.readGreeting();
+      // A port that does not speak POP3 (another protocol, TLS first, silence) is named by the transport.
+      const line = await connection.readGreeting({ protocol: 'pop3' });
       const text = line.bytes.toString('utf8');
-      const wrong = wrongProtocolError('pop3', line.bytes, connection);
-      if (wrong !== undefined) throw wrong;
       const status = parseGreeting(connection, text);
       if (!status.ok) throw new Pop3ReplyError('(greeting)', status.text, status.responseCode);
       const client = new Pop3Client(connection, text);
@@ -82,7 +80,7 @@ export class Pop3Client {
       return client;
     } catch (error) {
       connection.destroy();
-      throw (await silentGreeting(error, options, 'pop3')) ?? error;
+      throw error;
     }
   }
 

@@ -77,11 +77,11 @@ export interface ReadReplyOptions {
 /**
  * Reads one whole reply, every line against `budget` (the deadline of the
  * reply as a whole, so continuation lines trickled one by one cannot hold the
- * run). Lines are copied into the transcript up to
- * limits.maxTranscriptListingLines, the rest summarised; the reply's bytes are
- * held in `bufferedBytes` while it is assembled. A reply that breaks the
- * grammar throws ESMTP_MALFORMED and drops the connection: later replies could
- * no longer be told apart.
+ * run; it also counts the reply's octets, line ends as they came). Lines are
+ * copied into the transcript up to limits.maxTranscriptListingLines, the rest
+ * summarised; the reply's bytes are held in `bufferedBytes` while it is
+ * assembled. A reply that breaks the grammar throws ESMTP_MALFORMED and drops
+ * the connection: later replies could no longer be told apart.
  */
 export async function readReply(connection: Connection, options: ReadReplyOptions): Promise<SmtpReply> {
   const { limits } = connection;
@@ -91,28 +91,26 @@ export async function readReply(connection: Connection, options: ReadReplyOption
   const lines: string[] = [];
   const raw: string[] = [];
   let code: number | undefined;
-  let octets = 0;
   let held = 0;
   let longNoted = false;
   try {
     for (;;) {
       const first = lines.length === 0;
-      // The first line waits under the inactivity timeout alone (the same length as the budget, which
-      // counts from the command): a server that says nothing is told "no line", not "no complete reply".
-      // readGreeting copies its line into the transcript itself; every other line is copied here, once.
+      // The greeting's first line waits under the greeting timeout, is timed, copied to the transcript and
+      // judged by the transport (a port that does not speak SMTP); every other line is copied here, once.
       const viaGreeting = first && options.greeting === true;
-      const line = viaGreeting ? await connection.readGreeting() : await connection.readLine({ phase, command, log: false, ...(first ? {} : { budget }) });
-      if (first) budget.consumed(line.bytes.length + 2);
+      const line = viaGreeting
+        ? await connection.readGreeting({ budget, protocol: 'smtp' })
+        : await connection.readLine({ phase, command, log: false, budget });
       const text = line.bytes.toString('utf8');
       if (!viaGreeting && lines.length < limits.maxTranscriptListingLines) connection.transcript.server(connection.session, text);
-      octets += line.bytes.length + 2;
       held += line.bytes.length;
       bufferedBytes.hold(line.bytes.length);
       if (lines.length + 1 > limits.maxListingLines) {
         throw fail(connection, limitExceeded(phase, `a reply of more than ${limits.maxListingLines} lines`, limits.maxListingLines, details));
       }
-      if (octets > limits.maxListingBytes) {
-        throw fail(connection, limitExceeded(phase, `a reply of ${octets}+ octets`, limits.maxListingBytes, details));
+      if (budget.octets > limits.maxListingBytes) {
+        throw fail(connection, limitExceeded(phase, `a reply of ${budget.octets}+ octets`, limits.maxListingBytes, details));
       }
       let parsed: SmtpReplyLine;
       try {

@@ -10,7 +10,7 @@ import { pop3Cleanup, pop3Dele, pop3Find, pop3Observe, pop3Retr, pop3Top, pop3Wa
 import { pop3Stls } from './pop3-stls.js';
 import { smtpSend } from './smtp-send.js';
 import { smtpAuth, smtpData, smtpEhlo, smtpMail, smtpNoop, smtpQuit, smtpRcpt, smtpRset } from './smtp-steps.js';
-import { smtpPipeline, smtpStarttls } from './smtp-wire.js';
+import { smtpMailWithoutLogin, smtpPipeline, smtpStarttls } from './smtp-wire.js';
 
 /** Every action a scenario may name. The scenario schema is built from this object. */
 export const registry = {
@@ -25,6 +25,7 @@ export const registry = {
   'smtp.noop': smtpNoop,
   'smtp.quit': smtpQuit,
   'smtp.pipeline': smtpPipeline,
+  'smtp.mail-without-login': smtpMailWithoutLogin,
   'pop3.capa': pop3Capa,
   'pop3.stat': pop3Stat,
   'pop3.list': pop3List,

@@ -1,5 +1,4 @@
 import type { SmtpExtensions, SmtpStepReply } from '../protocols/smtp/client.js';
-import { SmtpProtocolError, SmtpReplyError } from '../protocols/smtp/errors.js';
 import type { ActionContext } from './context.js';
 
 /**
@@ -31,23 +30,6 @@ export function extensionsOutput(extensions: SmtpExtensions) {
     chunking: extensions.chunking,
     requiretls: extensions.requireTls,
   };
-}
-
-/**
- * The reply unless it is a refusal or a code the command cannot have: a 4yz
- * is "not now" (inconclusive), a 5yz the server's judged "no", another class
- * a failed check (RFC 5321 §4.3.2 lists what each command may answer).
- */
-export function expectClass(reply: SmtpStepReply, expected: 2 | 3): SmtpStepReply {
-  const got = Math.floor(reply.code / 100);
-  if (got === expected) return reply;
-  if (got >= 4) throw new SmtpReplyError(reply.code, reply.raw, reply.command);
-  throw new SmtpProtocolError(
-    'ESMTP_UNEXPECTED',
-    `${reply.command} was answered ${reply.code}, a code it cannot have (a ${expected}yz reply was due): ${JSON.stringify(reply.lines[0] ?? '')}`,
-    reply.command,
-    'RFC 5321 §4.3.2',
-  );
 }
 
 /** The target's own account addresses, lower-cased: the only recipients mailprobe ever sends a message to. */

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { RunProblem, SkipScenario } from '../protocols/outcomes.js';
-import { CLIENT_NAME, type SmtpAuthMechanism, type SmtpStepReply } from '../protocols/smtp/client.js';
+import { CLIENT_NAME, type SmtpStepReply } from '../protocols/smtp/client.js';
 import { composeMessage } from '../protocols/smtp/compose.js';
-import { SmtpTransportError } from '../protocols/smtp/errors.js';
+import { SmtpReplyError, SmtpTransportError } from '../protocols/smtp/errors.js';
 import type { SmtpSession } from '../protocols/smtp/session.js';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
-import { expectClass, extensionsOutput, isAccountAddress, replyOutput } from './smtp-replies.js';
+import { extensionsOutput, isAccountAddress, replyOutput } from './smtp-replies.js';
 
 /**
  * SMTP one command at a time, on a named session (src/protocols/smtp/session.ts),
@@ -14,12 +14,18 @@ import { expectClass, extensionsOutput, isAccountAddress, replyOutput } from './
  * QUIT. A 4yz is inconclusive with the server's words, a 5yz is the server's
  * "no" for the step's expectations (an unexpected one fails the step).
  *
- * Two rules keep a real host safe whatever a scenario says:
+ * Rules that keep a real host safe whatever a scenario says:
  * - a RCPT the server accepts for an address that is no account of the target
- *   (the relay check's foreign domain, an unknown local user) is followed by
- *   RSET at once: no data can follow it, so nothing is ever relayed or lost;
+ *   (the relay check's foreign domain, an unknown local user), or accepts only
+ *   to forward it elsewhere (251), is followed by RSET at once: no data can
+ *   follow it, so nothing is ever relayed or lost; a server that refuses the
+ *   RSET loses the connection instead;
  * - a MAIL accepted with a declared SIZE over the advertised limit is RSET at
- *   once too: the oversized message is never sent.
+ *   once too: the oversized message is never sent;
+ * - DATA goes only to recipients accepted for the target's accounts, and RCPT
+ *   asks for no delivery notices (NOTIFY=NEVER, RFC 3461) where DSN is offered,
+ *   so no bounce lands in a mailbox the run cannot clean;
+ * - AUTH is never sent without TLS.
  */
 
 const none = z.strictObject({});
@@ -44,7 +50,7 @@ export const smtpEhlo = defineAction({
 
 export const smtpAuth = defineAction({
   name: 'smtp.auth',
-  summary: "AUTH (RFC 4954) as the session's account, with PLAIN or LOGIN: 235 is logged in; refused credentials could not run",
+  summary: "AUTH (RFC 4954) as the session's account, with PLAIN or LOGIN, under TLS only: refused credentials could not run",
   protocol: 'smtp',
   params: z.strictObject({
     mechanism: z.enum(['PLAIN', 'LOGIN']).optional().describe('SASL mechanism (default PLAIN when advertised, else LOGIN)'),
@@ -52,13 +58,16 @@ export const smtpAuth = defineAction({
   async run(ctx: ActionContext, params) {
     const session = await smtp(ctx);
     const account = ctx.sessionAccount();
-    const offered = session.client.authMechanisms;
-    const mechanism: SmtpAuthMechanism = params.mechanism ?? (offered.includes('PLAIN') || !offered.includes('LOGIN') ? 'PLAIN' : 'LOGIN');
+    if (!session.client.secure) {
+      throw new SmtpTransportError(
+        'EAUTH',
+        `smtp.auth sends no password without TLS, and session '${session.label}' is on an endpoint with security: none; nothing was sent`,
+        'auth',
+      );
+    }
+    const mechanism = session.client.loginMechanism(params.mechanism);
     const reply = await session.client.auth(mechanism, account.user, ctx.password(account.role));
-    // 535 (RFC 4954 §6: authentication credentials invalid): the target's account is wrong; the check could not run.
-    if (reply.code === 535) throw new SmtpTransportError('EAUTH', `login failed: ${reply.raw}`, 'auth');
-    expectClass(reply, 2);
-    session.loggedIn();
+    if (reply.code < 200 || reply.code >= 300) throw session.client.loginRefusal(reply);
     return { ...replyOutput(reply), mechanism, logged_in: true };
   },
 });
@@ -97,40 +106,74 @@ export const smtpMail = defineAction({
     if (limit === undefined) return output;
     // Accepted over the limit: the transaction ends here, and no oversized message is ever sent.
     session.client.connection.info(`MAIL with SIZE=${declared} over the advertised ${limit} was accepted: RSET at once, no message is sent`);
-    await resetAtOnce(session);
-    return { ...output, reset: true };
+    return { ...output, reset: await resetAtOnce(session) };
   },
 });
 
 function advertisedLimit(session: SmtpSession): number {
   const size = session.client.advertised.size;
   if (size === undefined) throw new SkipScenario('the server does not advertise SIZE (RFC 1870) in its last EHLO reply, so it declares no limit to exceed');
-  if (!size.limit) throw new SkipScenario('the server advertises SIZE with no fixed maximum (RFC 1870 §4), so there is no limit to exceed');
+  if (!size.limit) throw new SkipScenario('the server advertises SIZE with no fixed maximum (RFC 1870 §3), so there is no limit to exceed');
+  if (!Number.isSafeInteger(size.limit + 1)) throw new SkipScenario(`the server advertises SIZE ${size.limit}, too large to declare one octet over it exactly`);
   return size.limit;
 }
 
-async function resetAtOnce(session: SmtpSession): Promise<void> {
-  await session.client.rset({ strict: true });
+/**
+ * Ends a transaction the server should not have accepted, before anything can
+ * follow it: RSET, or, when the server will not take even that, the
+ * connection (the next step on the session connects again). Never throws.
+ */
+async function resetAtOnce(session: SmtpSession): Promise<boolean> {
   session.ended();
+  const reply = await session.client.rset().catch(() => undefined);
+  if (reply !== undefined && reply.code >= 200 && reply.code < 300) return true;
+  session.client.connection.info('RSET was not accepted: dropping the connection, so nothing can follow what the server accepted');
+  session.client.destroy();
+  return false;
+}
+
+/** RFC 3461 §4.1: NOTIFY=NEVER where DSN is offered, so neither a failure nor a delay sends a bounce anywhere. */
+function noNotices(session: SmtpSession): string[] {
+  return session.client.advertised.dsn ? ['NOTIFY=NEVER'] : [];
 }
 
 export const smtpRcpt = defineAction({
   name: 'smtp.rcpt',
-  summary: 'RCPT TO (RFC 5321 §4.1.1.3); a recipient that is no account of the target is RSET at once when accepted, so nothing can follow',
+  summary:
+    'RCPT TO (RFC 5321 §4.1.1.3); a recipient that is no account of the target, or one the server would forward (251), is RSET at once when accepted, so nothing can follow',
   protocol: 'smtp',
-  params: z.strictObject({ to: z.string().min(1).describe('Forward-path (an address)') }),
+  params: z.strictObject({
+    to: z.string().min(1).describe('Forward-path (an address)'),
+    control: z
+      .boolean()
+      .default(false)
+      .describe(
+        'An account of the target the host must take: a permanent refusal means it turns this client or sender away, so the check cannot be made (errored), not a broken rule',
+      ),
+  }),
   async run(ctx: ActionContext, params) {
     const session = await smtp(ctx);
-    const reply = await session.client.rcpt(params.to, [], { strict: true });
     const account = isAccountAddress(ctx, params.to);
+    if (params.control && !account) throw new RunProblem('EUSAGE', `a control recipient must be an account of the target; <${params.to}> is none`);
+    const reply = await session.client.rcpt(params.to, noNotices(session), { strict: true }).catch((error: unknown) => {
+      if (params.control && error instanceof SmtpReplyError && !error.temporary) {
+        throw new RunProblem(
+          'EPOLICY',
+          `the host refused RCPT to <${params.to}>, an account of the target (${error.reply}): it turns this client or sender away, so the check cannot be made from here`,
+        );
+      }
+      throw error;
+    });
     const output = { ...replyOutput(reply), accepted: true, account };
-    if (account) {
+    // 250: the mailbox is here. 251 (will forward) and 252 put the message where the run cannot see it.
+    if (account && reply.code === 250) {
       session.accepted(params.to);
       return output;
     }
-    session.client.connection.info(`<${params.to}> is no account of the target and was accepted: RSET at once, no message is sent to it`);
-    await resetAtOnce(session);
-    return { ...output, reset: true };
+    session.client.connection.info(
+      `<${params.to}> was accepted (${reply.code}) but ${account ? 'not for a mailbox here' : 'is no account of the target'}: RSET at once, no message is sent to it`,
+    );
+    return { ...output, delivered_here: false, reset: await resetAtOnce(session) };
   },
 });
 
@@ -156,23 +199,40 @@ export const smtpData = defineAction({
   async run(ctx: ActionContext, params) {
     const session = await smtp(ctx);
     const recipients = [...session.recipients];
+    if (recipients.length === 0) {
+      throw new RunProblem(
+        'ENO_RECIPIENT',
+        "smtp.data needs a recipient the server accepted for one of the target's accounts (an smtp.rcpt step before it); nothing was sent",
+      );
+    }
     // Guarded by smtp.rcpt already; checked again because a message must never reach a mailbox the run cannot clean.
     const foreign = recipients.filter((r) => !isAccountAddress(ctx, r));
     if (foreign.length > 0) throw new RunProblem('EFOREIGN_RECIPIENT', `refusing to send a message to ${foreign.join(', ')}: not an account of the target`);
-    if (recipients.length > 0) await ctx.openReaders();
+    await ctx.openReaders();
+    // The null reverse-path ("") names nobody: the From field then names the account.
     const from = session.mailFrom || ctx.sessionAccount().address;
     const message = await composeMessage({
       runId: ctx.runId,
       from: params.from ?? from,
-      to: recipients.length > 0 ? recipients : [ctx.sessionAccount().address],
+      to: recipients,
       subject: params.subject,
       text: params.text,
       encoding: params.encoding,
       ...(params.headers ? { headers: params.headers } : {}),
     });
     // Strict: data goes out only after a 354, and anything but a 2yz after it is the server's refusal.
-    const outcome = await session.client.data(message.raw, { strict: true }).finally(() => session.ended());
-    ctx.noteSent({ messageId: message.messageId, recipients });
+    // Once the final "." is out, the server may have the message whatever happens to its reply
+    // (a timeout, a drop, Ctrl-C): cleanup must then wait for it too. Only a refusal means it has not.
+    let written = false;
+    const noted = () => ctx.noteSent({ messageId: message.messageId, recipients });
+    const outcome = await session.client
+      .data(message.raw, { strict: true, onSent: () => (written = true) })
+      .catch((error: unknown) => {
+        if (written && !(error instanceof SmtpReplyError)) noted();
+        throw error;
+      })
+      .finally(() => session.ended());
+    noted();
     return { ...replyOutput(outcome.reply), message_id: message.messageId, raw: message.raw, size: message.raw.length, recipients, sent_at: Date.now() };
   },
 });

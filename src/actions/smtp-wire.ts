@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { RunProblem } from '../protocols/outcomes.js';
-import { SmtpClient, type SmtpStepReply } from '../protocols/smtp/client.js';
+import { SmtpClient } from '../protocols/smtp/client.js';
 import { composeMessage } from '../protocols/smtp/compose.js';
-import { SmtpReplyError, SmtpTransportError } from '../protocols/smtp/errors.js';
+import { SmtpReplyError } from '../protocols/smtp/errors.js';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
 import { plaintextMechanisms } from './plaintext-before-tls.js';
-import { expectClass, extensionsOutput, isAccountAddress, replyOutput } from './smtp-replies.js';
+import { extensionsOutput, isAccountAddress, replyOutput } from './smtp-replies.js';
 
 /**
  * The SMTP checks a session opened the endpoint's way would hide: what a
@@ -34,7 +34,7 @@ export const smtpStarttls = defineAction({
       signal: ctx.signal,
     });
     try {
-      expectClass(client.banner as SmtpStepReply, 2);
+      await client.acceptGreeting();
       await client.ehlo(undefined, { strict: true });
       const before = client.advertised;
       const found = {
@@ -49,12 +49,7 @@ export const smtpStarttls = defineAction({
       ctx.setProperty('tls_certificate_verified', String(tls?.authorized ?? false));
       await client.ehlo(undefined, { strict: true });
       const after = client.advertised;
-      const mechanism = after.auth.includes('PLAIN') || !after.auth.includes('LOGIN') ? 'PLAIN' : 'LOGIN';
-      const login = await client.auth(mechanism, account.user, ctx.password(params.account));
-      if (login.code === 535) throw new SmtpTransportError('EAUTH', `login failed after STARTTLS: ${login.raw}`, 'auth');
-      if (login.code >= 400 && login.code < 500) throw new SmtpReplyError(login.code, login.raw, login.command);
-      await client.quit();
-      return {
+      const upgraded = {
         ...found,
         upgraded: true,
         certificate_verified: tls?.authorized ?? false,
@@ -62,9 +57,13 @@ export const smtpStarttls = defineAction({
         auth_after_tls: [...after.auth],
         auth_offered_after_tls: after.auth.length > 0,
         starttls_after_upgrade: after.starttls,
-        logged_in: login.code >= 200 && login.code < 300,
-        login: replyOutput(login),
       };
+      // No AUTH even now: that is the finding (auth_offered_after_tls), not a reason to send a password.
+      if (after.auth.length === 0) return { ...upgraded, logged_in: false };
+      const login = await client.auth(client.loginMechanism(), account.user, ctx.password(params.account));
+      if (login.code < 200 || login.code >= 300) throw client.loginRefusal(login);
+      await client.quit();
+      return { ...upgraded, logged_in: true, login: replyOutput(login) };
     } finally {
       if (!client.connection.closed) client.destroy();
     }
@@ -108,10 +107,19 @@ export const smtpPipeline = defineAction({
     if (foreign.length > 0) throw new RunProblem('EFOREIGN_RECIPIENT', `smtp.pipeline sends only to the target's accounts; ${foreign.join(', ')} is none`);
     await ctx.openReaders();
     const message = await composeMessage({ runId: ctx.runId, from, to, subject: params.subject, text: params.text });
-    const outcome = await session.client.pipeline({ from, to }, message.raw).finally(() => session.ended());
+    const rcptParams = session.client.advertised.dsn ? ['NOTIFY=NEVER'] : [];
+    // Once the data is out the server may have it, whatever happens to its reply: cleanup then waits for it.
+    let written = false;
+    const outcome = await session.client
+      .pipeline({ from, to, rcptParams }, message.raw, () => (written = true))
+      .catch((error: unknown) => {
+        if (written && !(error instanceof SmtpReplyError)) ctx.noteSent({ messageId: message.messageId, recipients: to });
+        throw error;
+      })
+      .finally(() => session.ended());
     const replies = [outcome.mail, ...outcome.rcpts, outcome.data.go, ...(outcome.data.final ? [outcome.data.final] : [])];
     const delivered = outcome.data.final !== undefined && outcome.data.final.code >= 200 && outcome.data.final.code < 300;
-    const accepted = to.filter((_, i) => (outcome.rcpts[i]?.code ?? 500) < 300);
+    const accepted = to.filter((_, i) => outcome.rcpts[i]?.code === 250);
     if (delivered) ctx.noteSent({ messageId: message.messageId, recipients: accepted });
     // "Not now" anywhere (greylisting a RCPT, a full queue): the check could not be made.
     const temporary = replies.find((r) => r.code >= 400 && r.code < 500);
@@ -130,5 +138,32 @@ export const smtpPipeline = defineAction({
       sent_at: Date.now(),
       advertised: extensionsOutput(session.client.advertised).keywords,
     };
+  },
+});
+
+export const smtpMailWithoutLogin = defineAction({
+  name: 'smtp.mail-without-login',
+  summary:
+    'On a submission session that has not logged in: MAIL FROM the account and, if that is taken, RCPT TO it; where the server refused (RFC 6409 §4.3), and never DATA',
+  protocol: 'smtp',
+  params: z.strictObject({}),
+  async run(ctx: ActionContext) {
+    const session = await ctx.session('smtp');
+    const address = ctx.sessionAccount().address;
+    // RFC 6409 §4.3 wants the refusal at MAIL; many MTAs (Postfix by default) hold it until RCPT,
+    // which keeps the same promise: no mail from a client that did not log in. Either counts.
+    // Strict: a 4yz is "not now" (inconclusive), an unexpected code a failed check; a 5yz is the refusal.
+    const refusedAt = (at: 'MAIL' | 'RCPT') => (error: unknown) => {
+      if (error instanceof SmtpReplyError && !error.temporary) return { refused: true, refused_at: at, code: error.replyCode, reply: error.reply };
+      throw error;
+    };
+    const atMail = await session.client.mail(address, [], { strict: true }).then(() => undefined, refusedAt('MAIL'));
+    if (atMail) return atMail;
+    session.began(address);
+    const atRcpt = await session.client.rcpt(address, [], { strict: true }).then(() => undefined, refusedAt('RCPT'));
+    if (atRcpt === undefined) session.client.connection.info('MAIL and RCPT were taken without a login: RSET at once, no message is sent');
+    session.ended();
+    await session.client.rset().catch(() => session.client.destroy());
+    return atRcpt ?? { refused: false, refused_at: null };
   },
 });

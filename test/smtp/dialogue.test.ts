@@ -173,9 +173,9 @@ describe('the dialogue', () => {
 });
 
 describe('greeting and MAIL parameters', () => {
-  it('a 554 greeting is the server refusing service: the "accepts CONN" check of RFC 5321 §3.1 fails; 421 is inconclusive', async () => {
+  it('a 554 greeting is the host turning this client away (RFC 5321 §3.1): errored EREFUSED, no broken rule; 421 is inconclusive', async () => {
     const refused = await attempt(await fake({ greeting: '554 5.3.2 no SMTP service here\r\n' }));
-    expect(!refused.outcome.ok && refused.outcome.verdict).toMatchObject({ kind: 'reply', error: { code: '554', command: 'CONN', protocol: 'smtp' } });
+    expect(!refused.outcome.ok && refused.outcome.verdict).toMatchObject({ kind: 'errored', problem: { code: 'EREFUSED', phase: 'greeting' } });
     const later = await attempt(await fake({ greeting: '421 4.3.2 shutting down\r\n' }));
     expect(!later.outcome.ok && later.outcome.verdict).toMatchObject({ kind: 'inconclusive' });
   });

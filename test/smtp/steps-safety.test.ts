@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpFaultServer, type SmtpFault, type SmtpFaultServer, type SmtpRole } from '../../fixtures/servers/smtp-fault-server.js';
 import { REPO_ROOT, runSuite } from '../support/run-suite.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
+import { startSmtpFake, type SmtpFake, type SmtpFakeOptions } from './fake-smtp.js';
 
 /**
  * The SMTP suite's session steps against the fault servers, for what the
@@ -171,5 +172,102 @@ describe('the STARTTLS check never sends a credential in clear', () => {
     const { targetFile } = await host('submission');
     const { result } = await runSuite({ targetFile, env: { SMTP_STEPS_PASSWORD: 'wrong' }, paths: [await starttlsScenario()] });
     expect(result.scenarios[0]).toMatchObject({ state: 'errored', error: { code: 'EAUTH' } });
+  });
+});
+
+describe('odd answers never let a message through, and verdicts name the real cause', () => {
+  const fakes: SmtpFake[] = [];
+  afterEach(async () => {
+    await Promise.all(fakes.splice(0).map((f) => f.close()));
+  });
+
+  async function fakeHost(options: SmtpFakeOptions): Promise<{ fake: SmtpFake; targetFile: string }> {
+    const fake = await startSmtpFake(options);
+    fakes.push(fake);
+    const targetFile = join(dir, `fake-${fake.port}.yaml`);
+    await writeFile(
+      targetFile,
+      [
+        'name: scripted smtp fake',
+        'host: 127.0.0.1',
+        'endpoints:',
+        `  smtp: { port: ${fake.port}, security: none }`,
+        `  submission: { port: ${fake.port}, security: none }`,
+        'accounts:',
+        '  primary: { user: alice, address: alice@fake.test, password_env: SMTP_STEPS_PASSWORD }',
+        'timeouts: { command: 2000, greeting: 2000, delivery: 1000 }',
+        '',
+      ].join('\n'),
+    );
+    return { fake, targetFile };
+  }
+
+  async function scenario(name: string, steps: string): Promise<string> {
+    const file = join(dir, `${name}.yaml`);
+    await writeFile(
+      file,
+      `name: ${name}\nrequires: { endpoints: [smtp], accounts: [primary] }\nsessions:\n  mx: { protocol: smtp, endpoint: smtp, account: primary }\nsteps:\n${steps}`,
+    );
+    return file;
+  }
+
+  it('an open relay that refuses the RSET loses the connection; the relay check still fails at its own clause, and no DATA is sent', async () => {
+    const { fake, targetFile } = await fakeHost({
+      on: { RCPT: (s) => s.write('250 2.1.5 Ok\r\n'), RSET: (s) => s.write('502 5.5.1 RSET not here\r\n') },
+    });
+    const result = await run(targetFile, suite('no-open-relay.yaml'));
+    expect(result).toMatchObject({ state: 'failed', failure: { rfc: expect.stringMatching(/^RFC 5321 §3\.6\.2/) } });
+    expect(fake.server.received.some((l) => /^DATA/i.test(l))).toBe(false);
+    // The connection that took the foreign RCPT was dropped when the server refused to reset it.
+    if (result.state !== 'failed') return;
+    expect(JSON.stringify(result.failure.transcript)).toContain('RSET was not accepted: dropping the connection');
+    expect(fake.server.received.at(-1)).toBe('RSET');
+  });
+
+  it('251 (will forward) for the account is no delivery here: RSET at once, so no data can follow', async () => {
+    const { fake, targetFile } = await fakeHost({ on: { RCPT: (s) => s.write('251 2.1.5 User not local; will forward to <alice@elsewhere.test>\r\n') } });
+    const file = await scenario(
+      'forwarded',
+      [
+        '  - { name: mail, action: smtp.mail, session: mx }',
+        '  - name: rcpt',
+        '    action: smtp.rcpt',
+        '    session: mx',
+        '    with: { to: alice@fake.test }',
+        '    expect: [{ that: delivered_here, equals: false }, { that: reset, equals: true }]',
+        '',
+      ].join('\n'),
+    );
+    const result = await run(targetFile, file);
+    expect(result.state).toBe('passed');
+    const received = fake.server.received;
+    expect(received[received.findIndex((l) => l.startsWith('RCPT TO:')) + 1]).toBe('RSET');
+    expect(received.some((l) => /^DATA/i.test(l))).toBe(false);
+  });
+
+  it('smtp.auth on a session without TLS sends nothing and could not run (no password crosses a clear connection)', async () => {
+    const { fake, targetFile } = await fakeHost({ ehlo: () => '250-fake.test\r\n250 AUTH PLAIN LOGIN\r\n' });
+    const file = await scenario('plain-auth', '  - { name: auth, action: smtp.auth, session: mx }\n');
+    const result = await run(targetFile, file);
+    expect(result).toMatchObject({ state: 'errored', error: { code: 'EAUTH', message: expect.stringMatching(/without TLS/) } });
+    expect(fake.server.received.some((l) => /^AUTH/i.test(l))).toBe(false);
+  });
+
+  it('a control RCPT the host refuses (a sender or client policy) means the check could not be made: errored, not failed', async () => {
+    const { targetFile } = await fakeHost({ on: { RCPT: (s) => s.write('550 5.7.23 <alice@fake.test>: Recipient address rejected: SPF fail\r\n') } });
+    const result = await run(targetFile, suite('unknown-recipient.yaml'));
+    expect(result).toMatchObject({ state: 'errored', error: { code: 'EPOLICY' } });
+  });
+
+  it('a port that greets with 220 but knows neither EHLO nor HELO is the wrong port (errored), not an SMTP failure', async () => {
+    const { targetFile } = await fakeHost({ on: { EHLO: (s) => s.write('500 what?\r\n'), HELO: (s) => s.write('500 what?\r\n') } });
+    const result = await run(targetFile, suite('no-open-relay.yaml'));
+    expect(result).toMatchObject({ state: 'errored', error: { code: 'EWRONG_PROTOCOL' } });
+  });
+
+  it('a 554 greeting is the host turning this client away: errored EREFUSED, not a broken rule', async () => {
+    const { targetFile } = await fakeHost({ greeting: '554 5.7.1 Client host blocked using a block list\r\n' });
+    const result = await run(targetFile, suite('no-open-relay.yaml'));
+    expect(result).toMatchObject({ state: 'errored', error: { code: 'EREFUSED' } });
   });
 });

@@ -675,6 +675,7 @@ export const SMTP_FAULTS: Readonly<Record<SmtpFault, FaultEntry>> = {
         'failed at smtp/unknown-recipient › RCPT TO an unknown user of the same domain is refused › error.reply matches ^(550[ -]|5[0-9][0-9][ -]5\\.1\\.1)',
     },
   },
+  'mail-without-auth': { outcomes: {} },
   'size-policy-code': {
     outcomes: {
       'smtp/size-limit':

@@ -152,12 +152,7 @@ export class SmtpClient {
     const client = await SmtpClient.connect(options);
     const { endpoint } = options;
     try {
-      const banner = client.banner as SmtpStepReply;
-      if (banner.code >= 300) {
-        const refusal = client.#refusal(banner, 'CONN', 2);
-        if (refusal instanceof SmtpReplyError) await client.#bestEffortQuit();
-        throw refusal;
-      }
+      await client.acceptGreeting();
       await client.#hello(endpoint.security === 'starttls');
       if (endpoint.security === 'starttls') await client.#startTlsStrict();
       return client;
@@ -165,6 +160,24 @@ export class SmtpClient {
       client.destroy();
       throw (await silentGreeting(error, { ...endpoint, timeouts: connectionTimeouts(options.timeouts) }, 'smtp')) ?? error;
     }
+  }
+
+  /**
+   * The greeting must be 2yz to go on. A 5yz (RFC 5321 §3.1: 554 instead of
+   * 220) is the host declining this client, a block list or a policy: its
+   * choice, no broken rule, so the check could not run from here (errored). A
+   * 4yz is "not now"; another code, one a greeting cannot have.
+   */
+  async acceptGreeting(): Promise<void> {
+    const banner = this.#banner as SmtpStepReply;
+    if (banner.code >= 200 && banner.code < 300) return;
+    if (banner.code >= 500) {
+      await this.#bestEffortQuit();
+      throw new SmtpTransportError('EREFUSED', `${this.#connection.endpoint} refused this client in its greeting: ${banner.raw}`, 'greeting');
+    }
+    const refusal = this.#refusal(banner, 'CONN', 2);
+    if (refusal instanceof SmtpReplyError) await this.#bestEffortQuit();
+    throw refusal;
   }
 
   // --- what the server advertised ---------------------------------------------
@@ -293,14 +306,14 @@ export class SmtpClient {
    * after a 354 ("message data MUST NOT be sent unless a 354 reply is
    * received", §3.3); then the final reply.
    */
-  async data(raw: Buffer, options: SmtpStepOptions = {}): Promise<SmtpDataOutcome> {
+  async data(raw: Buffer, options: SmtpStepOptions & { readonly onSent?: () => void } = {}): Promise<SmtpDataOutcome> {
     const go = await this.#command('DATA', 'DATA');
     if (go.code !== 354) {
       // Strict: anything but 354 ends here, a 3yz other than 354 included (it is no go-ahead).
       if (options.strict === true) throw this.#refusal(go, 'DATA', 3);
       return { go, reply: go };
     }
-    const final = this.#judged(await this.#sendData(raw), 2, options);
+    const final = this.#judged(await this.#sendData(raw, options.onSent), 2, options);
     return { go, final, reply: final };
   }
 
@@ -342,6 +355,7 @@ export class SmtpClient {
   async pipeline(
     envelope: { readonly from: string; readonly mailParams?: readonly string[]; readonly to: readonly string[]; readonly rcptParams?: readonly string[] },
     raw: Buffer,
+    onSent?: () => void,
   ): Promise<SmtpPipelineOutcome> {
     if (!this.#extensions.pipelining) {
       throw new SmtpTransportError(
@@ -365,8 +379,13 @@ export class SmtpClient {
     const go = replies.at(-1) as SmtpStepReply;
     if (go.code !== 354) return { mail, rcpts, data: { go, reply: go } };
     const anyAccepted = mail.code < 300 && rcpts.some((r) => r.code >= 200 && r.code < 300);
-    if (!anyAccepted) this.#connection.info('DATA was accepted though no recipient was: ending the data at once, with no message');
-    const final = await this.#sendData(anyAccepted ? raw : Buffer.alloc(0));
+    if (!anyAccepted) {
+      // Nothing is sent, not even an empty message: the server's idea of the recipients is not the client's.
+      this.#connection.info('DATA was accepted though no recipient was: dropping the connection, so no message of any kind is sent');
+      this.#connection.destroy();
+      return { mail, rcpts, data: { go, reply: go } };
+    }
+    const final = await this.#sendData(raw, onSent);
     return { mail, rcpts, data: { go, final, reply: final } };
   }
 
@@ -381,6 +400,18 @@ export class SmtpClient {
    * LOGIN (PLAIN first: one round trip). Throws unless the server says 2yz.
    */
   async authenticate(user: string, password: string): Promise<void> {
+    const reply = await this.#authExchange(this.loginMechanism(), user, password);
+    if (reply.code >= 200 && reply.code < 300) return;
+    throw this.loginRefusal(reply);
+  }
+
+  /**
+   * The mechanism to log in with: PLAIN (RFC 4616, initial response: one round
+   * trip) when the last EHLO offers it, else LOGIN, or `wanted` when given and
+   * offered. Throws EAUTH, with nothing sent, when AUTH is not advertised or
+   * offers neither.
+   */
+  loginMechanism(wanted?: SmtpAuthMechanism): SmtpAuthMechanism {
     if (!this.#extensions.params.has('AUTH')) {
       throw new SmtpTransportError(
         'EAUTH',
@@ -390,20 +421,30 @@ export class SmtpClient {
       );
     }
     const mechanisms = this.authMechanisms;
-    const mechanism = mechanisms.includes('PLAIN') ? 'PLAIN' : mechanisms.includes('LOGIN') ? 'LOGIN' : undefined;
-    if (mechanism === undefined) {
+    const offered = (wanted === undefined ? ['PLAIN', 'LOGIN'] : [wanted]).filter((m) => mechanisms.includes(m)) as SmtpAuthMechanism[];
+    if (offered[0] === undefined) {
       throw new SmtpTransportError(
         'EAUTH',
-        `${this.#connection.endpoint} offers AUTH ${mechanisms.join(' ') || '(no mechanism)'}, but mailprobe logs in with PLAIN or LOGIN only`,
+        `${this.#connection.endpoint} offers AUTH ${mechanisms.join(' ') || '(no mechanism)'}, but mailprobe logs in with ${wanted ?? 'PLAIN or LOGIN'}; nothing was sent`,
         'auth',
       );
     }
-    const reply = await this.#authExchange(mechanism, user, password);
-    if (reply.code >= 200 && reply.code < 300) return;
-    if (reply.code >= 400 && reply.code < 500) throw new SmtpReplyError(reply.code, reply.raw, reply.command);
-    if (reply.code === 334) throw this.#challengeAfterLast(reply);
-    // A permanent refusal of the credentials: the exchange could not take place (errored, not a judged reply).
-    throw new SmtpTransportError('EAUTH', `authentication failed: ${reply.raw}`, 'auth');
+    return offered[0];
+  }
+
+  /**
+   * What a login's final non-2yz reply means: 4yz not now (a reply the runner
+   * makes inconclusive); 535 (RFC 4954 §6: credentials invalid) and any other
+   * 5yz the account cannot log in, so the check could not run (errored), except
+   * 538 and 534, where the server turns down the mechanism, not the account:
+   * its answer, judged.
+   */
+  loginRefusal(reply: SmtpStepReply): Error {
+    if (reply.code >= 400 && reply.code < 500) return new SmtpReplyError(reply.code, reply.raw, reply.command);
+    if (reply.code === 534 || reply.code === 538) return new SmtpReplyError(reply.code, reply.raw, reply.command);
+    if (reply.code === 334) return this.#challengeAfterLast(reply);
+    if (reply.code >= 500) return new SmtpTransportError('EAUTH', `authentication failed: ${reply.raw}`, 'auth');
+    return this.#refusal(reply, reply.command, 2);
   }
 
   /** MAIL FROM, one RCPT TO per recipient (each judged), DATA, the message, the final reply. */
@@ -471,7 +512,18 @@ export class SmtpClient {
       );
     }
     this.#connection.info(`EHLO answered ${ehlo.code}: falling back to HELO (RFC 5321 §3.2)`);
-    await this.helo(CLIENT_NAME, { strict: true });
+    const helo = await this.helo(CLIENT_NAME);
+    if (helo.code === 500 || helo.code === 502) {
+      // Neither greeting command known: whatever greeted with 220 does not speak SMTP (a configuration problem).
+      this.#connection.destroy();
+      throw new TransportError(
+        'EWRONG_PROTOCOL',
+        'command',
+        `${this.#connection.endpoint} answered both EHLO and HELO with ${helo.code}: this port does not seem to speak SMTP; check the endpoint's port`,
+        { host: this.#connection.host, port: this.#connection.port },
+      );
+    }
+    this.#judged(helo, 2, { strict: true });
   }
 
   /** RFC 3207 §4: STARTTLS only when advertised, the handshake, and EHLO again (§4.2). */
@@ -549,13 +601,15 @@ export class SmtpClient {
   }
 
   /** The data after a 354, framed and dot-stuffed, and the final reply. */
-  async #sendData(raw: Buffer): Promise<SmtpStepReply> {
+  /** `onSent`: told once the terminating "." is written, when the server may have the message whatever comes back. */
+  async #sendData(raw: Buffer, onSent?: () => void): Promise<SmtpStepReply> {
     const framed = frameMessageData(raw);
     this.#connection.info(
       `[message data: ${raw.length} octets, ${framed.lines} lines${framed.stuffed > 0 ? `, ${framed.stuffed} dot-stuffed` : ''}; not shown]`,
     );
     await this.#connection.writeBytes(framed.bytes, { phase: 'command', command: 'the message data' });
     this.#connection.transcript.client(this.#connection.session, '.');
+    onSent?.();
     return this.#read('DATA (end of data)', 'DATA');
   }
 
@@ -592,7 +646,7 @@ export class SmtpClient {
     this.#connection.destroy();
     return new SmtpProtocolError(
       'ESMTP_UNEXPECTED',
-      `${command} was answered ${reply.code}, a code it cannot have (a ${expected}yz reply was due): ${JSON.stringify(reply.raw.split('\n')[0] ?? '')}`,
+      `${command} was answered ${reply.code}, a code it cannot have (${command === 'DATA' && expected === 3 ? '354' : `a ${expected}yz reply`} was due): ${JSON.stringify(reply.raw.split('\n')[0] ?? '')}`,
       command,
       'RFC 5321 §4.3.2',
     );

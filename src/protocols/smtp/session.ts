@@ -19,7 +19,6 @@ export class SmtpSession {
   /** The recipients the server accepted in the open transaction (since MAIL, until RSET or the end of DATA). */
   #recipients: string[] = [];
   #mailFrom: string | undefined;
-  #authenticated = false;
 
   constructor(
     readonly label: string,
@@ -30,20 +29,12 @@ export class SmtpSession {
     return this.client.connection.closed;
   }
 
-  get authenticated(): boolean {
-    return this.#authenticated;
-  }
-
   get mailFrom(): string | undefined {
     return this.#mailFrom;
   }
 
   get recipients(): readonly string[] {
     return this.#recipients;
-  }
-
-  loggedIn(): void {
-    this.#authenticated = true;
   }
 
   /** MAIL was accepted: a new transaction (RFC 5321 §4.1.1.2 clears the buffers). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ActionContext } from './context.js';
+import { recordDelivery } from './awaited-mail.js';
 import { defineAction } from './define-action.js';
 import { mailboxParam, resolveMailbox } from './imap-mailbox.js';
 import type { ImapWorkspace } from '../protocols/imap/workspace.js';
@@ -156,7 +157,7 @@ export const imapWaitFor = defineAction({
       const uids = await ws.ownUids(box.path, params.message_id);
       if (uids.length > 0) {
         const delivery = Date.now() - (params.sent_at ?? started);
-        ctx.setProperty('delivery_ms', String(delivery));
+        recordDelivery(ctx, delivery);
         return { arrived: true, uid: uids.at(-1), delivery_ms: delivery, polls };
       }
       if (Date.now() - started >= timeout || ctx.signal.aborted) return { arrived: false, polls, waited_ms: Date.now() - started };

@@ -123,7 +123,8 @@ async function resolve(
   });
 }
 
-function tcpConnect(host: string, address: string, port: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<Socket> {
+/** TCP to an address already resolved (the probe resolves explicitly), with the tcp phase's timeout and errors. */
+export function tcpConnect(host: string, address: string, port: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<Socket> {
   const where = endpoint(address, port);
   const name = address === host ? where : `${where} (${host})`;
   return waitPhase<Socket>({

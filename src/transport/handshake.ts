@@ -1,4 +1,4 @@
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket, type TLSSocketOptions } from 'node:tls';
 import type { Socket } from 'node:net';
 import { TransportError, endpoint, type Phase } from './errors.js';
 import { waitPhase } from './phase.js';
@@ -13,6 +13,13 @@ export interface HandshakeOptions {
   readonly timeoutMs: number;
   readonly phase: Extract<Phase, 'tls' | 'starttls'>;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Overrides for this one handshake (the probe: versions, ciphers, an empty
+   * trust store, requestOCSP). Applied after the harness's own options.
+   */
+  readonly override?: (ConnectionOptions & Pick<TLSSocketOptions, 'requestOCSP'>) | undefined;
+  /** Sees the TLS socket before the handshake starts, to listen for 'OCSPResponse'. */
+  readonly onSocket?: ((socket: TLSSocket) => void) | undefined;
 }
 
 /**
@@ -37,7 +44,8 @@ export function handshake(options: HandshakeOptions): Promise<TLSSocket> {
       // The TLS socket reports failures; an 'error' on the wrapped TCP socket
       // must not become an uncaught exception.
       if (options.socket.listenerCount('error') === 0) options.socket.on('error', () => undefined);
-      const socket = tlsConnect({ socket: options.socket, ...tlsConnectOptions(options.host, options.tls) });
+      const socket = tlsConnect({ socket: options.socket, ...tlsConnectOptions(options.host, options.tls), ...options.override });
+      options.onSocket?.(socket);
       const onError = (error: Error): void => {
         socket.destroy();
         const detail = error.message;

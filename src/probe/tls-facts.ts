@@ -315,7 +315,7 @@ export function tlsFindings(facts: TlsFacts, where: FindingPlace, now: Date = ne
         'warn',
         'legacy TLS versions are offered',
         `offered: ${offered.join(', ')} (each in a handshake of its own)`,
-        `${offered.map(versionName).join(' and ')} ${offered.length > 1 ? 'are' : 'is'} still offered; these are obsolete (RFC 8996): turn them off on the server`,
+        `${offered.map(versionName).join(' and ')} ${offered.length > 1 ? 'are' : 'is'} still offered; RFC 8996 deprecates them: turn them off on the server`,
       );
     }
   }
@@ -331,7 +331,13 @@ export function tlsFindings(facts: TlsFacts, where: FindingPlace, now: Date = ne
   }
   const weak = weakKey(facts);
   if (weak !== undefined) {
-    add('tls-weak-key', weak, 'weak certificate key', `${facts.keyType} ${facts.keyBits ?? '?'} bits`, `the certificate key is too small (${facts.keyType}, ${facts.keyBits ?? '?'} bits); issue a new certificate with an RSA 2048+ or EC P-256 key`);
+    add(
+      'tls-weak-key',
+      weak,
+      'weak certificate key',
+      `${facts.keyType} ${facts.keyBits ?? '?'} bits`,
+      `the certificate key is too small (${facts.keyType}, ${facts.keyBits ?? '?'} bits); issue a new certificate with an RSA 2048+ or EC P-256 key`,
+    );
   }
   if (!facts.ocspStapled) {
     add(
@@ -363,7 +369,8 @@ function weakKey(facts: TlsFacts): 'fail' | 'warn' | undefined {
 
 function untrustedHint(code: string): string {
   if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT') return 'the certificate is self-signed; mail apps will warn or refuse: install one from a public CA';
-  if (code === 'SELF_SIGNED_CERT_IN_CHAIN') return 'the certificate chain ends in a private CA; only machines that trust that CA will connect without a warning';
+  if (code === 'SELF_SIGNED_CERT_IN_CHAIN')
+    return 'the certificate chain ends in a private CA; only machines that trust that CA will connect without a warning';
   if (code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || code === 'UNABLE_TO_GET_ISSUER_CERT') {
     return 'the certificate is signed by a CA this machine does not trust, or the server leaves out an intermediate certificate; check the certificate file on the server';
   }

@@ -12,6 +12,8 @@ const LAYERS: readonly (readonly string[])[] = [
   // The CLI builds the reporters and runs the lab; reporters render the runner's result model.
   ['reporters', 'lab'],
   ['runner'],
+  // mailprobe probe: DNS, ports, TLS facts and findings; uses the layers below, never the runner.
+  ['probe'],
   // Loading and checking the YAML: a scenario names a target's endpoints, both use interpolation.
   ['scenario'],
   ['target'],

@@ -34,7 +34,7 @@ export interface TlsFacts {
   servername: string;
   /** The names the certificate carries (DNS and IP SANs, or the CN when there are none). */
   names: string[];
-  /** Why a legacy version came out "not tested". */
+  /** Why a legacy version came out "not offered" or "not tested" (the error the server or Node gave). */
   legacyNotes: Partial<Record<LegacyVersion, string>>;
 }
 
@@ -65,10 +65,21 @@ const LEGACY: readonly LegacyVersion[] = ['TLSv1', 'TLSv1.1'];
 /**
  * Codes that mean the server itself turned the version down: it sent a
  * protocol_version alert, or answered with a version outside the one we
- * allowed. Anything else (Node refusing a legacy signature, no shared cipher,
- * a reset, a timeout) does not prove the version is off, so it is "not tested".
+ * allowed. Node refusing a legacy signature, a handshake_failure alert (no
+ * shared cipher: the server may offer the version with 3DES or RC4 only, which
+ * Node cannot send) or a timeout do not prove the version is off: "not tested".
  */
 const SERVER_REFUSED_VERSION = new Set(['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'ERR_SSL_UNSUPPORTED_PROTOCOL', 'ERR_SSL_WRONG_VERSION_NUMBER']);
+
+/**
+ * The server hung up on our hello without a word. Dovecot with ssl_min_protocol
+ * does this to a TLS 1.0 or 1.1 hello (it reads it and closes, no alert). It is
+ * taken as "not offered" only when the modern handshake with the same port
+ * worked, so that a port that resets everyone is not judged by it.
+ */
+function hungUp(code: string | undefined, message: string): boolean {
+  return code === 'ECONNRESET' || /closed the connection during the handshake|socket disconnected before secure TLS connection/i.test(message);
+}
 
 /**
  * Handshakes with one port: the modern one (TLS 1.2+, what clients use), one
@@ -95,9 +106,9 @@ export async function inspectTls(target: TlsTarget): Promise<TlsFacts> {
         legacy[version] = 'offered';
         legacyWins.push({ version, handshake: result.value });
       } else {
-        const judged = judgeLegacyFailure(result.reason);
+        const judged = judgeLegacyFailure(result.reason, modern.status === 'fulfilled');
         legacy[version] = judged.outcome;
-        if (judged.outcome === 'not tested') legacyNotes[version] = judged.why;
+        legacyNotes[version] = judged.why;
       }
     });
     if (modern.status === 'fulfilled') sockets.push(modern.value.socket);
@@ -134,11 +145,16 @@ function newest(wins: Array<{ version: LegacyVersion; handshake: ProbeHandshake 
 }
 
 /** Whether a failed legacy handshake proves the server does not offer that version. */
-export function judgeLegacyFailure(error: unknown): { outcome: 'not offered' | 'not tested'; why: string } {
+export function judgeLegacyFailure(error: unknown, modernWorked: boolean): { outcome: 'not offered' | 'not tested'; why: string } {
   const cause = (error as { cause?: unknown } | undefined)?.cause ?? error;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = `${error instanceof Error ? error.message : String(error)} ${cause instanceof Error ? cause.message : ''}`;
   if (code !== undefined && SERVER_REFUSED_VERSION.has(code)) return { outcome: 'not offered', why: code };
+  if (hungUp(code, message)) {
+    return modernWorked
+      ? { outcome: 'not offered', why: `${code ?? 'closed'}: the server hung up on a hello offering only this version` }
+      : { outcome: 'not tested', why: `${code ?? 'closed'}: the server hung up, and on the modern handshake too` };
+  }
   return { outcome: 'not tested', why: code ?? firstLine(message) };
 }
 

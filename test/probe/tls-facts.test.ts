@@ -4,8 +4,9 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { join } from 'node:path';
 import { createSecureContext, createServer as createTlsServer, TLSSocket, type TlsOptions } from 'node:tls';
 import { promisify } from 'node:util';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { inspectTls, judgeLegacyFailure, tlsFindings, type TlsFacts, type TlsTarget } from '../../src/probe/tls-facts.js';
+import { loadTargetFile } from '../../src/target/index.js';
 import { TransportError } from '../../src/transport/errors.js';
 import { probeHandshake } from '../../src/transport/tls-probe.js';
 import { testCerts, type KeyPair, type TestCerts } from '../support/test-certs.js';
@@ -243,6 +244,11 @@ describe('inspectTls against local TLS servers', () => {
       let seen = '';
       const onData = (chunk: Buffer): void => {
         seen += chunk.toString('latin1');
+        if (seen.startsWith('EHLO ') && seen.endsWith('\r\n')) {
+          seen = '';
+          socket.write('250-fake.test\r\n250 STARTTLS\r\n');
+          return;
+        }
         if (!seen.includes('\r\n')) return;
         socket.off('data', onData);
         if (seen !== 'STARTTLS\r\n') {
@@ -264,6 +270,26 @@ describe('inspectTls against local TLS servers', () => {
     expect(upgrades).toBe(4);
   });
 
+  it('a port that accepts and never answers: the handshakes run side by side, so it ends in about one TLS timeout', async () => {
+    const port = await track(createNetServer(() => undefined));
+    const started = performance.now();
+    const error = await inspectTls(target(port, { timeouts: { tcp: 5_000, tls: 2_000 } })).catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    expect((error as TransportError).code).toBe('ETIMEOUT');
+    expect((error as TransportError).phase).toBe('tls');
+    // Three handshakes one after another would take 6 s; the 3.5 s margin is generous for a shared machine.
+    expect(elapsed).toBeLessThan(2_000 + 3_500);
+  });
+
+  it('an abort stops every handshake and is not taken for a fact', async () => {
+    const port = await track(createNetServer(() => undefined));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const error = await inspectTls(target(port, { signal: controller.signal, timeouts: { tcp: 5_000, tls: 20_000 } })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as TransportError).code).toBe('EABORTED');
+  });
+
   it('a port that does not speak TLS: the modern handshake error is thrown, no facts are made up', async () => {
     const server = createNetServer((socket) => socket.write('220 plain.test ESMTP\r\n'));
     const port = await track(server);
@@ -281,7 +307,7 @@ describe('which legacy failures prove "not offered"', () => {
     // The version range alone, without the security level the probe sets: Node refuses the server's signature.
     const error = await probeHandshake(endpoint, { minVersion: 'TLSv1', maxVersion: 'TLSv1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
-    const judged = judgeLegacyFailure(error);
+    const judged = judgeLegacyFailure(error, true);
     expect(judged.outcome).toBe('not tested');
     expect(judged.why).toMatch(/^ERR_SSL_/);
   });
@@ -290,17 +316,29 @@ describe('which legacy failures prove "not offered"', () => {
     const port = await tlsServer({ ...longLeaf });
     const endpoint = { host: 'localhost', address: '127.0.0.1', port };
     const error = await probeHandshake(endpoint, { minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' }).catch((e: unknown) => e);
-    expect(judgeLegacyFailure(error)).toEqual({ outcome: 'not offered', why: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' });
+    expect(judgeLegacyFailure(error, true)).toEqual({ outcome: 'not offered', why: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' });
   });
 
-  it('a reset or a close during the handshake proves nothing: not tested', async () => {
+  it('a hang-up on the legacy hello: not offered when the modern handshake worked, not tested when it did not', async () => {
     const server = createNetServer((socket) => socket.once('data', () => socket.destroy()));
     const port = await track(server);
     const error = await probeHandshake({ host: 'localhost', address: '127.0.0.1', port }, { minVersion: 'TLSv1', maxVersion: 'TLSv1' }).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(TransportError);
-    expect(judgeLegacyFailure(error).outcome).toBe('not tested');
+    expect(judgeLegacyFailure(error, true).outcome).toBe('not offered');
+    expect(judgeLegacyFailure(error, false).outcome).toBe('not tested');
+  });
+
+  it('a legacy hello that gets no answer at all is not tested', async () => {
+    const server = createNetServer(() => undefined);
+    const port = await track(server);
+    const error = await probeHandshake(
+      { host: 'localhost', address: '127.0.0.1', port, timeouts: { tls: 200 } },
+      { minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' },
+    ).catch((e: unknown) => e);
+    expect((error as TransportError).code).toBe('ETIMEOUT');
+    expect(judgeLegacyFailure(error, true).outcome).toBe('not tested');
   });
 });
 
@@ -360,14 +398,70 @@ describe('tlsFindings wording and grading', () => {
   });
 });
 
+describe('inspectTls against the loopback lab (Dovecot and Postfix)', () => {
+  const lab = async (name: 'smtps' | 'imaps' | 'pop3s' | 'submission' | 'imap' | 'pop3', upgrade?: TlsTarget['upgrade']): Promise<TlsFacts> => {
+    const file = await loadTargetFile(inject('lab').targetFile);
+    const endpoint = file.endpoints[name];
+    if (endpoint === undefined) throw new Error(`the lab has no ${name} endpoint`);
+    return inspectTls({
+      host: endpoint.host,
+      address: endpoint.host,
+      port: endpoint.port,
+      servername: endpoint.tls.servername,
+      ca: endpoint.tls.ca,
+      timeouts: { tcp: 5_000, tls: 5_000 },
+      upgrade,
+    });
+  };
+  const allOk = (facts: TlsFacts): void => {
+    expect(facts).toMatchObject({ authorized: true, nameMatches: true, chainComplete: true, legacy: { TLSv1: 'not offered', 'TLSv1.1': 'not offered' } });
+    expect(facts.version).toMatch(/^TLSv1\.[23]$/);
+    expect(tlsFindings(facts, WHERE).filter((f) => f.severity === 'warn' || f.severity === 'fail')).toEqual([]);
+    expect(ids(facts)).toContain('tls-ok');
+  };
+
+  it('implicit TLS on smtps, imaps and pop3s: all ok', async () => {
+    for (const name of ['smtps', 'imaps', 'pop3s'] as const) allOk(await lab(name));
+  });
+
+  it('STARTTLS on submission (Postfix) and IMAP, STLS on POP3 (Dovecot), through the seam: all ok', async () => {
+    allOk(await lab('submission', smtpStarttls));
+    allOk(await lab('imap', imapStarttls));
+    allOk(await lab('pop3', pop3Stls));
+  });
+});
+
 /** The client's half of SMTP STARTTLS, reading byte by byte so that no TLS byte is taken by the plaintext reader. */
 async function smtpStarttls(socket: Socket): Promise<void> {
-  await replyLine(socket, '220 ');
+  await smtpReply(socket, '220');
+  socket.write('EHLO probe.test\r\n');
+  await smtpReply(socket, '250');
   socket.write('STARTTLS\r\n');
-  await replyLine(socket, '220 ');
+  await smtpReply(socket, '220');
 }
 
-function replyLine(socket: Socket, prefix: string): Promise<void> {
+/** An SMTP reply of one or more lines ("250-..." then "250 ..."); the fake server's replies are one line. */
+async function smtpReply(socket: Socket, code: string): Promise<void> {
+  for (;;) {
+    const line = await replyLine(socket, code);
+    if (line.startsWith(`${code} `)) return;
+  }
+}
+
+async function imapStarttls(socket: Socket): Promise<void> {
+  await replyLine(socket, '* OK');
+  socket.write('a1 STARTTLS\r\n');
+  await replyLine(socket, 'a1 OK');
+}
+
+async function pop3Stls(socket: Socket): Promise<void> {
+  await replyLine(socket, '+OK');
+  socket.write('STLS\r\n');
+  await replyLine(socket, '+OK');
+}
+
+/** One line, which must start with prefix. */
+function replyLine(socket: Socket, prefix: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let line = '';
     const onReadable = (): void => {
@@ -377,7 +471,7 @@ function replyLine(socket: Socket, prefix: string): Promise<void> {
         if (line.endsWith('\r\n')) {
           socket.off('readable', onReadable);
           socket.off('error', reject);
-          if (line.startsWith(prefix)) resolve();
+          if (line.startsWith(prefix)) resolve(line);
           else reject(new Error(`unexpected reply ${line.trim()}`));
           return;
         }

@@ -56,6 +56,11 @@ export interface TlsTarget {
    * own connection).
    */
   readonly upgrade?: ((socket: Socket, signal: AbortSignal | undefined) => Promise<void>) | undefined;
+  /**
+   * Or: open the connection and do the STARTTLS exchange entirely (connect(),
+   * the protocol client, Connection.releaseForTls()). Called once per handshake.
+   */
+  readonly open?: ((signal: AbortSignal | undefined) => Promise<Socket>) | undefined;
 }
 
 /** Node's OpenSSL has no SSLv3, and its cipher lists have no 3DES or RC4 suites left to offer. */

@@ -323,7 +323,7 @@ export class Connection {
    * in plaintext but would be read as if protected (CVE-2011-0411).
    */
   async upgradeToTls(): Promise<TlsInfo> {
-    const pending = this.#queue.reduce((n, l) => n + l.bytes.length + (l.ending === 'crlf' ? 2 : 1), 0) + this.#reader.bufferedBytes;
+    const pending = this.#pendingBytes();
     if (pending > 0) {
       const error = starttlsInjectionError(this.host, this.port, pending);
       this.destroy(error);
@@ -362,6 +362,35 @@ export class Connection {
     } finally {
       this.#upgrading = false;
     }
+  }
+
+  /**
+   * STARTTLS when the caller runs the handshake itself (the probe, with TLS
+   * options of its own for each handshake): after the server's go-ahead, hands
+   * over the plain socket and ends this Connection, which reads nothing more.
+   * Refuses, as upgradeToTls does, when the server sent bytes after its
+   * go-ahead (CVE-2011-0411): they would be taken for part of the handshake.
+   */
+  releaseForTls(): Socket {
+    const pending = this.#pendingBytes();
+    if (pending > 0) {
+      const error = starttlsInjectionError(this.host, this.port, pending);
+      this.destroy(error);
+      throw error;
+    }
+    if (this.#gone) throw this.#closedError({ phase: 'starttls' }, 'before');
+    if (this.#tls !== undefined) throw new Error('releaseForTls: the connection is already under TLS');
+    const plain = this.#socket as Socket;
+    this.#detach(plain);
+    this.#gone = true;
+    this.#closedByUs = true;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    return plain;
+  }
+
+  /** Bytes received and not yet read: lines queued, and a partial line. */
+  #pendingBytes(): number {
+    return this.#queue.reduce((n, l) => n + l.bytes.length + (l.ending === 'crlf' ? 2 : 1), 0) + this.#reader.bufferedBytes;
   }
 
   /** Graceful close: end our side and wait (bounded) for the socket to close. */

@@ -19,6 +19,12 @@ export interface ProbeEndpoint {
    * unread bytes behind. Absent for implicit TLS.
    */
   readonly upgrade?: ((socket: Socket, signal: AbortSignal | undefined) => Promise<void>) | undefined;
+  /**
+   * Instead of the TCP connect (and upgrade): a socket the caller opened and
+   * took to the server's STARTTLS go-ahead itself, e.g. with connect(), the
+   * protocol's exchange on the Connection, then Connection.releaseForTls().
+   */
+  readonly open?: ((signal: AbortSignal | undefined) => Promise<Socket>) | undefined;
 }
 
 /** tls.connect passes requestOCSP on to the TLSSocket; @types/node lists it only there. */
@@ -38,7 +44,10 @@ export interface ProbeHandshake {
  */
 export async function probeHandshake(endpoint: ProbeEndpoint, override: ProbeTlsOptions): Promise<ProbeHandshake> {
   const timeouts = resolveTimeouts(endpoint.timeouts);
-  const plain = await tcpConnect(endpoint.host, endpoint.address, endpoint.port, timeouts.tcp, endpoint.signal);
+  const plain =
+    endpoint.open === undefined
+      ? await tcpConnect(endpoint.host, endpoint.address, endpoint.port, timeouts.tcp, endpoint.signal)
+      : await endpoint.open(endpoint.signal);
   try {
     if (endpoint.upgrade !== undefined) await endpoint.upgrade(plain, endpoint.signal);
     let ocsp: Buffer | null = null;
@@ -48,7 +57,7 @@ export async function probeHandshake(endpoint: ProbeEndpoint, override: ProbeTls
       port: endpoint.port,
       tls: { verify: false },
       timeoutMs: timeouts.tls,
-      phase: endpoint.upgrade === undefined ? 'tls' : 'starttls',
+      phase: endpoint.upgrade === undefined && endpoint.open === undefined ? 'tls' : 'starttls',
       signal: endpoint.signal,
       override: { rejectUnauthorized: false, ...override },
       onSocket: (tls) => {

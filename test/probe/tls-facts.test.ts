@@ -7,7 +7,9 @@ import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { inspectTls, judgeLegacyFailure, tlsFindings, type TlsFacts, type TlsTarget } from '../../src/probe/tls-facts.js';
 import { loadTargetFile } from '../../src/target/index.js';
+import { connect } from '../../src/transport/connect.js';
 import { TransportError } from '../../src/transport/errors.js';
+import { Transcript } from '../../src/transport/transcript.js';
 import { probeHandshake } from '../../src/transport/tls-probe.js';
 import { testCerts, type KeyPair, type TestCerts } from '../support/test-certs.js';
 
@@ -422,6 +424,36 @@ describe('inspectTls against the loopback lab (Dovecot and Postfix)', () => {
 
   it('implicit TLS on smtps, imaps and pop3s: all ok', async () => {
     for (const name of ['smtps', 'imaps', 'pop3s'] as const) allOk(await lab(name));
+  });
+
+  it('STARTTLS done on a Connection and handed over with releaseForTls (the open seam): all ok on submission', async () => {
+    const file = await loadTargetFile(inject('lab').targetFile);
+    const submission = file.endpoints.submission;
+    if (submission === undefined) throw new Error('the lab has no submission endpoint');
+    let opened = 0;
+    const open = async (): Promise<Socket> => {
+      opened += 1;
+      const c = await connect({ host: submission.host, port: submission.port, security: 'starttls', transcript: new Transcript(), session: 'probe' });
+      const read = async (): Promise<string> => (await c.readLine({ phase: 'starttls' })).bytes.toString('latin1');
+      await c.readGreeting();
+      c.writeLine('EHLO probe.test');
+      while (!(await read()).startsWith('250 ')) {
+        // the EHLO reply's continuation lines
+      }
+      c.writeLine('STARTTLS');
+      expect(await read()).toMatch(/^220 /);
+      return c.releaseForTls();
+    };
+    const facts = await inspectTls({
+      host: submission.host,
+      address: submission.host,
+      port: submission.port,
+      servername: submission.tls.servername,
+      ca: submission.tls.ca,
+      open,
+    });
+    allOk(facts);
+    expect(opened).toBe(4);
   });
 
   it('STARTTLS on submission (Postfix) and IMAP, STLS on POP3 (Dovecot), through the seam: all ok', async () => {

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { checkServerIdentity, rootCertificates, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import { abortedError } from '../transport/phase.js';
 import type { Timeouts } from '../transport/timeouts.js';
 import { probeHandshake, type ProbeHandshake, type ProbeTlsOptions } from '../transport/tls-probe.js';
 import type { Finding } from './finding-shape.js';
@@ -100,12 +101,20 @@ export async function inspectTls(target: TlsTarget): Promise<TlsFacts> {
 
   const sockets: TLSSocket[] = [];
   try {
-    const [modern, ...legacyTries] = await Promise.allSettled([attempt({}), ...LEGACY.map((version) => attempt(legacyOptions(version)))]);
+    const [modern, ...parallelTries] = await Promise.allSettled([attempt({}), ...LEGACY.map((version) => attempt(legacyOptions(version)))]);
+    if (modern.status === 'fulfilled') sockets.push(modern.value.socket);
+    rethrowAbort(target.signal);
     const legacy = {} as Record<LegacyVersion, LegacyOutcome>;
     const legacyNotes: Partial<Record<LegacyVersion, string>> = {};
     const legacyWins: Array<{ version: LegacyVersion; handshake: ProbeHandshake }> = [];
-    LEGACY.forEach((version, i) => {
-      const result = legacyTries[i]!;
+    for (const [i, version] of LEGACY.entries()) {
+      let result = parallelTries[i]!;
+      // A hang-up while three handshakes ran at once may be a limit on parallel
+      // connections, not a refusal of the version: ask once more, alone.
+      if (result.status === 'rejected' && modern.status === 'fulfilled' && isHangUp(result.reason)) {
+        [result] = await Promise.allSettled([attempt(legacyOptions(version))]);
+        rethrowAbort(target.signal);
+      }
       if (result.status === 'fulfilled') {
         sockets.push(result.value.socket);
         legacy[version] = 'offered';
@@ -115,8 +124,7 @@ export async function inspectTls(target: TlsTarget): Promise<TlsFacts> {
         legacy[version] = judged.outcome;
         legacyNotes[version] = judged.why;
       }
-    });
-    if (modern.status === 'fulfilled') sockets.push(modern.value.socket);
+    }
     // The newest version that worked is what a client gets.
     const primary = modern.status === 'fulfilled' ? { handshake: modern.value, options: {} } : newest(legacyWins);
     if (primary === undefined) throw (modern as PromiseRejectedResult).reason;
@@ -124,6 +132,7 @@ export async function inspectTls(target: TlsTarget): Promise<TlsFacts> {
     // ca: [] replaces the root store with nothing, so the chain Node returns is only what the server sent.
     const bare = await attempt({ ...primary.options, ca: [], requestOCSP: false }).catch(() => undefined);
     if (bare !== undefined) sockets.push(bare.socket);
+    rethrowAbort(target.signal);
 
     const facts = describe(primary.handshake, servername);
     const chainComplete = bare === undefined ? undefined : judgeChain(sentChain(bare.socket), anchors(target.ca), facts.authorized);
@@ -151,16 +160,30 @@ function newest(wins: Array<{ version: LegacyVersion; handshake: ProbeHandshake 
 
 /** Whether a failed legacy handshake proves the server does not offer that version. */
 export function judgeLegacyFailure(error: unknown, modernWorked: boolean): { outcome: 'not offered' | 'not tested'; why: string } {
-  const cause = (error as { cause?: unknown } | undefined)?.cause ?? error;
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  const message = `${error instanceof Error ? error.message : String(error)} ${cause instanceof Error ? cause.message : ''}`;
+  const code = causeCode(error);
   if (code !== undefined && SERVER_REFUSED_VERSION.has(code)) return { outcome: 'not offered', why: code };
-  if (hungUp(code, message)) {
+  if (isHangUp(error)) {
     return modernWorked
       ? { outcome: 'not offered', why: `${code ?? 'closed'}: the server hung up on a hello offering only this version` }
       : { outcome: 'not tested', why: `${code ?? 'closed'}: the server hung up, and on the modern handshake too` };
   }
-  return { outcome: 'not tested', why: code ?? firstLine(message) };
+  return { outcome: 'not tested', why: code ?? firstLine(error instanceof Error ? error.message : String(error)) };
+}
+
+function causeCode(error: unknown): string | undefined {
+  const cause = (error as { cause?: unknown } | undefined)?.cause ?? error;
+  return (cause as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function isHangUp(error: unknown): boolean {
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  const message = `${error instanceof Error ? error.message : String(error)} ${cause instanceof Error ? cause.message : ''}`;
+  return hungUp(causeCode(error), message);
+}
+
+/** An interrupted probe is interrupted, never a fact: a handshake cut short by the abort must not be judged. */
+function rethrowAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortedError('tls', signal);
 }
 
 function describe(handshake: ProbeHandshake, servername: string): Omit<TlsFacts, 'legacy' | 'legacyNotes' | 'untested' | 'chainComplete'> {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createConnection, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createSecureContext, createServer as createTlsServer, TLSSocket, type TlsOptions } from 'node:tls';
 import { promisify } from 'node:util';
@@ -272,6 +272,31 @@ describe('inspectTls against local TLS servers', () => {
     expect(upgrades).toBe(4);
   });
 
+  it('a hang-up on a legacy hello among parallel handshakes is asked again alone before it counts', async () => {
+    // Hangs up on the first TLS 1.0 hello only (as a server with a limit on
+    // parallel connections might), then serves TLS 1.0 to 1.3 normally.
+    const tls = createTlsServer({ ...longLeaf, ...LEGACY_SERVER, minVersion: 'TLSv1', maxVersion: 'TLSv1.3' });
+    tls.on('tlsClientError', () => undefined);
+    let hungUp = 0;
+    const front = createNetServer((socket) => {
+      socket.once('data', (hello: Buffer) => {
+        // ClientHello.legacy_version, after the 5-byte record header and 4-byte handshake header: 0x0301 is TLS 1.0.
+        if (hungUp === 0 && hello[9] === 0x03 && hello[10] === 0x01) {
+          hungUp += 1;
+          socket.destroy();
+          return;
+        }
+        socket.pause();
+        socket.unshift(hello);
+        tls.emit('connection', socket);
+      });
+    });
+    const port = await track(front);
+    const facts = await inspectTls(target(port));
+    expect(hungUp).toBe(1);
+    expect(facts.legacy).toEqual({ TLSv1: 'offered', 'TLSv1.1': 'offered' });
+  });
+
   it('a port that accepts and never answers: the handshakes run side by side, so it ends in about one TLS timeout', async () => {
     const port = await track(createNetServer(() => undefined));
     const started = performance.now();
@@ -289,6 +314,27 @@ describe('inspectTls against local TLS servers', () => {
     setTimeout(() => controller.abort(), 100);
     const error = await inspectTls(target(port, { signal: controller.signal, timeouts: { tcp: 5_000, tls: 20_000 } })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
+    expect((error as TransportError).code).toBe('EABORTED');
+  });
+
+  it('an abort during the last handshake (the one that trusts nothing) gives no facts, not facts without a chain verdict', async () => {
+    const port = await tlsServer({ ...longLeaf });
+    const controller = new AbortController();
+    let opened = 0;
+    const open = async (signal: AbortSignal | undefined): Promise<Socket> => {
+      opened += 1;
+      // modern, TLSv1 and TLSv1.1 first, in parallel; the fourth is the one that trusts nothing.
+      if (opened === 4) {
+        controller.abort();
+        throw signal?.reason ?? new Error('aborted');
+      }
+      return new Promise<Socket>((resolve, reject) => {
+        const socket = createConnection({ host: '127.0.0.1', port }, () => resolve(socket));
+        socket.once('error', reject);
+      });
+    };
+    const error = await inspectTls(target(port, { open, signal: controller.signal })).catch((e: unknown) => e);
+    expect(opened).toBe(4);
     expect((error as TransportError).code).toBe('EABORTED');
   });
 

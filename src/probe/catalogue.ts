@@ -5,8 +5,9 @@ import type { Severity } from './findings.js';
  * change meaning once released (scripts, monitoring and JUnit cases key on
  * them); add a new id rather than reword an old one into something else.
  * Titles and hints are templates: {port}, {host}, {address} always, others
- * where named. Severities are defaults; port-probe.ts lowers a few on port 25
- * (a public MX must not require STARTTLS, RFC 3207 §4).
+ * where named. Severities are defaults; port-probe.ts lowers starttls-missing
+ * on a public MX (port 25) to warn: an MX must not require STARTTLS
+ * (RFC 3207 §4), so taking mail in clear there is no failure, only a risk.
  */
 export interface CatalogueEntry {
   readonly severity: Severity;
@@ -39,6 +40,11 @@ export const CATALOGUE = {
     severity: 'warn',
     title: 'port {port} accepts connections but never greets',
     hint: 'something takes the connection on port {port} but sends no mail greeting: an overloaded server, a proxy with nothing behind it, or a firewall that holds connections',
+  },
+  'tls-silent': {
+    severity: 'warn',
+    title: 'port {port} accepts connections but never answers the TLS handshake',
+    hint: 'something takes the connection on port {port} but never answers TLS: an overloaded server, a proxy with nothing behind it, or a firewall that holds connections',
   },
   'wrong-protocol': {
     severity: 'fail',
@@ -80,7 +86,7 @@ export const CATALOGUE = {
     title: 'the TLS handshake on port {port} failed',
     hint: 'no TLS connection could be made on port {port}: the server\'s TLS setup is broken or it offers nothing this client accepts (TLS 1.2 or newer)',
   },
-  'tls-cert-expired': {
+  'tls-expired': {
     severity: 'fail',
     title: 'the certificate on port {port} has expired',
     hint: 'the certificate on port {port} expired on {validTo}: renew it; mail clients will refuse the connection',

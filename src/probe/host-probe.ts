@@ -6,7 +6,7 @@ import type { Where } from './findings.js';
 
 /** The seven client ports and what a mail client expects on each (RFC 8314 §3.3 for 465; RFC 6409 for 587). */
 export const DEFAULT_PORT_MAP: Readonly<Record<number, ExpectedService>> = {
-  25: { protocol: 'smtp', security: 'starttls' },
+  25: { protocol: 'smtp', security: 'starttls', mx: true },
   465: { protocol: 'smtp', security: 'tls' },
   587: { protocol: 'smtp', security: 'starttls' },
   110: { protocol: 'pop3', security: 'starttls' },

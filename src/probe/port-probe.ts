@@ -23,6 +23,11 @@ export interface ExpectedService {
   readonly protocol: ProtocolName;
   /** "tls" for an implicit-TLS port (465/993/995); "starttls" for 25/587/110/143. */
   readonly security: Exclude<Security, 'none'>;
+  /**
+   * A public MX (port 25): it takes mail from other servers, so it must not
+   * require STARTTLS (RFC 3207 §4) and many ISPs block clients from reaching it.
+   */
+  readonly mx?: boolean;
 }
 
 /** Runs `work` when a connection slot of the host is free (host-probe's budget). */
@@ -42,7 +47,16 @@ export interface PortProbeOptions extends Where {
 }
 
 export type TcpOutcome = 'connected' | 'refused' | 'timeout' | 'reset' | 'error';
-export type InjectionOutcome = 'accepted' | 'ignored' | 'refused' | 'not-tested';
+/**
+ * accepted: the injected command was answered inside TLS (vulnerable);
+ * ignored: dropped at the upgrade; refused: the pipelined STARTTLS was turned down;
+ * answered-in-clear: the server answered the injected command before TLS (the
+ * handshake then cannot work, but nothing crossed into TLS); closed: the
+ * server hung up at the upgrade rather than carry the pipelined command
+ * (Dovecot does; its STARTTLS works when nothing follows it, which the main
+ * connection showed first); not-tested.
+ */
+export type InjectionOutcome = 'accepted' | 'ignored' | 'refused' | 'answered-in-clear' | 'closed' | 'not-tested';
 
 export interface PortReport extends Where {
   readonly expected: ExpectedService;
@@ -55,6 +69,8 @@ export interface PortReport extends Where {
   auth: { beforeTls?: string[]; afterTls?: string[] };
   plaintextLoginBeforeTls?: boolean;
   injection: InjectionOutcome;
+  /** What the injection check saw (the refusal, the unasked answer). */
+  injectionEvidence?: string;
   findings: Finding[];
 }
 
@@ -95,6 +111,7 @@ export async function probePort(options: PortProbeOptions): Promise<PortReport> 
         await goodbye(connection, expected.protocol);
         const injection = await injectionCheck(dialogue, options);
         report.injection = injection.outcome;
+        if (injection.evidence !== '') report.injectionEvidence = injection.evidence;
         if (injection.outcome === 'accepted') report.findings.push(finding('starttls-injection', where, injection.evidence));
       }
     });
@@ -138,7 +155,7 @@ async function judgeOpenFailure(error: unknown, options: PortProbeOptions, repor
       report.findings.push(finding('tcp-refused', where, error.message));
     } else if (error.code === 'ETIMEOUT') {
       report.tcp = { outcome: 'timeout', error: error.message };
-      const alternative = options.port === 25 ? '; many ISPs block outbound port 25: for sending mail from a client use 587 with STARTTLS' : '';
+      const alternative = options.expected.mx === true ? '; many ISPs block outbound port 25: for sending mail from a client use 587 with STARTTLS' : '';
       report.findings.push(finding('tcp-timeout', where, error.message, { alternative }));
     } else if (reset) {
       report.tcp = { outcome: 'reset', error: error.message };
@@ -152,6 +169,10 @@ async function judgeOpenFailure(error: unknown, options: PortProbeOptions, repor
   // TCP came up; the implicit TLS handshake did not.
   report.tcp = { outcome: 'connected' };
   report.tls = { outcome: 'failed', error: error.message };
+  if (error.code === 'ETIMEOUT') {
+    report.findings.push(finding('tls-silent', where, error.message));
+    return;
+  }
   if (looksLikePlaintextReply(error.cause ?? error)) {
     const first = await readPlaintextGreeting(report, resolveTimeouts(withoutInjection(options.timeouts)).greeting);
     const text = first === undefined ? '' : firstLine(first.toString('latin1'));
@@ -248,7 +269,7 @@ async function converse(connection: Connection, dialogue: Dialogue, options: Por
   if (!hasCapability(before.capabilities, dialogue.starttlsCapability)) {
     report.tls = { outcome: 'not-offered' };
     // RFC 3207 §4: a publicly-referenced MX must not require STARTTLS, and one without it still takes mail: a warning, not a failure.
-    const severity = options.port === 25 ? 'warn' : undefined;
+    const severity = options.expected.mx === true ? 'warn' : undefined;
     report.findings.push(finding('starttls-missing', where, `capabilities: ${before.capabilities.join(' ') || '(none)'}`, {}, severity));
     return;
   }
@@ -313,9 +334,12 @@ async function injectionCheck(dialogue: Dialogue, options: PortProbeOptions): Pr
     if (!reply.ok) return outcome('refused', reply.lines.join('\n'));
     try {
       await connection.upgradeToTls();
-    } catch {
-      // The server answered the injected command in clear (or broke the handshake): it did not carry it into TLS.
-      return outcome('refused');
+    } catch (error) {
+      if (error instanceof TransportError && error.code === 'EABORTED') throw error;
+      // The transport refuses to upgrade over bytes that came after the go-ahead: the server answered in clear.
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof TransportError && error.code === 'ESTARTTLS') return outcome('answered-in-clear', message);
+      return outcome(/disconnected|ECONNRESET|socket hang up/i.test(message) ? 'closed' : 'not-tested', message);
     }
     try {
       const unasked = await connection.readLine({ phase: 'command', command: injected.line, timeoutMs: waitMs });

@@ -16,7 +16,7 @@ export function certificateFindings(info: TlsInfo, where: Where): Finding[] {
   const reason = info.authorizationError;
   if (!info.authorized && reason !== undefined) {
     if (reason === 'CERT_HAS_EXPIRED') {
-      findings.push(finding('tls-cert-expired', where, `${reason}: valid until ${info.peer?.validTo ?? 'unknown'}`, { validTo: info.peer?.validTo ?? 'an unknown date' }));
+      findings.push(finding('tls-expired', where, `${reason}: valid until ${info.peer?.validTo ?? 'unknown'}`, { validTo: info.peer?.validTo ?? 'an unknown date' }));
     } else {
       findings.push(finding('tls-untrusted', where, reason, { reason }));
     }

@@ -108,9 +108,9 @@ describe('probePort findings', () => {
     }
   });
 
-  it('an expired certificate: tls-cert-expired, fail', async () => {
+  it('an expired certificate: tls-expired, fail', async () => {
     const server = await fake({ protocol: 'imap', implicitTls: certs.expired });
-    const found = only(await probe(server.port, { protocol: 'imap', security: 'tls' }), 'tls-cert-expired');
+    const found = only(await probe(server.port, { protocol: 'imap', security: 'tls' }), 'tls-expired');
     expect(found.severity).toBe('fail');
     expect(found.evidence).toMatch(/^CERT_HAS_EXPIRED/);
     expect(found.hint).toMatch(/^the certificate on port \d+ expired on .+: renew it/);
@@ -138,6 +138,13 @@ describe('probePort findings', () => {
     expect(found.severity).toBe('fail');
     expect(found.hint).toMatch(/^STARTTLS is not offered on \d+/);
     expect(found.evidence).toBe('capabilities: 8BITMIME');
+  });
+
+  it('no STARTTLS on a public MX (port 25): starttls-missing, only a warning (RFC 3207 §4)', async () => {
+    const server = await fake({ protocol: 'smtp', before: ['8BITMIME'] });
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls', mx: true });
+    expect(only(report, 'starttls-missing').severity).toBe('warn');
+    expect(ids(report)).toEqual(['starttls-missing']);
   });
 
   it('no STARTTLS on IMAP: starttls-missing, fail, and LOGIN in clear is plaintext-auth-before-tls', async () => {

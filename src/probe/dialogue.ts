@@ -143,7 +143,7 @@ export const DIALOGUES: Readonly<Record<ProtocolName, Dialogue>> = {
     injectedCommand: 'NOOP',
     readReply: (connection, command, tag) => imapReply(connection, command, tag ?? ''),
     mechanisms: (capabilities) => capabilities.filter((c) => /^AUTH=/i.test(c)).map((c) => c.slice(5).toUpperCase()),
-    // RFC 9051 §6.2.3: LOGIN is refused while LOGINDISABLED is advertised; without it, LOGIN takes a clear password.
+    // LOGINDISABLED (RFC 9051) says LOGIN is refused; without it, LOGIN takes the password in clear.
     plaintextLoginOffered: (capabilities) =>
       !capabilities.some((c) => c.toUpperCase() === 'LOGINDISABLED') ||
       hasPlaintextSasl(capabilities.filter((c) => /^AUTH=/i.test(c)).map((c) => c.slice(5))),

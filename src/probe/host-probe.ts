@@ -1,10 +1,8 @@
 import type { Transcript } from '../transport/index.js';
 import type { Finding } from './findings.js';
-import { probePort, type Budget, type ExpectedService, type PortReport, type ProbeTimeouts } from './port-probe.js';
-import type { TlsInfo } from '../transport/index.js';
-import type { Where } from './findings.js';
+import { probePort, type Budget, type ExpectedService, type PortProbeOptions, type PortReport, type ProbeTimeouts } from './port-probe.js';
 
-/** The seven client ports and what a mail client expects on each (RFC 8314 §3.3 for 465; RFC 6409 for 587). */
+/** The seven client ports and what a mail client expects on each: implicit TLS on 465/995/993 (RFC 8314), STARTTLS on the others. */
 export const DEFAULT_PORT_MAP: Readonly<Record<number, ExpectedService>> = {
   25: { protocol: 'smtp', security: 'starttls', mx: true },
   465: { protocol: 'smtp', security: 'tls' },
@@ -29,7 +27,7 @@ export interface HostProbeOptions {
   readonly tls?: { readonly ca?: string | Buffer; readonly servername?: string };
   readonly signal?: AbortSignal;
   readonly transcript: Transcript;
-  readonly inspectTls?: (info: TlsInfo, where: Where) => Promise<Finding[]>;
+  readonly inspectTls?: PortProbeOptions['inspectTls'];
 }
 
 export interface HostReport {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { ProtocolName, Security } from '../core/protocols.js';
 import { quoted } from '../core/text.js';
 import { greetingKind, looksLikePlaintextReply, readPlaintextGreeting, speaksTls, type GreetingKind } from '../transport/greeting-kind.js';
@@ -12,6 +13,7 @@ import {
 } from '../transport/index.js';
 import { DIALOGUES, hasCapability, tagged, type Dialogue } from './dialogue.js';
 import { finding, worstSeverity, type Finding, type Where } from './findings.js';
+import { starttlsPreamble } from './starttls-preamble.js';
 import { certificateFindings } from './tls-checks.js';
 
 export interface ProbeTimeouts extends Partial<Timeouts> {
@@ -42,8 +44,23 @@ export interface PortProbeOptions extends Where {
   readonly transcript: Transcript;
   /** Held from the greeting on: a port that never greets takes no slot. Default: no limit. */
   readonly budget?: Budget;
-  /** The TLS facts of a port whose TLS came up (versions offered, key, OCSP …), as findings. */
-  readonly inspectTls?: (info: TlsInfo, where: Where) => Promise<Finding[]>;
+  /**
+   * The TLS facts of a port whose TLS came up (versions, key, OCSP, chain …),
+   * as findings; they then replace the probe's own certificate findings,
+   * which cover a part of the same ground under the same ids. Shaped for
+   * tls-facts.ts: `async (t) => tlsFindings(await inspectTls(t), t)`.
+   */
+  readonly inspectTls?: (target: TlsInspectionTarget) => Promise<Finding[]>;
+}
+
+/** Where and how the TLS facts make their own handshakes with the port. */
+export interface TlsInspectionTarget extends Where {
+  readonly servername?: string;
+  readonly ca?: string;
+  readonly timeouts?: Partial<Timeouts>;
+  readonly signal?: AbortSignal;
+  /** STARTTLS ports: the plaintext dialogue up to the go-ahead, on a freshly connected socket. */
+  readonly upgrade?: (socket: Socket, signal: AbortSignal | undefined) => Promise<void>;
 }
 
 export type TcpOutcome = 'connected' | 'refused' | 'timeout' | 'reset' | 'error';
@@ -239,7 +256,7 @@ async function readBanner(connection: Connection, options: PortProbeOptions, tim
   return true;
 }
 
-/** A greeting that turns the client away: SMTP 421 / 554 (RFC 5321 §3.1), IMAP BYE, POP3 -ERR. */
+/** A greeting that turns the client away: SMTP 421, or 554 instead of 220 at the opening (RFC 5321), IMAP BYE, POP3 -ERR. */
 function greetingRefusal(protocol: ProtocolName, first: string): { id: 'temporary-refusal' | 'greeting-refused'; code: string } | undefined {
   if (protocol === 'smtp') {
     if (first.startsWith('421')) return { id: 'temporary-refusal', code: '421' };
@@ -300,8 +317,26 @@ async function converse(connection: Connection, dialogue: Dialogue, options: Por
 
 async function tlsChecks(info: TlsInfo | undefined, options: PortProbeOptions, report: PortReport): Promise<void> {
   if (info === undefined) return;
-  report.findings.push(...certificateFindings(info, report));
-  if (options.inspectTls !== undefined) report.findings.push(...(await options.inspectTls(info, report)));
+  if (options.inspectTls === undefined) {
+    report.findings.push(...certificateFindings(info, report));
+    return;
+  }
+  const timeouts = withoutInjection(options.timeouts);
+  const { protocol } = options.expected;
+  const commandMs = resolveTimeouts(timeouts).command;
+  const target: TlsInspectionTarget = {
+    host: report.host,
+    address: report.address,
+    port: report.port,
+    servername: info.checkedName,
+    ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca.toString() }),
+    timeouts,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.expected.security === 'starttls'
+      ? { upgrade: (socket: Socket, signal: AbortSignal | undefined) => starttlsPreamble(protocol, socket, commandMs, signal) }
+      : {}),
+  };
+  report.findings.push(...(await options.inspectTls(target)));
 }
 
 /**

@@ -64,7 +64,7 @@ export const CATALOGUE = {
   'temporary-refusal': {
     severity: 'warn',
     title: 'port {port} answered {code}: try again later',
-    hint: '{code}: the server is rate-limiting or blocking this address; this is not a fault of the server\'s configuration',
+    hint: "{code}: the server is rate-limiting or blocking this address; this is not a fault of the server's configuration",
   },
   'greeting-refused': {
     severity: 'warn',
@@ -79,12 +79,12 @@ export const CATALOGUE = {
   'starttls-refused': {
     severity: 'fail',
     title: 'port {port} offers STARTTLS but refused it',
-    hint: 'the server announces STARTTLS on {port} but refuses to start it: check the server\'s certificate and TLS settings',
+    hint: "the server announces STARTTLS on {port} but refuses to start it: check the server's certificate and TLS settings",
   },
   'tls-handshake-failed': {
     severity: 'fail',
     title: 'the TLS handshake on port {port} failed',
-    hint: 'no TLS connection could be made on port {port}: the server\'s TLS setup is broken or it offers nothing this client accepts (TLS 1.2 or newer)',
+    hint: "no TLS connection could be made on port {port}: the server's TLS setup is broken or it offers nothing this client accepts (TLS 1.2 or newer)",
   },
   'tls-expired': {
     severity: 'fail',

@@ -145,15 +145,20 @@ export const DIALOGUES: Readonly<Record<ProtocolName, Dialogue>> = {
     mechanisms: (capabilities) => capabilities.filter((c) => /^AUTH=/i.test(c)).map((c) => c.slice(5).toUpperCase()),
     // LOGINDISABLED (RFC 9051) says LOGIN is refused; without it, LOGIN takes the password in clear.
     plaintextLoginOffered: (capabilities) =>
-      !capabilities.some((c) => c.toUpperCase() === 'LOGINDISABLED') ||
-      hasPlaintextSasl(capabilities.filter((c) => /^AUTH=/i.test(c)).map((c) => c.slice(5))),
+      !capabilities.some((c) => c.toUpperCase() === 'LOGINDISABLED') || hasPlaintextSasl(capabilities.filter((c) => /^AUTH=/i.test(c)).map((c) => c.slice(5))),
   },
 };
 
 /** The parameters of capability `name` ("AUTH PLAIN LOGIN" → PLAIN, LOGIN), upper-cased. */
 function words(capabilities: readonly string[], name: string): string[] {
   const line = capabilities.find((c) => c.split(/[\s=]/)[0]?.toUpperCase() === name);
-  return line === undefined ? [] : line.split(/[\s=]+/).slice(1).filter((w) => w !== '').map((w) => w.toUpperCase());
+  return line === undefined
+    ? []
+    : line
+        .split(/[\s=]+/)
+        .slice(1)
+        .filter((w) => w !== '')
+        .map((w) => w.toUpperCase());
 }
 
 export function hasCapability(capabilities: readonly string[], name: string): boolean {

@@ -57,7 +57,7 @@ export function finding(id: FindingId, where: Where, evidence: string, values: T
 }
 
 function fill(template: string, values: TemplateValues): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+  return template.replace(/\{(\w+)\}/g, (_whole, name: string) => {
     const value = values[name];
     if (value === undefined) throw new Error(`finding template needs {${name}}: ${template}`);
     return String(value);

@@ -2,15 +2,7 @@ import type { Socket } from 'node:net';
 import type { ProtocolName, Security } from '../core/protocols.js';
 import { quoted } from '../core/text.js';
 import { greetingKind, looksLikePlaintextReply, readPlaintextGreeting, speaksTls, type GreetingKind } from '../transport/greeting-kind.js';
-import {
-  connect,
-  resolveTimeouts,
-  TransportError,
-  type Connection,
-  type Timeouts,
-  type TlsInfo,
-  type Transcript,
-} from '../transport/index.js';
+import { connect, resolveTimeouts, TransportError, type Connection, type Timeouts, type TlsInfo, type Transcript } from '../transport/index.js';
 import { DIALOGUES, hasCapability, tagged, type Dialogue } from './dialogue.js';
 import { finding, worstSeverity, type Finding, type Where } from './findings.js';
 import { starttlsPreamble } from './starttls-preamble.js';
@@ -379,7 +371,10 @@ async function injectionCheck(dialogue: Dialogue, options: PortProbeOptions): Pr
     try {
       const unasked = await connection.readLine({ phase: 'command', command: injected.line, timeoutMs: waitMs });
       const text = unasked.bytes.toString('utf8');
-      return outcome('accepted', `after "${starttls.line}\\r\\n${injected.line}\\r\\n" in one write and the TLS handshake, the server sent unasked: ${quoted(text)}`);
+      return outcome(
+        'accepted',
+        `after "${starttls.line}\\r\\n${injected.line}\\r\\n" in one write and the TLS handshake, the server sent unasked: ${quoted(text)}`,
+      );
     } catch (error) {
       if (error instanceof TransportError && error.code === 'EABORTED') throw error;
       // Silence (or the server closing) within the wait: the injected command was dropped.
@@ -427,9 +422,13 @@ function firstLine(text: string): string {
 function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

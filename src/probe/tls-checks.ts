@@ -16,13 +16,16 @@ export function certificateFindings(info: TlsInfo, where: Where): Finding[] {
   const reason = info.authorizationError;
   if (!info.authorized && reason !== undefined) {
     if (reason === 'CERT_HAS_EXPIRED') {
-      findings.push(finding('tls-expired', where, `${reason}: valid until ${info.peer?.validTo ?? 'unknown'}`, { validTo: info.peer?.validTo ?? 'an unknown date' }));
+      findings.push(
+        finding('tls-expired', where, `${reason}: valid until ${info.peer?.validTo ?? 'unknown'}`, { validTo: info.peer?.validTo ?? 'an unknown date' }),
+      );
     } else {
       findings.push(finding('tls-untrusted', where, reason, { reason }));
     }
   }
   const sans = info.peer?.subjectAltNames ?? [];
-  const mismatch = info.peer === undefined ? undefined : checkServerIdentity(info.checkedName, { subjectaltname: sans.join(', '), subject: {} } as PeerCertificate);
+  const mismatch =
+    info.peer === undefined ? undefined : checkServerIdentity(info.checkedName, { subjectaltname: sans.join(', '), subject: {} } as PeerCertificate);
   if (mismatch !== undefined) {
     const names = sans.map((s) => s.replace(/^(?:DNS|IP Address):/, '')).join(', ') || (info.peer?.subject ?? 'no name');
     findings.push(finding('tls-name-mismatch', where, `${mismatch.message} (subjectAltName: ${sans.join(', ') || 'none'})`, { name: info.checkedName, names }));

@@ -54,15 +54,19 @@ export function mailFake(options: MailFakeOptions): Promise<FakeLineServer> {
     QUIT: (s) => s.end('221 bye\r\n'),
   };
   const pop3: Record<string, CommandHandler> = {
-    CAPA: (s) => s.write(`+OK\r\n${caps(s).map((c) => `${c}\r\n`).join('')}.\r\n`),
+    CAPA: (s) =>
+      s.write(
+        `+OK\r\n${caps(s)
+          .map((c) => `${c}\r\n`)
+          .join('')}.\r\n`,
+      ),
     STLS: (s) => upgrade(s, '+OK begin TLS\r\n'),
     NOOP: (s) => s.write('+OK\r\n'),
     QUIT: (s) => s.end('+OK bye\r\n'),
   };
   // IMAP lines start with a tag: one fallback reads the command after it.
-  const imap: CommandHandler = (s, args, line) => {
+  const imap: CommandHandler = (s, _args, line) => {
     const [tag = '*', verb = ''] = line.split(' ');
-    void args;
     switch (verb.toUpperCase()) {
       case 'CAPABILITY':
         return s.write(`* CAPABILITY ${caps(s).join(' ')}\r\n${tag} OK done\r\n`);

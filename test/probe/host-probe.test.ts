@@ -70,7 +70,14 @@ describe('probeHost', () => {
       }),
     );
     const ports = reports.flatMap((r) => r.ports);
-    console.log(ports.map((p) => `${p.address}:${p.port} ${p.expected.protocol}/${p.expected.security} injection ${p.injection} ${p.injectionEvidence ?? ''} tcp ${p.tcp.ms ?? '?'} ms banner ${p.banner?.ms ?? '?'} ms`).join('\n'));
+    console.log(
+      ports
+        .map(
+          (p) =>
+            `${p.address}:${p.port} ${p.expected.protocol}/${p.expected.security} injection ${p.injection} ${p.injectionEvidence ?? ''} tcp ${p.tcp.ms ?? '?'} ms banner ${p.banner?.ms ?? '?'} ms`,
+        )
+        .join('\n'),
+    );
     console.log(`lab probe: ${Math.round(performance.now() - started)} ms for 7 ports`);
     expect(ports).toHaveLength(7);
     const bad = ports.flatMap((p) => p.findings).filter((f) => f.severity === 'warn' || f.severity === 'fail');

@@ -222,36 +222,50 @@ describe('probePort findings', () => {
 });
 
 describe('probePort with the TLS facts seam', () => {
-  it.each(['smtp', 'pop3', 'imap'] as const)('%s STARTTLS: the inspector gets a working upgrade, and its findings replace the certificate checks', async (protocol) => {
-    const server = await fake({ protocol, starttls: certs.named });
-    const seen: string[] = [];
-    const report = await probePort({
-      host: 'localhost',
-      address: '127.0.0.1',
-      port: server.port,
-      expected: { protocol, security: 'starttls' },
-      timeouts: TIMEOUTS,
-      tls: { ca: certs.ca },
-      transcript: new Transcript(),
-      inspectTls: async (target) => {
-        // A handshake of the inspector's own, as tls-facts.ts makes them: connect, upgrade, TLS.
-        const socket = netConnect({ host: target.address, port: target.port });
-        await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-        try {
-          await target.upgrade!(socket, undefined);
-          const secure = tlsConnect({ socket, servername: target.servername!, ca: target.ca!, rejectUnauthorized: false });
-          await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
-          seen.push(`${secure.getProtocol()} ${target.servername}`);
-          secure.destroy();
-        } finally {
-          socket.destroy();
-        }
-        return [{ id: 'tls-inspected', severity: 'info', host: target.host, address: target.address, port: target.port, title: 't', evidence: seen.join(), hint: 'h' }];
-      },
-    });
-    expect(seen).toEqual([expect.stringMatching(/^TLSv1\.[23] localhost$/)]);
-    expect(ids(report)).toEqual(['tls-inspected', 'port-ok']);
-  });
+  it.each(['smtp', 'pop3', 'imap'] as const)(
+    '%s STARTTLS: the inspector gets a working upgrade, and its findings replace the certificate checks',
+    async (protocol) => {
+      const server = await fake({ protocol, starttls: certs.named });
+      const seen: string[] = [];
+      const report = await probePort({
+        host: 'localhost',
+        address: '127.0.0.1',
+        port: server.port,
+        expected: { protocol, security: 'starttls' },
+        timeouts: TIMEOUTS,
+        tls: { ca: certs.ca },
+        transcript: new Transcript(),
+        inspectTls: async (target) => {
+          // A handshake of the inspector's own, as tls-facts.ts makes them: connect, upgrade, TLS.
+          const socket = netConnect({ host: target.address, port: target.port });
+          await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+          try {
+            await target.upgrade!(socket, undefined);
+            const secure = tlsConnect({ socket, servername: target.servername!, ca: target.ca!, rejectUnauthorized: false });
+            await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
+            seen.push(`${secure.getProtocol()} ${target.servername}`);
+            secure.destroy();
+          } finally {
+            socket.destroy();
+          }
+          return [
+            {
+              id: 'tls-inspected',
+              severity: 'info',
+              host: target.host,
+              address: target.address,
+              port: target.port,
+              title: 't',
+              evidence: seen.join(),
+              hint: 'h',
+            },
+          ];
+        },
+      });
+      expect(seen).toEqual([expect.stringMatching(/^TLSv1\.[23] localhost$/)]);
+      expect(ids(report)).toEqual(['tls-inspected', 'port-ok']);
+    },
+  );
 
   it('implicit TLS: no upgrade is offered, the CA and name are passed on', async () => {
     const server = await fake({ protocol: 'imap', implicitTls: certs.localhost });

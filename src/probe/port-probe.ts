@@ -218,6 +218,12 @@ async function readBanner(connection: Connection, options: PortProbeOptions, tim
     greeted = true;
     if (!(error instanceof TransportError) || error.code === 'EABORTED') throw error;
     if (error.phase !== 'greeting') throw error;
+    if (error.code === 'ECLOSED') {
+      // Closed before a word: a cut connection, not a silent one.
+      void tlsFirst.catch(() => undefined);
+      report.findings.push(finding('tcp-reset', where, error.message));
+      return false;
+    }
     if (await tlsFirst) {
       report.spoken = 'tls';
       report.findings.push(finding('implicit-tls-expected', where, `no greeting within ${timeouts.greeting} ms, but the port answers a TLS handshake`));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probePort, type ExpectedService, type PortReport } from '../../src/probe/port-probe.js';
 import { Transcript } from '../../src/transport/index.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
-import type { FakeLineServer } from '../support/fake-line-server.js';
+import { FakeLineServer } from '../support/fake-line-server.js';
 import { blackhole, mailFake, refusedPort, type MailFakeOptions } from './fakes.js';
 
 /**
@@ -108,6 +108,16 @@ describe('probePort findings', () => {
     } finally {
       await hole.close();
     }
+  });
+
+  it('a server that hangs up before greeting: tcp-reset, warn, not "never greets"', async () => {
+    const server = await FakeLineServer.start({ greeting: (session) => session.destroy() });
+    servers.push(server);
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls' });
+    const found = only(report, 'tcp-reset');
+    expect(found.severity).toBe('warn');
+    expect(found.hint).toMatch(/^the connection to port \d+ was cut at once/);
+    expect(found.evidence).toMatch(/closed/i);
   });
 
   it('an expired certificate: tls-expired, fail', async () => {

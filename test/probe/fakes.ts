@@ -1,4 +1,5 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { FakeLineServer, type CommandHandler, type FakeSession, type KeyPair } from '../support/fake-line-server.js';
 
 /**
@@ -115,4 +116,43 @@ export async function refusedPort(): Promise<number> {
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * A listener that never accepts, so a connection to it is never established:
+ * a process (python3, since Node accepts every connection it is offered)
+ * listens with a backlog of 0 and never calls accept(); once the few
+ * connections the kernel queues are taken by fillers, further SYNs are
+ * dropped, as a firewall that drops packets does. Loopback only.
+ */
+export async function neverAccepts(): Promise<{ port: number; close: () => Promise<void> }> {
+  const script = 'import socket,sys\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()';
+  const child = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = Number(
+    await new Promise<string>((resolve, reject) => {
+      child.once('error', reject);
+      child.stdout.once('data', (data: Buffer) => resolve(data.toString().trim()));
+    }),
+  );
+  // Fill the accept queue; each filler waits until it is connected (queued) or given up.
+  const fillers = await Promise.all(
+    Array.from({ length: 3 }, async () => {
+      const socket = netConnect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve) => {
+        socket.once('connect', () => resolve());
+        setTimeout(resolve, 300);
+      });
+      return socket;
+    }),
+  );
+  return {
+    port,
+    close: async () => {
+      for (const socket of fillers) socket.destroy();
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.stdin.end();
+      await gone;
+    },
+  };
 }

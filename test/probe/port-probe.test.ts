@@ -5,7 +5,7 @@ import { probePort, type ExpectedService, type PortReport } from '../../src/prob
 import { Transcript } from '../../src/transport/index.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
 import { FakeLineServer } from '../support/fake-line-server.js';
-import { blackhole, mailFake, refusedPort, type MailFakeOptions } from './fakes.js';
+import { blackhole, mailFake, neverAccepts, refusedPort, type MailFakeOptions } from './fakes.js';
 
 /**
  * Each fixture on 127.0.0.1:0 gives its finding: id, severity and the hint a
@@ -107,6 +107,21 @@ describe('probePort findings', () => {
       expect(report.tcp.outcome).toBe('connected');
     } finally {
       await hole.close();
+    }
+  });
+
+  it('a listener that never accepts: tcp-timeout, warn, and on the MX the hint points to 587', async () => {
+    const listener = await neverAccepts();
+    try {
+      const started = performance.now();
+      const report = await probe(listener.port, { protocol: 'smtp', security: 'starttls', mx: true });
+      expect(performance.now() - started).toBeLessThan(TIMEOUTS.tcp + 5_000);
+      const found = only(report, 'tcp-timeout');
+      expect(found.severity).toBe('warn');
+      expect(found.hint).toMatch(/many ISPs block outbound port 25: for sending mail from a client use 587 with STARTTLS$/);
+      expect(report.tcp.outcome).toBe('timeout');
+    } finally {
+      await listener.close();
     }
   });
 

@@ -46,6 +46,11 @@ export const CATALOGUE = {
     title: 'port {port} accepts connections but never answers the TLS handshake',
     hint: 'something takes the connection on port {port} but never answers TLS: an overloaded server, a proxy with nothing behind it, or a firewall that holds connections',
   },
+  'dialogue-broken': {
+    severity: 'warn',
+    title: 'port {port} stopped answering after its greeting',
+    hint: 'the server on port {port} greets but then stops answering or hangs up: an overloaded server, or a filter in front of it that cuts sessions',
+  },
   'wrong-protocol': {
     severity: 'fail',
     title: 'port {port} speaks {spoken}, not {expected}',

@@ -126,7 +126,7 @@ export async function probePort(options: PortProbeOptions): Promise<PortReport> 
     });
   } catch (error) {
     if (error instanceof TransportError && error.code === 'EABORTED') throw error;
-    report.findings.push(failureFinding(error, where, report));
+    report.findings.push(failureFinding(error, where));
   } finally {
     await goodbye(connection, expected.protocol, polite);
   }
@@ -395,10 +395,10 @@ async function injectionCheck(dialogue: Dialogue, options: PortProbeOptions): Pr
 }
 
 /** A failure in the middle of the dialogue (a timeout, a dropped connection): the evidence is the error. */
-function failureFinding(error: unknown, where: Where, report: PortReport): Finding {
+function failureFinding(error: unknown, where: Where): Finding {
   const message = error instanceof Error ? error.message : String(error);
-  if (report.tls === undefined) return finding('banner-silent', where, message);
-  return finding('tls-handshake-failed', where, message);
+  const tls = error instanceof TransportError && (error.phase === 'tls' || error.phase === 'starttls');
+  return finding(tls ? 'tls-handshake-failed' : 'dialogue-broken', where, message);
 }
 
 async function goodbye(connection: Connection, protocol: ProtocolName, polite = true): Promise<void> {

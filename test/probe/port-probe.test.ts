@@ -135,6 +135,16 @@ describe('probePort findings', () => {
     expect(found.evidence).toMatch(/closed/i);
   });
 
+  it('a server that greets and then never answers EHLO: dialogue-broken, warn', async () => {
+    const server = await fake({ protocol: 'smtp', starttls: certs.localhost });
+    server.on('EHLO', () => undefined);
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls' });
+    const found = only(report, 'dialogue-broken');
+    expect(found.severity).toBe('warn');
+    expect(found.evidence).toMatch(/EHLO/);
+    expect(ids(report)).toEqual(['dialogue-broken']);
+  });
+
   it('an expired certificate: tls-expired, fail', async () => {
     const server = await fake({ protocol: 'imap', implicitTls: certs.expired });
     const found = only(await probe(server.port, { protocol: 'imap', security: 'tls' }), 'tls-expired');

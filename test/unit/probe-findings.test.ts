@@ -13,6 +13,7 @@ describe('the finding catalogue', () => {
       'tcp-reset warn',
       'banner-silent warn',
       'tls-silent warn',
+      'dialogue-broken warn',
       'wrong-protocol fail',
       'implicit-tls-expected fail',
       'plaintext-on-tls-port fail',

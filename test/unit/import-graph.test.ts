@@ -9,8 +9,8 @@ import { folderCycles, folderEdges, type ImportEdge, importEdges, layerViolation
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
-  // The CLI builds the reporters and runs the lab; reporters render the runner's result model.
-  ['reporters', 'lab'],
+  // The CLI builds the reporters and runs the lab and the probe; reporters render the runner's result model.
+  ['reporters', 'lab', 'probe'],
   ['runner'],
   // mailprobe probe: DNS, ports, TLS facts and findings; uses the layers below, never the runner.
   ['probe'],

@@ -1,0 +1,123 @@
+import type { Severity } from './findings.js';
+
+/**
+ * Every finding the port probe can report, keyed by its stable id. Ids never
+ * change meaning once released (scripts, monitoring and JUnit cases key on
+ * them); add a new id rather than reword an old one into something else.
+ * Titles and hints are templates: {port}, {host}, {address} always, others
+ * where named. Severities are defaults; port-probe.ts lowers starttls-missing
+ * on a public MX (port 25) to warn: an MX must not require STARTTLS
+ * (RFC 3207 §4), so taking mail in clear there is no failure, only a risk.
+ */
+export interface CatalogueEntry {
+  readonly severity: Severity;
+  readonly title: string;
+  readonly hint: string;
+}
+
+export const CATALOGUE = {
+  'port-ok': {
+    severity: 'ok',
+    title: 'port {port} speaks {spoken}{security}',
+    hint: 'port {port} works as a mail client expects',
+  },
+  'tcp-refused': {
+    severity: 'info',
+    title: 'port {port} refused the connection',
+    hint: 'nothing listens on port {port} at {address} (or a firewall rejects it); that is fine only if this service is not meant to be offered there',
+  },
+  'tcp-timeout': {
+    severity: 'warn',
+    title: 'port {port} did not answer the connection',
+    hint: 'connections to port {port} are silently dropped, usually by a firewall on the way or at the server{alternative}',
+  },
+  'tcp-reset': {
+    severity: 'warn',
+    title: 'port {port} reset the connection',
+    hint: 'the connection to port {port} was cut at once: a firewall or a server that is shutting down',
+  },
+  'banner-silent': {
+    severity: 'warn',
+    title: 'port {port} accepts connections but never greets',
+    hint: 'something takes the connection on port {port} but sends no mail greeting: an overloaded server, a proxy with nothing behind it, or a firewall that holds connections',
+  },
+  'tls-silent': {
+    severity: 'warn',
+    title: 'port {port} accepts connections but never answers the TLS handshake',
+    hint: 'something takes the connection on port {port} but never answers TLS: an overloaded server, a proxy with nothing behind it, or a firewall that holds connections',
+  },
+  'dialogue-broken': {
+    severity: 'warn',
+    title: 'port {port} stopped answering after its greeting',
+    hint: 'the server on port {port} greets but then stops answering or hangs up: an overloaded server, or a filter in front of it that cuts sessions',
+  },
+  'wrong-protocol': {
+    severity: 'fail',
+    title: 'port {port} speaks {spoken}, not {expected}',
+    hint: 'port {port} speaks {spoken}: set the mail client to the port of its {expected} service',
+  },
+  'implicit-tls-expected': {
+    severity: 'fail',
+    title: 'port {port} expects TLS from the first byte',
+    hint: 'port {port} expects TLS from the first byte: set the client to SSL/TLS, not STARTTLS',
+  },
+  'plaintext-on-tls-port': {
+    severity: 'fail',
+    title: 'port {port} speaks plain text where TLS is expected',
+    hint: 'port {port} does not start with TLS: set the client to STARTTLS (or use the port for SSL/TLS)',
+  },
+  'temporary-refusal': {
+    severity: 'warn',
+    title: 'port {port} answered {code}: try again later',
+    hint: "{code}: the server is rate-limiting or blocking this address; this is not a fault of the server's configuration",
+  },
+  'greeting-refused': {
+    severity: 'warn',
+    title: 'port {port} refuses this client ({code})',
+    hint: 'the server refuses service to this address ({code}); ask its operator whether the address is blocked',
+  },
+  'starttls-missing': {
+    severity: 'fail',
+    title: 'STARTTLS is not offered on {port}',
+    hint: 'STARTTLS is not offered on {port}: passwords and mail would travel unencrypted; enable STARTTLS on the server or use the SSL/TLS port',
+  },
+  'starttls-refused': {
+    severity: 'fail',
+    title: 'port {port} offers STARTTLS but refused it',
+    hint: "the server announces STARTTLS on {port} but refuses to start it: check the server's certificate and TLS settings",
+  },
+  'tls-handshake-failed': {
+    severity: 'fail',
+    title: 'the TLS handshake on port {port} failed',
+    hint: "no TLS connection could be made on port {port}: the server's TLS setup is broken or it offers nothing this client accepts (TLS 1.2 or newer)",
+  },
+  'tls-expired': {
+    severity: 'fail',
+    title: 'the certificate on port {port} has expired',
+    hint: 'the certificate on port {port} expired on {validTo}: renew it; mail clients will refuse the connection',
+  },
+  'tls-name-mismatch': {
+    severity: 'fail',
+    title: 'the certificate on port {port} is not for {name}',
+    hint: 'certificate is for {names}, not {name}: install a certificate for {name} or have clients use a name it carries',
+  },
+  'tls-untrusted': {
+    severity: 'fail',
+    title: 'the certificate on port {port} is not trusted ({reason})',
+    hint: 'clients cannot verify the certificate on port {port} ({reason}): use a certificate from a public CA and serve its full chain',
+  },
+  'plaintext-auth-before-tls': {
+    severity: 'warn',
+    title: 'plaintext login is offered before TLS on port {port}',
+    hint: 'plaintext login is offered before TLS on port {port}: a client set to "no encryption" would send the password in clear; configure the server to refuse logins until STARTTLS',
+  },
+  'starttls-injection': {
+    severity: 'fail',
+    title: 'port {port} runs commands injected before STARTTLS',
+    hint: 'the server on port {port} keeps commands sent in clear before STARTTLS and runs them inside TLS (CVE-2011-0411 class): an attacker on the path can inject commands; update the server software',
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type FindingId = keyof typeof CATALOGUE;
+
+export const FINDING_IDS = Object.keys(CATALOGUE) as FindingId[];

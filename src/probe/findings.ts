@@ -1,0 +1,65 @@
+import { CATALOGUE, type FindingId } from './catalogue.js';
+
+/**
+ * What `mailprobe probe` tells a person: each finding has a stable id (from
+ * the catalogue, so scripts and JUnit cases can key on it), a severity, the
+ * exact evidence (a server reply or an error text; the probe never sends a
+ * password, so nothing here is secret) and a hint a support engineer can read
+ * out to a customer.
+ */
+export type Severity = 'ok' | 'info' | 'warn' | 'fail';
+
+/** Worst last: the order severities compare in. */
+export const SEVERITIES: readonly Severity[] = ['ok', 'info', 'warn', 'fail'];
+
+export interface Where {
+  readonly host: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface Finding extends Where {
+  readonly id: string;
+  readonly severity: Severity;
+  readonly title: string;
+  readonly evidence: string;
+  readonly hint: string;
+}
+
+/** The worst severity among `findings`; "ok" for none. */
+export function worstSeverity(findings: readonly Pick<Finding, 'severity'>[]): Severity {
+  let worst = 0;
+  for (const finding of findings) worst = Math.max(worst, SEVERITIES.indexOf(finding.severity));
+  return SEVERITIES[worst] ?? 'ok';
+}
+
+/** Values the catalogue's templates name in braces ("{port}", "{spoken}"). */
+export type TemplateValues = Readonly<Record<string, string | number>>;
+
+/**
+ * A finding from the catalogue: its severity, title and hint come from the
+ * one table (severity may be overridden where the port decides, e.g. port 25),
+ * `{name}` placeholders filled from `where` and `values`.
+ */
+export function finding(id: FindingId, where: Where, evidence: string, values: TemplateValues = {}, severity?: Severity): Finding {
+  const entry = CATALOGUE[id];
+  const all: TemplateValues = { host: where.host, address: where.address, port: where.port, ...values };
+  return {
+    id,
+    severity: severity ?? entry.severity,
+    host: where.host,
+    address: where.address,
+    port: where.port,
+    title: fill(entry.title, all),
+    evidence,
+    hint: fill(entry.hint, all),
+  };
+}
+
+function fill(template: string, values: TemplateValues): string {
+  return template.replace(/\{(\w+)\}/g, (_whole, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`finding template needs {${name}}: ${template}`);
+    return String(value);
+  });
+}

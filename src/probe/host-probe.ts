@@ -1,0 +1,86 @@
+import type { Transcript } from '../transport/index.js';
+import type { Finding } from './findings.js';
+import { probePort, type Budget, type ExpectedService, type PortProbeOptions, type PortReport, type ProbeTimeouts } from './port-probe.js';
+
+/** The seven client ports and what a mail client expects on each: implicit TLS on 465/995/993 (RFC 8314), STARTTLS on the others. */
+export const DEFAULT_PORT_MAP: Readonly<Record<number, ExpectedService>> = {
+  25: { protocol: 'smtp', security: 'starttls', mx: true },
+  465: { protocol: 'smtp', security: 'tls' },
+  587: { protocol: 'smtp', security: 'starttls' },
+  110: { protocol: 'pop3', security: 'starttls' },
+  995: { protocol: 'pop3', security: 'tls' },
+  143: { protocol: 'imap', security: 'starttls' },
+  993: { protocol: 'imap', security: 'tls' },
+};
+
+export const DEFAULT_HOST_BUDGET = 4;
+
+export interface HostProbeOptions {
+  /** The name the customer uses: the TLS name, and the name in every finding. */
+  readonly host: string;
+  /** Addresses resolved explicitly (IPv4 and IPv6); each is probed on every port. */
+  readonly addresses: readonly string[];
+  readonly ports?: Readonly<Record<number, ExpectedService>>;
+  /** Connections talking to the host at once; a port that has not greeted yet holds none. */
+  readonly budget?: number;
+  readonly timeouts?: ProbeTimeouts;
+  readonly tls?: { readonly ca?: string | Buffer; readonly servername?: string };
+  readonly signal?: AbortSignal;
+  readonly transcript: Transcript;
+  readonly inspectTls?: PortProbeOptions['inspectTls'];
+}
+
+export interface HostReport {
+  readonly host: string;
+  readonly ports: PortReport[];
+  readonly findings: Finding[];
+}
+
+/**
+ * Every port of every address at once. Connecting and waiting for a greeting
+ * is free (a silent or dropped port costs one timeout, in parallel with all
+ * the others, so a blackholed host ends in about one timeout, not seven); the
+ * budget limits the conversations after the greeting, which are what loads a
+ * server and trips its per-client connection limits.
+ */
+export async function probeHost(options: HostProbeOptions): Promise<HostReport> {
+  const ports = options.ports ?? DEFAULT_PORT_MAP;
+  const budget = semaphore(options.budget ?? DEFAULT_HOST_BUDGET);
+  const jobs = options.addresses.flatMap((address) =>
+    Object.entries(ports).map(([port, expected]) =>
+      probePort({
+        host: options.host,
+        address,
+        port: Number(port),
+        expected,
+        tls: options.tls ?? {},
+        transcript: options.transcript,
+        budget,
+        ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.inspectTls === undefined ? {} : { inspectTls: options.inspectTls }),
+      }),
+    ),
+  );
+  const reports = await Promise.all(jobs);
+  return { host: options.host, ports: reports, findings: reports.flatMap((r) => r.findings) };
+}
+
+/** At most `limit` of the works at once, in the order they asked. */
+export function semaphore(limit: number): Budget {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a connection budget must be a positive integer, got ${String(limit)}`);
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    // A freed slot is handed straight to the next waiter, so a newcomer can never slip in between.
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active += 1;
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next === undefined) active -= 1;
+      else next();
+    }
+  };
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOGUE, FINDING_IDS } from '../../src/probe/catalogue.js';
+import { finding, worstSeverity } from '../../src/probe/findings.js';
+
+const where = { host: 'mail.example.test', address: '192.0.2.1', port: 587 };
+
+describe('the finding catalogue', () => {
+  it('lists its stable ids (a change here is a change for every script that keys on them)', () => {
+    expect(FINDING_IDS.map((id) => `${id} ${CATALOGUE[id].severity}`)).toEqual([
+      'port-ok ok',
+      'tcp-refused info',
+      'tcp-timeout warn',
+      'tcp-reset warn',
+      'banner-silent warn',
+      'tls-silent warn',
+      'dialogue-broken warn',
+      'wrong-protocol fail',
+      'implicit-tls-expected fail',
+      'plaintext-on-tls-port fail',
+      'temporary-refusal warn',
+      'greeting-refused warn',
+      'starttls-missing fail',
+      'starttls-refused fail',
+      'tls-handshake-failed fail',
+      'tls-expired fail',
+      'tls-name-mismatch fail',
+      'tls-untrusted fail',
+      'plaintext-auth-before-tls warn',
+      'starttls-injection fail',
+    ]);
+  });
+
+  it('ids are kebab-case and every title and hint is one line', () => {
+    for (const id of FINDING_IDS) {
+      expect(id).toMatch(/^[a-z0-9]+(?:-[a-z0-9]+)*$/);
+      expect(CATALOGUE[id].title).not.toMatch(/\n/);
+      expect(CATALOGUE[id].hint).not.toMatch(/\n/);
+    }
+  });
+
+  it('fills a template from the place and the values, and refuses a missing value', () => {
+    const f = finding('wrong-protocol', { ...where, port: 110 }, 'greeting "* OK ready"', { spoken: 'IMAP', expected: 'POP3' });
+    expect(f).toEqual({
+      id: 'wrong-protocol',
+      severity: 'fail',
+      host: 'mail.example.test',
+      address: '192.0.2.1',
+      port: 110,
+      title: 'port 110 speaks IMAP, not POP3',
+      evidence: 'greeting "* OK ready"',
+      hint: 'port 110 speaks IMAP: set the mail client to the port of its POP3 service',
+    });
+    expect(() => finding('wrong-protocol', where, '')).toThrow(/needs \{spoken\}/);
+  });
+
+  it('takes a severity the port decides over the catalogue default', () => {
+    expect(finding('starttls-missing', { ...where, port: 25 }, '', {}, 'warn').severity).toBe('warn');
+  });
+});
+
+describe('worstSeverity', () => {
+  it('is ok for none and the worst otherwise', () => {
+    expect(worstSeverity([])).toBe('ok');
+    expect(worstSeverity([{ severity: 'info' }, { severity: 'ok' }])).toBe('info');
+    expect(worstSeverity([{ severity: 'warn' }, { severity: 'fail' }, { severity: 'info' }])).toBe('fail');
+    expect(worstSeverity([{ severity: 'warn' }, { severity: 'ok' }])).toBe('warn');
+  });
+});

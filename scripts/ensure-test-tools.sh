@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Tools the tests call besides Node: xmllint (JUnit output is validated against
-# junit-10.xsd) and openssl (throwaway test certificates). Installed from
+# junit-10.xsd), openssl (throwaway test certificates) and python3 (the probe's
+# "listener that never accepts": Node accepts every connection it is offered). Installed from
 # Debian when missing and running as root; otherwise the exact command is shown.
 set -euo pipefail
 need=()
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v python3 >/dev/null 2>&1 || need+=(python3-minimal)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "mailprobe tests need: ${need[*]}; install with: sudo apt-get install -y ${need[*]}" >&2

@@ -1,6 +1,7 @@
 import type { Transcript } from '../transport/index.js';
 import type { Finding } from './findings.js';
 import { probePort, type Budget, type ExpectedService, type PortProbeOptions, type PortReport, type ProbeTimeouts } from './port-probe.js';
+import { inspectTls, tlsFindings } from './tls-facts.js';
 
 /** The seven client ports and what a mail client expects on each: implicit TLS on 465/995/993 (RFC 8314), STARTTLS on the others. */
 export const DEFAULT_PORT_MAP: Readonly<Record<number, ExpectedService>> = {
@@ -27,8 +28,16 @@ export interface HostProbeOptions {
   readonly tls?: { readonly ca?: string | Buffer; readonly servername?: string };
   readonly signal?: AbortSignal;
   readonly transcript: Transcript;
+  /** How a TLS port's facts are found; default: the handshakes of tls-facts.ts. */
   readonly inspectTls?: PortProbeOptions['inspectTls'];
 }
+
+/**
+ * The TLS facts of a port that did TLS, each from a handshake of its own
+ * (version, cipher, group, chain, name, expiry, key, OCSP, legacy versions
+ * offered), graded as findings.
+ */
+export const inspectTlsFacts: NonNullable<PortProbeOptions['inspectTls']> = async (target) => tlsFindings(await inspectTls(target), target);
 
 export interface HostReport {
   readonly host: string;
@@ -58,7 +67,7 @@ export async function probeHost(options: HostProbeOptions): Promise<HostReport> 
         budget,
         ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
-        ...(options.inspectTls === undefined ? {} : { inspectTls: options.inspectTls }),
+        inspectTls: options.inspectTls ?? inspectTlsFacts,
       }),
     ),
   );

@@ -4,7 +4,7 @@ import { checkServerIdentity, rootCertificates, type DetailedPeerCertificate, ty
 import { abortedError } from '../transport/phase.js';
 import type { Timeouts } from '../transport/timeouts.js';
 import { probeHandshake, type ProbeHandshake, type ProbeTlsOptions } from '../transport/tls-probe.js';
-import type { Finding } from './finding-shape.js';
+import type { Finding } from './findings.js';
 
 export type LegacyVersion = 'TLSv1' | 'TLSv1.1';
 export type LegacyOutcome = 'offered' | 'not offered' | 'not tested';

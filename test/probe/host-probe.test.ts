@@ -83,7 +83,8 @@ describe('probeHost', () => {
     const bad = ports.flatMap((p) => p.findings).filter((f) => f.severity === 'warn' || f.severity === 'fail');
     expect(bad, JSON.stringify(bad, null, 2)).toEqual([]);
     for (const port of ports) {
-      expect(port.findings.map((f) => f.id)).toEqual(['port-ok']);
+      // The lab's certificate has no OCSP responder to staple: information, not a fault.
+      expect(port.findings.map((f) => f.id).sort()).toEqual(['port-ok', 'tls-no-ocsp-stapling', 'tls-ok']);
       expect(port.tls?.outcome).toBe('ok');
       expect(port.tls?.info?.authorized).toBe(true);
       // Not vulnerable: Postfix drops the pipelined command at the upgrade, Dovecot hangs up rather than carry it.

@@ -9,11 +9,10 @@ import { folderCycles, folderEdges, type ImportEdge, importEdges, layerViolation
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
-  // The CLI builds the reporters and runs the lab and the probe; reporters render the runner's result model.
+  // The CLI builds the reporters and runs the lab and the probe (DNS, ports, TLS facts, findings; never the
+  // runner); reporters render the runner's result model.
   ['reporters', 'lab', 'probe'],
   ['runner'],
-  // mailprobe probe: DNS, ports, TLS facts and findings; uses the layers below, never the runner.
-  ['probe'],
   // Loading and checking the YAML: a scenario names a target's endpoints, both use interpolation.
   ['scenario'],
   ['target'],

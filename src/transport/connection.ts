@@ -318,11 +318,11 @@ export class Connection {
   }
 
   /**
-   * STARTTLS: hand the socket to TLS after the server accepted the command.
-   * Refuses if the server sent anything after its go-ahead: those bytes came
-   * in plaintext but would be read as if protected (CVE-2011-0411).
+   * Before a STARTTLS handshake: refuses when the server sent bytes after its
+   * go-ahead, which came in plaintext but would be read as if protected
+   * (CVE-2011-0411), or when the connection is gone.
    */
-  async upgradeToTls(): Promise<TlsInfo> {
+  #readyForTls(): void {
     const pending = this.#pendingBytes();
     if (pending > 0) {
       const error = starttlsInjectionError(this.host, this.port, pending);
@@ -330,6 +330,15 @@ export class Connection {
       throw error;
     }
     if (this.#gone) throw this.#closedError({ phase: 'starttls' }, 'before');
+  }
+
+  /**
+   * STARTTLS: hand the socket to TLS after the server accepted the command.
+   * Refuses if the server sent anything after its go-ahead: those bytes came
+   * in plaintext but would be read as if protected (CVE-2011-0411).
+   */
+  async upgradeToTls(): Promise<TlsInfo> {
+    this.#readyForTls();
     const plain = this.#socket as Socket;
     this.#upgrading = true;
     this.#detach(plain);
@@ -372,13 +381,7 @@ export class Connection {
    * go-ahead (CVE-2011-0411): they would be taken for part of the handshake.
    */
   releaseForTls(): Socket {
-    const pending = this.#pendingBytes();
-    if (pending > 0) {
-      const error = starttlsInjectionError(this.host, this.port, pending);
-      this.destroy(error);
-      throw error;
-    }
-    if (this.#gone) throw this.#closedError({ phase: 'starttls' }, 'before');
+    this.#readyForTls();
     if (this.#tls !== undefined) throw new Error('releaseForTls: the connection is already under TLS');
     const plain = this.#socket as Socket;
     this.#detach(plain);

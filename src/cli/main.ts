@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT } from './exit-codes.js';
 import { MAX_TIMEOUT_MS, TIMEOUT_TOO_LARGE } from '../transport/timeouts.js';
 import { labCommand } from './commands/lab.js';
+import { parseDnsServer, parsePortMap, positiveCount, probeCommand } from './commands/probe.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
@@ -99,6 +100,33 @@ ${EXIT_CODES_HELP}`,
     .option('-t, --target <file...>', 'target file(s) to check')
     .addHelpText('after', '\nExamples:\n  mailprobe validate suites/\n  mailprobe validate --target staging.yaml suites/pop3')
     .action(async (paths: string[], options) => setExit(await validateCommand(paths, options, ctx)));
+
+  program
+    .command('probe')
+    .description('Diagnose a mail host: every client port of every address, TLS, capabilities and STARTTLS, graded with hints')
+    .argument('<host>', 'a host name (resolved to A and AAAA) or an IP address')
+    .addOption(
+      new Option(
+        '--ports <list>',
+        'ports to probe (default 25,465,587,110,995,143,993): PORT or PORT=PROTOCOL/SECURITY, e.g. 587,2525=smtp/starttls',
+      ).argParser(parsePortMap),
+    )
+    .option('--json', 'write the report as JSON to stdout, nothing else', false)
+    .addOption(new Option('--timeout <ms>', 'connect, TLS, greeting and reply timeout').argParser(positiveInt))
+    .option('--ca-file <file>', 'trust this CA (PEM) instead of the system roots')
+    .option('--servername <name>', 'the name clients use: sent as SNI and matched against the certificate (default: HOST)')
+    .addOption(new Option('--budget <n>', 'conversations with the host at once (default 4)').argParser(positiveCount))
+    .addOption(new Option('--dns-server <ip[:port]>', 'resolve HOST with this DNS server, e.g. 127.0.0.1:5300').argParser(parseDnsServer))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  mailprobe probe mail.example.com
+  mailprobe probe mail.example.com --ports 587,993 --json
+
+Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could not run (HOST has no address), 130 interrupted.`,
+    )
+    .action(async (host: string, options) => setExit(await probeCommand(host, options, ctx)));
 
   const lab = program.command('lab').description('The built-in loopback lab: real Dovecot and Postfix on 127.0.0.1');
   lab

@@ -1,0 +1,75 @@
+import pc from 'picocolors';
+import { worstSeverity, type Finding, type Severity } from './findings.js';
+import type { HostReport } from './host-probe.js';
+import type { PortReport } from './port-probe.js';
+
+export interface RenderOptions {
+  readonly color: boolean;
+  /**
+   * Makes server-sent text (banners, evidence) safe for one terminal line.
+   * Passed in by the CLI (the reporters' oneLine): the probe layer sits beside
+   * the reporters and does not import them.
+   */
+  readonly oneLine: (text: string) => string;
+}
+
+const COLUMNS = ['address:port', 'expected', 'tcp ms', 'banner ms', 'answered', 'tls', 'worst'] as const;
+
+/**
+ * The probe's terminal report: one row per address:port, then every finding
+ * that is not ok, with the hint a support engineer reads out to the customer.
+ */
+export function renderProbe(reports: readonly HostReport[], options: RenderOptions): string {
+  const paint = painter(options.color);
+  const ports = reports.flatMap((r) => r.ports);
+  const rows = ports.map((port) => row(port));
+  const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[], severity?: Severity): string =>
+    cells
+      .map((cell, i) => {
+        // The last cell is not padded: trailing blanks would sit inside its colour codes.
+        if (i === cells.length - 1) return severity === undefined ? cell : paint(severity, cell);
+        return cell.padEnd(widths[i]!);
+      })
+      .join('  ');
+
+  const out: string[] = [];
+  for (const report of reports) out.push(`mailprobe probe ${options.oneLine(report.host)}`);
+  out.push('', line(COLUMNS), ...ports.map((port, i) => line(rows[i]!, worstSeverity(port.findings))));
+  const notOk = reports.flatMap((r) => r.findings).filter((f) => f.severity !== 'ok');
+  out.push('');
+  if (notOk.length === 0) out.push('No findings above ok.');
+  else for (const f of notOk) out.push(...findingLines(f, paint, options.oneLine));
+  const worst = worstSeverity(reports.flatMap((r) => r.findings));
+  out.push('', `worst: ${paint(worst, worst)}`);
+  return `${out.join('\n')}\n`;
+}
+
+function row(port: PortReport): string[] {
+  const address = port.address.includes(':') ? `[${port.address}]` : port.address;
+  return [
+    `${address}:${port.port}`,
+    `${port.expected.protocol}/${port.expected.security}${port.expected.mx === true ? ' (mx)' : ''}`,
+    port.tcp.ms === undefined ? '-' : String(Math.round(port.tcp.ms)),
+    port.banner?.ms === undefined ? '-' : String(Math.round(port.banner.ms)),
+    port.spoken === undefined ? (port.tcp.outcome === 'connected' ? '?' : port.tcp.outcome) : port.spoken,
+    port.tls?.info?.protocol ?? port.tls?.outcome ?? '-',
+    worstSeverity(port.findings),
+  ];
+}
+
+function findingLines(f: Finding, paint: (s: Severity, text: string) => string, oneLine: (text: string) => string): string[] {
+  const address = f.address.includes(':') ? `[${f.address}]` : f.address;
+  return [
+    `${paint(f.severity, f.severity.padEnd(4))}  ${f.id}  ${address}:${f.port}  ${oneLine(f.title)}`,
+    `      evidence: ${oneLine(f.evidence)}`,
+    `      hint:     ${oneLine(f.hint)}`,
+  ];
+}
+
+function painter(color: boolean): (severity: Severity, text: string) => string {
+  if (!color) return (_severity, text) => text;
+  const colours = pc.createColors(true);
+  const by: Record<Severity, (s: string) => string> = { ok: colours.green, info: colours.cyan, warn: colours.yellow, fail: colours.red };
+  return (severity, text) => by[severity](text);
+}

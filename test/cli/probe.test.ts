@@ -1,0 +1,236 @@
+import { createSocket, type Socket as DgramSocket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import type { HostReport } from '../../src/probe/host-probe.js';
+import { ENDPOINT_HOST, type EndpointName } from '../../src/lab/ports.js';
+import { mailFake, refusedPort } from '../probe/fakes.js';
+import type { FakeLineServer } from '../support/fake-line-server.js';
+import { testCerts, type TestCerts } from '../support/test-certs.js';
+import { describeRun, runCli, startCountingServer } from '../support/cli.js';
+
+/**
+ * `mailprobe probe` through the built CLI: against the lab's real Dovecot and
+ * Postfix, against fixtures on 127.0.0.1, and a name resolved by a DNS server
+ * this process runs on 127.0.0.1 (never the system resolver).
+ */
+const SERVICE: Record<EndpointName, string> = {
+  smtp: 'smtp/starttls',
+  submission: 'smtp/starttls',
+  smtps: 'smtp/tls',
+  pop3: 'pop3/starttls',
+  pop3s: 'pop3/tls',
+  imap: 'imap/starttls',
+  imaps: 'imap/tls',
+};
+
+const parse = (stdout: string): HostReport[] => JSON.parse(stdout) as HostReport[];
+const ids = (reports: HostReport[]) => reports.flatMap((r) => r.findings.map((f) => `${f.port} ${f.id} ${f.severity}`)).sort();
+
+let certs: TestCerts;
+const servers: FakeLineServer[] = [];
+beforeAll(async () => {
+  certs = await testCerts();
+});
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  await certs?.cleanup();
+});
+
+describe('mailprobe probe against the lab', () => {
+  it('every port of the lab, on both of its addresses: nothing worse than info, exit 0, JSON and table', async () => {
+    const lab = inject('lab');
+    const target = parseDocument(await readFile(lab.targetFile, 'utf8')).toJS() as {
+      endpoints: Record<EndpointName, { port: number }>;
+      tls: { ca_file: string; servername: string };
+    };
+    const argsFor = (address: string) => {
+      const names = (Object.keys(SERVICE) as EndpointName[]).filter((e) => ENDPOINT_HOST[e] === address);
+      const ports = names.map((e) => `${target.endpoints[e].port}=${SERVICE[e]}`).join(',');
+      return ['probe', address, '--ports', ports, '--ca-file', target.tls.ca_file, '--servername', target.tls.servername];
+    };
+    const [json1, json2, table] = await Promise.all([
+      runCli([...argsFor('127.0.0.1'), '--json']),
+      runCli([...argsFor('127.0.0.2'), '--json']),
+      runCli(argsFor('127.0.0.1')),
+    ]);
+    for (const r of [json1, json2, table]) expect(r.code, describeRun(r)).toBe(0);
+    const reports = [...parse(json1.stdout), ...parse(json2.stdout)];
+    const ports = reports.flatMap((r) => r.ports);
+    expect(ports).toHaveLength(7);
+    for (const p of ports) {
+      // The lab's certificate has no OCSP responder to staple: information, not a fault.
+      expect(p.findings.map((f) => f.id).sort(), `${p.address}:${p.port}`).toEqual(['port-ok', 'tls-no-ocsp-stapling', 'tls-ok']);
+    }
+    console.log(table.stdout);
+    expect(table.stdout).toMatch(/^address:port\s+expected\s+tcp ms\s+banner ms\s+answered\s+tls\s+worst$/m);
+    expect(table.stdout.match(/^127\.0\.0\.1:\d+ .* info$/gm)).toHaveLength(5);
+    expect(table.stdout).toContain('worst: info');
+    expect(table.stdout).not.toContain('\u001b');
+  });
+});
+
+describe('mailprobe probe against fixtures', () => {
+  it('a refused port and an expired certificate: tcp-refused (info) and tls-expired (fail), exit 1', async () => {
+    const expired = await mailFake({ protocol: 'imap', implicitTls: certs.expired });
+    servers.push(expired);
+    const refused = await refusedPort();
+    const r = await runCli([
+      'probe',
+      '127.0.0.1',
+      '--ports',
+      `${refused}=imap/tls,${expired.port}=imap/tls`,
+      '--ca-file',
+      join(certs.dir, 'ca.crt'),
+      '--servername',
+      'localhost',
+      '--timeout',
+      '5000',
+      '--json',
+    ]);
+    expect(r.code, describeRun(r)).toBe(1);
+    const reports = parse(r.stdout);
+    expect(ids(reports)).toContain(`${refused} tcp-refused info`);
+    expect(ids(reports)).toContain(`${expired.port} tls-expired fail`);
+    expect(reports[0]!.findings.find((f) => f.id === 'tls-expired')!.hint).toMatch(/certificate expired .* ago; renew it/);
+  });
+
+  it('only a refused port: the probe ran, so exit 0, and the table names the finding and its hint', async () => {
+    const refused = await refusedPort();
+    const r = await runCli(['probe', '127.0.0.1', '--ports', `${refused}=smtp/starttls`]);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^info  tcp-refused  127\\.0\\.0\\.1:${refused}  port ${refused} refused the connection$`, 'm'));
+    expect(r.stdout).toMatch(/^ {6}hint: {5}nothing listens on port \d+ at 127\.0\.0\.1/m);
+  });
+});
+
+describe('mailprobe probe usage errors', () => {
+  let counter: Awaited<ReturnType<typeof startCountingServer>>;
+  beforeAll(async () => {
+    counter = await startCountingServer();
+  });
+  afterAll(async () => {
+    await counter?.close();
+  });
+
+  it.each([
+    ['a port with no conventional service', () => ['--ports', `${counter.port}`], /no conventional mail service; write it as \d+=PROTOCOL\/SECURITY/],
+    ['an unknown protocol', () => ['--ports', `${counter.port}=http/tls`], /unknown protocol or security/],
+    ['a port out of range', () => ['--ports', `${counter.port}=smtp/tls,70000`], /'70000' is not a port/],
+    ['a port given twice', () => ['--ports', `${counter.port}=smtp/tls,${counter.port}=imap/tls`], /given twice/],
+    ['a zero timeout', () => ['--ports', `${counter.port}=smtp/tls`, '--timeout', '0'], /positive whole number/],
+    ['a zero budget', () => ['--ports', `${counter.port}=smtp/tls`, '--budget', '0'], /from 1 to 1000/],
+    ['a DNS server that is no address', () => ['--ports', `${counter.port}=smtp/tls`, '--dns-server', 'dns.example:53'], /is not a DNS server/],
+    [
+      'a CA file that does not exist',
+      () => ['--ports', `${counter.port}=smtp/tls`, '--ca-file', '/nonexistent/ca.pem'],
+      /nonexistent\/ca\.pem:1:1: CA file not found/,
+    ],
+  ])('%s: exit 2, the reason on stderr, nothing connected to', async (_name, extra, reason) => {
+    const r = await runCli(['probe', '127.0.0.1', ...extra()]);
+    expect(r.code, describeRun(r)).toBe(2);
+    expect(r.stderr).toMatch(reason);
+    expect(r.stdout).toBe('');
+    expect(counter.connections()).toBe(0);
+  });
+});
+
+describe('mailprobe probe resolves names with --dns-server', () => {
+  let dns: { port: number; close(): Promise<void> };
+  beforeAll(async () => {
+    dns = await miniDns({ 'mail.probe.test': { A: '127.0.0.1', AAAA: '::1' } });
+  });
+  afterAll(async () => {
+    await dns?.close();
+  });
+
+  it('a name with A and AAAA: both addresses are probed', async () => {
+    const server = await mailFake({ protocol: 'imap', implicitTls: certs.localhost });
+    servers.push(server);
+    const r = await runCli([
+      'probe',
+      'mail.probe.test',
+      '--dns-server',
+      `127.0.0.1:${dns.port}`,
+      '--ports',
+      `${server.port}=imap/tls`,
+      '--ca-file',
+      join(certs.dir, 'ca.crt'),
+      '--servername',
+      'localhost',
+      '--json',
+    ]);
+    const reports = parse(r.stdout);
+    expect(reports[0]!.host).toBe('mail.probe.test');
+    expect(reports[0]!.ports.map((p) => p.address).sort()).toEqual(['127.0.0.1', '::1']);
+    const v4 = reports[0]!.ports.find((p) => p.address === '127.0.0.1')!;
+    // The test certificate is short-lived (tls-expires-soon may come too): what matters is that TLS came up there.
+    expect(v4.tls?.outcome, JSON.stringify(v4.findings)).toBe('ok');
+    expect(v4.spoken).toBe('imap');
+    // The fixture listens on 127.0.0.1 only; ::1 answered (refused) on its own.
+    const v6 = reports[0]!.ports.find((p) => p.address === '::1')!;
+    expect(v6.tcp.outcome).toBe('refused');
+    expect(r.code, describeRun(r)).toBe(0);
+  });
+
+  it('a name with no address: exit 3, the probe could not run', async () => {
+    const r = await runCli(['probe', 'nothing.probe.test', '--dns-server', `127.0.0.1:${dns.port}`, '--ports', '587']);
+    expect(r.code, describeRun(r)).toBe(3);
+    expect(r.stderr).toMatch(/nothing\.probe\.test has no A or AAAA record at 127\.0\.0\.1:\d+; nothing could be probed/);
+    expect(r.stdout).toBe('');
+  });
+});
+
+/**
+ * A DNS server on 127.0.0.1 that answers A and AAAA from `zone` and NXDOMAIN
+ * for any other name, written by hand for the two record types: the header of
+ * RFC 1035 §4.1.1 (RCODE 3, "Name Error": the name does not exist) and a
+ * compression pointer (§4.1.4: two octets, the first two bits ones, then the
+ * offset; 0xc00c is the question's name at offset 12).
+ */
+async function miniDns(zone: Record<string, { A?: string; AAAA?: string }>): Promise<{ port: number; close(): Promise<void> }> {
+  const socket: DgramSocket = createSocket('udp4');
+  socket.on('message', (query, peer) => {
+    let offset = 12;
+    const labels: string[] = [];
+    while (query[offset]! !== 0) {
+      const length = query[offset]!;
+      labels.push(query.subarray(offset + 1, offset + 1 + length).toString('latin1'));
+      offset += 1 + length;
+    }
+    const qtype = query.readUInt16BE(offset + 1);
+    const question = query.subarray(12, offset + 5);
+    const entry = zone[labels.join('.').toLowerCase()];
+    const address = qtype === 1 ? entry?.A : qtype === 28 ? entry?.AAAA : undefined;
+    const rdata = address === undefined ? undefined : qtype === 1 ? Buffer.from(address.split('.').map(Number)) : ipv6Bytes(address);
+    const header = Buffer.alloc(12);
+    query.copy(header, 0, 0, 2);
+    header.writeUInt16BE(entry === undefined ? 0x8183 : 0x8180, 2); // response, RD, RA; rcode 3 (NXDOMAIN) for an unknown name
+    header.writeUInt16BE(1, 4);
+    header.writeUInt16BE(rdata === undefined ? 0 : 1, 6);
+    const parts: Buffer[] = [header, question];
+    if (rdata !== undefined) {
+      const answer = Buffer.alloc(12);
+      answer.writeUInt16BE(0xc00c, 0);
+      answer.writeUInt16BE(qtype, 2);
+      answer.writeUInt16BE(1, 4); // IN
+      answer.writeUInt32BE(60, 6);
+      answer.writeUInt16BE(rdata.length, 10);
+      parts.push(answer, rdata);
+    }
+    socket.send(Buffer.concat(parts), peer.port, peer.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { port: socket.address().port, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
+}
+
+function ipv6Bytes(address: string): Buffer {
+  const [head = '', tail = ''] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  const bytes = Buffer.alloc(16);
+  for (const [i, g] of groups.entries()) bytes.writeUInt16BE(Number.parseInt(g, 16), i * 2);
+  return bytes;
+}

@@ -1,5 +1,6 @@
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDocument } from 'yaml';
@@ -8,7 +9,7 @@ import { ENDPOINT_HOST, type EndpointName } from '../../src/lab/ports.js';
 import { mailFake, refusedPort } from '../probe/fakes.js';
 import type { FakeLineServer } from '../support/fake-line-server.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
-import { describeRun, runCli, startCountingServer } from '../support/cli.js';
+import { describeRun, runCli, startCli, startCountingServer, waitUntil } from '../support/cli.js';
 
 /**
  * `mailprobe probe` through the built CLI: against the lab's real Dovecot and
@@ -104,6 +105,59 @@ describe('mailprobe probe against fixtures', () => {
     expect(r.stdout).toMatch(/^ {6}hint: {5}nothing listens on port \d+ at 127\.0\.0\.1/m);
   });
 });
+
+describe('mailprobe probe on IPv6, interrupted, and its help', () => {
+  it.each(['::1', '[::1]'])('the IPv6 literal %s is probed on ::1', async (literal) => {
+    const server = await mailFake({ protocol: 'pop3', implicitTls: certs.localhost, host: '::1' });
+    servers.push(server);
+    const r = await runCli(['probe', literal, '--ports', `${server.port}=pop3/tls`, '--ca-file', join(certs.dir, 'ca.crt'), '--servername', 'localhost']);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^\\[::1\\]:${server.port}\\s+pop3/tls\\s+\\d+\\s+\\d+\\s+pop3\\s+TLSv1\\.[23]\\s`, 'm'));
+  });
+
+  it('SIGINT while a port is still silent: exit 130, long before the greeting timeout', async () => {
+    const hole = await silentListener();
+    try {
+      const started = performance.now();
+      const cli = startCli(['probe', '127.0.0.1', '--ports', `${hole.port}=imap/starttls`, '--timeout', '60000']);
+      // Poll the listener, not the clock: the signal goes once the probe is connected and waiting.
+      await waitUntil(() => hole.connections() > 0, 'the probe connected');
+      cli.child.kill('SIGINT');
+      const r = await cli.done;
+      expect(r.code, describeRun(r)).toBe(130);
+      expect(r.stderr).toContain('mailprobe probe: interrupted');
+      // The 60 s greeting timeout never ran out; the bound is far below it.
+      expect(performance.now() - started).toBeLessThan(30_000);
+    } finally {
+      await hole.close();
+    }
+  });
+
+  it('probe --help names every option and the exit codes', async () => {
+    const r = await runCli(['probe', '--help']);
+    expect(r.code, describeRun(r)).toBe(0);
+    for (const option of ['--ports', '--json', '--timeout', '--ca-file', '--servername', '--budget', '--dns-server']) expect(r.stdout).toContain(option);
+    expect(r.stdout).toMatch(/Exit codes: 0 .* 1 .* 2 .* 3 .* 130/);
+  });
+});
+
+/** A listener that holds every connection and never says a word, and counts them. */
+async function silentListener(): Promise<{ port: number; connections(): number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: () => sockets.size,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 describe('mailprobe probe usage errors', () => {
   let counter: Awaited<ReturnType<typeof startCountingServer>>;

@@ -188,6 +188,23 @@ describe('mailprobe probe usage errors', () => {
     expect(r.stdout).toBe('');
     expect(counter.connections()).toBe(0);
   });
+
+  it.each(['exa..mple.test', 'mail example.test', `${'a'.repeat(64)}.test`, '127.0.0.1:25'])(
+    'the host %j is no name or address: exit 2, nothing connected to',
+    async (host) => {
+      // A loopback resolver, so that even a probe that did resolve the bad name would ask nothing outside.
+      const r = await runCli(['probe', host, '--ports', `${counter.port}=smtp/tls`, '--dns-server', '127.0.0.1:9']);
+      expect(r.code, describeRun(r)).toBe(2);
+      expect(r.stderr).toContain('is not a host name or address');
+      expect(counter.connections()).toBe(0);
+    },
+  );
+
+  it('usage errors only: this listener does count a probe that does connect', async () => {
+    const r = await runCli(['probe', '127.0.0.1', '--ports', `${counter.port}=smtp/tls`, '--timeout', '3000']);
+    expect(r.code, describeRun(r)).not.toBe(2);
+    expect(counter.connections()).toBeGreaterThan(0);
+  });
 });
 
 describe('mailprobe probe resolves names with --dns-server', () => {
@@ -226,6 +243,17 @@ describe('mailprobe probe resolves names with --dns-server', () => {
     const v6 = reports[0]!.ports.find((p) => p.address === '::1')!;
     expect(v6.tcp.outcome).toBe('refused');
     expect(r.code, describeRun(r)).toBe(0);
+  });
+
+  it('a resolver that does not answer: exit 3 with the reason', async () => {
+    const closed = createSocket('udp4');
+    await new Promise<void>((resolve) => closed.bind(0, '127.0.0.1', resolve));
+    const port = closed.address().port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const r = await runCli(['probe', 'mail.probe.test', '--dns-server', `127.0.0.1:${port}`, '--ports', '587', '--timeout', '1000']);
+    expect(r.code, describeRun(r)).toBe(3);
+    expect(r.stderr).toMatch(/^mailprobe probe: cannot resolve mail\.probe\.test: /m);
+    expect(r.stdout).toBe('');
   });
 
   it('a name with no address: exit 3, the probe could not run', async () => {

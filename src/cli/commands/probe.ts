@@ -80,7 +80,7 @@ export function positiveCount(value: string): number {
 export async function probeCommand(host: string, options: ProbeCommandOptions, ctx: CliContext): Promise<number> {
   const say = (line: string) => ctx.stderr.write(`${oneLine(line)}\n`);
   // Usage first: every input is read and checked before anything is asked of the network.
-  if (host.trim() === '' || /\s/.test(host)) {
+  if (!isHostArgument(host)) {
     say(`mailprobe probe: '${host}' is not a host name or address`);
     return EXIT.USAGE;
   }
@@ -138,6 +138,14 @@ export async function probeCommand(host: string, options: ProbeCommandOptions, c
 }
 
 class DnsError extends Error {}
+
+/** An IP literal (IPv6 bare or in brackets) or a DNS name: labels of letters, digits, '-' and '_', at most 63 octets each, 253 in all. */
+function isHostArgument(host: string): boolean {
+  const literal = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (isIP(literal) !== 0) return true;
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  return name.length > 0 && name.length <= 253 && name.split('.').every((label) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i.test(label));
+}
 
 /** The table goes to stdout: colour only when stdout is a terminal and NO_COLOR is unset (or FORCE_COLOR asks). */
 function stdoutColor(ctx: CliContext): boolean {

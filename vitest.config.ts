@@ -23,6 +23,7 @@ const UNIT = [
   'test/imap-raw/framer.test.ts',
   'test/runner/**/*.test.ts',
   'test/matrix/**/*.test.ts',
+  'test/probe/render.test.ts',
 ];
 
 export default defineConfig({

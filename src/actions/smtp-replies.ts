@@ -1,4 +1,5 @@
 import type { SmtpExtensions, SmtpStepReply } from '../protocols/smtp/client.js';
+import { SmtpReplyError } from '../protocols/smtp/errors.js';
 import type { ActionContext } from './context.js';
 
 /**
@@ -36,4 +37,27 @@ export function extensionsOutput(extensions: SmtpExtensions) {
 export function isAccountAddress(ctx: ActionContext, address: string): boolean {
   const wanted = address.toLowerCase();
   return Object.values(ctx.target.accounts).some((a) => a.address.toLowerCase() === wanted);
+}
+
+/** RFC 3461 §4.1: NOTIFY=NEVER where DSN is offered, so neither a failure nor a delay sends a bounce anywhere. */
+export function noNotices(extensions: SmtpExtensions): string[] {
+  return extensions.dsn ? ['NOTIFY=NEVER'] : [];
+}
+
+/**
+ * Sends a message with `send`, which calls its `onSent` once the final "." is
+ * out. From then on the server may have the message whatever happens to its
+ * reply (a timeout, a drop, Ctrl-C), so cleanup must wait for it too: it is
+ * recorded as sent to `recipients` unless the server refused it.
+ */
+export async function sendNoted<T>(
+  ctx: ActionContext,
+  message: { readonly messageId: string; readonly recipients: readonly string[] },
+  send: (onSent: () => void) => Promise<T>,
+): Promise<T> {
+  let written = false;
+  return send(() => (written = true)).catch((error: unknown) => {
+    if (written && !(error instanceof SmtpReplyError)) ctx.noteSent(message);
+    throw error;
+  });
 }

@@ -6,7 +6,7 @@ import { SmtpReplyError, SmtpTransportError } from '../protocols/smtp/errors.js'
 import type { SmtpSession } from '../protocols/smtp/session.js';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
-import { extensionsOutput, isAccountAddress, replyOutput } from './smtp-replies.js';
+import { extensionsOutput, isAccountAddress, noNotices, replyOutput, sendNoted } from './smtp-replies.js';
 
 /**
  * SMTP one command at a time, on a named session (src/protocols/smtp/session.ts),
@@ -132,11 +132,6 @@ async function resetAtOnce(session: SmtpSession): Promise<boolean> {
   return false;
 }
 
-/** RFC 3461 §4.1: NOTIFY=NEVER where DSN is offered, so neither a failure nor a delay sends a bounce anywhere. */
-function noNotices(session: SmtpSession): string[] {
-  return session.client.advertised.dsn ? ['NOTIFY=NEVER'] : [];
-}
-
 export const smtpRcpt = defineAction({
   name: 'smtp.rcpt',
   summary:
@@ -155,7 +150,7 @@ export const smtpRcpt = defineAction({
     const session = await smtp(ctx);
     const account = isAccountAddress(ctx, params.to);
     if (params.control && !account) throw new RunProblem('EUSAGE', `a control recipient must be an account of the target; <${params.to}> is none`);
-    const reply = await session.client.rcpt(params.to, noNotices(session), { strict: true }).catch((error: unknown) => {
+    const reply = await session.client.rcpt(params.to, noNotices(session.client.advertised), { strict: true }).catch((error: unknown) => {
       if (params.control && error instanceof SmtpReplyError && !error.temporary) {
         throw new RunProblem(
           'EPOLICY',
@@ -223,16 +218,9 @@ export const smtpData = defineAction({
     // Strict: data goes out only after a 354, and anything but a 2yz after it is the server's refusal.
     // Once the final "." is out, the server may have the message whatever happens to its reply
     // (a timeout, a drop, Ctrl-C): cleanup must then wait for it too. Only a refusal means it has not.
-    let written = false;
-    const noted = () => ctx.noteSent({ messageId: message.messageId, recipients });
-    const outcome = await session.client
-      .data(message.raw, { strict: true, onSent: () => (written = true) })
-      .catch((error: unknown) => {
-        if (written && !(error instanceof SmtpReplyError)) noted();
-        throw error;
-      })
-      .finally(() => session.ended());
-    noted();
+    const sent = { messageId: message.messageId, recipients };
+    const outcome = await sendNoted(ctx, sent, (onSent) => session.client.data(message.raw, { strict: true, onSent })).finally(() => session.ended());
+    ctx.noteSent(sent);
     return { ...replyOutput(outcome.reply), message_id: message.messageId, raw: message.raw, size: message.raw.length, recipients, sent_at: Date.now() };
   },
 });

@@ -6,7 +6,7 @@ import { SmtpReplyError } from '../protocols/smtp/errors.js';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
 import { plaintextMechanisms } from './plaintext-before-tls.js';
-import { extensionsOutput, isAccountAddress, replyOutput } from './smtp-replies.js';
+import { extensionsOutput, isAccountAddress, noNotices, replyOutput, sendNoted } from './smtp-replies.js';
 
 /**
  * The SMTP checks a session opened the endpoint's way would hide: what a
@@ -107,16 +107,10 @@ export const smtpPipeline = defineAction({
     if (foreign.length > 0) throw new RunProblem('EFOREIGN_RECIPIENT', `smtp.pipeline sends only to the target's accounts; ${foreign.join(', ')} is none`);
     await ctx.openReaders();
     const message = await composeMessage({ runId: ctx.runId, from, to, subject: params.subject, text: params.text });
-    const rcptParams = session.client.advertised.dsn ? ['NOTIFY=NEVER'] : [];
-    // Once the data is out the server may have it, whatever happens to its reply: cleanup then waits for it.
-    let written = false;
-    const outcome = await session.client
-      .pipeline({ from, to, rcptParams }, message.raw, () => (written = true))
-      .catch((error: unknown) => {
-        if (written && !(error instanceof SmtpReplyError)) ctx.noteSent({ messageId: message.messageId, recipients: to });
-        throw error;
-      })
-      .finally(() => session.ended());
+    const rcptParams = noNotices(session.client.advertised);
+    const outcome = await sendNoted(ctx, { messageId: message.messageId, recipients: to }, (onSent) =>
+      session.client.pipeline({ from, to, rcptParams }, message.raw, onSent),
+    ).finally(() => session.ended());
     const replies = [outcome.mail, ...outcome.rcpts, outcome.data.go, ...(outcome.data.final ? [outcome.data.final] : [])];
     const delivered = outcome.data.final !== undefined && outcome.data.final.code >= 200 && outcome.data.final.code < 300;
     const accepted = to.filter((_, i) => outcome.rcpts[i]?.code === 250);

@@ -1,9 +1,5 @@
-import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
 import { createConnection, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { createSecureContext, createServer as createTlsServer, TLSSocket, type TlsOptions } from 'node:tls';
-import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { inspectTls, judgeLegacyFailure, tlsFindings, type TlsFacts, type TlsTarget } from '../../src/probe/tls-facts.js';
 import { loadTargetFile } from '../../src/target/index.js';
@@ -11,9 +7,7 @@ import { connect } from '../../src/transport/connect.js';
 import { TransportError } from '../../src/transport/errors.js';
 import { Transcript } from '../../src/transport/transcript.js';
 import { probeHandshake } from '../../src/transport/tls-probe.js';
-import { testCerts, type KeyPair, type TestCerts } from '../support/test-certs.js';
-
-const run = promisify(execFile);
+import { signCertificate, testCerts, type KeyPair, type TestCerts } from '../support/test-certs.js';
 
 let certs: TestCerts;
 /** A leaf for localhost valid 90 days, signed by the test CA: nothing to warn about. */
@@ -26,30 +20,8 @@ const closers: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
   certs = await testCerts();
-  const at = (name: string): string => join(certs.dir, name);
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const sign = async (name: string, caName: string, ext: string, subject: string, days: string): Promise<KeyPair> => {
-    await run('openssl', ['req', ...ecKey, '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`), '-subj', subject]);
-    await writeFile(at(`${name}.ext`), ext);
-    await run('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      at(`${name}.csr`),
-      '-CA',
-      at(`${caName}.crt`),
-      '-CAkey',
-      at(`${caName}.key`),
-      '-CAcreateserial',
-      '-out',
-      at(`${name}.crt`),
-      '-days',
-      days,
-      '-extfile',
-      at(`${name}.ext`),
-    ]);
-    return { key: await readFile(at(`${name}.key`), 'utf8'), cert: await readFile(at(`${name}.crt`), 'utf8') };
-  };
+  const sign = (name: string, ca: string, ext: string, subject: string, days: string): Promise<KeyPair> =>
+    signCertificate(certs.dir, name, { ca, ext, subject, days });
   const leafExt = 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n';
   longLeaf = await sign('long', 'ca', leafExt, '/CN=localhost', '90');
   intermediate = (

@@ -29,6 +29,41 @@ export interface TestCerts {
   cleanup(): Promise<void>;
 }
 
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+/**
+ * A new EC key and a certificate for it in `dir`, signed by the CA whose
+ * `<ca>.crt` and `<ca>.key` are there, with the openssl extensions `ext`
+ * (SAN, CA:TRUE for an intermediate, …). Files are `<name>.key|csr|ext|crt`.
+ */
+export async function signCertificate(
+  dir: string,
+  name: string,
+  options: { readonly ca: string; readonly subject: string; readonly days: string; readonly ext: string },
+): Promise<KeyPair> {
+  const at = (file: string): string => join(dir, file);
+  await run('openssl', ['req', ...EC_KEY, '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`), '-subj', options.subject]);
+  await writeFile(at(`${name}.ext`), options.ext);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    at(`${name}.csr`),
+    '-CA',
+    at(`${options.ca}.crt`),
+    '-CAkey',
+    at(`${options.ca}.key`),
+    '-CAcreateserial',
+    '-out',
+    at(`${name}.crt`),
+    '-days',
+    options.days,
+    '-extfile',
+    at(`${name}.ext`),
+  ]);
+  return { key: await readFile(at(`${name}.key`), 'utf8'), cert: await readFile(at(`${name}.crt`), 'utf8') };
+}
+
 let cached: Promise<TestCerts> | undefined;
 
 /** Generated once per test file (module instance) and reused. */
@@ -40,13 +75,12 @@ export function testCerts(): Promise<TestCerts> {
 async function generate(): Promise<TestCerts> {
   const dir = await mkdtemp(join(tmpdir(), 'mailprobe-certs-'));
   const at = (name: string): string => join(dir, name);
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
   const makeCa = async (name: string, cn: string): Promise<void> => {
     await run('openssl', [
       'req',
       '-x509',
-      ...ecKey,
+      ...EC_KEY,
       '-keyout',
       at(`${name}.key`),
       '-out',
@@ -61,31 +95,13 @@ async function generate(): Promise<TestCerts> {
       'keyUsage=critical,keyCertSign,cRLSign',
     ]);
   };
-  const makeLeaf = async (name: string, cn: string, san: string, days = '2'): Promise<KeyPair> => {
-    await run('openssl', ['req', ...ecKey, '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`), '-subj', `/CN=${cn}`]);
-    await writeFile(
-      at(`${name}.ext`),
-      `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
-    );
-    await run('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      at(`${name}.csr`),
-      '-CA',
-      at('ca.crt'),
-      '-CAkey',
-      at('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      at(`${name}.crt`),
-      '-days',
+  const makeLeaf = (name: string, cn: string, san: string, days = '2'): Promise<KeyPair> =>
+    signCertificate(dir, name, {
+      ca: 'ca',
+      subject: `/CN=${cn}`,
       days,
-      '-extfile',
-      at(`${name}.ext`),
-    ]);
-    return { key: await readFile(at(`${name}.key`), 'utf8'), cert: await readFile(at(`${name}.crt`), 'utf8') };
-  };
+      ext: `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
+    });
 
   await makeCa('ca', 'mailprobe test CA');
   await makeCa('other-ca', 'mailprobe unrelated CA');

@@ -116,6 +116,15 @@ export const CATALOGUE = {
     title: 'port {port} runs commands injected before STARTTLS',
     hint: 'the server on port {port} keeps commands sent in clear before STARTTLS and runs them inside TLS (CVE-2011-0411 class): an attacker on the path can inject commands; update the server software',
   },
+  // ── per-port checks added later (requires TLS before MAIL/LOGIN/USER, --login): add them here ──
+
+  // ── TLS facts (tls-facts.ts): fold its ids in here ──
+
+  // ── DNS (src/probe/dns): MX, SRV, conventional names, SPF, DMARC, MTA-STS, TLS-RPT, TLSA ──
+
+  // ── discovery over HTTPS (src/probe/discovery): autoconfig, Autodiscover, the MTA-STS policy ──
+
+  // ── a domain's sources disagreeing (src/probe/domain-probe.ts): SRV, autoconfig, MX and the ports ──
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingId = keyof typeof CATALOGUE;

@@ -12,13 +12,25 @@ export type Severity = 'ok' | 'info' | 'warn' | 'fail';
 /** Worst last: the order severities compare in. */
 export const SEVERITIES: readonly Severity[] = ['ok', 'info', 'warn', 'fail'];
 
+/** A port of one address of a host: where a port probe's findings are found. */
 export interface Where {
   readonly host: string;
   readonly address: string;
   readonly port: number;
 }
 
-export interface Finding extends Where {
+/**
+ * Where any finding was found. A port finding has all three; a DNS or
+ * discovery finding names only the name it is about (the domain, a record's
+ * owner name, the autoconfig host), and an address or a port where it has one.
+ */
+export interface Place {
+  readonly host: string;
+  readonly address?: string;
+  readonly port?: number;
+}
+
+export interface Finding extends Place {
   readonly id: string;
   readonly severity: Severity;
   readonly title: string;
@@ -41,15 +53,20 @@ export type TemplateValues = Readonly<Record<string, string | number>>;
  * one table (severity may be overridden where the port decides, e.g. port 25),
  * `{name}` placeholders filled from `where` and `values`.
  */
-export function finding(id: FindingId, where: Where, evidence: string, values: TemplateValues = {}, severity?: Severity): Finding {
+export function finding(id: FindingId, where: Place, evidence: string, values: TemplateValues = {}, severity?: Severity): Finding {
   const entry = CATALOGUE[id];
-  const all: TemplateValues = { host: where.host, address: where.address, port: where.port, ...values };
+  const all: TemplateValues = {
+    host: where.host,
+    ...(where.address === undefined ? {} : { address: where.address }),
+    ...(where.port === undefined ? {} : { port: where.port }),
+    ...values,
+  };
   return {
     id,
     severity: severity ?? entry.severity,
     host: where.host,
-    address: where.address,
-    port: where.port,
+    ...(where.address === undefined ? {} : { address: where.address }),
+    ...(where.port === undefined ? {} : { port: where.port }),
     title: fill(entry.title, all),
     evidence,
     hint: fill(entry.hint, all),

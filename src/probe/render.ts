@@ -59,12 +59,18 @@ function row(port: PortReport): string[] {
 }
 
 function findingLines(f: Finding, paint: (s: Severity, text: string) => string, oneLine: (text: string) => string): string[] {
-  const address = f.address.includes(':') ? `[${f.address}]` : f.address;
   return [
-    `${paint(f.severity, f.severity.padEnd(4))}  ${f.id}  ${address}:${f.port}  ${oneLine(f.title)}`,
+    `${paint(f.severity, f.severity.padEnd(4))}  ${f.id}  ${placeOf(f)}  ${oneLine(f.title)}`,
     `      evidence: ${oneLine(f.evidence)}`,
     `      hint:     ${oneLine(f.hint)}`,
   ];
+}
+
+/** "[::1]:993" for a port finding; the name (with a port where it has one) for a DNS or discovery finding. */
+function placeOf(f: Finding): string {
+  if (f.address === undefined) return f.port === undefined ? f.host : `${f.host}:${f.port}`;
+  const address = f.address.includes(':') ? `[${f.address}]` : f.address;
+  return f.port === undefined ? address : `${address}:${f.port}`;
 }
 
 function painter(color: boolean): (severity: Severity, text: string) => string {

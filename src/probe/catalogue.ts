@@ -121,6 +121,142 @@ export const CATALOGUE = {
   // ── TLS facts (tls-facts.ts): fold its ids in here ──
 
   // ── DNS (src/probe/dns): MX, SRV, conventional names, SPF, DMARC, MTA-STS, TLS-RPT, TLSA ──
+  // {host} is the record's owner name. A failed lookup is never reported as an absent record.
+  'dns-lookup-failed': {
+    severity: 'warn',
+    title: 'the {type} record of {host} could not be looked up ({reason})',
+    hint: 'the DNS server gave no answer about {type} at {host} ({reason}), so nothing is known about it: this does not mean the record is missing; check that the domain\'s DNS servers answer, then probe again',
+  },
+  'dns-mx-present': {
+    severity: 'info',
+    title: '{host} receives mail at {exchanges}',
+    hint: 'other servers deliver mail for {host} to {exchanges} (lowest preference first)',
+  },
+  'dns-mx-null': {
+    severity: 'info',
+    title: '{host} publishes a Null MX: it accepts no mail',
+    hint: '{host} says in DNS that it receives no mail at all (the MX record "0 .", RFC 7505): every message to an address at {host} bounces at once; remove that record and publish real MX records if the domain should receive mail',
+  },
+  'dns-mx-null-mixed': {
+    severity: 'warn',
+    title: '{host} publishes a Null MX together with other MX records',
+    hint: 'the "0 ." record says {host} takes no mail, but other MX records say it does; RFC 7505 forbids mixing them and senders may treat the domain either way: keep only the real MX records, or only "0 ."',
+  },
+  'dns-mx-none': {
+    severity: 'info',
+    title: '{host} has no MX record; mail goes to its own address',
+    hint: '{host} has no MX record, so senders deliver to the address of {host} itself ({addresses}, RFC 5321 §5.1): that machine must run a mail server on port 25, or publish MX records naming the real one',
+  },
+  'dns-mx-none-no-address': {
+    severity: 'fail',
+    title: '{host} has neither an MX record nor an address',
+    hint: '{host} has no MX record and no A or AAAA record, so nobody can deliver mail to it: publish MX records naming the mail server',
+  },
+  'dns-mx-unresolvable': {
+    severity: 'fail',
+    title: 'the MX host {exchange} of {host} does not resolve',
+    hint: 'the MX record of {host} names {exchange}, but {exchange} has no A or AAAA record: mail cannot be delivered there; fix the name in the MX record or add the address record',
+  },
+  'dns-srv-present': {
+    severity: 'info',
+    title: '{host} points mail clients to {target}:{port}',
+    hint: 'the SRV record {host} tells mail clients to use {target} on port {port} (RFC 6186)',
+  },
+  'dns-srv-not-offered': {
+    severity: 'info',
+    title: '{host} says this service is not offered',
+    hint: 'the SRV record {host} has the target ".", which tells mail clients that this service is deliberately not offered (RFC 6186)',
+  },
+  'dns-srv-unresolvable': {
+    severity: 'fail',
+    title: 'the SRV record {host} points to {target}, which does not resolve',
+    hint: 'the SRV record {host} sends mail clients to {target}:{port}, but {target} has no A or AAAA record: clients that use SRV records cannot connect; fix the target or remove the record',
+  },
+  'dns-srv-none': {
+    severity: 'info',
+    title: '{host} publishes no mail SRV records',
+    hint: 'no SRV records for mail clients (RFC 6186) are published for {host}: clients find the server through autoconfig or by guessing names, so settings may have to be entered by hand',
+  },
+  'dns-names-resolve': {
+    severity: 'info',
+    title: 'conventional mail names of {host} that resolve: {names}',
+    hint: 'mail clients that guess server names will find {names}; make sure each of them really runs the mail service a client expects there',
+  },
+  'dns-names-none': {
+    severity: 'info',
+    title: 'none of the conventional mail names of {host} resolves',
+    hint: 'none of {names} exists, so mail clients that guess server names find nothing: customers must type the server name in by hand unless SRV or autoconfig is published',
+  },
+  'dns-spf-present': {
+    severity: 'info',
+    title: '{host} publishes SPF',
+    hint: '{host} lists the servers allowed to send its mail (SPF): receivers can reject forged senders; mail sent through a server not on the list may be rejected',
+  },
+  'dns-spf-absent': {
+    severity: 'info',
+    title: '{host} publishes no SPF record',
+    hint: '{host} does not say which servers may send its mail (SPF): some receivers treat its mail as more likely spam, and forged senders are harder to reject; publish a TXT record starting "v=spf1"',
+  },
+  'dns-spf-multiple': {
+    severity: 'warn',
+    title: '{host} publishes {count} SPF records',
+    hint: '{host} has {count} TXT records starting "v=spf1"; with more than one, receivers must treat SPF as broken (a permanent error, RFC 7208 §4.5) and may reject the mail: merge them into one record',
+  },
+  'dns-dmarc-present': {
+    severity: 'info',
+    title: '{host} publishes a DMARC policy',
+    hint: 'a DMARC policy is published at {host}: receivers know what to do with mail that fails SPF and DKIM checks, and may send reports to the domain owner',
+  },
+  'dns-dmarc-absent': {
+    severity: 'info',
+    title: 'no DMARC policy at {host}',
+    hint: 'no DMARC policy is published at {host}: large mailbox providers may file or reject mail from the domain more readily, and the owner gets no reports on forged mail; publish a TXT record starting "v=DMARC1"',
+  },
+  'dns-dmarc-multiple': {
+    severity: 'warn',
+    title: '{host} publishes {count} DMARC records',
+    hint: '{host} has {count} TXT records starting "v=DMARC1"; with more than one, receivers apply no DMARC policy at all (RFC 7489 §6.6.3): keep exactly one',
+  },
+  'dns-mta-sts-present': {
+    severity: 'info',
+    title: '{host} announces an MTA-STS policy',
+    hint: 'senders that support MTA-STS will fetch the policy from https://mta-sts.{domain}/.well-known/mta-sts.txt and then insist on TLS with a valid certificate when delivering mail',
+  },
+  'dns-mta-sts-absent': {
+    severity: 'info',
+    title: 'no MTA-STS record at {host}',
+    hint: 'the domain publishes no MTA-STS record, so sending servers may fall back to unencrypted delivery if TLS fails; that is common and not an error',
+  },
+  'dns-mta-sts-multiple': {
+    severity: 'warn',
+    title: '{host} publishes {count} MTA-STS records',
+    hint: '{host} has {count} TXT records starting "v=STSv1"; with more than one, senders must assume there is no MTA-STS policy (RFC 8461 §3.1): keep exactly one',
+  },
+  'dns-tls-rpt-present': {
+    severity: 'info',
+    title: '{host} asks for TLS reports',
+    hint: 'sending servers that support TLS-RPT send the domain owner daily reports of TLS problems when delivering to the domain',
+  },
+  'dns-tls-rpt-absent': {
+    severity: 'info',
+    title: 'no TLS-RPT record at {host}',
+    hint: 'the domain asks for no TLS reports (TLS-RPT), so its owner hears nothing when other servers fail to deliver over TLS; optional',
+  },
+  'dns-tls-rpt-multiple': {
+    severity: 'warn',
+    title: '{host} publishes {count} TLS-RPT records',
+    hint: '{host} has {count} TXT records starting "v=TLSRPTv1"; with more than one, senders treat the domain as not asking for reports (RFC 8460 §3): keep exactly one',
+  },
+  'dns-tlsa-present': {
+    severity: 'info',
+    title: '{host} publishes {count} TLSA record(s) (DANE)',
+    hint: 'the mail server\'s certificate is pinned in DNS (DANE, RFC 7672): senders that check DANE refuse to deliver if the certificate does not match, so a new certificate needs a new TLSA record first; DANE also needs the zone to be signed with DNSSEC, which mailprobe does not check',
+  },
+  'dns-tlsa-absent': {
+    severity: 'info',
+    title: 'no TLSA record at {host}',
+    hint: 'the MX host publishes no TLSA record (DANE), so senders rely on ordinary certificate checks or none; optional',
+  },
 
   // ── discovery over HTTPS (src/probe/discovery): autoconfig, Autodiscover, the MTA-STS policy ──
 

@@ -31,7 +31,20 @@ export interface MxHost extends NamedAddresses {
  * null: the one record "0 ." that says the domain takes no mail (RFC 7505 §3);
  * hosts: the exchanges, lowest preference first.
  */
-export type MxAnswer = { readonly kind: 'none' } | { readonly kind: 'null' } | { readonly kind: 'hosts'; readonly hosts: readonly MxHost[] };
+export type MxAnswer =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'null' }
+  | { readonly kind: 'hosts'; readonly hosts: readonly MxHost[] }
+  /** The MX lookup itself failed (SERVFAIL, timeout…): whether the domain has MX records is not known. */
+  | { readonly kind: 'unknown'; readonly error: string };
+
+/** A DNS question that went unanswered: its record is neither present nor absent, only not known. */
+export interface DnsLookupFailure {
+  readonly name: string;
+  /** "A/AAAA", "MX", "SRV", "TXT", "TLSA". */
+  readonly type: string;
+  readonly error: string;
+}
 
 /** One SRV answer; `name` is its target. A target of "." is kept out of here: it lands in DomainRecords.notOffered. */
 export interface SrvAnswer extends NamedAddresses {
@@ -59,12 +72,14 @@ export interface DomainRecords {
   readonly notOffered: readonly SrvService[];
   /** Every conventional name, resolving or not, in CONVENTIONAL_PREFIXES order. */
   readonly names: readonly NamedAddresses[];
-  /** The TXT records, each joined from its strings; absent when there is none. */
+  /** The TXT records, each joined from its strings; absent when there is none (or the lookup failed); the first when there are several (a finding then says they are void). */
   readonly txt: { readonly spf?: string; readonly dmarc?: string; readonly mtaSts?: string; readonly tlsRpt?: string };
   /** TLSA at _25._tcp.<exchange> for every MX host; records empty when there are none. */
   readonly tlsa: readonly { readonly name: string; readonly records: readonly TlsaRecord[] }[];
   /** DNS findings (ids in the catalogue's DNS section). */
   readonly findings: readonly Finding[];
+  /** Every lookup that failed; a name listed here with no addresses is not known to be unresolvable. */
+  readonly failures?: readonly DnsLookupFailure[];
 }
 
 /** A server a discovery document names for a protocol. */

@@ -24,6 +24,7 @@ const UNIT = [
   'test/runner/**/*.test.ts',
   'test/matrix/**/*.test.ts',
   'test/probe/render.test.ts',
+  'test/probe/dns/servers.test.ts',
 ];
 
 export default defineConfig({

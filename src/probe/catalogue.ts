@@ -165,7 +165,7 @@ export const CATALOGUE = {
   'dns-srv-not-offered': {
     severity: 'info',
     title: '{host} says this service is not offered',
-    hint: 'the SRV record {host} has the target ".", which tells mail clients that this service is deliberately not offered (RFC 6186)',
+    hint: 'the SRV record {host} has the target ".", which tells mail clients that this service is "decidedly not available" at this domain (RFC 2782, on which RFC 6186 builds)',
   },
   'dns-srv-unresolvable': {
     severity: 'fail',

@@ -49,7 +49,7 @@ export async function rawQuery(server: DnsServer, name: string, type: RecordType
     }
   }
   if (response === undefined) throw new DnsLookupError('timeout', query, `no answer from ${formatDnsServer(server)} for ${name} ${type}`);
-  // TC: the server could not fit the answer in a datagram; RFC 1035 §4.2.2 has the same question asked over TCP.
+  // TC: "longer messages are truncated and the TC bit is set" (RFC 1035 §4.2.1); the whole answer is asked for again over TCP.
   if (response.flag_tc) response = await tcpAttempt(server, query, limits, options);
   return answersOf(response, server, query);
 }

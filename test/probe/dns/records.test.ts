@@ -88,7 +88,8 @@ describe('a domain that publishes everything', () => {
     expect(mx?.port).toBeUndefined();
     expect(byId(records, 'dns-names-resolve')[0]?.title).toBe(`conventional mail names of ${FULL} that resolve: mail.${FULL}, imap.${FULL}, smtp.${FULL}`);
     expect(byId(records, 'dns-spf-present')[0]).toMatchObject({ host: FULL, evidence: '"v=spf1 ip4:192.0.2.0/24 mx -all"' });
-    expect(byId(records, 'dns-srv-not-offered')[0]).toMatchObject({ host: `_pop3._tcp.${FULL}` });
+    expect(byId(records, 'dns-srv-not-offered')[0]).toMatchObject({ host: `_pop3._tcp.${FULL}`, evidence: 'SRV 0 0 0 .' });
+    expect(byId(records, 'dns-srv-not-offered')[0]?.hint).toContain('"decidedly not available" at this domain (RFC 2782');
     expect(byId(records, 'dns-tlsa-present')[1]).toMatchObject({ host: `_25._tcp.mx2.${FULL}`, title: `_25._tcp.mx2.${FULL} publishes 3 TLSA record(s) (DANE)` });
   });
 

@@ -78,14 +78,22 @@ async function freeUdpPort(address: string): Promise<number> {
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-/** A test process that ends without afterAll (a crash, a kill) must not leave a dnsmasq behind. */
+/** A test process that exits without afterAll closes the guards' stdin now, rather than when the OS reaps it. */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
-    for (const child of running) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+    for (const guard of running) guard.stdin?.destroy();
   });
 }
+
+/**
+ * dnsmasq runs under a small sh guard that holds our pipe on its stdin: when
+ * this process ends in any way (even SIGKILL, where no exit hook runs) the
+ * pipe closes, the guard's read returns and it kills dnsmasq. The guard
+ * prints dnsmasq's PID first, so stop() ends dnsmasq by its own PID.
+ */
+const GUARD = 'exec 3<&0; "$0" "$@" </dev/null & echo "$!"; read -r _ <&3; kill "$!" 2>/dev/null; wait';
 
 export async function startDnsmasq(spec: ZoneSpec, address = '127.0.0.1'): Promise<RunningDnsmasq> {
   installExitHook();
@@ -93,43 +101,51 @@ export async function startDnsmasq(spec: ZoneSpec, address = '127.0.0.1'): Promi
   // A free port can be taken between finding it and dnsmasq binding it: try a few.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freeUdpPort(address);
-    const child = spawn(DNSMASQ, dnsmasqArgs(spec, address, port), { stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
+    const guard = spawn('/bin/sh', ['-c', GUARD, DNSMASQ, ...dnsmasqArgs(spec, address, port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    running.add(guard);
     let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+    const pid = new Promise<number | undefined>((resolve) => {
+      let stdout = '';
+      guard.stdout?.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const line = /^(\d+)\n/.exec(stdout);
+        if (line !== null) resolve(Number(line[1]));
+      });
+      guard.once('exit', () => resolve(undefined));
+    });
+    guard.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<void>((resolve) => guard.once('exit', () => resolve()));
+    guard.once('error', (error) => (lastError = error.message));
+    const dnsmasqPid = await pid;
     const server = isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
-    const ready = await Promise.race([waitUntilAnswering(server, spec.zone), exited.then(() => false), spawnError.then((error) => (lastError = error.message, false))]);
-    if (ready && child.exitCode === null && child.pid !== undefined) {
-      const pid = child.pid;
-      return {
-        address,
-        port,
-        server,
-        pid,
-        async stop() {
-          if (child.exitCode === null && child.signalCode === null) {
-            process.kill(pid, 'SIGTERM');
-            await exited;
-          }
-          running.delete(child);
-        },
-      };
-    }
-    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    await exited;
-    running.delete(child);
+    const alive = (): boolean => dnsmasqPid !== undefined && isRunning(dnsmasqPid);
+    const ready = dnsmasqPid !== undefined && (await waitUntilAnswering(server, spec.zone, alive));
+    const stop = async (): Promise<void> => {
+      if (dnsmasqPid !== undefined && isRunning(dnsmasqPid)) process.kill(dnsmasqPid, 'SIGTERM');
+      guard.stdin?.end();
+      if (guard.exitCode === null && guard.signalCode === null) await exited;
+      running.delete(guard);
+    };
+    if (ready && dnsmasqPid !== undefined) return { address, port, server, pid: dnsmasqPid, stop };
+    await stop();
     lastError = output.trim() || lastError || 'dnsmasq did not answer';
   }
   throw new Error(`dnsmasq did not start on ${address}: ${lastError}`);
 }
 
-/** Until dnsmasq answers a question about its zone (any answer, NXDOMAIN included); false after 10 s. */
-async function waitUntilAnswering(server: string, zone: string): Promise<boolean> {
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Until dnsmasq answers a question about its zone (any answer, NXDOMAIN included); false after 10 s or once it has died. */
+async function waitUntilAnswering(server: string, zone: string, alive: () => boolean): Promise<boolean> {
   const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && alive()) {
     const resolver = new Resolver({ timeout: 200, tries: 1 });
     resolver.setServers([server]);
     try {

@@ -125,7 +125,7 @@ export const CATALOGUE = {
   'dns-lookup-failed': {
     severity: 'warn',
     title: 'the {type} record of {host} could not be looked up ({reason})',
-    hint: 'the DNS server gave no answer about {type} at {host} ({reason}), so nothing is known about it: this does not mean the record is missing; check that the domain\'s DNS servers answer, then probe again',
+    hint: "the DNS server gave no answer about {type} at {host} ({reason}), so nothing is known about it: this does not mean the record is missing; check that the domain's DNS servers answer, then probe again",
   },
   'dns-mx-present': {
     severity: 'info',
@@ -250,7 +250,7 @@ export const CATALOGUE = {
   'dns-tlsa-present': {
     severity: 'info',
     title: '{host} publishes {count} TLSA record(s) (DANE)',
-    hint: 'the mail server\'s certificate is pinned in DNS (DANE, RFC 7672): senders that check DANE refuse to deliver if the certificate does not match, so a new certificate needs a new TLSA record first; DANE also needs the zone to be signed with DNSSEC, which mailprobe does not check',
+    hint: "the mail server's certificate is pinned in DNS (DANE, RFC 7672): senders that check DANE refuse to deliver if the certificate does not match, so a new certificate needs a new TLSA record first; DANE also needs the zone to be signed with DNSSEC, which mailprobe does not check",
   },
   'dns-tlsa-absent': {
     severity: 'info',

@@ -72,7 +72,8 @@ function mxFindings({ domain, self, mx }: DnsLookups): Finding[] {
       out.push(finding('dns-mx-present', place, evidence, { exchanges: mx.answer.hosts.map((host) => `${host.name} (${host.preference})`).join(', ') }));
       for (const { record, addresses } of mx.exchanges) {
         if (!addresses.ok) out.push(failed(record.exchange, 'A/AAAA', addresses));
-        else if (addresses.value.length === 0) out.push(finding('dns-mx-unresolvable', place, `${mxText(record)}; ${record.exchange} has no A or AAAA record`, { exchange: record.exchange }));
+        else if (addresses.value.length === 0)
+          out.push(finding('dns-mx-unresolvable', place, `${mxText(record)}; ${record.exchange} has no A or AAAA record`, { exchange: record.exchange }));
       }
       break;
     }
@@ -96,12 +97,14 @@ function srvFindings({ domain, srvs }: DnsLookups): Finding[] {
     for (const { record, addresses } of targets) {
       const values = { target: record.target, port: record.port };
       if (!addresses.ok) out.push(failed(record.target, 'A/AAAA', addresses));
-      else if (addresses.value.length === 0) out.push(finding('dns-srv-unresolvable', place, `${srvText(record)}; ${record.target} has no A or AAAA record`, values));
+      else if (addresses.value.length === 0)
+        out.push(finding('dns-srv-unresolvable', place, `${srvText(record)}; ${record.target} has no A or AAAA record`, values));
       else out.push(finding('dns-srv-present', place, `${srvText(record)} → ${addresses.value.join(', ')}`, values));
     }
   }
   // "none" only when every SRV question was answered: a failed one might have held the record.
-  if (published === 0 && srvs.every(({ outcome }) => outcome.ok)) out.push(finding('dns-srv-none', { host: domain }, `no SRV record at ${srvs.map(({ owner }) => owner).join(', ')}`));
+  if (published === 0 && srvs.every(({ outcome }) => outcome.ok))
+    out.push(finding('dns-srv-none', { host: domain }, `no SRV record at ${srvs.map(({ owner }) => owner).join(', ')}`));
   return out;
 }
 
@@ -117,7 +120,8 @@ function nameFindings({ domain, names }: DnsLookups): Finding[] {
     else if (outcome.value.length > 0) resolving.push(`${name} (${outcome.value.join(', ')})`);
   }
   const place = { host: domain };
-  if (resolving.length > 0) out.push(finding('dns-names-resolve', place, resolving.join('; '), { names: resolving.map((entry) => entry.split(' ')[0]).join(', ') }));
+  if (resolving.length > 0)
+    out.push(finding('dns-names-resolve', place, resolving.join('; '), { names: resolving.map((entry) => entry.split(' ')[0]).join(', ') }));
   else if (names.every(({ outcome }) => outcome.ok)) {
     const all = CONVENTIONAL_PREFIXES.map((prefix) => `${prefix}.${domain}`).join(', ');
     out.push(finding('dns-names-none', place, `no A or AAAA record at ${all}`, { names: all }));

@@ -113,7 +113,13 @@ function udpAttempt(server: DnsServer, question: Question, limits: RawQueryLimit
         // Not connected on purpose: every datagram is seen here, and only the server's own address and port count.
         if (from.address !== server.address || from.port !== server.port) return;
         if (message.length > limits.maxUdpBytes) {
-          reject(new DnsLookupError('bad-response', question, `${where} sent a ${message.length}-byte UDP answer for ${question.name} ${question.type}; at most ${limits.maxUdpBytes} are read`));
+          reject(
+            new DnsLookupError(
+              'bad-response',
+              question,
+              `${where} sent a ${message.length}-byte UDP answer for ${question.name} ${question.type}; at most ${limits.maxUdpBytes} are read`,
+            ),
+          );
           return;
         }
         const packet = tryDecode(message);
@@ -122,7 +128,9 @@ function udpAttempt(server: DnsServer, question: Question, limits: RawQueryLimit
           reject(new DnsLookupError('bad-response', question, `${where} sent an answer for ${question.name} ${question.type} that is not a DNS message`));
         // Otherwise a stray or spoofed datagram: ignored, the attempt waits on.
       });
-      socket.on('error', (error) => reject(new DnsLookupError('unreachable', question, `${question.name} ${question.type} at ${where}: ${error.message}`, { cause: error })));
+      socket.on('error', (error) =>
+        reject(new DnsLookupError('unreachable', question, `${question.name} ${question.type} at ${where}: ${error.message}`, { cause: error })),
+      );
       socket.send(dnsPacket.encode(encodeQuery(id, question)), server.port, server.address);
       return () => socket?.close();
     },
@@ -164,7 +172,8 @@ async function tcpAttempt(server: DnsServer, question: Question, limits: RawQuer
         if (bytes.length < 2) return;
         // RFC 1035 §4.2.2: each message is prefixed with a two byte length field.
         const length = bytes.readUInt16BE(0);
-        if (length > limits.maxTcpBytes) return fail(`an answer of ${length} bytes for ${question.name} ${question.type}; at most ${limits.maxTcpBytes} are read`);
+        if (length > limits.maxTcpBytes)
+          return fail(`an answer of ${length} bytes for ${question.name} ${question.type}; at most ${limits.maxTcpBytes} are read`);
         if (bytes.length < 2 + length) return;
         const packet = tryDecode(bytes.subarray(2, 2 + length));
         if (packet === undefined) return fail(`the answer for ${question.name} ${question.type} is not a DNS message`);
@@ -172,7 +181,9 @@ async function tcpAttempt(server: DnsServer, question: Question, limits: RawQuer
         if (!answersQuestion(packet, id, question)) return fail(`the answer does not match the query for ${question.name} ${question.type}`);
         resolve(packet);
       });
-      socket.on('error', (error) => reject(new DnsLookupError('unreachable', question, `${question.name} ${question.type} at ${where} over TCP: ${error.message}`, { cause: error })));
+      socket.on('error', (error) =>
+        reject(new DnsLookupError('unreachable', question, `${question.name} ${question.type} at ${where} over TCP: ${error.message}`, { cause: error })),
+      );
       socket.on('end', () => fail(`the connection closed before the whole answer for ${question.name} ${question.type} arrived`));
       socket.write(dnsPacket.streamEncode(encodeQuery(id, question)));
       return () => socket.destroy();

@@ -1,4 +1,15 @@
-import { CONVENTIONAL_PREFIXES, SRV_SERVICES, type DnsLookupFailure, type DomainRecords, type MxAnswer, type MxHost, type NamedAddresses, type SrvAnswer, type SrvService, type TlsaRecord } from '../domain-model.js';
+import {
+  CONVENTIONAL_PREFIXES,
+  SRV_SERVICES,
+  type DnsLookupFailure,
+  type DomainRecords,
+  type MxAnswer,
+  type MxHost,
+  type NamedAddresses,
+  type SrvAnswer,
+  type SrvService,
+  type TlsaRecord,
+} from '../domain-model.js';
 import type { DnsClient, MxRecord, SrvRecord } from './client.js';
 import { isDnsLookupError } from './errors.js';
 import { dnsFindings, type TxtLookups } from './findings.js';
@@ -31,7 +42,9 @@ export async function lookupDomainRecords(domain: string, client: DnsClient, opt
   const addressesOf = (name: string): Promise<Outcome<string[]>> => settle(name, 'A/AAAA', () => client.addresses(name));
 
   const selfLookup = addressesOf(domain);
-  const mxLookup = settle(domain, 'MX', () => client.mx(domain)).then(async (outcome) => resolveExchanges(outcome, addressesOf, options.tlsa === false ? undefined : (name) => settle(name, 'TLSA', () => client.tlsa(name))));
+  const mxLookup = settle(domain, 'MX', () => client.mx(domain)).then(async (outcome) =>
+    resolveExchanges(outcome, addressesOf, options.tlsa === false ? undefined : (name) => settle(name, 'TLSA', () => client.tlsa(name))),
+  );
   const srvLookups = Promise.all(
     SRV_SERVICES.map(async (service) => {
       const owner = `${service}.${domain}`;
@@ -39,7 +52,9 @@ export async function lookupDomainRecords(domain: string, client: DnsClient, opt
       return { service, owner, outcome, targets: outcome.ok ? await resolveTargets(outcome.value, addressesOf) : [] };
     }),
   );
-  const nameLookups = Promise.all(CONVENTIONAL_PREFIXES.map(async (prefix) => ({ name: `${prefix}.${domain}`, outcome: await addressesOf(`${prefix}.${domain}`) })));
+  const nameLookups = Promise.all(
+    CONVENTIONAL_PREFIXES.map(async (prefix) => ({ name: `${prefix}.${domain}`, outcome: await addressesOf(`${prefix}.${domain}`) })),
+  );
   const txtLookups = Promise.all(
     (Object.keys(TXT_POLICIES) as TxtPolicy[]).map(async (policy) => {
       const owner = TXT_POLICIES[policy].owner(domain);
@@ -57,7 +72,14 @@ export async function lookupDomainRecords(domain: string, client: DnsClient, opt
     if (!outcome.ok) continue;
     if (outcome.value.some((record) => record.target === '.')) notOffered.push(service);
     for (const { record, addresses } of targets)
-      srv.push({ service, name: record.target, port: record.port, priority: record.priority, weight: record.weight, addresses: addresses.ok ? addresses.value : [] });
+      srv.push({
+        service,
+        name: record.target,
+        port: record.port,
+        priority: record.priority,
+        weight: record.weight,
+        addresses: addresses.ok ? addresses.value : [],
+      });
   }
 
   const records: Omit<DomainRecords, 'findings'> = {
@@ -100,13 +122,22 @@ async function resolveExchanges(
   if (real.length === 0) return { outcome, answer: sorted.length === 0 ? { kind: 'none' } : { kind: 'null' }, exchanges: [], tlsa: [] };
   const [exchanges, tlsa] = await Promise.all([
     Promise.all(real.map(async (record) => ({ record, addresses: await addressesOf(record.exchange) }))),
-    tlsaOf === undefined ? [] : Promise.all(real.map(async (record) => ({ name: `_25._tcp.${record.exchange}`, outcome: await tlsaOf(`_25._tcp.${record.exchange}`) }))),
+    tlsaOf === undefined
+      ? []
+      : Promise.all(real.map(async (record) => ({ name: `_25._tcp.${record.exchange}`, outcome: await tlsaOf(`_25._tcp.${record.exchange}`) }))),
   ]);
-  const hosts: MxHost[] = exchanges.map(({ record, addresses }) => ({ name: record.exchange, preference: record.preference, addresses: addresses.ok ? addresses.value : [] }));
+  const hosts: MxHost[] = exchanges.map(({ record, addresses }) => ({
+    name: record.exchange,
+    preference: record.preference,
+    addresses: addresses.ok ? addresses.value : [],
+  }));
   return { outcome, answer: { kind: 'hosts', hosts }, exchanges, tlsa };
 }
 
-async function resolveTargets(records: readonly SrvRecord[], addressesOf: (name: string) => Promise<Outcome<string[]>>): Promise<{ record: SrvRecord; addresses: Outcome<string[]> }[]> {
+async function resolveTargets(
+  records: readonly SrvRecord[],
+  addressesOf: (name: string) => Promise<Outcome<string[]>>,
+): Promise<{ record: SrvRecord; addresses: Outcome<string[]> }[]> {
   const offered = [...records].filter((record) => record.target !== '.').sort((a, b) => a.priority - b.priority || b.weight - a.weight);
   return Promise.all(offered.map(async (record) => ({ record, addresses: await addressesOf(record.target) })));
 }

@@ -27,7 +27,18 @@ export function parseDnsServer(text: string): DnsServer {
   const portNumber = port === undefined ? DNS_PORT : Number(port);
   if (address === undefined || isIP(address) === 0 || !Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65_535)
     throw new Error(`'${text}' is not a DNS server address (expected 192.0.2.1, 192.0.2.1:5300, ::1 or [::1]:5300)`);
-  return { address, port: portNumber };
+  return { address: isIP(address) === 6 ? canonicalIpv6(address) : address, port: portNumber };
+}
+
+/**
+ * The one spelling of an IPv6 address that sockets report ("::1" for
+ * "0:0:0:0:0:0:0:1", lower case): the TLSA query accepts an answer only
+ * from the server's own address, compared as text.
+ */
+function canonicalIpv6(address: string): string {
+  // A zone index ("fe80::1%eth0") is not URL syntax; such an address is kept as given.
+  if (address.includes('%')) return address.toLowerCase();
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
 }
 
 /** "192.0.2.1:53", "[::1]:5300": how a server is named in evidence. */

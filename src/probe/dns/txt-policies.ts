@@ -21,4 +21,3 @@ export type TxtPolicy = keyof typeof TXT_POLICIES;
 export function matching(outcome: Outcome<string[]>, policy: TxtPolicy): string[] {
   return outcome.ok ? outcome.value.filter((record) => TXT_POLICIES[policy].tag.test(record)) : [];
 }
-

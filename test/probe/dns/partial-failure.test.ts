@@ -1,4 +1,4 @@
-import * as dnsPacket from 'dns-packet';
+import type * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDnsClient, lookupDomainRecords } from '../../../src/probe/dns/index.js';
 import { RCODE, response, startFakeDns, type FakeDns } from './fake-dns-server.js';
@@ -36,7 +36,10 @@ it('a failed SPF, MX or MTA-STS lookup is reported as failed, the rest as answer
     `the MX record of ${DOMAIN} could not be looked up (the server answered SERVFAIL)`,
     `the TXT record of ${DOMAIN} could not be looked up (the server answered SERVFAIL)`,
   ]);
-  expect(records.findings.find((f) => f.host === `_mta-sts.${DOMAIN}`)).toMatchObject({ id: 'dns-lookup-failed', title: expect.stringContaining('(no answer in time)') as unknown });
+  expect(records.findings.find((f) => f.host === `_mta-sts.${DOMAIN}`)).toMatchObject({
+    id: 'dns-lookup-failed',
+    title: expect.stringContaining('(no answer in time)') as unknown,
+  });
   // Never "no SPF", "no MX" or "no MTA-STS" for a question that went unanswered…
   for (const absent of ['dns-spf-absent', 'dns-mx-none', 'dns-mx-none-no-address', 'dns-mta-sts-absent']) expect(ids.join('\n')).not.toContain(absent);
   // …while the questions that were answered say what they found.

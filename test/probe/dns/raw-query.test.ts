@@ -68,7 +68,7 @@ describe('the TLSA query over UDP', () => {
     expect(error.message).toContain(`within ${TIMEOUT} ms`);
   });
 
-  it('ignores an answer from another port, and takes the server\'s own', async () => {
+  it("ignores an answer from another port, and takes the server's own", async () => {
     const server = await serve({
       udp: (x) => {
         x.sendFromStranger(response(x.query, [tlsaAnswer(NAME, 32, 0x11)]));
@@ -181,7 +181,7 @@ describe('a truncated answer (TC)', () => {
   });
 });
 
-describe('the client over Node\'s resolver', () => {
+describe("the client over Node's resolver", () => {
   it('tells SERVFAIL, a silent server and an abort apart from an empty answer', async () => {
     let mode: 'servfail' | 'silent' | 'nxdomain' = 'servfail';
     const server = await serve({

@@ -90,7 +90,10 @@ describe('a domain that publishes everything', () => {
     expect(byId(records, 'dns-spf-present')[0]).toMatchObject({ host: FULL, evidence: '"v=spf1 ip4:192.0.2.0/24 mx -all"' });
     expect(byId(records, 'dns-srv-not-offered')[0]).toMatchObject({ host: `_pop3._tcp.${FULL}`, evidence: 'SRV 0 0 0 .' });
     expect(byId(records, 'dns-srv-not-offered')[0]?.hint).toContain('"decidedly not available" at this domain (RFC 2782');
-    expect(byId(records, 'dns-tlsa-present')[1]).toMatchObject({ host: `_25._tcp.mx2.${FULL}`, title: `_25._tcp.mx2.${FULL} publishes 3 TLSA record(s) (DANE)` });
+    expect(byId(records, 'dns-tlsa-present')[1]).toMatchObject({
+      host: `_25._tcp.mx2.${FULL}`,
+      title: `_25._tcp.mx2.${FULL} publishes 3 TLSA record(s) (DANE)`,
+    });
   });
 
   it('dnsmasq really truncates the UDP answer of the big TLSA set (so the test above went through TCP)', async () => {
@@ -110,6 +113,14 @@ describe('a domain that publishes everything', () => {
     expect(dnsmasq6.server).toBe(`[::1]:${dnsmasq6.port}`);
     expect(v6).toEqual(v4);
     expect(v6.self.addresses).toContain('2001:db8::10');
+  });
+});
+
+describe('a DNS server written out in full', () => {
+  it('takes the TLSA answer of [0:0:0:0:0:0:0:1] from ::1, the address the socket reports', async () => {
+    if (dnsmasq6 === undefined) throw new Error('no dnsmasq on ::1');
+    const client = createDnsClient({ servers: [`[0:0:0:0:0:0:0:1]:${dnsmasq6.port}`], timeoutMs: 1_000, tries: 1 });
+    await expect(client.tlsa(`_25._tcp.mx1.${FULL}`)).resolves.toEqual([{ usage: 3, selector: 1, matchingType: 1, data: MX1_TLSA.slice(6) }]);
   });
 });
 
@@ -161,10 +172,18 @@ describe('MX', () => {
     expect(records.failures).toEqual([]);
     expect(records.mx).toEqual({ kind: 'hosts', hosts: [{ name: `nowhere.${BAD_TARGETS}`, preference: 10, addresses: [] }] });
     expect(byId(records, 'dns-mx-unresolvable')).toEqual([
-      expect.objectContaining({ severity: 'fail', host: BAD_TARGETS, evidence: `MX 10 nowhere.${BAD_TARGETS}; nowhere.${BAD_TARGETS} has no A or AAAA record` }),
+      expect.objectContaining({
+        severity: 'fail',
+        host: BAD_TARGETS,
+        evidence: `MX 10 nowhere.${BAD_TARGETS}; nowhere.${BAD_TARGETS} has no A or AAAA record`,
+      }),
     ]);
     expect(byId(records, 'dns-srv-unresolvable')).toEqual([
-      expect.objectContaining({ severity: 'fail', host: `_imaps._tcp.${BAD_TARGETS}`, title: `the SRV record _imaps._tcp.${BAD_TARGETS} points to ghost.${BAD_TARGETS}, which does not resolve` }),
+      expect.objectContaining({
+        severity: 'fail',
+        host: `_imaps._tcp.${BAD_TARGETS}`,
+        title: `the SRV record _imaps._tcp.${BAD_TARGETS} points to ghost.${BAD_TARGETS}, which does not resolve`,
+      }),
     ]);
     expect(ids(records)).not.toContain('dns-srv-none');
     // The MX host exists in the answer, so its TLSA is asked (and absent).

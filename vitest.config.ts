@@ -24,6 +24,8 @@ const UNIT = [
   'test/runner/**/*.test.ts',
   'test/matrix/**/*.test.ts',
   'test/probe/render.test.ts',
+  'test/probe/discovery/autoconfig.test.ts',
+  'test/probe/discovery/mta-sts.test.ts',
 ];
 
 export default defineConfig({

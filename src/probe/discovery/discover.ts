@@ -100,7 +100,8 @@ async function discoverAutoconfig(domain: string, options: DiscoverOptions): Pro
       if (result.reason === 'tls-verify') {
         findings.push(finding('autoconfig-cert-untrusted', placeOf(result.url), describeFailure(result), { reason: result.code ?? result.message }));
       }
-      if (result.reason === 'aborted') break;
+      // An interrupted lookup is no evidence of absence: keep what was found, claim nothing more.
+      if (result.reason === 'aborted') return { findings };
       continue;
     }
     if (result.status !== 200) continue;
@@ -189,7 +190,7 @@ async function discoverAutodiscover(domain: string, options: DiscoverOptions): P
         findings: [finding('autodiscover-answers', placeOf(result.url), `${result.url}: HTTP ${result.status}`, { url: result.url, status: result.status })],
       };
     }
-    if (result.kind === 'failure' && result.reason === 'aborted') break;
+    if (result.kind === 'failure' && result.reason === 'aborted') return { findings: [] };
   }
   return { findings: [finding('autodiscover-absent', { host: domain }, tried.join('; '), { domain })] };
 }

@@ -27,6 +27,18 @@ describe('the finding catalogue', () => {
       'tls-untrusted fail',
       'plaintext-auth-before-tls warn',
       'starttls-injection fail',
+      // discovery over HTTPS
+      'autoconfig-found info',
+      'autoconfig-absent info',
+      'autoconfig-invalid warn',
+      'autoconfig-plaintext warn',
+      'autoconfig-cert-untrusted warn',
+      'autodiscover-answers info',
+      'autodiscover-absent info',
+      'mta-sts-policy-unavailable warn',
+      'mta-sts-policy-invalid warn',
+      'mta-sts-mx-not-covered fail',
+      'mta-sts-policy-ok info',
     ]);
   });
 

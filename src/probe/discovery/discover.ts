@@ -1,7 +1,7 @@
 import { finding, type Finding, type Place } from '../findings.js';
 import type { DiscoveredServer, DiscoveryReport, DomainRecords, ResolveAddresses } from '../domain-model.js';
 import { parseAutoconfig } from './autoconfig.js';
-import { type FetchFailure, type FetchResult, type FetchTimeouts, httpsFetch, type HttpsFetchOptions } from './https-fetch.js';
+import { type FetchedResponse, type FetchFailure, type FetchResult, type FetchTimeouts, httpsFetch, type HttpsFetchOptions } from './https-fetch.js';
 import { type MtaStsMode, mxCovered, parseMtaStsPolicy } from './mta-sts.js';
 
 /**
@@ -80,7 +80,19 @@ function describeFailure(result: FetchFailure): string {
 }
 
 function outcome(result: FetchResult): string {
-  return result.kind === 'failure' ? describeFailure(result) : `${result.url}: HTTP ${result.status}`;
+  if (result.kind === 'failure') return describeFailure(result);
+  return `${result.url}: HTTP ${result.status}${result.status === 200 && isWebPage(result) ? ' with a web page, not an autoconfig document' : ''}`;
+}
+
+/**
+ * A hosting provider's catch-all page (text/html, or a body that starts as
+ * HTML) answers any path with 200. A client ignores it as it ignores a 404, so
+ * it is no broken document of the customer's: report it as what was tried.
+ */
+function isWebPage(response: FetchedResponse): boolean {
+  const type = response.headers['content-type'];
+  if (typeof type === 'string' && /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(type)) return true;
+  return /^\s*(<!doctype\s+html\b|<html\b)/i.test(response.body.subarray(0, 512).toString('utf8'));
 }
 
 async function discoverAutoconfig(domain: string, options: DiscoverOptions): Promise<Part<NonNullable<DiscoveryReport['autoconfig']>>> {
@@ -104,7 +116,7 @@ async function discoverAutoconfig(domain: string, options: DiscoverOptions): Pro
       if (result.reason === 'aborted') return { findings };
       continue;
     }
-    if (result.status !== 200) continue;
+    if (result.status !== 200 || isWebPage(result)) continue;
     const parsed = parseAutoconfig(result.body.toString('utf8'), {
       domain,
       ...(options.emailAddress === undefined ? {} : { emailAddress: options.emailAddress }),
@@ -171,8 +183,10 @@ function escapeXml(text: string): string {
  * to point elsewhere, reported, not followed). 404, other statuses and no
  * answer at all count as absent: a plain web server answers 404 or 405.
  */
-function autodiscoverAnswered(status: number): boolean {
-  return status === 200 || status === 401 || status === 403 || (status >= 301 && status <= 308 && status !== 304);
+function autodiscoverAnswered(response: FetchedResponse): boolean {
+  const status = response.status;
+  if (status === 200) return !isWebPage(response);
+  return status === 401 || status === 403 || (status >= 301 && status <= 308 && status !== 304);
 }
 
 async function discoverAutodiscover(domain: string, options: DiscoverOptions): Promise<Part<NonNullable<DiscoveryReport['autodiscover']>>> {
@@ -183,8 +197,8 @@ async function discoverAutodiscover(domain: string, options: DiscoverOptions): P
       target,
       fetchOptions(options, { method: 'POST', body: autodiscoverRequest(options.emailAddress), headers: { 'content-type': 'text/xml' } }),
     );
-    tried.push(outcome(result));
-    if (result.kind === 'response' && autodiscoverAnswered(result.status)) {
+    tried.push(result.kind === 'response' && result.status === 200 && isWebPage(result) ? `${result.url}: HTTP ${result.status} with a web page` : outcome(result));
+    if (result.kind === 'response' && autodiscoverAnswered(result)) {
       return {
         found: { url: result.url, status: result.status },
         findings: [finding('autodiscover-answers', placeOf(result.url), `${result.url}: HTTP ${result.status}`, { url: result.url, status: result.status })],

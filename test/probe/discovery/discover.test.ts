@@ -138,6 +138,18 @@ describe('autoconfig', () => {
     expect(JSON.stringify(report)).not.toContain('expanded.example.test');
   });
 
+  it('a catch-all web page (text/html, HTTP 200) is no autoconfig document: absent, not invalid', async () => {
+    await start();
+    fixture.route('GET', 'autoconfig.example.test', '/mail/config-v1.1.xml', {
+      body: '<!DOCTYPE html><html><body>Welcome</body></html>',
+      headers: { 'content-type': 'text/html; charset=utf-8' },
+    });
+    fixture.route('GET', 'example.test', '/.well-known/autoconfig/mail/config-v1.1.xml', { body: '<html><body>Welcome</body></html>' });
+    const report = await discover('example.test', options());
+    expect(ids(report.findings)).toEqual(['autoconfig-absent', 'autodiscover-absent']);
+    expect(byId(report.findings, 'autoconfig-absent').evidence).toContain('HTTP 200 with a web page, not an autoconfig document');
+  });
+
   it('warns about a server with socketType plain: the password would go in clear', async () => {
     await start();
     fixture.route('GET', 'autoconfig.example.test', '/mail/config-v1.1.xml', {
@@ -256,6 +268,17 @@ describe('Autodiscover', () => {
     fixture.route('POST', 'example.test', '/autodiscover/autodiscover.xml', { status: 200, body: '<Autodiscover/>' });
     const report = await discover('example.test', options());
     expect(report.autodiscover?.url).toBe(`https://example.test:${fixture.port}/autodiscover/autodiscover.xml`);
+  });
+
+  it('a web page answering 200 to the POST is not an Autodiscover service', async () => {
+    await start();
+    fixture.route('POST', 'autodiscover.example.test', '/autodiscover/autodiscover.xml', {
+      body: '<html><body>Parked domain</body></html>',
+      headers: { 'content-type': 'text/html' },
+    });
+    const report = await discover('example.test', options());
+    expect(report.autodiscover).toBeUndefined();
+    expect(byId(report.findings, 'autodiscover-absent').evidence).toContain('HTTP 200 with a web page');
   });
 
   it('reports it absent when both URLs answer 404', async () => {

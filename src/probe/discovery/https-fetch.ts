@@ -117,6 +117,8 @@ export async function httpsFetch(url: string, options: HttpsFetchOptions): Promi
     // A downgrade to http would hand the document (and the query) to anyone on the path.
     if (next.protocol !== 'https:')
       return failure(current, 'redirect-refused', `redirect to ${next.protocol}// refused: only https is followed (${next.href})`);
+    // The probe connects only where its resolver pointed: a redirect may name another host, never an address.
+    if (isIP(next.hostname.replace(/^\[|\]$/g, '')) !== 0) return failure(current, 'redirect-refused', `redirect to an address literal refused (${next.href})`);
     if (redirects.length >= MAX_REDIRECTS) return failure(current, 'redirect-refused', `more than ${MAX_REDIRECTS} redirects (last to ${next.href})`);
     redirects.push(current);
     current = next.href;

@@ -101,7 +101,11 @@ describe('httpsFetch', () => {
     const server = await fixture();
     server.route('GET', 'example.test', '/moved', { redirect: `https://127.0.0.1:${server.port}/x` });
     server.route('GET', '127.0.0.1', '/x', { body: 'reached' });
-    const result = await httpsFetch(`https://example.test:${server.port}/moved`, { resolve: server.resolver({ 'example.test': ['127.0.0.1'] }), ca: server.ca, followRedirects: true });
+    const result = await httpsFetch(`https://example.test:${server.port}/moved`, {
+      resolve: server.resolver({ 'example.test': ['127.0.0.1'] }),
+      ca: server.ca,
+      followRedirects: true,
+    });
     expect(result).toMatchObject({ kind: 'failure', reason: 'redirect-refused', message: expect.stringContaining('to an address literal') });
     expect(server.requests.map((r) => r.path)).toEqual(['/moved']);
   });

@@ -231,7 +231,14 @@ async function checkMtaSts(domain: string, options: DiscoverOptions): Promise<Pa
   const result = await httpsFetch(target, fetchOptions(options));
   if (result.kind === 'failure') {
     if (result.reason === 'aborted') return { findings: [] };
-    return { findings: [finding('mta-sts-policy-unavailable', place, describeFailure(result), { url: target, reason: result.code ?? result.reason })] };
+    return {
+      findings: [
+        finding('mta-sts-policy-unavailable', place, describeFailure(result), {
+          url: target,
+          reason: result.reason === 'tls-verify' ? (result.code ?? result.message) : result.message,
+        }),
+      ],
+    };
   }
   if (result.status !== 200) {
     const reason = result.status >= 300 && result.status < 400 ? `HTTP ${result.status} redirect (not followed by senders)` : `HTTP ${result.status}`;

@@ -362,6 +362,12 @@ describe('MTA-STS', () => {
     expect(report.mtaSts).toBeUndefined();
   });
 
+  it('a policy host that refuses the connection: unavailable, with the error itself as the reason', async () => {
+    await start();
+    const report = await discover('example.test', options({ port: 1, resolve: async () => ['127.0.0.1'], dns: { txt: STS_TXT, mx: MX } }));
+    expect(byId(report.findings, 'mta-sts-policy-unavailable').title).toMatch(/cannot be fetched: connect ECONNREFUSED 127\.0\.0\.1:1$/);
+  });
+
   it('a redirect is not followed for the policy', async () => {
     await start();
     fixture.route('GET', 'mta-sts.example.test', '/.well-known/mta-sts.txt', { redirect: `https://example.test:${fixture.port}/policy.txt` });

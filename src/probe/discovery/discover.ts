@@ -227,7 +227,13 @@ async function checkMtaSts(domain: string, options: DiscoverOptions): Promise<Pa
   if (options.dns?.txt.mtaSts === undefined) return { findings: [] };
   const target = url(`mta-sts.${domain}`, '/.well-known/mta-sts.txt', options);
   const place = placeOf(target);
-  // Redirects are not followed: MTA-STS senders do not follow them, so one would fail for them too.
+  // Redirects are not followed: RFC 8461 §3.3 says "HTTP 3xx redirects MUST NOT be
+  // followed", so a policy behind one is as unreachable for senders as for us.
+  //
+  // Graded warn, not fail: §3.3 has senders then "continue with delivery as though
+  // the domain has not implemented MTA-STS" (or apply a policy they cached): mail
+  // still flows, but the protection the TXT record announces is not there.
+  // An invalid policy is, for a sender, a policy that could not be fetched.
   const result = await httpsFetch(target, fetchOptions(options));
   if (result.kind === 'failure') {
     if (result.reason === 'aborted') return { findings: [] };

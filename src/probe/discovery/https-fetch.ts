@@ -52,8 +52,9 @@ export interface HttpsFetchOptions {
   readonly port?: number;
   /**
    * Follow 3xx to another https URL, at most MAX_REDIRECTS times. Off by default:
-   * MTA-STS forbids following them, and for Autodiscover only the answer itself
-   * matters. A redirect to anything but https is never followed.
+   * MTA-STS forbids following them (RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT
+   * be followed"), and for Autodiscover only the answer itself matters. A
+   * redirect to anything but https, or to an address literal, is never followed.
    */
   readonly followRedirects?: boolean;
 }

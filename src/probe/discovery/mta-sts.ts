@@ -5,8 +5,11 @@
  * MX host is covered by one of its mx patterns.
  *
  * Read as senders read it: key/value lines split on LF or CRLF, "key: value",
- * keys case-sensitive, unknown keys ignored, the first of a repeated field
- * kept (mx is the one field that repeats). What makes a policy invalid:
+ * keys case-sensitive; unknown keys ignored (§3.2: "possibly containing
+ * additional key/value pairs not specified in this document, in which case
+ * unknown fields SHALL be ignored"); every mx on its own line (§3.2: "each MX
+ * MUST have its own "mx:" key"); the first of any other repeated field kept.
+ * What makes a policy invalid:
  * version other than STSv1, a mode other than enforce/testing/none, a max_age
  * that is not 1–10 digits up to 31557600 seconds (one year), and no mx line
  * in a mode other than none.

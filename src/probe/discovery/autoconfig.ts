@@ -8,8 +8,12 @@ import type { DiscoveredServer } from '../domain-model.js';
  * clientConfig > emailProvider > incomingServer[type=imap|pop3] and
  * outgoingServer[type=smtp], each with hostname, port and socketType; other
  * elements (displayName, authentication, username, documentation, …) are
- * ignored, and a server whose type or socketType the client does not know is
- * skipped, not fatal, as Thunderbird skips it.
+ * ignored. As in Thunderbird's own readers (desktop, and thunderbird-android's
+ * autoconfig parser): the first emailProvider counts, it needs a host-name id
+ * and one valid <domain>, and at least one usable incoming and one usable
+ * outgoing server. A server whose type, hostname, port or socketType cannot be
+ * used is skipped (desktop's way; Android refuses the whole document, and
+ * refuses socketType plain too), and the skipped ones are reported.
  *
  * Parsing is bounded and inert: the body is already size-limited by the
  * fetcher, and a document with a DOCTYPE is refused before it is parsed.
@@ -66,6 +70,10 @@ export function parseAutoconfig(text: string, address: AutoconfigAddress): Autoc
   if (root.localName !== 'clientConfig') return { ok: false, reason: `the root element is <${root.localName}>, not <clientConfig>` };
   const provider = children(root, 'emailProvider')[0];
   if (provider === undefined) return { ok: false, reason: '<clientConfig> has no <emailProvider>' };
+  // Thunderbird refuses a provider without a host-name id or without one valid <domain>.
+  if (!HOSTNAME.test(provider.getAttribute('id') ?? '')) return { ok: false, reason: '<emailProvider> has no valid id attribute' };
+  const domains = children(provider, 'domain').map((element) => substitute(element.textContent?.trim(), address) ?? '');
+  if (!domains.some((domain) => HOSTNAME.test(domain))) return { ok: false, reason: '<emailProvider> has no valid <domain>' };
 
   const servers: DiscoveredServer[] = [];
   const skipped: SkippedServer[] = [];
@@ -87,12 +95,20 @@ export function parseAutoconfig(text: string, address: AutoconfigAddress): Autoc
     if (security === undefined) return void skipped.push({ element: label, why: `socketType "${socketType}" is not SSL, STARTTLS or plain` });
     servers.push({ protocol, host: hostname.replace(/\.$/, '').toLowerCase(), port, security });
   };
-  for (const element of children(provider, 'incomingServer')) read(element, INCOMING);
-  for (const element of children(provider, 'outgoingServer')) read(element, OUTGOING);
-  if (servers.length === 0) {
-    const why =
-      skipped.length === 0 ? 'it names no incoming or outgoing server' : `no server is usable (${skipped.map((s) => `${s.element}: ${s.why}`).join('; ')})`;
-    return { ok: false, reason: why };
+  // Like Thunderbird desktop, a server it cannot use is skipped, but the
+  // document needs at least one usable server of each direction.
+  const directions = [
+    ['incomingServer', INCOMING],
+    ['outgoingServer', OUTGOING],
+  ] as const;
+  for (const [name, kinds] of directions) {
+    const before = servers.length;
+    const skippedBefore = skipped.length;
+    for (const element of children(provider, name)) read(element, kinds);
+    if (servers.length === before) {
+      const why = skipped.slice(skippedBefore).map((s) => `${s.element}: ${s.why}`);
+      return { ok: false, reason: `no usable <${name}>${why.length === 0 ? '' : ` (${why.join('; ')})`}` };
+    }
   }
   return { ok: true, servers, skipped };
 }

@@ -45,13 +45,14 @@ describe('parseAutoconfig', () => {
     const xml = document(
       [
         server('incomingServer', 'imap', '%EMAILLOCALPART%.mail.example.test', '993', 'SSL'),
+        server('incomingServer', 'pop3', 'pop.example.test', '995', 'SSL'),
         server('outgoingServer', 'smtp', 'smtp.example.test', '465', 'SSL'),
       ].join('\n'),
     );
     const known = parseAutoconfig(xml, { domain: 'example.test', emailAddress: 'ann@example.test' });
-    expect(known.ok && known.servers.map((s) => s.host)).toEqual(['ann.mail.example.test', 'smtp.example.test']);
+    expect(known.ok && known.servers.map((s) => s.host)).toEqual(['ann.mail.example.test', 'pop.example.test', 'smtp.example.test']);
     const unknown = parseAutoconfig(xml, DOMAIN);
-    expect(unknown.ok && unknown.servers.map((s) => s.host)).toEqual(['smtp.example.test']);
+    expect(unknown.ok && unknown.servers.map((s) => s.host)).toEqual(['pop.example.test', 'smtp.example.test']);
     expect(unknown.ok && unknown.skipped[0]?.why).toMatch(/placeholder/);
   });
 
@@ -63,11 +64,15 @@ describe('parseAutoconfig', () => {
           server('incomingServer', 'imap', 'imap.example.test', '99999', 'SSL'),
           server('incomingServer', 'imap', 'imap.example.test', '993', 'TLS1.3'),
           server('incomingServer', 'imap', 'imap.example.test', '993', 'SSL'),
+          server('outgoingServer', 'smtp', 'smtp.example.test', '587', 'STARTTLS'),
         ].join('\n'),
       ),
       DOMAIN,
     );
-    expect(parsed.ok && parsed.servers).toEqual([{ protocol: 'imap', host: 'imap.example.test', port: 993, security: 'tls' }]);
+    expect(parsed.ok && parsed.servers).toEqual([
+      { protocol: 'imap', host: 'imap.example.test', port: 993, security: 'tls' },
+      { protocol: 'smtp', host: 'smtp.example.test', port: 587, security: 'starttls' },
+    ]);
     expect(parsed.ok && parsed.skipped.map((s) => s.why)).toEqual([
       expect.stringMatching(/type "exchange"/),
       expect.stringMatching(/port "99999"/),
@@ -75,9 +80,29 @@ describe('parseAutoconfig', () => {
     ]);
   });
 
-  it('refuses a document whose every server is unusable, naming why', () => {
-    const parsed = parseAutoconfig(document(server('incomingServer', 'imap', 'bad host!', '993', 'SSL')), DOMAIN);
-    expect(parsed).toEqual({ ok: false, reason: expect.stringMatching(/no server is usable.*"bad host!" is not a host name/) });
+  it('refuses a document without a usable incoming server, naming why', () => {
+    const servers = [server('incomingServer', 'imap', 'bad host!', '993', 'SSL'), server('outgoingServer', 'smtp', 'smtp.example.test', '587', 'STARTTLS')];
+    const parsed = parseAutoconfig(document(servers.join('\n')), DOMAIN);
+    expect(parsed).toEqual({ ok: false, reason: expect.stringMatching(/no usable <incomingServer>.*"bad host!" is not a host name/) });
+  });
+
+  // Thunderbird (desktop and Android) refuses these documents as a whole.
+  it('refuses a document without a usable outgoing server', () => {
+    const parsed = parseAutoconfig(document(server('incomingServer', 'imap', 'imap.example.test', '993', 'SSL')), DOMAIN);
+    expect(parsed).toEqual({ ok: false, reason: 'no usable <outgoingServer>' });
+  });
+
+  it('refuses an emailProvider without an id, or without a valid <domain>', () => {
+    const servers = [
+      server('incomingServer', 'imap', 'imap.example.test', '993', 'SSL'),
+      server('outgoingServer', 'smtp', 'smtp.example.test', '587', 'STARTTLS'),
+    ].join('\n');
+    const noId = document(servers).replace(' id="example.test"', '');
+    expect(parseAutoconfig(noId, DOMAIN)).toEqual({ ok: false, reason: '<emailProvider> has no valid id attribute' });
+    const noDomain = document(servers).replace('<domain>example.test</domain>', '<domain>not a domain</domain>');
+    expect(parseAutoconfig(noDomain, DOMAIN)).toEqual({ ok: false, reason: '<emailProvider> has no valid <domain>' });
+    const placeholderDomain = document(servers).replace('<domain>example.test</domain>', '<domain>%EMAILDOMAIN%</domain>');
+    expect(parseAutoconfig(placeholderDomain, DOMAIN).ok).toBe(true);
   });
 
   it('refuses XML that is not well formed', () => {

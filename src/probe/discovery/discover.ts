@@ -32,8 +32,17 @@ export interface DiscoverOptions {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** An ASCII DNS name of two labels or more (an IDN arrives here as its A-labels). */
+const DOMAIN_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)+$/;
+
+/**
+ * Throws on a `domain` that is no DNS name: the CLI refuses such input as a
+ * usage error before calling, so reaching here with one is a caller's bug,
+ * and "no autoconfig for <garbage>" would be a made-up finding.
+ */
 export async function discover(domain: string, options: DiscoverOptions): Promise<DiscoveryReport> {
   const name = domain.toLowerCase().replace(/\.$/, '');
+  if (!DOMAIN_NAME.test(name)) throw new TypeError(`not a domain name: ${JSON.stringify(domain)}`);
   const [autoconfig, autodiscover, mtaSts] = await Promise.all([
     discoverAutoconfig(name, options),
     discoverAutodiscover(name, options),

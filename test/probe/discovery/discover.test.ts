@@ -395,6 +395,15 @@ describe('MTA-STS', () => {
   });
 });
 
+describe('input', () => {
+  it('refuses what is not a domain name before any lookup', async () => {
+    await start();
+    await expect(discover('exa mple.test', options())).rejects.toThrow('not a domain name: "exa mple.test"');
+    await expect(discover('example.test/x', options())).rejects.toThrow(/not a domain name/);
+    expect(fixture.resolved).toEqual([]);
+  });
+});
+
 describe('abort', () => {
   it('an aborted signal ends discovery at once, with no finding made up', async () => {
     await start();

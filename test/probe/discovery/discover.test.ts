@@ -43,9 +43,9 @@ afterEach(async () => {
   await fixture?.close();
 });
 
-async function start(options: { cert?: 'named' } = {}): Promise<HttpsFixture> {
+async function start(options: { cert?: 'named' | 'expired' } = {}): Promise<HttpsFixture> {
   const certs = await testCerts();
-  fixture = await startHttpsFixture(options.cert === 'named' ? { cert: certs.named } : {});
+  fixture = await startHttpsFixture(options.cert === undefined ? {} : { cert: certs[options.cert] });
   return fixture;
 }
 
@@ -209,6 +209,14 @@ describe('autoconfig', () => {
     const untrusted = byId(report.findings, 'autoconfig-cert-untrusted');
     expect(untrusted.title).toContain('(ERR_TLS_CERT_ALTNAME_INVALID)');
     expect(untrusted.evidence).toContain("Host: autoconfig.example.test. is not in the cert's altnames: DNS:mail.example.test");
+  });
+
+  it('names an expired certificate (CERT_HAS_EXPIRED)', async () => {
+    await start({ cert: 'expired' });
+    const report = await discover('example.test', options());
+    expect(byId(report.findings, 'autoconfig-cert-untrusted').title).toBe(
+      'the HTTPS certificate of autoconfig.example.test does not verify (CERT_HAS_EXPIRED)',
+    );
   });
 
   it('follows an https redirect, but never one to http', async () => {

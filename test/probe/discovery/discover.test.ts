@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { discover, type DiscoverOptions } from '../../../src/probe/discovery/discover.js';
 import type { DomainRecords } from '../../../src/probe/domain-model.js';
 import type { Finding } from '../../../src/probe/findings.js';
@@ -427,5 +427,3 @@ describe('abort', () => {
     expect(report.findings).toEqual([]);
   });
 });
-
-afterAll(() => undefined);

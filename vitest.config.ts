@@ -25,6 +25,8 @@ const UNIT = [
   'test/matrix/**/*.test.ts',
   'test/probe/render.test.ts',
   'test/probe/dns/servers.test.ts',
+  'test/probe/discovery/autoconfig.test.ts',
+  'test/probe/discovery/mta-sts.test.ts',
 ];
 
 export default defineConfig({

@@ -259,6 +259,62 @@ export const CATALOGUE = {
   },
 
   // ── discovery over HTTPS (src/probe/discovery): autoconfig, Autodiscover, the MTA-STS policy ──
+  // Place: the host of the URL fetched (and its port when not 443); the domain when no URL answered.
+  'autoconfig-found': {
+    severity: 'info',
+    title: 'autoconfig at {url} names {servers}',
+    hint: 'mail clients such as Thunderbird that read the autoconfig document set up accounts with: {servers}',
+  },
+  'autoconfig-absent': {
+    severity: 'info',
+    title: 'no autoconfig document for {domain}',
+    hint: 'there is no autoconfig document, so mail clients such as Thunderbird guess server names and ports; publishing one at https://autoconfig.{domain}/mail/config-v1.1.xml lets them set up accounts without guessing',
+  },
+  'autoconfig-invalid': {
+    severity: 'warn',
+    title: 'the autoconfig document at {url} is not usable: {reason}',
+    hint: 'mail clients cannot use the autoconfig document at {url} ({reason}) and fall back to guessing server names; fix the document or remove it',
+  },
+  'autoconfig-plaintext': {
+    severity: 'warn',
+    title: 'autoconfig sets {protocol} on {server}:{serverPort} without encryption',
+    hint: 'the autoconfig document tells mail clients to use {server} port {serverPort} with no encryption: the client would send the password in clear; set its socketType to SSL (or STARTTLS) and offer TLS there',
+  },
+  'autoconfig-cert-untrusted': {
+    severity: 'warn',
+    title: 'the HTTPS certificate of {host} does not verify ({reason})',
+    hint: 'mail clients will not read the autoconfig document from {host} because its HTTPS certificate does not verify ({reason}); install a certificate from a public CA that names {host}, with its full chain',
+  },
+  'autodiscover-answers': {
+    severity: 'info',
+    title: 'Autodiscover answers at {url} (HTTP {status})',
+    hint: 'Outlook-style clients find an Autodiscover service at {url} (it answered HTTP {status})',
+  },
+  'autodiscover-absent': {
+    severity: 'info',
+    title: 'no Autodiscover service for {domain}',
+    hint: 'nothing answers Autodiscover for {domain}, so Outlook will not find settings by itself; that is normal for a domain that is not on Exchange or Microsoft 365',
+  },
+  'mta-sts-policy-unavailable': {
+    severity: 'warn',
+    title: 'MTA-STS is announced but its policy cannot be fetched: {reason}',
+    hint: 'the _mta-sts DNS record says this domain uses MTA-STS, but its policy at {url} cannot be fetched ({reason}); sending servers then deliver as if there were no MTA-STS, or keep using an old copy, so the protection is lost; serve the policy there over valid HTTPS, or remove the record',
+  },
+  'mta-sts-policy-invalid': {
+    severity: 'warn',
+    title: 'the MTA-STS policy at {url} is invalid: {reason}',
+    hint: 'sending servers cannot use the MTA-STS policy at {url} ({reason}) and deliver as if there were none, so the protection is lost; fix the policy file',
+  },
+  'mta-sts-mx-not-covered': {
+    severity: 'fail',
+    title: 'MX {mx} is not covered by the MTA-STS policy ({mode})',
+    hint: 'the MTA-STS policy allows {patterns}, but the MX {mx} matches none of them: {consequence}; add an mx line for {mx} to the policy',
+  },
+  'mta-sts-policy-ok': {
+    severity: 'info',
+    title: 'MTA-STS policy in {mode} mode covers {covered}',
+    hint: 'the MTA-STS policy (mode {mode}, kept by senders for {maxAge} seconds) covers {covered}: {meaning}',
+  },
 
   // ── a domain's sources disagreeing (src/probe/domain-probe.ts): SRV, autoconfig, MX and the ports ──
 } as const satisfies Record<string, CatalogueEntry>;

@@ -54,6 +54,18 @@ describe('the finding catalogue', () => {
       'dns-tls-rpt-multiple warn',
       'dns-tlsa-present info',
       'dns-tlsa-absent info',
+      // discovery over HTTPS
+      'autoconfig-found info',
+      'autoconfig-absent info',
+      'autoconfig-invalid warn',
+      'autoconfig-plaintext warn',
+      'autoconfig-cert-untrusted warn',
+      'autodiscover-answers info',
+      'autodiscover-absent info',
+      'mta-sts-policy-unavailable warn',
+      'mta-sts-policy-invalid warn',
+      'mta-sts-mx-not-covered fail',
+      'mta-sts-policy-ok info',
     ]);
   });
 

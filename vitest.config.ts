@@ -24,6 +24,8 @@ const UNIT = [
   'test/runner/**/*.test.ts',
   'test/matrix/**/*.test.ts',
   'test/probe/render.test.ts',
+  'test/probe/domain-plan.test.ts',
+  'test/probe/render-domain.test.ts',
 ];
 
 export default defineConfig({

@@ -27,6 +27,19 @@ describe('the finding catalogue', () => {
       'tls-untrusted fail',
       'plaintext-auth-before-tls warn',
       'starttls-injection fail',
+      // a domain's sources disagreeing
+      'domain-plan-capped info',
+      'sources-disagree-on-port warn',
+      'source-host-unresolved fail',
+      'srv-target-refused fail',
+      'srv-target-unreachable warn',
+      'autoconfig-server-refused fail',
+      'autoconfig-server-unreachable warn',
+      'srv-autoconfig-disagree warn',
+      'mx-not-answering warn',
+      'mx-none-answering fail',
+      'mx-unreachable-here warn',
+      'mx-port-blocked-here info',
     ]);
   });
 

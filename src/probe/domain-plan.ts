@@ -114,9 +114,9 @@ export function planDomain(records: DomainRecords, discovery: DiscoveryReport, o
     if (published(source) && published(existing.sources[0]!) && describe(existing.expected) !== describe(expected))
       findings.push(
         finding('sources-disagree-on-port', { host: name, port }, `${existing.sources[0]!} expects ${describe(existing.expected)}; ${source} expects ${describe(expected)}`, {
-          first: existing.sources[0]!,
+          first: sourceLabel(existing.sources[0]!),
           firstExpects: describe(existing.expected),
-          second: source,
+          second: sourceLabel(source),
           secondExpects: describe(expected),
         }),
       );
@@ -145,9 +145,9 @@ export function planDomain(records: DomainRecords, discovery: DiscoveryReport, o
   const all = [...byKey.values()].map((t) => ({ ...t, addresses: known.get(t.host) ?? [] }));
   for (const name of new Set(all.filter((t) => t.addresses.length === 0).map((t) => t.host))) {
     const sources = [...new Set(all.filter((t) => t.host === name).flatMap((t) => t.sources))];
-    // DNS already reports the MX and SRV names it could not resolve; say it only where it did not.
-    if (records.findings.some((f) => canonical(f.host) === name)) continue;
-    findings.push(finding('source-host-unresolved', { host: name }, `no A or AAAA record for ${name}`, { sources: sources.join(', ') }));
+    // DNS reports the MX and SRV names it could not resolve (a warning or worse on that name); say it only where it did not.
+    if (records.findings.some((f) => canonical(f.host) === name && (f.severity === 'warn' || f.severity === 'fail'))) continue;
+    findings.push(finding('source-host-unresolved', { host: name }, `no A or AAAA record for ${name}`, { sources: sources.map(sourceLabel).join(', ') }));
   }
 
   const cap = options.maxTargets ?? DEFAULT_MAX_TARGETS;
@@ -173,6 +173,22 @@ export function canonical(name: string): string {
 
 export function describe(expected: ExpectedService): string {
   return `${expected.protocol}/${expected.security}`;
+}
+
+/** How a finding names a source to a person: "the SRV record _imaps._tcp", "the MX record". */
+export function sourceLabel(source: PlanSource): string {
+  switch (source) {
+    case 'mx':
+      return 'the MX record';
+    case 'autoconfig':
+      return 'autoconfig';
+    case 'name':
+      return 'the conventional name';
+    case 'domain':
+      return 'the domain itself';
+    default:
+      return `the SRV record ${source.slice('srv:'.length)}`;
+  }
 }
 
 function published(source: PlanSource): boolean {

@@ -132,7 +132,7 @@ describe('planDomain', () => {
     expect(brief(plan.targets)).toEqual(['in.example.test:993 imap/tls <- srv:_imaps._tcp,autoconfig']);
     expect(plan.findings).toEqual([
       finding('sources-disagree-on-port', { host: 'in.example.test', port: 993 }, 'srv:_imaps._tcp expects imap/tls; autoconfig expects pop3/tls', {
-        first: 'srv:_imaps._tcp',
+        first: 'the SRV record _imaps._tcp',
         firstExpects: 'imap/tls',
         second: 'autoconfig',
         secondExpects: 'pop3/tls',
@@ -198,5 +198,11 @@ describe('planDomain', () => {
     expect(plan.findings.map((f) => [f.id, f.severity, f.host, f.title])).toEqual([
       ['source-host-unresolved', 'fail', 'gone.example.test', 'gone.example.test does not resolve, but autoconfig names it'],
     ]);
+  });
+
+  it('an information-only DNS finding on a name (no TLSA, say) does not stand for "it does not resolve"', () => {
+    const info = { id: 'dns-example', severity: 'info', host: 'mx.example.test', title: 'no TLSA for mx.example.test', evidence: '-', hint: '-' } as const;
+    const plan = planDomain(records({ mx: { kind: 'hosts', hosts: [{ name: 'mx.example.test', addresses: [], preference: 10 }] }, findings: [info] }), discovery());
+    expect(plan.findings.map((f) => [f.id, f.host, f.title])).toEqual([['source-host-unresolved', 'mx.example.test', 'mx.example.test does not resolve, but the MX record names it']]);
   });
 });

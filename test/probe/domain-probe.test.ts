@@ -130,6 +130,45 @@ describe('probeDomain: SRV and autoconfig', () => {
   });
 });
 
+describe('probeDomain: addresses and timing', () => {
+  it('tries every address of a name, IPv6 too; one family answering is enough for its SRV record', async () => {
+    const v6 = await fake({ protocol: 'imap', implicitTls: certs.localhost, host: '::1' });
+    const report = await probe({ records: records({ mx: { kind: 'null' }, srv: [srv('_imaps._tcp', 'imap.example.test', v6.port, ['127.0.0.1', '::1'])] }) });
+    expect(report.hosts[0]!.ports.map((p) => [p.address, p.tcp.outcome, p.spoken])).toEqual([
+      ['127.0.0.1', 'refused', undefined],
+      ['::1', 'connected', 'imap'],
+    ]);
+    expect(report.findings).toEqual([]);
+  });
+
+  it('a domain whose every host and port is blackholed ends in about one greeting timeout, with a budget of one', async () => {
+    const holes = await Promise.all(Array.from({ length: 4 }, () => blackhole()));
+    for (const hole of holes) closers.push(hole.close);
+    const greeting = 2_000;
+    const started = performance.now();
+    const report = await probe({
+      records: records({
+        mx: { kind: 'hosts', hosts: [{ name: 'mx.example.test', addresses: ['127.0.0.1'], preference: 10 }] },
+        srv: [
+          srv('_submission._tcp', 'a.example.test', holes[1]!.port),
+          srv('_imaps._tcp', 'b.example.test', holes[2]!.port),
+          srv('_pop3._tcp', 'c.example.test', holes[3]!.port),
+        ],
+        names: names('example.test', { imap: ['127.0.0.1'] }),
+      }),
+      ports: { [holes[0]!.port]: { protocol: 'smtp', security: 'starttls', mx: true }, [holes[2]!.port]: { protocol: 'imap', security: 'tls' } },
+      budget: 1,
+      timeouts: { tcp: greeting, tls: greeting, greeting },
+    });
+    const elapsed = performance.now() - started;
+    console.log(`blackholed domain: ${Math.round(elapsed)} ms for ${report.plan.targets.length} host:port pairs with ${greeting} ms timeouts`);
+    // One after the other it would take five timeouts; the bound is one plus a wide margin.
+    expect(elapsed).toBeLessThan(greeting + 5_000);
+    expect(report.plan.targets).toHaveLength(5);
+    expect(ids(report.findings).sort()).toEqual(['mx-unreachable-here', 'srv-target-unreachable', 'srv-target-unreachable', 'srv-target-unreachable']);
+  });
+});
+
 describe('probeDomain: MX', () => {
   const MX_PORT_FOR = (port: number): Record<number, ExpectedService> => ({ [port]: { protocol: 'smtp', security: 'starttls', mx: true } });
 

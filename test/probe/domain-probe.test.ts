@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { ENDPOINT_HOST, type EndpointName } from '../../src/lab/ports.js';
 import type { SrvAnswer, SrvService } from '../../src/probe/domain-model.js';
 import { allDomainFindings, probeDomain, type DomainProbeOptions, type DomainReport } from '../../src/probe/domain-probe.js';
 import type { Finding } from '../../src/probe/findings.js';
@@ -344,5 +347,50 @@ describe('allDomainFindings', () => {
       records: records({ mx: { kind: 'null' }, srv: [srv('_imaps._tcp', 'imap.example.test', closed)], findings: [dns] }),
     });
     expect(ids(allDomainFindings(report))).toEqual(['dns-example', 'srv-target-refused', 'tcp-refused']);
+  });
+});
+
+describe('probeDomain: the lab', () => {
+  it('a zone that points every service of a made-up domain at the lab gives no warn or fail', async () => {
+    const lab = inject('lab');
+    const target = parseDocument(await readFile(lab.targetFile, 'utf8')).toJS() as {
+      endpoints: Record<EndpointName, { port: number }>;
+      tls: { ca_file: string; servername: string };
+    };
+    const ca = await readFile(target.tls.ca_file, 'utf8');
+    // The certificate's name is the lab's servername: every record names that host, at the address each endpoint listens on.
+    const host = target.tls.servername;
+    const at = (e: EndpointName): readonly string[] => [ENDPOINT_HOST[e]];
+    const services: Array<[SrvService, EndpointName]> = [
+      ['_submissions._tcp', 'smtps'],
+      ['_submission._tcp', 'submission'],
+      ['_imaps._tcp', 'imaps'],
+      ['_imap._tcp', 'imap'],
+      ['_pop3s._tcp', 'pop3s'],
+      ['_pop3._tcp', 'pop3'],
+    ];
+    const started = performance.now();
+    const report = await probeDomain({
+      records: records({
+        domain: 'lab.example.test',
+        mx: { kind: 'hosts', hosts: [{ name: host, addresses: at('smtp'), preference: 10 }] },
+        srv: services.map(([service, e]) => srv(service, host, target.endpoints[e].port, at(e))),
+      }),
+      discovery: discovery(),
+      ports: { [target.endpoints.smtp.port]: { protocol: 'smtp', security: 'starttls', mx: true } },
+      tls: { ca },
+      timeouts: { injection: 1_000 },
+      transcript: new Transcript(),
+    });
+    console.log(`lab as a domain: ${Math.round(performance.now() - started)} ms for ${report.plan.targets.length} host:port pairs`);
+    const all = allDomainFindings(report);
+    // Both lab addresses are tried on every port; the one an endpoint does not listen on refuses (info).
+    const bad = all.filter((f) => f.severity === 'warn' || f.severity === 'fail');
+    expect(bad, JSON.stringify(bad, null, 2)).toEqual([]);
+    expect(report.findings).toEqual([]);
+    expect(report.plan.targets).toHaveLength(7);
+    const answered = report.hosts.flatMap((h) => h.ports).filter((p) => p.spoken !== undefined);
+    expect(answered.map((p) => p.findings.some((f) => f.id === 'port-ok'))).toEqual(answered.map(() => true));
+    expect(answered).toHaveLength(7);
   });
 });

@@ -1,5 +1,5 @@
 import type { ProtocolName } from '../core/protocols.js';
-import { type DiscoveryReport, type DomainRecords, type SrvService } from './domain-model.js';
+import type { DiscoveryReport, DomainRecords, SrvService } from './domain-model.js';
 import { finding, type Finding } from './findings.js';
 import { DEFAULT_PORT_MAP } from './host-probe.js';
 import type { ExpectedService } from './port-probe.js';
@@ -113,12 +113,17 @@ export function planDomain(records: DomainRecords, discovery: DiscoveryReport, o
     // Two published sources that expect different services on one port: a client set up by one fails where the other works.
     if (published(source) && published(existing.sources[0]!) && describe(existing.expected) !== describe(expected))
       findings.push(
-        finding('sources-disagree-on-port', { host: name, port }, `${existing.sources[0]!} expects ${describe(existing.expected)}; ${source} expects ${describe(expected)}`, {
-          first: sourceLabel(existing.sources[0]!),
-          firstExpects: describe(existing.expected),
-          second: sourceLabel(source),
-          secondExpects: describe(expected),
-        }),
+        finding(
+          'sources-disagree-on-port',
+          { host: name, port },
+          `${existing.sources[0]!} expects ${describe(existing.expected)}; ${source} expects ${describe(expected)}`,
+          {
+            first: sourceLabel(existing.sources[0]!),
+            firstExpects: describe(existing.expected),
+            second: sourceLabel(source),
+            secondExpects: describe(expected),
+          },
+        ),
       );
   };
 
@@ -155,12 +160,11 @@ export function planDomain(records: DomainRecords, discovery: DiscoveryReport, o
   if (all.length > cap) {
     const dropped = all.slice(cap);
     findings.push(
-      finding(
-        'domain-plan-capped',
-        { host: records.domain },
-        `not probed: ${dropped.map((t) => `${t.host}:${t.port}`).join(', ')}`,
-        { cap, total: all.length, dropped: dropped.length },
-      ),
+      finding('domain-plan-capped', { host: records.domain }, `not probed: ${dropped.map((t) => `${t.host}:${t.port}`).join(', ')}`, {
+        cap,
+        total: all.length,
+        dropped: dropped.length,
+      }),
     );
   }
   return { targets, findings };

@@ -81,7 +81,11 @@ export function allDomainFindings(report: DomainReport): Finding[] {
   return [...report.records.findings, ...report.discovery.findings, ...report.findings, ...report.hosts.flatMap((h) => h.findings)];
 }
 
-async function resolveDiscovered(records: DomainRecords, discovery: DiscoveryReport, resolve: ResolveAddresses | undefined): Promise<Map<string, readonly string[]>> {
+async function resolveDiscovered(
+  records: DomainRecords,
+  discovery: DiscoveryReport,
+  resolve: ResolveAddresses | undefined,
+): Promise<Map<string, readonly string[]>> {
   const known = new Set([records.self.name, ...records.names.map((n) => n.name), ...records.srv.map((s) => s.name)].map(canonical));
   if (records.mx.kind === 'hosts') for (const mx of records.mx.hosts) known.add(canonical(mx.name));
   const wanted = [...new Set((discovery.autoconfig?.servers ?? []).map((s) => canonical(s.host)))].filter((name) => !known.has(name));
@@ -101,7 +105,12 @@ function reach(ports: readonly PortReport[]): Reach {
 }
 
 function outcomes(ports: readonly PortReport[]): string {
-  return ports.map((p) => `${p.address}:${p.port} ${p.tcp.outcome === 'connected' ? (p.spoken ?? 'no greeting') : p.tcp.outcome}${p.tcp.error === undefined ? '' : ` (${p.tcp.error})`}`).join('; ');
+  return ports
+    .map(
+      (p) =>
+        `${p.address}:${p.port} ${p.tcp.outcome === 'connected' ? (p.spoken ?? 'no greeting') : p.tcp.outcome}${p.tcp.error === undefined ? '' : ` (${p.tcp.error})`}`,
+    )
+    .join('; ');
 }
 
 /**
@@ -125,7 +134,11 @@ function disagreements(records: DomainRecords, discovery: DiscoveryReport, plan:
         const service = source.slice('srv:'.length);
         out.push(finding(seen === 'refused' ? 'srv-target-refused' : 'srv-target-unreachable', where, outcomes(ports), { service }));
       } else if (source === 'autoconfig') {
-        out.push(finding(seen === 'refused' ? 'autoconfig-server-refused' : 'autoconfig-server-unreachable', where, outcomes(ports), { protocol: target.expected.protocol.toUpperCase() }));
+        out.push(
+          finding(seen === 'refused' ? 'autoconfig-server-refused' : 'autoconfig-server-unreachable', where, outcomes(ports), {
+            protocol: target.expected.protocol.toUpperCase(),
+          }),
+        );
       }
     }
   }
@@ -177,9 +190,7 @@ function mxFindings(records: DomainRecords, plan: DomainPlan, probed: readonly P
   const evidence = seen.map((s) => `${s.target.host}: ${outcomes(s.ports)}`).join('; ');
   if (seen.every((s) => s.reach === 'refused')) return [finding('mx-none-answering', { host: domain, port }, evidence, { domain })];
   const timedOut = seen.some((s) => s.ports.some((p) => p.tcp.outcome === 'timeout'));
-  const working = plan.targets
-    .filter((t) => t.expected.mx !== true && t.expected.protocol === 'smtp')
-    .find((t) => reach(portsOf(t)) === 'answered');
+  const working = plan.targets.filter((t) => t.expected.mx !== true && t.expected.protocol === 'smtp').find((t) => reach(portsOf(t)) === 'answered');
   if (timedOut && working !== undefined)
     return [finding('mx-port-blocked-here', { host: domain, port }, evidence, { working: `${working.host}:${working.port}` })];
   return [finding('mx-unreachable-here', { host: domain, port }, evidence, { domain })];

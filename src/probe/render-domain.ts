@@ -12,7 +12,14 @@ import { findingsBlock, painter, portTable, type RenderOptions } from './render.
 export function renderDomain(report: DomainReport, options: RenderOptions): string {
   const paint = painter(options.color);
   const one = options.oneLine;
-  const out: string[] = [`mailprobe probe ${one(report.domain)}`, '', 'DNS', ...dnsLines(report.records, one), 'discovery', ...discoveryLines(report.discovery, one)];
+  const out: string[] = [
+    `mailprobe probe ${one(report.domain)}`,
+    '',
+    'DNS',
+    ...dnsLines(report.records, one),
+    'discovery',
+    ...discoveryLines(report.discovery, one),
+  ];
 
   for (const host of report.hosts) {
     const targets = report.plan.targets.filter((t) => t.host === host.host);
@@ -56,7 +63,10 @@ function dnsLines(records: DomainRecords, one: (text: string) => string): string
     ...section('domain', [`${one(records.self.name)}  ${addresses(records.self, one)}`]),
     ...section('MX', mx),
     ...section('SRV', srv.length === 0 ? ['none'] : srv),
-    ...section('names', records.names.map((n) => `${one(n.name)}  ${addresses(n, one)}`)),
+    ...section(
+      'names',
+      records.names.map((n) => `${one(n.name)}  ${addresses(n, one)}`),
+    ),
     ...section('records', [
       `SPF ${yes(txt.spf)}, DMARC ${yes(txt.dmarc)}, MTA-STS ${yes(txt.mtaSts)}, TLS-RPT ${yes(txt.tlsRpt)}, TLSA ${tlsa === '' ? 'none' : tlsa}`,
     ]),
@@ -69,9 +79,13 @@ function discoveryLines(discovery: DiscoveryReport, one: (text: string) => strin
   return [
     ...section(
       'autoconfig',
-      autoconfig === undefined ? ['none'] : [one(autoconfig.url), ...autoconfig.servers.map((s) => `${s.protocol} ${one(`${s.host}:${s.port}`)} ${s.security}`)],
+      autoconfig === undefined
+        ? ['none']
+        : [one(autoconfig.url), ...autoconfig.servers.map((s) => `${s.protocol} ${one(`${s.host}:${s.port}`)} ${s.security}`)],
     ),
     ...section('autodiscover', [discovery.autodiscover === undefined ? 'none' : `${one(discovery.autodiscover.url)}  HTTP ${discovery.autodiscover.status}`]),
-    ...section('MTA-STS', [policy === undefined ? 'none' : `${one(policy.mode)}, mx ${one(policy.mx.join(' '))}, max_age ${policy.maxAge}  ${one(policy.url)}`]),
+    ...section('MTA-STS', [
+      policy === undefined ? 'none' : `${one(policy.mode)}, mx ${one(policy.mx.join(' '))}, max_age ${policy.maxAge}  ${one(policy.url)}`,
+    ]),
   ];
 }

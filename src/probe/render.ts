@@ -23,8 +23,21 @@ export function renderProbe(reports: readonly HostReport[], options: RenderOptio
   const paint = painter(options.color);
   const out: string[] = [];
   for (const report of reports) out.push(`mailprobe probe ${options.oneLine(report.host)}`);
-  out.push('', ...portTable(reports.flatMap((r) => r.ports), paint));
-  out.push('', ...findingsBlock(reports.flatMap((r) => r.findings), paint, options.oneLine));
+  out.push(
+    '',
+    ...portTable(
+      reports.flatMap((r) => r.ports),
+      paint,
+    ),
+  );
+  out.push(
+    '',
+    ...findingsBlock(
+      reports.flatMap((r) => r.findings),
+      paint,
+      options.oneLine,
+    ),
+  );
   return `${out.join('\n')}\n`;
 }
 

@@ -9,7 +9,9 @@ const B = ['192.0.2.2', '2001:db8::2'];
 
 /** "host:port protocol/security[ mx] <- sources", one per target: the plan at a glance. */
 function brief(targets: readonly PlannedTarget[]): string[] {
-  return targets.map((t) => `${t.host}:${t.port} ${t.expected.protocol}/${t.expected.security}${t.expected.mx === true ? ' mx' : ''} <- ${t.sources.join(',')}`);
+  return targets.map(
+    (t) => `${t.host}:${t.port} ${t.expected.protocol}/${t.expected.security}${t.expected.mx === true ? ' mx' : ''} <- ${t.sources.join(',')}`,
+  );
 }
 
 describe('planDomain', () => {
@@ -76,7 +78,12 @@ describe('planDomain', () => {
           ],
         },
       }),
-      { resolved: new Map([['in.example.test', A], ['out.example.test', B]]) },
+      {
+        resolved: new Map([
+          ['in.example.test', A],
+          ['out.example.test', B],
+        ]),
+      },
     );
     expect(brief(plan.targets)).toEqual(['in.example.test:993 imap/tls <- autoconfig', 'out.example.test:25 smtp/starttls <- autoconfig']);
     expect(plan.targets.map((t) => t.addresses)).toEqual([A, B]);
@@ -184,7 +191,14 @@ describe('planDomain', () => {
 
   it('says when a published name does not resolve, unless DNS has said so already', () => {
     // Whatever id the DNS part gives it: a DNS finding on the name.
-    const dnsSaid = { id: 'dns-example', severity: 'fail', host: 'mx.example.test', title: 'mx.example.test does not resolve', evidence: 'NXDOMAIN', hint: '-' } as const;
+    const dnsSaid = {
+      id: 'dns-example',
+      severity: 'fail',
+      host: 'mx.example.test',
+      title: 'mx.example.test does not resolve',
+      evidence: 'NXDOMAIN',
+      hint: '-',
+    } as const;
     const plan = planDomain(
       records({ mx: { kind: 'hosts', hosts: [{ name: 'mx.example.test', addresses: [], preference: 10 }] }, findings: [dnsSaid] }),
       discovery({ autoconfig: { url: 'https://x.example.test/', servers: [{ protocol: 'imap', host: 'gone.example.test', port: 993, security: 'tls' }] } }),
@@ -202,7 +216,12 @@ describe('planDomain', () => {
 
   it('an information-only DNS finding on a name (no TLSA, say) does not stand for "it does not resolve"', () => {
     const info = { id: 'dns-example', severity: 'info', host: 'mx.example.test', title: 'no TLSA for mx.example.test', evidence: '-', hint: '-' } as const;
-    const plan = planDomain(records({ mx: { kind: 'hosts', hosts: [{ name: 'mx.example.test', addresses: [], preference: 10 }] }, findings: [info] }), discovery());
-    expect(plan.findings.map((f) => [f.id, f.host, f.title])).toEqual([['source-host-unresolved', 'mx.example.test', 'mx.example.test does not resolve, but the MX record names it']]);
+    const plan = planDomain(
+      records({ mx: { kind: 'hosts', hosts: [{ name: 'mx.example.test', addresses: [], preference: 10 }] }, findings: [info] }),
+      discovery(),
+    );
+    expect(plan.findings.map((f) => [f.id, f.host, f.title])).toEqual([
+      ['source-host-unresolved', 'mx.example.test', 'mx.example.test does not resolve, but the MX record names it'],
+    ]);
   });
 });

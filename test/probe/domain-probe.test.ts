@@ -124,7 +124,9 @@ describe('probeDomain: SRV and autoconfig', () => {
     const smtp = await fake({ protocol: 'smtp', starttls: certs.localhost });
     const report = await probe({
       records: records({ mx: { kind: 'null' } }),
-      discovery: discovery({ autoconfig: { url: 'https://x.example.test/', servers: [{ protocol: 'imap', host: 'in.example.test', port: smtp.port, security: 'none' }] } }),
+      discovery: discovery({
+        autoconfig: { url: 'https://x.example.test/', servers: [{ protocol: 'imap', host: 'in.example.test', port: smtp.port, security: 'none' }] },
+      }),
       resolve: () => Promise.resolve(['127.0.0.1']),
     });
     expect(ids(report.findings)).toEqual([]);

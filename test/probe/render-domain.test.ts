@@ -38,7 +38,16 @@ function fixture(): DomainReport {
       { name: 'mx2.example.test', records: [] },
     ],
     // Hostile evidence: its escape sequence must reach the terminal as text.
-    findings: [{ id: 'dns-example', severity: 'warn', host: 'mx2.example.test', title: 'stand-in for a DNS finding', evidence: 'NXDOMAIN \u001b[31m', hint: 'as the DNS part words it' }],
+    findings: [
+      {
+        id: 'dns-example',
+        severity: 'warn',
+        host: 'mx2.example.test',
+        title: 'stand-in for a DNS finding',
+        evidence: 'NXDOMAIN \u001b[31m',
+        hint: 'as the DNS part words it',
+      },
+    ],
   });
   const found = discovery({
     autoconfig: {
@@ -50,26 +59,65 @@ function fixture(): DomainReport {
     },
     autodiscover: { url: 'https://autodiscover.example.test/autodiscover/autodiscover.xml', status: 404 },
   });
-  const plan = planDomain(zone, found, { resolved: new Map([['smtp.other.test', ['198.51.100.7']]]), ports: { 25: { protocol: 'smtp', security: 'starttls', mx: true }, 993: { protocol: 'imap', security: 'tls' } } });
-  const tlsInfo = { mode: 'tls', verify: false, authorized: true, checkedName: 'imap.example.test', protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' } as const;
-  const port = (host: string, address: string, portNumber: number, rest: Partial<PortReport>, findings: (w: { host: string; address: string; port: number }) => Finding[]): PortReport => {
+  const plan = planDomain(zone, found, {
+    resolved: new Map([['smtp.other.test', ['198.51.100.7']]]),
+    ports: { 25: { protocol: 'smtp', security: 'starttls', mx: true }, 993: { protocol: 'imap', security: 'tls' } },
+  });
+  const tlsInfo = {
+    mode: 'tls',
+    verify: false,
+    authorized: true,
+    checkedName: 'imap.example.test',
+    protocol: 'TLSv1.3',
+    cipher: 'TLS_AES_256_GCM_SHA384',
+  } as const;
+  const port = (
+    host: string,
+    address: string,
+    portNumber: number,
+    rest: Partial<PortReport>,
+    findings: (w: { host: string; address: string; port: number }) => Finding[],
+  ): PortReport => {
     const where = { host, address, port: portNumber };
-    return { ...where, expected: { protocol: 'imap', security: 'tls' }, tcp: { outcome: 'connected', ms: 3 }, capabilities: {}, auth: {}, injection: 'not-tested', ...rest, findings: findings(where) };
+    return {
+      ...where,
+      expected: { protocol: 'imap', security: 'tls' },
+      tcp: { outcome: 'connected', ms: 3 },
+      capabilities: {},
+      auth: {},
+      injection: 'not-tested',
+      ...rest,
+      findings: findings(where),
+    };
   };
-  const ok = (w: { host: string; address: string; port: number }): Finding[] => [finding('port-ok', w, 'greeting "* OK"', { spoken: 'IMAP', security: ' over TLS' })];
+  const ok = (w: { host: string; address: string; port: number }): Finding[] => [
+    finding('port-ok', w, 'greeting "* OK"', { spoken: 'IMAP', security: ' over TLS' }),
+  ];
   const imapPorts = [
     port('imap.example.test', '192.0.2.143', 993, { banner: { text: '* OK', ms: 4 }, spoken: 'imap', tls: { outcome: 'ok', info: tlsInfo } }, ok),
     port('imap.example.test', '2001:db8::143', 993, { banner: { text: '* OK', ms: 5 }, spoken: 'imap', tls: { outcome: 'ok', info: tlsInfo } }, ok),
   ];
   const mxPorts = [
-    port('mx1.example.test', '192.0.2.25', 25, { expected: { protocol: 'smtp', security: 'starttls', mx: true }, tcp: { outcome: 'timeout', error: 'connect timed out after 10000 ms' } }, (w) => [
-      finding('tcp-timeout', w, 'connect timed out after 10000 ms', { alternative: '; many ISPs block outbound port 25: for sending mail from a client use 587 with STARTTLS' }),
-    ]),
+    port(
+      'mx1.example.test',
+      '192.0.2.25',
+      25,
+      { expected: { protocol: 'smtp', security: 'starttls', mx: true }, tcp: { outcome: 'timeout', error: 'connect timed out after 10000 ms' } },
+      (w) => [
+        finding('tcp-timeout', w, 'connect timed out after 10000 ms', {
+          alternative: '; many ISPs block outbound port 25: for sending mail from a client use 587 with STARTTLS',
+        }),
+      ],
+    ),
   ];
   const smtpPorts = [
-    port('smtp.other.test', '198.51.100.7', 587, { expected: { protocol: 'smtp', security: 'starttls' }, tcp: { outcome: 'refused', error: 'connect ECONNREFUSED' } }, (w) => [
-      finding('tcp-refused', w, 'connect ECONNREFUSED 198.51.100.7:587'),
-    ]),
+    port(
+      'smtp.other.test',
+      '198.51.100.7',
+      587,
+      { expected: { protocol: 'smtp', security: 'starttls' }, tcp: { outcome: 'refused', error: 'connect ECONNREFUSED' } },
+      (w) => [finding('tcp-refused', w, 'connect ECONNREFUSED 198.51.100.7:587')],
+    ),
   ];
   const hosts = [
     { host: 'imap.example.test', ports: imapPorts },

@@ -23,21 +23,9 @@ export function renderProbe(reports: readonly HostReport[], options: RenderOptio
   const paint = painter(options.color);
   const out: string[] = [];
   for (const report of reports) out.push(`mailprobe probe ${options.oneLine(report.host)}`);
-  out.push(
-    '',
-    ...portTable(
-      reports.flatMap((r) => r.ports),
-      paint,
-    ),
-  );
-  out.push(
-    '',
-    ...findingsBlock(
-      reports.flatMap((r) => r.findings),
-      paint,
-      options.oneLine,
-    ),
-  );
+  const ports = reports.flatMap((r) => r.ports);
+  const findings = reports.flatMap((r) => r.findings);
+  out.push('', ...portTable(ports, paint), '', ...findingsBlock(findings, paint, options.oneLine));
   return `${out.join('\n')}\n`;
 }
 

@@ -140,6 +140,11 @@ export const CATALOGUE = {
     title: '{host} does not resolve, but {sources} names it',
     hint: '{sources} sends mail clients or servers to {host}, which has no address (no A or AAAA record): add the record or correct the name that is published',
   },
+  'source-host-lookup-failed': {
+    severity: 'warn',
+    title: 'the address of {host}, which {sources} names, could not be looked up',
+    hint: 'the DNS lookup of {host} failed from here (the evidence says how), so it was not probed: try again, or check the DNS servers of its domain',
+  },
   'srv-target-refused': {
     severity: 'fail',
     title: 'the SRV record {service} says {host}:{port}, but nothing answers there',

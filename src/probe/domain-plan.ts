@@ -39,6 +39,8 @@ export interface PlanOptions {
   readonly maxTargets?: number;
   /** Addresses of names the DNS records do not carry (autoconfig's servers), resolved by the caller. */
   readonly resolved?: ReadonlyMap<string, readonly string[]>;
+  /** Names whose lookup failed (not "no such name"), with the error: a warning, never "does not resolve". */
+  readonly lookupFailed?: ReadonlyMap<string, string>;
 }
 
 /** Seven ports on each of the five conventional names, plus MX, SRV and autoconfig: room for a real domain, not for a runaway one. */
@@ -152,6 +154,11 @@ export function planDomain(records: DomainRecords, discovery: DiscoveryReport, o
     const sources = [...new Set(all.filter((t) => t.host === name).flatMap((t) => t.sources))];
     // DNS reports the MX and SRV names it could not resolve (a warning or worse on that name); say it only where it did not.
     if (records.findings.some((f) => canonical(f.host) === name && (f.severity === 'warn' || f.severity === 'fail'))) continue;
+    const failure = options.lookupFailed?.get(name);
+    if (failure !== undefined) {
+      findings.push(finding('source-host-lookup-failed', { host: name }, failure, { sources: sources.map(sourceLabel).join(', ') }));
+      continue;
+    }
     findings.push(finding('source-host-unresolved', { host: name }, `no A or AAAA record for ${name}`, { sources: sources.map(sourceLabel).join(', ') }));
   }
 

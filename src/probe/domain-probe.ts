@@ -42,9 +42,10 @@ export interface DomainReport {
  */
 export async function probeDomain(options: DomainProbeOptions): Promise<DomainReport> {
   const { records, discovery } = options;
-  const resolved = await resolveDiscovered(records, discovery, options.resolve);
+  const { resolved, lookupFailed } = await resolveDiscovered(records, discovery, options.resolve);
   const plan = planDomain(records, discovery, {
     resolved,
+    lookupFailed,
     ...(options.ports === undefined ? {} : { ports: options.ports }),
     ...(options.maxTargets === undefined ? {} : { maxTargets: options.maxTargets }),
   });
@@ -81,18 +82,32 @@ export function allDomainFindings(report: DomainReport): Finding[] {
   return [...report.records.findings, ...report.discovery.findings, ...report.findings, ...report.hosts.flatMap((h) => h.findings)];
 }
 
+/**
+ * The addresses of the autoconfig servers the records do not carry. A lookup
+ * that fails (a resolver timeout, SERVFAIL) is kept apart from a name that
+ * does not resolve: the probe could not see the answer, so it blames no one.
+ */
 async function resolveDiscovered(
   records: DomainRecords,
   discovery: DiscoveryReport,
   resolve: ResolveAddresses | undefined,
-): Promise<Map<string, readonly string[]>> {
+): Promise<{ resolved: Map<string, readonly string[]>; lookupFailed: Map<string, string> }> {
   const known = new Set([records.self.name, ...records.names.map((n) => n.name), ...records.srv.map((s) => s.name)].map(canonical));
   if (records.mx.kind === 'hosts') for (const mx of records.mx.hosts) known.add(canonical(mx.name));
   const wanted = [...new Set((discovery.autoconfig?.servers ?? []).map((s) => canonical(s.host)))].filter((name) => !known.has(name));
   const resolved = new Map<string, readonly string[]>();
-  if (resolve === undefined) return resolved;
-  await Promise.all(wanted.map(async (name) => resolved.set(name, await resolve(name))));
-  return resolved;
+  const lookupFailed = new Map<string, string>();
+  if (resolve === undefined) return { resolved, lookupFailed };
+  await Promise.all(
+    wanted.map(async (name) => {
+      try {
+        resolved.set(name, await resolve(name));
+      } catch (error) {
+        lookupFailed.set(name, error instanceof Error ? error.message : String(error));
+      }
+    }),
+  );
+  return { resolved, lookupFailed };
 }
 
 /** answered: something greeted (a mail protocol or TLS) on one of its addresses; refused: every address refused; otherwise the probe could not see it. */

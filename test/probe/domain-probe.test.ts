@@ -174,6 +174,36 @@ describe('probeDomain: addresses and timing', () => {
   });
 });
 
+describe('probeDomain: names autoconfig gives', () => {
+  it('resolves them with the given resolver; one whose lookup fails is a warning, not "does not resolve"', async () => {
+    const imaps = await fake({ protocol: 'imap', implicitTls: certs.localhost });
+    const resolve = (name: string): Promise<readonly string[]> => {
+      if (name === 'in.example.test') return Promise.resolve(['127.0.0.1']);
+      if (name === 'gone.example.test') return Promise.resolve([]);
+      return Promise.reject(new Error(`queryA ETIMEOUT ${name}`));
+    };
+    const report = await probe({
+      records: records({ mx: { kind: 'null' } }),
+      discovery: discovery({
+        autoconfig: {
+          url: 'https://autoconfig.example.test/mail/config-v1.1.xml',
+          servers: [
+            { protocol: 'imap', host: 'in.example.test', port: imaps.port, security: 'tls' },
+            { protocol: 'smtp', host: 'gone.example.test', port: 465, security: 'tls' },
+            { protocol: 'pop3', host: 'slow.example.test', port: 995, security: 'tls' },
+          ],
+        },
+      }),
+      resolve,
+    });
+    expect(report.hosts.map((h) => h.host)).toEqual(['in.example.test']);
+    expect(report.findings.map((f) => [f.id, f.severity, f.host, f.evidence])).toEqual([
+      ['source-host-unresolved', 'fail', 'gone.example.test', 'no A or AAAA record for gone.example.test'],
+      ['source-host-lookup-failed', 'warn', 'slow.example.test', 'queryA ETIMEOUT slow.example.test'],
+    ]);
+  });
+});
+
 describe('probeDomain: MX', () => {
   const MX_PORT_FOR = (port: number): Record<number, ExpectedService> => ({ [port]: { protocol: 'smtp', security: 'starttls', mx: true } });
 

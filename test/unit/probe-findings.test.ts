@@ -31,6 +31,7 @@ describe('the finding catalogue', () => {
       'domain-plan-capped info',
       'sources-disagree-on-port warn',
       'source-host-unresolved fail',
+      'source-host-lookup-failed warn',
       'srv-target-refused fail',
       'srv-target-unreachable warn',
       'autoconfig-server-refused fail',

@@ -78,7 +78,8 @@ const NAME_PROTOCOLS: Readonly<Record<string, readonly ProtocolName[]>> = {
  *   587; mail. → all six). Port 25 is not among them: it is the port servers
  *   send to, and only an MX must answer there; a mail. that is an MX gets 25 as one;
  * - the domain itself, on the client ports of a protocol no other source
- *   names: a client that guesses tries the bare domain last, and the apex is
+ *   names: it is the last name left to guess once none of the others is
+ *   published or resolves, and the apex is
  *   usually a web server, whose closed mail ports say nothing about mail.
  * Published sources come first, so they keep their place under the cap and
  * their expectation of a port wins over a guessed one.

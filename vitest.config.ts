@@ -27,6 +27,8 @@ const UNIT = [
   'test/probe/dns/servers.test.ts',
   'test/probe/discovery/autoconfig.test.ts',
   'test/probe/discovery/mta-sts.test.ts',
+  'test/probe/domain-plan.test.ts',
+  'test/probe/render-domain.test.ts',
 ];
 
 export default defineConfig({

@@ -317,6 +317,71 @@ export const CATALOGUE = {
   },
 
   // ── a domain's sources disagreeing (src/probe/domain-probe.ts): SRV, autoconfig, MX and the ports ──
+  'domain-plan-capped': {
+    severity: 'info',
+    title: 'only {cap} of the {total} host:port pairs the domain names were probed',
+    hint: 'the domain names more servers and ports than one probe takes ({dropped} left out, listed in the evidence); probe those by name with mailprobe probe HOST',
+  },
+  'sources-disagree-on-port': {
+    severity: 'warn',
+    title: '{first} and {second} expect different services on {host}:{port}',
+    hint: '{first} says {host}:{port} is {firstExpects}, {second} says it is {secondExpects}: a client set up from one of them fails; publish the same service in both',
+  },
+  'source-host-unresolved': {
+    severity: 'fail',
+    title: '{host} does not resolve, but {sources} names it',
+    hint: '{sources} sends mail clients or servers to {host}, which has no address (no A or AAAA record): add the record or correct the name that is published',
+  },
+  'source-host-lookup-failed': {
+    severity: 'warn',
+    title: 'the address of {host}, which {sources} names, could not be looked up',
+    hint: 'the DNS lookup of {host} failed from here (the evidence says how), so it was not probed: try again, or check the DNS servers of its domain',
+  },
+  'srv-target-refused': {
+    severity: 'fail',
+    title: 'the SRV record {service} says {host}:{port}, but nothing answers there',
+    hint: 'the SRV record {service} says {host}:{port}, but nothing answers there (the connection is refused): start the service on that port or correct the SRV record',
+  },
+  'srv-target-unreachable': {
+    severity: 'warn',
+    title: 'the SRV record {service} says {host}:{port}, but it did not answer from here',
+    hint: '{host}:{port} ({service}) did not answer from this network; a firewall on the way may drop it: check from another network before changing the record',
+  },
+  'autoconfig-server-refused': {
+    severity: 'fail',
+    title: 'autoconfig sends {protocol} clients to {host}:{port}, but nothing answers there',
+    hint: 'the autoconfig document sends {protocol} clients to {host}:{port}, where the connection is refused: start the service on that port or correct the document',
+  },
+  'autoconfig-server-unreachable': {
+    severity: 'warn',
+    title: 'autoconfig sends {protocol} clients to {host}:{port}, but it did not answer from here',
+    hint: '{host}:{port} (from autoconfig) did not answer from this network; a firewall on the way may drop it: check from another network before changing the document',
+  },
+  'srv-autoconfig-disagree': {
+    severity: 'warn',
+    title: 'SRV and autoconfig name different servers for {service}',
+    hint: 'the SRV record {service} names {srv}, autoconfig names {autoconfig}: clients that read one get a different server from clients that read the other; publish the same server in both',
+  },
+  'mx-not-answering': {
+    severity: 'warn',
+    title: 'MX {host} did not take a connection on port {port}, while another MX did',
+    hint: 'senders skip {host} ({outcome}) and deliver to the other MX hosts, with delays while they retry it: repair it, or remove its MX record',
+  },
+  'mx-none-answering': {
+    severity: 'fail',
+    title: 'no MX host of {domain} takes connections on port {port}',
+    hint: 'every MX host refused the connection on port {port}: mail sent to {domain} cannot be delivered; start the mail server or correct the MX records',
+  },
+  'mx-unreachable-here': {
+    severity: 'warn',
+    title: 'no MX host of {domain} answered on port {port} from here',
+    hint: 'no MX host answered on port {port} from this network, which may block or filter it: check from another network before blaming the mail server',
+  },
+  'mx-port-blocked-here': {
+    severity: 'info',
+    title: 'port {port} timed out on every MX while {working} works',
+    hint: '{port} timed out while {working} works: many ISPs block outbound {port}, so this network cannot see the MX; it says nothing about the mail server. For sending from a mail client use 587 with STARTTLS',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingId = keyof typeof CATALOGUE;

@@ -24,6 +24,11 @@ export interface HostProbeOptions {
   readonly ports?: Readonly<Record<number, ExpectedService>>;
   /** Connections talking to the host at once; a port that has not greeted yet holds none. */
   readonly budget?: number;
+  /**
+   * The budget of each address, when it is shared beyond this host (a domain's
+   * probe: two names on one address share one budget); replaces `budget`.
+   */
+  readonly budgetFor?: (address: string) => Budget;
   readonly timeouts?: ProbeTimeouts;
   readonly tls?: { readonly ca?: string | Buffer; readonly servername?: string };
   readonly signal?: AbortSignal;
@@ -54,7 +59,8 @@ export interface HostReport {
  */
 export async function probeHost(options: HostProbeOptions): Promise<HostReport> {
   const ports = options.ports ?? DEFAULT_PORT_MAP;
-  const budget = semaphore(options.budget ?? DEFAULT_HOST_BUDGET);
+  const hostBudget = semaphore(options.budget ?? DEFAULT_HOST_BUDGET);
+  const budgetOf = options.budgetFor ?? ((): Budget => hostBudget);
   const jobs = options.addresses.flatMap((address) =>
     Object.entries(ports).map(([port, expected]) =>
       probePort({
@@ -64,7 +70,7 @@ export async function probeHost(options: HostProbeOptions): Promise<HostReport> 
         expected,
         tls: options.tls ?? {},
         transcript: options.transcript,
-        budget,
+        budget: budgetOf(address),
         ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
         inspectTls: options.inspectTls ?? inspectTlsFacts,

@@ -21,7 +21,18 @@ const COLUMNS = ['address:port', 'expected', 'tcp ms', 'banner ms', 'answered', 
  */
 export function renderProbe(reports: readonly HostReport[], options: RenderOptions): string {
   const paint = painter(options.color);
+  const out: string[] = [];
+  for (const report of reports) out.push(`mailprobe probe ${options.oneLine(report.host)}`);
   const ports = reports.flatMap((r) => r.ports);
+  const findings = reports.flatMap((r) => r.findings);
+  out.push('', ...portTable(ports, paint), '', ...findingsBlock(findings, paint, options.oneLine));
+  return `${out.join('\n')}\n`;
+}
+
+export type Paint = (severity: Severity, text: string) => string;
+
+/** The port table: a header, then one row per address:port coloured by its worst finding. */
+export function portTable(ports: readonly PortReport[], paint: Paint): string[] {
   const rows = ports.map((port) => row(port));
   const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[], severity?: Severity): string =>
@@ -32,17 +43,22 @@ export function renderProbe(reports: readonly HostReport[], options: RenderOptio
         return cell.padEnd(widths[i]!);
       })
       .join('  ');
+  return [line(COLUMNS), ...ports.map((port, i) => line(rows[i]!, worstSeverity(port.findings)))];
+}
 
+/**
+ * Every finding that is not ok with its evidence and hint, a blank line, then
+ * the worst severity of all. withHost: a port finding names its host too (a
+ * domain's report, where two names may share an address).
+ */
+export function findingsBlock(findings: readonly Finding[], paint: Paint, oneLine: (text: string) => string, withHost = false): string[] {
   const out: string[] = [];
-  for (const report of reports) out.push(`mailprobe probe ${options.oneLine(report.host)}`);
-  out.push('', line(COLUMNS), ...ports.map((port, i) => line(rows[i]!, worstSeverity(port.findings))));
-  const notOk = reports.flatMap((r) => r.findings).filter((f) => f.severity !== 'ok');
-  out.push('');
+  const notOk = findings.filter((f) => f.severity !== 'ok');
   if (notOk.length === 0) out.push('No findings above ok.');
-  else for (const f of notOk) out.push(...findingLines(f, paint, options.oneLine));
-  const worst = worstSeverity(reports.flatMap((r) => r.findings));
+  else for (const f of notOk) out.push(...findingLines(f, paint, oneLine, withHost));
+  const worst = worstSeverity(findings);
   out.push('', `worst: ${paint(worst, worst)}`);
-  return `${out.join('\n')}\n`;
+  return out;
 }
 
 function row(port: PortReport): string[] {
@@ -58,9 +74,10 @@ function row(port: PortReport): string[] {
   ];
 }
 
-function findingLines(f: Finding, paint: (s: Severity, text: string) => string, oneLine: (text: string) => string): string[] {
+function findingLines(f: Finding, paint: Paint, oneLine: (text: string) => string, withHost: boolean): string[] {
+  const place = withHost && f.address !== undefined ? `${oneLine(f.host)} ${placeOf(f)}` : placeOf(f);
   return [
-    `${paint(f.severity, f.severity.padEnd(4))}  ${f.id}  ${placeOf(f)}  ${oneLine(f.title)}`,
+    `${paint(f.severity, f.severity.padEnd(4))}  ${f.id}  ${place}  ${oneLine(f.title)}`,
     `      evidence: ${oneLine(f.evidence)}`,
     `      hint:     ${oneLine(f.hint)}`,
   ];
@@ -73,7 +90,7 @@ function placeOf(f: Finding): string {
   return f.port === undefined ? address : `${address}:${f.port}`;
 }
 
-function painter(color: boolean): (severity: Severity, text: string) => string {
+export function painter(color: boolean): Paint {
   if (!color) return (_severity, text) => text;
   const colours = pc.createColors(true);
   const by: Record<Severity, (s: string) => string> = { ok: colours.green, info: colours.cyan, warn: colours.yellow, fail: colours.red };

@@ -66,6 +66,20 @@ describe('the finding catalogue', () => {
       'mta-sts-policy-invalid warn',
       'mta-sts-mx-not-covered fail',
       'mta-sts-policy-ok info',
+      // a domain's sources disagreeing
+      'domain-plan-capped info',
+      'sources-disagree-on-port warn',
+      'source-host-unresolved fail',
+      'source-host-lookup-failed warn',
+      'srv-target-refused fail',
+      'srv-target-unreachable warn',
+      'autoconfig-server-refused fail',
+      'autoconfig-server-unreachable warn',
+      'srv-autoconfig-disagree warn',
+      'mx-not-answering warn',
+      'mx-none-answering fail',
+      'mx-unreachable-here warn',
+      'mx-port-blocked-here info',
     ]);
   });
 

@@ -284,15 +284,25 @@ async function checkMtaSts(domain: string, options: DiscoverOptions): Promise<Pa
   }
   if (findings.length === 0) {
     const covered =
-      policy.mode === 'none' ? 'no MX (it is off)' : exchanges.length === 0 ? 'no MX (the domain takes no mail)' : `every MX (${exchanges.join(', ')})`;
+      policy.mode === 'none'
+        ? 'no MX (it is off)'
+        : options.dns.mx.kind === 'unknown'
+          ? 'no MX checked (the MX lookup failed)'
+          : exchanges.length === 0
+            ? 'no MX (the domain takes no mail)'
+            : `every MX (${exchanges.join(', ')})`;
     findings.push(finding('mta-sts-policy-ok', place, evidence, { mode: policy.mode, maxAge: policy.maxAge, covered, meaning: MODE_MEANING[policy.mode] }));
   }
   return { found, findings };
 }
 
-/** The hosts mail for `domain` goes to: the MX hosts; the domain itself when there is no MX (RFC 5321 §5.1); none for a Null MX. */
+/**
+ * The hosts mail for `domain` goes to: the MX hosts; the domain itself when
+ * there is no MX (RFC 5321 §5.1); none for a Null MX, and none to check when
+ * the MX lookup failed (the DNS part reports that failure).
+ */
 function mxHosts(domain: string, mx: DomainRecords['mx']): string[] {
-  if (mx.kind === 'null') return [];
+  if (mx.kind === 'null' || mx.kind === 'unknown') return [];
   if (mx.kind === 'none') return [domain];
   return [...new Set(mx.hosts.map((host) => host.name.toLowerCase().replace(/\.$/, '')))];
 }

@@ -89,6 +89,12 @@ interface ScenarioCommon {
 export interface Remark {
   readonly label: string;
   readonly text: string;
+  /**
+   * The text is mailprobe's own wording (a catalogue title or hint), not
+   * server bytes: redaction then scrubs known secrets only, as for titles,
+   * so "plaintext login is offered" keeps its words.
+   */
+  readonly prose?: true;
 }
 
 /** One failed check of the failing step. */

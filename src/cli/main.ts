@@ -123,9 +123,7 @@ ${EXIT_CODES_HELP}`,
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
-    .addOption(
-      new Option('--watch <seconds>', 'probe again every SECONDS (at least 5) and print only what changed; Ctrl-C ends').argParser(parseWatchSeconds),
-    )
+    .addOption(new Option('--watch <seconds>', 'probe again every SECONDS (at least 5) and print only what changed; Ctrl-C ends').argParser(parseWatchSeconds))
     .addHelpText(
       'after',
       `

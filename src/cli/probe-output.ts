@@ -39,8 +39,7 @@ export function probeOutputs(options: { readonly json: boolean; readonly reporte
     return (err as Error).message;
   }
   const stdoutWriters = [...(options.json ? ['--json'] : []), ...specs.filter(onStdout).map((s) => `--reporter ${s.name}`)];
-  if (stdoutWriters.length > 1)
-    return `${stdoutWriters.join(' and ')} cannot share stdout; give the reporters a file (--reporter NAME=FILE)`;
+  if (stdoutWriters.length > 1) return `${stdoutWriters.join(' and ')} cannot share stdout; give the reporters a file (--reporter NAME=FILE)`;
   if (options.watch !== undefined && stdoutWriters.length > 0)
     return `--watch prints what changed on stdout; ${stdoutWriters[0]} cannot share it (give the reporter a file: --reporter NAME=FILE, rewritten every round)`;
   return { json: options.json, specs, table: stdoutWriters.length === 0 };

@@ -32,7 +32,10 @@ export interface WatchHooks {
 
 export async function watchProbe(seconds: number, hooks: WatchHooks): Promise<number> {
   const now = hooks.now ?? (() => new Date());
-  const stamp = () => now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const stamp = () =>
+    now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
   let previous: HostReport[] | undefined;
   for (let n = 1; ; n++) {
     if (n > 1 && !(await pause(seconds * 1000, hooks.signal))) break;

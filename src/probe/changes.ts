@@ -33,7 +33,13 @@ export function portOutcome(port: PortReport): string {
 
 /** Changes from `before` to `after`, ports first, then findings, each in the order `after` (then `before`) lists them. */
 export function probeChanges(before: readonly HostReport[], after: readonly HostReport[]): Change[] {
-  return [...portChanges(before, after), ...findingChanges(before.flatMap((r) => r.findings), after.flatMap((r) => r.findings))];
+  return [
+    ...portChanges(before, after),
+    ...findingChanges(
+      before.flatMap((r) => r.findings),
+      after.flatMap((r) => r.findings),
+    ),
+  ];
 }
 
 /** What a port that was not in a round reads as (a name that gained or lost an address). */

@@ -64,9 +64,7 @@ describe('mailprobe probe --reporter', () => {
     // The message is the finding's title (the TLS facts' own wording of it).
     expect(xpath(`string(//testcase[@name='127.0.0.1:${expired.port} tls-expired']/failure/@message)`)).toMatch(/expired/);
     expect(xpath(`string(//testcase[@name='127.0.0.1:${expired.port} tls-expired']/failure)`)).toMatch(/hint: +certificate expired .* ago; renew it/);
-    expect(xpath(`string(//testcase[@name='127.0.0.1:${refused} tcp-refused']/skipped/@message)`)).toBe(
-      `not probed: port ${refused} refused the connection`,
-    );
+    expect(xpath(`string(//testcase[@name='127.0.0.1:${refused} tcp-refused']/skipped/@message)`)).toBe(`not probed: port ${refused} refused the connection`);
     expect(Number(xpath('string(/testsuites/@failures)'))).toBeGreaterThanOrEqual(1);
 
     const tap = parseTap(readFileSync(join(dir, 'probe.tap'), 'utf8'));

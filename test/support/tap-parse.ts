@@ -43,7 +43,12 @@ export function parseTap(text: string): { plan: number; points: TapPoint[] } {
     if (lines[i + 1] === '  ---') {
       const end = lines.indexOf('  ...', i + 2);
       if (end === -1) throw new Error(`unterminated YAML block after point ${n}`);
-      diagnostics = parse(lines.slice(i + 2, end).map((l) => l.replace(/^ {2}/, '')).join('\n')) as Record<string, unknown>;
+      diagnostics = parse(
+        lines
+          .slice(i + 2, end)
+          .map((l) => l.replace(/^ {2}/, ''))
+          .join('\n'),
+      ) as Record<string, unknown>;
       i = end;
     }
     points.push({

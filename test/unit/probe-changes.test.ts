@@ -15,7 +15,11 @@ describe('probe changes between rounds', () => {
     const b = sampleHostReport();
     const retimed = withPorts(
       b,
-      b.ports.map((p) => ({ ...p, tcp: { ...p.tcp, ms: (p.tcp.ms ?? 0) + 40 }, findings: p.findings.map((f) => ({ ...f, evidence: `${f.evidence} (again)` })) })),
+      b.ports.map((p) => ({
+        ...p,
+        tcp: { ...p.tcp, ms: (p.tcp.ms ?? 0) + 40 },
+        findings: p.findings.map((f) => ({ ...f, evidence: `${f.evidence} (again)` })),
+      })),
     );
     expect(probeChanges([a], [retimed])).toEqual([]);
   });
@@ -38,7 +42,9 @@ describe('probe changes between rounds', () => {
 
   it('a severity that changed is one change, not a finding gone and another come', () => {
     const before = sampleHostReport();
-    const ports = before.ports.map((p) => (p.port === 993 ? { ...p, findings: p.findings.map((f) => (f.id === 'tls-expired' ? { ...f, severity: 'warn' as const } : f)) } : p));
+    const ports = before.ports.map((p) =>
+      p.port === 993 ? { ...p, findings: p.findings.map((f) => (f.id === 'tls-expired' ? { ...f, severity: 'warn' as const } : f)) } : p,
+    );
     expect(lines(before, withPorts(before, ports))).toEqual(['~ fail→warn  [::1]:993  tls-expired  the certificate on port 993 has expired']);
   });
 
@@ -63,7 +69,10 @@ describe('probe changes between rounds', () => {
 
   it('server text in a title is made safe for one line', () => {
     const before: HostReport = { host: SAMPLE_HOST, ports: [], findings: [] };
-    const after: HostReport = { ...before, findings: [{ id: 'x', severity: 'warn', host: SAMPLE_HOST, title: 'evil \u001b[2J\nline', evidence: '', hint: '' }] };
+    const after: HostReport = {
+      ...before,
+      findings: [{ id: 'x', severity: 'warn', host: SAMPLE_HOST, title: 'evil \u001b[2J\nline', evidence: '', hint: '' }],
+    };
     expect(lines(before, after)).toEqual(['+ warn  mail.example.test  x  evil \\x1b[2J\\nline']);
   });
 

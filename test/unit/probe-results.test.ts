@@ -79,7 +79,14 @@ describe('probe findings as result cases', () => {
   });
 
   it('findings with no address or port (DNS, discovery) map too; a repeated id at one place gets #2', () => {
-    const dns = (id: string, severity: Finding['severity']): Finding => ({ id, severity, host: 'example.test', title: `${id} title`, evidence: '', hint: `${id} hint` });
+    const dns = (id: string, severity: Finding['severity']): Finding => ({
+      id,
+      severity,
+      host: 'example.test',
+      title: `${id} title`,
+      evidence: '',
+      hint: `${id} hint`,
+    });
     const cases = findingCases([dns('mx-null', 'warn'), dns('srv-mismatch', 'fail'), dns('srv-mismatch', 'fail')], { suite: 'example.test', startedAt: 0 });
     expect(cases.map((c) => [c.name, c.state])).toEqual([
       ['example.test mx-null', 'passed'],
@@ -106,7 +113,12 @@ describe('reporters on a probe result', () => {
     const point = (description: string) => tap.points.find((p) => p.description === description)!;
     expect(point('[::1]:993 tls-expired')).toMatchObject({
       ok: false,
-      diagnostics: { message: 'the certificate on port 993 has expired', severity: 'fail', evidence: expect.stringContaining('expired'), hint: expect.stringContaining('renew it') },
+      diagnostics: {
+        message: 'the certificate on port 993 has expired',
+        severity: 'fail',
+        evidence: expect.stringContaining('expired'),
+        hint: expect.stringContaining('renew it'),
+      },
     });
     expect(point('127.0.0.1:587 plaintext-auth-before-tls')).toMatchObject({
       ok: true,
@@ -123,16 +135,23 @@ describe('reporters on a probe result', () => {
       expect(c).not.toHaveProperty('file');
       expect(c).not.toHaveProperty('line');
     }
-    expect(json.scenarios.find((c) => c['name'] === '[::1]:993 tls-expired')).toMatchObject({ suite: SAMPLE_HOST, state: 'failed', remarks: expect.any(Array) });
+    expect(json.scenarios.find((c) => c['name'] === '[::1]:993 tls-expired')).toMatchObject({
+      suite: SAMPLE_HOST,
+      state: 'failed',
+      remarks: expect.any(Array),
+    });
   });
 
   it('redaction: known secrets go everywhere; a prose remark keeps its words, server evidence gets the command patterns', () => {
     const base = run();
     const secret = 'S3cr3t-pw';
-    const c = { ...base.scenarios[2]!, remarks: [
-      { label: 'title', text: `plaintext login is offered (${secret})`, prose: true as const },
-      { label: 'evidence', text: 'plaintext login is offered' },
-    ] };
+    const c = {
+      ...base.scenarios[2]!,
+      remarks: [
+        { label: 'title', text: `plaintext login is offered (${secret})`, prose: true as const },
+        { label: 'evidence', text: 'plaintext login is offered' },
+      ],
+    };
     const out = redactRun({ ...base, scenarios: [c] }, new Redactor([secret])).scenarios[0]!;
     expect(out.remarks?.[0]?.text).toBe('plaintext login is offered ([redacted])');
     // The same words as server text: the credential-command patterns apply (the safe way round).

@@ -7,7 +7,8 @@ import { newRunId } from '../core/run-identity.js';
 import { bufferedBytes } from '../transport/index.js';
 import { Redactor } from '../transport/redact.js';
 import { EXIT } from './exit-codes.js';
-import { probeRunResult } from './probe-results.js';
+import { probeRunResult, unprobedRunResult } from './probe-results.js';
+import type { RunResult } from '../runner/results.js';
 import type { CliContext } from './run-context.js';
 
 /**
@@ -73,13 +74,23 @@ export async function writeProbeOutputs(
   return crashed && code === EXIT.OK ? EXIT.ERRORED : code;
 }
 
-/** The reporters get the run's events in the runner's order: start, each case, end. True when one crashed. */
+/** A probe that could not run (no address): the reporters still write, one errored case saying why. */
+export async function writeUnprobedReports(host: string, message: string, outputs: ProbeOutputs, timing: ProbeTiming, ctx: CliContext): Promise<void> {
+  if (outputs.specs.length === 0) return;
+  await runReporters(unprobedRunResult(host, message, { runId: newRunId(new Date(timing.startedAt)), ...timing, version: ctx.version }), outputs.specs, ctx);
+}
+
 async function writeProbeReports(reports: readonly HostReport[], specs: readonly ReporterSpec[], timing: ProbeTiming, ctx: CliContext): Promise<boolean> {
+  const meta = { runId: newRunId(new Date(timing.startedAt)), ...timing, version: ctx.version, peakBufferedBytes: bufferedBytes.peak };
+  return runReporters(probeRunResult(reports, meta), specs, ctx);
+}
+
+/** The reporters get the run's events in the runner's order: start, each case, end. True when one crashed. */
+async function runReporters(run: RunResult, specs: readonly ReporterSpec[], ctx: CliContext): Promise<boolean> {
   // The probe sends no password; a login added to it registers its secrets here.
   const redactor = new Redactor();
   const reporters = specs.map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd }));
   const mux = new ReporterMultiplexer(reporters, { stderr: ctx.stderr, redactor });
-  const run = probeRunResult(reports, { runId: newRunId(new Date(timing.startedAt)), ...timing, version: ctx.version, peakBufferedBytes: bufferedBytes.peak });
   await mux.onRunStart({ runId: run.runId, target: run.target, scenarioCount: run.scenarios.length, startedAt: run.startedAt, version: ctx.version });
   for (const scenario of run.scenarios) await mux.onScenarioEnd(scenario);
   await mux.onRunEnd(run);

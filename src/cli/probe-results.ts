@@ -109,3 +109,29 @@ export function probeRunResult(reports: readonly HostReport[], meta: ProbeRunMet
     peakBufferedBytes: meta.peakBufferedBytes ?? 0,
   };
 }
+
+/**
+ * A probe that could not happen at all (the name has no address, the
+ * resolver failed): one errored case, so a CI job or monitor that reads the
+ * report sees why rather than a missing file.
+ */
+export function unprobedRunResult(host: string, message: string, meta: ProbeRunMeta): RunResult {
+  const errored: ScenarioResult = {
+    id: `probe/${host}/resolve`,
+    name: `${host} resolve`,
+    suite: host,
+    classname: 'mailprobe.probe',
+    tags: [],
+    rfc: [],
+    durationMs: meta.durationMs,
+    startedAt: meta.startedAt,
+    steps: [],
+    cleanup: [],
+    properties: {},
+    capabilities: {},
+    leftovers: [],
+    state: 'errored',
+    error: { code: 'EDNS', message, phase: 'dns', transcript: [] },
+  };
+  return { ...probeRunResult([], meta), target: { name: host, host, file: '(probe)', insecure: false }, scenarios: [errored] };
+}

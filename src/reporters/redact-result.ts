@@ -10,7 +10,7 @@ import type { Redactor } from '../transport/redact.js';
  * identifiers that the user wrote in files and that CI keys on are left
  * alone (ids, paths, tags, action and session names, verdicts, error codes).
  */
-const IDENTITY_KEYS = new Set(['id', 'file', 'tags', 'action', 'session', 'direction', 'state', 'code', 'runId', 'mailprobeVersion']);
+const IDENTITY_KEYS = new Set(['id', 'file', 'suite', 'classname', 'tags', 'action', 'session', 'direction', 'state', 'code', 'runId', 'mailprobeVersion']);
 
 /**
  * Human-written titles. The Redactor's credential-command patterns are meant

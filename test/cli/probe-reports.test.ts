@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import dnsPacket from 'dns-packet';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +98,24 @@ describe('mailprobe probe --reporter', () => {
     }
   });
 
+  it('a name with no address: exit 3, and the junit file has one errored case saying why', async () => {
+    const dns = await nxdomainServer();
+    const dir = await tempDir('probe-nxdomain');
+    try {
+      const junit = join(dir, 'probe.xml');
+      const r = await runCli(['probe', 'nothing.probe.test', '--dns-server', `127.0.0.1:${dns.port}`, '--ports', '587', '--reporter', `junit=${junit}`]);
+      expect(r.code, describeRun(r)).toBe(3);
+      const xpath = (e: string) => xmllint(['--xpath', e, junit]).stdout.trim();
+      expect(xpath('string(/testsuites/@errors)')).toBe('1');
+      expect(xpath("string(//testcase[@name='nothing.probe.test resolve']/error/@type)")).toBe('EDNS');
+      expect(xpath("string(//testcase[@name='nothing.probe.test resolve']/error/@message)")).toMatch(
+        /^nothing\.probe\.test has no A or AAAA record at 127\.0\.0\.1:\d+/,
+      );
+    } finally {
+      await dns.close();
+    }
+  });
+
   it('a report file that cannot be written: exit 3, and the table is still printed', async () => {
     const refused = await refusedPort();
     const dir = await tempDir('probe-unwritable');
@@ -142,3 +162,21 @@ describe('mailprobe probe --watch', () => {
     }
   });
 });
+
+/** A DNS server on 127.0.0.1 that answers every question NXDOMAIN (RCODE 3), with dns-packet. */
+async function nxdomainServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const socket = createSocket('udp4');
+  socket.on('message', (message, peer) => {
+    const query = dnsPacket.decode(message);
+    // QR is set by type 'response'; RD and RA, and RCODE 3 in the low bits.
+    const reply = dnsPacket.encode({
+      id: query.id,
+      type: 'response',
+      flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | 3,
+      questions: query.questions,
+    });
+    socket.send(reply, peer.port, peer.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { port: socket.address().port, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
+}

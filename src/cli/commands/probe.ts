@@ -9,7 +9,7 @@ import type { ExpectedService } from '../../probe/port-probe.js';
 import { oneLine } from '../../reporters/escape.js';
 import { Transcript, TransportError } from '../../transport/index.js';
 import { EXIT } from '../exit-codes.js';
-import { probeOutputs, writeProbeOutputs, type ProbeOutputs } from '../probe-output.js';
+import { probeOutputs, writeProbeOutputs, writeUnprobedReports, type ProbeOutputs } from '../probe-output.js';
 import { MAX_WATCH_SECONDS, MIN_WATCH_SECONDS, watchProbe } from '../probe-watch.js';
 import type { CliContext } from '../run-context.js';
 
@@ -112,6 +112,7 @@ export async function probeCommand(host: string, options: ProbeCommandOptions, c
     return EXIT.USAGE;
   }
 
+  const startedAt = Date.now();
   const abort = new AbortController();
   // Every port, and every handshake of its TLS facts, listens on the one signal: many listeners, by design.
   setMaxListeners(0, abort.signal);
@@ -121,7 +122,6 @@ export async function probeCommand(host: string, options: ProbeCommandOptions, c
   try {
     const round = () => probeRound(host, options, ca, abort.signal);
     if (options.watch !== undefined) return await watchMode(options.watch, round, outputs, abort.signal, ctx);
-    const startedAt = Date.now();
     const reports = await round();
     return await writeProbeOutputs(reports, outputs, { startedAt, durationMs: Date.now() - startedAt }, ctx);
   } catch (err) {
@@ -131,6 +131,7 @@ export async function probeCommand(host: string, options: ProbeCommandOptions, c
     }
     if (err instanceof DnsError) {
       say(`mailprobe probe: ${err.message}`);
+      await writeUnprobedReports(host, err.message, outputs, { startedAt, durationMs: Date.now() - startedAt }, ctx);
       return EXIT.ERRORED;
     }
     throw err;

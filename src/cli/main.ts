@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT } from './exit-codes.js';
 import { MAX_TIMEOUT_MS, TIMEOUT_TOO_LARGE } from '../transport/timeouts.js';
 import { labCommand } from './commands/lab.js';
-import { parseDnsServer, parsePortMap, positiveCount, probeCommand } from './commands/probe.js';
+import { parseDnsServer, parsePortMap, parseWatchSeconds, positiveCount, probeCommand } from './commands/probe.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
@@ -117,14 +117,23 @@ ${EXIT_CODES_HELP}`,
     .option('--servername <name>', 'the name clients use: sent as SNI and matched against the certificate (default: HOST)')
     .addOption(new Option('--budget <n>', 'conversations with the host at once (default 4)').argParser(positiveCount))
     .addOption(new Option('--dns-server <ip[:port]>', 'resolve HOST with this DNS server, e.g. 127.0.0.1:5300').argParser(parseDnsServer))
+    .option(
+      '-r, --reporter <name[=file]>',
+      'also write the findings as console, junit, junit-strict, tap or json (one testcase per port and check); repeatable',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .addOption(new Option('--watch <seconds>', 'probe again every SECONDS (at least 5) and print only what changed; Ctrl-C ends').argParser(parseWatchSeconds))
     .addHelpText(
       'after',
       `
 Examples:
   mailprobe probe mail.example.com
   mailprobe probe mail.example.com --ports 587,993 --json
+  mailprobe probe mail.example.com --reporter junit=reports/probe.xml
+  mailprobe probe mail.example.com --watch 30
 
-Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could not run (HOST has no address), 130 interrupted.`,
+Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could not run (HOST has no address, or a report could not be written), 130 interrupted.`,
     )
     .action(async (host: string, options) => setExit(await probeCommand(host, options, ctx)));
 

@@ -89,6 +89,7 @@ export function renderConsoleScenario(result: ScenarioResult, colors: Colors, cw
     if (detail.expected !== undefined) lines.push(row('expected', detail.expected, colors));
     if (detail.actual !== undefined) lines.push(row('actual', detail.actual, colors));
     if (detail.rfc !== undefined) lines.push(row('rfc', detail.rfc, colors));
+    for (const remark of detail.remarks) lines.push(row(remark.label, remark.text, colors));
     detail.more.forEach((check, i) => {
       lines.push(`    ${colors.dim(`${furtherCheckHeading(i, detail)}:`)}`);
       lines.push(row('message', check.message, colors), row('at', check.at, colors));
@@ -100,6 +101,8 @@ export function renderConsoleScenario(result: ScenarioResult, colors: Colors, cw
       for (const line of transcriptTail(detail.transcript, result.startedAt)) lines.push(`      ${oneLine(line)}`);
     }
   }
+  // A passed or skipped case has no diagnosis block; its remarks (a probe warning) still show.
+  if (detail === undefined || result.state === 'skipped') for (const remark of result.remarks ?? []) lines.push(row(remark.label, remark.text, colors));
   if (result.leftovers.length > 0) {
     lines.push(colors.yellow(`    left behind (remove by hand):`));
     for (const item of result.leftovers) lines.push(`      ${oneLine(item)}`);

@@ -1,5 +1,5 @@
 import { isAbsolute, relative, sep } from 'node:path';
-import type { RunResult, ScenarioResult, StepResult } from '../runner/results.js';
+import type { Remark, RunResult, ScenarioResult, StepResult } from '../runner/results.js';
 import { formatPos, type SourcePos } from '../core/source.js';
 import { formatEntry, type TranscriptEntry } from '../transport/transcript.js';
 
@@ -25,6 +25,8 @@ export interface VerdictDetail {
   /** The step's other failed checks, after the first (which the fields above describe). */
   readonly more: readonly CheckDetail[];
   readonly transcript: readonly TranscriptEntry[];
+  /** The case's own labelled lines (a probe finding's evidence and hint); empty for a scenario. */
+  readonly remarks: readonly Remark[];
 }
 
 /** One further failed check, as every format shows it. */
@@ -37,6 +39,11 @@ export interface CheckDetail {
 }
 
 export function verdictDetail(result: ScenarioResult, cwd: string): VerdictDetail | undefined {
+  const detail = verdictDetailOf(result, cwd);
+  return detail === undefined ? undefined : { ...detail, remarks: result.remarks ?? [] };
+}
+
+function verdictDetailOf(result: ScenarioResult, cwd: string): Omit<VerdictDetail, 'remarks'> | undefined {
   switch (result.state) {
     case 'passed':
       return undefined;
@@ -52,10 +59,10 @@ export function verdictDetail(result: ScenarioResult, cwd: string): VerdictDetai
       }));
       return {
         message: f.message,
-        step: f.step,
-        at: formatPos(relPos(f.source, cwd)),
-        expected: f.expected,
-        actual: f.actual,
+        ...(f.step !== undefined ? { step: f.step } : {}),
+        ...(f.source !== undefined ? { at: formatPos(relPos(f.source, cwd)) } : {}),
+        ...(f.expected !== undefined ? { expected: f.expected } : {}),
+        ...(f.actual !== undefined ? { actual: f.actual } : {}),
         ...(f.rfc !== undefined ? { rfc: f.rfc } : {}),
         more,
         transcript: f.transcript,

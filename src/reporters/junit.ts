@@ -19,7 +19,7 @@
  */
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
-import type { RunResult, ScenarioResult } from '../runner/results.js';
+import type { Remark, RunResult, ScenarioResult } from '../runner/results.js';
 import { countResults } from '../runner/results.js';
 import { classnameFor, formatSeconds, fullTranscript, furtherCheckHeading, relPath, transcriptTail, verdictDetail, type VerdictDetail } from './detail.js';
 import { escapeControls, oneLine } from './escape.js';
@@ -49,26 +49,30 @@ export function renderJUnit(run: RunResult, options: JUnitOptions): string {
     time: formatSeconds(run.durationMs),
   });
 
-  // One <testsuite> per scenario file, in the order the run met them.
-  const byFile = new Map<string, ScenarioResult[]>();
+  // One <testsuite> per scenario file (or per `suite` of a case no file
+  // describes, such as a probed host), in the order the run met them.
+  const bySuite = new Map<string, ScenarioResult[]>();
   for (const scenario of run.scenarios) {
-    const list = byFile.get(scenario.file) ?? [];
+    const key = scenario.suite !== undefined ? `suite ${scenario.suite}` : `file ${scenario.file ?? scenario.id}`;
+    const list = bySuite.get(key) ?? [];
     list.push(scenario);
-    byFile.set(scenario.file, list);
+    bySuite.set(key, list);
   }
 
-  for (const [file, scenarios] of byFile) {
+  for (const scenarios of bySuite.values()) {
     const c = countResults(scenarios);
-    const path = relPath(file, cwd);
+    const first = scenarios[0]!;
+    const file = first.suite === undefined ? first.file : undefined;
+    const name = first.suite ?? (file === undefined ? first.id : relPath(file, cwd));
     const suite = root.ele('testsuite', {
-      name: attr(path),
+      name: attr(name),
       tests: String(c.total),
       failures: String(c.failed),
       errors: String(c.errored),
       skipped: String(c.skipped + c.inconclusive),
       time: formatSeconds(scenarios.reduce((sum, s) => sum + s.durationMs, 0)),
       timestamp: timestamp(Math.min(...scenarios.map((s) => s.startedAt))),
-      file: attr(path),
+      ...(file === undefined ? {} : { file: attr(relPath(file, cwd)) }),
     });
     writeProperties(suite.ele('properties'), run, scenarios);
     for (const scenario of scenarios) writeTestcase(suite, scenario, { strict, cwd });
@@ -104,10 +108,10 @@ function writeProperties(props: XMLBuilder, run: RunResult, scenarios: readonly 
 
 function writeTestcase(suite: XMLBuilder, s: ScenarioResult, options: { strict: boolean; cwd: string }): void {
   const testcase = suite.ele('testcase', {
-    classname: attr(classnameFor(s.id)),
+    classname: attr(s.classname ?? classnameFor(s.id)),
     name: attr(s.name),
     time: formatSeconds(s.durationMs),
-    ...(options.strict ? {} : { file: attr(relPath(s.file, options.cwd)), line: String(s.line) }),
+    ...(options.strict || s.file === undefined ? {} : { file: attr(relPath(s.file, options.cwd)), ...(s.line === undefined ? {} : { line: String(s.line) }) }),
   });
   const detail = verdictDetail(s, options.cwd);
   switch (s.state) {
@@ -131,8 +135,11 @@ function writeTestcase(suite: XMLBuilder, s: ScenarioResult, options: { strict: 
       testcase.ele('skipped', { message: attr(`inconclusive: ${s.reason}`) }).txt(body(detail, s.startedAt));
       break;
   }
-  const transcript = fullTranscript(s);
-  if (transcript.length > 0) testcase.ele('system-out').txt(text(transcript.join('\n') + '\n'));
+  // A failure, error or inconclusive case carries its remarks in its body; a
+  // passed or skipped one has no body and shows them here, so a warning beside a passed case still reaches the CI page.
+  const remarks = s.state === 'passed' || s.state === 'skipped' ? remarkLines(s.remarks ?? []) : [];
+  const out = [...remarks, ...fullTranscript(s)];
+  if (out.length > 0) testcase.ele('system-out').txt(text(out.join('\n') + '\n'));
   if (s.leftovers.length > 0) {
     testcase.ele('system-err').txt(text(`left behind (remove by hand):\n${s.leftovers.map((l) => `  ${l}`).join('\n')}\n`));
   }
@@ -159,6 +166,7 @@ function body(detail: VerdictDetail | undefined, startedAt: number): string {
   field('expected', detail.expected);
   field('actual', detail.actual);
   field('rfc', detail.rfc);
+  lines.push(...remarkLines(detail.remarks));
   detail.more.forEach((check, i) => {
     lines.push(`${furtherCheckHeading(i, detail)}:`);
     for (const key of ['message', 'at', 'expected', 'actual', 'rfc'] as const) field(key, check[key], '  ');
@@ -168,6 +176,11 @@ function body(detail: VerdictDetail | undefined, startedAt: number): string {
     for (const line of transcriptTail(detail.transcript, startedAt)) lines.push(`  ${line}`);
   }
   return text(lines.join('\n') + (lines.length > 0 ? '\n' : ''));
+}
+
+/** "evidence: 554 no"; the labels padded as the body's own fields are. */
+function remarkLines(remarks: readonly Remark[]): string[] {
+  return remarks.map((r) => `${`${r.label}:`.padEnd(10)}${r.text}`);
 }
 
 function text(value: string): string {

@@ -10,7 +10,7 @@ import type { Redactor } from '../transport/redact.js';
  * identifiers that the user wrote in files and that CI keys on are left
  * alone (ids, paths, tags, action and session names, verdicts, error codes).
  */
-const IDENTITY_KEYS = new Set(['id', 'file', 'tags', 'action', 'session', 'direction', 'state', 'code', 'runId', 'mailprobeVersion']);
+const IDENTITY_KEYS = new Set(['id', 'file', 'suite', 'classname', 'tags', 'action', 'session', 'direction', 'state', 'code', 'runId', 'mailprobeVersion']);
 
 /**
  * Human-written titles. The Redactor's credential-command patterns are meant
@@ -20,6 +20,12 @@ const IDENTITY_KEYS = new Set(['id', 'file', 'tags', 'action', 'session', 'direc
  * command patterns.
  */
 const TITLE_KEYS = new Set(['name', 'description', 'step']);
+
+/**
+ * Labelled remarks (results.ts Remark): the label is ours; the text is data,
+ * or mailprobe's own prose where the remark says so.
+ */
+const REMARK_KEYS = new Set(['remarks']);
 
 /** Free-form records: their keys name things, their values are all data. */
 const RECORD_KEYS = new Set(['properties', 'capabilities']);
@@ -48,6 +54,10 @@ function walk(value: unknown, redactor: Redactor, mode: Mode): unknown {
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
+      if (REMARK_KEYS.has(key) && mode !== 'none' && Array.isArray(item)) {
+        out[key] = item.map((remark) => walkRemark(remark, redactor));
+        continue;
+      }
       // Record keys (property names, session names in `capabilities`) are
       // written by us or the scenario author, never by a server; their values
       // are always data, whatever the key is called.
@@ -56,6 +66,13 @@ function walk(value: unknown, redactor: Redactor, mode: Mode): unknown {
     return out;
   }
   return value;
+}
+
+function walkRemark(remark: unknown, redactor: Redactor): unknown {
+  if (remark === null || typeof remark !== 'object') return walk(remark, redactor, 'full');
+  const r = remark as Record<string, unknown>;
+  const textMode: Mode = r['prose'] === true ? 'title' : 'full';
+  return Object.fromEntries(Object.entries(r).map(([key, value]) => [key, walk(value, redactor, key === 'text' ? textMode : 'none')]));
 }
 
 function childMode(parent: Mode, key: string): Mode {

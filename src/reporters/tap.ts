@@ -22,7 +22,7 @@
  * keeps the real state readable. Errors are `not ok` with `severity: error`.
  */
 import { stringify } from 'yaml';
-import type { RunResult, ScenarioResult } from '../runner/results.js';
+import type { Remark, RunResult, ScenarioResult } from '../runner/results.js';
 import { formatDuration, interruptedCleanup, transcriptTail, verdictDetail } from './detail.js';
 import { escapeControls, oneLine } from './escape.js';
 import { writeReport } from './output.js';
@@ -46,7 +46,8 @@ function reason(text: string): string {
 
 function diagnostics(s: ScenarioResult, cwd: string): string[] {
   const detail = verdictDetail(s, cwd);
-  if (detail === undefined || s.state === 'skipped') return [];
+  // A passed or skipped case shows only its remarks (a probe warning), if any.
+  if (detail === undefined || s.state === 'skipped') return s.remarks === undefined || s.remarks.length === 0 ? [] : yamlBlock(remarkDoc(s.remarks));
   const severity = s.state === 'failed' ? 'fail' : s.state === 'errored' ? 'error' : 'todo';
   const doc: Record<string, unknown> = { message: detail.message, severity };
   if (s.state === 'inconclusive') doc['verdict'] = 'inconclusive';
@@ -57,10 +58,23 @@ function diagnostics(s: ScenarioResult, cwd: string): string[] {
   if (detail.expected !== undefined) doc['expected'] = detail.expected;
   if (detail.actual !== undefined) doc['actual'] = detail.actual;
   if (detail.rfc !== undefined) doc['rfc'] = detail.rfc;
+  for (const [key, value] of Object.entries(remarkDoc(detail.remarks))) if (!(key in doc)) doc[key] = value;
   // The step's further failed checks, each with the same keys as the first.
   if (detail.more.length > 0) doc['also'] = detail.more.map((c) => ({ ...c }));
   if (detail.transcript.length > 0) doc['transcript'] = transcriptTail(detail.transcript, s.startedAt).join('\n') + '\n';
   if (s.leftovers.length > 0) doc['leftovers'] = [...s.leftovers];
+  return yamlBlock(doc);
+}
+
+/** Remarks as YAML keys; a label the block already uses keeps its first value. */
+function remarkDoc(remarks: readonly Remark[]): Record<string, unknown> {
+  const doc: Record<string, unknown> = {};
+  for (const r of remarks) if (!(r.label in doc)) doc[r.label] = r.text;
+  return doc;
+}
+
+/** The indented `---` … `...` YAML block TAP 14 reads as a test point's diagnostics. */
+function yamlBlock(doc: Record<string, unknown>): string[] {
   // Escape first so the YAML holds visible escapes, not control bytes; the
   // yaml library then does the quoting (a value like "-ERR" or "a: b" needs it).
   const esc = (value: unknown): unknown =>

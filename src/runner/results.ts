@@ -45,14 +45,32 @@ export type StepResult =
       readonly stepOnly?: true;
     });
 
+/**
+ * A case of a run. Most are scenarios, read from a file; a case may also come
+ * from elsewhere (a finding of `mailprobe probe` on one address:port) and then
+ * has no file or line. The optional fields below say how such a case is
+ * grouped and shown; a scenario leaves them out and reads as it always did.
+ */
 interface ScenarioCommon {
   /** Stable id: the scenario file path relative to the suite root, without extension. */
   readonly id: string;
   readonly name: string;
   readonly description?: string;
-  /** Path of the scenario file as the user gave it. */
-  readonly file: string;
-  readonly line: number;
+  /** Path of the scenario file as the user gave it; absent for a case that no file describes. */
+  readonly file?: string;
+  /** Line of the scenario in its file; present exactly when `file` is. */
+  readonly line?: number;
+  /** What groups cases into one JUnit <testsuite> (e.g. the probed host); default: the file. */
+  readonly suite?: string;
+  /** JUnit classname; default: the folders of the id (see classnameFor). */
+  readonly classname?: string;
+  /**
+   * Labelled lines a reader should see whatever the verdict (a probe
+   * finding's severity, evidence and hint): in a failure's body, and beside a
+   * case that passed or was skipped (JUnit <system-out>, TAP diagnostics,
+   * console rows). Redacted like every other string.
+   */
+  readonly remarks?: readonly Remark[];
   readonly tags: readonly string[];
   readonly rfc: readonly string[];
   /** Protocol time only: time spent in steps, not in report writing. */
@@ -66,6 +84,17 @@ interface ScenarioCommon {
   readonly capabilities: Readonly<Record<string, readonly string[]>>;
   /** What cleanup could not remove, named so a person can remove it by hand. */
   readonly leftovers: readonly string[];
+}
+
+export interface Remark {
+  readonly label: string;
+  readonly text: string;
+  /**
+   * The text is mailprobe's own wording (a catalogue title or hint), not
+   * server bytes: redaction then scrubs known secrets only, as for titles,
+   * so "plaintext login is offered" keeps its words.
+   */
+  readonly prose?: true;
 }
 
 /** One failed check of the failing step. */
@@ -83,11 +112,13 @@ export interface FailedCheck {
  * readers); `checks` lists every failed check of that step, the first included.
  */
 export interface FailureInfo {
-  readonly step: string;
-  readonly source: SourcePos;
+  /** The failing step and where it is written; absent for a case no file describes. */
+  readonly step?: string;
+  readonly source?: SourcePos;
   readonly message: string;
-  readonly expected: string;
-  readonly actual: string;
+  /** What was expected and what came, for a failed check; a probe finding says it in `remarks` instead. */
+  readonly expected?: string;
+  readonly actual?: string;
   readonly rfc?: string;
   readonly checks: readonly FailedCheck[];
   readonly transcript: readonly TranscriptEntry[];

@@ -80,7 +80,8 @@ function describeOperand(value: unknown): string {
 export function outcomeOf(result: ScenarioResult, checks: SuiteChecks): string {
   switch (result.state) {
     case 'failed': {
-      const pos = at(result.failure.source);
+      // Scenario failures always name their source; only probe cases have none.
+      const pos = result.failure.source === undefined ? '' : at(result.failure.source);
       // A step's own source is also where checks an action raises itself (APPENDUID, a refused
       // capability query) point: only the implicit "the server accepts …" check is its (reply).
       const reply = result.failure.message.startsWith('the server accepts ') ? checks.replyByStepPosition.get(pos) : undefined;

@@ -6,11 +6,11 @@ import { InvalidArgumentError } from 'commander';
 import { readInputOrThrow } from '../../input/errors.js';
 import { DEFAULT_PORT_MAP, probeHost, type HostReport } from '../../probe/host-probe.js';
 import type { ExpectedService } from '../../probe/port-probe.js';
-import { worstSeverity } from '../../probe/findings.js';
-import { renderProbe } from '../../probe/render.js';
-import { escapeDisguisingInJson, oneLine } from '../../reporters/escape.js';
+import { oneLine } from '../../reporters/escape.js';
 import { Transcript, TransportError } from '../../transport/index.js';
 import { EXIT } from '../exit-codes.js';
+import { probeOutputs, writeProbeOutputs, writeUnprobedReports, type ProbeOutputs } from '../probe-output.js';
+import { MAX_WATCH_SECONDS, MIN_WATCH_SECONDS, watchProbe } from '../probe-watch.js';
 import type { CliContext } from '../run-context.js';
 
 export interface ProbeCommandOptions {
@@ -23,6 +23,10 @@ export interface ProbeCommandOptions {
   readonly budget?: number;
   /** Parsed by parseDnsServer: a form setServers accepts ("127.0.0.1:5300", "[::1]:5300"). */
   readonly dnsServer?: string;
+  /** --reporter NAME[=FILE], repeatable: the same specs as `run`. */
+  readonly reporter?: readonly string[];
+  /** --watch SECONDS (parseWatchSeconds): probe again every SECONDS and print what changed. */
+  readonly watch?: number;
 }
 
 const PROTOCOLS = ['smtp', 'pop3', 'imap'] as const;
@@ -66,6 +70,14 @@ export function parseDnsServer(value: string): string {
   return port === undefined ? address : `${host}:${port}`;
 }
 
+/** --watch: whole seconds, at least MIN_WATCH_SECONDS (a round opens every port of every address, and more often would look like an attack). */
+export function parseWatchSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < MIN_WATCH_SECONDS || n > MAX_WATCH_SECONDS)
+    throw new InvalidArgumentError(`expected a whole number of seconds from ${MIN_WATCH_SECONDS} to ${MAX_WATCH_SECONDS}`);
+  return n;
+}
+
 export function positiveCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1_000) throw new InvalidArgumentError('expected a whole number of connections from 1 to 1000');
@@ -94,6 +106,13 @@ export async function probeCommand(host: string, options: ProbeCommandOptions, c
     }
   }
 
+  const outputs = probeOutputs(options);
+  if (typeof outputs === 'string') {
+    say(`mailprobe probe: ${outputs}`);
+    return EXIT.USAGE;
+  }
+
+  const startedAt = Date.now();
   const abort = new AbortController();
   // Every port, and every handshake of its TLS facts, listens on the one signal: many listeners, by design.
   setMaxListeners(0, abort.signal);
@@ -101,26 +120,10 @@ export async function probeCommand(host: string, options: ProbeCommandOptions, c
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const addresses = await addressesOf(host, options);
-    if (addresses.length === 0) {
-      say(`mailprobe probe: ${host} has no A or AAAA record${options.dnsServer === undefined ? '' : ` at ${options.dnsServer}`}; nothing could be probed`);
-      return EXIT.ERRORED;
-    }
-    const timeouts =
-      options.timeout === undefined ? undefined : { tcp: options.timeout, tls: options.timeout, greeting: options.timeout, command: options.timeout };
-    const report: HostReport = await probeHost({
-      host,
-      addresses,
-      ...(options.ports === undefined ? {} : { ports: options.ports }),
-      ...(options.budget === undefined ? {} : { budget: options.budget }),
-      ...(timeouts === undefined ? {} : { timeouts }),
-      tls: { ...(ca === undefined ? {} : { ca }), ...(options.servername === undefined ? {} : { servername: options.servername }) },
-      signal: abort.signal,
-      transcript: new Transcript(),
-    });
-    if (options.json) ctx.stdout.write(`${escapeDisguisingInJson(JSON.stringify([report], null, 2))}\n`);
-    else ctx.stdout.write(renderProbe([report], { color: stdoutColor(ctx), oneLine }));
-    return worstSeverity(report.findings) === 'fail' ? EXIT.FAILED : EXIT.OK;
+    const round = () => probeRound(host, options, ca, abort.signal);
+    if (options.watch !== undefined) return await watchMode(options.watch, round, outputs, abort.signal, ctx);
+    const reports = await round();
+    return await writeProbeOutputs(reports, outputs, { startedAt, durationMs: Date.now() - startedAt }, ctx);
   } catch (err) {
     if (abort.signal.aborted || (err instanceof TransportError && err.code === 'EABORTED')) {
       say('mailprobe probe: interrupted');
@@ -128,6 +131,7 @@ export async function probeCommand(host: string, options: ProbeCommandOptions, c
     }
     if (err instanceof DnsError) {
       say(`mailprobe probe: ${err.message}`);
+      await writeUnprobedReports(host, err.message, outputs, { startedAt, durationMs: Date.now() - startedAt }, ctx);
       return EXIT.ERRORED;
     }
     throw err;
@@ -135,6 +139,37 @@ export async function probeCommand(host: string, options: ProbeCommandOptions, c
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** One probe of HOST: its addresses resolved afresh (a watch sees DNS change too), every port of each. */
+async function probeRound(host: string, options: ProbeCommandOptions, ca: string | undefined, signal: AbortSignal): Promise<HostReport[]> {
+  const addresses = await addressesOf(host, options);
+  if (addresses.length === 0)
+    throw new DnsError(`${host} has no A or AAAA record${options.dnsServer === undefined ? '' : ` at ${options.dnsServer}`}; nothing could be probed`);
+  const timeouts =
+    options.timeout === undefined ? undefined : { tcp: options.timeout, tls: options.timeout, greeting: options.timeout, command: options.timeout };
+  const report: HostReport = await probeHost({
+    host,
+    addresses,
+    ...(options.ports === undefined ? {} : { ports: options.ports }),
+    ...(options.budget === undefined ? {} : { budget: options.budget }),
+    ...(timeouts === undefined ? {} : { timeouts }),
+    tls: { ...(ca === undefined ? {} : { ca }), ...(options.servername === undefined ? {} : { servername: options.servername }) },
+    signal,
+    transcript: new Transcript(),
+  });
+  return [report];
+}
+
+/** --watch: the table once, then only the changes; file reporters are rewritten after every round. */
+function watchMode(seconds: number, round: () => Promise<HostReport[]>, outputs: ProbeOutputs, signal: AbortSignal, ctx: CliContext): Promise<number> {
+  return watchProbe(seconds, {
+    round,
+    afterRound: (reports, first, timing) => writeProbeOutputs(reports, outputs, timing, ctx, { quiet: !first }),
+    say: (line) => ctx.stderr.write(`${oneLine(line)}\n`),
+    stdout: ctx.stdout,
+    signal,
+  });
 }
 
 class DnsError extends Error {}
@@ -145,11 +180,6 @@ function isHostArgument(host: string): boolean {
   if (isIP(literal) !== 0) return true;
   const name = host.endsWith('.') ? host.slice(0, -1) : host;
   return name.length > 0 && name.length <= 253 && name.split('.').every((label) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i.test(label));
-}
-
-/** The table goes to stdout: colour only when stdout is a terminal and NO_COLOR is unset (or FORCE_COLOR asks). */
-function stdoutColor(ctx: CliContext): boolean {
-  return (Boolean(ctx.stdout.isTTY) && ctx.env.NO_COLOR === undefined) || ctx.env.FORCE_COLOR !== undefined;
 }
 
 /**

@@ -1,0 +1,103 @@
+import { worstSeverity } from '../probe/findings.js';
+import type { HostReport } from '../probe/host-probe.js';
+import { renderProbe } from '../probe/render.js';
+import { escapeDisguisingInJson, oneLine } from '../reporters/escape.js';
+import { createReporter, parseReporterSpec, ReporterMultiplexer, type ReporterSpec } from '../reporters/index.js';
+import { newRunId } from '../core/run-identity.js';
+import { bufferedBytes } from '../transport/index.js';
+import { Redactor } from '../transport/redact.js';
+import { EXIT } from './exit-codes.js';
+import { probeRunResult, unprobedRunResult } from './probe-results.js';
+import type { RunResult } from '../runner/results.js';
+import type { CliContext } from './run-context.js';
+
+/**
+ * Where `mailprobe probe` writes: the table (default) or --json on stdout,
+ * and any `--reporter NAME[=FILE]` (the same specs as `run`) through the
+ * shared reporters, from the probe's results in their model (probe-results.ts).
+ */
+export interface ProbeOutputs {
+  readonly json: boolean;
+  readonly specs: readonly ReporterSpec[];
+  /** The terminal table goes to stdout unless --json or a reporter without a file writes there. */
+  readonly table: boolean;
+}
+
+/** A reporter that writes to stdout when no file is given (console writes to stderr). */
+const onStdout = (spec: ReporterSpec) => spec.file === undefined && spec.name !== 'console';
+
+/**
+ * --json and --reporter, checked before anything is connected to: an unknown
+ * reporter, or two outputs that would share stdout, are usage errors (a
+ * string to print); `watch` allows only file reporters, since the rounds'
+ * changes are what stdout carries then.
+ */
+export function probeOutputs(options: { readonly json: boolean; readonly reporter?: readonly string[]; readonly watch?: number }): ProbeOutputs | string {
+  let specs: ReporterSpec[];
+  try {
+    specs = (options.reporter ?? []).map(parseReporterSpec);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  const stdoutWriters = [...(options.json ? ['--json'] : []), ...specs.filter(onStdout).map((s) => `--reporter ${s.name}`)];
+  if (stdoutWriters.length > 1) return `${stdoutWriters.join(' and ')} cannot share stdout; give the reporters a file (--reporter NAME=FILE)`;
+  if (options.watch !== undefined && stdoutWriters.length > 0)
+    return `--watch prints what changed on stdout; ${stdoutWriters[0]} cannot share it (give the reporter a file: --reporter NAME=FILE, rewritten every round)`;
+  return { json: options.json, specs, table: stdoutWriters.length === 0 };
+}
+
+export interface ProbeTiming {
+  readonly startedAt: number;
+  readonly durationMs: number;
+}
+
+/** The worst finding decides: fail → 1, anything else → 0 (as in `run`, a failure is non-compliance). */
+export function probeExitCode(reports: readonly HostReport[]): number {
+  return worstSeverity(reports.flatMap((r) => r.findings)) === 'fail' ? EXIT.FAILED : EXIT.OK;
+}
+
+/** Stdout (the table or JSON, unless `quiet`), then every reporter; a reporter that could not write turns a 0 into 3, as in `run`. */
+export async function writeProbeOutputs(
+  reports: readonly HostReport[],
+  outputs: ProbeOutputs,
+  timing: ProbeTiming,
+  ctx: CliContext,
+  options: { readonly quiet?: boolean } = {},
+): Promise<number> {
+  if (options.quiet !== true) {
+    if (outputs.json) ctx.stdout.write(`${escapeDisguisingInJson(JSON.stringify(reports, null, 2))}\n`);
+    else if (outputs.table) ctx.stdout.write(renderProbe(reports, { color: stdoutColor(ctx), oneLine }));
+  }
+  const code = probeExitCode(reports);
+  if (outputs.specs.length === 0) return code;
+  const crashed = await writeProbeReports(reports, outputs.specs, timing, ctx);
+  return crashed && code === EXIT.OK ? EXIT.ERRORED : code;
+}
+
+/** A probe that could not run (no address): the reporters still write, one errored case saying why. */
+export async function writeUnprobedReports(host: string, message: string, outputs: ProbeOutputs, timing: ProbeTiming, ctx: CliContext): Promise<void> {
+  if (outputs.specs.length === 0) return;
+  await runReporters(unprobedRunResult(host, message, { runId: newRunId(new Date(timing.startedAt)), ...timing, version: ctx.version }), outputs.specs, ctx);
+}
+
+async function writeProbeReports(reports: readonly HostReport[], specs: readonly ReporterSpec[], timing: ProbeTiming, ctx: CliContext): Promise<boolean> {
+  const meta = { runId: newRunId(new Date(timing.startedAt)), ...timing, version: ctx.version, peakBufferedBytes: bufferedBytes.peak };
+  return runReporters(probeRunResult(reports, meta), specs, ctx);
+}
+
+/** The reporters get the run's events in the runner's order: start, each case, end. True when one crashed. */
+async function runReporters(run: RunResult, specs: readonly ReporterSpec[], ctx: CliContext): Promise<boolean> {
+  // The probe sends no password; a login added to it registers its secrets here.
+  const redactor = new Redactor();
+  const reporters = specs.map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd }));
+  const mux = new ReporterMultiplexer(reporters, { stderr: ctx.stderr, redactor });
+  await mux.onRunStart({ runId: run.runId, target: run.target, scenarioCount: run.scenarios.length, startedAt: run.startedAt, version: ctx.version });
+  for (const scenario of run.scenarios) await mux.onScenarioEnd(scenario);
+  await mux.onRunEnd(run);
+  return mux.crashed;
+}
+
+/** The table goes to stdout: colour only when stdout is a terminal and NO_COLOR is unset (or FORCE_COLOR asks). */
+export function stdoutColor(ctx: CliContext): boolean {
+  return (Boolean(ctx.stdout.isTTY) && ctx.env.NO_COLOR === undefined) || ctx.env.FORCE_COLOR !== undefined;
+}

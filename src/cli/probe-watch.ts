@@ -1,0 +1,78 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeChange, probeChanges } from '../probe/changes.js';
+import type { HostReport } from '../probe/host-probe.js';
+import { oneLine } from '../reporters/escape.js';
+import { EXIT } from './exit-codes.js';
+
+/**
+ * `mailprobe probe --watch SECONDS`: the first round as usual (the table),
+ * then a new round every SECONDS, printing only what changed since the round
+ * before, each change under a UTC timestamp; a round that changed nothing
+ * prints nothing. The interval runs from the end of one round to the start of
+ * the next: a round slower than the interval (a blackholed port waits its
+ * connect timeout) is never overlapped by the next, so the host never gets
+ * two rounds at once and a slow host is not probed in a burst to catch up.
+ * Ctrl-C (the signal) ends it, between rounds or in one, with 130; the
+ * interrupted round's findings are never shown, since an interrupted check
+ * proves nothing.
+ */
+export const MIN_WATCH_SECONDS = 5;
+export const MAX_WATCH_SECONDS = 86_400;
+
+export interface WatchHooks {
+  /** One probe of every host; throws when a round could not happen (no address, the resolver failed). */
+  readonly round: () => Promise<HostReport[]>;
+  /** After every complete round: the first writes the table, every round rewrites the reporters' files. Returns the exit code it would give. */
+  readonly afterRound: (reports: HostReport[], first: boolean, timing: { startedAt: number; durationMs: number }) => Promise<number>;
+  readonly say: (line: string) => void;
+  readonly stdout: NodeJS.WritableStream;
+  readonly signal: AbortSignal;
+  readonly now?: () => Date;
+}
+
+export async function watchProbe(seconds: number, hooks: WatchHooks): Promise<number> {
+  const now = hooks.now ?? (() => new Date());
+  const stamp = () =>
+    now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
+  let previous: HostReport[] | undefined;
+  for (let n = 1; ; n++) {
+    if (n > 1 && !(await pause(seconds * 1000, hooks.signal))) break;
+    const startedAt = Date.now();
+    let reports: HostReport[];
+    try {
+      reports = await hooks.round();
+    } catch (err) {
+      if (hooks.signal.aborted) break;
+      // A round that could not happen (DNS down) is said once and the watch goes on: the next may work.
+      hooks.say(`${stamp()} round ${n}: could not probe: ${oneLine((err as Error).message)}`);
+      continue;
+    }
+    if (hooks.signal.aborted) break;
+    if (previous !== undefined) {
+      const changes = probeChanges(previous, reports);
+      if (changes.length > 0) {
+        const lines = changes.map((c) => `  ${describeChange(c, oneLine)}`);
+        hooks.stdout.write(`${stamp()} round ${n}: ${changes.length} change${changes.length === 1 ? '' : 's'}\n${lines.join('\n')}\n`);
+      }
+    } else {
+      hooks.stdout.write(`${stamp()} round ${n}; watching every ${seconds} s, printing only what changes (Ctrl-C ends)\n`);
+    }
+    await hooks.afterRound(reports, previous === undefined, { startedAt, durationMs: Date.now() - startedAt });
+    previous = reports;
+  }
+  hooks.say('mailprobe probe: interrupted; the watch ended');
+  return EXIT.INTERRUPTED;
+}
+
+/** Waits `ms`; false when the signal ended the wait (the timer is cleared either way). */
+async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  try {
+    await sleep(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,8 @@
-import { worstSeverity } from '../probe/findings.js';
+import { allDomainFindings, type DomainReport } from '../probe/domain-probe.js';
+import { worstSeverity, type Finding } from '../probe/findings.js';
 import type { HostReport } from '../probe/host-probe.js';
 import { renderProbe } from '../probe/render.js';
+import { renderDomain } from '../probe/render-domain.js';
 import { escapeDisguisingInJson, oneLine } from '../reporters/escape.js';
 import { createReporter, parseReporterSpec, ReporterMultiplexer, type ReporterSpec } from '../reporters/index.js';
 import { newRunId } from '../core/run-identity.js';
@@ -46,31 +48,48 @@ export function probeOutputs(options: { readonly json: boolean; readonly reporte
   return { json: options.json, specs, table: stdoutWriters.length === 0 };
 }
 
+/**
+ * What one round of `mailprobe probe` found: the hosts probed and, for a
+ * domain, its DNS records, discovery and plan (whose hosts are `hosts`).
+ */
+export interface ProbeOutcome {
+  readonly hosts: readonly HostReport[];
+  readonly domain?: DomainReport;
+}
+
+/** Every finding of the round: for a domain also its DNS, discovery and disagreement findings. */
+export function outcomeFindings(outcome: ProbeOutcome): Finding[] {
+  return outcome.domain === undefined ? outcome.hosts.flatMap((r) => r.findings) : allDomainFindings(outcome.domain);
+}
+
 export interface ProbeTiming {
   readonly startedAt: number;
   readonly durationMs: number;
 }
 
 /** The worst finding decides: fail → 1, anything else → 0 (as in `run`, a failure is non-compliance). */
-export function probeExitCode(reports: readonly HostReport[]): number {
-  return worstSeverity(reports.flatMap((r) => r.findings)) === 'fail' ? EXIT.FAILED : EXIT.OK;
+export function probeExitCode(outcome: ProbeOutcome): number {
+  return worstSeverity(outcomeFindings(outcome)) === 'fail' ? EXIT.FAILED : EXIT.OK;
 }
 
 /** Stdout (the table or JSON, unless `quiet`), then every reporter; a reporter that could not write turns a 0 into 3, as in `run`. */
 export async function writeProbeOutputs(
-  reports: readonly HostReport[],
+  outcome: ProbeOutcome,
   outputs: ProbeOutputs,
   timing: ProbeTiming,
   ctx: CliContext,
   options: { readonly quiet?: boolean } = {},
 ): Promise<number> {
   if (options.quiet !== true) {
-    if (outputs.json) ctx.stdout.write(`${escapeDisguisingInJson(JSON.stringify(reports, null, 2))}\n`);
-    else if (outputs.table) ctx.stdout.write(renderProbe(reports, { color: stdoutColor(ctx), oneLine }));
+    // A host probe prints its list of host reports; a domain probe its one report (records, discovery, plan, hosts, findings).
+    const json = outcome.domain ?? outcome.hosts;
+    const render = { color: stdoutColor(ctx), oneLine };
+    if (outputs.json) ctx.stdout.write(`${escapeDisguisingInJson(JSON.stringify(json, null, 2))}\n`);
+    else if (outputs.table) ctx.stdout.write(outcome.domain === undefined ? renderProbe(outcome.hosts, render) : renderDomain(outcome.domain, render));
   }
-  const code = probeExitCode(reports);
+  const code = probeExitCode(outcome);
   if (outputs.specs.length === 0) return code;
-  const crashed = await writeProbeReports(reports, outputs.specs, timing, ctx);
+  const crashed = await writeProbeReports(outcome, outputs.specs, timing, ctx);
   return crashed && code === EXIT.OK ? EXIT.ERRORED : code;
 }
 
@@ -80,9 +99,9 @@ export async function writeUnprobedReports(host: string, message: string, output
   await runReporters(unprobedRunResult(host, message, { runId: newRunId(new Date(timing.startedAt)), ...timing, version: ctx.version }), outputs.specs, ctx);
 }
 
-async function writeProbeReports(reports: readonly HostReport[], specs: readonly ReporterSpec[], timing: ProbeTiming, ctx: CliContext): Promise<boolean> {
+async function writeProbeReports(outcome: ProbeOutcome, specs: readonly ReporterSpec[], timing: ProbeTiming, ctx: CliContext): Promise<boolean> {
   const meta = { runId: newRunId(new Date(timing.startedAt)), ...timing, version: ctx.version, peakBufferedBytes: bufferedBytes.peak };
-  return runReporters(probeRunResult(reports, meta), specs, ctx);
+  return runReporters(probeRunResult(outcome.hosts, meta, outcome.domain), specs, ctx);
 }
 
 /** The reporters get the run's events in the runner's order: start, each case, end. True when one crashed. */

@@ -1,4 +1,5 @@
 import { placeOf } from '../probe/changes.js';
+import type { DomainReport } from '../probe/domain-probe.js';
 import type { Finding } from '../probe/findings.js';
 import type { HostReport } from '../probe/host-probe.js';
 import type { PortReport } from '../probe/port-probe.js';
@@ -93,16 +94,24 @@ export function hostCases(report: HostReport, startedAt: number): ScenarioResult
   return findingCases(report.findings, { suite: report.host, startedAt, notProbed });
 }
 
-/** A whole probe (one or more hosts) as a run the reporters render. */
-export function probeRunResult(reports: readonly HostReport[], meta: ProbeRunMeta): RunResult {
-  const hosts = reports.map((r) => r.host).join(', ');
+/**
+ * A whole probe (one or more hosts) as a run the reporters render; for a
+ * domain, its DNS, discovery and disagreement findings first, in one suite
+ * named by the domain (they have no address or port).
+ */
+export function probeRunResult(reports: readonly HostReport[], meta: ProbeRunMeta, domain?: DomainReport): RunResult {
+  const hosts = domain?.domain ?? reports.map((r) => r.host).join(', ');
+  const domainCases =
+    domain === undefined
+      ? []
+      : findingCases([...domain.records.findings, ...domain.discovery.findings, ...domain.findings], { suite: domain.domain, startedAt: meta.startedAt });
   return {
     runId: meta.runId,
     startedAt: meta.startedAt,
     durationMs: meta.durationMs,
     // Certificate trouble is a finding of its own; the probe turns no verification off for anything it relies on.
     target: { name: hosts, host: hosts, file: '(probe)', insecure: false },
-    scenarios: reports.flatMap((r) => hostCases(r, meta.startedAt)),
+    scenarios: [...domainCases, ...reports.flatMap((r) => hostCases(r, meta.startedAt))],
     interrupted: meta.interrupted ?? false,
     cleanupStopped: false,
     mailprobeVersion: meta.version,

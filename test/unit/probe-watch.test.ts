@@ -48,7 +48,7 @@ async function watch(script: readonly Step[]) {
         throw new Error('aborted');
       }
       if (step instanceof Error) throw step;
-      return [step()];
+      return { hosts: [step()] };
     },
     afterRound: async (_reports, first) => {
       after.push(first);

@@ -183,7 +183,7 @@ async function judgeOpenFailure(error: unknown, options: PortProbeOptions, repor
     return;
   }
   if (looksLikePlaintextReply(error.cause ?? error)) {
-    const first = await readPlaintextGreeting(report, resolveTimeouts(withoutInjection(options.timeouts)).greeting);
+    const first = await readPlaintextGreeting({ host: options.address, port: options.port }, resolveTimeouts(withoutInjection(options.timeouts)).greeting, options.signal);
     const text = first === undefined ? '' : firstLine(first.toString('latin1'));
     report.spoken = first === undefined ? undefined : greetingKind(first);
     if (text !== '') report.banner = { text };
@@ -208,7 +208,12 @@ async function readBanner(connection: Connection, options: PortProbeOptions, tim
   const tlsFirst =
     expected.security === 'tls'
       ? Promise.resolve(false)
-      : delay(earlyMs, options.signal).then(() => (greeted ? false : speaksTls(report, Math.max(1, timeouts.greeting - earlyMs))));
+      : delay(earlyMs, options.signal).then(() =>
+          // To the address resolved, not the name (dns.lookup could pick another); an abort ends the side connection at once.
+          greeted || options.signal?.aborted === true
+            ? false
+            : speaksTls({ host: options.address, port: options.port }, Math.max(1, timeouts.greeting - earlyMs), options.signal),
+        );
   const started = performance.now();
   let first: string;
   try {

@@ -133,6 +133,23 @@ describe('mailprobe probe on IPv6, interrupted, and its help', () => {
     }
   });
 
+  it('SIGINT while the side handshake that tells a TLS-first port from a silent one is out: exit 130 at once, not when that handshake gives up', async () => {
+    const hole = await silentListener();
+    try {
+      const cli = startCli(['probe', '127.0.0.1', '--ports', `${hole.port}=imap/starttls`, '--timeout', '60000']);
+      // Two connections: the probe's own, and (a second into the silence) the TLS handshake that waits up to 3 s.
+      await waitUntil(() => hole.connections() >= 2, 'the probe tried TLS on a second connection');
+      const sent = performance.now();
+      cli.child.kill('SIGINT');
+      const r = await cli.done;
+      expect(r.code, describeRun(r)).toBe(130);
+      // Expected well under 200 ms; the side handshake alone, had it kept the process, holds it about 3 s.
+      expect(performance.now() - sent).toBeLessThan(2_000);
+    } finally {
+      await hole.close();
+    }
+  });
+
   it('probe --help names every option and the exit codes', async () => {
     const r = await runCli(['probe', '--help']);
     expect(r.code, describeRun(r)).toBe(0);

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import type { HostReport } from '../../src/probe/host-probe.js';
 import { ENDPOINT_HOST, type EndpointName } from '../../src/lab/ports.js';
-import { mailFake, refusedPort } from '../probe/fakes.js';
+import { mailFake, neverAccepts, refusedPort } from '../probe/fakes.js';
+import { DEFAULT_TIMEOUTS } from '../../src/transport/index.js';
 import type { FakeLineServer } from '../support/fake-line-server.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
 import { describeRun, runCli, startCli, startCountingServer, waitUntil } from '../support/cli.js';
@@ -103,6 +104,26 @@ describe('mailprobe probe against fixtures', () => {
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^info  tcp-refused  127\\.0\\.0\\.1:${refused}  port ${refused} refused the connection$`, 'm'));
     expect(r.stdout).toMatch(/^ {6}hint: {5}nothing listens on port \d+ at 127\.0\.0\.1/m);
+  });
+});
+
+describe('mailprobe probe against a blackholed host, default timeouts', () => {
+  it('seven ports that never accept the connection: every one tcp-timeout, all within one connect timeout and a margin', async () => {
+    const services = ['smtp/starttls', 'smtp/tls', 'smtp/starttls', 'pop3/starttls', 'pop3/tls', 'imap/starttls', 'imap/tls'];
+    const listeners = await Promise.all(services.map(() => neverAccepts()));
+    try {
+      const ports = listeners.map((l, i) => `${l.port}=${services[i]!}`).join(',');
+      const started = performance.now();
+      const r = await runCli(['probe', '127.0.0.1', '--ports', ports, '--json']);
+      const elapsed = performance.now() - started;
+      console.log(`blackholed host (never accepts), default timeouts: ${Math.round(elapsed)} ms`);
+      expect(r.code, describeRun(r)).toBe(0);
+      expect(ids(parse(r.stdout))).toEqual(listeners.map((l) => `${l.port} tcp-timeout warn`).sort());
+      // Issue 9: about one connect timeout (5 s), not seven; measured about 5.4 s with the process start. Margin 3 s.
+      expect(elapsed).toBeLessThan(DEFAULT_TIMEOUTS.tcp + 3_000);
+    } finally {
+      await Promise.all(listeners.map((l) => l.close()));
+    }
   });
 });
 

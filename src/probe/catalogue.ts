@@ -117,6 +117,21 @@ export const CATALOGUE = {
     hint: 'the server on port {port} keeps commands sent in clear before STARTTLS and runs them inside TLS (CVE-2011-0411 class): an attacker on the path can inject commands; update the server software',
   },
   // ── per-port checks added later (requires TLS before MAIL/LOGIN/USER, --login): add them here ──
+  'tls-not-required': {
+    severity: 'warn',
+    title: 'port {port} accepts {command} before STARTTLS',
+    hint: 'port {port} accepts {command} before STARTTLS: a mail client set to "no encryption" works there, and sends {exposes} in clear; configure the server to refuse it until STARTTLS',
+  },
+  'mx-requires-starttls': {
+    severity: 'info',
+    title: 'the MX on port {port} refuses mail before STARTTLS',
+    hint: 'port {port} answers {code} to MAIL FROM until STARTTLS: servers that cannot do TLS cannot deliver mail here; a public MX must not require STARTTLS (RFC 3207), so this is fine only if it is meant',
+  },
+  'tls-requirement-unclear': {
+    severity: 'info',
+    title: 'port {port} refused {command} before STARTTLS for another reason',
+    hint: 'port {port} refused {command} in clear, but not because TLS is missing; whether it insists on TLS first is not known; the reply says why',
+  },
 
   // ── TLS facts (tls-facts.ts): fold its ids in here ──
 

@@ -3,7 +3,7 @@ import type { ProtocolName, Security } from '../core/protocols.js';
 import { quoted } from '../core/text.js';
 import { greetingKind, looksLikePlaintextReply, readPlaintextGreeting, speaksTls, type GreetingKind } from '../transport/greeting-kind.js';
 import { connect, resolveTimeouts, TransportError, type Connection, type Timeouts, type TlsInfo, type Transcript } from '../transport/index.js';
-import { DIALOGUES, hasCapability, tagged, type Dialogue } from './dialogue.js';
+import { DIALOGUES, hasCapability, tagged, type Dialogue, type TlsRequirementOutcome } from './dialogue.js';
 import { finding, worstSeverity, type Finding, type Where } from './findings.js';
 import { starttlsPreamble } from './starttls-preamble.js';
 import { certificateFindings } from './tls-checks.js';
@@ -77,6 +77,14 @@ export interface PortReport extends Where {
   capabilities: { beforeTls?: string[]; afterTls?: string[] };
   auth: { beforeTls?: string[]; afterTls?: string[] };
   plaintextLoginBeforeTls?: boolean;
+  /**
+   * STARTTLS ports that announce STARTTLS: whether the server refuses, in
+   * clear, what a client would send before its password or mail (SMTP MAIL
+   * FROM:<>, POP3 USER with a made-up name; IMAP from LOGINDISABLED). The
+   * command and the exact reply are the evidence; not-tested when that
+   * connection failed.
+   */
+  tlsRequired?: { outcome: TlsRequirementOutcome | 'not-tested'; command?: string; reply?: string };
   injection: InjectionOutcome;
   /** What the injection check saw (the refusal, the unasked answer). */
   injectionEvidence?: string;
@@ -115,9 +123,12 @@ export async function probePort(options: PortProbeOptions): Promise<PortReport> 
     polite = true;
     await (options.budget ?? ((work) => work()))(async () => {
       await converse(connection, dialogue, options, report);
-      // The injection check takes a connection of its own, after this one is closed: one slot, one connection.
-      if (options.expected.security === 'starttls' && report.tls?.outcome === 'ok') {
+      // The further checks take connections of their own, after this one is closed: one slot, one connection.
+      if (options.expected.security === 'starttls' && report.tls !== undefined && report.tls.outcome !== 'not-offered') {
         await goodbye(connection, expected.protocol);
+        await tlsRequirementCheck(dialogue, options, report);
+      }
+      if (options.expected.security === 'starttls' && report.tls?.outcome === 'ok') {
         const injection = await injectionCheck(dialogue, options);
         report.injection = injection.outcome;
         if (injection.evidence !== '') report.injectionEvidence = injection.evidence;
@@ -183,7 +194,11 @@ async function judgeOpenFailure(error: unknown, options: PortProbeOptions, repor
     return;
   }
   if (looksLikePlaintextReply(error.cause ?? error)) {
-    const first = await readPlaintextGreeting({ host: options.address, port: options.port }, resolveTimeouts(withoutInjection(options.timeouts)).greeting, options.signal);
+    const first = await readPlaintextGreeting(
+      { host: options.address, port: options.port },
+      resolveTimeouts(withoutInjection(options.timeouts)).greeting,
+      options.signal,
+    );
     const text = first === undefined ? '' : firstLine(first.toString('latin1'));
     report.spoken = first === undefined ? undefined : greetingKind(first);
     if (text !== '') report.banner = { text };
@@ -394,6 +409,66 @@ async function injectionCheck(dialogue: Dialogue, options: PortProbeOptions): Pr
   } catch (error) {
     if (error instanceof TransportError && error.code === 'EABORTED') throw error;
     return outcome('not-tested');
+  } finally {
+    await goodbye(connection, options.expected.protocol);
+  }
+}
+
+/**
+ * Whether the server insists on TLS before a client's password or mail, asked
+ * on a connection of its own before any STARTTLS (so the main dialogue's
+ * state is untouched) with a command that carries no credential. IMAP is
+ * judged from LOGINDISABLED alone (RFC 3501 §7.2.1: the server refuses LOGIN
+ * even with a valid name and password): a LOGIN with made-up credentials would
+ * be a failed login in the customer's logs (and can lock out the engineer's
+ * address), and a password-shaped string in clear, which this probe never sends.
+ */
+async function tlsRequirementCheck(dialogue: Dialogue, options: PortProbeOptions, report: PortReport): Promise<void> {
+  const where: Where = report;
+  const question = dialogue.tlsRequirement;
+  if (question === undefined) {
+    const disabled = (report.capabilities.beforeTls ?? []).some((c) => c.toUpperCase() === 'LOGINDISABLED');
+    // Without LOGINDISABLED, LOGIN takes a password in clear: plaintext-auth-before-tls already says so.
+    report.tlsRequired = { outcome: disabled ? 'required' : 'not-required', command: 'CAPABILITY', ...(disabled ? { reply: 'LOGINDISABLED' } : {}) };
+    return;
+  }
+  let connection: Connection;
+  try {
+    connection = await open(options, 'none', 'tls-requirement');
+  } catch (error) {
+    if (error instanceof TransportError && error.code === 'EABORTED') throw error;
+    report.tlsRequired = { outcome: 'not-tested' };
+    return;
+  }
+  try {
+    const first = firstLine((await connection.readGreeting()).bytes.toString('latin1'));
+    await dialogue.greetingRest(connection, first);
+    if (greetingRefusal(options.expected.protocol, first) !== undefined) {
+      report.tlsRequired = { outcome: 'not-tested' };
+      return;
+    }
+    if (options.expected.protocol === 'smtp') await dialogue.capabilities(connection);
+    connection.writeLine(question.command);
+    const reply = await dialogue.readReply(connection, question.command);
+    const text = reply.lines.join('\n');
+    if (reply.ok && question.undo !== undefined) {
+      connection.writeLine(question.undo);
+      await dialogue.readReply(connection, question.undo);
+    }
+    const outcome = question.judge(reply);
+    report.tlsRequired = { outcome, command: question.command, reply: text };
+    const evidence = `${question.command} before ${dialogue.starttlsCommand}: ${text}`;
+    const values = { command: question.label, exposes: question.exposes };
+    if (options.expected.mx === true) {
+      // RFC 3207 §4: a public MX must not require STARTTLS; taking mail in clear is what it should do.
+      if (outcome === 'required') report.findings.push(finding('mx-requires-starttls', where, evidence, { code: text.slice(0, 3) }));
+    } else if (outcome === 'not-required') {
+      report.findings.push(finding('tls-not-required', where, evidence, values));
+    }
+    if (outcome === 'unclear') report.findings.push(finding('tls-requirement-unclear', where, evidence, values));
+  } catch (error) {
+    if (error instanceof TransportError && error.code === 'EABORTED') throw error;
+    report.tlsRequired = { outcome: 'not-tested' };
   } finally {
     await goodbye(connection, options.expected.protocol);
   }

@@ -321,3 +321,80 @@ describe('probePort with the TLS facts seam', () => {
     expect(got).toEqual({ upgrade: undefined, servername: 'localhost', ca: true });
   });
 });
+
+describe('probePort: whether the server requires TLS before MAIL FROM, USER or LOGIN (never with a password)', () => {
+  it('submission that refuses MAIL FROM before STARTTLS (530): required, no finding; MAIL FROM:<> went in clear once, nothing else', async () => {
+    const server = await fake({ protocol: 'smtp', starttls: certs.localhost });
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls' });
+    expect(ids(report)).toEqual(['port-ok']);
+    expect(report.tlsRequired).toEqual({ outcome: 'required', command: 'MAIL FROM:<>', reply: '530 5.7.0 Must issue a STARTTLS command first' });
+    expect(server.received.filter((l) => /^MAIL /i.test(l))).toEqual(['MAIL FROM:<>']);
+    expect(server.received.some((l) => /^(AUTH|RCPT|DATA)\b/i.test(l))).toBe(false);
+  });
+
+  it('submission that takes MAIL FROM in clear: tls-not-required, warn, and RSET at once', async () => {
+    const server = await fake({ protocol: 'smtp', starttls: certs.localhost, beforeTls: 'accepted' });
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls' });
+    const found = only(report, 'tls-not-required');
+    expect(found.severity).toBe('warn');
+    expect(found.evidence).toBe('MAIL FROM:<> before STARTTLS: 250 2.1.0 Ok');
+    expect(found.hint).toMatch(/^port \d+ accepts MAIL FROM before STARTTLS: a mail client set to "no encryption" works there/);
+    const session = server.sessions.find((s) => s.received.includes('MAIL FROM:<>'))!;
+    expect(session.received[session.received.indexOf('MAIL FROM:<>') + 1]).toBe('RSET');
+    expect(report.tlsRequired?.outcome).toBe('not-required');
+  });
+
+  it('a public MX (port 25) that takes MAIL FROM in clear, as it must (RFC 3207 §4): no finding', async () => {
+    const server = await fake({ protocol: 'smtp', starttls: certs.localhost, beforeTls: 'accepted' });
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls', mx: true });
+    expect(ids(report)).toEqual(['port-ok']);
+    expect(report.tlsRequired?.outcome).toBe('not-required');
+  });
+
+  it('a public MX that requires STARTTLS: mx-requires-starttls, info only, never worse', async () => {
+    const server = await fake({ protocol: 'smtp', starttls: certs.localhost });
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls', mx: true });
+    const found = only(report, 'mx-requires-starttls');
+    expect(found.severity).toBe('info');
+    expect(found.hint).toMatch(/servers that cannot do TLS cannot deliver mail here/);
+    expect(ids(report)).toContain('port-ok');
+  });
+
+  it('POP3 that refuses USER before STLS: required; USER went in clear with a made-up name, PASS never', async () => {
+    const server = await fake({ protocol: 'pop3', starttls: certs.localhost });
+    const report = await probe(server.port, { protocol: 'pop3', security: 'starttls' });
+    expect(ids(report)).toEqual(['port-ok']);
+    expect(report.tlsRequired?.outcome).toBe('required');
+    expect(report.tlsRequired?.reply).toMatch(/^-ERR \[AUTH\] Plaintext authentication disallowed/);
+    expect(server.received.filter((l) => /^USER /i.test(l))).toEqual(['USER mailprobe-no-such-user']);
+    expect(server.received.some((l) => /^(PASS|APOP|AUTH)\b/i.test(l))).toBe(false);
+  });
+
+  it('POP3 that takes USER in clear: tls-not-required, warn; still no PASS', async () => {
+    const server = await fake({ protocol: 'pop3', starttls: certs.localhost, beforeTls: 'accepted' });
+    const report = await probe(server.port, { protocol: 'pop3', security: 'starttls' });
+    const found = only(report, 'tls-not-required');
+    expect(found.severity).toBe('warn');
+    expect(found.evidence).toBe('USER mailprobe-no-such-user before STLS: +OK');
+    expect(server.received.some((l) => /^PASS\b/i.test(l))).toBe(false);
+  });
+
+  it('a refusal that names no TLS (SMTP 550, POP3 -ERR no such user): tls-requirement-unclear, info, with the reply', async () => {
+    const smtp = await fake({ protocol: 'smtp', starttls: certs.localhost, beforeTls: '550 5.7.1 Client host rejected' });
+    const pop3 = await fake({ protocol: 'pop3', starttls: certs.localhost, beforeTls: '-ERR no such user' });
+    const [a, b] = await Promise.all([
+      probe(smtp.port, { protocol: 'smtp', security: 'starttls' }),
+      probe(pop3.port, { protocol: 'pop3', security: 'starttls' }),
+    ]);
+    expect(only(a, 'tls-requirement-unclear').evidence).toBe('MAIL FROM:<> before STARTTLS: 550 5.7.1 Client host rejected');
+    expect(only(b, 'tls-requirement-unclear').severity).toBe('info');
+    expect(a.tlsRequired?.outcome).toBe('unclear');
+  });
+
+  it('IMAP: judged from LOGINDISABLED alone; no LOGIN or AUTHENTICATE is sent', async () => {
+    const server = await fake({ protocol: 'imap', starttls: certs.localhost });
+    const report = await probe(server.port, { protocol: 'imap', security: 'starttls' });
+    expect(report.tlsRequired).toEqual({ outcome: 'required', command: 'CAPABILITY', reply: 'LOGINDISABLED' });
+    expect(server.received.some((l) => /^\S+ (LOGIN|AUTHENTICATE)\b/i.test(l))).toBe(false);
+  });
+});

@@ -27,6 +27,9 @@ describe('the finding catalogue', () => {
       'tls-untrusted fail',
       'plaintext-auth-before-tls warn',
       'starttls-injection fail',
+      'tls-not-required warn',
+      'mx-requires-starttls info',
+      'tls-requirement-unclear info',
     ]);
   });
 

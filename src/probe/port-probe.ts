@@ -6,7 +6,6 @@ import { connect, resolveTimeouts, TransportError, type Connection, type Timeout
 import { DIALOGUES, hasCapability, tagged, type Dialogue, type TlsRequirementOutcome } from './dialogue.js';
 import { finding, worstSeverity, type Finding, type Where } from './findings.js';
 import { starttlsPreamble } from './starttls-preamble.js';
-import { certificateFindings } from './tls-checks.js';
 
 export interface ProbeTimeouts extends Partial<Timeouts> {
   /** How long to wait, after STARTTLS, for an answer to the command injected before it. */
@@ -37,12 +36,13 @@ export interface PortProbeOptions extends Where {
   /** Held from the greeting on: a port that never greets takes no slot. Default: no limit. */
   readonly budget?: Budget;
   /**
-   * The TLS facts of a port whose TLS came up (versions, key, OCSP, chain …),
-   * as findings; they then replace the probe's own certificate findings,
-   * which cover a part of the same ground under the same ids. Shaped for
-   * tls-facts.ts: `async (t) => tlsFindings(await inspectTls(t), t)`.
+   * The TLS facts of a port whose TLS came up (certificate, name, expiry,
+   * versions, key, OCSP, chain …), as findings: the one producer of them,
+   * from handshakes of its own. host-probe passes tls-facts.ts's
+   * (`async (t) => tlsFindings(await inspectTls(t), t)`); a caller that wants
+   * only the dialogue says so with one that returns none.
    */
-  readonly inspectTls?: (target: TlsInspectionTarget) => Promise<Finding[]>;
+  readonly inspectTls: (target: TlsInspectionTarget) => Promise<Finding[]>;
 }
 
 /** Where and how the TLS facts make their own handshakes with the port. */
@@ -335,10 +335,6 @@ async function converse(connection: Connection, dialogue: Dialogue, options: Por
 
 async function tlsChecks(info: TlsInfo | undefined, options: PortProbeOptions, report: PortReport): Promise<void> {
   if (info === undefined) return;
-  if (options.inspectTls === undefined) {
-    report.findings.push(...certificateFindings(info, report));
-    return;
-  }
   const timeouts = withoutInjection(options.timeouts);
   const { protocol } = options.expected;
   const commandMs = resolveTimeouts(timeouts).command;

@@ -1,7 +1,8 @@
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probePort, type ExpectedService, type PortReport } from '../../src/probe/port-probe.js';
+import { inspectTlsFacts } from '../../src/probe/host-probe.js';
+import { probePort, type ExpectedService, type PortProbeOptions, type PortReport } from '../../src/probe/port-probe.js';
 import { Transcript } from '../../src/transport/index.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
 import { FakeLineServer } from '../support/fake-line-server.js';
@@ -29,7 +30,14 @@ async function fake(options: MailFakeOptions): Promise<FakeLineServer> {
   return server;
 }
 
-function probe(port: number, expected: ExpectedService, extra: { address?: string; tls?: { ca?: string } } = {}): Promise<PortReport> {
+/** Dialogue-only probes: no TLS facts (their own tests are in tls-facts.test.ts; the certificate cases here pass the real ones). */
+const NO_TLS_FACTS: PortProbeOptions['inspectTls'] = () => Promise.resolve([]);
+
+function probe(
+  port: number,
+  expected: ExpectedService,
+  extra: { address?: string; tls?: { ca?: string }; inspectTls?: PortProbeOptions['inspectTls'] } = {},
+): Promise<PortReport> {
   return probePort({
     host: 'localhost',
     address: extra.address ?? '127.0.0.1',
@@ -38,6 +46,7 @@ function probe(port: number, expected: ExpectedService, extra: { address?: strin
     timeouts: TIMEOUTS,
     tls: extra.tls ?? { ca: certs.ca },
     transcript: new Transcript(),
+    inspectTls: extra.inspectTls ?? NO_TLS_FACTS,
   });
 }
 
@@ -145,17 +154,17 @@ describe('probePort findings', () => {
     expect(ids(report)).toEqual(['dialogue-broken']);
   });
 
-  it('an expired certificate: tls-expired, fail', async () => {
+  it('an expired certificate: tls-expired, fail (from the TLS facts, the one producer of certificate findings)', async () => {
     const server = await fake({ protocol: 'imap', implicitTls: certs.expired });
-    const found = only(await probe(server.port, { protocol: 'imap', security: 'tls' }), 'tls-expired');
+    const found = only(await probe(server.port, { protocol: 'imap', security: 'tls' }, { inspectTls: inspectTlsFacts }), 'tls-expired');
     expect(found.severity).toBe('fail');
-    expect(found.evidence).toMatch(/^CERT_HAS_EXPIRED/);
-    expect(found.hint).toMatch(/^the certificate on port \d+ expired on .+: renew it/);
+    expect(found.evidence).toMatch(/^notAfter /);
+    expect(found.hint).toMatch(/^certificate expired \d+ days? ago; renew it$/);
   });
 
   it('a certificate for another name: tls-name-mismatch, fail, naming both names', async () => {
     const server = await fake({ protocol: 'smtp', starttls: certs.named });
-    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls' });
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls' }, { inspectTls: inspectTlsFacts });
     const found = only(report, 'tls-name-mismatch');
     expect(found.severity).toBe('fail');
     expect(found.hint).toMatch(/^certificate is for mail\.example\.test, not localhost/);
@@ -164,9 +173,13 @@ describe('probePort findings', () => {
 
   it('a certificate from an unknown CA: tls-untrusted, fail', async () => {
     const server = await fake({ protocol: 'pop3', implicitTls: certs.localhost });
-    const found = only(await probe(server.port, { protocol: 'pop3', security: 'tls' }, { tls: { ca: certs.otherCa } }), 'tls-untrusted');
+    const found = only(
+      await probe(server.port, { protocol: 'pop3', security: 'tls' }, { tls: { ca: certs.otherCa }, inspectTls: inspectTlsFacts }),
+      'tls-untrusted',
+    );
     expect(found.severity).toBe('fail');
-    expect(found.evidence).toMatch(/UNABLE_TO|SELF_SIGNED|CERT_/);
+    expect(found.evidence).toMatch(/^verify error (UNABLE_TO|SELF_SIGNED|CERT_)/);
+    expect(found.hint).toContain('does not trust');
   });
 
   it('no STARTTLS on a submission port: starttls-missing, fail', async () => {
@@ -258,7 +271,7 @@ describe('probePort findings', () => {
 
 describe('probePort with the TLS facts seam', () => {
   it.each(['smtp', 'pop3', 'imap'] as const)(
-    '%s STARTTLS: the inspector gets a working upgrade, and its findings replace the certificate checks',
+    '%s STARTTLS: the inspector gets a working upgrade, and its findings are the only TLS findings',
     async (protocol) => {
       const server = await fake({ protocol, starttls: certs.named });
       const seen: string[] = [];

@@ -104,7 +104,7 @@ ${EXIT_CODES_HELP}`,
   program
     .command('probe')
     .description('Diagnose a mail host: every client port of every address, TLS, capabilities and STARTTLS, graded with hints')
-    .argument('<host>', 'a host name (resolved to A and AAAA) or an IP address')
+    .argument('[host]', 'a host name (resolved to A and AAAA) or an IP address; optional with --target')
     .addOption(
       new Option(
         '--ports <list>',
@@ -117,16 +117,18 @@ ${EXIT_CODES_HELP}`,
     .option('--servername <name>', 'the name clients use: sent as SNI and matched against the certificate (default: HOST)')
     .addOption(new Option('--budget <n>', 'conversations with the host at once (default 4)').argParser(positiveCount))
     .addOption(new Option('--dns-server <ip[:port]>', 'resolve HOST with this DNS server, e.g. 127.0.0.1:5300').argParser(parseDnsServer))
+    .option('-t, --target <file>', "probe the target file's hosts and endpoints with its TLS settings (HOST, --ports, --ca-file and --servername win over it)")
     .addHelpText(
       'after',
       `
 Examples:
   mailprobe probe mail.example.com
   mailprobe probe mail.example.com --ports 587,993 --json
+  mailprobe probe --target staging.yaml
 
 Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could not run (HOST has no address), 130 interrupted.`,
     )
-    .action(async (host: string, options) => setExit(await probeCommand(host, options, ctx)));
+    .action(async (host: string | undefined, options) => setExit(await probeCommand(host, options, ctx)));
 
   const lab = program.command('lab').description('The built-in loopback lab: real Dovecot and Postfix on 127.0.0.1');
   lab

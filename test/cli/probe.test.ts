@@ -1,5 +1,6 @@
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -107,6 +108,72 @@ describe('mailprobe probe against fixtures', () => {
   });
 });
 
+describe('mailprobe probe --target', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mailprobe-probe-target-'));
+  });
+  afterAll(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("the lab's target file: its hosts (127.0.0.1 and 127.0.0.2), endpoints and CA; all ok, exit 0, no HOST needed", async () => {
+    const r = await runCli(['probe', '--target', inject('lab').targetFile, '--json']);
+    expect(r.code, describeRun(r)).toBe(0);
+    const reports = parse(r.stdout);
+    expect(reports.map((h) => h.host).sort()).toEqual(['127.0.0.1', '127.0.0.2']);
+    const ports = reports.flatMap((h) => h.ports);
+    expect(ports).toHaveLength(7);
+    for (const p of ports) expect(p.findings.map((f) => f.id).sort(), `${p.address}:${p.port}`).toEqual(['port-ok', 'tls-no-ocsp-stapling', 'tls-ok']);
+    // The lab's MX endpoint says security none: probed as the STARTTLS port of a public MX.
+    const mx = ports.find((p) => p.expected.mx === true);
+    expect(mx?.expected).toEqual({ protocol: 'smtp', security: 'starttls', mx: true });
+    expect(mx?.tls?.outcome).toBe('ok');
+  });
+
+  it("HOST and --target: HOST wins over the endpoints' host; an endpoint with security none is probed as STARTTLS", async () => {
+    const server = await mailFake({ protocol: 'imap', starttls: certs.localhost });
+    servers.push(server);
+    const file = join(dir, 'host-wins.yaml');
+    // mail.example.test never resolves: were it used, the probe would be exit 3, not a report on 127.0.0.1.
+    await writeFile(
+      file,
+      `name: t\nhost: mail.example.test\ntls:\n  ca_file: ${join(certs.dir, 'ca.crt')}\n  servername: localhost\nendpoints:\n  imap:\n    port: ${server.port}\n    security: none\naccounts:\n  primary:\n    user: alice\n    address: alice@example.test\n    password_env: MAILPROBE_UNUSED_PASSWORD\n`,
+    );
+    const r = await runCli(['probe', '127.0.0.1', '--target', file, '--json', '--dns-server', '127.0.0.1:9']);
+    expect(r.code, describeRun(r)).toBe(0);
+    const [report] = parse(r.stdout);
+    expect(report!.host).toBe('127.0.0.1');
+    expect(report!.ports.map((p) => [p.port, p.expected])).toEqual([[server.port, { protocol: 'imap', security: 'starttls' }]]);
+    expect(report!.ports[0]!.tls?.outcome).toBe('ok');
+    // The target's CA and servername were used: the certificate verifies and names the server (the test certificate is short-lived: expiry may warn).
+    expect(report!.findings.map((f) => f.id)).not.toContain('tls-untrusted');
+    expect(report!.findings.map((f) => f.id)).not.toContain('tls-name-mismatch');
+    expect(report!.ports[0]!.tls?.info?.authorized).toBe(true);
+  });
+
+  it('a bad target file: exit 2 with file:line:col and the reason, nothing connected to', async () => {
+    const counter = await startCountingServer();
+    try {
+      const file = join(dir, 'bad.yaml');
+      await writeFile(file, `name: t\nhost: 127.0.0.1\nendpoints:\n  imap:\n    port: ${counter.port}\n    security: sometimes\n`);
+      const r = await runCli(['probe', '--target', file]);
+      expect(r.code, describeRun(r)).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:\\d+: `));
+      expect(r.stdout).toBe('');
+      expect(counter.connections()).toBe(0);
+    } finally {
+      await counter.close();
+    }
+  });
+
+  it('neither HOST nor --target: exit 2, nothing probed', async () => {
+    const r = await runCli(['probe']);
+    expect(r.code, describeRun(r)).toBe(2);
+    expect(r.stderr).toContain('give a HOST, or --target FILE');
+  });
+});
+
 describe('mailprobe probe against a blackholed host, default timeouts', () => {
   it('seven ports that never accept the connection: every one tcp-timeout, all within one connect timeout and a margin', async () => {
     const services = ['smtp/starttls', 'smtp/tls', 'smtp/starttls', 'pop3/starttls', 'pop3/tls', 'imap/starttls', 'imap/tls'];
@@ -174,7 +241,8 @@ describe('mailprobe probe on IPv6, interrupted, and its help', () => {
   it('probe --help names every option and the exit codes', async () => {
     const r = await runCli(['probe', '--help']);
     expect(r.code, describeRun(r)).toBe(0);
-    for (const option of ['--ports', '--json', '--timeout', '--ca-file', '--servername', '--budget', '--dns-server']) expect(r.stdout).toContain(option);
+    for (const option of ['--ports', '--json', '--timeout', '--ca-file', '--servername', '--budget', '--dns-server', '--target'])
+      expect(r.stdout).toContain(option);
     expect(r.stdout).toMatch(/Exit codes: 0 .* 1 .* 2 .* 3 .* 130/);
   });
 });

@@ -12,6 +12,8 @@ import { escapeDisguisingInJson, oneLine } from '../../reporters/escape.js';
 import { Transcript, TransportError } from '../../transport/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliContext } from '../run-context.js';
+import { loadTarget } from '../../runner/load-inputs.js';
+import type { Endpoint, Target } from '../../target/index.js';
 
 export interface ProbeCommandOptions {
   /** Parsed by parsePortMap: port → what a client expects there. */
@@ -23,6 +25,8 @@ export interface ProbeCommandOptions {
   readonly budget?: number;
   /** Parsed by parseDnsServer: a form setServers accepts ("127.0.0.1:5300", "[::1]:5300"). */
   readonly dnsServer?: string;
+  /** A target file: its hosts, endpoints (the port map) and TLS settings; HOST, --ports, --ca-file and --servername win over it. */
+  readonly target?: string;
 }
 
 const PROTOCOLS = ['smtp', 'pop3', 'imap'] as const;
@@ -77,10 +81,14 @@ export function positiveCount(value: string): number {
  * parallel. The exit code follows the worst finding: fail → 1, otherwise 0;
  * 3 when the probe could not run at all (the name resolves to no address).
  */
-export async function probeCommand(host: string, options: ProbeCommandOptions, ctx: CliContext): Promise<number> {
+export async function probeCommand(host: string | undefined, options: ProbeCommandOptions, ctx: CliContext): Promise<number> {
   const say = (line: string) => ctx.stderr.write(`${oneLine(line)}\n`);
   // Usage first: every input is read and checked before anything is asked of the network.
-  if (!isHostArgument(host)) {
+  if (host === undefined && options.target === undefined) {
+    say('mailprobe probe: give a HOST, or --target FILE for the hosts and endpoints of a target file');
+    return EXIT.USAGE;
+  }
+  if (host !== undefined && !isHostArgument(host)) {
     say(`mailprobe probe: '${host}' is not a host name or address`);
     return EXIT.USAGE;
   }
@@ -93,6 +101,18 @@ export async function probeCommand(host: string, options: ProbeCommandOptions, c
       return EXIT.USAGE;
     }
   }
+  let plans: ProbePlan[];
+  if (options.target === undefined) {
+    plans = [{ host: host!, ...(options.ports === undefined ? {} : { ports: options.ports }), tls: cliTls(ca, options) }];
+  } else {
+    const loaded = await loadTarget(resolve(ctx.cwd, options.target));
+    if (loaded.value === undefined) {
+      for (const problem of loaded.problems) ctx.stderr.write(`${problem}\n`);
+      say(`mailprobe probe: ${loaded.problems.length} problem(s) in the target file; nothing was probed`);
+      return EXIT.USAGE;
+    }
+    plans = plansFromTarget(loaded.value, host, options, ca);
+  }
 
   const abort = new AbortController();
   // Every port, and every handshake of its TLS facts, listens on the one signal: many listeners, by design.
@@ -101,26 +121,35 @@ export async function probeCommand(host: string, options: ProbeCommandOptions, c
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const addresses = await addressesOf(host, options);
-    if (addresses.length === 0) {
-      say(`mailprobe probe: ${host} has no A or AAAA record${options.dnsServer === undefined ? '' : ` at ${options.dnsServer}`}; nothing could be probed`);
-      return EXIT.ERRORED;
-    }
     const timeouts =
       options.timeout === undefined ? undefined : { tcp: options.timeout, tls: options.timeout, greeting: options.timeout, command: options.timeout };
-    const report: HostReport = await probeHost({
-      host,
-      addresses,
-      ...(options.ports === undefined ? {} : { ports: options.ports }),
-      ...(options.budget === undefined ? {} : { budget: options.budget }),
-      ...(timeouts === undefined ? {} : { timeouts }),
-      tls: { ...(ca === undefined ? {} : { ca }), ...(options.servername === undefined ? {} : { servername: options.servername }) },
-      signal: abort.signal,
-      transcript: new Transcript(),
-    });
-    if (options.json) ctx.stdout.write(`${escapeDisguisingInJson(JSON.stringify([report], null, 2))}\n`);
-    else ctx.stdout.write(renderProbe([report], { color: stdoutColor(ctx), oneLine }));
-    return worstSeverity(report.findings) === 'fail' ? EXIT.FAILED : EXIT.OK;
+    const transcript = new Transcript();
+    // Each host of the plan is resolved first: a name with no address is a probe that could not run.
+    const resolved = await Promise.all(plans.map(async (plan) => ({ plan, addresses: await addressesOf(plan.host, options) })));
+    const empty = resolved.find((r) => r.addresses.length === 0);
+    if (empty !== undefined) {
+      say(
+        `mailprobe probe: ${empty.plan.host} has no A or AAAA record${options.dnsServer === undefined ? '' : ` at ${options.dnsServer}`}; nothing could be probed`,
+      );
+      return EXIT.ERRORED;
+    }
+    const reports: HostReport[] = await Promise.all(
+      resolved.map(({ plan, addresses }) =>
+        probeHost({
+          host: plan.host,
+          addresses,
+          ...(plan.ports === undefined ? {} : { ports: plan.ports }),
+          ...(options.budget === undefined ? {} : { budget: options.budget }),
+          ...(timeouts === undefined ? {} : { timeouts }),
+          tls: plan.tls,
+          signal: abort.signal,
+          transcript,
+        }),
+      ),
+    );
+    if (options.json) ctx.stdout.write(`${escapeDisguisingInJson(JSON.stringify(reports, null, 2))}\n`);
+    else ctx.stdout.write(renderProbe(reports, { color: stdoutColor(ctx), oneLine }));
+    return worstSeverity(reports.flatMap((r) => r.findings)) === 'fail' ? EXIT.FAILED : EXIT.OK;
   } catch (err) {
     if (abort.signal.aborted || (err instanceof TransportError && err.code === 'EABORTED')) {
       say('mailprobe probe: interrupted');
@@ -135,6 +164,59 @@ export async function probeCommand(host: string, options: ProbeCommandOptions, c
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** One host to probe: its ports (default: the seven) and the TLS settings its ports are judged with. */
+interface ProbePlan {
+  readonly host: string;
+  readonly ports?: Readonly<Record<number, ExpectedService>>;
+  readonly tls: { readonly ca?: string; readonly servername?: string };
+}
+
+function cliTls(ca: string | undefined, options: ProbeCommandOptions): ProbePlan['tls'] {
+  return { ...(ca === undefined ? {} : { ca }), ...(options.servername === undefined ? {} : { servername: options.servername }) };
+}
+
+/**
+ * --target: one plan per host the endpoints name (the lab puts its plain IMAP
+ * and POP3 on a second address), with each endpoint's port, protocol and
+ * security as the port map and its TLS settings (CA, servername). HOST, when
+ * given, wins over every endpoint's host: the target's endpoints are then
+ * probed on HOST. --ports wins over the endpoints, --ca-file and
+ * --servername over the target's tls. An endpoint with security "none" is
+ * probed as a STARTTLS port: what a client could do there (STARTTLS if it is
+ * offered) is what the probe reports, and a port that offers no TLS is a
+ * finding, not a setting to trust. The "smtp" endpoint is the public MX
+ * (RFC 3207 §4: not graded for taking mail in clear).
+ */
+export function plansFromTarget(target: Target, host: string | undefined, options: ProbeCommandOptions, ca: string | undefined): ProbePlan[] {
+  const endpoints = Object.values(target.endpoints).filter((e): e is Endpoint => e !== undefined);
+  const groups = new Map<string, { host: string; tls: ProbePlan['tls']; ports: Record<number, ExpectedService> }>();
+  for (const endpoint of endpoints) {
+    const tls = {
+      ...(ca !== undefined ? { ca } : endpoint.tls.ca === undefined ? {} : { ca: endpoint.tls.ca }),
+      ...(options.servername !== undefined
+        ? { servername: options.servername }
+        : endpoint.tls.servername === undefined
+          ? {}
+          : { servername: endpoint.tls.servername }),
+    };
+    const where = host ?? endpoint.host;
+    // Endpoints of one host with the same TLS settings are one host probe (one budget, one report).
+    const key = JSON.stringify([where, tls.ca ?? '', tls.servername ?? '']);
+    const group = groups.get(key) ?? { host: where, tls, ports: {} };
+    groups.set(key, group);
+    group.ports[endpoint.port] = {
+      protocol: endpoint.protocol,
+      security: endpoint.security === 'tls' ? 'tls' : 'starttls',
+      ...(endpoint.name === 'smtp' ? { mx: true } : {}),
+    };
+  }
+  const plans = [...groups.values()];
+  if (options.ports === undefined) return plans;
+  // --ports replaces the endpoints' map; the hosts and TLS settings stay the target's.
+  const hosts = [...new Map(plans.map((p) => [p.host, p])).values()];
+  return hosts.map((p) => ({ host: p.host, tls: p.tls, ports: options.ports! }));
 }
 
 class DnsError extends Error {}

@@ -58,6 +58,10 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .command('run')
     .description('Run scenarios against a target host (default: the built-in lab started by `mailprobe lab up`)')
     .argument('[paths...]', 'scenario files or folders (default: the shipped suites)')
+    .option(
+      '--login <role>',
+      "also log in, inside verified TLS only, as the target file's account ROLE on every port (password from its password_env); needs --target",
+    )
     .option('-t, --target <file>', 'target file describing the host, its ports and accounts')
     .option('--env-from <file>', 'read KEY=value lines (e.g. passwords) from this file in addition to the environment')
     .option(
@@ -117,6 +121,10 @@ ${EXIT_CODES_HELP}`,
     .option('--servername <name>', 'the name clients use: sent as SNI and matched against the certificate (default: HOST)')
     .addOption(new Option('--budget <n>', 'conversations with the host at once (default 4)').argParser(positiveCount))
     .addOption(new Option('--dns-server <ip[:port]>', 'resolve HOST with this DNS server, e.g. 127.0.0.1:5300').argParser(parseDnsServer))
+    .option(
+      '--login <role>',
+      "also log in, inside verified TLS only, as the target file's account ROLE on every port (password from its password_env); needs --target",
+    )
     .option('-t, --target <file>', "probe the target file's hosts and endpoints with its TLS settings (HOST, --ports, --ca-file and --servername win over it)")
     .addHelpText(
       'after',
@@ -125,6 +133,7 @@ Examples:
   mailprobe probe mail.example.com
   mailprobe probe mail.example.com --ports 587,993 --json
   mailprobe probe --target staging.yaml
+  MAIL_PW=… mailprobe probe --target staging.yaml --login primary
 
 Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could not run (HOST has no address), 130 interrupted.`,
     )

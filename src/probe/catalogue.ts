@@ -113,6 +113,21 @@ export const CATALOGUE = {
     title: 'the MX on port {port} refuses mail before STARTTLS',
     hint: 'port {port} answers {code} to MAIL FROM until STARTTLS: servers that cannot do TLS cannot deliver mail here; a public MX must not require STARTTLS (RFC 3207), so this is fine only if it is meant',
   },
+  'login-ok': {
+    severity: 'ok',
+    title: 'login as {user} works on port {port}',
+    hint: 'the account {user} can log in on port {port} (inside TLS); the mail client can use the same settings',
+  },
+  'login-refused': {
+    severity: 'fail',
+    title: 'login as {user} refused on port {port}',
+    hint: 'the server refused the login of {user} on port {port} inside TLS: check the user name and password, or whether the account is locked or needs an app password; the reply says which',
+  },
+  'login-not-tried': {
+    severity: 'info',
+    title: 'no login tried on port {port}',
+    hint: 'no login was tried on port {port}: {why}',
+  },
   'tls-requirement-unclear': {
     severity: 'info',
     title: 'port {port} refused {command} before STARTTLS for another reason',

@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import type { HostReport } from '../../src/probe/host-probe.js';
 import { ENDPOINT_HOST, type EndpointName } from '../../src/lab/ports.js';
 import { mailFake, neverAccepts, refusedPort } from '../probe/fakes.js';
+import { parseEnvFile } from '../../src/target/index.js';
 import { DEFAULT_TIMEOUTS } from '../../src/transport/index.js';
 import type { FakeLineServer } from '../support/fake-line-server.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
@@ -171,6 +172,120 @@ describe('mailprobe probe --target', () => {
     const r = await runCli(['probe']);
     expect(r.code, describeRun(r)).toBe(2);
     expect(r.stderr).toContain('give a HOST, or --target FILE');
+  });
+});
+
+describe('mailprobe probe --login', () => {
+  const CANARY = 'Wrong-Canary-pw!9';
+  /** Every form a password travels in: plain (PASS, LOGIN) and base64 (AUTH PLAIN, AUTH LOGIN). */
+  const forms = (user: string, password: string): string[] => [
+    password,
+    Buffer.from(password).toString('base64'),
+    Buffer.from(`\0${user}\0${password}`).toString('base64'),
+    Buffer.from(`\0${user}\0${password}`).toString('base64').replace(/=+$/, ''),
+  ];
+  const assertAbsent = (text: string, values: readonly string[]) => {
+    for (const value of values) expect(text.includes(value), `a form of the password (${value}) is in the output`).toBe(false);
+  };
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mailprobe-probe-login-'));
+  });
+  afterAll(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+  const labLogin = async () => {
+    const lab = inject('lab');
+    const env = parseEnvFile(await readFile(lab.envFile, 'utf8'));
+    const target = parseDocument(await readFile(lab.targetFile, 'utf8')).toJS() as {
+      endpoints: Record<EndpointName, { port: number }>;
+      accounts: Record<string, { user: string; password_env: string }>;
+    };
+    return { lab, env, target, account: target.accounts.primary! };
+  };
+
+  it('the lab, as primary: login-ok inside TLS on every client port, the MX (no AUTH) not tried; the password in no output', async () => {
+    const { lab, env, target, account } = await labLogin();
+    const password = env[account.password_env]!;
+    const [json, table] = await Promise.all([
+      runCli(['probe', '--target', lab.targetFile, '--login', 'primary', '--json'], { env }),
+      runCli(['probe', '--target', lab.targetFile, '--login', 'primary'], { env }),
+    ]);
+    for (const r of [json, table]) {
+      expect(r.code, describeRun(r)).toBe(0);
+      assertAbsent(r.stdout + r.stderr, forms(account.user, password));
+    }
+    const ports = parse(json.stdout).flatMap((h) => h.ports);
+    for (const p of ports) {
+      const login = p.findings.filter((f) => f.id.startsWith('login-'));
+      expect(login, `${p.address}:${p.port}`).toHaveLength(1);
+      if (p.port === target.endpoints.smtp.port) {
+        expect(login[0]).toMatchObject({ id: 'login-not-tried', severity: 'info' });
+        expect(login[0]!.evidence).toMatch(/offers no PLAIN or LOGIN after TLS/);
+      } else {
+        expect(login[0], `${p.address}:${p.port}`).toMatchObject({ id: 'login-ok', severity: 'ok' });
+      }
+    }
+    expect(table.stdout).not.toContain('login-refused');
+  });
+
+  it('a wrong password: login-refused (fail, exit 1) with the exact reply on every client port; the wrong password in no output', async () => {
+    const { lab, env, target, account } = await labLogin();
+    const r = await runCli(['probe', '--target', lab.targetFile, '--login', 'primary', '--json'], { env: { ...env, [account.password_env]: CANARY } });
+    expect(r.code, describeRun(r)).toBe(1);
+    assertAbsent(r.stdout + r.stderr, forms(account.user, CANARY));
+    const logins = parse(r.stdout).flatMap((h) => h.findings.filter((f) => f.id.startsWith('login-')));
+    const shown = JSON.stringify(logins, null, 2);
+    // Known and open: after failed logins, the IMAP client's STARTTLS to the lab's Dovecot on 127.0.0.2 meets bytes sent
+    // after the go-ahead, which the transport refuses (CVE-2011-0411 guard); that port is then login-not-tried, never a
+    // password sent. Every other client port refuses the wrong password.
+    const imapStarttls = target.endpoints.imap.port;
+    const refused = logins.filter((f) => f.port !== imapStarttls && f.id === 'login-refused');
+    expect(refused, shown).toHaveLength(5);
+    expect(logins.find((f) => f.port === imapStarttls)?.id, shown).toMatch(/^login-(refused|not-tried)$/);
+    const evidence = refused.map((f) => f.evidence).join('\n');
+    expect(evidence).toMatch(/AUTH PLAIN: 535 /);
+    expect(evidence).toMatch(/-ERR \[AUTH\] Authentication failed/);
+    expect(evidence).toMatch(/AUTHENTICATIONFAILED|Authentication failed/);
+  });
+
+  it('a certificate that does not verify: login-not-tried, and the server never saw a LOGIN', async () => {
+    const server = await mailFake({ protocol: 'imap', implicitTls: certs.localhost });
+    servers.push(server);
+    const file = join(dir, 'untrusted.yaml');
+    await writeFile(
+      file,
+      `name: t\nhost: 127.0.0.1\ntls:\n  ca_file: ${join(certs.dir, 'other-ca.crt')}\n  servername: localhost\nendpoints:\n  imaps:\n    port: ${server.port}\n    security: tls\naccounts:\n  primary:\n    user: alice\n    address: alice@example.test\n    password_env: MAILPROBE_PROBE_PW\n`,
+    );
+    const r = await runCli(['probe', '--target', file, '--login', 'primary', '--json'], { env: { MAILPROBE_PROBE_PW: CANARY } });
+    expect(r.code, describeRun(r)).toBe(1);
+    const login = parse(r.stdout)[0]!.findings.find((f) => f.id.startsWith('login-'));
+    expect(login).toMatchObject({ id: 'login-not-tried', severity: 'info' });
+    expect(login!.hint).toMatch(/no password goes to a server whose certificate cannot be checked/);
+    expect(server.received.some((l) => /\b(LOGIN|AUTHENTICATE)\b/i.test(l))).toBe(false);
+    assertAbsent(r.stdout + r.stderr, forms('alice', CANARY));
+  });
+
+  it.each([
+    ['its password variable unset', [] as string[], {}, /MAILPROBE_PROBE_UNSET_PW, which is not set/],
+    ['no such role', ['--login', 'nobody'], {}, /no account with that role \(it has: primary\)/],
+    ['no --target', ['127.0.0.1'], {}, /--login needs --target/],
+  ])('--login with %s: exit 2, nothing connected to', async (_name, extra, env, reason) => {
+    const counter = await startCountingServer();
+    try {
+      const file = join(dir, `unset-${counter.port}.yaml`);
+      await writeFile(
+        file,
+        `name: t\nhost: 127.0.0.1\nendpoints:\n  imaps:\n    port: ${counter.port}\n    security: tls\naccounts:\n  primary:\n    user: alice\n    address: alice@example.test\n    password_env: MAILPROBE_PROBE_UNSET_PW\n`,
+      );
+      const args = extra[0] === '127.0.0.1' ? ['probe', '127.0.0.1', '--login', 'primary'] : ['probe', '--target', file, '--login', 'primary', ...extra];
+      const r = await runCli(args, { env });
+      expect(r.code, describeRun(r)).toBe(2);
+      expect(r.stderr).toMatch(reason);
+      expect(counter.connections()).toBe(0);
+    } finally {
+      await counter.close();
+    }
   });
 });
 

@@ -13,7 +13,10 @@ import { Transcript, TransportError } from '../../transport/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliContext } from '../run-context.js';
 import { loadTarget } from '../../runner/load-inputs.js';
-import type { Endpoint, Target } from '../../target/index.js';
+import { resolveAccountPassword, SecretError, type Endpoint, type Target } from '../../target/index.js';
+import { loginCheck, type LoginCredentials } from '../../probe/login-probe.js';
+import { DEFAULT_HOST_BUDGET, semaphore } from '../../probe/host-probe.js';
+import { Redactor } from '../../transport/redact.js';
 
 export interface ProbeCommandOptions {
   /** Parsed by parsePortMap: port → what a client expects there. */
@@ -27,6 +30,8 @@ export interface ProbeCommandOptions {
   readonly dnsServer?: string;
   /** A target file: its hosts, endpoints (the port map) and TLS settings; HOST, --ports, --ca-file and --servername win over it. */
   readonly target?: string;
+  /** --login ROLE (needs --target): a real login, inside TLS, as that account on every port; the password from its password_env. */
+  readonly login?: string;
 }
 
 const PROTOCOLS = ['smtp', 'pop3', 'imap'] as const;
@@ -101,7 +106,12 @@ export async function probeCommand(host: string | undefined, options: ProbeComma
       return EXIT.USAGE;
     }
   }
+  if (options.login !== undefined && options.target === undefined) {
+    say('mailprobe probe: --login needs --target FILE: the account and its password_env come from the target file');
+    return EXIT.USAGE;
+  }
   let plans: ProbePlan[];
+  let credentials: LoginCredentials | undefined;
   if (options.target === undefined) {
     plans = [{ host: host!, ...(options.ports === undefined ? {} : { ports: options.ports }), tls: cliTls(ca, options) }];
   } else {
@@ -112,7 +122,17 @@ export async function probeCommand(host: string | undefined, options: ProbeComma
       return EXIT.USAGE;
     }
     plans = plansFromTarget(loaded.value, host, options, ca);
+    if (options.login !== undefined) {
+      const login = loginCredentials(loaded.value, options.login, ctx.env);
+      if (typeof login === 'string') {
+        say(`mailprobe probe: ${login}`);
+        return EXIT.USAGE;
+      }
+      credentials = login;
+    }
   }
+  // The password is scrubbed from the transcript as it is sent, and from every string of the report before it is written.
+  const redactor = new Redactor(credentials === undefined ? [] : [{ user: credentials.user, password: credentials.password }]);
 
   const abort = new AbortController();
   // Every port, and every handshake of its TLS facts, listens on the one signal: many listeners, by design.
@@ -123,7 +143,7 @@ export async function probeCommand(host: string | undefined, options: ProbeComma
   try {
     const timeouts =
       options.timeout === undefined ? undefined : { tcp: options.timeout, tls: options.timeout, greeting: options.timeout, command: options.timeout };
-    const transcript = new Transcript();
+    const transcript = new Transcript({ secrets: redactor });
     // Each host of the plan is resolved first: a name with no address is a probe that could not run.
     const resolved = await Promise.all(plans.map(async (plan) => ({ plan, addresses: await addressesOf(plan.host, options) })));
     const empty = resolved.find((r) => r.addresses.length === 0);
@@ -147,9 +167,13 @@ export async function probeCommand(host: string | undefined, options: ProbeComma
         }),
       ),
     );
-    if (options.json) ctx.stdout.write(`${escapeDisguisingInJson(JSON.stringify(reports, null, 2))}\n`);
-    else ctx.stdout.write(renderProbe(reports, { color: stdoutColor(ctx), oneLine }));
-    return worstSeverity(reports.flatMap((r) => r.findings)) === 'fail' ? EXIT.FAILED : EXIT.OK;
+    if (credentials !== undefined) {
+      await loginEveryPort(reports, credentials, { redactor, transcript, signal: abort.signal, options, plans });
+    }
+    const shown = redactStrings(reports, redactor);
+    if (options.json) ctx.stdout.write(`${escapeDisguisingInJson(JSON.stringify(shown, null, 2))}\n`);
+    else ctx.stdout.write(renderProbe(shown, { color: stdoutColor(ctx), oneLine }));
+    return worstSeverity(shown.flatMap((r) => r.findings)) === 'fail' ? EXIT.FAILED : EXIT.OK;
   } catch (err) {
     if (abort.signal.aborted || (err instanceof TransportError && err.code === 'EABORTED')) {
       say('mailprobe probe: interrupted');
@@ -164,6 +188,63 @@ export async function probeCommand(host: string | undefined, options: ProbeComma
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** --login ROLE: the account of that role and its password, or why not (a usage error: nothing has been connected to). */
+function loginCredentials(target: Target, role: string, env: Readonly<Record<string, string | undefined>>): LoginCredentials | string {
+  const account = target.accounts[role];
+  if (account === undefined) {
+    return `--login ${role}: the target file has no account with that role (it has: ${Object.keys(target.accounts).join(', ') || 'none'})`;
+  }
+  try {
+    return { role, user: account.user, password: resolveAccountPassword(account, env) };
+  } catch (error) {
+    if (error instanceof SecretError) return `--login ${role}: ${error.message}`;
+    throw error;
+  }
+}
+
+/**
+ * A login on every probed port, a few at a time per run (the host budget),
+ * each finding added to its port and its host. Ports without working,
+ * verified TLS get login-not-tried from loginCheck, with the reason.
+ */
+async function loginEveryPort(
+  reports: HostReport[],
+  credentials: LoginCredentials,
+  run: { redactor: Redactor; transcript: Transcript; signal: AbortSignal; options: ProbeCommandOptions; plans: readonly ProbePlan[] },
+): Promise<void> {
+  const budget = semaphore(run.options.budget ?? DEFAULT_HOST_BUDGET);
+  const timeout = run.options.timeout;
+  await Promise.all(
+    reports.flatMap((report, i) =>
+      report.ports.map((port) =>
+        budget(async () => {
+          const ca = run.plans[i]?.tls.ca;
+          const found = await loginCheck(port, {
+            credentials,
+            ...(ca === undefined ? {} : { ca }),
+            ...(timeout === undefined ? {} : { timeouts: { tcp: timeout, tls: timeout, greeting: timeout, command: timeout } }),
+            transcript: run.transcript,
+            signal: run.signal,
+            redact: (text) => run.redactor.secrets(text),
+          });
+          port.findings.push(found);
+          report.findings.push(found);
+        }),
+      ),
+    ),
+  );
+}
+
+/** Every string in the reports with the password (in every form it was sent) replaced, as a last guard before output. */
+function redactStrings<T>(value: T, redactor: Redactor): T {
+  if (typeof value === 'string') return redactor.secrets(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactStrings(v, redactor)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactStrings(v, redactor)])) as T;
+  }
+  return value;
 }
 
 /** One host to probe: its ports (default: the seven) and the TLS settings its ports are judged with. */

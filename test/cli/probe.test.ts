@@ -20,7 +20,8 @@ import { describeRun, runCli, startCli, startCountingServer, waitUntil } from '.
  * this process runs on 127.0.0.1 (never the system resolver).
  */
 const SERVICE: Record<EndpointName, string> = {
-  smtp: 'smtp/starttls',
+  // The lab's MX endpoint: a public MX, which takes MAIL FROM in clear as it must (RFC 3207 §4).
+  smtp: 'smtp/starttls/mx',
   submission: 'smtp/starttls',
   smtps: 'smtp/tls',
   pop3: 'pop3/starttls',
@@ -392,6 +393,7 @@ describe('mailprobe probe usage errors', () => {
   it.each([
     ['a port with no conventional service', () => ['--ports', `${counter.port}`], /no conventional mail service; write it as \d+=PROTOCOL\/SECURITY/],
     ['an unknown protocol', () => ['--ports', `${counter.port}=http/tls`], /unknown protocol or security/],
+    ['an MX that is not SMTP with STARTTLS', () => ['--ports', `${counter.port}=imap/starttls/mx`], /only smtp\/starttls can be a public MX/],
     ['a port out of range', () => ['--ports', `${counter.port}=smtp/tls,70000`], /'70000' is not a port/],
     ['a port given twice', () => ['--ports', `${counter.port}=smtp/tls,${counter.port}=imap/tls`], /given twice/],
     ['a zero timeout', () => ['--ports', `${counter.port}=smtp/tls`, '--timeout', '0'], /positive whole number/],

@@ -37,13 +37,13 @@ export interface ProbeCommandOptions {
 const PROTOCOLS = ['smtp', 'pop3', 'imap'] as const;
 const SECURITIES = ['tls', 'starttls'] as const;
 export const PORTS_FORMS =
-  'a comma-separated list of PORT (one of 25, 465, 587, 110, 995, 143, 993) or PORT=PROTOCOL/SECURITY (smtp, pop3 or imap; tls or starttls), e.g. 587,2525=smtp/starttls';
+  'a comma-separated list of PORT (one of 25, 465, 587, 110, 995, 143, 993) or PORT=PROTOCOL/SECURITY (smtp, pop3 or imap; tls or starttls; smtp/starttls/mx for a public MX), e.g. 587,2525=smtp/starttls';
 
 /** --ports: a bare number takes the service DEFAULT_PORT_MAP gives it; anything else must say what it expects. */
 export function parsePortMap(value: string): Record<number, ExpectedService> {
   const map: Record<number, ExpectedService> = {};
   for (const item of value.split(',').map((s) => s.trim())) {
-    const match = /^(\d{1,5})(?:=([a-z0-9]+)\/([a-z]+))?$/i.exec(item);
+    const match = /^(\d{1,5})(?:=([a-z0-9]+)\/([a-z]+)(\/mx)?)?$/i.exec(item);
     const port = Number(match?.[1]);
     if (match === null || !Number.isInteger(port) || port < 1 || port > 65_535)
       throw new InvalidArgumentError(`'${item}' is not a port; --ports takes ${PORTS_FORMS}`);
@@ -59,7 +59,10 @@ export function parsePortMap(value: string): Record<number, ExpectedService> {
     const security = match[3]!.toLowerCase();
     if (!(PROTOCOLS as readonly string[]).includes(protocol) || !(SECURITIES as readonly string[]).includes(security))
       throw new InvalidArgumentError(`'${item}': unknown protocol or security; --ports takes ${PORTS_FORMS}`);
-    map[port] = { protocol: protocol as ExpectedService['protocol'], security: security as ExpectedService['security'] };
+    // "/mx": a public MX on another port, judged as port 25 is (RFC 3207 §4: it must not require STARTTLS).
+    const mx = match[4] !== undefined;
+    if (mx && (protocol !== 'smtp' || security !== 'starttls')) throw new InvalidArgumentError(`'${item}': only smtp/starttls can be a public MX (/mx)`);
+    map[port] = { protocol: protocol as ExpectedService['protocol'], security: security as ExpectedService['security'], ...(mx ? { mx: true } : {}) };
   }
   return map;
 }

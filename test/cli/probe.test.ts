@@ -120,7 +120,9 @@ describe('mailprobe probe --target', () => {
   });
 
   it("the lab's target file: its hosts (127.0.0.1 and 127.0.0.2), endpoints and CA; all ok, exit 0, no HOST needed", async () => {
+    const started = performance.now();
     const r = await runCli(['probe', '--target', inject('lab').targetFile, '--json']);
+    console.log(`probe --target (the lab), default timeouts: ${Math.round(performance.now() - started)} ms`);
     expect(r.code, describeRun(r)).toBe(0);
     const reports = parse(r.stdout);
     expect(reports.map((h) => h.host).sort()).toEqual(['127.0.0.1', '127.0.0.2']);
@@ -228,6 +230,7 @@ describe('mailprobe probe --login', () => {
       }
     }
     expect(table.stdout).not.toContain('login-refused');
+    console.log(table.stdout);
   });
 
   it('a wrong password: login-refused (fail, exit 1) with the exact reply on every client port; the wrong password in no output', async () => {

@@ -3,7 +3,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT } from './exit-codes.js';
 import { MAX_TIMEOUT_MS, TIMEOUT_TOO_LARGE } from '../transport/timeouts.js';
 import { labCommand } from './commands/lab.js';
-import { parseDnsServer, parsePortMap, parseWatchSeconds, positiveCount, probeCommand } from './commands/probe.js';
+import { parseDnsServer, parsePortMap, parseWatchSeconds, portNumber, positiveCount, probeCommand } from './commands/probe.js';
+import { PROBE_MODES } from './probe-domain.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
@@ -58,6 +59,10 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .command('run')
     .description('Run scenarios against a target host (default: the built-in lab started by `mailprobe lab up`)')
     .argument('[paths...]', 'scenario files or folders (default: the shipped suites)')
+    .option(
+      '--login <role>',
+      "also log in, inside verified TLS only, as the target file's account ROLE on every port (password from its password_env); needs --target",
+    )
     .option('-t, --target <file>', 'target file describing the host, its ports and accounts')
     .option('--env-from <file>', 'read KEY=value lines (e.g. passwords) from this file in addition to the environment')
     .option(
@@ -103,8 +108,16 @@ ${EXIT_CODES_HELP}`,
 
   program
     .command('probe')
-    .description('Diagnose a mail host: every client port of every address, TLS, capabilities and STARTTLS, graded with hints')
-    .argument('<host>', 'a host name (resolved to A and AAAA) or an IP address')
+    .description(
+      'Diagnose a mail domain or host: DNS (MX, SRV, SPF, DMARC, MTA-STS, TLSA), autoconfig, and every client port of every address (TLS, capabilities, STARTTLS), graded with hints',
+    )
+    .argument('[host]', 'a mail domain (example.com), a host name (resolved to A and AAAA) or an IP address; optional with --target')
+    .addOption(
+      new Option('--as <mode>', 'auto: a name with MX or mail SRV records is probed as a mail domain, anything else as a host')
+        .choices(PROBE_MODES)
+        .default('auto'),
+    )
+    .addOption(new Option('--https-port <port>', 'port of the autoconfig, Autodiscover and MTA-STS URLs of a domain (default 443)').argParser(portNumber))
     .addOption(
       new Option(
         '--ports <list>',
@@ -124,18 +137,26 @@ ${EXIT_CODES_HELP}`,
       [] as string[],
     )
     .addOption(new Option('--watch <seconds>', 'probe again every SECONDS (at least 5) and print only what changed; Ctrl-C ends').argParser(parseWatchSeconds))
+    .option(
+      '--login <role>',
+      "also log in, inside verified TLS only, as the target file's account ROLE on every port (password from its password_env); needs --target",
+    )
+    .option('-t, --target <file>', "probe the target file's hosts and endpoints with its TLS settings (HOST, --ports, --ca-file and --servername win over it)")
     .addHelpText(
       'after',
       `
 Examples:
+  mailprobe probe example.com
   mailprobe probe mail.example.com
   mailprobe probe mail.example.com --ports 587,993 --json
   mailprobe probe mail.example.com --reporter junit=reports/probe.xml
   mailprobe probe mail.example.com --watch 30
+  mailprobe probe --target staging.yaml
+  MAIL_PW=… mailprobe probe --target staging.yaml --login primary
 
-Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could not run (HOST has no address, or a report could not be written), 130 interrupted.`,
+Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could not run (HOST has no address, DNS did not answer, or a report could not be written), 130 interrupted.`,
     )
-    .action(async (host: string, options) => setExit(await probeCommand(host, options, ctx)));
+    .action(async (host: string | undefined, options) => setExit(await probeCommand(host, options, ctx)));
 
   const lab = program.command('lab').description('The built-in loopback lab: real Dovecot and Postfix on 127.0.0.1');
   lab

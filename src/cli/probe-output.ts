@@ -23,6 +23,8 @@ export interface ProbeOutputs {
   readonly specs: readonly ReporterSpec[];
   /** The terminal table goes to stdout unless --json or a reporter without a file writes there. */
   readonly table: boolean;
+  /** Knows the --login password: the reporters scrub it again as they write. */
+  readonly redactor?: Redactor;
 }
 
 /** A reporter that writes to stdout when no file is given (console writes to stderr). */
@@ -89,25 +91,28 @@ export async function writeProbeOutputs(
   }
   const code = probeExitCode(outcome);
   if (outputs.specs.length === 0) return code;
-  const crashed = await writeProbeReports(outcome, outputs.specs, timing, ctx);
+  const crashed = await writeProbeReports(outcome, outputs, timing, ctx);
   return crashed && code === EXIT.OK ? EXIT.ERRORED : code;
 }
 
 /** A probe that could not run (no address): the reporters still write, one errored case saying why. */
 export async function writeUnprobedReports(host: string, message: string, outputs: ProbeOutputs, timing: ProbeTiming, ctx: CliContext): Promise<void> {
   if (outputs.specs.length === 0) return;
-  await runReporters(unprobedRunResult(host, message, { runId: newRunId(new Date(timing.startedAt)), ...timing, version: ctx.version }), outputs.specs, ctx);
+  await runReporters(
+    unprobedRunResult(host, message, { runId: newRunId(new Date(timing.startedAt)), ...timing, version: ctx.version }),
+    outputs.specs,
+    ctx,
+    outputs.redactor,
+  );
 }
 
-async function writeProbeReports(outcome: ProbeOutcome, specs: readonly ReporterSpec[], timing: ProbeTiming, ctx: CliContext): Promise<boolean> {
+async function writeProbeReports(outcome: ProbeOutcome, outputs: ProbeOutputs, timing: ProbeTiming, ctx: CliContext): Promise<boolean> {
   const meta = { runId: newRunId(new Date(timing.startedAt)), ...timing, version: ctx.version, peakBufferedBytes: bufferedBytes.peak };
-  return runReporters(probeRunResult(outcome.hosts, meta, outcome.domain), specs, ctx);
+  return runReporters(probeRunResult(outcome.hosts, meta, outcome.domain), outputs.specs, ctx, outputs.redactor);
 }
 
 /** The reporters get the run's events in the runner's order: start, each case, end. True when one crashed. */
-async function runReporters(run: RunResult, specs: readonly ReporterSpec[], ctx: CliContext): Promise<boolean> {
-  // The probe sends no password; a login added to it registers its secrets here.
-  const redactor = new Redactor();
+async function runReporters(run: RunResult, specs: readonly ReporterSpec[], ctx: CliContext, redactor = new Redactor()): Promise<boolean> {
   const reporters = specs.map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd }));
   const mux = new ReporterMultiplexer(reporters, { stderr: ctx.stderr, redactor });
   await mux.onRunStart({ runId: run.runId, target: run.target, scenarioCount: run.scenarios.length, startedAt: run.startedAt, version: ctx.version });

@@ -32,7 +32,25 @@ export interface Dialogue {
   readonly mechanisms: (capabilities: readonly string[]) => string[];
   /** Whether a password may go in clear with these capabilities (pre-TLS). */
   readonly plaintextLoginOffered: (capabilities: readonly string[]) => boolean;
+  /** How to ask, in clear and with no credential, whether the server insists on TLS first; IMAP has none (its capabilities say). */
+  readonly tlsRequirement?: TlsRequirementQuestion;
 }
+
+export type TlsRequirementOutcome = 'required' | 'not-required' | 'unclear';
+
+export interface TlsRequirementQuestion {
+  /** Sent in clear after the capabilities, before STARTTLS. Carries no credential. */
+  readonly command: string;
+  /** Sent at once when the command was taken, so that nothing is left begun. */
+  readonly undo?: string;
+  /** The command's name in a hint ("MAIL FROM"), and what a client would then send in clear. */
+  readonly label: string;
+  readonly exposes: string;
+  readonly judge: (reply: Reply) => TlsRequirementOutcome;
+}
+
+/** A made-up user name for POP3's USER: the probe never sends PASS, so no login is ever tried with it. */
+export const MADE_UP_USER = 'mailprobe-no-such-user';
 
 const text = (bytes: Buffer): string => bytes.toString('utf8');
 
@@ -114,6 +132,14 @@ export const DIALOGUES: Readonly<Record<ProtocolName, Dialogue>> = {
     readReply: (connection, command) => smtpReply(connection, command),
     mechanisms: (capabilities) => words(capabilities, 'AUTH'),
     plaintextLoginOffered: (capabilities) => hasPlaintextSasl(words(capabilities, 'AUTH')),
+    // RFC 3207 §4: a server that is not publicly referenced and requires TLS answers "530 Must issue a STARTTLS command first".
+    tlsRequirement: {
+      command: 'MAIL FROM:<>',
+      undo: 'RSET',
+      label: 'MAIL FROM',
+      exposes: 'its mail',
+      judge: (reply) => (/^530/.test(reply.lines[0] ?? '') ? 'required' : reply.ok ? 'not-required' : 'unclear'),
+    },
   },
   pop3: {
     greetingRest: () => Promise.resolve([]),
@@ -129,6 +155,14 @@ export const DIALOGUES: Readonly<Record<ProtocolName, Dialogue>> = {
     mechanisms: (capabilities) => words(capabilities, 'SASL'),
     // USER is listed by servers that refuse it before STLS too (Dovecot does), so only SASL is judged without an account.
     plaintextLoginOffered: (capabilities) => hasPlaintextSasl(words(capabilities, 'SASL')),
+    // USER alone: a server that takes it in clear would take PASS next (never sent). A refusal counts only when it names TLS or plaintext (Dovecot: "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.").
+    tlsRequirement: {
+      command: `USER ${MADE_UP_USER}`,
+      label: 'USER',
+      exposes: 'the user name and then the password',
+      judge: (reply) =>
+        reply.ok ? 'not-required' : /\b(?:TLS|SSL|STLS|secure|encrypt\w*|plain ?text|clear ?text)\b/i.test(reply.lines[0] ?? '') ? 'required' : 'unclear',
+    },
   },
   imap: {
     greetingRest: () => Promise.resolve([]),

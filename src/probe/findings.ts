@@ -74,9 +74,11 @@ export function finding(id: FindingId, where: Place, evidence: string, values: T
 }
 
 function fill(template: string, values: TemplateValues): string {
-  return template.replace(/\{(\w+)\}/g, (_whole, name: string) => {
+  return template.replace(/\{(\w+)(?::([a-z][a-z ]*))?\}/g, (_whole, name: string, word: string | undefined) => {
     const value = values[name];
     if (value === undefined) throw new Error(`finding template needs {${name}}: ${template}`);
-    return String(value);
+    if (word === undefined) return String(value);
+    // A count and its word: "1 day", "9 days", "1 more day".
+    return `${value} ${word}${Number(value) === 1 ? '' : 's'}`;
   });
 }

@@ -3,10 +3,9 @@ import type { ProtocolName, Security } from '../core/protocols.js';
 import { quoted } from '../core/text.js';
 import { greetingKind, looksLikePlaintextReply, readPlaintextGreeting, speaksTls, type GreetingKind } from '../transport/greeting-kind.js';
 import { connect, resolveTimeouts, TransportError, type Connection, type Timeouts, type TlsInfo, type Transcript } from '../transport/index.js';
-import { DIALOGUES, hasCapability, tagged, type Dialogue } from './dialogue.js';
+import { DIALOGUES, hasCapability, tagged, type Dialogue, type TlsRequirementOutcome } from './dialogue.js';
 import { finding, worstSeverity, type Finding, type Where } from './findings.js';
 import { starttlsPreamble } from './starttls-preamble.js';
-import { certificateFindings } from './tls-checks.js';
 
 export interface ProbeTimeouts extends Partial<Timeouts> {
   /** How long to wait, after STARTTLS, for an answer to the command injected before it. */
@@ -37,12 +36,13 @@ export interface PortProbeOptions extends Where {
   /** Held from the greeting on: a port that never greets takes no slot. Default: no limit. */
   readonly budget?: Budget;
   /**
-   * The TLS facts of a port whose TLS came up (versions, key, OCSP, chain …),
-   * as findings; they then replace the probe's own certificate findings,
-   * which cover a part of the same ground under the same ids. Shaped for
-   * tls-facts.ts: `async (t) => tlsFindings(await inspectTls(t), t)`.
+   * The TLS facts of a port whose TLS came up (certificate, name, expiry,
+   * versions, key, OCSP, chain …), as findings: the one producer of them,
+   * from handshakes of its own. host-probe passes tls-facts.ts's
+   * (`async (t) => tlsFindings(await inspectTls(t), t)`); a caller that wants
+   * only the dialogue says so with one that returns none.
    */
-  readonly inspectTls?: (target: TlsInspectionTarget) => Promise<Finding[]>;
+  readonly inspectTls: (target: TlsInspectionTarget) => Promise<Finding[]>;
 }
 
 /** Where and how the TLS facts make their own handshakes with the port. */
@@ -77,6 +77,14 @@ export interface PortReport extends Where {
   capabilities: { beforeTls?: string[]; afterTls?: string[] };
   auth: { beforeTls?: string[]; afterTls?: string[] };
   plaintextLoginBeforeTls?: boolean;
+  /**
+   * STARTTLS ports that announce STARTTLS: whether the server refuses, in
+   * clear, what a client would send before its password or mail (SMTP MAIL
+   * FROM:<>, POP3 USER with a made-up name; IMAP from LOGINDISABLED). The
+   * command and the exact reply are the evidence; not-tested when that
+   * connection failed.
+   */
+  tlsRequired?: { outcome: TlsRequirementOutcome | 'not-tested'; command?: string; reply?: string };
   injection: InjectionOutcome;
   /** What the injection check saw (the refusal, the unasked answer). */
   injectionEvidence?: string;
@@ -115,9 +123,12 @@ export async function probePort(options: PortProbeOptions): Promise<PortReport> 
     polite = true;
     await (options.budget ?? ((work) => work()))(async () => {
       await converse(connection, dialogue, options, report);
-      // The injection check takes a connection of its own, after this one is closed: one slot, one connection.
-      if (options.expected.security === 'starttls' && report.tls?.outcome === 'ok') {
+      // The further checks take connections of their own, after this one is closed: one slot, one connection.
+      if (options.expected.security === 'starttls' && report.tls !== undefined && report.tls.outcome !== 'not-offered') {
         await goodbye(connection, expected.protocol);
+        await tlsRequirementCheck(dialogue, options, report);
+      }
+      if (options.expected.security === 'starttls' && report.tls?.outcome === 'ok') {
         const injection = await injectionCheck(dialogue, options);
         report.injection = injection.outcome;
         if (injection.evidence !== '') report.injectionEvidence = injection.evidence;
@@ -183,7 +194,11 @@ async function judgeOpenFailure(error: unknown, options: PortProbeOptions, repor
     return;
   }
   if (looksLikePlaintextReply(error.cause ?? error)) {
-    const first = await readPlaintextGreeting(report, resolveTimeouts(withoutInjection(options.timeouts)).greeting);
+    const first = await readPlaintextGreeting(
+      { host: options.address, port: options.port },
+      resolveTimeouts(withoutInjection(options.timeouts)).greeting,
+      options.signal,
+    );
     const text = first === undefined ? '' : firstLine(first.toString('latin1'));
     report.spoken = first === undefined ? undefined : greetingKind(first);
     if (text !== '') report.banner = { text };
@@ -208,7 +223,12 @@ async function readBanner(connection: Connection, options: PortProbeOptions, tim
   const tlsFirst =
     expected.security === 'tls'
       ? Promise.resolve(false)
-      : delay(earlyMs, options.signal).then(() => (greeted ? false : speaksTls(report, Math.max(1, timeouts.greeting - earlyMs))));
+      : delay(earlyMs, options.signal).then(() =>
+          // To the address resolved, not the name (dns.lookup could pick another); an abort ends the side connection at once.
+          greeted || options.signal?.aborted === true
+            ? false
+            : speaksTls({ host: options.address, port: options.port }, Math.max(1, timeouts.greeting - earlyMs), options.signal),
+        );
   const started = performance.now();
   let first: string;
   try {
@@ -315,10 +335,6 @@ async function converse(connection: Connection, dialogue: Dialogue, options: Por
 
 async function tlsChecks(info: TlsInfo | undefined, options: PortProbeOptions, report: PortReport): Promise<void> {
   if (info === undefined) return;
-  if (options.inspectTls === undefined) {
-    report.findings.push(...certificateFindings(info, report));
-    return;
-  }
   const timeouts = withoutInjection(options.timeouts);
   const { protocol } = options.expected;
   const commandMs = resolveTimeouts(timeouts).command;
@@ -389,6 +405,66 @@ async function injectionCheck(dialogue: Dialogue, options: PortProbeOptions): Pr
   } catch (error) {
     if (error instanceof TransportError && error.code === 'EABORTED') throw error;
     return outcome('not-tested');
+  } finally {
+    await goodbye(connection, options.expected.protocol);
+  }
+}
+
+/**
+ * Whether the server insists on TLS before a client's password or mail, asked
+ * on a connection of its own before any STARTTLS (so the main dialogue's
+ * state is untouched) with a command that carries no credential. IMAP is
+ * judged from LOGINDISABLED alone (RFC 3501 §7.2.1: the server refuses LOGIN
+ * even with a valid name and password): a LOGIN with made-up credentials would
+ * be a failed login in the customer's logs (and can lock out the engineer's
+ * address), and a password-shaped string in clear, which this probe never sends.
+ */
+async function tlsRequirementCheck(dialogue: Dialogue, options: PortProbeOptions, report: PortReport): Promise<void> {
+  const where: Where = report;
+  const question = dialogue.tlsRequirement;
+  if (question === undefined) {
+    const disabled = (report.capabilities.beforeTls ?? []).some((c) => c.toUpperCase() === 'LOGINDISABLED');
+    // Without LOGINDISABLED, LOGIN takes a password in clear: plaintext-auth-before-tls already says so.
+    report.tlsRequired = { outcome: disabled ? 'required' : 'not-required', command: 'CAPABILITY', ...(disabled ? { reply: 'LOGINDISABLED' } : {}) };
+    return;
+  }
+  let connection: Connection;
+  try {
+    connection = await open(options, 'none', 'tls-requirement');
+  } catch (error) {
+    if (error instanceof TransportError && error.code === 'EABORTED') throw error;
+    report.tlsRequired = { outcome: 'not-tested' };
+    return;
+  }
+  try {
+    const first = firstLine((await connection.readGreeting()).bytes.toString('latin1'));
+    await dialogue.greetingRest(connection, first);
+    if (greetingRefusal(options.expected.protocol, first) !== undefined) {
+      report.tlsRequired = { outcome: 'not-tested' };
+      return;
+    }
+    if (options.expected.protocol === 'smtp') await dialogue.capabilities(connection);
+    connection.writeLine(question.command);
+    const reply = await dialogue.readReply(connection, question.command);
+    const text = reply.lines.join('\n');
+    if (reply.ok && question.undo !== undefined) {
+      connection.writeLine(question.undo);
+      await dialogue.readReply(connection, question.undo);
+    }
+    const outcome = question.judge(reply);
+    report.tlsRequired = { outcome, command: question.command, reply: text };
+    const evidence = `${question.command} before ${dialogue.starttlsCommand}: ${text}`;
+    const values = { command: question.label, exposes: question.exposes };
+    if (options.expected.mx === true) {
+      // RFC 3207 §4: a public MX must not require STARTTLS; taking mail in clear is what it should do.
+      if (outcome === 'required') report.findings.push(finding('mx-requires-starttls', where, evidence, { code: text.slice(0, 3) }));
+    } else if (outcome === 'not-required') {
+      report.findings.push(finding('tls-not-required', where, evidence, values));
+    }
+    if (outcome === 'unclear') report.findings.push(finding('tls-requirement-unclear', where, evidence, values));
+  } catch (error) {
+    if (error instanceof TransportError && error.code === 'EABORTED') throw error;
+    report.tlsRequired = { outcome: 'not-tested' };
   } finally {
     await goodbye(connection, options.expected.protocol);
   }

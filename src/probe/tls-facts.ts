@@ -4,7 +4,8 @@ import { checkServerIdentity, rootCertificates, type DetailedPeerCertificate, ty
 import { abortedError } from '../transport/phase.js';
 import type { Timeouts } from '../transport/timeouts.js';
 import { probeHandshake, type ProbeHandshake, type ProbeTlsOptions } from '../transport/tls-probe.js';
-import type { Finding } from './findings.js';
+import type { FindingId } from './catalogue.js';
+import { finding, type Finding, type Severity, type TemplateValues } from './findings.js';
 
 export type LegacyVersion = 'TLSv1' | 'TLSv1.1';
 export type LegacyOutcome = 'offered' | 'not offered' | 'not tested';
@@ -299,106 +300,65 @@ export interface FindingPlace {
 
 const EXPIRY_WARN_DAYS = 14;
 
-/** The findings, graded for a person, that one port's TLS facts give. tls-ok when nothing is warn or fail. */
+/**
+ * The findings, graded for a person, that one port's TLS facts give. tls-ok
+ * when nothing is warn or fail. Titles, hints and severities come from the
+ * one catalogue (catalogue.ts, "TLS facts"); the evidence is what the
+ * handshakes showed.
+ */
 export function tlsFindings(facts: TlsFacts, where: FindingPlace, now: Date = new Date()): Finding[] {
   const findings: Finding[] = [];
-  const add = (id: string, severity: Finding['severity'], title: string, evidence: string, hint: string): void => {
-    findings.push({ id, severity, host: where.host, address: where.address, port: where.port, title, evidence, hint });
+  const add = (id: FindingId, evidence: string, values: TemplateValues = {}, severity?: Severity): void => {
+    findings.push(finding(id, where, evidence, values, severity));
   };
   const expired = new Date(facts.notAfter).getTime() < now.getTime() || facts.daysLeft < 0;
 
   if (expired) {
-    const ago = Math.max(1, -facts.daysLeft);
-    add('tls-expired', 'fail', 'certificate expired', `notAfter ${facts.notAfter}`, `certificate expired ${plural(ago, 'day')} ago; renew it`);
+    add('tls-expired', `notAfter ${facts.notAfter}`, { daysAgo: Math.max(1, -facts.daysLeft) });
   } else if (facts.daysLeft < EXPIRY_WARN_DAYS) {
-    add(
-      'tls-expires-soon',
-      'warn',
-      'certificate expires soon',
-      `notAfter ${facts.notAfter}`,
-      `certificate expires in ${plural(facts.daysLeft, 'day')}; renew it before then`,
-    );
+    add('tls-expires-soon', `notAfter ${facts.notAfter}`, { daysLeft: facts.daysLeft });
   }
   if (!facts.nameMatches) {
-    const names = facts.names.length > 0 ? facts.names.join(', ') : 'no name at all';
-    add(
-      'tls-name-mismatch',
-      'fail',
-      'certificate does not name the server',
-      `checked ${facts.servername} against ${facts.names.length > 0 ? facts.names.join(', ') : '(no names)'}`,
-      `certificate is for ${names}, not ${facts.servername}`,
-    );
+    add('tls-name-mismatch', `checked ${facts.servername} against ${facts.names.length > 0 ? facts.names.join(', ') : '(no names)'}`, {
+      names: facts.names.length > 0 ? facts.names.join(', ') : 'no name at all',
+      servername: facts.servername,
+    });
   }
   // Expiry and a wrong name have findings of their own; this one is about who signed it.
   const trustError = facts.verifyError !== undefined && !['CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'].includes(facts.verifyError);
   if (!facts.authorized && trustError) {
-    add('tls-untrusted', 'fail', 'certificate is not trusted', `verify error ${facts.verifyError ?? 'unknown'}`, untrustedHint(facts.verifyError ?? ''));
+    add('tls-untrusted', `verify error ${facts.verifyError ?? 'unknown'}`, { advice: untrustedHint(facts.verifyError ?? '') });
   }
   if (facts.chainComplete === false) {
-    add(
-      'tls-chain-incomplete',
-      'warn',
-      'intermediate certificate missing',
-      'the server sends no certificate signed by a trusted root; this machine completed the chain from its own store',
-      'the server does not send its intermediate certificate; some mail apps will refuse the connection: add the intermediate to the certificate file on the server',
-    );
+    add('tls-chain-incomplete', 'the server sends no certificate signed by a trusted root; this machine completed the chain from its own store');
   }
   if (facts.version === 'TLSv1' || facts.version === 'TLSv1.1') {
-    add(
-      'tls-only-legacy',
-      'fail',
-      'only legacy TLS is offered',
-      `no TLS 1.2 or 1.3 handshake; best was ${facts.version}`,
-      `only ${versionName(facts.version)} is offered; current mail apps refuse it: enable TLS 1.2 and 1.3 on the server`,
-    );
+    add('tls-only-legacy', `no TLS 1.2 or 1.3 handshake; best was ${facts.version}`, { version: versionName(facts.version) });
   } else {
     const offered = (Object.keys(facts.legacy) as LegacyVersion[]).filter((v) => facts.legacy[v] === 'offered');
     if (offered.length > 0) {
-      add(
-        'tls-legacy-offered',
-        'warn',
-        'legacy TLS versions are offered',
-        `offered: ${offered.join(', ')} (each in a handshake of its own)`,
-        `${offered.map(versionName).join(' and ')} ${offered.length > 1 ? 'are' : 'is'} still offered; RFC 8996 deprecates them: turn them off on the server`,
-      );
+      add('tls-legacy-offered', `offered: ${offered.join(', ')} (each in a handshake of its own)`, {
+        versions: offered.map(versionName).join(' and '),
+        isAre: offered.length > 1 ? 'are' : 'is',
+      });
     }
   }
   const notTested = (Object.keys(facts.legacyNotes) as LegacyVersion[]).filter((v) => facts.legacy[v] === 'not tested');
   if (notTested.length > 0) {
-    add(
-      'tls-legacy-not-tested',
-      'info',
-      'some legacy versions could not be tested',
-      notTested.map((v) => `${v}: ${facts.legacyNotes[v] ?? 'no reason'}`).join('; '),
-      `whether the server offers ${notTested.map(versionName).join(' or ')} is unknown: this machine could not complete that test, which says nothing about the server`,
-    );
+    add('tls-legacy-not-tested', notTested.map((v) => `${v}: ${facts.legacyNotes[v] ?? 'no reason'}`).join('; '), {
+      versions: notTested.map(versionName).join(' or '),
+    });
   }
   const weak = weakKey(facts);
   if (weak !== undefined) {
-    add(
-      'tls-weak-key',
-      weak,
-      'weak certificate key',
-      `${facts.keyType} ${facts.keyBits ?? '?'} bits`,
-      `the certificate key is too small (${facts.keyType}, ${facts.keyBits ?? '?'} bits); issue a new certificate with an RSA 2048+ or EC P-256 key`,
-    );
+    add('tls-weak-key', `${facts.keyType} ${facts.keyBits ?? '?'} bits`, { keyType: facts.keyType, keyBits: facts.keyBits ?? '?' }, weak);
   }
-  if (!facts.ocspStapled) {
-    add(
-      'tls-no-ocsp-stapling',
-      'info',
-      'no OCSP stapling',
-      'the server stapled no OCSP response to the handshake',
-      'the server does not staple OCSP; clients check revocation themselves, which is slower but works',
-    );
-  }
+  if (!facts.ocspStapled) add('tls-no-ocsp-stapling', 'the server stapled no OCSP response to the handshake');
   if (!findings.some((f) => f.severity === 'warn' || f.severity === 'fail')) {
     add(
       'tls-ok',
-      'ok',
-      'TLS is in order',
       `${facts.version} ${facts.cipher}${facts.group === undefined ? '' : `, ${facts.group}`}, ${facts.keyType}${facts.keyBits === undefined ? '' : ` ${facts.keyBits}`}, expires in ${plural(facts.daysLeft, 'day')}; ${facts.untested.join(', ')} not tested`,
-      `TLS works: ${versionName(facts.version)}, a certificate valid for ${facts.servername} for ${plural(facts.daysLeft, 'more day')}`,
+      { version: versionName(facts.version), servername: facts.servername, daysLeft: facts.daysLeft },
     );
   }
   return findings;

@@ -91,23 +91,29 @@ export function wrongProtocolError(expected: MailProtocol, greeting: string | Bu
  * the client to speak first. Certificates do not matter here (nothing is
  * sent over it); any ServerHello, even one with a bad certificate, is TLS.
  */
-export async function speaksTls(where: GreetingEndpoint, timeoutMs: number): Promise<boolean> {
+export async function speaksTls(where: GreetingEndpoint, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   const socket = tlsConnect({ host: where.host, port: where.port, rejectUnauthorized: false });
-  return (await probe(socket, 'secureConnect', () => true, timeoutMs)) ?? false;
+  return (await probe(socket, 'secureConnect', () => true, timeoutMs, signal)) ?? false;
 }
 
 /**
  * One short-lived connection that waits, bounded (at most 3 s), for `event`:
- * its value, or undefined on error, close or time-out. Always destroyed.
+ * its value, or undefined on error, close, time-out or abort. Always
+ * destroyed; an abort ends it at once, so an interrupted caller is not kept
+ * alive by a side connection it no longer wants.
  */
-function probe<T>(socket: Socket, event: string, value: (arg: unknown) => T, timeoutMs: number): Promise<T | undefined> {
+function probe<T>(socket: Socket, event: string, value: (arg: unknown) => T, timeoutMs: number, signal?: AbortSignal): Promise<T | undefined> {
   return new Promise((resolve) => {
+    const onAbort = (): void => done(undefined);
     const done = (result: T | undefined): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       resolve(result);
     };
     const timer = setTimeout(() => done(undefined), Math.min(timeoutMs, 3_000));
+    if (signal?.aborted === true) return done(undefined);
+    signal?.addEventListener('abort', onAbort, { once: true });
     socket.once(event, (arg: unknown) => done(value(arg)));
     socket.once('error', () => done(undefined));
     socket.once('close', () => done(undefined));
@@ -157,8 +163,8 @@ export function looksLikePlaintextReply(error: unknown): boolean {
  * a working port costs nothing. Undefined when the port says nothing within
  * `timeoutMs` (as an implicit-TLS port does).
  */
-export function readPlaintextGreeting(where: GreetingEndpoint, timeoutMs: number): Promise<Buffer | undefined> {
-  return probe(netConnect({ host: where.host, port: where.port }), 'data', (chunk) => chunk as Buffer, timeoutMs);
+export function readPlaintextGreeting(where: GreetingEndpoint, timeoutMs: number, signal?: AbortSignal): Promise<Buffer | undefined> {
+  return probe(netConnect({ host: where.host, port: where.port }), 'data', (chunk) => chunk as Buffer, timeoutMs, signal);
 }
 
 /**

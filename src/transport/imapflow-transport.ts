@@ -149,6 +149,8 @@ export class ImapflowTransport implements ImapTransport {
       plain.destroy();
       throw error;
     }
+    // Nothing came between the go-ahead and the handshake: the watch ends here, or every reply inside TLS would count as injected.
+    this.#meter.endStarttlsWatch();
     const { timeouts } = this.options;
     this.#arm('starttls', timeouts.tls, () => `TLS handshake after STARTTLS with ${this.endpoint} did not finish within ${timeouts.tls} ms`);
     const secure = tlsConnect({ ...tlsConnectOptions(this.options.host, this.options.tls), socket: plain }, () => {
@@ -275,6 +277,11 @@ export class ResponseMeter {
   watchStarttls(): void {
     this.#starttls = 'waiting';
     this.injected = 0;
+  }
+
+  /** The handshake follows with nothing injected: scan the TLS session's responses as any others. */
+  endStarttlsWatch(): void {
+    this.#starttls = 'off';
   }
 
   readonly #onClose = (): void => this.detach();

@@ -21,6 +21,12 @@ export interface MailFakeOptions {
   readonly greeting?: string;
   readonly injectable?: boolean;
   readonly host?: '127.0.0.1' | '::1';
+  /**
+   * What MAIL FROM (SMTP) or USER (POP3) gets before TLS. Default: refused
+   * until TLS, as Postfix (smtpd_tls_security_level = encrypt) and Dovecot
+   * (disable_plaintext_auth) answer; "accepted": taken in clear; or a reply line of its own.
+   */
+  readonly beforeTls?: 'refused' | 'accepted' | string;
 }
 
 const GREETINGS = { smtp: '220 fake.test ESMTP\r\n', pop3: '+OK fake ready\r\n', imap: '* OK fake ready\r\n' } as const;
@@ -48,7 +54,12 @@ export function mailFake(options: MailFakeOptions): Promise<FakeLineServer> {
     return session.startTls(goAhead);
   };
 
+  const beforeTls = options.beforeTls ?? 'refused';
+  const inClear = (session: FakeSession, refused: string, accepted: string): string =>
+    session.secure || beforeTls === 'accepted' ? accepted : beforeTls === 'refused' ? refused : `${beforeTls}\r\n`;
   const smtp: Record<string, CommandHandler> = {
+    MAIL: (s) => s.write(inClear(s, '530 5.7.0 Must issue a STARTTLS command first\r\n', '250 2.1.0 Ok\r\n')),
+    RSET: (s) => s.write('250 2.0.0 Ok\r\n'),
     EHLO: (s) => s.write(['fake.test', ...caps(s)].map((c, i, all) => `250${i === all.length - 1 ? ' ' : '-'}${c}\r\n`).join('')),
     STARTTLS: (s) => upgrade(s, '220 go ahead\r\n'),
     NOOP: (s) => s.write('250 OK\r\n'),
@@ -62,6 +73,7 @@ export function mailFake(options: MailFakeOptions): Promise<FakeLineServer> {
           .join('')}.\r\n`,
       ),
     STLS: (s) => upgrade(s, '+OK begin TLS\r\n'),
+    USER: (s) => s.write(inClear(s, '-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.\r\n', '+OK\r\n')),
     NOOP: (s) => s.write('+OK\r\n'),
     QUIT: (s) => s.end('+OK bye\r\n'),
   };

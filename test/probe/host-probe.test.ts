@@ -92,6 +92,14 @@ describe('probeHost', () => {
       // Postfix's MX port (25) offers no AUTH; every client port offers a mechanism inside TLS.
       if (port.port !== target.endpoints.smtp.port) expect(port.auth.afterTls?.length ?? 0, `port ${port.port}`).toBeGreaterThan(0);
       if (port.expected.security === 'starttls') expect(port.plaintextLoginBeforeTls, `port ${port.port}`).toBe(false);
+      // Submission (smtpd_tls_security_level = encrypt) answers 530 and Dovecot (disable_plaintext_auth) refuses USER in clear;
+      // the MX takes MAIL FROM in clear, as RFC 3207 §4 wants of it; IMAP says LOGINDISABLED.
+      if (port.expected.security === 'starttls') {
+        const expected = port.port === target.endpoints.smtp.port ? 'not-required' : 'required';
+        expect(port.tlsRequired?.outcome, `port ${port.port}: ${JSON.stringify(port.tlsRequired)}`).toBe(expected);
+      }
+      if (port.port === target.endpoints.submission.port) expect(port.tlsRequired?.reply).toMatch(/^530 5\.7\.0 Must issue a STARTTLS command first/);
+      if (port.port === target.endpoints.pop3.port) expect(port.tlsRequired?.reply).toMatch(/^-ERR \[AUTH\] Plaintext authentication disallowed/);
     }
   });
 });

@@ -1,7 +1,8 @@
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probePort, type ExpectedService, type PortReport } from '../../src/probe/port-probe.js';
+import { inspectTlsFacts } from '../../src/probe/host-probe.js';
+import { probePort, type ExpectedService, type PortProbeOptions, type PortReport } from '../../src/probe/port-probe.js';
 import { Transcript } from '../../src/transport/index.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
 import { FakeLineServer } from '../support/fake-line-server.js';
@@ -29,7 +30,14 @@ async function fake(options: MailFakeOptions): Promise<FakeLineServer> {
   return server;
 }
 
-function probe(port: number, expected: ExpectedService, extra: { address?: string; tls?: { ca?: string } } = {}): Promise<PortReport> {
+/** Dialogue-only probes: no TLS facts (their own tests are in tls-facts.test.ts; the certificate cases here pass the real ones). */
+const NO_TLS_FACTS: PortProbeOptions['inspectTls'] = () => Promise.resolve([]);
+
+function probe(
+  port: number,
+  expected: ExpectedService,
+  extra: { address?: string; tls?: { ca?: string }; inspectTls?: PortProbeOptions['inspectTls'] } = {},
+): Promise<PortReport> {
   return probePort({
     host: 'localhost',
     address: extra.address ?? '127.0.0.1',
@@ -38,6 +46,7 @@ function probe(port: number, expected: ExpectedService, extra: { address?: strin
     timeouts: TIMEOUTS,
     tls: extra.tls ?? { ca: certs.ca },
     transcript: new Transcript(),
+    inspectTls: extra.inspectTls ?? NO_TLS_FACTS,
   });
 }
 
@@ -145,17 +154,17 @@ describe('probePort findings', () => {
     expect(ids(report)).toEqual(['dialogue-broken']);
   });
 
-  it('an expired certificate: tls-expired, fail', async () => {
+  it('an expired certificate: tls-expired, fail (from the TLS facts, the one producer of certificate findings)', async () => {
     const server = await fake({ protocol: 'imap', implicitTls: certs.expired });
-    const found = only(await probe(server.port, { protocol: 'imap', security: 'tls' }), 'tls-expired');
+    const found = only(await probe(server.port, { protocol: 'imap', security: 'tls' }, { inspectTls: inspectTlsFacts }), 'tls-expired');
     expect(found.severity).toBe('fail');
-    expect(found.evidence).toMatch(/^CERT_HAS_EXPIRED/);
-    expect(found.hint).toMatch(/^the certificate on port \d+ expired on .+: renew it/);
+    expect(found.evidence).toMatch(/^notAfter /);
+    expect(found.hint).toMatch(/^certificate expired \d+ days? ago; renew it$/);
   });
 
   it('a certificate for another name: tls-name-mismatch, fail, naming both names', async () => {
     const server = await fake({ protocol: 'smtp', starttls: certs.named });
-    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls' });
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls' }, { inspectTls: inspectTlsFacts });
     const found = only(report, 'tls-name-mismatch');
     expect(found.severity).toBe('fail');
     expect(found.hint).toMatch(/^certificate is for mail\.example\.test, not localhost/);
@@ -164,9 +173,13 @@ describe('probePort findings', () => {
 
   it('a certificate from an unknown CA: tls-untrusted, fail', async () => {
     const server = await fake({ protocol: 'pop3', implicitTls: certs.localhost });
-    const found = only(await probe(server.port, { protocol: 'pop3', security: 'tls' }, { tls: { ca: certs.otherCa } }), 'tls-untrusted');
+    const found = only(
+      await probe(server.port, { protocol: 'pop3', security: 'tls' }, { tls: { ca: certs.otherCa }, inspectTls: inspectTlsFacts }),
+      'tls-untrusted',
+    );
     expect(found.severity).toBe('fail');
-    expect(found.evidence).toMatch(/UNABLE_TO|SELF_SIGNED|CERT_/);
+    expect(found.evidence).toMatch(/^verify error (UNABLE_TO|SELF_SIGNED|CERT_)/);
+    expect(found.hint).toContain('does not trust');
   });
 
   it('no STARTTLS on a submission port: starttls-missing, fail', async () => {
@@ -258,7 +271,7 @@ describe('probePort findings', () => {
 
 describe('probePort with the TLS facts seam', () => {
   it.each(['smtp', 'pop3', 'imap'] as const)(
-    '%s STARTTLS: the inspector gets a working upgrade, and its findings replace the certificate checks',
+    '%s STARTTLS: the inspector gets a working upgrade, and its findings are the only TLS findings',
     async (protocol) => {
       const server = await fake({ protocol, starttls: certs.named });
       const seen: string[] = [];
@@ -319,5 +332,82 @@ describe('probePort with the TLS facts seam', () => {
       },
     });
     expect(got).toEqual({ upgrade: undefined, servername: 'localhost', ca: true });
+  });
+});
+
+describe('probePort: whether the server requires TLS before MAIL FROM, USER or LOGIN (never with a password)', () => {
+  it('submission that refuses MAIL FROM before STARTTLS (530): required, no finding; MAIL FROM:<> went in clear once, nothing else', async () => {
+    const server = await fake({ protocol: 'smtp', starttls: certs.localhost });
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls' });
+    expect(ids(report)).toEqual(['port-ok']);
+    expect(report.tlsRequired).toEqual({ outcome: 'required', command: 'MAIL FROM:<>', reply: '530 5.7.0 Must issue a STARTTLS command first' });
+    expect(server.received.filter((l) => /^MAIL /i.test(l))).toEqual(['MAIL FROM:<>']);
+    expect(server.received.some((l) => /^(AUTH|RCPT|DATA)\b/i.test(l))).toBe(false);
+  });
+
+  it('submission that takes MAIL FROM in clear: tls-not-required, warn, and RSET at once', async () => {
+    const server = await fake({ protocol: 'smtp', starttls: certs.localhost, beforeTls: 'accepted' });
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls' });
+    const found = only(report, 'tls-not-required');
+    expect(found.severity).toBe('warn');
+    expect(found.evidence).toBe('MAIL FROM:<> before STARTTLS: 250 2.1.0 Ok');
+    expect(found.hint).toMatch(/^port \d+ accepts MAIL FROM before STARTTLS: a mail client set to "no encryption" works there/);
+    const session = server.sessions.find((s) => s.received.includes('MAIL FROM:<>'))!;
+    expect(session.received[session.received.indexOf('MAIL FROM:<>') + 1]).toBe('RSET');
+    expect(report.tlsRequired?.outcome).toBe('not-required');
+  });
+
+  it('a public MX (port 25) that takes MAIL FROM in clear, as it must (RFC 3207 §4): no finding', async () => {
+    const server = await fake({ protocol: 'smtp', starttls: certs.localhost, beforeTls: 'accepted' });
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls', mx: true });
+    expect(ids(report)).toEqual(['port-ok']);
+    expect(report.tlsRequired?.outcome).toBe('not-required');
+  });
+
+  it('a public MX that requires STARTTLS: mx-requires-starttls, info only, never worse', async () => {
+    const server = await fake({ protocol: 'smtp', starttls: certs.localhost });
+    const report = await probe(server.port, { protocol: 'smtp', security: 'starttls', mx: true });
+    const found = only(report, 'mx-requires-starttls');
+    expect(found.severity).toBe('info');
+    expect(found.hint).toMatch(/servers that cannot do TLS cannot deliver mail here/);
+    expect(ids(report)).toContain('port-ok');
+  });
+
+  it('POP3 that refuses USER before STLS: required; USER went in clear with a made-up name, PASS never', async () => {
+    const server = await fake({ protocol: 'pop3', starttls: certs.localhost });
+    const report = await probe(server.port, { protocol: 'pop3', security: 'starttls' });
+    expect(ids(report)).toEqual(['port-ok']);
+    expect(report.tlsRequired?.outcome).toBe('required');
+    expect(report.tlsRequired?.reply).toMatch(/^-ERR \[AUTH\] Plaintext authentication disallowed/);
+    expect(server.received.filter((l) => /^USER /i.test(l))).toEqual(['USER mailprobe-no-such-user']);
+    expect(server.received.some((l) => /^(PASS|APOP|AUTH)\b/i.test(l))).toBe(false);
+  });
+
+  it('POP3 that takes USER in clear: tls-not-required, warn; still no PASS', async () => {
+    const server = await fake({ protocol: 'pop3', starttls: certs.localhost, beforeTls: 'accepted' });
+    const report = await probe(server.port, { protocol: 'pop3', security: 'starttls' });
+    const found = only(report, 'tls-not-required');
+    expect(found.severity).toBe('warn');
+    expect(found.evidence).toBe('USER mailprobe-no-such-user before STLS: +OK');
+    expect(server.received.some((l) => /^PASS\b/i.test(l))).toBe(false);
+  });
+
+  it('a refusal that names no TLS (SMTP 550, POP3 -ERR no such user): tls-requirement-unclear, info, with the reply', async () => {
+    const smtp = await fake({ protocol: 'smtp', starttls: certs.localhost, beforeTls: '550 5.7.1 Client host rejected' });
+    const pop3 = await fake({ protocol: 'pop3', starttls: certs.localhost, beforeTls: '-ERR no such user' });
+    const [a, b] = await Promise.all([
+      probe(smtp.port, { protocol: 'smtp', security: 'starttls' }),
+      probe(pop3.port, { protocol: 'pop3', security: 'starttls' }),
+    ]);
+    expect(only(a, 'tls-requirement-unclear').evidence).toBe('MAIL FROM:<> before STARTTLS: 550 5.7.1 Client host rejected');
+    expect(only(b, 'tls-requirement-unclear').severity).toBe('info');
+    expect(a.tlsRequired?.outcome).toBe('unclear');
+  });
+
+  it('IMAP: judged from LOGINDISABLED alone; no LOGIN or AUTHENTICATE is sent', async () => {
+    const server = await fake({ protocol: 'imap', starttls: certs.localhost });
+    const report = await probe(server.port, { protocol: 'imap', security: 'starttls' });
+    expect(report.tlsRequired).toEqual({ outcome: 'required', command: 'CAPABILITY', reply: 'LOGINDISABLED' });
+    expect(server.received.some((l) => /^\S+ (LOGIN|AUTHENTICATE)\b/i.test(l))).toBe(false);
   });
 });

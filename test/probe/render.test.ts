@@ -79,7 +79,7 @@ function fixture(): HostReport {
       '2001:db8::10',
       993,
       { tls: { outcome: 'ok', info: { ...tlsInfo, authorized: false } }, banner: { text: '* OK ready', ms: 4 }, spoken: 'imap' },
-      (w) => [finding('tls-expired', w, 'notAfter Jan  1 00:00:00 2020 GMT', { validTo: 'Jan  1 00:00:00 2020 GMT' })],
+      (w) => [finding('tls-expired', w, 'notAfter Jan  1 00:00:00 2020 GMT', { daysAgo: 9 })],
     ),
     port('2001:db8::10', 995, { expected: { protocol: 'pop3', security: 'tls' }, tcp: { outcome: 'refused', error: 'connect ECONNREFUSED' } }, (w) => [
       finding('tcp-refused', w, 'connect ECONNREFUSED 2001:db8::10:995'),

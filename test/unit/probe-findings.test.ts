@@ -22,9 +22,6 @@ describe('the finding catalogue', () => {
       'starttls-missing fail',
       'starttls-refused fail',
       'tls-handshake-failed fail',
-      'tls-expired fail',
-      'tls-name-mismatch fail',
-      'tls-untrusted fail',
       'plaintext-auth-before-tls warn',
       'starttls-injection fail',
       'dns-lookup-failed warn',
@@ -80,6 +77,23 @@ describe('the finding catalogue', () => {
       'mx-none-answering fail',
       'mx-unreachable-here warn',
       'mx-port-blocked-here info',
+      'tls-not-required warn',
+      'mx-requires-starttls info',
+      'login-ok ok',
+      'login-refused fail',
+      'login-not-tried info',
+      'tls-requirement-unclear info',
+      'tls-expired fail',
+      'tls-expires-soon warn',
+      'tls-name-mismatch fail',
+      'tls-untrusted fail',
+      'tls-chain-incomplete warn',
+      'tls-only-legacy fail',
+      'tls-legacy-offered warn',
+      'tls-legacy-not-tested info',
+      'tls-weak-key fail',
+      'tls-no-ocsp-stapling info',
+      'tls-ok ok',
     ]);
   });
 
@@ -89,6 +103,17 @@ describe('the finding catalogue', () => {
       expect(CATALOGUE[id].title).not.toMatch(/\n/);
       expect(CATALOGUE[id].hint).not.toMatch(/\n/);
     }
+  });
+
+  it('a {count:word} template reads out as a person would say it: 1 day, 9 days, 1 more day', () => {
+    const hint = (id: 'tls-expires-soon' | 'tls-expired', values: Record<string, number>) => finding(id, where, 'e', values).hint;
+    expect(hint('tls-expires-soon', { daysLeft: 1 })).toBe('certificate expires in 1 day; renew it before then');
+    expect(hint('tls-expires-soon', { daysLeft: 9 })).toBe('certificate expires in 9 days; renew it before then');
+    expect(hint('tls-expired', { daysAgo: 0 })).toBe('certificate expired 0 days ago; renew it');
+    expect(finding('tls-ok', where, 'e', { version: 'TLS 1.3', servername: 'mail.example.test', daysLeft: 1 }).hint).toBe(
+      'TLS works: TLS 1.3, a certificate valid for mail.example.test for 1 more day',
+    );
+    expect(() => finding('tls-expired', where, 'e')).toThrow(/needs \{daysAgo\}/);
   });
 
   it('fills a template from the place and the values, and refuses a missing value', () => {

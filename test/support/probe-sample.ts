@@ -37,7 +37,7 @@ export function sampleHostReport(): HostReport {
     ]),
     samplePort('::1', 993, { expected: { protocol: 'imap', security: 'tls' }, spoken: 'imap', tls: { outcome: 'ok' } }, (w) => [
       finding('port-ok', w, 'greeting "* OK ready"', { spoken: 'IMAP', security: ' over TLS' }),
-      finding('tls-expired', w, 'certificate has expired (notAfter 2020-01-01T00:00:00Z)', { validTo: '2020-01-01' }),
+      finding('tls-expired', w, 'certificate has expired (notAfter 2020-01-01T00:00:00Z)', { daysAgo: 9 }),
     ]),
     samplePort('127.0.0.1', 110, { expected: { protocol: 'pop3', security: 'starttls' }, tcp: { outcome: 'refused', error: 'ECONNREFUSED' } }, (w) => [
       finding('tcp-refused', w, 'connect ECONNREFUSED 127.0.0.1:110'),

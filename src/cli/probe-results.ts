@@ -1,6 +1,5 @@
-import { placeOf } from '../probe/changes.js';
 import type { DomainReport } from '../probe/domain-probe.js';
-import type { Finding } from '../probe/findings.js';
+import { placeOf, type Finding } from '../probe/findings.js';
 import type { HostReport } from '../probe/host-probe.js';
 import type { PortReport } from '../probe/port-probe.js';
 import type { Remark, RunResult, ScenarioResult } from '../runner/results.js';

@@ -1,4 +1,4 @@
-import type { Finding, Place, Severity } from './findings.js';
+import { placeOf, type Finding, type Place, type Severity } from './findings.js';
 import type { HostReport } from './host-probe.js';
 import type { PortReport } from './port-probe.js';
 
@@ -15,13 +15,6 @@ export type Change =
   | { readonly kind: 'gone'; readonly finding: Finding }
   | { readonly kind: 'severity'; readonly finding: Finding; readonly before: Severity }
   | { readonly kind: 'port'; readonly place: Place; readonly before: string; readonly after: string };
-
-/** "127.0.0.1:25", "[::1]:993", or the name alone (with a port where it has one) for a finding with no address. */
-export function placeOf(p: Place): string {
-  if (p.address === undefined) return p.port === undefined ? p.host : `${p.host}:${p.port}`;
-  const address = p.address.includes(':') ? `[${p.address}]` : p.address;
-  return p.port === undefined ? address : `${address}:${p.port}`;
-}
 
 /** A port's outcome in words: how far a client gets, without the timings and texts that vary every round. */
 export function portOutcome(port: PortReport): string {

@@ -30,6 +30,13 @@ export interface Place {
   readonly port?: number;
 }
 
+/** "127.0.0.1:25", "[::1]:993", or the name alone (with a port where it has one) for a finding with no address. */
+export function placeOf(p: Place): string {
+  if (p.address === undefined) return p.port === undefined ? p.host : `${p.host}:${p.port}`;
+  const address = p.address.includes(':') ? `[${p.address}]` : p.address;
+  return p.port === undefined ? address : `${address}:${p.port}`;
+}
+
 export interface Finding extends Place {
   readonly id: string;
   readonly severity: Severity;

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import { worstSeverity, type Finding, type Severity } from './findings.js';
+import { placeOf, worstSeverity, type Finding, type Severity } from './findings.js';
 import type { HostReport } from './host-probe.js';
 import type { PortReport } from './port-probe.js';
 
@@ -81,13 +81,6 @@ function findingLines(f: Finding, paint: Paint, oneLine: (text: string) => strin
     `      evidence: ${oneLine(f.evidence)}`,
     `      hint:     ${oneLine(f.hint)}`,
   ];
-}
-
-/** "[::1]:993" for a port finding; the name (with a port where it has one) for a DNS or discovery finding. */
-function placeOf(f: Finding): string {
-  if (f.address === undefined) return f.port === undefined ? f.host : `${f.host}:${f.port}`;
-  const address = f.address.includes(':') ? `[${f.address}]` : f.address;
-  return f.port === undefined ? address : `${address}:${f.port}`;
 }
 
 export function painter(color: boolean): Paint {

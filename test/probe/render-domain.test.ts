@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { portReportAt } from '../support/probe-sample.js';
 import { describe, expect, it } from 'vitest';
 import { planDomain } from '../../src/probe/domain-plan.js';
 import type { DomainReport } from '../../src/probe/domain-probe.js';
@@ -78,17 +79,7 @@ function fixture(): DomainReport {
     rest: Partial<PortReport>,
     findings: (w: { host: string; address: string; port: number }) => Finding[],
   ): PortReport => {
-    const where = { host, address, port: portNumber };
-    return {
-      ...where,
-      expected: { protocol: 'imap', security: 'tls' },
-      tcp: { outcome: 'connected', ms: 3 },
-      capabilities: {},
-      auth: {},
-      injection: 'not-tested',
-      ...rest,
-      findings: findings(where),
-    };
+    return portReportAt({ host, address, port: portNumber }, rest, findings);
   };
   const ok = (w: { host: string; address: string; port: number }): Finding[] => [
     finding('port-ok', w, 'greeting "* OK"', { spoken: 'IMAP', security: ' over TLS' }),

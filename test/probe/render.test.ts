@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { portReportAt } from '../support/probe-sample.js';
 import { describe, expect, it } from 'vitest';
 import { finding, type Finding } from '../../src/probe/findings.js';
 import type { HostReport } from '../../src/probe/host-probe.js';
@@ -23,17 +24,7 @@ function port(
   rest: Partial<PortReport>,
   findings: (where: { host: string; address: string; port: number }) => Finding[],
 ): PortReport {
-  const where = { host: HOST, address, port: portNumber };
-  return {
-    ...where,
-    expected: { protocol: 'imap', security: 'tls' },
-    tcp: { outcome: 'connected', ms: 3 },
-    capabilities: {},
-    auth: {},
-    injection: 'not-tested',
-    ...rest,
-    findings: findings(where),
-  };
+  return portReportAt({ host: HOST, address, port: portNumber }, rest, findings);
 }
 
 function fixture(): HostReport {

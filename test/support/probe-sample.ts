@@ -10,13 +10,13 @@ import type { PortReport } from '../../src/probe/port-probe.js';
  */
 export const SAMPLE_HOST = 'mail.example.test';
 
-type Where = { host: string; address: string; port: number };
+export type Where = { host: string; address: string; port: number };
 
-export function samplePort(address: string, port: number, rest: Partial<PortReport>, findings: (w: Where) => Finding[]): PortReport {
-  const where = { host: SAMPLE_HOST, address, port };
+/** A made-up port report at `where` (an IMAP/TLS port that connected, unless `rest` says otherwise), its findings made for that place. */
+export function portReportAt(where: Where, rest: Partial<PortReport>, findings: (w: Where) => Finding[]): PortReport {
   return {
     ...where,
-    expected: { protocol: 'smtp', security: 'starttls' },
+    expected: { protocol: 'imap', security: 'tls' },
     tcp: { outcome: 'connected', ms: 3 },
     capabilities: {},
     auth: {},
@@ -24,6 +24,10 @@ export function samplePort(address: string, port: number, rest: Partial<PortRepo
     ...rest,
     findings: findings(where),
   };
+}
+
+export function samplePort(address: string, port: number, rest: Partial<PortReport>, findings: (w: Where) => Finding[]): PortReport {
+  return portReportAt({ host: SAMPLE_HOST, address, port }, { expected: { protocol: 'smtp', security: 'starttls' }, ...rest }, findings);
 }
 
 export function sampleHostReport(): HostReport {

@@ -79,7 +79,7 @@ function url(host: string, path: string, options: DiscoverOptions): string {
 }
 
 /** A finding's place: the URL's host, and its port when it is not 443. */
-function placeOf(target: string): Place {
+function placeOfUrl(target: string): Place {
   const parsed = new URL(target);
   return parsed.port === '' ? { host: parsed.hostname } : { host: parsed.hostname, port: Number(parsed.port) };
 }
@@ -121,7 +121,7 @@ async function discoverAutoconfig(domain: string, options: DiscoverOptions): Pro
     tried.push(outcome(result));
     if (result.kind === 'failure') {
       if (result.reason === 'tls-verify') {
-        findings.push(finding('autoconfig-cert-untrusted', placeOf(result.url), describeFailure(result), { reason: result.code ?? result.message }));
+        findings.push(finding('autoconfig-cert-untrusted', placeOfUrl(result.url), describeFailure(result), { reason: result.code ?? result.message }));
       }
       // An interrupted lookup is no evidence of absence: keep what was found, claim nothing more.
       if (result.reason === 'aborted') return { findings };
@@ -134,7 +134,7 @@ async function discoverAutoconfig(domain: string, options: DiscoverOptions): Pro
     });
     if (!parsed.ok) {
       findings.push(
-        finding('autoconfig-invalid', placeOf(result.url), `${result.url}: HTTP 200, ${result.body.length} bytes: ${parsed.reason}`, {
+        finding('autoconfig-invalid', placeOfUrl(result.url), `${result.url}: HTTP 200, ${result.body.length} bytes: ${parsed.reason}`, {
           url: result.url,
           reason: parsed.reason,
         }),
@@ -143,12 +143,12 @@ async function discoverAutoconfig(domain: string, options: DiscoverOptions): Pro
     }
     const names = parsed.servers.map(describeServer).join(', ');
     const skipped = parsed.skipped.map((s) => `skipped ${s.element}: ${s.why}`);
-    findings.push(finding('autoconfig-found', placeOf(result.url), [`${result.url}: HTTP 200`, ...skipped].join('; '), { url: result.url, servers: names }));
+    findings.push(finding('autoconfig-found', placeOfUrl(result.url), [`${result.url}: HTTP 200`, ...skipped].join('; '), { url: result.url, servers: names }));
     for (const server of parsed.servers.filter((s) => s.security === 'none')) {
       findings.push(
         finding(
           'autoconfig-plaintext',
-          placeOf(result.url),
+          placeOfUrl(result.url),
           `${result.url}: <socketType>plain</socketType> for ${server.protocol} ${server.host}:${server.port}`,
           {
             protocol: server.protocol.toUpperCase(),
@@ -213,7 +213,7 @@ async function discoverAutodiscover(domain: string, options: DiscoverOptions): P
     if (result.kind === 'response' && autodiscoverAnswered(result)) {
       return {
         found: { url: result.url, status: result.status },
-        findings: [finding('autodiscover-answers', placeOf(result.url), `${result.url}: HTTP ${result.status}`, { url: result.url, status: result.status })],
+        findings: [finding('autodiscover-answers', placeOfUrl(result.url), `${result.url}: HTTP ${result.status}`, { url: result.url, status: result.status })],
       };
     }
     if (result.kind === 'failure' && result.reason === 'aborted') return { findings: [] };
@@ -235,7 +235,7 @@ const MODE_MEANING: Readonly<Record<MtaStsMode, string>> = {
 async function checkMtaSts(domain: string, options: DiscoverOptions): Promise<Part<NonNullable<DiscoveryReport['mtaSts']>>> {
   if (options.dns?.txt.mtaSts === undefined) return { findings: [] };
   const target = url(`mta-sts.${domain}`, '/.well-known/mta-sts.txt', options);
-  const place = placeOf(target);
+  const place = placeOfUrl(target);
   // Redirects are not followed: RFC 8461 §3.3 says "HTTP 3xx redirects MUST NOT be
   // followed", so a policy behind one is as unreachable for senders as for us.
   //

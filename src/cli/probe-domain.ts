@@ -53,7 +53,8 @@ export async function probeDomainRound(records: DomainRecords, dns: DnsClient, o
   const resolve = (name: string) => dns.addresses(name);
   const fetchTimeouts =
     options.fetchTimeoutMs === undefined ? undefined : { connectMs: options.fetchTimeoutMs, headMs: options.fetchTimeoutMs, bodyMs: options.fetchTimeoutMs };
-  const discovery = await discover(records.domain, {
+  // Not awaited: the domain probe starts on what DNS names while discovery is still fetching.
+  const discovery = discover(records.domain, {
     resolve,
     dns: { txt: records.txt, mx: records.mx },
     signal: options.signal,

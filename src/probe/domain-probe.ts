@@ -7,7 +7,12 @@ import type { Budget, ExpectedService, PortReport, ProbeTimeouts } from './port-
 
 export interface DomainProbeOptions {
   readonly records: DomainRecords;
-  readonly discovery: DiscoveryReport;
+  /**
+   * Discovery's report, or its promise: given a promise, what DNS names is
+   * probed while discovery is still running, and only the servers discovery
+   * adds are probed once it has answered.
+   */
+  readonly discovery: DiscoveryReport | Promise<DiscoveryReport>;
   /** Resolves the autoconfig servers the records do not carry (the probe's own resolver, never dns.lookup). */
   readonly resolve?: ResolveAddresses;
   /** --ports; see PlanOptions.ports. */
@@ -41,29 +46,55 @@ export interface DomainReport {
  * probe has no verdict.
  */
 export async function probeDomain(options: DomainProbeOptions): Promise<DomainReport> {
-  const { records, discovery } = options;
-  const { resolved, lookupFailed } = await resolveDiscovered(records, discovery, options.resolve);
-  const plan = planDomain(records, discovery, {
-    resolved,
-    lookupFailed,
+  const { records } = options;
+  const planOptions = {
     ...(options.ports === undefined ? {} : { ports: options.ports }),
     ...(options.maxTargets === undefined ? {} : { maxTargets: options.maxTargets }),
-  });
-
+  };
   const budgets = new Map<string, Budget>();
   const budgetFor = (address: string): Budget => {
     let budget = budgets.get(address);
     if (budget === undefined) budgets.set(address, (budget = semaphore(options.budget ?? DEFAULT_HOST_BUDGET)));
     return budget;
   };
+  const probeTargets = (targets: readonly PlannedTarget[]): Promise<HostReport[]> => probeGrouped(targets, budgetFor, options);
+
+  // What DNS names is probed at once, while discovery (HTTPS, one connect timeout or more on a dead host) is still
+  // under way: a blackholed domain then costs about one timeout, not discovery's and the ports' one after the other.
+  const early = options.discovery instanceof Promise ? planDomain(records, NO_DISCOVERY, planOptions).targets : [];
+  const earlyHosts = probeTargets(early);
+  // Marked handled now: if discovery fails first, the early probes' own failure must not crash the process unheard.
+  earlyHosts.catch(() => undefined);
+  const discovery = await options.discovery;
+  const { resolved, lookupFailed } = await resolveDiscovered(records, discovery, options.resolve);
+  const plan = planDomain(records, discovery, { resolved, lookupFailed, ...planOptions });
+  const probedEarly = new Set(early.map(targetKey));
+  const late = plan.targets.filter((t) => !probedEarly.has(targetKey(t)));
+  const [first, second] = await Promise.all([earlyHosts, probeTargets(late)]);
+  const hosts = mergeHosts([...first, ...second], plan);
+  const findings = [...plan.findings, ...disagreements(records, discovery, plan, hosts)];
+  return { domain: records.domain, records, discovery, plan, hosts, findings };
+}
+
+/** A plan from DNS alone: what can be probed before discovery has answered. */
+const NO_DISCOVERY: DiscoveryReport = { findings: [] };
+
+/** A target is the same probe when its name, port and what a client expects there agree. */
+function targetKey(target: Pick<PlannedTarget, 'host' | 'port' | 'expected'>): string {
+  const { protocol, security, mx } = target.expected;
+  return [target.host, target.port, protocol, security, mx === true ? 'mx' : ''].join(' ');
+}
+
+/** The targets that resolve, one host probe per name (its planned ports), every address under its shared budget. */
+function probeGrouped(targets: readonly PlannedTarget[], budgetFor: (address: string) => Budget, options: DomainProbeOptions): Promise<HostReport[]> {
   const byHost = new Map<string, PlannedTarget[]>();
-  for (const target of plan.targets) if (target.addresses.length > 0) byHost.set(target.host, [...(byHost.get(target.host) ?? []), target]);
-  const hosts = await Promise.all(
-    [...byHost].map(([host, targets]) =>
+  for (const target of targets) if (target.addresses.length > 0) byHost.set(target.host, [...(byHost.get(target.host) ?? []), target]);
+  return Promise.all(
+    [...byHost].map(([host, group]) =>
       probeHost({
         host,
-        addresses: targets[0]!.addresses,
-        ports: Object.fromEntries(targets.map((t) => [t.port, t.expected])),
+        addresses: group[0]!.addresses,
+        ports: Object.fromEntries(group.map((t) => [t.port, t.expected])),
         budgetFor,
         transcript: options.transcript,
         ...(options.tls === undefined ? {} : { tls: options.tls }),
@@ -73,8 +104,28 @@ export async function probeDomain(options: DomainProbeOptions): Promise<DomainRe
       }),
     ),
   );
-  const findings = [...plan.findings, ...disagreements(records, discovery, plan, hosts)];
-  return { domain: records.domain, records, discovery, plan, hosts, findings };
+}
+
+/**
+ * One report per host in plan order, its ports from both rounds of probing;
+ * a port the final plan no longer names (an early guess that a published
+ * source replaced with another expectation) is dropped with its findings.
+ */
+function mergeHosts(reports: readonly HostReport[], plan: DomainPlan): HostReport[] {
+  const wanted = new Set(plan.targets.map(targetKey));
+  const order = [...new Set(plan.targets.map((t) => t.host))];
+  const merged: HostReport[] = [];
+  for (const host of order) {
+    const ports = reports
+      .filter((r) => r.host === host)
+      .flatMap((r) => r.ports)
+      .filter((p) => wanted.has(targetKey(p)));
+    // As one host probe lists them: by address (in the order resolved), then by port.
+    const addresses = [...new Set(ports.map((p) => p.address))];
+    ports.sort((a, b) => addresses.indexOf(a.address) - addresses.indexOf(b.address) || a.port - b.port);
+    if (ports.length > 0) merged.push({ host, ports, findings: ports.flatMap((p) => p.findings) });
+  }
+  return merged;
 }
 
 /** Every finding of a domain's report: DNS, discovery, the plan and the disagreements, then the ports. The exit code is the worst of these. */

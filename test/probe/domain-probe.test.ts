@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { parseDocument } from 'yaml';
 import { ENDPOINT_HOST, type EndpointName } from '../../src/lab/ports.js';
 import type { SrvAnswer, SrvService } from '../../src/probe/domain-model.js';
@@ -132,6 +132,45 @@ describe('probeDomain: SRV and autoconfig', () => {
     expect(ids(report.findings)).toEqual([]);
     expect(ids(report.hosts[0]!.findings)).toEqual(['wrong-protocol']);
     expect(report.plan.targets[0]!.sources).toEqual(['autoconfig']);
+  });
+});
+
+describe('probeDomain: discovery still under way', () => {
+  it('probes what DNS names while discovery is pending, then only the servers discovery adds', async () => {
+    const imaps = await fake({ protocol: 'imap', implicitTls: certs.localhost });
+    const submission = await fake({ protocol: 'smtp', starttls: certs.localhost });
+    let answer: (report: ReturnType<typeof discovery>) => void = () => undefined;
+    const pending = new Promise<ReturnType<typeof discovery>>((resolve) => (answer = resolve));
+    const running = probe({
+      records: records({ mx: { kind: 'null' }, srv: [srv('_imaps._tcp', 'imap.example.test', imaps.port)] }),
+      discovery: pending,
+      resolve: () => Promise.resolve(['127.0.0.1']),
+      ports: {},
+    });
+    // The SRV target is probed before discovery has answered: a dead discovery host costs no time of the ports'.
+    await vi.waitUntil(() => imaps.sessions.length > 0, { timeout: 5_000, interval: 20 });
+    expect(submission.sessions).toHaveLength(0);
+    answer(
+      discovery({
+        autoconfig: {
+          url: 'https://autoconfig.example.test/mail/config-v1.1.xml',
+          servers: [
+            { protocol: 'imap', host: 'imap.example.test', port: imaps.port, security: 'tls' },
+            { protocol: 'smtp', host: 'out.example.test', port: submission.port, security: 'starttls' },
+          ],
+        },
+      }),
+    );
+    const report = await running;
+    // The server both name was probed once, in the first round; the one only autoconfig names, after it.
+    expect(imaps.sessions.filter((session) => session.received.length > 0).length).toBeGreaterThan(0);
+    expect(report.hosts.map((h) => [h.host, h.ports.map((p) => p.port)])).toEqual([
+      ['imap.example.test', [imaps.port]],
+      ['out.example.test', [submission.port]],
+    ]);
+    expect(report.plan.targets.find((t) => t.host === 'imap.example.test')?.sources).toEqual(['srv:_imaps._tcp', 'autoconfig']);
+    expect(ids(report.findings)).toEqual([]);
+    expect(report.hosts.flatMap((h) => h.findings).filter((f) => f.severity === 'fail' || f.severity === 'warn')).toEqual([]);
   });
 });
 

@@ -10,6 +10,8 @@ import type { HostReport } from '../../src/probe/host-probe.js';
 import { describeRun, runCli } from '../support/cli.js';
 import { startDnsmasq, type RunningDnsmasq } from '../support/dnsmasq.js';
 import { startHttpsFixture, type HttpsFixture } from '../support/https-fixture.js';
+import { DEFAULT_TIMEOUTS } from '../../src/transport/timeouts.js';
+import { neverAccepts } from '../probe/fakes.js';
 import { signCertificate, testCerts } from '../support/test-certs.js';
 
 /**
@@ -29,6 +31,8 @@ let dir: string;
 let caFile: string;
 let endpoints: Record<EndpointName, { port: number }>;
 let mxPorts: string;
+/** Listeners that never accept, for dead.lab.test: two SRV targets, its MX port and its HTTPS port. */
+let dead: Array<{ port: number; close: () => Promise<void> }> = [];
 
 const srvOf = (service: string, target: string, e: EndpointName) => ({ name: `${service}.${DOMAIN}`, target, port: endpoints[e].port });
 
@@ -75,6 +79,8 @@ beforeAll(async () => {
     body: `version: STSv1\nmode: enforce\nmx: ${MAIL}\nmax_age: 86400\n`,
   });
 
+  dead = await Promise.all([0, 1, 2, 3].map(() => neverAccepts()));
+  const [deadImaps, deadSubmission] = dead;
   dns = await startDnsmasq({
     zone: DOMAIN,
     hosts: {
@@ -83,10 +89,14 @@ beforeAll(async () => {
       [`autoconfig.${DOMAIN}`]: ['127.0.0.1'],
       [`mta-sts.${DOMAIN}`]: ['127.0.0.1'],
       [`quiet.${DOMAIN}`]: ['127.0.0.1'],
+      [`mx.dead.${DOMAIN}`]: ['127.0.0.1'],
+      [`srv.dead.${DOMAIN}`]: ['127.0.0.1'],
+      [`autoconfig.dead.${DOMAIN}`]: ['127.0.0.1'],
     },
     mx: [
       { name: DOMAIN, exchange: MAIL, preference: 10 },
       { name: `broken.${DOMAIN}`, exchange: MAIL, preference: 10 },
+      { name: `dead.${DOMAIN}`, exchange: `mx.dead.${DOMAIN}`, preference: 10 },
     ],
     srv: [
       srvOf('_submissions._tcp', MAIL, 'smtps'),
@@ -97,6 +107,9 @@ beforeAll(async () => {
       srvOf('_pop3._tcp', PLAIN, 'pop3'),
       // broken.lab.test publishes IMAPS where nothing listens (port 1 of the quiet address refuses).
       { name: `_imaps._tcp.broken.${DOMAIN}`, target: `quiet.${DOMAIN}`, port: 1 },
+      // dead.lab.test: every port it names, and its autoconfig host, drop the connection (never accept).
+      { name: `_imaps._tcp.dead.${DOMAIN}`, target: `srv.dead.${DOMAIN}`, port: deadImaps!.port },
+      { name: `_submission._tcp.dead.${DOMAIN}`, target: `srv.dead.${DOMAIN}`, port: deadSubmission!.port },
     ],
     txt: [
       { name: DOMAIN, strings: ['v=spf1 mx -all'] },
@@ -109,6 +122,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await Promise.all(dead.map((l) => l.close()));
   await dns?.stop();
   await https?.close();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
@@ -177,6 +191,34 @@ describe('mailprobe probe DOMAIN against the lab, a real DNS server and a local 
     const xml = await readFile(junit, 'utf8');
     expect(xml).toContain('srv-target-refused');
     expect(xml).toMatch(/<testsuite[^>]+name="broken\.lab\.test"/);
+  });
+
+  it('a domain whose every port and its autoconfig host drop connections ends in about one connect timeout, default timeouts', async () => {
+    const [, , mx, httpsPort] = dead;
+    const started = performance.now();
+    const r = await runCli([
+      'probe',
+      `dead.${DOMAIN}`,
+      '--dns-server',
+      dns.server,
+      '--https-port',
+      String(httpsPort!.port),
+      '--as',
+      'domain',
+      '--ports',
+      `${mx!.port}=smtp/starttls/mx`,
+      '--json',
+    ]);
+    const elapsed = performance.now() - started;
+    console.log(`blackholed domain (MX, two SRV targets and autoconfig never accept), default timeouts: ${Math.round(elapsed)} ms`);
+    // Timeouts are what this network saw, never the server's fault: warnings, exit 0.
+    expect(r.code, describeRun(r)).toBe(0);
+    const report = JSON.parse(r.stdout) as DomainReport;
+    const timedOut = report.hosts.flatMap((h) => h.ports).map((p) => p.tcp.outcome);
+    expect(timedOut).toEqual(['timeout', 'timeout', 'timeout']);
+    expect(all(report).map((f) => f.id)).toEqual(expect.arrayContaining(['srv-target-unreachable', 'mx-unreachable-here']));
+    // Discovery (its HTTPS connect timing out) runs beside the port probes, not before them: one timeout, not two. Margin 3 s.
+    expect(elapsed).toBeLessThan(DEFAULT_TIMEOUTS.tcp + 3_000);
   });
 
   it('auto mode: a name with no MX and no mail SRV record is probed as a host, and --as domain forces the domain probe', async () => {

@@ -102,7 +102,7 @@ export const CATALOGUE = {
     title: 'port {port} runs commands injected before STARTTLS',
     hint: 'the server on port {port} keeps commands sent in clear before STARTTLS and runs them inside TLS (CVE-2011-0411 class): an attacker on the path can inject commands; update the server software',
   },
-  // ── per-port checks added later (requires TLS before MAIL/LOGIN/USER, --login): add them here ──
+  // ── per-port checks: whether TLS is required before MAIL/USER/LOGIN, and the --login check ──
   'tls-not-required': {
     severity: 'warn',
     title: 'port {port} accepts {command} before STARTTLS',
@@ -134,7 +134,7 @@ export const CATALOGUE = {
     hint: 'port {port} refused {command} in clear, but not because TLS is missing; whether it insists on TLS first is not known; the reply says why',
   },
 
-  // ── TLS facts (tls-facts.ts): fold its ids in here ──
+  // ── TLS facts (tls-facts.ts): the certificate, versions, key and OCSP of each TLS port ──
   // The one producer of certificate and TLS-version findings: tlsFindings in tls-facts.ts, from handshakes of its own.
   'tls-expired': {
     severity: 'fail',

@@ -1,12 +1,14 @@
 import type { Severity } from './findings.js';
 
 /**
- * Every finding the port probe can report, keyed by its stable id. Ids never
- * change meaning once released (scripts, monitoring and JUnit cases key on
- * them); add a new id rather than reword an old one into something else.
- * Titles and hints are templates: {port}, {host}, {address} always, others
- * where named; {name:word} is a count with its word, plural when it is not
- * 1 ({daysLeft:day} → "1 day", "9 days"; {daysLeft:more day} → "9 more days"). Severities are defaults; port-probe.ts lowers starttls-missing
+ * Every finding `mailprobe probe` can report (ports, TLS, DNS, discovery and
+ * a domain's disagreements), keyed by its stable id. Ids never change
+ * meaning once released (scripts, monitoring and JUnit cases key on them);
+ * add a new id rather than reword an old one into something else.
+ * Titles and hints are templates: {host} always, {port} and {address} where
+ * the finding has them, others where named; {name:word} is a count with its
+ * word, plural when it is not 1 ({daysLeft:day} → "1 day", "9 days";
+ * {daysLeft:more day} → "9 more days"). Severities are defaults; port-probe.ts lowers starttls-missing
  * on a public MX (port 25) to warn: an MX must not require STARTTLS
  * (RFC 3207 §4), so taking mail in clear there is no failure, only a risk.
  */

@@ -139,7 +139,10 @@ describe('JUnit as its consumers read it', () => {
       expect(failed, `strict=${strict}`).toMatchObject({ path: 'suites/pop3/dele-marks-deleted.yaml', line: 20, level: 'failure' });
       expect(failed?.message).toMatch(/^RETR of a message marked deleted must fail/);
       // An error is annotated where its step is written (stls-upgrade.yaml:9:5).
-      expect(annotations.find((a) => a.name === erroredName), `strict=${strict}`).toMatchObject({ path: 'suites/pop3/stls-upgrade.yaml', line: 9 });
+      expect(
+        annotations.find((a) => a.name === erroredName),
+        `strict=${strict}`,
+      ).toMatchObject({ path: 'suites/pop3/stls-upgrade.yaml', line: 9 });
     }
   });
 
@@ -185,6 +188,8 @@ describe('JUnit as its consumers read it', () => {
     // Without a saved copy there is no attachment.
     expect(gitlabCases(xml).find((c) => c.name === erroredName)?.attachment).toBeUndefined();
     // Written to stdout, the path is relative to the working directory.
-    expect(renderJUnit(redactRun({ ...run, scenarios }, sampleRedactor()), { cwd: root })).toContain('[[ATTACHMENT|reports/messages/mp-1/pop3_dele/laptop-msg1.eml]]');
+    expect(renderJUnit(redactRun({ ...run, scenarios }, sampleRedactor()), { cwd: root })).toContain(
+      '[[ATTACHMENT|reports/messages/mp-1/pop3_dele/laptop-msg1.eml]]',
+    );
   });
 });

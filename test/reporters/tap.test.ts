@@ -59,7 +59,12 @@ describe('TAP reporter', () => {
     expect(transcript).toHaveLength(16); // 15 lines and the "earlier lines not shown" note
     expect(transcript.at(-4)).toBe('+   13ms [laptop] C: RETR 1');
 
-    expect(diagnostic(render(), 3)).toMatchObject({ severity: 'error', code: 'ETLS', phase: 'tls', at: { file: 'suites/pop3/stls-upgrade.yaml', line: 9, column: 5 } });
+    expect(diagnostic(render(), 3)).toMatchObject({
+      severity: 'error',
+      code: 'ETLS',
+      phase: 'tls',
+      at: { file: 'suites/pop3/stls-upgrade.yaml', line: 9, column: 5 },
+    });
     expect(diagnostic(render(), 5)).toMatchObject({ severity: 'todo', verdict: 'inconclusive' });
   });
 

@@ -76,7 +76,13 @@ export function mikepenzAnnotations(xml: string): MikepenzAnnotation[] {
     const error = child(testcase, 'error');
     const skipped = child(testcase, 'skipped');
     const stackTrace = (failure?.textContent || error?.textContent || '').trim();
-    const message = (failure?.getAttribute('message') || error?.getAttribute('message') || stackTrace.split('\n').slice(0, 2).join('\n') || testcase.getAttribute('name') || '').trim();
+    const message = (
+      failure?.getAttribute('message') ||
+      error?.getAttribute('message') ||
+      stackTrace.split('\n').slice(0, 2).join('\n') ||
+      testcase.getAttribute('name') ||
+      ''
+    ).trim();
     const pos = resolveFileAndLine(
       testcase.getAttribute('file') || failure?.getAttribute('file') || suite.getAttribute('file'),
       testcase.getAttribute('line') || failure?.getAttribute('line') || suite.getAttribute('line'),

@@ -36,8 +36,9 @@ export function loadErrorRun(options: LoadErrorRunOptions): RunResult {
     startedAt: options.startedAt,
     durationMs: 0,
     target: {
-      name: options.target?.name ?? '(not loaded)',
-      host: options.target?.host ?? '(not loaded)',
+      // Not loaded: the file's name, and a host that says so ("target t.yaml (not loaded)").
+      name: options.target?.name ?? basename(options.targetFile),
+      host: options.target?.host ?? 'not loaded',
       file: options.targetFile,
       // Nothing was connected to, so no endpoint went unverified.
       insecure: false,
@@ -65,7 +66,7 @@ function failureCase(f: LoadFailure, startedAt: number): ScenarioResult {
     file: f.file,
     ...(first !== undefined ? { line: first.pos.line } : {}),
     startedAt,
-    remarks: [{ label: more > 0 ? `problems (${f.diagnostics.length})` : 'problem', text: f.problems.join('\n') }],
+    remarks: [{ label: more > 0 ? 'problems' : 'problem', text: f.problems.join('\n') }],
     error: {
       code: f.code,
       phase: 'load',

@@ -17,6 +17,8 @@ export interface VerdictDetail {
   readonly message: string;
   readonly step?: string;
   readonly at?: string;
+  /** `at` as a place (path relative to cwd), for formats that write it as fields. */
+  readonly position?: SourcePos;
   readonly expected?: string;
   readonly actual?: string;
   readonly rfc?: string;
@@ -33,6 +35,7 @@ export interface VerdictDetail {
 export interface CheckDetail {
   readonly message: string;
   readonly at: string;
+  readonly position: SourcePos;
   readonly expected: string;
   readonly actual: string;
   readonly rfc?: string;
@@ -53,6 +56,7 @@ function verdictDetailOf(result: ScenarioResult, cwd: string): Omit<VerdictDetai
       const more = (f.checks ?? []).slice(1).map((c) => ({
         message: c.message,
         at: formatPos(relPos(c.source, cwd)),
+        position: relPos(c.source, cwd),
         expected: c.expected,
         actual: c.actual,
         ...(c.rfc !== undefined ? { rfc: c.rfc } : {}),
@@ -60,7 +64,7 @@ function verdictDetailOf(result: ScenarioResult, cwd: string): Omit<VerdictDetai
       return {
         message: f.message,
         ...(f.step !== undefined ? { step: f.step } : {}),
-        ...(f.source !== undefined ? { at: formatPos(relPos(f.source, cwd)) } : {}),
+        ...(f.source !== undefined ? { at: formatPos(relPos(f.source, cwd)), position: relPos(f.source, cwd) } : {}),
         ...(f.expected !== undefined ? { expected: f.expected } : {}),
         ...(f.actual !== undefined ? { actual: f.actual } : {}),
         ...(f.rfc !== undefined ? { rfc: f.rfc } : {}),
@@ -75,7 +79,7 @@ function verdictDetailOf(result: ScenarioResult, cwd: string): Omit<VerdictDetai
         code: e.code,
         ...(e.phase !== undefined ? { phase: e.phase } : {}),
         ...(e.step !== undefined ? { step: e.step } : {}),
-        ...(e.source !== undefined ? { at: formatPos(relPos(e.source, cwd)) } : {}),
+        ...(e.source !== undefined ? { at: formatPos(relPos(e.source, cwd)), position: relPos(e.source, cwd) } : {}),
         more: [],
         transcript: e.transcript,
       };

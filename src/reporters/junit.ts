@@ -5,8 +5,9 @@
  *     <testsuite name="suites/pop3/dele-marks-deleted.yaml" tests="1" failures="1" errors="0" skipped="0" time="0.041" …>
  *       <properties><property name="target.host" value="mail.example.test"/>…</properties>
  *       <testcase classname="mailprobe.pop3" name="RETR of a message marked deleted answers -ERR"
- *                 time="0.041" file="suites/pop3/dele-marks-deleted.yaml" line="2">
- *         <failure message="RETR of a message marked deleted must fail, but the server sent it" type="expectation">step: …</failure>
+ *                 time="0.041" file="suites/pop3/dele-marks-deleted.yaml" line="20">
+ *         <failure message="RETR of a message marked deleted must fail, but the server sent it" type="expectation">message:  RETR of …
+ *   step:     RETR 1 after DELE 1 …</failure>
  *         <system-out>+    0ms [laptop] -- connected to 127.0.0.1:40110 (plain) …</system-out>
  *       </testcase>
  *     </testsuite>
@@ -17,6 +18,7 @@
  * dorny ignore. `strict` leaves out everything the Jenkins xunit schema
  * (junit-10.xsd) rejects: testcase file/line, and `skipped` on <testsuites>.
  */
+import { dirname, resolve } from 'node:path';
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import type { Remark, RunResult, ScenarioResult } from '../runner/results.js';
@@ -32,6 +34,12 @@ export interface JUnitOptions {
   readonly strict?: boolean;
   /** Paths are written relative to this directory (ReporterContext.cwd). */
   readonly cwd: string;
+  /**
+   * The folder the report file is written to (default: cwd, as for stdout):
+   * attachment paths are relative to it, as Jenkins and GitLab resolve them
+   * beside the report.
+   */
+  readonly reportDir?: string;
 }
 
 /** Renders an already redacted run. */
@@ -75,7 +83,7 @@ export function renderJUnit(run: RunResult, options: JUnitOptions): string {
       ...(file === undefined ? {} : { file: attr(relPath(file, cwd)) }),
     });
     writeProperties(suite.ele('properties'), run, scenarios);
-    for (const scenario of scenarios) writeTestcase(suite, scenario, { strict, cwd });
+    for (const scenario of scenarios) writeTestcase(suite, scenario, { strict, cwd, reportDir: options.reportDir ?? cwd });
   }
 
   // wellFormed makes the serializer throw on anything escapeControls missed,
@@ -106,12 +114,24 @@ function writeProperties(props: XMLBuilder, run: RunResult, scenarios: readonly 
   }
 }
 
-function writeTestcase(suite: XMLBuilder, s: ScenarioResult, options: { strict: boolean; cwd: string }): void {
+/**
+ * The line a CI annotation should point at: the failing check, or the step
+ * that errored, when it is written in the case's own file; otherwise the
+ * scenario's line. (action-junit-report takes testcase@line as it is.)
+ */
+function annotationLine(s: ScenarioResult, cwd: string): number | undefined {
+  const where = s.state === 'failed' ? s.failure.source : s.state === 'errored' ? s.error.source : undefined;
+  if (where !== undefined && s.file !== undefined && relPath(where.file, cwd) === relPath(s.file, cwd)) return where.line;
+  return s.line;
+}
+
+function writeTestcase(suite: XMLBuilder, s: ScenarioResult, options: { strict: boolean; cwd: string; reportDir: string }): void {
+  const line = annotationLine(s, options.cwd);
   const testcase = suite.ele('testcase', {
     classname: attr(s.classname ?? classnameFor(s.id)),
     name: attr(s.name),
     time: formatSeconds(s.durationMs),
-    ...(options.strict || s.file === undefined ? {} : { file: attr(relPath(s.file, options.cwd)), ...(s.line === undefined ? {} : { line: String(s.line) }) }),
+    ...(options.strict || s.file === undefined ? {} : { file: attr(relPath(s.file, options.cwd)), ...(line === undefined ? {} : { line: String(line) }) }),
   });
   const detail = verdictDetail(s, options.cwd);
   switch (s.state) {
@@ -124,7 +144,8 @@ function writeTestcase(suite: XMLBuilder, s: ScenarioResult, options: { strict: 
       testcase.ele('error', { message: attr(s.error.message), type: attr(s.error.code) }).txt(body(detail, s.startedAt));
       break;
     case 'skipped':
-      testcase.ele('skipped', { message: attr(s.reason) });
+      // GitLab shows the element text, not the attribute: the reason goes in both.
+      testcase.ele('skipped', { message: attr(s.reason) }).txt(text(s.reason));
       break;
     case 'inconclusive':
       // JUnit has no "try again later". A <failure> would turn CI red because a
@@ -132,13 +153,13 @@ function writeTestcase(suite: XMLBuilder, s: ScenarioResult, options: { strict: 
       // compliance; an <error> would blame our run. <skipped> is the honest
       // nearest: not judged. The message says why, the `verdict` property and
       // the TAP and JSON reports keep the real state.
-      testcase.ele('skipped', { message: attr(`inconclusive: ${s.reason}`) }).txt(body(detail, s.startedAt));
+      testcase.ele('skipped', { message: attr(`inconclusive: ${s.reason}`) }).txt(body(detail, s.startedAt, `inconclusive: ${s.reason}`));
       break;
   }
   // A failure, error or inconclusive case carries its remarks in its body; a
   // passed or skipped one has no body and shows them here, so a warning beside a passed case still reaches the CI page.
   const remarks = s.state === 'passed' || s.state === 'skipped' ? remarkLines(s.remarks ?? []) : [];
-  const out = [...remarks, ...fullTranscript(s)];
+  const out = [...attachmentLines(s, options), ...remarks, ...fullTranscript(s)];
   if (out.length > 0) testcase.ele('system-out').txt(text(out.join('\n') + '\n'));
   if (s.leftovers.length > 0) {
     testcase.ele('system-err').txt(text(`left behind (remove by hand):\n${s.leftovers.map((l) => `  ${l}`).join('\n')}\n`));
@@ -151,13 +172,30 @@ function failureMessage(first: string, detail: VerdictDetail | undefined): strin
   return more === 0 ? first : `${first} (and ${more} more failed check${more === 1 ? '' : 's'})`;
 }
 
-/** The element body a reader shows: where, what was expected, what came, and the end of the exchange. */
-function body(detail: VerdictDetail | undefined, startedAt: number): string {
+/**
+ * Saved message copies (the `saved_copy` properties), one `[[ATTACHMENT|path]]`
+ * line each: the form the Jenkins junit-attachments plugin reads (the tag
+ * alone on its line) and GitLab reads (the first tag in <system-out> of a
+ * failed or errored case), so they come first.
+ */
+function attachmentLines(s: ScenarioResult, options: { cwd: string; reportDir: string }): string[] {
+  return Object.entries(s.properties)
+    .filter(([key]) => key === 'saved_copy' || key.startsWith('saved_copy.'))
+    .map(([, path]) => `[[ATTACHMENT|${relPath(resolve(options.cwd, path), options.reportDir) || '.'}]]`);
+}
+
+/**
+ * The element body a reader shows: what broke, where, what was expected, what
+ * came, and the end of the exchange. A failure's body starts with its message
+ * (GitLab shows only the body); an error's starts with its code, its message follows.
+ */
+function body(detail: VerdictDetail | undefined, startedAt: number, message = detail?.message): string {
   if (detail === undefined) return '';
   const lines: string[] = [];
   const field = (label: string, value: string | undefined, indent = '') => {
     if (value !== undefined) lines.push(`${indent}${`${label}:`.padEnd(10)}${value}`);
   };
+  if (detail.code === undefined) field('message', message);
   field('code', detail.code);
   field('phase', detail.phase);
   field('step', detail.step);
@@ -169,13 +207,25 @@ function body(detail: VerdictDetail | undefined, startedAt: number): string {
   lines.push(...remarkLines(detail.remarks));
   detail.more.forEach((check, i) => {
     lines.push(`${furtherCheckHeading(i, detail)}:`);
-    for (const key of ['message', 'at', 'expected', 'actual', 'rfc'] as const) field(key, check[key], '  ');
+    for (const key of ['message', 'at', 'expected', 'actual', 'rfc'] as const) field(key, key === 'at' ? furtherAt(check.at, detail.at) : check[key], '  ');
   });
   if (detail.transcript.length > 0) {
     lines.push('transcript (last lines, redacted):');
     for (const line of transcriptTail(detail.transcript, startedAt)) lines.push(`  ${line}`);
   }
   return text(lines.join('\n') + (lines.length > 0 ? '\n' : ''));
+}
+
+/**
+ * A further check in the first check's file is shown as "line 23, column 9":
+ * a reader without testcase@line (the strict flavour) takes the LAST
+ * "FILE…:LINE" in the body as the annotation's line, which must stay the
+ * first failing check's.
+ */
+function furtherAt(at: string, firstAt: string | undefined): string {
+  const pos = /^(.*):(\d+):(\d+)$/.exec(at);
+  const firstFile = firstAt === undefined ? undefined : /^(.*):\d+:\d+$/.exec(firstAt)?.[1];
+  return pos !== null && pos[1] === firstFile ? `line ${pos[2]}, column ${pos[3]}` : at;
 }
 
 /** "evidence: 554 no"; the labels padded as the body's own fields are. */
@@ -208,7 +258,9 @@ export class JUnitReporter implements Reporter {
   }
 
   async onRunEnd(result: RunResult): Promise<void> {
-    const xml = renderJUnit(redactRun(result, this.#ctx.redactor), { strict: this.#strict, cwd: this.#ctx.cwd });
+    const { cwd, outFile } = this.#ctx;
+    const reportDir = outFile === undefined ? cwd : dirname(resolve(cwd, outFile));
+    const xml = renderJUnit(redactRun(result, this.#ctx.redactor), { strict: this.#strict, cwd, reportDir });
     await writeReport(this.#ctx, xml);
   }
 }

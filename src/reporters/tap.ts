@@ -9,9 +9,14 @@
  *     ---
  *     message: RETR of a message marked deleted must fail, but the server sent it
  *     severity: fail
- *     at: suites/pop3/dele-marks-deleted.yaml:20:9
+ *     at:
+ *       file: suites/pop3/dele-marks-deleted.yaml
+ *       line: 20
+ *       column: 9
  *     expected: -ERR
  *     actual: +OK 312 octets\x07\x1b[2J\ud800
+ *     found: +OK 312 octets\x07\x1b[2J\ud800
+ *     wanted: -ERR
  *     ...
  *   ok 4 - AUTH CRAM-MD5 login # SKIP requires capability SASL CRAM-MD5 …
  *   not ok 5 - UIDL stays the same across sessions # TODO inconclusive: server said -ERR [IN-USE] …
@@ -22,6 +27,7 @@
  * keeps the real state readable. Errors are `not ok` with `severity: error`.
  */
 import { stringify } from 'yaml';
+import type { SourcePos } from '../core/source.js';
 import type { Remark, RunResult, ScenarioResult } from '../runner/results.js';
 import { formatDuration, interruptedCleanup, transcriptTail, verdictDetail } from './detail.js';
 import { escapeControls, oneLine } from './escape.js';
@@ -54,16 +60,43 @@ function diagnostics(s: ScenarioResult, cwd: string): string[] {
   if (detail.code !== undefined) doc['code'] = detail.code;
   if (detail.phase !== undefined) doc['phase'] = detail.phase;
   if (detail.step !== undefined) doc['step'] = detail.step;
-  if (detail.at !== undefined) doc['at'] = detail.at;
-  if (detail.expected !== undefined) doc['expected'] = detail.expected;
-  if (detail.actual !== undefined) doc['actual'] = detail.actual;
+  if (detail.position !== undefined) doc['at'] = atMapping(detail.position);
+  Object.assign(doc, comparison(detail.expected, detail.actual));
   if (detail.rfc !== undefined) doc['rfc'] = detail.rfc;
   for (const [key, value] of Object.entries(remarkDoc(detail.remarks))) if (!(key in doc)) doc[key] = value;
   // The step's further failed checks, each with the same keys as the first.
-  if (detail.more.length > 0) doc['also'] = detail.more.map((c) => ({ ...c }));
+  if (detail.more.length > 0)
+    doc['also'] = detail.more.map((c) => ({
+      message: c.message,
+      at: atMapping(c.position),
+      ...comparison(c.expected, c.actual),
+      ...(c.rfc !== undefined ? { rfc: c.rfc } : {}),
+    }));
   if (detail.transcript.length > 0) doc['transcript'] = transcriptTail(detail.transcript, s.startedAt).join('\n') + '\n';
   if (s.leftovers.length > 0) doc['leftovers'] = [...s.leftovers];
   return yamlBlock(doc);
+}
+
+/**
+ * node-tap's form of a place, `at: {file, line, column}` (what its reporters
+ * and tap-spec's parser read); a `file:line:col` string makes tap-spec throw.
+ */
+function atMapping(pos: SourcePos): { file: string; line: number; column: number } {
+  return { file: pos.file, line: pos.line, column: pos.col };
+}
+
+/**
+ * expected/actual as mailprobe names them, and the same values as node-tap's
+ * `wanted`/`found`, the keys tap-mocha-reporter and node-tap's reporters show
+ * (and diff) for a failed assertion.
+ */
+function comparison(expected: string | undefined, actual: string | undefined): Record<string, string> {
+  return {
+    ...(expected !== undefined ? { expected } : {}),
+    ...(actual !== undefined ? { actual } : {}),
+    ...(actual !== undefined ? { found: actual } : {}),
+    ...(expected !== undefined ? { wanted: expected } : {}),
+  };
 }
 
 /** Remarks as YAML keys; a label the block already uses keeps its first value. */

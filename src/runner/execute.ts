@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { Reporter } from './reporter.js';
 import { ReporterMultiplexer } from './reporter-multiplexer.js';
-import { resolveAccountPassword } from '../target/index.js';
+import { resolveAccountPassword, type Target } from '../target/index.js';
+import { loadErrorRun } from './load-error-run.js';
 import { Redactor, type Credential } from '../transport/redact.js';
 import type { RunLedger } from './creation-record.js';
 import { loadRunInputs, type ScenarioFilter } from './load-inputs.js';
@@ -26,6 +27,12 @@ export interface ExecuteOptions {
   readonly commandTimeout?: number;
   /** Builds the reporters once the redactor (which knows every secret) exists. */
   readonly reporters: (redactor: Redactor) => Reporter[];
+  /**
+   * The reporters that still get a run when the input files do not load (the
+   * file reports: JUnit, TAP, JSON), so a CI job finds a report naming the
+   * broken files; the console prints the problems itself. Only onRunEnd is called.
+   */
+  readonly loadErrorReporters?: (redactor: Redactor) => Reporter[];
   readonly stderr: NodeJS.WritableStream;
   readonly signal: AbortSignal;
   /** Aborted on a second Ctrl-C: cleanup stops waiting; the reports are still written. */
@@ -39,7 +46,7 @@ export interface ExecuteOptions {
 }
 
 export type ExecuteOutcome =
-  | { readonly kind: 'invalid'; readonly problems: readonly string[] }
+  | { readonly kind: 'invalid'; readonly problems: readonly string[]; readonly reporterCrashed: boolean }
   | { readonly kind: 'ran'; readonly result: RunResult; readonly reporterCrashed: boolean };
 
 /** A run id that sorts by time and is safe in a header, a folder name and a file name. */
@@ -48,26 +55,16 @@ export { newRunId } from '../core/run-identity.js';
 
 export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> {
   const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep);
-  if (!inputs.target || !inputs.scenarios) return { kind: 'invalid', problems: inputs.problems };
-
-  // Secrets only ever come from the environment; every value is known to the redactor, with the
-  // user it goes with, so that it can compute every exact form a login puts on the wire.
-  const passwords: Record<string, string> = {};
-  const credentials: Credential[] = [];
-  for (const account of Object.values(inputs.target.accounts)) {
-    try {
-      const password = resolveAccountPassword(account, options.env);
-      passwords[account.role] = password;
-      credentials.push({ user: account.user, password });
-    } catch {
-      // Reported by the scenarios that need this account, as an error naming the variable.
-    }
+  const runId = options.runId ?? newRunId();
+  if (!inputs.target || !inputs.scenarios) {
+    const reporterCrashed = await reportLoadErrors(options, inputs, runId);
+    return { kind: 'invalid', problems: inputs.problems, reporterCrashed };
   }
+  const { passwords, credentials } = secretsOf(inputs.target, options.env);
   const redactor = new Redactor(credentials);
   const timeouts = options.commandTimeout !== undefined ? { ...inputs.target.timeouts, command: options.commandTimeout } : inputs.target.timeouts;
   const target = { ...inputs.target, timeouts };
   const reporter = new ReporterMultiplexer(options.reporters(redactor), { stderr: options.stderr, redactor });
-  const runId = options.runId ?? newRunId();
   const startedAt = Date.now();
   const result = await runAll({
     runId,
@@ -84,4 +81,41 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> 
     version: options.version,
   });
   return { kind: 'ran', result, reporterCrashed: reporter.crashed };
+}
+
+/** The file reports of a run refused for its inputs (see load-error-run.ts); true when one could not be written. */
+async function reportLoadErrors(options: ExecuteOptions, inputs: Awaited<ReturnType<typeof loadRunInputs>>, runId: string): Promise<boolean> {
+  if (options.loadErrorReporters === undefined) return false;
+  const redactor = new Redactor(inputs.target ? secretsOf(inputs.target, options.env).credentials : []);
+  const reporter = new ReporterMultiplexer(options.loadErrorReporters(redactor), { stderr: options.stderr, redactor });
+  const run = loadErrorRun({
+    runId,
+    startedAt: Date.now(),
+    version: options.version,
+    targetFile: options.targetFile,
+    ...(inputs.target ? { target: inputs.target } : {}),
+    failures: inputs.failures,
+    problems: inputs.problems,
+  });
+  await reporter.onRunEnd(run);
+  return reporter.crashed;
+}
+
+/**
+ * Secrets only ever come from the environment; every value is known to the redactor, with the
+ * user it goes with, so that it can compute every exact form a login puts on the wire.
+ */
+function secretsOf(target: Target, env: ExecuteOptions['env']): { passwords: Record<string, string>; credentials: Credential[] } {
+  const passwords: Record<string, string> = {};
+  const credentials: Credential[] = [];
+  for (const account of Object.values(target.accounts)) {
+    try {
+      const password = resolveAccountPassword(account, env);
+      passwords[account.role] = password;
+      credentials.push({ user: account.user, password });
+    } catch {
+      // Reported by the scenarios that need this account, as an error naming the variable.
+    }
+  }
+  return { passwords, credentials };
 }

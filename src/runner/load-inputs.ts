@@ -1,7 +1,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import { actionSignatures } from '../actions/registry.js';
 import { discoverScenarioFiles } from '../scenario/discover.js';
-import { LoadError } from '../core/diagnostics.js';
+import { LoadError, type Diagnostic } from '../core/diagnostics.js';
 import { formatDiagnostic, readInputOrThrow } from '../input/errors.js';
 import type { InputKind } from '../input/input-file.js';
 import { loadScenarioSource } from '../scenario/load.js';
@@ -16,10 +16,23 @@ import { loadTargetText, type Target } from '../target/index.js';
 export interface LoadOutcome<T> {
   readonly value?: T;
   readonly problems: string[];
+  /** The same problems by file, for the reports (see load-error-run.ts); a problem of no one file is only in `problems`. */
+  readonly failures?: LoadFailure[];
+}
+
+/** A file that could not be loaded: what the reports show as its errored case. */
+export interface LoadFailure {
+  readonly file: string;
+  readonly kind: InputKind;
+  readonly code: string;
+  /** Every problem in the file, sorted, the first one first. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** The same problems as printed on stderr: `file:line:col: reason` and a (redacted) code frame. */
+  readonly problems: readonly string[];
 }
 
 /** The scenario id is relative to the nearest folder named "suites", so ids read "pop3/rset". */
-function suiteRoot(file: string): string {
+export function suiteRoot(file: string): string {
   const dir = dirname(resolve(file));
   for (let up = dir; dirname(up) !== up; up = dirname(up)) {
     if (basename(up) === 'suites') return up;
@@ -29,11 +42,12 @@ function suiteRoot(file: string): string {
 
 export async function loadScenarios(paths: readonly string[]): Promise<LoadOutcome<Scenario[]>> {
   const problems: string[] = [];
+  const failures: LoadFailure[] = [];
   let files: string[];
   try {
     files = await discoverScenarioFiles(paths);
   } catch (err) {
-    return { problems: describeLoadError(err) };
+    return { problems: describeLoadError(err), failures: failuresOf(err, 'scenario') };
   }
   if (files.length === 0) return { problems: [`no scenario files (*.yaml, *.yml) found in: ${paths.join(', ')}`] };
   const scenarios: Scenario[] = [];
@@ -41,8 +55,9 @@ export async function loadScenarios(paths: readonly string[]): Promise<LoadOutco
     const loaded = await loadFile(file, 'scenario', (text) => loadScenarioSource(text, file, { root: suiteRoot(file), actions: actionSignatures }));
     if (loaded.value !== undefined) scenarios.push(loaded.value);
     problems.push(...loaded.problems);
+    failures.push(...(loaded.failures ?? []));
   }
-  return { value: scenarios, problems };
+  return { value: scenarios, problems, failures };
 }
 
 /** `--grep`: which scenarios a run keeps. */
@@ -73,17 +88,19 @@ export async function loadRunInputs(
   targetFile: string,
   paths: readonly string[],
   grep?: ScenarioFilter,
-): Promise<{ problems: string[]; target?: Target; scenarios?: Scenario[] }> {
+): Promise<{ problems: string[]; failures: LoadFailure[]; target?: Target; scenarios?: Scenario[] }> {
   const target = await loadTarget(targetFile);
   const loaded = await loadScenarios(paths);
   const problems = [...target.problems, ...loaded.problems];
-  if (problems.length > 0 || !target.value || !loaded.value) return { problems };
+  const failures = [...(target.failures ?? []), ...(loaded.failures ?? [])];
+  // The target, when it loaded, is kept for the load-error reports (its name and host, its passwords for redaction).
+  if (problems.length > 0 || !target.value || !loaded.value) return { problems, failures, ...(target.value ? { target: target.value } : {}) };
   let scenarios = loaded.value;
   if (grep !== undefined) {
     scenarios = scenarios.filter(grep.matches);
-    if (scenarios.length === 0) return { problems: [`--grep ${grep.pattern} matches no scenario`] };
+    if (scenarios.length === 0) return { problems: [`--grep ${grep.pattern} matches no scenario`], failures, target: target.value };
   }
-  return { problems, target: target.value, scenarios };
+  return { problems, failures, target: target.value, scenarios };
 }
 
 export function loadTarget(file: string): Promise<LoadOutcome<Target>> {
@@ -100,13 +117,27 @@ async function loadFile<T>(file: string, kind: InputKind, load: (text: string) =
   try {
     text = await readInputOrThrow(file, kind);
   } catch (err) {
-    return { problems: describeLoadError(err) };
+    return { problems: describeLoadError(err), failures: failuresOf(err, kind) };
   }
   try {
     return { value: await load(text), problems: [] };
   } catch (err) {
-    return { problems: describeLoadError(err, { file, text }) };
+    return { problems: describeLoadError(err, { file, text }), failures: failuresOf(err, kind, { file, text }) };
   }
+}
+
+/** A LoadError's diagnostics grouped by the file they are in (a load names one file; discovery may name several paths). */
+function failuresOf(err: unknown, kind: InputKind, source?: { readonly file: string; readonly text: string }): LoadFailure[] {
+  if (!(err instanceof LoadError)) throw err;
+  const byFile = new Map<string, Diagnostic[]>();
+  for (const d of err.diagnostics) byFile.set(d.pos.file, [...(byFile.get(d.pos.file) ?? []), d]);
+  return [...byFile].map(([file, diagnostics]) => ({
+    file,
+    kind,
+    code: err.code,
+    diagnostics,
+    problems: diagnostics.map((d) => formatDiagnostic(d, file === source?.file ? source.text : undefined)),
+  }));
 }
 
 /** Diagnostics, one string each, with a code frame for those in `source` (the text the file was loaded from). */

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { JUnitReporter, renderJUnit } from '../../src/reporters/junit.js';
 import { redactRun } from '../../src/reporters/redact-result.js';
 import type { RunResult, ScenarioResult } from '../../src/runner/results.js';
 import { buildSampleRun, sampleRedactor } from '../support/sample-results.js';
+import { gitlabCases, mikepenzAnnotations } from '../support/junit-consumers.js';
 import { GOLDEN_DIR, captureContext, expectGolden, volatileSampleRun } from './support.js';
 
 // The Jenkins xunit plugin's schema (MIT, notice kept in the file).
@@ -40,7 +41,7 @@ describe('JUnit reporter', () => {
   it('default flavour is well-formed XML and carries testcase file and line', () => {
     const xml = render();
     expect(xmllint(xml)).toMatchObject({ status: 0 });
-    expect(xml).toContain('file="suites/pop3/dele-marks-deleted.yaml" line="2"');
+    expect(xml).toContain('file="suites/pop3/dele-marks-deleted.yaml" line="20"');
   });
 
   it('strict flavour validates against the Jenkins xunit schema (junit-10.xsd)', () => {
@@ -63,7 +64,9 @@ describe('JUnit reporter', () => {
       '<failure message="RETR of a message marked deleted must fail, but the server sent it (and 1 more failed check)" type="expectation">',
     );
     expect(xml).toMatch(/<error message="TLS handshake with [^"]*" type="ETLS">/);
-    expect(xml).toContain('<skipped message="requires capability SASL CRAM-MD5; the server offers SASL PLAIN LOGIN"/>');
+    expect(xml).toContain(
+      '<skipped message="requires capability SASL CRAM-MD5; the server offers SASL PLAIN LOGIN">requires capability SASL CRAM-MD5; the server offers SASL PLAIN LOGIN</skipped>',
+    );
     expect(xml).toContain('<skipped message="inconclusive: server said -ERR [IN-USE]');
     expect(xml).toContain('<property name="verdict" value="inconclusive"/>');
   });
@@ -117,5 +120,76 @@ describe('JUnit reporter', () => {
     await reporter.onRunEnd(buildSampleRun());
     expect(ctx.stdout.text).toBe('');
     execFileSync('xmllint', ['--noout', '--schema', XSD, join(dir, 'nested/deeper/junit.xml')], { stdio: 'pipe' });
+  });
+});
+
+/**
+ * Issue 10 §2: the report as mikepenz/action-junit-report and GitLab read it
+ * (their parsing re-implemented in test/support/junit-consumers.ts).
+ */
+describe('JUnit as its consumers read it', () => {
+  const failedName = 'RETR of a message marked deleted answers -ERR';
+  const erroredName = 'STLS upgrades the session to TLS';
+
+  it('mikepenz annotates a failure on the line of the failing check, in both flavours', () => {
+    for (const strict of [false, true]) {
+      const annotations = mikepenzAnnotations(render(buildSampleRun(), strict));
+      const failed = annotations.find((a) => a.name === failedName);
+      // The first failing check is at suites/pop3/dele-marks-deleted.yaml:20:9; the scenario's name: is on line 2.
+      expect(failed, `strict=${strict}`).toMatchObject({ path: 'suites/pop3/dele-marks-deleted.yaml', line: 20, level: 'failure' });
+      expect(failed?.message).toMatch(/^RETR of a message marked deleted must fail/);
+      // An error is annotated where its step is written (stls-upgrade.yaml:9:5).
+      expect(
+        annotations.find((a) => a.name === erroredName),
+        `strict=${strict}`,
+      ).toMatchObject({ path: 'suites/pop3/stls-upgrade.yaml', line: 9 });
+    }
+  });
+
+  it('default flavour: testcase@line is the failing check, not the scenario line', () => {
+    const xml = render();
+    expect(xml).toContain(`name="${failedName}" time="0.041" file="suites/pop3/dele-marks-deleted.yaml" line="20"`);
+    // A case that passed or was skipped keeps the scenario's line.
+    expect(xml).toContain('file="suites/pop3/login-user-pass.yaml" line="2"');
+  });
+
+  it('GitLab shows the failure message as the first line of the failure details', () => {
+    const cases = gitlabCases(render());
+    const failed = cases.find((c) => c.name === failedName);
+    expect(failed?.status).toBe('failed');
+    expect(failed?.details?.split('\n')[0]).toBe('message:  RETR of a message marked deleted must fail, but the server sent it');
+    const errored = cases.find((c) => c.name === erroredName);
+    expect(errored?.details).toMatch(/^code: {5}ETLS\n(.*\n)*message: {2}TLS handshake with /);
+  });
+
+  it('GitLab shows the skip reason (and the inconclusive reason) as the skipped details', () => {
+    const cases = gitlabCases(render());
+    expect(cases.find((c) => c.name === 'AUTH CRAM-MD5 login')).toMatchObject({
+      status: 'skipped',
+      details: 'requires capability SASL CRAM-MD5; the server offers SASL PLAIN LOGIN',
+    });
+    const inconclusive = cases.find((c) => c.name === 'UIDL stays the same across sessions');
+    expect(inconclusive?.details?.split('\n')[0]).toBe(
+      'message:  inconclusive: server said -ERR [IN-USE]: maildrop locked by another session; try again later',
+    );
+  });
+
+  it('attaches a saved message copy as [[ATTACHMENT|path]], relative to the report file', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mailprobe-attach-'));
+    const copy = join(root, 'reports', 'messages', 'mp-1', 'pop3_dele', 'laptop-msg1.eml');
+    const run = buildSampleRun();
+    const scenarios = run.scenarios.map((s) => (s.state === 'failed' ? { ...s, properties: { ...s.properties, saved_copy: copy } } : s));
+    const ctx = captureContext({ cwd: root, outFile: 'reports/junit.xml' });
+    await new JUnitReporter(ctx).onRunEnd({ ...run, scenarios });
+    const xml = readFileSync(join(root, 'reports', 'junit.xml'), 'utf8');
+    // Jenkins: the tag alone on its line; GitLab: the first tag in <system-out>.
+    expect(xml).toMatch(/<system-out>\[\[ATTACHMENT\|messages\/mp-1\/pop3_dele\/laptop-msg1\.eml\]\]\n/);
+    expect(gitlabCases(xml).find((c) => c.name === failedName)?.attachment).toBe('messages/mp-1/pop3_dele/laptop-msg1.eml');
+    // Without a saved copy there is no attachment.
+    expect(gitlabCases(xml).find((c) => c.name === erroredName)?.attachment).toBeUndefined();
+    // Written to stdout, the path is relative to the working directory.
+    expect(renderJUnit(redactRun({ ...run, scenarios }, sampleRedactor()), { cwd: root })).toContain(
+      '[[ATTACHMENT|reports/messages/mp-1/pop3_dele/laptop-msg1.eml]]',
+    );
   });
 });

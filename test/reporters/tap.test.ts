@@ -1,3 +1,4 @@
+import { Parser, type Result } from 'tap-parser';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { redactRun } from '../../src/reporters/redact-result.js';
@@ -48,7 +49,7 @@ describe('TAP reporter', () => {
     const failed = diagnostic(render(), 2);
     expect(failed).toMatchObject({
       severity: 'fail',
-      at: 'suites/pop3/dele-marks-deleted.yaml:20:9',
+      at: { file: 'suites/pop3/dele-marks-deleted.yaml', line: 20, column: 9 },
       expected: '-ERR',
       actual: '+OK 312 octets\\x07\\x1b[2J\\ud800\\u202egpj.exe',
       step: 'RETR 1 after DELE 1',
@@ -58,7 +59,12 @@ describe('TAP reporter', () => {
     expect(transcript).toHaveLength(16); // 15 lines and the "earlier lines not shown" note
     expect(transcript.at(-4)).toBe('+   13ms [laptop] C: RETR 1');
 
-    expect(diagnostic(render(), 3)).toMatchObject({ severity: 'error', code: 'ETLS', phase: 'tls', at: 'suites/pop3/stls-upgrade.yaml:9:5' });
+    expect(diagnostic(render(), 3)).toMatchObject({
+      severity: 'error',
+      code: 'ETLS',
+      phase: 'tls',
+      at: { file: 'suites/pop3/stls-upgrade.yaml', line: 9, column: 5 },
+    });
     expect(diagnostic(render(), 5)).toMatchObject({ severity: 'todo', verdict: 'inconclusive' });
   });
 
@@ -84,5 +90,39 @@ describe('TAP reporter', () => {
     await new TapReporter(ctx).onRunEnd(buildSampleRun());
     expect(ctx.stdout.text.startsWith('TAP version 14\n')).toBe(true);
     expect(ctx.stderr.text).toBe('');
+  });
+
+  /**
+   * Issue 10 §2: node-tap's own parser (tap-parser, the one tap-mocha-reporter
+   * and node-tap's reporters read with) sees every test point and its
+   * diagnostics: `at` as node-tap writes it, a {file, line, column} mapping,
+   * and `found`/`wanted`, the keys tap-mocha-reporter turns into a diff.
+   */
+  it('tap-parser reads the diagnostics: at as {file, line, column}, found and wanted', () => {
+    const asserts = Parser.parse(render())
+      .filter((event) => event[0] === 'assert')
+      .map((event) => event[1] as Result);
+    expect(asserts.map((a) => [a.id, a.ok, a.skip !== false, a.todo !== false])).toEqual([
+      [1, true, false, false],
+      [2, false, false, false],
+      [3, false, false, false],
+      [4, true, true, false],
+      [5, false, false, true],
+    ]);
+    const failed = asserts[1]?.diag as Record<string, unknown>;
+    expect(failed['at']).toEqual({ file: 'suites/pop3/dele-marks-deleted.yaml', line: 20, column: 9 });
+    expect(failed).toMatchObject({ expected: '-ERR', wanted: '-ERR', found: failed['actual'], severity: 'fail' });
+    expect(failed['found']).toBe('+OK 312 octets\\x07\\x1b[2J\\ud800\\u202egpj.exe');
+    expect((failed['also'] as Array<Record<string, unknown>>)[0]).toMatchObject({
+      at: { file: 'suites/pop3/dele-marks-deleted.yaml', line: 23, column: 9 },
+      expected: '(nothing)',
+      wanted: '(nothing)',
+      found: '<312 octets>',
+    });
+    // An error has a place but no expected/actual, so no found/wanted either.
+    const errored = asserts[2]?.diag as Record<string, unknown>;
+    expect(errored['at']).toEqual({ file: 'suites/pop3/stls-upgrade.yaml', line: 9, column: 5 });
+    expect(errored).not.toHaveProperty('found');
+    expect(errored).not.toHaveProperty('wanted');
   });
 });

@@ -88,6 +88,11 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       ...(options.grep !== undefined ? { grep: options.grep } : {}),
       ...(options.timeout !== undefined ? { commandTimeout: options.timeout } : {}),
       reporters: (redactor) => wanted.map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd })),
+      // Input files that do not load still get the file reports (the console lists the problems below).
+      loadErrorReporters: (redactor) =>
+        specs
+          .filter((s) => s.name !== 'console')
+          .map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd })),
       stderr: ctx.stderr,
       signal: interrupts.signal,
       stopCleanup: interrupts.stopCleanup,

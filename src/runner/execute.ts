@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { Reporter } from './reporter.js';
 import { ReporterMultiplexer } from './reporter-multiplexer.js';
-import { resolveAccountPassword } from '../target/index.js';
+import { missingSecrets, resolveAccountPassword } from '../target/index.js';
+import { formatDiagnostic } from '../input/errors.js';
+import { missingRequirements } from './requirements.js';
 import { Redactor, type Credential } from '../transport/redact.js';
 import type { RunLedger } from './creation-record.js';
 import { loadRunInputs, type ScenarioFilter } from './load-inputs.js';
@@ -49,6 +51,12 @@ export { newRunId } from '../core/run-identity.js';
 export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> {
   const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep);
   if (!inputs.target || !inputs.scenarios) return { kind: 'invalid', problems: inputs.problems };
+  // A password the run will need and cannot have is found here, once per account, before any connection, rather
+  // than at each scenario's login. Scenarios the target lacks something for are skipped and need none.
+  const loadedTarget = inputs.target;
+  const needed = inputs.scenarios.filter((s) => missingRequirements(s, loadedTarget).length === 0).flatMap((s) => s.requires.accounts);
+  const unset = missingSecrets(loadedTarget, needed, options.env);
+  if (unset.length > 0) return { kind: 'invalid', problems: unset.map((d) => formatDiagnostic(d)) };
 
   // Secrets only ever come from the environment; every value is known to the redactor, with the
   // user it goes with, so that it can compute every exact form a login puts on the wire.

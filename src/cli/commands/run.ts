@@ -11,12 +11,16 @@ import { exitCodeFor, EXIT } from '../exit-codes.js';
 import { readInputOrThrow } from '../../input/errors.js';
 import { parseEnvFile } from '../../target/index.js';
 import { installInterrupts, sayLeftovers } from '../interrupts.js';
+import { outputCollision } from '../report-outputs.js';
 import type { CliContext } from '../run-context.js';
 import { PRIVATE_MODES, setOutputModes, type OutputModes } from '../../transport/private-files.js';
 import type { ScenarioFilter } from '../../runner/load-inputs.js';
 
 export interface RunCommandOptions {
   readonly target?: string;
+  /** --secrets-file: KEY=value lines added to the environment (the passwords of a CI job). */
+  readonly secretsFile?: string;
+  /** --env-from, the old name of --secrets-file. */
   readonly envFrom?: string;
   readonly reporter: readonly string[];
   /** Compiled by the option parser (scenarioFilter). */
@@ -48,7 +52,8 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   }
   try {
     if (options.target === undefined) Object.assign(env, await readEnvFile(join(defaultLabDir(ctx.env), 'lab.env')));
-    if (options.envFrom !== undefined) Object.assign(env, await readEnvFile(resolve(ctx.cwd, options.envFrom)));
+    const secretsFile = options.secretsFile ?? options.envFrom;
+    if (secretsFile !== undefined) Object.assign(env, await readEnvFile(resolve(ctx.cwd, secretsFile)));
   } catch (err) {
     say(`mailprobe: ${(err as Error).message}`);
     return EXIT.USAGE;
@@ -71,6 +76,11 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
     specs = options.reporter.map(parseReporterSpec);
   } catch (err) {
     say(`mailprobe: ${(err as Error).message}`);
+    return EXIT.USAGE;
+  }
+  const collision = outputCollision(specs, ctx.cwd);
+  if (collision !== undefined) {
+    say(`mailprobe: ${collision}`);
     return EXIT.USAGE;
   }
   setOutputModes(options.reportMode ?? PRIVATE_MODES);

@@ -87,6 +87,12 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   // Console progress unless --quiet; the console reporter is never added twice.
   const wanted = options.quiet ? specs : [{ name: 'console' } as ReporterSpec, ...specs.filter((s) => s.name !== 'console')];
 
+  // Report files name scenario files relative to this folder (mikepenz's annotations and GitLab read them so).
+  // The shipped suites are named from the package root, `suites/pop3/rset.yaml`, as in a checkout, wherever
+  // the package is installed and wherever the user stands; a user's own scenarios relative to the working
+  // folder, their repository in CI. Report files are resolved against the working folder first.
+  const reportRoot = paths.length === 0 ? ctx.packageRoot : ctx.cwd;
+
   // Ctrl-C stops the steps (cleanup runs, reports are written); a second stops cleanup; a third leaves.
   const ledger = new RunLedger();
   const interrupts = installInterrupts(say, ledger);
@@ -97,7 +103,18 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       env,
       ...(options.grep !== undefined ? { grep: options.grep } : {}),
       ...(options.timeout !== undefined ? { commandTimeout: options.timeout } : {}),
-      reporters: (redactor) => wanted.map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd })),
+      reporters: (redactor) =>
+        wanted.map((spec) =>
+          spec.name === 'console'
+            ? createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd })
+            : createReporter(spec.file === undefined ? spec : { ...spec, file: resolve(ctx.cwd, spec.file) }, {
+                redactor,
+                color: ctx.color,
+                stderr: ctx.stderr,
+                stdout: ctx.stdout,
+                cwd: reportRoot,
+              }),
+        ),
       stderr: ctx.stderr,
       signal: interrupts.signal,
       stopCleanup: interrupts.stopCleanup,

@@ -1,19 +1,21 @@
-import { parseDocument, isMap, isScalar } from 'yaml';
-
 /**
  * Whether a YAML file is a target file, told by its content rather than its
  * name, since users keep `staging.yaml` beside their scenarios: a root map
  * with `kind: target`, or with both `host` and `endpoints` (keys a scenario
- * never has at its root; its schema is strict). A file that does not parse is
- * not a target: the scenario loader reports it with its position.
+ * never has at its root; its schema is strict).
+ *
+ * Read from the root's keys as lines at column 0, not by parsing: the file is
+ * parsed once, by the loader it turns out to be for, so a hostile file (deep
+ * nesting, alias floods) meets only that loader's guards, and is reported
+ * the same way whichever it is (parsing it twice also made where a parser
+ * ran out of stack differ between runs). A root written as a flow map
+ * (`{host: …}`) is not recognised, and is read as a scenario.
  */
 export function isTargetText(text: string): boolean {
-  const doc = parseDocument(text, { uniqueKeys: false });
-  if (doc.errors.length > 0 || !isMap(doc.contents)) return false;
-  const keys = new Map<unknown, unknown>();
-  for (const pair of doc.contents.items) {
-    const key = isScalar(pair.key) ? pair.key.value : pair.key;
-    keys.set(key, isScalar(pair.value) ? pair.value.value : pair.value);
+  const rootKeys = new Map<string, string>();
+  for (const m of text.matchAll(/^(["']?)([A-Za-z_][A-Za-z0-9_-]*)\1[ \t]*:(?:[ \t]+([^#\r\n]*?))?[ \t]*(?:#.*)?$/gm)) {
+    const key = m[2] ?? '';
+    if (!rootKeys.has(key)) rootKeys.set(key, (m[3] ?? '').replace(/^(["'])(.*)\1$/, '$2'));
   }
-  return keys.get('kind') === 'target' || (keys.has('host') && keys.has('endpoints'));
+  return rootKeys.get('kind') === 'target' || (rootKeys.has('host') && rootKeys.has('endpoints'));
 }

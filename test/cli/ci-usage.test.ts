@@ -171,6 +171,17 @@ describe('inputs checked before anything connects', () => {
       expect(r.stderr).not.toContain("missing required key 'steps'");
     });
 
+    it('kind: target marks a target file that is too broken to be recognised by its keys', async () => {
+      const marked = join(dir, 'suite-with-kind-target');
+      await mkdir(marked, { recursive: true });
+      await copyFile(join(POP3_SUITE, 'rset.yaml'), join(marked, 'rset.yaml'));
+      await writeFile(join(marked, 'half.yaml'), 'kind: target\nname: half done\nhost: mail.example.test\naccounts: {}\n');
+      const r = await runCli(['validate', marked]);
+      expect(r.code, describeRun(r)).toBe(2);
+      expect(r.stderr).toMatch(/half\.yaml:\d+:\d+: .*endpoints/);
+      expect(r.stderr).not.toContain("missing required key 'steps'");
+    });
+
     it('run leaves them out of the scenarios', async () => {
       const r = await runCli(['run', folder, '--target', target, '--dry-run']);
       expect(r.code, describeRun(r)).toBe(0);

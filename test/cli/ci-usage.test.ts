@@ -142,6 +142,16 @@ describe('inputs checked before anything connects', () => {
     }
   });
 
+  it('probe: two reporters to one file is exit 2, nothing connected', async () => {
+    const before = counter.connections();
+    const r = await runCli(['probe', '127.0.0.1', '--ports', `${counter.port}=pop3/tls`, '--reporter', 'json=probe.out', '--reporter', 'junit=probe.out'], {
+      cwd: dir,
+    });
+    expect(r.code, describeRun(r)).toBe(2);
+    expect(r.stderr).toMatch(/probe\.out/);
+    expect(counter.connections()).toBe(before);
+  });
+
   describe('target files among scenarios are told apart by content', () => {
     let folder: string;
     beforeAll(async () => {

@@ -92,7 +92,11 @@ describe('inputs checked before anything connects', () => {
 
     it('--help names --secrets-file and warns off --env-file', async () => {
       const r = await runCli(['run', '--help']);
+      expect(r.code, describeRun(r)).toBe(0);
       expect(r.stdout).toContain('--secrets-file <file>');
+      expect(r.stdout).toMatch(/not\s+--env-file: Node takes that one for itself/);
+      // The old name works but is not offered.
+      expect(r.stdout).not.toContain('--env-from');
     });
   });
 

@@ -10,6 +10,7 @@ import { bufferedBytes } from '../transport/index.js';
 import { Redactor } from '../transport/redact.js';
 import { EXIT } from './exit-codes.js';
 import { outputCollision, writesToStdout } from './report-outputs.js';
+import { dropWhenClosed } from './closed-pipes.js';
 import { probeRunResult, unprobedRunResult } from './probe-results.js';
 import type { RunResult } from '../runner/results.js';
 import type { CliContext } from './run-context.js';
@@ -115,7 +116,9 @@ async function writeProbeReports(outcome: ProbeOutcome, outputs: ProbeOutputs, t
 
 /** The reporters get the run's events in the runner's order: start, each case, end. True when one crashed. */
 async function runReporters(run: RunResult, specs: readonly ReporterSpec[], ctx: CliContext, redactor = new Redactor()): Promise<boolean> {
-  const reporters = specs.map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd }));
+  const reporters = specs.map((spec) =>
+    createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: dropWhenClosed(ctx.stdout), cwd: ctx.cwd }),
+  );
   const mux = new ReporterMultiplexer(reporters, { stderr: ctx.stderr, redactor });
   await mux.onRunStart({ runId: run.runId, target: run.target, scenarioCount: run.scenarios.length, startedAt: run.startedAt, version: ctx.version });
   for (const scenario of run.scenarios) await mux.onScenarioEnd(scenario);

@@ -1,8 +1,9 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeMailHost } from '../../fixtures/servers/fake-mail-host.js';
 import { renderTargetFile } from '../../fixtures/servers/target-file.js';
-import { describeRun, POP3_SUITE, runCli, startCli, startCountingServer, tempDir } from '../support/cli.js';
+import { describeRun, POP3_SUITE, runCli, startCli, startCountingServer, startFakeHostWithTarget, tempDir } from '../support/cli.js';
 
 /**
  * What a CI job depends on (issue 10 §1), through the built bin: every usage
@@ -205,6 +206,43 @@ describe('inputs checked before anything connects', () => {
 });
 
 describe('a closed stdout ends the process quietly', () => {
+  let host: FakeMailHost | undefined;
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  it('run --reporter tap into a reader that is gone: the run completes, cleans up and exits with its own code', async () => {
+    const started = await startFakeHostWithTarget({ accounts: { alice: { password: 'alice-Pipe-pw', address: 'alice@fake.test' } } });
+    host = started.host;
+    const out = await tempDir('pipe');
+    const run = startCli(
+      [
+        'run',
+        join(POP3_SUITE, 'rset.yaml'),
+        '--target',
+        started.targetFile,
+        '--reporter',
+        'tap',
+        '--reporter',
+        `json=${join(out, 'r.json')}`,
+        '--quiet',
+        '--out-dir',
+        out,
+      ],
+      {
+        env: started.env,
+      },
+    );
+    // The reader goes away before the first byte: every write to stdout fails with EPIPE.
+    run.child.stdout!.destroy();
+    const r = await run.done;
+    expect(r.stderr, describeRun(r)).not.toMatch(/EPIPE|Unhandled|\n\s+at /);
+    expect(r.code, describeRun(r)).toBe(0);
+    // The file report was still written, and says the scenario passed.
+    const json = JSON.parse(await readFile(join(out, 'r.json'), 'utf8')) as { scenarios: { state: string }[] };
+    expect(json.scenarios.map((s) => s.state)).toEqual(['passed']);
+  }, 120_000);
+
   it('mailprobe schema | head -c 1: no EPIPE stack trace', async () => {
     // The schema is far larger than a pipe's buffer: the reader goes away while the CLI still writes.
     const run = startCli(['schema']);

@@ -12,6 +12,7 @@ import { readInputOrThrow } from '../../input/errors.js';
 import { parseEnvFile } from '../../target/index.js';
 import { installInterrupts, sayLeftovers } from '../interrupts.js';
 import { outputCollision } from '../report-outputs.js';
+import { dropWhenClosed } from '../closed-pipes.js';
 import type { CliContext } from '../run-context.js';
 import { PRIVATE_MODES, setOutputModes, type OutputModes } from '../../transport/private-files.js';
 import type { ScenarioFilter } from '../../runner/load-inputs.js';
@@ -92,6 +93,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   // the package is installed and wherever the user stands; a user's own scenarios relative to the working
   // folder, their repository in CI. Report files are resolved against the working folder first.
   const reportRoot = paths.length === 0 ? ctx.packageRoot : ctx.cwd;
+  const stdout = dropWhenClosed(ctx.stdout);
 
   // Ctrl-C stops the steps (cleanup runs, reports are written); a second stops cleanup; a third leaves.
   const ledger = new RunLedger();
@@ -106,12 +108,12 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       reporters: (redactor) =>
         wanted.map((spec) =>
           spec.name === 'console'
-            ? createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd })
+            ? createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout, cwd: ctx.cwd })
             : createReporter(spec.file === undefined ? spec : { ...spec, file: resolve(ctx.cwd, spec.file) }, {
                 redactor,
                 color: ctx.color,
                 stderr: ctx.stderr,
-                stdout: ctx.stdout,
+                stdout,
                 cwd: reportRoot,
               }),
         ),

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT } from './exit-codes.js';
+import { endQuietlyOnClosedPipes } from './closed-pipes.js';
 import { MAX_TIMEOUT_MS, TIMEOUT_TOO_LARGE } from '../transport/timeouts.js';
 import { labCommand } from './commands/lab.js';
 import { parseDnsServer, parsePortMap, parseWatchSeconds, portNumber, positiveCount, probeCommand } from './commands/probe.js';
@@ -64,7 +65,12 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       "also log in, inside verified TLS only, as the target file's account ROLE on every port (password from its password_env); needs --target",
     )
     .option('-t, --target <file>', 'target file describing the host, its ports and accounts')
-    .option('--env-from <file>', 'read KEY=value lines (e.g. passwords) from this file in addition to the environment')
+    .option(
+      '--secrets-file <file>',
+      'read KEY=value lines (e.g. passwords) from this file in addition to the environment (not --env-file: Node takes that one for itself)',
+    )
+    // The name this option had before; kept, unlisted, so that existing CI jobs keep working.
+    .addOption(new Option('--env-from <file>').hideHelp())
     .option(
       '-r, --reporter <name[=file]>',
       'console, junit, junit-strict, tap or json; repeatable',
@@ -186,6 +192,7 @@ Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could n
 }
 
 async function main(): Promise<void> {
+  const pipes = endQuietlyOnClosedPipes([process.stdout, process.stderr]);
   const ctx = contextFromProcess();
   let code: number = EXIT.OK;
   const program = buildProgram(ctx, (c) => {
@@ -194,18 +201,20 @@ async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version exit 0; every other parse problem is a usage error.
-      code = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    } else if (err instanceof InvalidArgumentError) {
+    // InvalidArgumentError is a CommanderError too, so it is tested first: one that reaches here was thrown by
+    // a command's own action (commander prints, and rethrows as a plain CommanderError, those of its parser).
+    if (err instanceof InvalidArgumentError) {
       ctx.stderr.write(`mailprobe: ${err.message}\n`);
       code = EXIT.USAGE;
+    } else if (err instanceof CommanderError) {
+      // --help and --version exit 0; every other parse problem (already printed by commander) is a usage error.
+      code = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     } else {
       ctx.stderr.write(`mailprobe: internal error: ${(err as Error).stack ?? String(err)}\n`);
       code = EXIT.ERRORED;
     }
   }
-  process.exitCode = code;
+  process.exitCode = pipes.failed() && (code === EXIT.OK || code === EXIT.INCONCLUSIVE) ? EXIT.ERRORED : code;
 }
 
 await main();

@@ -9,6 +9,8 @@ import { newRunId } from '../core/run-identity.js';
 import { bufferedBytes } from '../transport/index.js';
 import { Redactor } from '../transport/redact.js';
 import { EXIT } from './exit-codes.js';
+import { outputCollision, writesToStdout } from './report-outputs.js';
+import { dropWhenClosed } from './closed-pipes.js';
 import { probeRunResult, unprobedRunResult } from './probe-results.js';
 import type { RunResult } from '../runner/results.js';
 import type { CliContext } from './run-context.js';
@@ -27,24 +29,25 @@ export interface ProbeOutputs {
   readonly redactor?: Redactor;
 }
 
-/** A reporter that writes to stdout when no file is given (console writes to stderr). */
-const onStdout = (spec: ReporterSpec) => spec.file === undefined && spec.name !== 'console';
-
 /**
  * --json and --reporter, checked before anything is connected to: an unknown
  * reporter, or two outputs that would share stdout, are usage errors (a
  * string to print); `watch` allows only file reporters, since the rounds'
  * changes are what stdout carries then.
  */
-export function probeOutputs(options: { readonly json: boolean; readonly reporter?: readonly string[]; readonly watch?: number }): ProbeOutputs | string {
+export function probeOutputs(
+  options: { readonly json: boolean; readonly reporter?: readonly string[]; readonly watch?: number },
+  cwd: string,
+): ProbeOutputs | string {
   let specs: ReporterSpec[];
   try {
     specs = (options.reporter ?? []).map(parseReporterSpec);
   } catch (err) {
     return (err as Error).message;
   }
-  const stdoutWriters = [...(options.json ? ['--json'] : []), ...specs.filter(onStdout).map((s) => `--reporter ${s.name}`)];
-  if (stdoutWriters.length > 1) return `${stdoutWriters.join(' and ')} cannot share stdout; give the reporters a file (--reporter NAME=FILE)`;
+  const stdoutWriters = [...(options.json ? ['--json'] : []), ...specs.filter(writesToStdout).map((s) => `--reporter ${s.name}`)];
+  const collision = outputCollision(specs, cwd, options.json ? ['--json'] : []);
+  if (collision !== undefined) return collision;
   if (options.watch !== undefined && stdoutWriters.length > 0)
     return `--watch prints what changed on stdout; ${stdoutWriters[0]} cannot share it (give the reporter a file: --reporter NAME=FILE, rewritten every round)`;
   return { json: options.json, specs, table: stdoutWriters.length === 0 };
@@ -113,7 +116,9 @@ async function writeProbeReports(outcome: ProbeOutcome, outputs: ProbeOutputs, t
 
 /** The reporters get the run's events in the runner's order: start, each case, end. True when one crashed. */
 async function runReporters(run: RunResult, specs: readonly ReporterSpec[], ctx: CliContext, redactor = new Redactor()): Promise<boolean> {
-  const reporters = specs.map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd }));
+  const reporters = specs.map((spec) =>
+    createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: dropWhenClosed(ctx.stdout), cwd: ctx.cwd }),
+  );
   const mux = new ReporterMultiplexer(reporters, { stderr: ctx.stderr, redactor });
   await mux.onRunStart({ runId: run.runId, target: run.target, scenarioCount: run.scenarios.length, startedAt: run.startedAt, version: ctx.version });
   for (const scenario of run.scenarios) await mux.onScenarioEnd(scenario);

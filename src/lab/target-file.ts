@@ -1,5 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { LAB_ACCOUNTS } from './accounts.js';
 import { ENDPOINT_HOST, ENDPOINT_SECURITY, ENDPOINTS, LAB_HOST, type EndpointName, type LabPorts } from './ports.js';
+
+/**
+ * The editor schema of target files (`npm run schema`), which the package ships. An absolute path: the file
+ * is a template users copy elsewhere, and a relative one would break in the copy. Resolves from src/lab
+ * (tests) and dist/lab (the built or installed package) alike.
+ */
+export const TARGET_SCHEMA_FILE = fileURLToPath(new URL('../../schema/target.schema.json', import.meta.url));
 
 /**
  * The target file the lab writes. Its shape is a contract with the target
@@ -17,6 +25,7 @@ export function renderTargetFile(ports: LabPorts, caFile: string): string {
   const userWidth = Math.max(...LAB_ACCOUNTS.map((a) => a.user.length)) + 1;
   const addrWidth = Math.max(...LAB_ACCOUNTS.map((a) => a.address.length)) + 1;
   const lines = [
+    `# yaml-language-server: $schema=${TARGET_SCHEMA_FILE}`,
     '# Written by `mailprobe lab up` for the built-in loopback lab (ports change between labs).',
     '# Copy it as a template for a real host: change host, ports, tls and accounts.',
     '# Passwords are never stored here: each account names the environment variable that holds it',

@@ -6,7 +6,7 @@ import { formatDiagnostic, readInputOrThrow } from '../input/errors.js';
 import type { InputKind } from '../input/input-file.js';
 import { loadScenarioSource } from '../scenario/load.js';
 import type { Scenario } from '../scenario/model.js';
-import { loadTargetText, type Target } from '../target/index.js';
+import { isTargetText, loadTargetText, type Target } from '../target/index.js';
 
 /**
  * Loading of the user's files, shared by `run` and `validate`. Every problem
@@ -40,24 +40,46 @@ export function suiteRoot(file: string): string {
   return dir;
 }
 
-export async function loadScenarios(paths: readonly string[]): Promise<LoadOutcome<Scenario[]>> {
+/**
+ * Scenarios, and the target files found among them by content (isTargetText): a
+ * folder of scenarios may hold the target it runs against, which is then
+ * loaded as a target (its problems apart, for `validate`) and never as a scenario.
+ */
+export interface ScenarioLoad extends LoadOutcome<Scenario[]> {
+  readonly targets: { readonly files: readonly string[]; readonly problems: readonly string[] };
+}
+
+export async function loadScenarios(paths: readonly string[]): Promise<ScenarioLoad> {
   const problems: string[] = [];
   const failures: LoadFailure[] = [];
+  const targets = { files: [] as string[], problems: [] as string[] };
   let files: string[];
   try {
     files = await discoverScenarioFiles(paths);
   } catch (err) {
-    return { problems: describeLoadError(err), failures: failuresOf(err, 'scenario') };
+    return { problems: describeLoadError(err), failures: failuresOf(err, 'scenario'), targets };
   }
-  if (files.length === 0) return { problems: [`no scenario files (*.yaml, *.yml) found in: ${paths.join(', ')}`] };
+  if (files.length === 0) return { problems: [`no scenario files (*.yaml, *.yml) found in: ${paths.join(', ')}`], targets };
   const scenarios: Scenario[] = [];
   for (const file of files) {
-    const loaded = await loadFile(file, 'scenario', (text) => loadScenarioSource(text, file, { root: suiteRoot(file), actions: actionSignatures }));
-    if (loaded.value !== undefined) scenarios.push(loaded.value);
-    problems.push(...loaded.problems);
-    failures.push(...(loaded.failures ?? []));
+    // Told apart on the one text read (with the scenario limits), which is also the text a problem is framed with.
+    let isTarget = false;
+    const loaded = await loadFile<Scenario | undefined>(file, 'scenario', async (text) => {
+      isTarget = isTargetText(text);
+      if (!isTarget) return loadScenarioSource(text, file, { root: suiteRoot(file), actions: actionSignatures });
+      await loadTargetText(text, file);
+      return undefined;
+    });
+    if (isTarget) {
+      targets.files.push(file);
+      targets.problems.push(...loaded.problems);
+    } else {
+      if (loaded.value !== undefined) scenarios.push(loaded.value);
+      problems.push(...loaded.problems);
+      failures.push(...(loaded.failures ?? []));
+    }
   }
-  return { value: scenarios, problems, failures };
+  return { value: scenarios, problems, failures, targets };
 }
 
 /** `--grep`: which scenarios a run keeps. */
@@ -96,6 +118,8 @@ export async function loadRunInputs(
   // The target, when it loaded, is kept for the load-error reports (its name and host, its passwords for redaction).
   if (problems.length > 0 || !target.value || !loaded.value) return { problems, failures, ...(target.value ? { target: target.value } : {}) };
   let scenarios = loaded.value;
+  if (scenarios.length === 0)
+    return { problems: [`no scenario files in: ${paths.join(', ')} (only target files: ${loaded.targets.files.join(', ')})`], failures, target: target.value };
   if (grep !== undefined) {
     scenarios = scenarios.filter(grep.matches);
     if (scenarios.length === 0) return { problems: [`--grep ${grep.pattern} matches no scenario`], failures, target: target.value };

@@ -87,6 +87,7 @@ const capabilitiesShape = Object.fromEntries(PROTOCOL_NAMES.map((p) => [p, capab
 >;
 
 export const targetSchema = z.strictObject({
+  kind: z.literal('target').optional().describe('Marks this file as a target file, so that a folder of scenarios may hold it.'),
   name: z.string().min(1, { message: 'name must not be empty' }),
   host: hostSchema.describe('Hostname or IP the endpoints live on.'),
   tls: tlsSchema.optional(),

@@ -53,7 +53,9 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
   it('writes the target file in the agreed shape, and passwords only to a 0600 env file', async () => {
     expect(lab.alreadyRunning).toBe(false);
     const text = await readFile(lab.targetFile, 'utf8');
-    expect(text.startsWith('# Written by `mailprobe lab up`')).toBe(true);
+    // The editor schema comment first, then the header a user reads.
+    expect(text.split('\n')[0]).toMatch(/^# yaml-language-server: \$schema=\/\S+\/schema\/target\.schema\.json$/);
+    expect(text.split('\n')[1]?.startsWith('# Written by `mailprobe lab up`')).toBe(true);
     const target = parse(text) as Record<string, any>;
     expect(Object.keys(target)).toEqual(['name', 'host', 'tls', 'endpoints', 'accounts']);
     expect(target['host']).toBe('127.0.0.1');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { endianness, tmpdir } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
@@ -17,6 +17,8 @@ import { renderTemplate, renderTemplateFile, TEMPLATE_DIR } from '../../src/lab/
 import { LabError } from '../../src/lab/errors.js';
 import { loadTargetFile } from '../../src/target/index.js';
 import { testCerts } from '../support/test-certs.js';
+
+const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
 const ports: LabPorts = { smtp: 10025, submission: 10587, smtps: 10465, pop3: 10110, pop3s: 10995, imap: 10143, imaps: 10993 };
 
@@ -59,9 +61,22 @@ describe('install hint', () => {
 });
 
 describe('target file', () => {
+  it('starts with the editor schema comment, naming the shipped target schema', async () => {
+    const text = renderTargetFile(ports, '/tmp/lab/tls/ca.pem');
+    const first = text.split('\n')[0] ?? '';
+    const m = /^# yaml-language-server: \$schema=(\S+)$/.exec(first);
+    expect(m, first).not.toBeNull();
+    // An absolute path, so that a copy of the file anywhere on this machine keeps its editor support.
+    const schemaFile = m![1]!;
+    expect(isAbsolute(schemaFile)).toBe(true);
+    expect(schemaFile).toBe(join(REPO_ROOT, 'schema', 'target.schema.json'));
+    const schema = JSON.parse(await readFile(schemaFile, 'utf8')) as { properties?: Record<string, unknown> };
+    expect(Object.keys(schema.properties ?? {})).toEqual(expect.arrayContaining(['host', 'endpoints', 'accounts']));
+  });
+
   it('has exactly the agreed keys and a header comment', () => {
     const text = renderTargetFile(ports, '/tmp/lab/tls/ca.pem');
-    expect(text.split('\n')[0]).toMatch(/^# Written by `mailprobe lab up`/);
+    expect(text.split('\n')[1]).toMatch(/^# Written by `mailprobe lab up`/);
     expect(text).toMatch(/template for a real host/);
     const doc = parse(text) as Record<string, any>;
     expect(doc).toEqual({

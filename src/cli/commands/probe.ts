@@ -143,7 +143,7 @@ export async function probeCommand(host: string | undefined, options: ProbeComma
   const planned = await plan(host, options, mode, ca, ctx);
   if (typeof planned === 'string') return usage(planned);
   const redactor = planned.kind === 'hosts' && planned.login !== undefined ? planned.login.redactor : new Redactor();
-  const outputs = probeOutputs(options);
+  const outputs = probeOutputs(options, ctx.cwd);
   if (typeof outputs === 'string') return usage(outputs);
   const shown: ProbeOutputs = { ...outputs, redactor };
 

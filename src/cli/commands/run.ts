@@ -11,12 +11,18 @@ import { exitCodeFor, EXIT } from '../exit-codes.js';
 import { readInputOrThrow } from '../../input/errors.js';
 import { parseEnvFile } from '../../target/index.js';
 import { installInterrupts, sayLeftovers } from '../interrupts.js';
+import { outputCollision } from '../report-outputs.js';
+import { dropWhenClosed } from '../closed-pipes.js';
 import type { CliContext } from '../run-context.js';
 import { PRIVATE_MODES, setOutputModes, type OutputModes } from '../../transport/private-files.js';
 import type { ScenarioFilter } from '../../runner/load-inputs.js';
+import type { Redactor } from '../../transport/redact.js';
 
 export interface RunCommandOptions {
   readonly target?: string;
+  /** --secrets-file: KEY=value lines added to the environment (the passwords of a CI job). */
+  readonly secretsFile?: string;
+  /** --env-from, the old name of --secrets-file. */
   readonly envFrom?: string;
   readonly reporter: readonly string[];
   /** Compiled by the option parser (scenarioFilter). */
@@ -48,7 +54,8 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   }
   try {
     if (options.target === undefined) Object.assign(env, await readEnvFile(join(defaultLabDir(ctx.env), 'lab.env')));
-    if (options.envFrom !== undefined) Object.assign(env, await readEnvFile(resolve(ctx.cwd, options.envFrom)));
+    const secretsFile = options.secretsFile ?? options.envFrom;
+    if (secretsFile !== undefined) Object.assign(env, await readEnvFile(resolve(ctx.cwd, secretsFile)));
   } catch (err) {
     say(`mailprobe: ${(err as Error).message}`);
     return EXIT.USAGE;
@@ -73,9 +80,31 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
     say(`mailprobe: ${(err as Error).message}`);
     return EXIT.USAGE;
   }
+  const collision = outputCollision(specs, ctx.cwd);
+  if (collision !== undefined) {
+    say(`mailprobe: ${collision}`);
+    return EXIT.USAGE;
+  }
   setOutputModes(options.reportMode ?? PRIVATE_MODES);
   // Console progress unless --quiet; the console reporter is never added twice.
   const wanted = options.quiet ? specs : [{ name: 'console' } as ReporterSpec, ...specs.filter((s) => s.name !== 'console')];
+
+  // Report files name scenario files relative to this folder (mikepenz's annotations and GitLab read them so).
+  // The shipped suites are named from the package root, `suites/pop3/rset.yaml`, as in a checkout, wherever
+  // the package is installed and wherever the user stands; a user's own scenarios relative to the working
+  // folder, their repository in CI. Report files are resolved against the working folder first.
+  const reportRoot = paths.length === 0 ? ctx.packageRoot : ctx.cwd;
+  const stdout = dropWhenClosed(ctx.stdout);
+  const reporterFor = (spec: ReporterSpec, redactor: Redactor) =>
+    spec.name === 'console'
+      ? createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout, cwd: ctx.cwd })
+      : createReporter(spec.file === undefined ? spec : { ...spec, file: resolve(ctx.cwd, spec.file) }, {
+          redactor,
+          color: ctx.color,
+          stderr: ctx.stderr,
+          stdout,
+          cwd: reportRoot,
+        });
 
   // Ctrl-C stops the steps (cleanup runs, reports are written); a second stops cleanup; a third leaves.
   const ledger = new RunLedger();
@@ -87,12 +116,9 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       env,
       ...(options.grep !== undefined ? { grep: options.grep } : {}),
       ...(options.timeout !== undefined ? { commandTimeout: options.timeout } : {}),
-      reporters: (redactor) => wanted.map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd })),
+      reporters: (redactor) => wanted.map((spec) => reporterFor(spec, redactor)),
       // Input files that do not load still get the file reports (the console lists the problems below).
-      loadErrorReporters: (redactor) =>
-        specs
-          .filter((s) => s.name !== 'console')
-          .map((spec) => createReporter(spec, { redactor, color: ctx.color, stderr: ctx.stderr, stdout: ctx.stdout, cwd: ctx.cwd })),
+      loadErrorReporters: (redactor) => specs.filter((s) => s.name !== 'console').map((spec) => reporterFor(spec, redactor)),
       stderr: ctx.stderr,
       signal: interrupts.signal,
       stopCleanup: interrupts.stopCleanup,

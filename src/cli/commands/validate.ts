@@ -6,17 +6,21 @@ import type { CliContext } from '../run-context.js';
 
 /**
  * Offline check of scenario and target files. Never opens a socket. A file is
- * taken as a target when it is named *target*.yaml or passed with --target.
+ * taken as a target when it is passed with --target, named *target*.yaml on the
+ * command line, or, anywhere, when its content is a target's (a root with host
+ * and endpoints, or kind: target; see isTargetText).
  */
 export async function validateCommand(paths: readonly string[], options: { target?: string[] }, ctx: CliContext): Promise<number> {
   const targets = [...(options.target ?? []), ...paths.filter((p) => /target[^/]*\.ya?ml$/i.test(basename(p)))];
   const scenarioPaths = paths.filter((p) => !targets.includes(p));
   const problems: string[] = [];
   let scenarioCount = 0;
+  let targetCount = targets.length;
   if (scenarioPaths.length > 0 || targets.length === 0) {
     const loaded = await loadScenarios(scenarioPaths.length > 0 ? scenarioPaths : [join(ctx.packageRoot, 'suites')]);
-    problems.push(...loaded.problems);
+    problems.push(...loaded.problems, ...loaded.targets.problems);
     scenarioCount = loaded.value?.length ?? 0;
+    targetCount += loaded.targets.files.length;
   }
   for (const file of targets) problems.push(...(await loadTarget(file)).problems);
   // Problems quote the user's files: a bidi override there must not reorder the terminal.
@@ -25,6 +29,6 @@ export async function validateCommand(paths: readonly string[], options: { targe
     ctx.stderr.write(`mailprobe validate: ${problems.length} problem(s) found\n`);
     return EXIT.USAGE;
   }
-  ctx.stderr.write(`mailprobe validate: ${scenarioCount} scenario(s) and ${targets.length} target file(s) are valid\n`);
+  ctx.stderr.write(`mailprobe validate: ${scenarioCount} scenario(s) and ${targetCount} target file(s) are valid\n`);
   return EXIT.OK;
 }

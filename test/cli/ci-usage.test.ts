@@ -2,8 +2,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeMailHost } from '../../fixtures/servers/fake-mail-host.js';
-import { renderTargetFile } from '../../fixtures/servers/target-file.js';
-import { describeRun, POP3_SUITE, runCli, startCli, startCountingServer, startFakeHostWithTarget, tempDir } from '../support/cli.js';
+import { describeRun, POP3_SUITE, runCli, startCli, startCountingServer, startFakeHostWithTarget, tempDir, writeCountingTarget } from '../support/cli.js';
 
 /**
  * What a CI job depends on (issue 10 §1), through the built bin: every usage
@@ -54,20 +53,10 @@ describe('inputs checked before anything connects', () => {
     counter = await startCountingServer();
     dir = await tempDir('ci-usage');
     target = join(dir, 'counting.yaml');
-    await writeFile(
-      target,
-      renderTargetFile({
-        host: '127.0.0.1',
-        smtpPort: counter.port,
-        pop3Port: counter.port,
-        pop3sPort: counter.port,
-        starttls: false,
-        accounts: [
-          { user: 'alice', address: 'alice@fake.test' },
-          { user: 'bob', address: 'bob@fake.test' },
-        ],
-      }),
-    );
+    await writeCountingTarget(target, counter.port, [
+      { user: 'alice', address: 'alice@fake.test' },
+      { user: 'bob', address: 'bob@fake.test' },
+    ]);
   });
   afterAll(async () => {
     await counter?.close();

@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeMailHost, Pop3Faults } from '../../fixtures/servers/fake-mail-host.js';
 import { renderTargetFile } from '../../fixtures/servers/target-file.js';
-import { type CliResult, closedPort, describeRun, POP3_SUITE, runCli, startCountingServer, startFakeHostWithTarget, tempDir } from '../support/cli.js';
+import {
+  type CliResult,
+  closedPort,
+  describeRun,
+  POP3_SUITE,
+  runCli,
+  startCountingServer,
+  startFakeHostWithTarget,
+  tempDir,
+  writeCountingTarget,
+} from '../support/cli.js';
 import { replaceFlags } from '../support/expect-helpers.js';
 
 /**
@@ -135,17 +145,7 @@ describe('exit 2: invalid input or usage, and nothing is connected to', () => {
     counter = await startCountingServer();
     dir = await tempDir('usage');
     countingTarget = join(dir, 'target.yaml');
-    await writeFile(
-      countingTarget,
-      renderTargetFile({
-        host: '127.0.0.1',
-        smtpPort: counter.port,
-        pop3Port: counter.port,
-        pop3sPort: counter.port,
-        starttls: false,
-        accounts: [{ user: 'alice', address: 'alice@fake.test' }],
-      }),
-    );
+    await writeCountingTarget(countingTarget, counter.port);
   });
   afterAll(async () => {
     await counter?.close();

@@ -1,8 +1,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderTargetFile } from '../../fixtures/servers/target-file.js';
-import { describeRun, POP3_SUITE, REPO_ROOT, runCli, startCountingServer, tempDir } from '../support/cli.js';
+import { describeRun, POP3_SUITE, REPO_ROOT, runCli, startCountingServer, tempDir, writeCountingTarget } from '../support/cli.js';
 import { gitlabCases } from '../support/junit-consumers.js';
 
 /**
@@ -20,17 +19,7 @@ describe('mailprobe run: load errors in the reports', () => {
     counter = await startCountingServer();
     dir = await tempDir('load-error-reports');
     target = join(dir, 'target.yaml');
-    await writeFile(
-      target,
-      renderTargetFile({
-        host: '127.0.0.1',
-        smtpPort: counter.port,
-        pop3Port: counter.port,
-        pop3sPort: counter.port,
-        starttls: false,
-        accounts: [{ user: 'alice', address: 'alice@fake.test' }],
-      }),
-    );
+    await writeCountingTarget(target, counter.port);
   });
   afterAll(async () => {
     await counter?.close();

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderTargetFile } from '../../fixtures/servers/target-file.js';
-import { POP3_SUITE, describeRun, runCli, startCountingServer, tempDir } from '../support/cli.js';
+import { POP3_SUITE, describeRun, runCli, startCountingServer, tempDir, writeCountingTarget } from '../support/cli.js';
 
 /**
  * Node clamps a timer of 2^31 ms or more to 1 ms, so such a timeout would make
@@ -19,17 +19,7 @@ describe('timeouts Node cannot wait for are refused at load', () => {
     counter = await startCountingServer();
     dir = await tempDir('timeouts');
     target = join(dir, 'target.yaml');
-    await writeFile(
-      target,
-      renderTargetFile({
-        host: '127.0.0.1',
-        smtpPort: counter.port,
-        pop3Port: counter.port,
-        pop3sPort: counter.port,
-        starttls: false,
-        accounts: [{ user: 'alice', address: 'alice@fake.test' }],
-      }),
-    );
+    await writeCountingTarget(target, counter.port);
   });
   afterAll(async () => {
     await counter?.close();

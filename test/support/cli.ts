@@ -1,6 +1,7 @@
+import { renderTargetFile } from '../../fixtures/servers/target-file.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -144,4 +145,17 @@ export async function filesUnder(dir: string): Promise<string[]> {
 
 export async function readText(file: string): Promise<string> {
   return readFile(file, 'utf8');
+}
+
+/**
+ * A target file whose every endpoint is `port` on 127.0.0.1 (a counting
+ * server's): the set-up of the tests that prove a run connected to nothing.
+ */
+export async function writeCountingTarget(
+  file: string,
+  port: number,
+  accounts: readonly { readonly user: string; readonly address: string }[] = [{ user: 'alice', address: 'alice@fake.test' }],
+): Promise<string> {
+  await writeFile(file, renderTargetFile({ host: '127.0.0.1', smtpPort: port, pop3Port: port, pop3sPort: port, starttls: false, accounts: [...accounts] }));
+  return file;
 }

@@ -6,7 +6,10 @@ import { MAX_TIMEOUT_MS, TIMEOUT_TOO_LARGE } from '../transport/timeouts.js';
 import { labCommand } from './commands/lab.js';
 import { parseDnsServer, parsePortMap, parseWatchSeconds, portNumber, positiveCount, probeCommand } from './commands/probe.js';
 import { PROBE_MODES } from './probe-domain.js';
+import { reportDiffCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+import { DEFAULT_THRESHOLD, parseThreshold, type Threshold } from '../reporters/diff.js';
+import { DIFF_FORMATS } from '../reporters/diff-render.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { contextFromProcess, type CliContext } from './run-context.js';
@@ -37,6 +40,16 @@ function grepPattern(value: string): ScenarioFilter {
     throw new InvalidArgumentError((err as Error).message);
   }
 }
+
+function threshold(value: string): Threshold {
+  try {
+    return parseThreshold(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+const THRESHOLD_HELP = `latency regression threshold: a time regresses when it grew by more than both, e.g. 50%,200ms (the default; either part alone keeps the other's default)`;
 
 function reportMode(value: string): OutputModes {
   try {
@@ -87,6 +100,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       ).argParser(reportMode),
     )
     .option('-q, --quiet', 'no console progress (other reporters still write)', false)
+    .option('--baseline <file>', 'after the run, print the diff against this JSON report (as `report diff`); exit: the run\'s own code when not 0, else 1 if the diff regressed')
+    .addOption(new Option('--threshold <spec>', THRESHOLD_HELP).argParser(threshold))
     .option(
       '--dry-run',
       'check every input, then list per scenario what the run would connect to, create, send, change and delete; connects nowhere (exit 0 valid, 2 invalid)',
@@ -163,6 +178,32 @@ Examples:
 Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could not run (HOST has no address, DNS did not answer, or a report could not be written), 130 interrupted.`,
     )
     .action(async (host: string | undefined, options) => setExit(await probeCommand(host, options, ctx)));
+
+  const report = program.command('report').description('Work with JSON reports written by --reporter json=FILE');
+  report
+    .command('diff')
+    .description(
+      'What changed between two runs, e.g. before and after a server upgrade: verdicts, capabilities per session, latencies beyond a threshold, check values',
+    )
+    .argument('<baseline>', 'the JSON report of the earlier run')
+    .argument('<current>', 'the JSON report of the later run')
+    .addOption(new Option('--format <format>', 'console table, Markdown (for a pull-request comment) or JSON').choices(DIFF_FORMATS).default('console'))
+    .addOption(new Option('--threshold <spec>', THRESHOLD_HELP).argParser(threshold).default(DEFAULT_THRESHOLD, '50%,200ms'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  mailprobe report diff before.json after.json
+  mailprobe report diff before.json after.json --format markdown > comment.md
+  mailprobe report diff before.json after.json --threshold 100%,500ms
+
+Regressions: a scenario newly failed or errored, a capability gone from a session, a delivery, IDLE push or scenario
+time beyond the threshold. New capabilities, newly passing, skipped or inconclusive scenarios, changed check values and
+scenarios found in one report only are listed but are no regression.
+
+Exit codes: 0 no regression, 1 regressed, 2 usage or a file that is not a mailprobe JSON report.`,
+    )
+    .action(async (baseline: string, current: string, options) => setExit(await reportDiffCommand(baseline, current, options, ctx)));
 
   const lab = program.command('lab').description('The built-in loopback lab: real Dovecot and Postfix on 127.0.0.1');
   lab

@@ -28,12 +28,14 @@ export const INPUT_LIMITS = {
   env: 64 * 1024,
   /** 1 MiB: room for a full public root store, several times over. */
   ca: 1024 * 1024,
+  /** 64 MiB: a JSON report of the whole shipped suite, transcripts and all, is about 1.3 MiB. */
+  report: 64 * 1024 * 1024,
 } as const;
 
 export type InputKind = keyof typeof INPUT_LIMITS;
 
-const KIND_NAME: Record<InputKind, string> = { scenario: 'scenario file', target: 'target file', env: 'env file', ca: 'CA file' };
-const A_KIND: Record<InputKind, string> = { scenario: 'a scenario file', target: 'a target file', env: 'an env file', ca: 'a CA file' };
+const KIND_NAME: Record<InputKind, string> = { scenario: 'scenario file', target: 'target file', env: 'env file', ca: 'CA file', report: 'JSON report' };
+const A_KIND: Record<InputKind, string> = { scenario: 'a scenario file', target: 'a target file', env: 'an env file', ca: 'a CA file', report: 'a JSON report' };
 /** Env and target files may hold (misplaced) passwords: their messages never quote a byte of the content. */
 const MAY_HOLD_SECRETS: ReadonlySet<InputKind> = new Set(['env', 'target']);
 

@@ -12,6 +12,9 @@ import { readInputOrThrow } from '../../input/errors.js';
 import { parseEnvFile } from '../../target/index.js';
 import { installInterrupts, sayLeftovers } from '../interrupts.js';
 import { outputCollision } from '../report-outputs.js';
+import { baselineGate, readJsonReport } from './report.js';
+import { DEFAULT_THRESHOLD, DiffCapture, diffReports, type DiffReport, type Threshold } from '../../reporters/diff.js';
+import { renderDiff } from '../../reporters/diff-render.js';
 import { dropWhenClosed } from '../closed-pipes.js';
 import type { CliContext } from '../run-context.js';
 import { PRIVATE_MODES, setOutputModes, type OutputModes } from '../../transport/private-files.js';
@@ -33,6 +36,9 @@ export interface RunCommandOptions {
   readonly reportMode?: OutputModes;
   readonly quiet: boolean;
   readonly dryRun?: boolean;
+  /** --baseline: a JSON report to diff this run against once it ends. */
+  readonly baseline?: string;
+  readonly threshold?: Threshold;
 }
 
 export async function runCommand(paths: readonly string[], options: RunCommandOptions, ctx: CliContext): Promise<number> {
@@ -85,6 +91,15 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
     say(`mailprobe: ${collision}`);
     return EXIT.USAGE;
   }
+  // A baseline that is not a usable report is bad input: found before anything is connected to.
+  let baseline: DiffReport | undefined;
+  try {
+    if (options.baseline !== undefined) baseline = await readJsonReport(resolve(ctx.cwd, options.baseline), options.baseline);
+  } catch (err) {
+    say(`mailprobe: ${(err as Error).message}`);
+    return EXIT.USAGE;
+  }
+  let capture: DiffCapture | undefined;
   setOutputModes(options.reportMode ?? PRIVATE_MODES);
   // Console progress unless --quiet; the console reporter is never added twice.
   const wanted = options.quiet ? specs : [{ name: 'console' } as ReporterSpec, ...specs.filter((s) => s.name !== 'console')];
@@ -116,7 +131,10 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       env,
       ...(options.grep !== undefined ? { grep: options.grep } : {}),
       ...(options.timeout !== undefined ? { commandTimeout: options.timeout } : {}),
-      reporters: (redactor) => wanted.map((spec) => reporterFor(spec, redactor)),
+      reporters: (redactor) => {
+        capture = baseline === undefined ? undefined : new DiffCapture(redactor);
+        return [...wanted.map((spec) => reporterFor(spec, redactor)), ...(capture === undefined ? [] : [capture])];
+      },
       // Input files that do not load still get the file reports (the console lists the problems below).
       loadErrorReporters: (redactor) => specs.filter((s) => s.name !== 'console').map((spec) => reporterFor(spec, redactor)),
       stderr: ctx.stderr,
@@ -136,9 +154,14 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
         say,
         outcome.result.scenarios.flatMap((s) => s.leftovers.map((item) => `${s.id}: ${item}`)),
       );
-    const code = exitCodeFor(outcome.result);
+    const ran = exitCodeFor(outcome.result);
     // A report that could not be written is a run that could not fully happen.
-    return outcome.reporterCrashed && (code === EXIT.OK || code === EXIT.INCONCLUSIVE) ? EXIT.ERRORED : code;
+    const code = outcome.reporterCrashed && (ran === EXIT.OK || ran === EXIT.INCONCLUSIVE) ? EXIT.ERRORED : ran;
+    if (baseline === undefined || capture?.report === undefined) return code;
+    const diff = diffReports(baseline, capture.report, options.threshold ?? DEFAULT_THRESHOLD);
+    // After the reports; on stderr when a report already takes stdout (tap or json without a file).
+    (specs.some((s) => s.name !== 'console' && s.file === undefined) ? ctx.stderr : stdout).write(renderDiff(diff, 'console'));
+    return baselineGate(code, diff.regressed);
   } finally {
     interrupts.dispose();
   }

@@ -41,11 +41,17 @@ export async function reportDiffCommand(baseline: string, current: string, optio
   return diffExitCode(diff.regressed);
 }
 
+/** Worst first, in the order exitCodeFor decides a run's code: interrupted, failed, errored, inconclusive, passed. */
+const SEVERITY: readonly number[] = [EXIT.INTERRUPTED, EXIT.FAILED, EXIT.ERRORED, EXIT.INCONCLUSIVE, EXIT.OK];
+
 /**
- * `run --baseline`: the run's own exit code wins when it is not 0 (a failed,
- * errored, inconclusive or interrupted run says more than the diff); a run
- * that passed exits as the diff's gate says.
+ * `run --baseline`: the worse of the run's own code and the diff's gate (a
+ * regression counts as a failure, 1). So an interrupted run stays 130, a
+ * failing one 1; an errored or inconclusive run that also regressed exits 1;
+ * a run that passed exits as the gate says.
  */
 export function baselineGate(runCode: number, regressed: boolean): number {
-  return runCode !== EXIT.OK ? runCode : diffExitCode(regressed);
+  const gate = diffExitCode(regressed);
+  const rank = (code: number) => (SEVERITY.includes(code) ? SEVERITY.indexOf(code) : -1);
+  return rank(runCode) <= rank(gate) ? runCode : gate;
 }

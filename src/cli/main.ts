@@ -100,7 +100,10 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       ).argParser(reportMode),
     )
     .option('-q, --quiet', 'no console progress (other reporters still write)', false)
-    .option('--baseline <file>', 'after the run, print the diff against this JSON report (as `report diff`); exit: the run\'s own code when not 0, else 1 if the diff regressed')
+    .option(
+      '--baseline <file>',
+      "after the run, print the diff against this JSON report (as `report diff`); exit: the run's own code when not 0, else 1 if the diff regressed",
+    )
     .addOption(new Option('--threshold <spec>', THRESHOLD_HELP).argParser(threshold))
     .option(
       '--dry-run',

@@ -35,7 +35,13 @@ export const INPUT_LIMITS = {
 export type InputKind = keyof typeof INPUT_LIMITS;
 
 const KIND_NAME: Record<InputKind, string> = { scenario: 'scenario file', target: 'target file', env: 'env file', ca: 'CA file', report: 'JSON report' };
-const A_KIND: Record<InputKind, string> = { scenario: 'a scenario file', target: 'a target file', env: 'an env file', ca: 'a CA file', report: 'a JSON report' };
+const A_KIND: Record<InputKind, string> = {
+  scenario: 'a scenario file',
+  target: 'a target file',
+  env: 'an env file',
+  ca: 'a CA file',
+  report: 'a JSON report',
+};
 /** Env and target files may hold (misplaced) passwords: their messages never quote a byte of the content. */
 const MAY_HOLD_SECRETS: ReadonlySet<InputKind> = new Set(['env', 'target']);
 

@@ -259,8 +259,7 @@ export function diffReports(baseline: DiffReport, current: DiffReport, threshold
 
   const added = [...after.keys()].filter((id) => !before.has(id));
   const removed = [...before.keys()].filter((id) => !after.has(id));
-  const regressed =
-    states.some((s) => REGRESSING_STATES.has(s.kind)) || capabilities.some((c) => c.gone.length > 0) || latency.length > 0;
+  const regressed = states.some((s) => REGRESSING_STATES.has(s.kind)) || capabilities.some((c) => c.gone.length > 0) || latency.length > 0;
   return { baselineRunId: baseline.runId, currentRunId: current.runId, threshold, states, capabilities, latency, checks, added, removed, regressed };
 }
 

@@ -90,7 +90,7 @@ describe('mailprobe run --baseline', () => {
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stdout).toMatch(/^report diff: baseline 20261201t180221-e82919 → current /);
     // The baseline also ran the smtp suite: those are listed, not counted as regressions.
-    expect(r.stdout).toMatch(/Scenarios only in the baseline:\n[^]*smtp\/no-open-relay/);
+    expect(r.stdout).toMatch(/Scenarios only in the baseline:\n[\s\S]*smtp\/no-open-relay/);
     expect(r.stdout).toMatch(/no regression\n$/);
   });
 
@@ -102,7 +102,7 @@ describe('mailprobe run --baseline', () => {
       expect(r.code, describeRun(r)).toBe(1);
       const report = JSON.parse(r.stdout) as { scenarios: Array<{ id: string; state: string }> };
       expect(report.scenarios.find((s) => s.id === 'pop3/rset')?.state).toBe('failed');
-      expect(r.stderr).toMatch(/Newly failing \(regression\):\n[^]*pop3\/rset +passed → failed/);
+      expect(r.stderr).toMatch(/Newly failing \(regression\):\n[\s\S]*pop3\/rset +passed → failed/);
     } finally {
       host.faults.ignoreRset = false;
     }
@@ -111,7 +111,7 @@ describe('mailprobe run --baseline', () => {
   it('a passing run against a baseline where that scenario failed is an improvement: exit 0', async () => {
     const r = await runCli(['run', 'suites/pop3', '--grep', '^pop3/rset$', '--target', targetFile, '--baseline', CURRENT, ...NO_TIMING], { env });
     expect(r.code, describeRun(r)).toBe(0);
-    expect(r.stdout).toMatch(/Newly passing:\n[^]*pop3\/rset +failed → passed/);
+    expect(r.stdout).toMatch(/Newly passing:\n[\s\S]*pop3\/rset +failed → passed/);
     expect(r.stdout).toMatch(/no regression\n$/);
   });
 

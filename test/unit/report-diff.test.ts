@@ -89,7 +89,10 @@ describe('report diff of two recorded runs', () => {
     const relayOnly = (r: DiffReport): DiffReport => ({ ...r, scenarios: r.scenarios.filter((s) => s.id === 'smtp/no-open-relay') });
     const after = relayOnly(upgraded());
     expect(diffReports(relayOnly(baseline), after).regressed).toBe(true);
-    const onlyNew = { ...after, scenarios: after.scenarios.map((s) => ({ ...s, capabilities: { mx: [...baseline.scenarios.find((b) => b.id === s.id)!.capabilities.mx!, 'CHUNKING'] } })) };
+    const onlyNew = {
+      ...after,
+      scenarios: after.scenarios.map((s) => ({ ...s, capabilities: { mx: [...baseline.scenarios.find((b) => b.id === s.id)!.capabilities.mx!, 'CHUNKING'] } })),
+    };
     const diff = diffReports(relayOnly(baseline), onlyNew);
     expect(diff.capabilities).toEqual([{ id: 'smtp/no-open-relay', session: 'mx', protocol: 'smtp', gone: [], added: ['CHUNKING'] }]);
     expect(diff.regressed).toBe(false);
@@ -116,7 +119,7 @@ describe('latency threshold', () => {
         durationMs,
         steps: [],
         capabilities: {},
-        properties: delivery === undefined ? {} : { delivery_ms: String(delivery), 'idle_push_latency_ms': String(delivery) },
+        properties: delivery === undefined ? {} : { delivery_ms: String(delivery), idle_push_latency_ms: String(delivery) },
       },
     ],
   });
@@ -166,7 +169,9 @@ describe('reading a JSON report', () => {
 
   it('refuses JSON without a schemaVersion, or of another one', () => {
     expect(fails('{"scenarios": []}').message).toMatch(/no schemaVersion/);
-    expect(fails('{"schemaVersion": 2, "runId": "x", "scenarios": []}').message).toBe('unsupported report schemaVersion 2; this mailprobe reads schemaVersion 1');
+    expect(fails('{"schemaVersion": 2, "runId": "x", "scenarios": []}').message).toBe(
+      'unsupported report schemaVersion 2; this mailprobe reads schemaVersion 1',
+    );
     expect(fails('[1, 2]').message).toMatch(/top level is not an object/);
   });
 

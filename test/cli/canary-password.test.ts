@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeMailHost, Pop3Faults, Pop3OverrideIo } from '../../fixtures/servers/fake-mail-host.js';
-import { describeRun, filesUnder, POP3_SUITE, runCli, startFakeHostWithTarget, tempDir, type CliResult } from '../support/cli.js';
+import { describeRun, filesUnder, POP3_SUITE, REPO_ROOT, runCli, startFakeHostWithTarget, tempDir, type CliResult } from '../support/cli.js';
 import { replaceFlags } from '../support/expect-helpers.js';
 
 /**
@@ -50,7 +50,7 @@ describe('a canary password never appears in output', () => {
     await host?.close();
   });
 
-  async function runWithAllReporters(faults: Pop3Faults): Promise<RunArtifacts> {
+  async function runWithAllReporters(faults: Pop3Faults, extra: readonly string[] = []): Promise<RunArtifacts> {
     const dir = await tempDir('canary');
     const outDir = join(dir, 'out');
     const reports = {
@@ -70,6 +70,7 @@ describe('a canary password never appears in output', () => {
           '--out-dir',
           outDir,
           ...Object.entries(reports).flatMap(([name, file]) => ['--reporter', `${name}=${file}`]),
+          ...extra,
         ],
         { env },
       );
@@ -92,8 +93,10 @@ describe('a canary password never appears in output', () => {
   }
 
   it('is scrubbed from stdout, stderr, every report and every saved message of a failing run', async () => {
-    const run = await runWithAllReporters({ ignoreRset: true, corruptRetr: true });
+    // With --baseline, the diff's changed check values (what the servers answered) are on stdout too.
+    const run = await runWithAllReporters({ ignoreRset: true, corruptRetr: true }, ['--baseline', join(REPO_ROOT, 'fixtures', 'reports', 'baseline.json')]);
     expect(run.result.code, describeRun(run.result)).toBe(1);
+    expect(run.result.stdout).toMatch(/Checks whose actual value changed:/);
     await assertClean(run);
 
     const report = JSON.parse(await readFile(run.reports.json, 'utf8')) as {

@@ -24,6 +24,11 @@ describe('every usage error exits 2 and says why', () => {
     { args: ['bogus'], says: /unknown command 'bogus'/ },
     { args: ['probe', '--as', 'neither'], says: /'neither' is invalid/ },
     { args: ['probe', '--watch', 'soon'], says: /'soon' is invalid/ },
+    { args: ['report', 'bogus'], says: /unknown command 'bogus'/ },
+    { args: ['report', 'diff', 'a.json'], says: /missing required argument 'current'/ },
+    { args: ['report', 'diff', 'a.json', 'b.json', '--threshold', '1s'], says: /bad threshold "1s"/ },
+    { args: ['report', 'diff', 'a.json', 'b.json', '--format', 'html'], says: /'html' is invalid/ },
+    { args: ['run', '--threshold', 'fast'], says: /bad threshold "fast"/ },
     // Thrown from inside the command's action, not by the parser: must still say what was wrong.
     { args: ['schema', 'bogus'], says: /unknown schema 'bogus'/ },
   ];

@@ -9,7 +9,7 @@ describe('mailprobe --help and --version', () => {
     const r = await runCli(['--help']);
     expect(r.code, describeRun(r)).toBe(0);
     const out = r.stdout;
-    for (const command of ['run', 'validate', 'lab', 'schema']) expect(out).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    for (const command of ['run', 'validate', 'lab', 'schema', 'report']) expect(out).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     for (const code of ['0', '1', '2', '3', '4', '130']) expect(out, `exit code ${code} missing`).toMatch(new RegExp(`^\\s+${code}\\s+\\S`, 'm'));
   });
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_THRESHOLD, DiffInputError, diffReports, parseJsonReport, parseThreshold, type DiffReport } from '../../src/reporters/diff.js';
+import { buildSampleRun, CANARY_PASSWORD, sampleRedactor } from '../support/sample-results.js';
+import { DEFAULT_THRESHOLD, DiffCapture, DiffInputError, diffReports, parseJsonReport, parseThreshold, type DiffReport } from '../../src/reporters/diff.js';
 import { renderDiff } from '../../src/reporters/diff-render.js';
 import { baselineGate, diffExitCode } from '../../src/cli/commands/report.js';
 
@@ -191,5 +192,22 @@ describe('run --baseline exit code', () => {
     expect(baselineGate(4, true)).toBe(1);
     expect(baselineGate(2, true)).toBe(2);
     expect(baselineGate(130, true)).toBe(130);
+  });
+});
+
+describe('run --baseline capture', () => {
+  it('diffs the run as its JSON report holds it: redacted, so a password a server echoed in a check value is not shown', () => {
+    const run = buildSampleRun();
+    const echoed = structuredClone(run) as unknown as { scenarios: Array<{ steps: Array<{ checks: Array<{ actual: string }> }> }> };
+    const check = echoed.scenarios.flatMap((s) => s.steps).flatMap((s) => s.checks)[0]!;
+    check.actual = `+OK Logged in as alice (${CANARY_PASSWORD})`;
+    const before = new DiffCapture(sampleRedactor());
+    before.onRunEnd(run);
+    const after = new DiffCapture(sampleRedactor());
+    after.onRunEnd(echoed as unknown as typeof run);
+    const diff = diffReports(before.report!, after.report!);
+    expect(diff.checks.length, 'the echoed value is a changed check').toBe(1);
+    for (const format of ['console', 'markdown', 'json'] as const) expect(renderDiff(diff, format)).not.toContain(CANARY_PASSWORD);
+    expect(JSON.stringify(after.report)).not.toContain(CANARY_PASSWORD);
   });
 });

@@ -7,10 +7,12 @@ import { renderDiff } from '../../src/reporters/diff-render.js';
 import { baselineGate, diffExitCode } from '../../src/cli/commands/report.js';
 
 /**
- * Golden tests of `report diff` over two recorded runs: the shipped pop3 and
- * smtp suites run through the built CLI against the fake host
- * (fixtures/servers), once as it is (fixtures/reports/baseline.json) and once
- * with RSET ignored and STLS gone from CAPA (current.json). The fake host's
+ * Golden tests of `report diff` over two recorded runs: `mailprobe run
+ * suites/pop3 suites/smtp --reporter json=FILE` through the built CLI against
+ * the fake host (startFakeHostWithTarget, test/support/cli.ts), once as it is
+ * (fixtures/reports/baseline.json) and once with the Pop3Faults `ignoreRset`
+ * and `noStlsCapa` set (current.json). Re-recording changes the run ids and
+ * times in the golden files (test/unit/golden/report-diff.*). The fake host's
  * implicit-TLS sessions never list STLS, so no capability changed on the wire
  * between the two; `upgraded()` below edits a copy of the current run by hand
  * to add a capability change, a slower delivery, and one scenario removed and

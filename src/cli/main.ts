@@ -15,6 +15,7 @@ import { validateCommand } from './commands/validate.js';
 import { contextFromProcess, type CliContext } from './run-context.js';
 import { parseOutputMode, type OutputModes } from '../transport/private-files.js';
 import { scenarioFilter, type ScenarioFilter } from '../runner/load-inputs.js';
+import { parseShard, type Shard } from '../runner/shard.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -36,6 +37,14 @@ function positiveInt(value: string): number {
 function grepPattern(value: string): ScenarioFilter {
   try {
     return scenarioFilter(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function shardOption(value: string): Shard {
+  try {
+    return parseShard(value);
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
@@ -91,6 +100,12 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       [] as string[],
     )
     .addOption(new Option('-g, --grep <pattern>', 'only scenarios whose name, id or tag matches this regular expression').argParser(grepPattern))
+    .addOption(
+      new Option(
+        '--shard <i/n>',
+        'run only part i of n of the scenarios (after --grep): sorted by id, the i-th of n contiguous chunks; merge the JSON reports with `report merge`',
+      ).argParser(shardOption),
+    )
     .addOption(new Option('--timeout <ms>', 'per-command timeout, overriding the target file').argParser(positiveInt))
     .option('--out-dir <dir>', 'folder for saved message copies', 'reports')
     .addOption(

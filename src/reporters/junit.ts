@@ -100,6 +100,7 @@ function writeProperties(props: XMLBuilder, run: RunResult, scenarios: readonly 
   add('run.id', run.runId);
   add('mailprobe.version', run.mailprobeVersion);
   if (run.interrupted) add('interrupted', 'true');
+  if (run.shard !== undefined) add('shard', `${run.shard.index}/${run.shard.total}`);
   // A scenario file holds one scenario; should it ever hold more, prefix their properties.
   const prefixed = scenarios.length > 1;
   for (const s of scenarios) {

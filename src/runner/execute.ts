@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Shard } from './shard.js';
 import type { Reporter } from './reporter.js';
 import { ReporterMultiplexer } from './reporter-multiplexer.js';
 import { missingSecrets, resolveAccountPassword, type Target } from '../target/index.js';
@@ -25,6 +26,8 @@ export interface ExecuteOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Only scenarios whose name, id or a tag matches (scenarioFilter: compiled where the option is read). */
   readonly grep?: ScenarioFilter;
+  /** --shard: only this part of the scenarios (after grep); the reports name it. */
+  readonly shard?: Shard;
   /** Per-command timeout in ms, overriding the target file. */
   readonly commandTimeout?: number;
   /** Builds the reporters once the redactor (which knows every secret) exists. */
@@ -56,7 +59,7 @@ export type ExecuteOutcome =
 export { newRunId } from '../core/run-identity.js';
 
 export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> {
-  const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep);
+  const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep, options.shard);
   const runId = options.runId ?? newRunId();
   if (!inputs.target || !inputs.scenarios) {
     const reporterCrashed = await reportLoadErrors(options, inputs, runId);
@@ -87,6 +90,7 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> 
     messageDir: join(options.messagesDir, runId),
     makeResolver: makeResolverFactory({ runId, startedAt, target, env: options.env }),
     version: options.version,
+    ...(options.shard !== undefined ? { shard: options.shard } : {}),
   });
   return { kind: 'ran', result, reporterCrashed: reporter.crashed };
 }

@@ -1,4 +1,5 @@
 import { basename, dirname, resolve } from 'node:path';
+import { pickShard, type Shard } from './shard.js';
 import { actionSignatures } from '../actions/registry.js';
 import { discoverScenarioFiles } from '../scenario/discover.js';
 import { LoadError, type Diagnostic } from '../core/diagnostics.js';
@@ -105,11 +106,12 @@ export function scenarioFilter(pattern: string): ScenarioFilter {
   return { pattern, matches: (s) => re.test(s.name) || re.test(s.id) || s.tags.some((t) => re.test(t)) };
 }
 
-/** Target and scenarios, every problem of both collected; `grep` keeps the scenarios it matches. */
+/** Target and scenarios, every problem of both collected; `grep` keeps the scenarios it matches, `shard` its part of them (shard.ts). */
 export async function loadRunInputs(
   targetFile: string,
   paths: readonly string[],
   grep?: ScenarioFilter,
+  shard?: Shard,
 ): Promise<{ problems: string[]; failures: LoadFailure[]; target?: Target; scenarios?: Scenario[] }> {
   const target = await loadTarget(targetFile);
   const loaded = await loadScenarios(paths);
@@ -124,6 +126,8 @@ export async function loadRunInputs(
     scenarios = scenarios.filter(grep.matches);
     if (scenarios.length === 0) return { problems: [`--grep ${grep.pattern} matches no scenario`], failures, target: target.value };
   }
+  // After --grep: the shards split what the whole run would run. An empty shard (more shards than scenarios) runs nothing.
+  if (shard !== undefined) scenarios = pickShard(scenarios, shard);
   return { problems, failures, target: target.value, scenarios };
 }
 

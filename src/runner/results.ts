@@ -163,6 +163,8 @@ export interface RunResult {
    * mailprobe buffer. From `bufferedBytes` (src/transport/limits.ts).
    */
   readonly peakBufferedBytes: number;
+  /** Present only on a run of one shard (`run --shard i/n`, see shard.ts): which part of the suite it ran. */
+  readonly shard?: { readonly index: number; readonly total: number };
 }
 
 export interface RunCounts {

@@ -1,4 +1,5 @@
 import type { Reporter } from './reporter.js';
+import type { Shard } from './shard.js';
 import { bufferedBytes } from '../transport/limits.js';
 import type { Redactor } from '../transport/redact.js';
 import type { RunResult, ScenarioResult } from './results.js';
@@ -22,6 +23,8 @@ export interface RunOptions {
   /** Aborted on a second Ctrl-C: cleanup stops waiting; the reports are still written. */
   readonly stopCleanup?: AbortSignal;
   readonly ledger?: RunLedger;
+  /** The part of the suite this run is (--shard), named in the reports. */
+  readonly shard?: Shard;
 }
 
 /**
@@ -77,6 +80,7 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
     cleanupStopped: options.stopCleanup?.aborted ?? false,
     mailprobeVersion: options.version,
     peakBufferedBytes: bufferedBytes.peak,
+    ...(options.shard !== undefined ? { shard: { index: options.shard.index, total: options.shard.total } } : {}),
   };
   await options.reporter.onRunEnd?.(run);
   return run;

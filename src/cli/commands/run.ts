@@ -19,6 +19,7 @@ import { dropWhenClosed } from '../closed-pipes.js';
 import type { CliContext } from '../run-context.js';
 import { PRIVATE_MODES, setOutputModes, type OutputModes } from '../../transport/private-files.js';
 import type { ScenarioFilter } from '../../runner/load-inputs.js';
+import type { Shard } from '../../runner/shard.js';
 import type { Redactor } from '../../transport/redact.js';
 
 export interface RunCommandOptions {
@@ -30,6 +31,8 @@ export interface RunCommandOptions {
   readonly reporter: readonly string[];
   /** Compiled by the option parser (scenarioFilter). */
   readonly grep?: ScenarioFilter;
+  /** Parsed by the option parser (parseShard). */
+  readonly shard?: Shard;
   readonly timeout?: number;
   readonly outDir: string;
   /** --report-mode, parsed; reports and saved messages are 0600 (folders 0700) without it. */
@@ -130,6 +133,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       paths: paths.length > 0 ? paths : [join(ctx.packageRoot, 'suites')],
       env,
       ...(options.grep !== undefined ? { grep: options.grep } : {}),
+      ...(options.shard !== undefined ? { shard: options.shard } : {}),
       ...(options.timeout !== undefined ? { commandTimeout: options.timeout } : {}),
       reporters: (redactor) => {
         capture = baseline === undefined ? undefined : new DiffCapture(redactor);

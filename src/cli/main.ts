@@ -6,7 +6,7 @@ import { MAX_TIMEOUT_MS, TIMEOUT_TOO_LARGE } from '../transport/timeouts.js';
 import { labCommand } from './commands/lab.js';
 import { parseDnsServer, parsePortMap, parseWatchSeconds, portNumber, positiveCount, probeCommand } from './commands/probe.js';
 import { PROBE_MODES } from './probe-domain.js';
-import { reportDiffCommand } from './commands/report.js';
+import { reportDiffCommand, reportMergeCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { DEFAULT_THRESHOLD, parseThreshold, type Threshold } from '../reporters/diff.js';
 import { DIFF_FORMATS } from '../reporters/diff-render.js';
@@ -222,6 +222,30 @@ scenarios found in one report only are listed but are no regression.
 Exit codes: 0 no regression, 1 regressed, 2 usage or a file that is not a mailprobe JSON report.`,
     )
     .action(async (baseline: string, current: string, options) => setExit(await reportDiffCommand(baseline, current, options, ctx)));
+
+  report
+    .command('merge')
+    .description('Merge the JSON reports of the shards of one run (run --shard i/n) and write them as one run with any reporter')
+    .argument('<reports...>', 'the JSON reports of the shards (every shard 1/n … n/n, once each)')
+    .option(
+      '-r, --reporter <name[=file]>',
+      'console, junit, junit-strict, tap or json, as for run; repeatable (default: console)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  mailprobe report merge shard-1.json shard-2.json shard-3.json --reporter junit=junit.xml --reporter json=merged.json
+
+Refused (exit 2): a scenario in two reports, reports of different targets or mailprobe versions, shard reports
+that are not exactly shards 1/n … n/n, a file that is not a mailprobe JSON report.
+
+Exit codes: as run would exit for the merged result (0 pass, 1 failed, 3 errored or a report could not be written,
+4 inconclusive, 130 a shard was interrupted); 2 usage.`,
+    )
+    .action(async (files: string[], options) => setExit(await reportMergeCommand(files, options, ctx)));
 
   const lab = program.command('lab').description('The built-in loopback lab: real Dovecot and Postfix on 127.0.0.1');
   lab

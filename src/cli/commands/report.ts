@@ -3,7 +3,14 @@ import { InputFileError, readInputText } from '../../input/input-file.js';
 import { DiffInputError, diffReports, parseJsonReport, type DiffReport, type Threshold } from '../../reporters/diff.js';
 import { renderDiff, type DiffFormat } from '../../reporters/diff-render.js';
 import { escapeControls } from '../../reporters/escape.js';
-import { EXIT } from '../exit-codes.js';
+import { mergeReports, type NamedReport } from '../../reporters/merge.js';
+import { createReporter, parseReporterSpec, ReporterMultiplexer, type ReporterSpec } from '../../reporters/index.js';
+import type { RunResult } from '../../runner/results.js';
+import { Redactor } from '../../transport/redact.js';
+import { PRIVATE_MODES, setOutputModes } from '../../transport/private-files.js';
+import { dropWhenClosed } from '../closed-pipes.js';
+import { outputCollision } from '../report-outputs.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
 import type { CliContext } from '../run-context.js';
 
 export interface ReportDiffOptions {
@@ -54,4 +61,65 @@ export function baselineGate(runCode: number, regressed: boolean): number {
   const gate = diffExitCode(regressed);
   const rank = (code: number) => (SEVERITY.includes(code) ? SEVERITY.indexOf(code) : -1);
   return rank(runCode) <= rank(gate) ? runCode : gate;
+}
+
+export interface ReportMergeOptions {
+  readonly reporter: readonly string[];
+}
+
+/**
+ * `mailprobe report merge A.json B.json …`: the shards' JSON reports as one run, written by every
+ * `--reporter` as `run` writes them (console by default). Exit: as `run` would exit for the merged
+ * result (exitCodeFor), 3 when a report could not be written, 2 for unusable or unmergeable reports.
+ */
+export async function reportMergeCommand(files: readonly string[], options: ReportMergeOptions, ctx: CliContext): Promise<number> {
+  const say = (line: string) => ctx.stderr.write(`mailprobe: ${escapeControls(line)}\n`);
+  let specs: ReporterSpec[];
+  try {
+    specs = options.reporter.map(parseReporterSpec);
+  } catch (err) {
+    say((err as Error).message);
+    return EXIT.USAGE;
+  }
+  const collision = outputCollision(specs, ctx.cwd);
+  if (collision !== undefined) {
+    say(collision);
+    return EXIT.USAGE;
+  }
+  let merged: RunResult;
+  try {
+    const reports: NamedReport[] = [];
+    for (const file of files) reports.push({ file, report: await readJsonReport(resolve(ctx.cwd, file), file) });
+    merged = mergeReports(reports);
+  } catch (err) {
+    say((err as Error).message);
+    return EXIT.USAGE;
+  }
+  setOutputModes(PRIVATE_MODES);
+  // The reports were redacted when written; the merge knows no secrets and scrubs nothing more.
+  const redactor = new Redactor([]);
+  const stdout = dropWhenClosed(ctx.stdout);
+  const wanted = specs.length === 0 ? [{ name: 'console' } as ReporterSpec] : specs;
+  const reporters = wanted.map((spec) =>
+    createReporter(spec.file === undefined ? spec : { ...spec, file: resolve(ctx.cwd, spec.file) }, {
+      redactor,
+      color: ctx.color,
+      stderr: ctx.stderr,
+      stdout,
+      cwd: ctx.cwd,
+    }),
+  );
+  // Replayed as the run emitted them, so the console prints its rows and summary as it did for one run.
+  const reporter = new ReporterMultiplexer(reporters, { stderr: ctx.stderr, redactor });
+  await reporter.onRunStart({
+    runId: merged.runId,
+    target: merged.target,
+    scenarioCount: merged.scenarios.length,
+    startedAt: merged.startedAt,
+    version: merged.mailprobeVersion,
+  });
+  for (const scenario of merged.scenarios) await reporter.onScenarioEnd(scenario);
+  await reporter.onRunEnd(merged);
+  const ran = exitCodeFor(merged);
+  return reporter.crashed && (ran === EXIT.OK || ran === EXIT.INCONCLUSIVE) ? EXIT.ERRORED : ran;
 }

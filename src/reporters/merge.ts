@@ -69,7 +69,8 @@ function inShardOrder(reports: readonly Checked[]): Checked[] {
     seen.set(shard.index, r.file);
   }
   const missing = Array.from({ length: total }, (_, i) => i + 1).filter((i) => !seen.has(i));
-  if (missing.length > 0) throw new MergeInputError(`shard ${missing.map((i) => `${i}/${total}`).join(', ')} missing: a merged report would leave its scenarios out`);
+  if (missing.length > 0)
+    throw new MergeInputError(`shard ${missing.map((i) => `${i}/${total}`).join(', ')} missing: a merged report would leave its scenarios out`);
   return [...sharded].sort((a, b) => a.run.shard!.index - b.run.shard!.index);
 }
 

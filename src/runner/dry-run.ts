@@ -1,4 +1,5 @@
 import type { ActionSignatures, PlanContext, PlannedEffect } from '../actions/define-action.js';
+import type { Shard } from './shard.js';
 import { accountsScope, evaluate, interpolate, InterpolationError } from '../interpolate/index.js';
 import type { Lookup, Scopes } from '../interpolate/index.js';
 import { isPlainObject } from '../input/issues.js';
@@ -137,10 +138,12 @@ export async function dryRun(options: {
   readonly targetFile: string;
   readonly paths: readonly string[];
   readonly grep?: ScenarioFilter;
+  /** --shard: list only what this shard would run. */
+  readonly shard?: Shard;
   readonly actions: ActionSignatures;
   readonly runId: string;
 }): Promise<{ readonly problems: readonly string[]; readonly listing?: string }> {
-  const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep);
+  const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep, options.shard);
   if (!inputs.target || !inputs.scenarios) return { problems: inputs.problems };
   return { problems: [], listing: formatPlan(planRun(inputs.target, inputs.scenarios, options.actions, options.runId), options.runId, inputs.target.name) };
 }

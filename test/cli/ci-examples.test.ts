@@ -68,12 +68,17 @@ describe('CI examples', () => {
     expect([mergeJob![1].needs].flat()).toContain(shardJobName);
 
     // The matrix expression as one word, so the line splits into words as the runner's shell sees it.
-    const all = Object.values(workflow.jobs).flatMap((j) => j.steps.flatMap((s) => (s.run === undefined ? [] : [s.run.replaceAll('${{ matrix.shard }}', 'MATRIX_SHARD')])));
+    const all = Object.values(workflow.jobs).flatMap((j) =>
+      j.steps.flatMap((s) => (s.run === undefined ? [] : [s.run.replaceAll('${{ matrix.shard }}', 'MATRIX_SHARD')])),
+    );
     const commands = mailprobeCommands(all);
     expect(commands.map((c) => c.slice(1, 3).join(' '))).toEqual(expect.arrayContaining(['run --target', 'report merge', 'report diff']));
     const diff = commands.find((c) => c[1] === 'report' && c[2] === 'diff')!;
     expect(diff.slice(diff.indexOf('--format'), diff.indexOf('--format') + 2)).toEqual(['--format', 'markdown']);
-    expect(all.some((r) => /gh pr comment .*--body-file/.test(r)), 'the diff is posted as a PR comment').toBe(true);
+    expect(
+      all.some((r) => /gh pr comment .*--body-file/.test(r)),
+      'the diff is posted as a PR comment',
+    ).toBe(true);
     for (const cmd of commands) await expectValidCommand(cmd);
 
     const values = commands.flatMap((c) => shardValues(c, (w) => shards.map((n) => w.replace('MATRIX_SHARD', String(n)))));

@@ -31,7 +31,7 @@ describe('run --shard i/n and report merge, against the fake host', () => {
     dir = await tempDir('shard');
     // The shipped suites (no paths), as a CI job without a checkout of its own scenarios runs them.
     const r = await runCli(['run', '--target', targetFile, '--quiet', '--reporter', `json=${join(dir, 'whole.json')}`], { env });
-    whole = { report: await readReport(join(dir, 'whole.json')), code: r.code };
+    whole = { report: await readReport(join(dir, 'whole.json')), code: r.code ?? -1 };
   }, 300_000);
   afterAll(async () => {
     await host?.close();
@@ -44,7 +44,9 @@ describe('run --shard i/n and report merge, against the fake host', () => {
     for (const i of [1, 2, 3]) {
       const file = join(dir, `shard-${i}.json`);
       const junit = join(dir, `shard-${i}.xml`);
-      const r = await runCli(['run', '--target', targetFile, '--quiet', '--shard', `${i}/3`, '--reporter', `json=${file}`, '--reporter', `junit=${junit}`], { env });
+      const r = await runCli(['run', '--target', targetFile, '--quiet', '--shard', `${i}/3`, '--reporter', `json=${file}`, '--reporter', `junit=${junit}`], {
+        env,
+      });
       expect([0, 1, 3, 4], describeRun(r)).toContain(r.code);
       const report = await readReport(file);
       expect(report.shard).toEqual({ index: i, total: 3 });
@@ -94,6 +96,14 @@ describe('run --shard i/n and report merge, against the fake host', () => {
     expect(consoleOnly.code, describeRun(consoleOnly)).toBe(whole.code);
     expect(consoleOnly.stdout).toBe('');
     expect(consoleOnly.stderr).toContain('pop3/rset');
+  });
+
+  it('run --dry-run --shard lists only what that shard would run', async () => {
+    const [one, two] = await Promise.all([readReport(join(dir, 'shard-1.json')), readReport(join(dir, 'shard-2.json'))]);
+    const r = await runCli(['run', '--target', targetFile, '--dry-run', '--shard', '1/3'], { env });
+    expect(r.code, describeRun(r)).toBe(0);
+    for (const s of one.scenarios) expect(r.stdout).toContain(s.id);
+    for (const s of two.scenarios) expect(r.stdout).not.toContain(s.id);
   });
 
   it('refuses overlapping or incomplete shards, and colliding outputs, with exit 2', async () => {

@@ -35,7 +35,9 @@ describe('report merge', () => {
   it('refuses a scenario in two reports', () => {
     const [a, b] = split(2);
     const dup = { ...b!, scenarios: [...b!.scenarios, a!.scenarios[0]!] };
-    expect(() => mergeReports(named([a!, dup]))).toThrow(new MergeInputError(`scenario ${a!.scenarios[0]!.id} is in both shard-1.json and shard-2.json; each scenario must be in one report only`));
+    expect(() => mergeReports(named([a!, dup]))).toThrow(
+      new MergeInputError(`scenario ${a!.scenarios[0]!.id} is in both shard-1.json and shard-2.json; each scenario must be in one report only`),
+    );
   });
 
   it('refuses a missing shard, a shard twice, mixed totals and shard reports mixed with whole runs', () => {

@@ -7,8 +7,7 @@ describe('--shard i/n', () => {
   it('parses INDEX/TOTAL with 1 ≤ INDEX ≤ TOTAL', () => {
     expect(parseShard('2/3')).toEqual({ index: 2, total: 3 });
     expect(parseShard('1/1')).toEqual({ index: 1, total: 1 });
-    for (const bad of ['0/3', '4/3', '3', '1/0', '-1/3', '1.5/3', 'a/b', '', '1/3/4', '01/3'])
-      expect(() => parseShard(bad), bad).toThrow(/bad shard/);
+    for (const bad of ['0/3', '4/3', '3', '1/0', '-1/3', '1.5/3', 'a/b', '', '1/3/4', '01/3']) expect(() => parseShard(bad), bad).toThrow(/bad shard/);
   });
 
   it('puts every scenario in exactly one shard, in id order, chunk sizes differing by at most one', () => {
@@ -17,7 +16,10 @@ describe('--shard i/n', () => {
         // Given shuffled: the split must not depend on the order the files were found in.
         const items = ids(n).reverse();
         const shards = Array.from({ length: total }, (_, i) => pickShard(items, { index: i + 1, total }));
-        expect(shards.flat().map((s) => s.id), `${n} in ${total}`).toEqual(ids(n).map((s) => s.id));
+        expect(
+          shards.flat().map((s) => s.id),
+          `${n} in ${total}`,
+        ).toEqual(ids(n).map((s) => s.id));
         const sizes = shards.map((s) => s.length);
         expect(Math.max(...sizes) - Math.min(...sizes), `${n} in ${total}`).toBeLessThanOrEqual(1);
       }

@@ -74,6 +74,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       targetFile: resolve(ctx.cwd, targetFile),
       paths: paths.length > 0 ? paths : [join(ctx.packageRoot, 'suites')],
       ...(options.grep !== undefined ? { grep: options.grep } : {}),
+      ...(options.shard !== undefined ? { shard: options.shard } : {}),
       actions: actionSignatures,
       runId: newRunId(),
     });

@@ -155,7 +155,10 @@ function testPoint(s: ScenarioResult, n: number, cwd: string): string[] {
 /** Renders an already redacted run. */
 export function renderTap(run: RunResult, options: TapOptions): string {
   const cwd = options.cwd;
-  const lines = ['TAP version 14', `# ${oneLine(`mailprobe run ${run.runId}, target ${run.target.name} (${run.target.host})`)}`];
+  const lines = [
+    'TAP version 14',
+    `# ${oneLine(`mailprobe run ${run.runId}, target ${run.target.name} (${run.target.host})${run.shard === undefined ? '' : `, shard ${run.shard.index}/${run.shard.total}`}`)}`,
+  ];
   if (run.target.insecure) lines.push('# insecure: TLS certificate verification was OFF for this run');
   lines.push(`1..${run.scenarios.length}`);
   for (const [i, s] of run.scenarios.entries()) lines.push(...testPoint(s, i + 1, cwd));

@@ -44,13 +44,30 @@ describe('run --shard i/n and report merge, against the fake host', () => {
     for (const i of [1, 2, 3]) {
       const file = join(dir, `shard-${i}.json`);
       const junit = join(dir, `shard-${i}.xml`);
-      const r = await runCli(['run', '--target', targetFile, '--quiet', '--shard', `${i}/3`, '--reporter', `json=${file}`, '--reporter', `junit=${junit}`], {
-        env,
-      });
+      const r = await runCli(
+        [
+          'run',
+          '--target',
+          targetFile,
+          '--quiet',
+          '--shard',
+          `${i}/3`,
+          '--reporter',
+          `json=${file}`,
+          '--reporter',
+          `junit=${junit}`,
+          '--reporter',
+          `tap=${join(dir, `shard-${i}.tap`)}`,
+        ],
+        {
+          env,
+        },
+      );
       expect([0, 1, 3, 4], describeRun(r)).toContain(r.code);
       const report = await readReport(file);
       expect(report.shard).toEqual({ index: i, total: 3 });
       expect(await readFile(junit, 'utf8')).toContain(`<property name="shard" value="${i}/3"/>`);
+      expect(await readFile(join(dir, `shard-${i}.tap`), 'utf8')).toMatch(new RegExp(`^TAP version 14\\n# mailprobe run [^\\n]*, shard ${i}/3\\n`));
       shardIds.push(report.scenarios.map((s) => s.id));
       shardFiles.push(file);
     }

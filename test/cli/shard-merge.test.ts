@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +121,18 @@ describe('run --shard i/n and report merge, against the fake host', () => {
     expect(r.code, describeRun(r)).toBe(0);
     for (const s of one.scenarios) expect(r.stdout).toContain(s.id);
     for (const s of two.scenarios) expect(r.stdout).not.toContain(s.id);
+  });
+
+  it('a merged report that cannot be written is exit 3 when the merged run itself would pass', async () => {
+    // Shard 1 alone, as an unsharded report: the fake host skips or passes all of it (the exit 0 below checks that).
+    const one = await readReport(join(dir, 'shard-1.json'));
+    const single = join(dir, 'single.json');
+    await writeFile(single, JSON.stringify({ ...one, shard: undefined }));
+    const ok = await runCli(['report', 'merge', single]);
+    expect(ok.code, describeRun(ok)).toBe(0);
+    const r = await runCli(['report', 'merge', single, '--reporter', `json=${join(REPO_ROOT, 'package.json', 'merged.json')}`]);
+    expect(r.code, describeRun(r)).toBe(3);
+    expect(r.stderr).toContain('mailprobe: reporter "json"');
   });
 
   it('refuses overlapping or incomplete shards, and colliding outputs, with exit 2', async () => {

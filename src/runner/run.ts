@@ -22,6 +22,7 @@ export interface RunOptions {
   /** Aborted on a second Ctrl-C: cleanup stops waiting; the reports are still written. */
   readonly stopCleanup?: AbortSignal;
   readonly ledger?: RunLedger;
+  readonly onTranscript?: ScenarioEnvironment['onTranscript'];
 }
 
 /**
@@ -62,6 +63,7 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
       ...(options.ledger ? { ledger: options.ledger } : {}),
       messageDir: options.messageDir,
       makeResolver: options.makeResolver,
+      ...(options.onTranscript ? { onTranscript: options.onTranscript } : {}),
       onStepEnd: (step) => options.reporter.onStepEnd?.(info, step),
     });
     results.push(result);

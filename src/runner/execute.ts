@@ -48,6 +48,8 @@ export interface ExecuteOptions {
   readonly runId?: string;
   /** --verbose: given the redactor, what to do with every transcript line as it crosses the wire. */
   readonly onTranscript?: (redactor: Redactor) => (entry: TranscriptEntry) => void;
+  /** The live "waiting for …" line of a terminal (ActionContext.waiting). */
+  readonly waiting?: (what: string, limitMs: number) => () => void;
 }
 
 export type ExecuteOutcome =
@@ -88,6 +90,7 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> 
     ...(options.stopCleanup ? { stopCleanup: options.stopCleanup } : {}),
     ...(options.ledger ? { ledger: options.ledger } : {}),
     ...(options.onTranscript ? { onTranscript: options.onTranscript(redactor) } : {}),
+    ...(options.waiting ? { waiting: options.waiting } : {}),
     messageDir: join(options.messagesDir, runId),
     makeResolver: makeResolverFactory({ runId, startedAt, target, env: options.env }),
     version: options.version,

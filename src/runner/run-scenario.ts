@@ -32,6 +32,8 @@ export interface ScenarioEnvironment {
   readonly onStepEnd?: (step: StepResult) => void | Promise<void>;
   /** Every transcript line as it is written (already redacted where a client marked a secret): --verbose. */
   readonly onTranscript?: (entry: TranscriptEntry) => void;
+  /** Live "waiting for …" line (ActionContext.waiting). */
+  readonly waiting?: ActionContext['waiting'];
 }
 
 /** What every result of `scenario` says about it, run or not. */
@@ -96,6 +98,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
       ...(step.session ? { sessionName: step.session } : {}),
       target: env.target,
       transcript,
+      ...(env.waiting ? { waiting: env.waiting } : {}),
       signal,
       messageDir: join(env.messageDir, scenario.id.replace(/[^\w.-]+/g, '_')),
       session: (kind) => activePool.session(kind, requireSession(step)),

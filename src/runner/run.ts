@@ -23,6 +23,7 @@ export interface RunOptions {
   readonly stopCleanup?: AbortSignal;
   readonly ledger?: RunLedger;
   readonly onTranscript?: ScenarioEnvironment['onTranscript'];
+  readonly waiting?: ScenarioEnvironment['waiting'];
 }
 
 /**
@@ -64,6 +65,7 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
       messageDir: options.messageDir,
       makeResolver: options.makeResolver,
       ...(options.onTranscript ? { onTranscript: options.onTranscript } : {}),
+      ...(options.waiting ? { waiting: options.waiting } : {}),
       onStepEnd: (step) => options.reporter.onStepEnd?.(info, step),
     });
     results.push(result);

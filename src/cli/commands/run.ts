@@ -20,6 +20,7 @@ import type { CliContext } from '../run-context.js';
 import { PRIVATE_MODES, setOutputModes, type OutputModes } from '../../transport/private-files.js';
 import type { ScenarioFilter } from '../../runner/load-inputs.js';
 import type { Redactor } from '../../transport/redact.js';
+import { progressLine } from '../../reporters/progress.js';
 import { formatLiveEntry, type TranscriptEntry } from '../../transport/transcript.js';
 
 export interface RunCommandOptions {
@@ -146,6 +147,8 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       ledger,
       messagesDir: resolve(ctx.cwd, options.outDir, 'messages'),
       version: ctx.version,
+      // The live waiting line belongs with the console output: not with --quiet, nothing off a terminal.
+      ...(options.quiet ? {} : { waiting: progressLine(ctx.stderr) }),
       ...(options.verbose === true ? { onTranscript: (redactor: Redactor) => liveTranscript(ctx.stderr, redactor) } : {}),
     });
     if (outcome.kind === 'invalid') {

@@ -52,5 +52,7 @@ describe('run --verbose', () => {
     const r = await runCli(['run', `${POP3_SUITE}/rset.yaml`, '--target', targetFile], { env });
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stderr.split('\n').filter((line) => LIVE.test(line)), describeRun(r)).toEqual([]);
+    // stderr is a pipe here, not a terminal: no live waiting line, no carriage returns or erase codes.
+    expect(r.stderr).not.toMatch(/waiting for|\r|\x1b\[K/);
   });
 });

@@ -147,8 +147,9 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       ledger,
       messagesDir: resolve(ctx.cwd, options.outDir, 'messages'),
       version: ctx.version,
-      // The live waiting line belongs with the console output: not with --quiet, nothing off a terminal.
-      ...(options.quiet ? {} : { waiting: progressLine(ctx.stderr) }),
+      // The live waiting line belongs with the console output: not with --quiet, nothing off a terminal, and not
+      // with --verbose, whose lines would land on the half-drawn line (the transcript shows the wait anyway).
+      ...(options.quiet || options.verbose === true ? {} : { waiting: progressLine(ctx.stderr) }),
       ...(options.verbose === true ? { onTranscript: (redactor: Redactor) => liveTranscript(ctx.stderr, redactor) } : {}),
     });
     if (outcome.kind === 'invalid') {

@@ -22,10 +22,16 @@ export function unseenSentMail(ctx: ActionContext): string[] {
 
 /** Repeats `sweep` (which deletes what it finds) until no sent message is unseen or the bound passes. */
 export async function sweepUntilArrived(ctx: ActionContext, sweep: () => Promise<unknown>): Promise<string[]> {
-  const deadline = Date.now() + Math.min(ctx.target.timeouts.delivery, MAX_WAIT_MS);
-  while (unseenSentMail(ctx).length > 0 && Date.now() < deadline && !ctx.signal.aborted) {
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    await sweep();
+  const limit = Math.min(ctx.target.timeouts.delivery, MAX_WAIT_MS);
+  const deadline = Date.now() + limit;
+  const waited = unseenSentMail(ctx).length > 0 ? ctx.waiting?.(`delivery to ${ctx.sessionAccount().user} before cleanup`, limit) : undefined;
+  try {
+    while (unseenSentMail(ctx).length > 0 && Date.now() < deadline && !ctx.signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await sweep();
+    }
+  } finally {
+    waited?.();
   }
   const missing = unseenSentMail(ctx);
   for (const id of missing) ctx.record.remains({ messageId: id }, 'accepted for delivery but had not arrived when cleanup ended; it may still arrive');

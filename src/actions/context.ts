@@ -63,6 +63,11 @@ export interface ActionContext {
   readonly sessionName?: string;
   readonly target: RunTarget;
   readonly transcript: Transcript;
+  /**
+   * Announces a wait that may last (delivery, IDLE): a terminal shows it live.
+   * Returns the function that ends it; call it in a `finally`.
+   */
+  readonly waiting?: (what: string, limitMs: number) => () => void;
   /** Aborted on Ctrl-C; every socket wait listens to it. */
   readonly signal: AbortSignal;
   /** Where local copies of retrieved messages are saved for this scenario. */

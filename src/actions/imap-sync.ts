@@ -102,8 +102,9 @@ export const imapIdleWait = defineAction({
     };
     let from = params.since;
     let others = 0;
+    const waited = ctx.waiting?.(`an IDLE push of the new message in ${path}`, timeout);
     for (;;) {
-      const hit = await ws.session.waitForExists(from, Math.max(0, deadline - Date.now()), ctx.signal);
+      const hit = await ws.session.waitForExists(from, Math.max(0, deadline - Date.now()), ctx.signal).finally(() => waited?.());
       await ws.session.stopIdle();
       if (!hit) break;
       // On a live INBOX somebody else's mail may be what was pushed: only ours counts.
@@ -153,16 +154,21 @@ export const imapWaitFor = defineAction({
     const box = await resolveMailbox(ws, params.mailbox);
     const started = Date.now();
     const timeout = params.timeout_ms ?? ctx.target.timeouts.delivery;
-    for (let polls = 1; ; polls++) {
-      const uids = await ws.ownUids(box.path, params.message_id);
-      if (uids.length > 0) {
-        const delivery = Date.now() - (params.sent_at ?? started);
-        recordDelivery(ctx, delivery);
-        return { arrived: true, uid: uids.at(-1), delivery_ms: delivery, polls };
+    const waited = ctx.waiting?.(`delivery to ${ctx.sessionAccount().user}`, timeout);
+    try {
+      for (let polls = 1; ; polls++) {
+        const uids = await ws.ownUids(box.path, params.message_id);
+        if (uids.length > 0) {
+          const delivery = Date.now() - (params.sent_at ?? started);
+          recordDelivery(ctx, delivery);
+          return { arrived: true, uid: uids.at(-1), delivery_ms: delivery, polls };
+        }
+        if (Date.now() - started >= timeout || ctx.signal.aborted) return { arrived: false, polls, waited_ms: Date.now() - started };
+        await new Promise((resolve) => setTimeout(resolve, params.interval_ms));
+        await ws.session.noop();
       }
-      if (Date.now() - started >= timeout || ctx.signal.aborted) return { arrived: false, polls, waited_ms: Date.now() - started };
-      await new Promise((resolve) => setTimeout(resolve, params.interval_ms));
-      await ws.session.noop();
+    } finally {
+      waited?.();
     }
   },
 });

@@ -95,24 +95,29 @@ export const pop3WaitFor = defineAction({
     const started = Date.now();
     const timeout = params.timeout_ms ?? ctx.target.timeouts.delivery;
     let polls = 0;
-    // POP3 shows the maildrop as it was at login (RFC 1939 §8), so each poll is a new session.
-    for (;;) {
-      polls++;
-      const probe = await ctx.extraSession('pop3', `${ctx.sessionName ?? 'pop3'}~poll`);
-      try {
-        const found = await probe.findOwn(params.message_id);
-        if (found) {
-          const deliveryMs = Date.now() - (params.sent_at ?? started);
-          recordDelivery(ctx, deliveryMs);
-          return { arrived: true, delivery_ms: deliveryMs, polls };
+    const waited = ctx.waiting?.(`delivery to ${ctx.sessionAccount().user}`, timeout);
+    try {
+      // POP3 shows the maildrop as it was at login (RFC 1939 §8), so each poll is a new session.
+      for (;;) {
+        polls++;
+        const probe = await ctx.extraSession('pop3', `${ctx.sessionName ?? 'pop3'}~poll`);
+        try {
+          const found = await probe.findOwn(params.message_id);
+          if (found) {
+            const deliveryMs = Date.now() - (params.sent_at ?? started);
+            recordDelivery(ctx, deliveryMs);
+            return { arrived: true, delivery_ms: deliveryMs, polls };
+          }
+        } finally {
+          await probe.client.quit().catch(() => probe.client.drop());
         }
-      } finally {
-        await probe.client.quit().catch(() => probe.client.drop());
+        if (Date.now() - started >= timeout || ctx.signal.aborted) {
+          return { arrived: false, polls, waited_ms: Date.now() - started };
+        }
+        await new Promise((resolve) => setTimeout(resolve, params.interval_ms));
       }
-      if (Date.now() - started >= timeout || ctx.signal.aborted) {
-        return { arrived: false, polls, waited_ms: Date.now() - started };
-      }
-      await new Promise((resolve) => setTimeout(resolve, params.interval_ms));
+    } finally {
+      waited?.();
     }
   },
 });

@@ -115,6 +115,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       ).argParser(reportMode),
     )
     .option('-q, --quiet', 'no console progress (other reporters still write)', false)
+    .option('-v, --verbose', "print every step's wire transcript on stderr as it happens, redacted (-> client, <- server, ~> <~ inside TLS)", false)
     .option(
       '--baseline <file>',
       "after the run, print the diff against this JSON report (as `report diff`); exit: the run's own code when not 0, else 1 if the diff regressed",

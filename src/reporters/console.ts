@@ -18,7 +18,11 @@
  *   1 passed, 1 failed, 1 errored, 1 skipped, 1 inconclusive (5 scenarios) in 1.79s
  *   insecure: TLS certificate verification was OFF for this run
  */
+import { resolve } from 'node:path';
 import pc from 'picocolors';
+import type { SourcePos } from '../core/source.js';
+import { formatDiagnostic } from '../input/errors.js';
+import { readInputText } from '../input/input-file.js';
 import type { RunResult, ScenarioResult, Verdict } from '../runner/results.js';
 import { countResults } from '../runner/results.js';
 import { formatDuration, interruptedCleanup, furtherCheckHeading, transcriptTail, verdictDetail } from './detail.js';
@@ -66,8 +70,22 @@ export function renderConsoleHeader(info: RunStartInfo, version: string | undefi
   return lines.join('\n') + '\n';
 }
 
-/** One scenario as it ends: the progress line, plus the diagnosis when it did not pass. Input must be redacted. */
-export function renderConsoleScenario(result: ScenarioResult, colors: Colors, cwd: string): string {
+/**
+ * The scenario lines around a failure's place (the load errors' renderer, secrets masked), given the
+ * text of its file; undefined without one.
+ */
+export function runtimeFrame(pos: SourcePos, sources: ReadonlyMap<string, string>): string | undefined {
+  const text = sources.get(pos.file);
+  if (text === undefined) return undefined;
+  const [, ...frame] = formatDiagnostic({ pos, message: '' }, text).split('\n');
+  return frame.length > 0 ? frame.join('\n') : undefined;
+}
+
+/**
+ * One scenario as it ends: the progress line, plus the diagnosis when it did not pass. Input must be redacted.
+ * `sources` holds scenario texts by absolute path, for code frames under `at`.
+ */
+export function renderConsoleScenario(result: ScenarioResult, colors: Colors, cwd: string, sources: ReadonlyMap<string, string> = new Map()): string {
   const head = `${paint(colors, result.state, SYMBOLS[result.state])} ${oneLine(result.name)}  ${colors.dim(oneLine(result.id))}`;
   const detail = verdictDetail(result, cwd);
   const lines: string[] = [];
@@ -86,6 +104,8 @@ export function renderConsoleScenario(result: ScenarioResult, colors: Colors, cw
     }
     if (detail.step !== undefined) lines.push(row('step', detail.step, colors));
     if (detail.at !== undefined) lines.push(row('at', detail.at, colors));
+    const frame = detail.position === undefined ? undefined : runtimeFrame({ ...detail.position, file: resolve(cwd, detail.position.file) }, sources);
+    if (frame !== undefined) lines.push(escapeControls(frame, { keep: '\n' }).replace(/^/gm, '      '));
     if (detail.expected !== undefined) lines.push(row('expected', detail.expected, colors));
     if (detail.actual !== undefined) lines.push(row('actual', detail.actual, colors));
     if (detail.rfc !== undefined) lines.push(row('rfc', detail.rfc, colors));
@@ -142,8 +162,19 @@ export class ConsoleReporter implements Reporter {
     this.#ctx.stderr.write(renderConsoleHeader({ ...info, target }, this.#version ?? info.version, this.#colors));
   }
 
-  onScenarioEnd(result: ScenarioResult): void {
-    this.#ctx.stderr.write(renderConsoleScenario(redactScenario(result, this.#ctx.redactor), this.#colors, this.#ctx.cwd));
+  /** Scenario texts read for code frames, by absolute path (undefined: unreadable, not tried again). */
+  readonly #sources = new Map<string, string | undefined>();
+
+  async onScenarioEnd(result: ScenarioResult): Promise<void> {
+    const redacted = redactScenario(result, this.#ctx.redactor);
+    const place = result.state === 'failed' ? result.failure.source : result.state === 'errored' ? result.error.source : undefined;
+    if (place !== undefined && !this.#sources.has(place.file)) {
+      // Read again, bounded, with the limits it was loaded with; the frame masks secrets like a load error's.
+      const text = await readInputText(place.file, 'scenario').catch(() => undefined);
+      this.#sources.set(place.file, text === undefined ? undefined : this.#ctx.redactor.text(text));
+    }
+    const sources = new Map([...this.#sources].flatMap(([file, text]) => (text === undefined ? [] : [[file, text] as const])));
+    this.#ctx.stderr.write(renderConsoleScenario(redacted, this.#colors, this.#ctx.cwd, sources));
   }
 
   onRunEnd(result: RunResult): void {

@@ -7,6 +7,7 @@ import { formatDiagnostic } from '../input/errors.js';
 import { loadErrorRun } from './load-error-run.js';
 import { missingRequirements } from './requirements.js';
 import { Redactor, type Credential } from '../transport/redact.js';
+import type { TranscriptEntry } from '../transport/transcript.js';
 import type { RunLedger } from './creation-record.js';
 import { loadRunInputs, type ScenarioFilter } from './load-inputs.js';
 import { makeResolverFactory } from './resolver.js';
@@ -48,6 +49,10 @@ export interface ExecuteOptions {
   readonly messagesDir: string;
   readonly version: string;
   readonly runId?: string;
+  /** --verbose: given the redactor, what to do with every transcript line as it crosses the wire. */
+  readonly onTranscript?: (redactor: Redactor) => (entry: TranscriptEntry) => void;
+  /** The live "waiting for …" line of a terminal (ActionContext.waiting). */
+  readonly waiting?: (what: string, limitMs: number) => () => void;
 }
 
 export type ExecuteOutcome =
@@ -87,6 +92,8 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> 
     signal: options.signal,
     ...(options.stopCleanup ? { stopCleanup: options.stopCleanup } : {}),
     ...(options.ledger ? { ledger: options.ledger } : {}),
+    ...(options.onTranscript ? { onTranscript: options.onTranscript(redactor) } : {}),
+    ...(options.waiting ? { waiting: options.waiting } : {}),
     messageDir: join(options.messagesDir, runId),
     makeResolver: makeResolverFactory({ runId, startedAt, target, env: options.env }),
     version: options.version,

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ActionContext } from '../actions/context.js';
 import { ScenarioRecord, type RunLedger } from './creation-record.js';
 import type { Redactor } from '../transport/redact.js';
-import { Transcript } from '../transport/transcript.js';
+import { Transcript, type TranscriptEntry } from '../transport/transcript.js';
 import { RunProblem } from '../protocols/outcomes.js';
 import type { ScenarioResult, StepResult } from './results.js';
 import type { RunAccount, RunTarget } from '../actions/run-target.js';
@@ -30,6 +30,10 @@ export interface ScenarioEnvironment {
   /** Builds the ${…} resolver for a scenario from its captures. */
   readonly makeResolver: (scenario: Scenario, captures: Record<string, unknown>) => Resolve;
   readonly onStepEnd?: (step: StepResult) => void | Promise<void>;
+  /** Every transcript line as it is written (already redacted where a client marked a secret): --verbose. */
+  readonly onTranscript?: (entry: TranscriptEntry) => void;
+  /** Live "waiting for …" line (ActionContext.waiting). */
+  readonly waiting?: ActionContext['waiting'];
 }
 
 /** What every result of `scenario` says about it, run or not. */
@@ -65,7 +69,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
     ...record.leftovers(uniqueAccounts(env.target), () => 'not confirmed removed: the run was interrupted before cleanup confirmed it'),
   ]);
   // Every token a client marks secret is registered with the run's redactor as it is sent.
-  const transcript = new Transcript({ secrets: env.redactor });
+  const transcript = new Transcript({ secrets: env.redactor, ...(env.onTranscript ? { onEntry: env.onTranscript } : {}) });
   const captures: Record<string, unknown> = {};
   const resolve = env.makeResolver(scenario, captures);
   const cleanupAbort = new AbortController();
@@ -94,6 +98,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
       ...(step.session ? { sessionName: step.session } : {}),
       target: env.target,
       transcript,
+      ...(env.waiting ? { waiting: env.waiting } : {}),
       signal,
       messageDir: join(env.messageDir, scenario.id.replace(/[^\w.-]+/g, '_')),
       session: (kind) => activePool.session(kind, requireSession(step)),

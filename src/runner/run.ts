@@ -25,6 +25,8 @@ export interface RunOptions {
   readonly ledger?: RunLedger;
   /** The part of the suite this run is (--shard), named in the reports. */
   readonly shard?: Shard;
+  readonly onTranscript?: ScenarioEnvironment['onTranscript'];
+  readonly waiting?: ScenarioEnvironment['waiting'];
 }
 
 /**
@@ -65,6 +67,8 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
       ...(options.ledger ? { ledger: options.ledger } : {}),
       messageDir: options.messageDir,
       makeResolver: options.makeResolver,
+      ...(options.onTranscript ? { onTranscript: options.onTranscript } : {}),
+      ...(options.waiting ? { waiting: options.waiting } : {}),
       onStepEnd: (step) => options.reporter.onStepEnd?.(info, step),
     });
     results.push(result);

@@ -117,6 +117,8 @@ export class Connection {
     this.session = init.session;
     this.#socket = init.socket;
     this.#tls = init.tls;
+    // A new connection under this session's name: its lines are in the clear unless it opened with TLS.
+    this.transcript.secured(this.session, init.tls !== undefined);
     this.#tlsOptions = init.tlsOptions;
     this.#signal = init.signal;
     this.#reader = new LineReader(init.limits.maxLineLength, (length) =>
@@ -360,6 +362,7 @@ export class Connection {
       this.#socket = secure;
       this.#attach(secure);
       this.#tls = describeTls(secure, 'starttls', this.host, this.#tlsOptions);
+      this.transcript.secured(this.session, true);
       this.info(tlsSummary(this.#tls));
       return this.#tls;
     } catch (error) {

@@ -17,6 +17,8 @@ export interface TranscriptEntry {
   readonly session: string;
   /** One protocol line without its CRLF, already redacted. */
   readonly text: string;
+  /** The line crossed inside TLS (implicit TLS or after STARTTLS); absent when in the clear. */
+  readonly tls?: true;
 }
 
 export const REDACTED = '[redacted]';
@@ -42,11 +44,21 @@ export class Transcript {
   #dropped = 0;
   readonly #now: () => number;
   readonly #secrets: SecretSink | undefined;
+  readonly #onEntry: ((entry: TranscriptEntry) => void) | undefined;
+  /** Sessions whose connection is under TLS now, so their lines are marked `tls`. */
+  readonly #secure = new Set<string>();
 
-  constructor(options: { maxEntries?: number; now?: () => number; secrets?: SecretSink } = {}) {
+  constructor(options: { maxEntries?: number; now?: () => number; secrets?: SecretSink; onEntry?: (entry: TranscriptEntry) => void } = {}) {
     this.#maxEntries = options.maxEntries ?? 20_000;
     this.#now = options.now ?? Date.now;
     this.#secrets = options.secrets;
+    this.#onEntry = options.onEntry;
+  }
+
+  /** The session's connection is (now) under TLS, or a new clear connection took its name. */
+  secured(session: string, on: boolean): void {
+    if (on) this.#secure.add(session);
+    else this.#secure.delete(session);
   }
 
   get entries(): readonly TranscriptEntry[] {
@@ -77,7 +89,7 @@ export class Transcript {
       this.secret(text.slice(options.secretAfter));
       text = text.slice(0, options.secretAfter) + REDACTED;
     }
-    this.#push({ at: this.#now(), direction: 'client', session, text });
+    this.#push(this.#entry('client', session, text));
   }
 
   /**
@@ -91,14 +103,21 @@ export class Transcript {
   }
 
   server(session: string, line: string): void {
-    this.#push({ at: this.#now(), direction: 'server', session, text: line });
+    this.#push(this.#entry('server', session, line));
   }
 
   info(session: string, text: string): void {
-    this.#push({ at: this.#now(), direction: 'info', session, text });
+    this.#push(this.#entry('info', session, text));
+  }
+
+  #entry(direction: Direction, session: string, text: string): TranscriptEntry {
+    const entry = { at: this.#now(), direction, session, text };
+    return this.#secure.has(session) ? { ...entry, tls: true } : entry;
   }
 
   #push(entry: TranscriptEntry): void {
+    // The live view (--verbose) sees every line, also those past the size limit.
+    this.#onEntry?.(entry);
     if (this.#entries.length >= this.#maxEntries) {
       this.#dropped++;
       return;
@@ -112,4 +131,15 @@ export function formatEntry(entry: TranscriptEntry, startedAt?: number): string 
   const arrow = entry.direction === 'client' ? 'C:' : entry.direction === 'server' ? 'S:' : '--';
   const clock = startedAt === undefined ? '' : `+${String(entry.at - startedAt).padStart(5, ' ')}ms `;
   return `${clock}[${entry.session}] ${arrow} ${entry.text}`;
+}
+
+/**
+ * swaks' conventions for a live transcript (--verbose): `->` client, `<-` server,
+ * `~>` / `<~` the same inside TLS, `===` mailprobe's own remarks; with the wall-clock time.
+ *   18:02:11.042 [laptop] <- +OK POP3 ready
+ */
+export function formatLiveEntry(entry: TranscriptEntry): string {
+  const arrow = entry.direction === 'info' ? '===' : entry.direction === 'client' ? (entry.tls ? ' ~>' : ' ->') : entry.tls ? ' <~' : ' <-';
+  const clock = new Date(entry.at).toISOString().slice(11, 23);
+  return `${clock} [${entry.session}] ${arrow} ${entry.text}`;
 }

@@ -165,4 +165,30 @@ describe('a canary password never appears in output', () => {
     expect(run.result.stderr).toMatch(/rejected|wrong password/);
     await assertClean(run);
   });
+
+  it('is scrubbed from the live --verbose transcript, also where a hostile server echoes it', async () => {
+    host.pop3Overrides.AUTH = (args: string[], io: Pop3OverrideIo): boolean => {
+      if (args.length === 0) return false;
+      const token = args[1] ?? '';
+      const decoded = Buffer.from(token, 'base64').toString('utf8').split('\0').join(' ');
+      io.reply(`-ERR [AUTH] rejected ${token} (${decoded})`);
+      return true;
+    };
+    host.pop3Overrides.PASS = (args: string[], io: Pop3OverrideIo): boolean => {
+      io.reply(`-ERR [AUTH] wrong password ${args.join(' ')}`);
+      return true;
+    };
+    let run: RunArtifacts;
+    try {
+      run = await runWithAllReporters({}, ['--verbose']);
+    } finally {
+      delete host.pop3Overrides.AUTH;
+      delete host.pop3Overrides.PASS;
+    }
+    expect(run.result.code, describeRun(run.result)).toBe(3);
+    // The live lines are there: the client's credential line and the echoing reply, both scrubbed.
+    expect(run.result.stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} \[[^\]]+\]  [-~]> (PASS|AUTH PLAIN) \[redacted\]$/m);
+    expect(run.result.stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} \[[^\]]+\]  <[-~] -ERR \[AUTH\] (rejected|wrong password) .*\[redacted\]/m);
+    await assertClean(run);
+  });
 });

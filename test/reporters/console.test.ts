@@ -7,7 +7,7 @@ async function runConsole(run = buildSampleRun(), color = false) {
   const ctx = captureContext({ color });
   const reporter = new ConsoleReporter(ctx);
   reporter.onRunStart({ runId: run.runId, target: run.target, scenarioCount: run.scenarios.length, startedAt: run.startedAt });
-  for (const scenario of run.scenarios) reporter.onScenarioEnd(scenario);
+  for (const scenario of run.scenarios) await reporter.onScenarioEnd(scenario);
   reporter.onRunEnd(run);
   return ctx;
 }

@@ -21,6 +21,8 @@ import { PRIVATE_MODES, setOutputModes, type OutputModes } from '../../transport
 import type { ScenarioFilter } from '../../runner/load-inputs.js';
 import type { Shard } from '../../runner/shard.js';
 import type { Redactor } from '../../transport/redact.js';
+import { progressLine } from '../../reporters/progress.js';
+import { formatLiveEntry, type TranscriptEntry } from '../../transport/transcript.js';
 
 export interface RunCommandOptions {
   readonly target?: string;
@@ -38,6 +40,8 @@ export interface RunCommandOptions {
   /** --report-mode, parsed; reports and saved messages are 0600 (folders 0700) without it. */
   readonly reportMode?: OutputModes;
   readonly quiet: boolean;
+  /** --verbose: the live, redacted wire transcript on stderr. */
+  readonly verbose?: boolean;
   readonly dryRun?: boolean;
   /** --baseline: a JSON report to diff this run against once it ends. */
   readonly baseline?: string;
@@ -148,6 +152,10 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       ledger,
       messagesDir: resolve(ctx.cwd, options.outDir, 'messages'),
       version: ctx.version,
+      // The live waiting line belongs with the console output: not with --quiet, nothing off a terminal, and not
+      // with --verbose, whose lines would land on the half-drawn line (the transcript shows the wait anyway).
+      ...(options.quiet || options.verbose === true ? {} : { waiting: progressLine(ctx.stderr) }),
+      ...(options.verbose === true ? { onTranscript: (redactor: Redactor) => liveTranscript(ctx.stderr, redactor) } : {}),
     });
     if (outcome.kind === 'invalid') {
       for (const p of outcome.problems) say(p);
@@ -170,6 +178,11 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   } finally {
     interrupts.dispose();
   }
+}
+
+/** --verbose: each line scrubbed again (a server may echo a secret) and shown with its control characters escaped. */
+function liveTranscript(stderr: NodeJS.WritableStream, redactor: Redactor): (entry: TranscriptEntry) => void {
+  return (entry) => stderr.write(`${escapeControls(redactor.text(formatLiveEntry(entry)))}\n`);
 }
 
 /** An env file holds passwords: read bounded, refusing special files and non-UTF-8, and never echo its lines. */

@@ -131,17 +131,15 @@ describe('a canary password never appears in output', () => {
     try {
       run = await runWithAllReporters({});
     } finally {
-      delete host.pop3Overrides.AUTH;
-      delete host.pop3Overrides.PASS;
+      stopEchoing();
     }
     expect(run.result.code, describeRun(run.result)).toBe(3);
     expect(run.result.stderr).toMatch(/(AUTH PLAIN|PASS) \[redacted\]/);
     await assertClean(run);
   });
 
-  it('is scrubbed even when a hostile server echoes the credential back in its reply', async () => {
-    // Server bytes are hostile input (DESIGN §10): a reply may quote what the client sent.
-    // "Every known secret value is scrubbed" (README, Safety) must cover replies too.
+  /** The POP3 login is refused with a reply that quotes what the client sent: the decoded AUTH PLAIN token, or PASS's argument. */
+  const echoCredentials = (): void => {
     host.pop3Overrides.AUTH = (args: string[], io: Pop3OverrideIo): boolean => {
       if (args.length === 0) return false;
       const token = args[1] ?? '';
@@ -153,12 +151,21 @@ describe('a canary password never appears in output', () => {
       io.reply(`-ERR [AUTH] wrong password ${args.join(' ')}`);
       return true;
     };
+  };
+  const stopEchoing = (): void => {
+    delete host.pop3Overrides.AUTH;
+    delete host.pop3Overrides.PASS;
+  };
+
+  it('is scrubbed even when a hostile server echoes the credential back in its reply', async () => {
+    // Server bytes are hostile input (DESIGN §10): a reply may quote what the client sent.
+    // "Every known secret value is scrubbed" (README, Safety) must cover replies too.
+    echoCredentials();
     let run: RunArtifacts;
     try {
       run = await runWithAllReporters({});
     } finally {
-      delete host.pop3Overrides.AUTH;
-      delete host.pop3Overrides.PASS;
+      stopEchoing();
     }
     expect(run.result.code, describeRun(run.result)).toBe(3);
     // The echoing reply made it into the diagnosis (so this run really carried the canary back).
@@ -167,23 +174,12 @@ describe('a canary password never appears in output', () => {
   });
 
   it('is scrubbed from the live --verbose transcript, also where a hostile server echoes it', async () => {
-    host.pop3Overrides.AUTH = (args: string[], io: Pop3OverrideIo): boolean => {
-      if (args.length === 0) return false;
-      const token = args[1] ?? '';
-      const decoded = Buffer.from(token, 'base64').toString('utf8').split('\0').join(' ');
-      io.reply(`-ERR [AUTH] rejected ${token} (${decoded})`);
-      return true;
-    };
-    host.pop3Overrides.PASS = (args: string[], io: Pop3OverrideIo): boolean => {
-      io.reply(`-ERR [AUTH] wrong password ${args.join(' ')}`);
-      return true;
-    };
+    echoCredentials();
     let run: RunArtifacts;
     try {
       run = await runWithAllReporters({}, ['--verbose']);
     } finally {
-      delete host.pop3Overrides.AUTH;
-      delete host.pop3Overrides.PASS;
+      stopEchoing();
     }
     expect(run.result.code, describeRun(run.result)).toBe(3);
     // The live lines are there: the client's credential line and the echoing reply, both scrubbed.

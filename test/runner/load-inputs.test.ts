@@ -73,3 +73,12 @@ describe('--grep', () => {
     expect(() => scenarioFilter('(')).toThrow(/^not a valid regular expression: .*Unterminated group/);
   });
 });
+
+describe('the good scenario fixtures', () => {
+  // They are the loader's examples and users copy them: they must pass the real validator too, not only the test registry.
+  it('load against the real action registry with no problem', async () => {
+    const { problems, value } = await loadScenarios([path.join(import.meta.dirname, '../../fixtures/scenarios/good')]);
+    expect(problems).toEqual([]);
+    expect(value?.map((s) => s.id)).toEqual(['pop3-retrieve-delete']);
+  });
+});

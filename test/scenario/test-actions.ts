@@ -24,6 +24,7 @@ export const testActions: ActionSignatures = {
     params: z.strictObject({ msg: z.number().int().min(1), limits: z.strictObject({ maxBytes: z.number().int().positive() }).optional() }),
   },
   'pop3.dele': { summary: 'DELE', protocol: 'pop3', params: z.strictObject({ msg: z.number().int().min(1) }) },
+  'pop3.cleanup': { summary: "delete the run's messages", protocol: 'pop3', params: z.strictObject({}), cleansUp: true },
   'imap.select': { summary: 'SELECT', protocol: 'imap', params: z.strictObject({ mailbox: z.string() }) },
   sleep: { summary: 'wait', params: z.strictObject({ ms: z.number().int().min(0) }) },
 };

@@ -7,7 +7,7 @@ import type { Scenario, Step } from '../scenario/model.js';
 import type { Target } from '../target/index.js';
 import { loadRunInputs, type ScenarioFilter } from './load-inputs.js';
 import { runPrefix } from '../core/run-identity.js';
-import { missingRequirements } from './requirements.js';
+import { missingRequirements, unsetSecretsFor } from './requirements.js';
 
 /**
  * `mailprobe run --dry-run`: what a run would connect to, create, send,
@@ -142,8 +142,12 @@ export async function dryRun(options: {
   readonly shard?: Shard;
   readonly actions: ActionSignatures;
   readonly runId: string;
+  /** The run's environment: only which password variables are set is looked at, never a value. */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }): Promise<{ readonly problems: readonly string[]; readonly listing?: string }> {
   const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep, options.shard);
   if (!inputs.target || !inputs.scenarios) return { problems: inputs.problems };
-  return { problems: [], listing: formatPlan(planRun(inputs.target, inputs.scenarios, options.actions, options.runId), options.runId, inputs.target.name) };
+  // The plan is still listed with a password missing: it is what the run would do once the secret is there.
+  const problems = unsetSecretsFor(inputs.target, inputs.scenarios, options.env);
+  return { problems, listing: formatPlan(planRun(inputs.target, inputs.scenarios, options.actions, options.runId), options.runId, inputs.target.name) };
 }

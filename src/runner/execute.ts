@@ -2,10 +2,9 @@ import { join } from 'node:path';
 import type { Shard } from './shard.js';
 import type { Reporter } from './reporter.js';
 import { ReporterMultiplexer } from './reporter-multiplexer.js';
-import { missingSecrets, resolveAccountPassword, type Target } from '../target/index.js';
-import { formatDiagnostic } from '../input/errors.js';
+import { resolveAccountPassword, type Target } from '../target/index.js';
 import { loadErrorRun } from './load-error-run.js';
-import { missingRequirements } from './requirements.js';
+import { unsetSecretsFor } from './requirements.js';
 import { Redactor, type Credential } from '../transport/redact.js';
 import type { TranscriptEntry } from '../transport/transcript.js';
 import type { RunLedger } from './creation-record.js';
@@ -70,12 +69,10 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> 
     const reporterCrashed = await reportLoadErrors(options, inputs, runId);
     return { kind: 'invalid', problems: inputs.problems, reporterCrashed };
   }
-  // A password the run will need and cannot have is found here, once per account, before any connection, rather
-  // than at each scenario's login. Scenarios the target lacks something for are skipped and need none.
-  const loadedTarget = inputs.target;
-  const needed = inputs.scenarios.filter((s) => missingRequirements(s, loadedTarget).length === 0).flatMap((s) => s.requires.accounts);
-  const unset = missingSecrets(loadedTarget, needed, options.env);
-  if (unset.length > 0) return { kind: 'invalid', problems: unset.map((d) => formatDiagnostic(d)), reporterCrashed: false };
+  // A password the run will need and cannot have is found here, before any connection, rather than at each
+  // scenario's login.
+  const unset = unsetSecretsFor(inputs.target, inputs.scenarios, options.env);
+  if (unset.length > 0) return { kind: 'invalid', problems: unset, reporterCrashed: false };
   const { passwords, credentials } = secretsOf(inputs.target, options.env);
   const redactor = new Redactor(credentials);
   const timeouts = options.commandTimeout !== undefined ? { ...inputs.target.timeouts, command: options.commandTimeout } : inputs.target.timeouts;

@@ -1,4 +1,6 @@
+import { formatDiagnostic } from '../input/errors.js';
 import type { Scenario } from '../scenario/model.js';
+import { missingSecrets, type Target } from '../target/index.js';
 
 /** What a scenario needs that a target lacks: an endpoint or an account role (with the session that names it, if one does). */
 export interface MissingItem {
@@ -40,4 +42,14 @@ export function unmetRequirements(scenario: Scenario, target: HasEndpointsAndAcc
   if (first === undefined) return undefined;
   const what = first.kind === 'endpoint' ? `'${first.name}' endpoint` : `account with role '${first.name}'`;
   return `the target has no ${what}${first.session === undefined ? '' : ` (session '${first.session}')`}`;
+}
+
+/**
+ * The passwords the run will need and cannot have, as framed problems, once per account. Scenarios the target
+ * lacks something for are skipped and need none. The run and the dry run both ask here, so a dry run that
+ * says nothing wrong is a run that will not stop for a secret.
+ */
+export function unsetSecretsFor(target: Target, scenarios: readonly Scenario[], env: Readonly<Record<string, string | undefined>>): string[] {
+  const needed = scenarios.filter((s) => missingRequirements(s, target).length === 0).flatMap((s) => s.requires.accounts);
+  return missingSecrets(target, needed, env).map((d) => formatDiagnostic(d));
 }

@@ -113,6 +113,25 @@ describe('inputs checked before anything connects', () => {
       expect(r.stdout + r.stderr).not.toContain('typo-secret-2');
     });
 
+    it('run --dry-run finds the same missing secret: exit 2, the plan still listed, nothing connected', async () => {
+      const before = counter.connections();
+      const r = await runCli(['run', POP3_SUITE, '--target', target, '--dry-run'], {
+        env: { MAILPROBE_FAKE_SECONDARY_PASSWORD: 'bob-secret-1', MAILPROBE_FAKE_PRIMARY_PASSWRD: 'typo-secret-2' },
+      });
+      expect(r.code, describeRun(r)).toBe(2);
+      expect(counter.connections(), 'a dry run connected').toBe(before);
+      const lines = r.stderr.split('\n').filter((l) => l.includes('MAILPROBE_FAKE_PRIMARY_PASSWORD'));
+      expect(lines, describeRun(r)).toHaveLength(1);
+      expect(lines[0]).toMatch(/counting\.yaml:\d+:\d+: .*did you mean 'MAILPROBE_FAKE_PRIMARY_PASSWRD'\?/);
+      expect(r.stdout).toContain('mailprobe run --dry-run:');
+      expect(r.stdout + r.stderr).not.toContain('bob-secret-1');
+      expect(r.stdout + r.stderr).not.toContain('typo-secret-2');
+      const complete = await runCli(['run', POP3_SUITE, '--target', target, '--dry-run'], {
+        env: { MAILPROBE_FAKE_PRIMARY_PASSWORD: 'pw-1', MAILPROBE_FAKE_SECONDARY_PASSWORD: 'pw-2' },
+      });
+      expect(complete.code, describeRun(complete)).toBe(0);
+    });
+
     it('an account no chosen scenario uses may lack its password', async () => {
       const before = counter.connections();
       // pop3/rset uses primary only (its SMTP send goes as primary too): secondary may be unset.

@@ -81,11 +81,11 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       ...(options.shard !== undefined ? { shard: options.shard } : {}),
       actions: actionSignatures,
       runId: newRunId(),
+      env,
     });
     for (const p of listed.problems) say(p);
-    if (listed.listing === undefined) return EXIT.USAGE;
-    ctx.stdout.write(escapeControls(listed.listing, { keep: '\n' }));
-    return EXIT.OK;
+    if (listed.listing !== undefined) ctx.stdout.write(escapeControls(listed.listing, { keep: '\n' }));
+    return listed.problems.length > 0 ? EXIT.USAGE : EXIT.OK;
   }
   let specs: ReporterSpec[];
   try {

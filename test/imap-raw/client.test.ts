@@ -227,6 +227,11 @@ describe('ImapRawClient: STARTTLS and LOGIN', () => {
     expect(login).toMatchObject({ status: 'OK', code: 'CAPABILITY IMAP4rev1 IDLE MOVE' });
     expect(c.capabilities).toEqual(['IMAP4rev1', 'IDLE', 'MOVE']);
     expect(allText(transcript)).toContain('TLS established (starttls)');
+    // The lines inside TLS are marked so (--verbose shows them as ~> and <~); those before it are not.
+    const marked = transcript.entries.filter((e) => e.direction !== 'info').map((e) => `${e.tls === true ? 'tls' : 'clear'} ${e.text}`);
+    expect(marked).toContain('clear A002 STARTTLS');
+    expect(marked).toContain('tls A003 CAPABILITY');
+    expect(marked.filter((l) => l.startsWith('tls A004 LOGIN'))).toHaveLength(1);
   });
 
   it('refuses LOGIN locally while LOGINDISABLED is advertised', async () => {

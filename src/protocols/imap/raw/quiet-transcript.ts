@@ -60,6 +60,11 @@ export class QuietableTranscript extends Transcript {
     this.#inner.server(session, line);
   }
 
+  // The Connection tells the transcript it was handed when STARTTLS succeeds; the lines are written to the inner one.
+  override secured(session: string, on: boolean): void {
+    this.#inner.secured(session, on);
+  }
+
   override info(session: string, text: string): void {
     this.#inner.info(session, text);
   }

@@ -78,9 +78,10 @@ function transcriptBlock(entries: readonly TranscriptEntry[], startedAt: number,
   if (entries.length === 0) return undefined;
   const lines = entries.map((e) => {
     const kind = e.direction === 'client' ? 'c' : e.direction === 'server' ? 's' : 'i';
-    return html`<span class="${kind}">${formatEntry(e, startedAt)}${e.tls === true ? '  (TLS)' : ''}</span>\n`;
+    // Outside the line's text, so no one reads it as something the server sent.
+    return html`<span class="${kind}"><span class="muted">${e.tls === true ? 'TLS ' : '    '}</span>${formatEntry(e, startedAt)}</span>\n`;
   });
-  return html`<details class="transcript"${open ? html` open` : ''}><summary>${label} (${entries.length} line${entries.length === 1 ? '' : 's'}, redacted)</summary><pre class="transcript">${lines}</pre></details>`;
+  return html`<details class="transcript"${open ? html` open` : ''}><summary>${label} (${entries.length} line${entries.length === 1 ? '' : 's'}, redacted${entries.some((e) => e.tls === true) ? '; TLS: the line crossed inside TLS' : ''})</summary><pre class="transcript">${lines}</pre></details>`;
 }
 
 function checksTable(checks: readonly CheckResult[], cwd: string): Markup | undefined {

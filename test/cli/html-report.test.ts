@@ -240,6 +240,18 @@ describe('--reporter html from the CLI', () => {
     }
   });
 
+  it('--help of run, report merge and probe names html', async () => {
+    for (const args of [
+      ['run', '--help'],
+      ['report', 'merge', '--help'],
+      ['probe', '--help'],
+    ]) {
+      const r = await runCli(args);
+      expect(r.code, describeRun(r)).toBe(0);
+      expect(r.stdout, args.join(' ')).toMatch(/--reporter <name\[=file\]>[\s\S]*\bhtml\b/);
+    }
+  });
+
   it('probe --reporter html=FILE writes its findings as a page', async () => {
     const refused = await refusedPort();
     const dir = await tempDir('html-probe');

@@ -14,6 +14,7 @@ const UNIT = [
   'test/scenario/**/*.test.ts',
   'test/reporters/console.test.ts',
   'test/reporters/escape.test.ts',
+  'test/reporters/html.test.ts',
   'test/reporters/index.test.ts',
   'test/reporters/json.test.ts',
   'test/reporters/multiplexer.test.ts',

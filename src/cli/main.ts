@@ -95,7 +95,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .addOption(new Option('--env-from <file>').hideHelp())
     .option(
       '-r, --reporter <name[=file]>',
-      'console, junit, junit-strict, tap or json; repeatable',
+      'console, junit, junit-strict, tap, json or html (html needs =FILE: one self-contained page, filterable); repeatable',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
@@ -132,6 +132,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
 Examples:
   mailprobe lab up && mailprobe run
   mailprobe run suites/pop3 --target staging.yaml --reporter junit=reports/junit.xml
+  mailprobe run --target staging.yaml --reporter html=reports/report.html
   MAIL_PW=… mailprobe run --target prod.yaml --grep retrieve --reporter tap
   mailprobe run suites/imap --target prod.yaml --dry-run
 ${EXIT_CODES_HELP}`,
@@ -172,7 +173,7 @@ ${EXIT_CODES_HELP}`,
     .addOption(new Option('--dns-server <ip[:port]>', 'resolve HOST with this DNS server, e.g. 127.0.0.1:5300').argParser(parseDnsServer))
     .option(
       '-r, --reporter <name[=file]>',
-      'also write the findings as console, junit, junit-strict, tap or json (one testcase per port and check); repeatable',
+      'also write the findings as console, junit, junit-strict, tap, json or html=FILE (one testcase per port and check); repeatable',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
@@ -230,7 +231,7 @@ Exit codes: 0 no regression, 1 regressed, 2 usage or a file that is not a mailpr
     .argument('<reports...>', 'the JSON reports of the shards (every shard 1/n … n/n, once each)')
     .option(
       '-r, --reporter <name[=file]>',
-      'console, junit, junit-strict, tap or json, as for run; repeatable (default: console)',
+      'console, junit, junit-strict, tap, json or html=FILE, as for run; repeatable (default: console)',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )

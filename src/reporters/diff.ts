@@ -188,8 +188,11 @@ function protocolOf(scenario: DiffScenario, session: string): string {
   return step === undefined ? '' : (step.action.split('.')[0] ?? '');
 }
 
-/** Millisecond measures a scenario records: delivery_ms, delivery_ms.SESSION, idle_push_latency_ms. */
-function latencies(scenario: DiffScenario): Map<string, number> {
+/**
+ * Millisecond measures a scenario records: its `duration`, and the properties delivery_ms, delivery_ms.SESSION,
+ * idle_push_latency_ms. The one reading of latencies: the HTML report shows what this finds.
+ */
+export function latencies(scenario: { readonly durationMs: number; readonly properties: Readonly<Record<string, string>> }): Map<string, number> {
   const out = new Map<string, number>([['duration', scenario.durationMs]]);
   for (const [key, value] of Object.entries(scenario.properties)) {
     if (!/(^|_)ms($|\.)/.test(key)) continue;

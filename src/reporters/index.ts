@@ -1,4 +1,5 @@
 import { ConsoleReporter } from './console.js';
+import { HtmlReporter } from './html.js';
 import { JsonReporter } from './json.js';
 import { JUnitReporter } from './junit.js';
 import type { Reporter, ReporterContext } from '../runner/reporter.js';
@@ -6,9 +7,9 @@ import { TapReporter } from './tap.js';
 
 /**
  * `--reporter NAME[=FILE]` → a Reporter. Without a file, tap/json/junit write
- * to ctx.stdout; console always writes to stderr.
+ * to ctx.stdout; console always writes to stderr; html needs a file.
  */
-export const REPORTER_NAMES = ['console', 'junit', 'junit-strict', 'tap', 'json'] as const;
+export const REPORTER_NAMES = ['console', 'junit', 'junit-strict', 'tap', 'json', 'html'] as const;
 export type ReporterName = (typeof REPORTER_NAMES)[number];
 
 export interface ReporterSpec {
@@ -37,6 +38,10 @@ export function parseReporterSpec(spec: string): ReporterSpec {
   if (name === 'console' && file !== undefined) {
     throw new ReporterSpecError('the console reporter writes to stderr and takes no file; use json, tap or junit for a file');
   }
+  if (name === 'html' && file === undefined) {
+    // A whole page on stdout is only ever redirected to a file; naming it keeps it out of a terminal or a log.
+    throw new ReporterSpecError('the html reporter writes a page and needs a file: --reporter html=FILE, e.g. html=reports/report.html');
+  }
   return file === undefined ? { name } : { name, file };
 }
 
@@ -55,6 +60,9 @@ export function createReporter(spec: ReporterSpec | string, ctx: ReporterContext
       return new TapReporter(context);
     case 'json':
       return new JsonReporter(context);
+    case 'html':
+      if (context.outFile === undefined) throw new ReporterSpecError('the html reporter needs a file: --reporter html=FILE');
+      return new HtmlReporter(context);
   }
 }
 
@@ -62,6 +70,7 @@ export { ConsoleReporter, renderConsoleHeader, renderConsoleScenario, renderCons
 export { JUnitReporter, renderJUnit, type JUnitOptions } from './junit.js';
 export { TapReporter, renderTap, type TapOptions } from './tap.js';
 export { JsonReporter, renderJson, JSON_SCHEMA_VERSION, type JsonReport } from './json.js';
+export { HtmlReporter, renderHtml } from './html.js';
 export { ReporterMultiplexer, type ReporterCrash } from '../runner/reporter-multiplexer.js';
 export { redactRun, redactScenario } from './redact-result.js';
 export { escapeControls } from './escape.js';

@@ -24,6 +24,15 @@ const FORMS: Record<string, string> = {
   'base64 \\0user\\0password, unpadded': Buffer.from(`\0${USER}\0${CANARY}`).toString('base64').replace(/=+$/, ''),
 };
 
+function decodeHtmlEntities(text: string): string {
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
 function assertNoCanary(where: string, text: string): void {
   for (const [form, value] of Object.entries(FORMS)) {
     expect(text.includes(value), `the canary password (${form}: ${value}) appears in ${where}`).toBe(false);
@@ -33,7 +42,7 @@ function assertNoCanary(where: string, text: string): void {
 interface RunArtifacts {
   readonly result: CliResult;
   readonly outDir: string;
-  readonly reports: Record<'junit' | 'junit-strict' | 'tap' | 'json', string>;
+  readonly reports: Record<'junit' | 'junit-strict' | 'tap' | 'json' | 'html', string>;
 }
 
 describe('a canary password never appears in output', () => {
@@ -58,6 +67,7 @@ describe('a canary password never appears in output', () => {
       'junit-strict': join(dir, 'junit-strict.xml'),
       tap: join(dir, 'report.tap'),
       json: join(dir, 'report.json'),
+      html: join(dir, 'report.html'),
     };
     replaceFlags(host.faults, faults);
     try {
@@ -85,7 +95,10 @@ describe('a canary password never appears in output', () => {
     assertNoCanary('stderr', run.result.stderr);
     for (const [name, file] of Object.entries(run.reports)) {
       expect(existsSync(file), `the ${name} report was not written\n${describeRun(run.result)}`).toBe(true);
-      assertNoCanary(`the ${name} report`, await readFile(file, 'latin1'));
+      const text = await readFile(file, 'latin1');
+      assertNoCanary(`the ${name} report`, text);
+      // The HTML report escapes & < > " ': a password holding them must not hide behind an entity.
+      if (name === 'html') assertNoCanary('the html report, entities decoded', decodeHtmlEntities(text));
     }
     // No out dir at all is fine (nothing was downloaded); the first test proves it is scanned when there is one.
     const outFiles = existsSync(run.outDir) ? await filesUnder(run.outDir) : [];

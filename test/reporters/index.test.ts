@@ -26,7 +26,7 @@ describe('parseReporterSpec', () => {
   it('rejects an unknown name with EREPORTER_SPEC, listing the known ones', () => {
     const error = specError('junitt=x.xml');
     expect(error.code).toBe('EREPORTER_SPEC');
-    expect(error.message).toBe('unknown reporter "junitt"; known reporters: console, junit, junit-strict, tap, json');
+    expect(error.message).toBe('unknown reporter "junitt"; known reporters: console, junit, junit-strict, tap, json, html');
   });
 
   it('rejects an empty name, an empty file and a file for console', () => {
@@ -70,12 +70,13 @@ describe('createReporter', () => {
 
   it('names reporters after their spec', () => {
     const ctx = captureContext();
-    expect(['console', 'junit', 'junit-strict', 'tap', 'json'].map((n) => createReporter(n, ctx).name)).toEqual([
+    expect(['console', 'junit', 'junit-strict', 'tap', 'json', 'html=r.html'].map((n) => createReporter(n, ctx).name)).toEqual([
       'console',
       'junit',
       'junit-strict',
       'tap',
       'json',
+      'html',
     ]);
   });
 });

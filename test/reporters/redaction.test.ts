@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createReporter, REPORTER_NAMES } from '../../src/reporters/index.js';
 import { redactScenario, redactTitle } from '../../src/reporters/redact-result.js';
@@ -9,18 +12,30 @@ import type { ScenarioResult } from '../../src/runner/results.js';
 import { buildSampleRun, CANARY_PASSWORD, sampleRedactor } from '../support/sample-results.js';
 import { captureContext } from './support.js';
 
+/** The HTML report's text as a reader sees it: its five entities decoded (a secret must not hide behind &quot;). */
+function unescapeHtml(page: string): string {
+  return page
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
 /** Every format, driven through the same hooks the runner calls. */
 async function renderAll(): Promise<Record<string, string>> {
   const run = buildSampleRun();
   const out: Record<string, string> = {};
+  const dir = mkdtempSync(join(tmpdir(), 'mailprobe-redaction-'));
   for (const name of REPORTER_NAMES) {
-    const ctx = captureContext();
-    const reporter = new ReporterMultiplexer([createReporter(name, ctx)], { stderr: ctx.stderr });
+    const ctx = captureContext({ cwd: dir });
+    // html needs a file; the others write to stdout without one.
+    const reporter = new ReporterMultiplexer([createReporter(name === 'html' ? `html=${name}.html` : name, ctx)], { stderr: ctx.stderr });
     await reporter.onRunStart({ runId: run.runId, target: run.target, scenarioCount: run.scenarios.length, startedAt: run.startedAt });
     for (const scenario of run.scenarios) await reporter.onScenarioEnd(scenario);
     await reporter.onRunEnd(run);
     expect(reporter.crashed).toBe(false);
-    out[name] = ctx.stdout.text + ctx.stderr.text;
+    out[name] = ctx.stdout.text + ctx.stderr.text + (name === 'html' ? unescapeHtml(readFileSync(join(dir, 'html.html'), 'utf8')) : '');
   }
   return out;
 }
@@ -52,7 +67,7 @@ describe('secrets never reach a report', () => {
     }
     const all = await renderAll();
     // The unmarked PASS line of a passing scenario appears where the full transcript is written.
-    for (const name of ['junit', 'junit-strict', 'json']) expect(all[name]).toMatch(/PASS \[redacted\]/);
+    for (const name of ['junit', 'junit-strict', 'json', 'html']) expect(all[name]).toMatch(/PASS \[redacted\]/);
   });
 
   it('scrubs titles by secret value only, so credential-like titles stay intact', () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Parser, type Result } from 'tap-parser';
 import { describe, expect, it } from 'vitest';
+import { HtmlReporter } from '../../src/reporters/html.js';
 import { JsonReporter } from '../../src/reporters/json.js';
 import { JUnitReporter } from '../../src/reporters/junit.js';
 import { TapReporter } from '../../src/reporters/tap.js';
@@ -47,19 +48,21 @@ async function invalidRun(targetFile: string, paths: string[], cwd: string) {
       new JUnitReporter({ ...contexts.junit, redactor }),
       new TapReporter({ ...contexts.tap, redactor }),
       new JsonReporter({ ...contexts.json, redactor }),
+      new HtmlReporter({ ...captureContext({ cwd }), redactor, outFile: 'report.html' }),
     ],
     stderr: captureContext().stderr,
     signal: new AbortController().signal,
     messagesDir: path.join(cwd, 'messages'),
     version: '0.0.0-test',
   });
-  return { outcome, run: seen[0], junit: contexts.junit.stdout.text, tap: contexts.tap.stdout.text, json: contexts.json.stdout.text };
+  const html = await readFile(path.join(cwd, 'report.html'), 'utf8').catch(() => '');
+  return { outcome, run: seen[0], junit: contexts.junit.stdout.text, tap: contexts.tap.stdout.text, json: contexts.json.stdout.text, html };
 }
 
 describe('load errors in the reports', () => {
-  it('a scenario file that fails to load is an errored case in JUnit, TAP and JSON; the run is still refused', async () => {
+  it('a scenario file that fails to load is an errored case in JUnit, TAP, JSON and HTML; the run is still refused', async () => {
     const { dir, bad, good } = await workspace();
-    const { outcome, run, junit, tap, json } = await invalidRun(GOOD_TARGET, [bad, good], dir);
+    const { outcome, run, junit, tap, json, html } = await invalidRun(GOOD_TARGET, [bad, good], dir);
     expect(outcome.kind).toBe('invalid');
     expect(run, 'the load-error reporters were not given a run').toBeDefined();
     expect(run?.scenarios).toHaveLength(1);
@@ -92,6 +95,12 @@ describe('load errors in the reports', () => {
     const report = JSON.parse(json) as { counts: { errored: number; total: number }; scenarios: Array<{ state: string; error: { code: string } }> };
     expect(report.counts).toMatchObject({ total: 1, errored: 1 });
     expect(report.scenarios[0]).toMatchObject({ state: 'errored', error: { code: 'ESCENARIO_INVALID' } });
+
+    // HTML: one errored row with the code, the place and the problem.
+    expect(html.match(/<details class="scenario v-errored" [^>]*data-verdict="errored"/g)).toHaveLength(1);
+    expect(html).toContain('<code>ESCENARIO_INVALID</code> (phase load)');
+    expect(html).toContain('<code>suites/unknown-action.yaml:5:13</code>');
+    expect(html).toContain('unknown action &#39;pop3.retrr&#39;');
   });
 
   it('a target file that fails to load is an errored case too, and its password never reaches a report', async () => {
@@ -101,10 +110,11 @@ describe('load errors in the reports', () => {
     const text = (await readFile(GOOD_TARGET, 'utf8')).replace(/password_env: *\S+/, 'password: Canary-Target-pw-9');
     expect(text, 'lab.yaml changed shape: no password_env to replace').toContain('Canary-Target-pw-9');
     await writeFile(target, text);
-    const { outcome, run, junit, tap, json } = await invalidRun(target, [good], dir);
+    const { outcome, run, junit, tap, json, html } = await invalidRun(target, [good], dir);
     expect(outcome.kind).toBe('invalid');
     expect(run?.scenarios.map((s) => [s.state, s.file])).toEqual([['errored', target]]);
     expect(run?.scenarios[0]?.state === 'errored' ? run.scenarios[0].error.code : '').toBe('ETARGET_INVALID');
-    for (const report of [junit, tap, json]) expect(report).not.toContain('Canary-Target-pw-9');
+    expect(html).toContain('ETARGET_INVALID');
+    for (const report of [junit, tap, json, html]) expect(report).not.toContain('Canary-Target-pw-9');
   });
 });

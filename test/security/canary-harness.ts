@@ -154,8 +154,8 @@ export function passwordOnWire(secret: WireSecret): string {
 
 /**
  * Every view of an output a reader could decode: the bytes as written, and
- * the text inside the format's own escaping (JSON strings, XML entities, the
- * YAML blocks of TAP), so a secret escaped by the format is still found.
+ * the text inside the format's own escaping (JSON strings, XML and HTML
+ * entities, the YAML blocks of TAP), so a secret escaped by the format is still found.
  */
 export function views(name: string, text: string): string[] {
   return decodedViews(name, text).map((view) => view.split('[redacted]').join(MARKER));
@@ -177,7 +177,8 @@ function decodedViews(name: string, text: string): string[] {
       // A truncated report is still searched as bytes.
     }
   }
-  if (name.startsWith('junit')) {
+  // XML and HTML character references (the HTML report writes &amp; &lt; &gt; &quot; &#39;).
+  if (name.startsWith('junit') || name.startsWith('html')) {
     out.push(
       text
         .replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(parseInt(h, 16)))

@@ -26,7 +26,7 @@ import { ECHO_OPEN, startEchoHost, type WireSecret } from './echo-server.js';
  * an error that quotes exactly what the client sent; mailprobe logs in with
  * every mechanism it uses, with passwords of every length from 1 to 40 and
  * with every special character, and every output (console, JSON, JUnit,
- * junit-strict, TAP, the out-dir) is searched for the password, its quoted
+ * junit-strict, TAP, HTML, the out-dir) is searched for the password, its quoted
  * form, and every token that was on the wire. The tokens come from the bytes
  * the server received, not from what the test expects the client to send.
  *
@@ -37,7 +37,7 @@ import { ECHO_OPEN, startEchoHost, type WireSecret } from './echo-server.js';
  * accounts' echoes and make their checks vacuous.
  */
 
-const REPORT_FILES = { json: 'report.json', junit: 'junit.xml', 'junit-strict': 'junit-strict.xml', tap: 'report.tap' } as const;
+const REPORT_FILES = { json: 'report.json', junit: 'junit.xml', 'junit-strict': 'junit-strict.xml', tap: 'report.tap', html: 'report.html' } as const;
 
 interface RunOutput {
   readonly outputs: Record<string, string>;

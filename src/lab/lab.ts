@@ -212,7 +212,12 @@ export async function labUp(options: LabOptions = {}): Promise<LabInfo> {
       await stopLab(layout, state, log);
     }
     const started = await startLab(layout, state, servers, log);
-    return info(layout, started.ports, servers.map((server) => ({ server, ports: started.servers[server.name]?.ports ?? {} })), false);
+    return info(
+      layout,
+      started.ports,
+      servers.map((server) => ({ server, ports: started.servers[server.name]?.ports ?? {} })),
+      false,
+    );
   });
 }
 
@@ -325,7 +330,11 @@ async function startLab(layout: LabLayout, previous: LabState | null, extras: re
   log(`preparing lab in ${layout.stateDir} (ports ${ENDPOINTS.map((e) => `${e} ${ENDPOINT_HOST[e]}:${ports[e]}`).join(', ')})`);
   for (const server of extras) {
     const p = servers[server.name]?.ports ?? {};
-    log(`${server.name}: ${Object.entries(p).map(([n, port]) => `${n} ${server.hostOf(n)}:${port}`).join(', ')}`);
+    log(
+      `${server.name}: ${Object.entries(p)
+        .map(([n, port]) => `${n} ${server.hostOf(n)}:${port}`)
+        .join(', ')}`,
+    );
   }
 
   // A stale target file would point at ports nobody listens on; it is rewritten once ready.

@@ -265,42 +265,38 @@ describe.skipIf(!isRoot)('lab with Cyrus IMAP (lab up --servers dovecot,cyrus)',
     expect(await search({ host: dovecotImaps.hosts['imaps'] as string, port: dovecotImaps.ports['imaps'] as number })).toBe('');
   });
 
-  it(
-    'runs the shipped suites against target-cyrus.yaml through the built CLI with the expected verdicts',
-    async () => {
-      const out = await mkdtemp('/tmp/mailprobe-cyrus-run-');
-      try {
-        const report = join(out, 'cyrus.json');
-        const res = await runCli(['run', '--target', cyrus.targetFile, '--secrets-file', lab.envFile, '--reporter', `json=${report}`]);
-        const json = JSON.parse(await readFile(report, 'utf8')) as { scenarios: Array<{ id: string; state: string }> };
-        const verdicts = Object.fromEntries(json.scenarios.map((s) => [s.id, s.state]));
-        expect(verdicts, res.stdout).toEqual(EXPECTED_VERDICTS);
-        expect(res.code).toBe(1);
-        expect(res.stdout).not.toContain(password('primary'));
+  it('runs the shipped suites against target-cyrus.yaml through the built CLI with the expected verdicts', async () => {
+    const out = await mkdtemp('/tmp/mailprobe-cyrus-run-');
+    try {
+      const report = join(out, 'cyrus.json');
+      const res = await runCli(['run', '--target', cyrus.targetFile, '--secrets-file', lab.envFile, '--reporter', `json=${report}`]);
+      const json = JSON.parse(await readFile(report, 'utf8')) as { scenarios: Array<{ id: string; state: string }> };
+      const verdicts = Object.fromEntries(json.scenarios.map((s) => [s.id, s.state]));
+      expect(verdicts, res.stdout).toEqual(EXPECTED_VERDICTS);
+      expect(res.code).toBe(1);
+      expect(res.stdout).not.toContain(password('primary'));
 
-        // The one failure's evidence: Postfix bounced the accepted message because
-        // Cyrus's LMTP does not offer SMTPUTF8, while Cyrus's submission port (Postfix) does.
-        const postfixLog = await readFile(join(stateDir, 'log', 'postfix.log'), 'utf8');
-        expect(postfixLog).toMatch(/dsn=5\.6\.7, status=bounced \(SMTPUTF8 is required, but was not offered by host 127\.0\.0\.3/);
-        const lmtp = await LineClient.open(at('lmtp'), null);
-        await lmtp.smtpReply();
-        lmtp.send('LHLO client.lab.test');
-        const lhlo = (await lmtp.smtpReply()).join('\n');
-        lmtp.close();
-        expect(lhlo).toMatch(/^250-8BITMIME$/m);
-        expect(lhlo).not.toMatch(/SMTPUTF8/);
-        const sub = await LineClient.open(at('submission'), null);
-        await sub.smtpReply();
-        sub.send('EHLO client.lab.test');
-        const ehlo = (await sub.smtpReply()).join('\n');
-        sub.close();
-        expect(ehlo).toMatch(/^250[- ]SMTPUTF8$/m);
-      } finally {
-        await rm(out, { recursive: true, force: true });
-      }
-    },
-    300_000,
-  );
+      // The one failure's evidence: Postfix bounced the accepted message because
+      // Cyrus's LMTP does not offer SMTPUTF8, while Cyrus's submission port (Postfix) does.
+      const postfixLog = await readFile(join(stateDir, 'log', 'postfix.log'), 'utf8');
+      expect(postfixLog).toMatch(/dsn=5\.6\.7, status=bounced \(SMTPUTF8 is required, but was not offered by host 127\.0\.0\.3/);
+      const lmtp = await LineClient.open(at('lmtp'), null);
+      await lmtp.smtpReply();
+      lmtp.send('LHLO client.lab.test');
+      const lhlo = (await lmtp.smtpReply()).join('\n');
+      lmtp.close();
+      expect(lhlo).toMatch(/^250-8BITMIME$/m);
+      expect(lhlo).not.toMatch(/SMTPUTF8/);
+      const sub = await LineClient.open(at('submission'), null);
+      await sub.smtpReply();
+      sub.send('EHLO client.lab.test');
+      const ehlo = (await sub.smtpReply()).join('\n');
+      sub.close();
+      expect(ehlo).toMatch(/^250[- ]SMTPUTF8$/m);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('treats a second up (with or without --servers) as harmless, keeping Cyrus', async () => {
     const again = await labUp({ stateDir });

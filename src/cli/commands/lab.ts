@@ -40,11 +40,11 @@ export async function labCommand(verb: 'up' | 'down' | 'status', ctx: CliContext
       case 'status': {
         const status = await labStatus({ stateDir });
         const lines = [`Lab ${status.running ? 'running' : 'not running'} (${status.stateDir})`];
-        for (const d of status.daemons) lines.push(`  ${d.name.padEnd(14)} pid ${d.pid ?? '-'} ${d.alive ? 'alive' : 'not running'}`);
-        for (const p of status.ports) {
-          const name = p.server === 'dovecot' ? p.endpoint : `${p.server} ${p.endpoint}`;
-          lines.push(`  ${name.padEnd(14)} ${p.host}:${p.port} ${p.listening ? 'listening' : 'closed'}`);
-        }
+        // Dovecot's endpoints by their bare names (as before); other servers' prefixed with the server.
+        const portName = (p: (typeof status.ports)[number]) => (p.server === 'dovecot' ? p.endpoint : `${p.server} ${p.endpoint}`);
+        const width = Math.max(10, ...status.daemons.map((d) => d.name.length), ...status.ports.map((p) => portName(p).length));
+        for (const d of status.daemons) lines.push(`  ${d.name.padEnd(width)} pid ${d.pid ?? '-'} ${d.alive ? 'alive' : 'not running'}`);
+        for (const p of status.ports) lines.push(`  ${portName(p).padEnd(width)} ${p.host}:${p.port} ${p.listening ? 'listening' : 'closed'}`);
         ctx.stdout.write(`${lines.join('\n')}\n`);
         return status.running ? EXIT.OK : EXIT.ERRORED;
       }

@@ -283,7 +283,9 @@ export const cyrus: LabServer = {
   async livePids(layout, recorded) {
     const paths = cyrusPaths(layout);
     return {
-      master: (await live(recorded['master'], (pid) => isCyrusMaster(paths, pid))) ?? (await live(await readPidFile(paths.masterPidFile), (pid) => isCyrusMaster(paths, pid))),
+      master:
+        (await live(recorded['master'], (pid) => isCyrusMaster(paths, pid))) ??
+        (await live(await readPidFile(paths.masterPidFile), (pid) => isCyrusMaster(paths, pid))),
       syslog: (await live(recorded['syslog'], (pid) => isSink(paths, pid))) ?? (await live(await readPidFile(paths.sinkPidFile), (pid) => isSink(paths, pid))),
     };
   },

@@ -106,7 +106,10 @@ export const dovecot: LabServer = {
     const master = exit === 0 ? await waitForPidFile(layout.dovecotPidFile, isDovecotMaster(layout)) : null;
     await record({ master });
     if (exit !== 0 || master === null) {
-      throw new LabError('ELAB_START', await withLogTails(`dovecot did not start (exit ${exit}, config ${layout.dovecotConf})`, [layout.dovecotStartLog, layout.dovecotLog]));
+      throw new LabError(
+        'ELAB_START',
+        await withLogTails(`dovecot did not start (exit ${exit}, config ${layout.dovecotConf})`, [layout.dovecotStartLog, layout.dovecotLog]),
+      );
     }
     return { master };
   },

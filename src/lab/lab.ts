@@ -180,13 +180,13 @@ export async function labUp(options: LabOptions = {}): Promise<LabInfo> {
     throw new LabError('ELAB_NOT_ROOT', 'the mailprobe lab starts Dovecot and Postfix, which switch to their own users: run "mailprobe lab up" as root');
   }
   for (const server of wanted) {
-    if (server.unpackPackages.length === 0) continue;
-    // The unpacked binaries link against the libraries of the server's apt packages, at their version.
+    if (server.unpack === null) continue;
+    const root = server.unpack.root(layout);
     const downloaded = await ensureUnpacked(
-      { packages: server.unpackPackages, versionOf: server.aptPackages[0] as string, cacheDir: packageCache(layout), rootDir: serverRoot(layout, server) },
+      { packages: server.unpack.packages, versionOf: server.unpack.versionOf, cacheDir: packageCache(layout), rootDir: root },
       log,
     );
-    if (downloaded.length > 0) log(`unpacked ${downloaded.join(', ')} into ${serverRoot(layout, server)}`);
+    if (downloaded.length > 0) log(`unpacked ${downloaded.join(', ')} into ${root}`);
   }
   return withLock(layout.lockFile, async () => {
     const state = await readState(layout.stateFile);
@@ -224,11 +224,6 @@ export async function labUp(options: LabOptions = {}): Promise<LabInfo> {
 /** Downloaded .deb files, kept so that a second `lab up` downloads nothing. */
 function packageCache(layout: LabLayout): string {
   return `${layout.stateDir}/packages`;
-}
-
-/** Where a server's unpacked packages live: <state>/<server>/root. */
-function serverRoot(layout: LabLayout, server: LabServer): string {
-  return `${layout.stateDir}/${server.name}/root`;
 }
 
 /** Stop every process the lab started, by PID, and make sure no lab port is left listening. */

@@ -322,8 +322,9 @@ describe.skipIf(!isRoot)('lab with Cyrus IMAP (lab up --servers dovecot,cyrus)',
 
     const { stopped } = await labDown({ stateDir });
     held.close();
-    expect(stopped.some((s) => /\/master \(pid \d+\)$/.test(s))).toBe(true);
-    expect(stopped.some((s) => /\/imapd \(pid \d+\)$/.test(s))).toBe(true);
+    expect(stopped.some((s) => /^\/usr\/lib\/cyrus\/bin\/master \(pid \d+\)$/.test(s))).toBe(true);
+    expect(stopped.some((s) => /\/cyrus\/root\/usr\/lib\/cyrus\/bin\/imapd \(pid \d+\)$/.test(s))).toBe(true);
+    expect(stopped.some((s) => /^perl \(pid \d+\)$/.test(s))).toBe(true);
     expect(await cyrusProcs()).toEqual([]);
     for (const name of Object.keys(cyrus.ports)) expect(await refused(at(name).host, at(name).port), name).toBe(true);
     const status = await labStatus({ stateDir });

@@ -39,8 +39,6 @@ export interface CyrusPaths {
   dir: string;
   /** cyrus-imapd and cyrus-pop3d, unpacked. */
   root: string;
-  /** Downloaded .deb files, kept so a second start downloads nothing. */
-  packageCache: string;
   imapdConf: string;
   cyrusConf: string;
   startScript: string;
@@ -68,7 +66,6 @@ export function cyrusPaths(layout: LabLayout): CyrusPaths {
   return {
     dir,
     root: join(dir, 'root'),
-    packageCache: join(layout.stateDir, 'packages'),
     imapdConf: join(dir, 'imapd.conf'),
     cyrusConf: join(dir, 'cyrus.conf'),
     startScript: join(dir, 'start.sh'),
@@ -149,7 +146,7 @@ function endpointPorts(ports: ServerPorts): LabPorts {
 export const cyrus: LabServer = {
   name: 'cyrus',
   aptPackages: ['cyrus-common', 'sasl2-bin', 'libsasl2-modules', 'libsasl2-modules-db'],
-  unpackPackages: ['cyrus-imapd', 'cyrus-pop3d'],
+  unpack: { packages: ['cyrus-imapd', 'cyrus-pop3d'], versionOf: 'cyrus-common', root: (layout) => cyrusPaths(layout).root },
   portNames: [...ENDPOINTS, 'lmtp'],
   hostOf: () => CYRUS_HOST,
   targetFile: (layout) => join(layout.stateDir, 'target-cyrus.yaml'),

@@ -45,7 +45,7 @@ const DOVECOT_EXE = /^(dovecot|\/usr\/sbin\/dovecot|\/usr\/lib\/dovecot\/|imap|p
 export const dovecot: LabServer = {
   name: 'dovecot',
   aptPackages: ['dovecot-core', 'dovecot-imapd', 'dovecot-pop3d'],
-  unpackPackages: [],
+  unpack: null,
   portNames: ENDPOINTS,
   hostOf: (name) => ENDPOINT_HOST[name as EndpointName],
   targetFile: (layout) => layout.targetFile,

@@ -15,6 +15,14 @@ export interface GreetingCheck {
   port: number;
 }
 
+export interface UnpackSpec {
+  packages: readonly string[];
+  /** The installed apt package whose version they must have (it carries the libraries they link against). */
+  versionOf: string;
+  /** Where they are unpacked. */
+  root(layout: LabLayout): string;
+}
+
 /** What every server module gets from the lab when it is prepared and started. */
 export interface ServerContext {
   layout: LabLayout;
@@ -40,8 +48,12 @@ export interface LabServer {
   readonly name: ServerName;
   /** Debian packages installed with apt (must not conflict with any other server's). */
   readonly aptPackages: readonly string[];
-  /** Debian packages that conflict with another server's: fetched with apt-get download and unpacked privately. */
-  readonly unpackPackages: readonly string[];
+  /**
+   * Debian packages that conflict with another server's (apt would remove
+   * Dovecot): fetched with apt-get download at the version of an installed
+   * companion package, and unpacked into a private root (src/lab/unpack.ts).
+   */
+  readonly unpack: UnpackSpec | null;
   /** Listener names this server needs ports for, each bound on `hostOf(name)`. */
   readonly portNames: readonly string[];
   hostOf(portName: string): string;

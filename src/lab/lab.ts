@@ -209,6 +209,9 @@ export async function labUp(options: LabOptions = {}): Promise<LabInfo> {
     // A server asked for now, or one still running from before, starts with the rest.
     const servers = [...new Set([...runningExtras, ...wanted])];
     if (running.dovecot !== null || running.postfix !== null || [...running.servers.values()].some((p) => Object.values(p).some((x) => x !== null))) {
+      const adding = wanted.filter((w) => !runningExtras.includes(w));
+      // Postfix's config names every server's ports, so adding one restarts them all (new passwords in lab.env).
+      if (adding.length > 0) log(`restarting the lab to add ${adding.map((s) => s.name).join(', ')}`);
       await stopLab(layout, state, log);
     }
     const started = await startLab(layout, state, servers, log);

@@ -17,6 +17,8 @@ import { renderTargetFile } from '../../src/lab/target-file.js';
 import { renderTemplate, renderTemplateFile, TEMPLATE_DIR } from '../../src/lab/templates.js';
 import { LabError } from '../../src/lab/errors.js';
 import { parseServerList } from '../../src/lab/servers/index.js';
+import { cyrus } from '../../src/lab/servers/cyrus.js';
+import { readState, writeState } from '../../src/lab/state.js';
 import { runCli } from '../support/cli.js';
 import { loadTargetFile } from '../../src/target/index.js';
 import { testCerts } from '../support/test-certs.js';
@@ -124,6 +126,40 @@ describe('target file', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
       await certs.cleanup();
+    }
+  });
+});
+
+describe("Cyrus's target file and the lab state", () => {
+  it('loads through the target loader with every endpoint on 127.0.0.3 and the cyrus.lab.test accounts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-lab-unit-'));
+    const certs = await testCerts();
+    try {
+      await writeFile(join(dir, 'ca.pem'), certs.ca);
+      await writeFile(join(dir, 'target-cyrus.yaml'), cyrus.renderTarget({ ...ports, lmtp: 10024 }, join(dir, 'ca.pem')));
+      const target = await loadTargetFile(join(dir, 'target-cyrus.yaml'));
+      expect(Object.fromEntries(ENDPOINTS.map((e) => [e, target.endpoints[e]?.host]))).toEqual(Object.fromEntries(ENDPOINTS.map((e) => [e, '127.0.0.3'])));
+      expect(Object.fromEntries(ENDPOINTS.map((e) => [e, target.endpoints[e]?.port]))).toEqual(ports);
+      const text = await readFile(join(dir, 'target-cyrus.yaml'), 'utf8');
+      expect(text).not.toMatch(/lmtp/);
+      expect(text).toMatch(/^ {2}primary: +\{ user: alice, +address: alice@cyrus\.lab\.test, +password_env: MAILPROBE_LAB_PRIMARY_PASSWORD \}$/m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await certs.cleanup();
+    }
+  });
+
+  it("round-trips further servers' ports and PIDs in state.json, and reads a state written before them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-lab-unit-'));
+    try {
+      const file = join(dir, 'state.json');
+      const base = { version: 1 as const, instance: 'i', ports, dovecotPid: 100, postfixPid: 200, startedAt: 't' };
+      await writeState(file, { ...base, servers: { cyrus: { ports: { imap: 1, lmtp: 2 }, pids: { master: 300, syslog: null } } } });
+      expect((await readState(file))?.servers).toEqual({ cyrus: { ports: { imap: 1, lmtp: 2 }, pids: { master: 300, syslog: null } } });
+      await writeFile(file, JSON.stringify(base));
+      expect(await readState(file)).toEqual({ ...base, servers: {} });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

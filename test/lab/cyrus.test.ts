@@ -208,7 +208,7 @@ describe.skipIf(!isRoot)('lab with Cyrus IMAP (lab up --servers dovecot,cyrus)',
     c.send('l2 LIST "" "*" RETURN (SPECIAL-USE)');
     const lines = await c.until('l2 ');
     expect(lines.at(-1)).toMatch(/^l2 OK/);
-    // Flags are case-insensitive (RFC 9051 §2.3.2); Cyrus sends them lower-case.
+    // Cyrus sends the special-use attributes lower-case (LAB-NOTES 13): compared without case.
     const special = Object.fromEntries(
       lines
         .map((l) => /^\* LIST \(([^)]*)\) "\/" (\S+)$/.exec(l))

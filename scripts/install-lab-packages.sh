@@ -6,9 +6,21 @@
 #   start the system Dovecot/Postfix on all interfaces; removed afterwards
 #   only if this script created it.
 # - Postfix is preseeded to "No configuration" so the system instance stays inert.
+# Usage: install-lab-packages.sh [cyrus]
+#   cyrus: also what `lab up --servers dovecot,cyrus` installs with apt
+#   (src/lab/servers/cyrus.ts). cyrus-imapd and cyrus-pop3d conflict with
+#   Dovecot's packages and are never installed: `lab up` downloads and unpacks
+#   them into its own folder.
 set -eu
 
 PACKAGES="dovecot-core dovecot-imapd dovecot-pop3d postfix"
+for server in "$@"; do
+  case "$server" in
+    dovecot) ;;
+    cyrus) PACKAGES="$PACKAGES cyrus-common sasl2-bin libsasl2-modules libsasl2-modules-db" ;;
+    *) echo "install-lab-packages.sh: unknown server \"$server\" (known: dovecot, cyrus)" >&2; exit 2 ;;
+  esac
+done
 
 missing=""
 for pkg in $PACKAGES; do

@@ -252,8 +252,9 @@ Exit codes: as run would exit for the merged result (0 pass, 1 failed, 3 errored
   const lab = program.command('lab').description('The built-in loopback lab: real Dovecot and Postfix on 127.0.0.1');
   lab
     .command('up')
-    .description('Install (as root) and start the lab; prints where the target file is')
-    .action(async () => setExit(await labCommand('up', ctx)));
+    .description('Install (as root) and start the lab; prints where the target files are')
+    .option('--servers <names>', 'comma-separated mail servers: dovecot (always runs; target.yaml), cyrus (target-cyrus.yaml)', 'dovecot')
+    .action(async (options: { servers: string }) => setExit(await labCommand('up', ctx, { servers: options.servers })));
   lab
     .command('down')
     .description('Stop every lab process and free its ports')

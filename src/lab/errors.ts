@@ -11,7 +11,9 @@ export type LabErrorCode =
   | 'ELAB_START'
   | 'ELAB_NOT_READY'
   | 'ELAB_STOP'
-  | 'ELAB_BUSY';
+  | 'ELAB_BUSY'
+  /** A bad --servers list: the CLI maps it to exit 2. */
+  | 'ELAB_USAGE';
 
 export class LabError extends Error {
   readonly code: LabErrorCode;

@@ -3,7 +3,7 @@ import { ENDPOINT_PROTOCOL, type ProtocolName } from '../core/protocols.js';
 import { connect } from '../transport/connect.js';
 import { imapGreetingStatus } from '../transport/greeting-kind.js';
 import { Transcript } from '../transport/transcript.js';
-import { ENDPOINT_HOST, ENDPOINT_SECURITY, ENDPOINTS, type EndpointName, type LabPorts } from './ports.js';
+import { ENDPOINT_HOST, ENDPOINT_SECURITY, type EndpointName } from './ports.js';
 import { sleep } from './procs.js';
 
 export type GreetingKind = ProtocolName;
@@ -32,11 +32,17 @@ const SMTP_CONTINUED = /^\d{3}-/;
  * within `timeoutMs`. Resolves with the greeting text, lines ending in CRLF;
  * rejects on a connect or TLS error or a timeout.
  */
-export async function readGreeting(endpoint: EndpointName, port: number, ca: string | Buffer, timeoutMs = 3000): Promise<string> {
+export async function readGreeting(
+  endpoint: EndpointName,
+  port: number,
+  ca: string | Buffer,
+  timeoutMs = 3000,
+  // Dovecot's plain IMAP/POP3 listen on 127.0.0.2, the rest on 127.0.0.1 (see ENDPOINT_HOST); other servers on their own address.
+  host: string = ENDPOINT_HOST[endpoint],
+): Promise<string> {
   const kind = greetingKind(endpoint);
   const connection = await connect({
-    // Plain IMAP/POP3 listen on 127.0.0.2, the rest on 127.0.0.1 (see ENDPOINT_HOST).
-    host: ENDPOINT_HOST[endpoint],
+    host,
     port,
     security: ENDPOINT_SECURITY[endpoint],
     tls: { ca, servername: 'localhost' },
@@ -59,8 +65,15 @@ export async function readGreeting(endpoint: EndpointName, port: number, ca: str
 
 export interface ReadinessResult {
   ready: boolean;
-  /** endpoint -> last problem, for endpoints that never greeted properly */
-  problems: Partial<Record<EndpointName, string>>;
+  /** "endpoint host:port" -> last problem, for listeners that never greeted properly */
+  problems: Record<string, string>;
+}
+
+/** One listener to wait for: which protocol greets, where. */
+export interface GreetingTarget {
+  endpoint: EndpointName;
+  host: string;
+  port: number;
 }
 
 /**
@@ -70,28 +83,29 @@ export interface ReadinessResult {
  * when a daemon died.
  */
 export async function waitForGreetings(
-  ports: LabPorts,
+  targets: readonly GreetingTarget[],
   caFile: string,
   deadlineMs: number,
   stillRunning: () => Promise<boolean> = async () => true,
 ): Promise<ReadinessResult> {
   const ca = readFileSync(caFile);
   const started = Date.now();
-  const pending = new Set<EndpointName>(ENDPOINTS);
-  const problems: Partial<Record<EndpointName, string>> = {};
+  const key = (t: GreetingTarget) => `${t.endpoint} ${t.host}:${t.port}`;
+  const pending = new Map(targets.map((t) => [key(t), t] as const));
+  const problems: Record<string, string> = {};
   let delay = 50;
   for (;;) {
-    for (const endpoint of [...pending]) {
+    for (const [name, t] of [...pending]) {
       try {
-        const text = await readGreeting(endpoint, ports[endpoint], ca);
-        if (isReadyGreeting(greetingKind(endpoint), text)) {
-          pending.delete(endpoint);
-          delete problems[endpoint];
+        const text = await readGreeting(t.endpoint, t.port, ca, 3000, t.host);
+        if (isReadyGreeting(greetingKind(t.endpoint), text)) {
+          pending.delete(name);
+          delete problems[name];
         } else {
-          problems[endpoint] = `unexpected greeting ${JSON.stringify(text.trim())}`;
+          problems[name] = `unexpected greeting ${JSON.stringify(text.trim())}`;
         }
       } catch (err) {
-        problems[endpoint] = (err as Error).message;
+        problems[name] = (err as Error).message;
       }
     }
     if (pending.size === 0) return { ready: true, problems };

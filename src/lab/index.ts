@@ -4,11 +4,13 @@
  * /tmp/mailprobe-lab), with a target file and a 0600 env file of passwords.
  */
 export { labUp, labDown, labStatus } from './lab.js';
-export type { LabOptions, LabInfo, LabStatus } from './lab.js';
+export type { LabOptions, LabInfo, LabServerInfo, LabStatus } from './lab.js';
+export { parseServerList, availableServers, SERVER_NAMES } from './servers/index.js';
+export type { ServerName } from './servers/index.js';
 export { LabError } from './errors.js';
 export type { LabErrorCode } from './errors.js';
 export { defaultLabDir, DEFAULT_LAB_DIR } from './paths.js';
 export { readLabEnv, LAB_ACCOUNTS } from './accounts.js';
 export { LAB_PACKAGES, installCommandLine, missingPackages } from './install.js';
-export { ENDPOINTS, ENDPOINT_HOST } from './ports.js';
+export { ENDPOINTS, ENDPOINT_HOST, SERVER_HOST } from './ports.js';
 export type { EndpointName } from './ports.js';

@@ -31,6 +31,14 @@ export const LAB_HOST = '127.0.0.1';
  */
 export const LAB_PLAIN_HOST = '127.0.0.2';
 
+/**
+ * The address of each further lab server (\`lab up --servers\`): each runs on its
+ * own loopback address, so its ports never mix with Dovecot's and a port number
+ * plus address names one server. Every listener of such a server, its Postfix
+ * endpoints included, binds this one address. 127.0.0.2 is Dovecot's (above).
+ */
+export const SERVER_HOST = { cyrus: '127.0.0.3' } as const;
+
 /** The address each endpoint listens on; everything that binds, probes or names an endpoint uses this. */
 export const ENDPOINT_HOST: Record<EndpointName, string> = {
   smtp: LAB_HOST,

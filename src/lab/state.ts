@@ -13,6 +13,35 @@ export interface LabState {
   dovecotPid: number | null;
   postfixPid: number | null;
   startedAt: string;
+  /**
+   * Servers started beside Dovecot (`lab up --servers`), by name: their ports
+   * and their PIDs by role. Dovecot's stay in the fields above.
+   */
+  servers: Record<string, ServerRecord>;
+}
+
+export interface ServerRecord {
+  ports: Record<string, number>;
+  pids: Record<string, number | null>;
+}
+
+function serverRecords(value: unknown): Record<string, ServerRecord> {
+  const out: Record<string, ServerRecord> = {};
+  if (typeof value !== 'object' || value === null) return out;
+  for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof raw !== 'object' || raw === null) continue;
+    const r = raw as { ports?: unknown; pids?: unknown };
+    if (typeof r.ports !== 'object' || r.ports === null) continue;
+    const ports = Object.fromEntries(Object.entries(r.ports as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number'));
+    const pids = Object.fromEntries(
+      Object.entries(typeof r.pids === 'object' && r.pids !== null ? (r.pids as Record<string, unknown>) : {}).map(([k, v]) => [
+        k,
+        typeof v === 'number' && Number.isInteger(v) && v > 1 ? v : null,
+      ]),
+    );
+    out[name] = { ports, pids };
+  }
+  return out;
 }
 
 export async function readState(file: string): Promise<LabState | null> {
@@ -35,6 +64,7 @@ export async function readState(file: string): Promise<LabState | null> {
     dovecotPid: pid(s.dovecotPid),
     postfixPid: pid(s.postfixPid),
     startedAt: typeof s.startedAt === 'string' ? s.startedAt : '',
+    servers: serverRecords(s.servers),
   };
 }
 

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { LAB_ACCOUNTS } from './accounts.js';
+import { LAB_ACCOUNTS, type LabAccount } from './accounts.js';
 import { ENDPOINT_HOST, ENDPOINT_SECURITY, ENDPOINTS, LAB_HOST, type EndpointName, type LabPorts } from './ports.js';
 
 /**
@@ -8,6 +8,28 @@ import { ENDPOINT_HOST, ENDPOINT_SECURITY, ENDPOINTS, LAB_HOST, type EndpointNam
  * (tests) and dist/lab (the built or installed package) alike.
  */
 export const TARGET_SCHEMA_FILE = fileURLToPath(new URL('../../schema/target.schema.json', import.meta.url));
+
+/** What differs between the lab's target files: one per server (target.yaml is Dovecot's). */
+export interface TargetProfile {
+  name: string;
+  host: string;
+  /** Header lines after the common ones, without the leading "# ". */
+  notes: readonly string[];
+  hostOf: (endpoint: EndpointName) => string;
+  accounts: readonly LabAccount[];
+}
+
+/** Dovecot's target.yaml: plain imap and pop3 on 127.0.0.2 (ENDPOINT_HOST). */
+export const DOVECOT_TARGET: TargetProfile = {
+  name: 'mailprobe lab',
+  host: LAB_HOST,
+  notes: [
+    `Plain imap and pop3 live on ${ENDPOINT_HOST.imap}: Dovecot treats ${LAB_HOST} -> ${LAB_HOST} as secured`,
+    'and would allow plaintext login before STARTTLS/STLS there, unlike a real host.',
+  ],
+  hostOf: (e) => ENDPOINT_HOST[e],
+  accounts: LAB_ACCOUNTS,
+};
 
 /**
  * The target file the lab writes. Its shape is a contract with the target
@@ -18,22 +40,24 @@ export const TARGET_SCHEMA_FILE = fileURLToPath(new URL('../../schema/target.sch
  * The top-level host is 127.0.0.1; the plain IMAP and POP3 endpoints carry
  * their own `host: 127.0.0.2`, where Dovecot does not treat the connection
  * as secured and so hides plaintext login until STARTTLS/STLS (ENDPOINT_HOST).
+ * Other servers' files (`target-<server>.yaml`) have the same shape, with their own profile.
  */
-export function renderTargetFile(ports: LabPorts, caFile: string): string {
+export function renderTargetFile(ports: LabPorts, caFile: string, profile: TargetProfile = DOVECOT_TARGET): string {
+  const accounts = profile.accounts;
   const width = Math.max(...ENDPOINTS.map((e) => e.length)) + 1;
-  const roleWidth = Math.max(...LAB_ACCOUNTS.map((a) => a.role.length)) + 1;
-  const userWidth = Math.max(...LAB_ACCOUNTS.map((a) => a.user.length)) + 1;
-  const addrWidth = Math.max(...LAB_ACCOUNTS.map((a) => a.address.length)) + 1;
+  const roleWidth = Math.max(...accounts.map((a) => a.role.length)) + 1;
+  const userWidth = Math.max(...accounts.map((a) => a.user.length)) + 1;
+  const addrWidth = Math.max(...accounts.map((a) => a.address.length)) + 1;
+  const endpointHost = (endpoint: EndpointName) => (profile.hostOf(endpoint) === profile.host ? '' : `host: ${profile.hostOf(endpoint)}, `);
   const lines = [
     `# yaml-language-server: $schema=${TARGET_SCHEMA_FILE}`,
     '# Written by `mailprobe lab up` for the built-in loopback lab (ports change between labs).',
     '# Copy it as a template for a real host: change host, ports, tls and accounts.',
     '# Passwords are never stored here: each account names the environment variable that holds it',
     '# (for the lab, see lab.env beside this file).',
-    `# Plain imap and pop3 live on ${ENDPOINT_HOST.imap}: Dovecot treats ${LAB_HOST} -> ${LAB_HOST} as secured`,
-    '# and would allow plaintext login before STARTTLS/STLS there, unlike a real host.',
-    'name: mailprobe lab',
-    `host: ${LAB_HOST}`,
+    ...profile.notes.map((n) => `# ${n}`),
+    `name: ${profile.name}`,
+    `host: ${profile.host}`,
     'tls:',
     '  verify: true',
     `  ca_file: ${caFile}`,
@@ -41,16 +65,11 @@ export function renderTargetFile(ports: LabPorts, caFile: string): string {
     'endpoints:',
     ...ENDPOINTS.map((e) => `  ${`${e}:`.padEnd(width)} { ${endpointHost(e)}port: ${ports[e]}, security: ${ENDPOINT_SECURITY[e]} }`),
     'accounts:',
-    ...LAB_ACCOUNTS.map(
+    ...accounts.map(
       (a) =>
         `  ${`${a.role}:`.padEnd(roleWidth)} { user: ${`${a.user},`.padEnd(userWidth)} ` +
         `address: ${`${a.address},`.padEnd(addrWidth)} password_env: ${a.passwordEnv} }`,
     ),
   ];
   return lines.join('\n') + '\n';
-}
-
-/** `host: X, ` for an endpoint that does not live on the top-level host, else nothing. */
-function endpointHost(endpoint: EndpointName): string {
-  return ENDPOINT_HOST[endpoint] === LAB_HOST ? '' : `host: ${ENDPOINT_HOST[endpoint]}, `;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { run } from './exec.js';
 import type { LabLayout } from './paths.js';
-import { ENDPOINT_HOST } from './ports.js';
+import { ENDPOINT_HOST, SERVER_HOST } from './ports.js';
 import { makeFolders } from '../transport/private-files.js';
 
 const DAYS = '30';
@@ -26,7 +26,7 @@ async function openssl(args: string[], what: string): Promise<void> {
  * and never committed: a private key in the repository is a key some user
  * would end up trusting (LAB-NOTES 11). The SAN carries DNS:localhost,
  * IP:127.0.0.1 and IP:127.0.0.2 (the plain IMAP/POP3 address, see
- * ENDPOINT_HOST) so clients verify whether they name the host or an address,
+ * ENDPOINT_HOST) and each further server's own address (SERVER_HOST) so clients verify whether they name the host or an address,
  * and DNS:*.lab.test (a reserved TLD, RFC 6761 §6.2) so that a made-up mail
  * domain lab.test, served by a test DNS server, can name the lab's hosts
  * (mail.lab.test, imap.lab.test) in its MX and SRV records.
@@ -70,7 +70,7 @@ export async function createLabCertificates(layout: LabLayout): Promise<void> {
       'basicConstraints=critical,CA:FALSE\n' +
         'keyUsage=critical,digitalSignature,keyEncipherment\n' +
         'extendedKeyUsage=serverAuth\n' +
-        `subjectAltName=DNS:localhost,DNS:*.lab.test,${[...new Set(Object.values(ENDPOINT_HOST))].map((ip) => `IP:${ip}`).join(',')}\n`,
+        `subjectAltName=DNS:localhost,DNS:*.lab.test,${[...new Set([...Object.values(ENDPOINT_HOST), ...Object.values(SERVER_HOST)])].map((ip) => `IP:${ip}`).join(',')}\n`,
     );
     await openssl(
       [

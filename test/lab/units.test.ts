@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -15,6 +16,10 @@ import { decodeProcAddress } from '../../src/lab/procs.js';
 import { renderTargetFile } from '../../src/lab/target-file.js';
 import { renderTemplate, renderTemplateFile, TEMPLATE_DIR } from '../../src/lab/templates.js';
 import { LabError } from '../../src/lab/errors.js';
+import { parseServerList } from '../../src/lab/servers/index.js';
+import { cyrus } from '../../src/lab/servers/cyrus.js';
+import { readState, writeState } from '../../src/lab/state.js';
+import { runCli } from '../support/cli.js';
 import { loadTargetFile } from '../../src/target/index.js';
 import { testCerts } from '../support/test-certs.js';
 
@@ -121,6 +126,40 @@ describe('target file', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
       await certs.cleanup();
+    }
+  });
+});
+
+describe("Cyrus's target file and the lab state", () => {
+  it('loads through the target loader with every endpoint on 127.0.0.3 and the cyrus.lab.test accounts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-lab-unit-'));
+    const certs = await testCerts();
+    try {
+      await writeFile(join(dir, 'ca.pem'), certs.ca);
+      await writeFile(join(dir, 'target-cyrus.yaml'), cyrus.renderTarget({ ...ports, lmtp: 10024 }, join(dir, 'ca.pem')));
+      const target = await loadTargetFile(join(dir, 'target-cyrus.yaml'));
+      expect(Object.fromEntries(ENDPOINTS.map((e) => [e, target.endpoints[e]?.host]))).toEqual(Object.fromEntries(ENDPOINTS.map((e) => [e, '127.0.0.3'])));
+      expect(Object.fromEntries(ENDPOINTS.map((e) => [e, target.endpoints[e]?.port]))).toEqual(ports);
+      const text = await readFile(join(dir, 'target-cyrus.yaml'), 'utf8');
+      expect(text).not.toMatch(/lmtp/);
+      expect(text).toMatch(/^ {2}primary: +\{ user: alice, +address: alice@cyrus\.lab\.test, +password_env: MAILPROBE_LAB_PRIMARY_PASSWORD \}$/m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await certs.cleanup();
+    }
+  });
+
+  it("round-trips further servers' ports and PIDs in state.json, and reads a state written before them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-lab-unit-'));
+    try {
+      const file = join(dir, 'state.json');
+      const base = { version: 1 as const, instance: 'i', ports, dovecotPid: 100, postfixPid: 200, startedAt: 't' };
+      await writeState(file, { ...base, servers: { cyrus: { ports: { imap: 1, lmtp: 2 }, pids: { master: 300, syslog: null } } } });
+      expect((await readState(file))?.servers).toEqual({ cyrus: { ports: { imap: 1, lmtp: 2 }, pids: { master: 300, syslog: null } } });
+      await writeFile(file, JSON.stringify(base));
+      expect(await readState(file)).toEqual({ ...base, servers: {} });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
@@ -301,6 +340,8 @@ describe('templates', () => {
       mail_gid: 992,
       tls_cert: '/s/c',
       tls_key: '/s/k',
+      // Dovecot alone adds nothing to Postfix (servers/dovecot.ts).
+      server_main_cf: '',
     });
     expect(main).toMatch(/^inet_interfaces = 127\.0\.0\.1$/m);
     expect(main).toMatch(/^default_transport = error:/m);
@@ -327,6 +368,7 @@ describe('templates', () => {
       submission_port: ports.submission,
       smtps_port: ports.smtps,
       auth_socket: '/s/run/auth-postfix',
+      server_master_cf: '',
     });
     const inet = master
       .split('\n')
@@ -344,8 +386,103 @@ describe('templates', () => {
     expect(submission).toMatch(/-o smtpd_tls_security_level=encrypt/);
   });
 
+  it("renders Cyrus's configs with every listener on 127.0.0.3 and its own -C on every command", async () => {
+    const conf = await renderTemplateFile('cyrus/cyrus.conf.tmpl', {
+      host: '127.0.0.3',
+      common_bin: '/usr/lib/cyrus/bin',
+      server_bin: '/s/cyrus/root/usr/lib/cyrus/bin',
+      imapd_conf: '/s/cyrus/imapd.conf',
+      imap_port: 1143,
+      imaps_port: 1993,
+      pop3_port: 1110,
+      pop3s_port: 1995,
+      lmtp_port: 1024,
+    });
+    const cmds = [...conf.matchAll(/cmd="([^"]*)"/g)].map((m) => m[1] as string);
+    expect(cmds.length).toBeGreaterThanOrEqual(7);
+    // The master does not hand its -C to its children.
+    for (const cmd of cmds) expect(cmd, cmd).toMatch(/^\/\S+ .*-C \/s\/cyrus\/imapd\.conf/);
+    expect([...conf.matchAll(/listen="([^"]*)"/g)].map((m) => m[1])).toEqual([
+      '127.0.0.3:1143',
+      '127.0.0.3:1993',
+      '127.0.0.3:1110',
+      '127.0.0.3:1995',
+      '127.0.0.3:1024',
+    ]);
+    expect(conf).toMatch(/lmtpd -a -C/);
+
+    const imapd = await renderTemplateFile('cyrus/imapd.conf.tmpl', {
+      config_dir: '/s/cyrus/lib',
+      spool_dir: '/s/cyrus/spool',
+      proc_dir: '/s/cyrus/run/proc',
+      lock_dir: '/s/cyrus/run/lock',
+      socket_dir: '/s/cyrus/run/socket',
+      syslog_prefix: 'p',
+      sasldb: '/s/cyrus/sasldb2',
+      tls_cert: '/s/c',
+      tls_key: '/s/cyrus/k',
+    });
+    // Debian compiles /run/cyrus in: both paths must be the lab's.
+    expect(imapd).toMatch(/^proc_path: \/s\/cyrus\/run\/proc$/m);
+    expect(imapd).toMatch(/^mboxname_lockpath: \/s\/cyrus\/run\/lock$/m);
+    expect(imapd).toMatch(/^allowplaintext: no$/m);
+    expect(imapd).toMatch(/^autocreate_quota: 0$/m);
+    expect(imapd).toMatch(/^autocreate_inbox_folders: Drafts\|Sent\|Trash$/m);
+    // Cyrus's defaults that shape verdicts are not overridden.
+    expect(imapd).not.toMatch(/^(delete_mode|expunge_mode|altnamespace|unixhierarchysep):/m);
+
+    const part = await renderTemplateFile('cyrus/master.cf.part.tmpl', {
+      host: '127.0.0.3',
+      smtp_port: 2025,
+      submission_port: 2587,
+      smtps_port: 2465,
+      sasl_realm: 'localhost',
+    });
+    expect(
+      part
+        .split('\n')
+        .filter((l) => /^\S+\s+inet\s/.test(l))
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(['127.0.0.3:2025', '127.0.0.3:2587', '127.0.0.3:2465']);
+    for (const line of part.split('\n').filter((l) => /^\S+\s+inet\s/.test(l))) expect(line.split(/\s+/)[4], line).toBe('n');
+  });
+
+  it('parses --servers: Dovecot always first, unknown names and courier refused with the known names', () => {
+    expect(parseServerList('dovecot')).toEqual(['dovecot']);
+    expect(parseServerList('dovecot,cyrus')).toEqual(['dovecot', 'cyrus']);
+    expect(parseServerList(' Cyrus , dovecot,cyrus')).toEqual(['dovecot', 'cyrus']);
+    expect(parseServerList('cyrus')).toEqual(['dovecot', 'cyrus']);
+    const refused = (text: string) => {
+      try {
+        parseServerList(text);
+      } catch (err) {
+        expect(err).toBeInstanceOf(LabError);
+        expect((err as LabError).code).toBe('ELAB_USAGE');
+        return (err as Error).message;
+      }
+      throw new Error(`accepted ${text}`);
+    };
+    expect(refused('dovecot,exim')).toBe('unknown server "exim" in --servers (known: dovecot, cyrus, courier)');
+    expect(refused('courier')).toBe('server "courier" is not available yet (available: dovecot, cyrus)');
+    expect(refused(' , ')).toMatch(/at least one name/);
+  });
+
+  it('lab up --servers with an unknown or unavailable name is exit 2 naming the known ones, before anything is created', async () => {
+    const stateDir = join(tmpdir(), `mailprobe-lab-usage-${process.pid}`);
+    for (const [servers, message] of [
+      ['dovecot,exim', /^mailprobe lab up: unknown server "exim" in --servers \(known: dovecot, cyrus, courier\)$/m],
+      ['courier', /^mailprobe lab up: server "courier" is not available yet \(available: dovecot, cyrus\)$/m],
+    ] as const) {
+      const res = await runCli(['lab', 'up', '--servers', servers], { env: { MAILPROBE_LAB_DIR: stateDir } });
+      expect(res.code, res.stderr).toBe(2);
+      expect(res.stderr).toMatch(message);
+      expect(res.stdout).toBe('');
+      expect(existsSync(stateDir)).toBe(false);
+    }
+  });
+
   it('ships no key or certificate in the template folder', async () => {
-    for (const f of ['dovecot.conf.tmpl', 'main.cf.tmpl', 'master.cf.tmpl']) {
+    for (const f of ['dovecot.conf.tmpl', 'main.cf.tmpl', 'master.cf.tmpl', 'cyrus/imapd.conf.tmpl', 'cyrus/cyrus.conf.tmpl']) {
       expect(await readFile(join(TEMPLATE_DIR, f), 'utf8')).not.toMatch(/BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)/);
     }
     expect(ENDPOINTS).toHaveLength(7);

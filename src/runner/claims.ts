@@ -174,6 +174,9 @@ const OWN_ENDPOINT: Readonly<Record<string, string>> = {
 
 const KNOWN = new Set([...Object.keys(IMAP_USES), ...SMTP_QUIET, ...POP3_KNOWN, 'smtp.send', 'smtp.data', 'smtp.pipeline', 'pop3.stls']);
 
+/** The actions this module classifies; any other takes its whole account (a test keeps the list complete). */
+export const CLASSIFIED_ACTIONS: ReadonlySet<string> = KNOWN;
+
 export function scenarioClaims(scenario: Scenario, target: RunTarget): ScenarioClaims {
   const claims: Claim[] = [];
   const everyAccount = [...new Set(Object.values(target.accounts).map((a) => a.user.toLowerCase()))];

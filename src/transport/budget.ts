@@ -38,7 +38,7 @@ export interface BudgetLimits {
 }
 
 /** Defaults: see the README ("Running scenarios at once") for why these numbers. */
-export const DEFAULT_BUDGET: BudgetLimits = { maxPerHost: 4, connectsPerSecond: 5 };
+export const DEFAULT_BUDGET: BudgetLimits = { maxPerHost: 4, connectsPerSecond: 10 };
 
 const WINDOW_MS = 1_000;
 

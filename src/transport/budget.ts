@@ -17,8 +17,9 @@ import { abortedError } from './phase.js';
  * the host's remaining budget (src/runner/schedule.ts), so in practice no
  * wait here lasts longer than another scenario's connection. Should an
  * estimate be short, every lease on a host could end up waiting for a slot
- * the others hold; then, and only then, the oldest waiter is let through
- * above the bound (counted in `overruns`), since waiting would never end.
+ * the others hold; when that has lasted STUCK_GRACE_MS with no slot given
+ * back, and only then, the oldest waiter is let through above the bound
+ * (counted in `overruns`), since waiting would never end.
  */
 
 /** Gives a granted slot back; calling it again does nothing. */
@@ -41,6 +42,13 @@ export interface BudgetLimits {
 export const DEFAULT_BUDGET: BudgetLimits = { maxPerHost: 4, connectsPerSecond: 10 };
 
 const WINDOW_MS = 1_000;
+/**
+ * How long every holder must wait, with no slot given back meanwhile, before the
+ * wait counts as stuck. A session dropped and opened again at once asks for its
+ * new slot a moment before its old socket's close gives the old one back; that
+ * is no deadlock, and must not let anyone past the bound.
+ */
+const STUCK_GRACE_MS = 1_000;
 
 interface Waiter {
   readonly lease: BudgetLease;
@@ -55,6 +63,10 @@ class HostBook {
   readonly grants: number[] = [];
   readonly waiting: Waiter[] = [];
   timer: NodeJS.Timeout | undefined;
+  /** Slots given back so far: a wait that saw none for STUCK_GRACE_MS is stuck for real. */
+  releases = 0;
+  /** Since when, and after how many releases, every holder has been waiting; undefined when they are not. */
+  stuck: { readonly since: number; readonly releases: number } | undefined;
 }
 
 export class ConnectionBudget {
@@ -109,6 +121,7 @@ export class ConnectionBudget {
             if (released) return;
             released = true;
             hostBook.open--;
+            hostBook.releases++;
             const mine = (hostBook.openBy.get(lease) ?? 1) - 1;
             if (mine === 0) hostBook.openBy.delete(lease);
             else hostBook.openBy.set(lease, mine);
@@ -136,8 +149,21 @@ export class ConnectionBudget {
         book.timer = setTimeout(() => this.#pump(book), WINDOW_MS - (now - book.grants[0]!));
         return;
       }
-      if (book.open >= this.limits.maxPerHost && !this.#stuck(book)) return;
-      if (book.open >= this.limits.maxPerHost) this.overruns++;
+      if (book.open >= this.limits.maxPerHost) {
+        if (!this.#stuck(book)) {
+          book.stuck = undefined;
+          return;
+        }
+        // Seen stuck for the first time, or again after a release: the grace starts (again) now.
+        if (book.stuck === undefined || book.stuck.releases !== book.releases) book.stuck = { since: now, releases: book.releases };
+        const left = STUCK_GRACE_MS - (now - book.stuck.since);
+        if (left > 0) {
+          book.timer = setTimeout(() => this.#pump(book), left);
+          return;
+        }
+        this.overruns++;
+      }
+      book.stuck = undefined;
       book.waiting.shift()!.grant();
     }
   }
@@ -166,7 +192,7 @@ export function hostKey(host: string): string {
 
 /**
  * Waits for the gate's slot, before any phase clock starts; without a gate, at once.
- * Ctrl-C ends the wait as it ends a connection phase (EINTERRUPTED-style abort of 'dns').
+ * Ctrl-C ends the wait as it ends a connection phase: EABORTED in phase dns, before anything was sent.
  */
 export async function admitted(gate: ConnectGate | undefined, signal: AbortSignal | undefined): Promise<Release> {
   if (gate === undefined) return () => undefined;

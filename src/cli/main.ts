@@ -38,7 +38,8 @@ function positiveInt(value: string): number {
 function wholeNumberIn(min: number, max: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!/^\s*\d+\s*$/.test(value) || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
     return n;
   };
 }
@@ -46,7 +47,8 @@ function wholeNumberIn(min: number, max: number): (value: string) => number {
 /** --connect-rate: new connections per second to one host, a positive number (0.5 = one every two seconds). */
 function connectRate(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1000) throw new InvalidArgumentError('expected a number of new connections per second, above 0 and at most 1000');
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1000)
+    throw new InvalidArgumentError('expected a number of new connections per second, above 0 and at most 1000');
   return n;
 }
 
@@ -144,9 +146,10 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       ).argParser(wholeNumberIn(1, 64)),
     )
     .addOption(
-      new Option('--connect-rate <r>', `at most R new connections per second to one host (default ${DEFAULT_BUDGET.connectsPerSecond}; on whenever --concurrency is above 1)`).argParser(
-        connectRate,
-      ),
+      new Option(
+        '--connect-rate <r>',
+        `at most R new connections per second to one host (default ${DEFAULT_BUDGET.connectsPerSecond}; on whenever --concurrency is above 1)`,
+      ).argParser(connectRate),
     )
     .option('-q, --quiet', 'no console progress (other reporters still write)', false)
     .option('-v, --verbose', "print every step's wire transcript on stderr as it happens, redacted (-> client, <- server, ~> <~ inside TLS)", false)

@@ -2,7 +2,8 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunTarget } from '../../src/actions/run-target.js';
 import { actions, actionSignatures } from '../../src/actions/registry.js';
-import { CLASSIFIED_ACTIONS, claimsConflict, scenarioClaims, type ScenarioClaims } from '../../src/runner/claims.js';
+import { CLASSIFIED_ACTIONS } from '../../src/actions/claims.js';
+import { claimsConflict, scenarioClaims, type ScenarioClaims } from '../../src/runner/claims.js';
 import { loadScenarios } from '../../src/runner/load-inputs.js';
 import type { Reporter } from '../../src/runner/reporter.js';
 import { runAll } from '../../src/runner/run.js';
@@ -90,10 +91,7 @@ describe('which scenarios may overlap', () => {
     }
     const rcptThenData = scenario(
       'rcpt-data',
-      [
-        '  - { action: smtp.rcpt, session: client, with: { to: "${accounts.secondary.address}" } }',
-        '  - { action: smtp.data, session: client }',
-      ].join('\n'),
+      ['  - { action: smtp.rcpt, session: client, with: { to: "${accounts.secondary.address}" } }', '  - { action: smtp.data, session: client }'].join('\n'),
       'secondary',
     );
     expect(claimsOf(rcptThenData).claims).toContainEqual({ account: 'bob', scope: 'inbox' });
@@ -104,7 +102,10 @@ describe('which scenarios may overlap', () => {
     // The folder claims of the steps (every scenario that creates folders also runs imap.cleanup, whose claim on the
     // run's whole tree is looked at below).
     const folders = (sc: Scenario) => ({ ...claimsOf(sc), claims: claimsOf(sc).claims.filter((c) => c.scope === 'folder') });
-    const a = scenario('a', '  - { action: imap.create, session: laptop, with: { folder: projects/a } }\n  - { action: imap.append, session: laptop, with: { mailbox: projects/a, account: primary } }');
+    const a = scenario(
+      'a',
+      '  - { action: imap.create, session: laptop, with: { folder: projects/a } }\n  - { action: imap.append, session: laptop, with: { mailbox: projects/a, account: primary } }',
+    );
     const b = scenario('b', '  - { action: imap.create, session: laptop, with: { folder: other } }');
     const sameAsA = scenario('a2', '  - { action: imap.count, session: phone, with: { mailbox: projects/a } }');
     const parentOfA = scenario('p', '  - { action: imap.delete, session: laptop, with: { folder: projects } }');
@@ -122,7 +123,12 @@ describe('which scenarios may overlap', () => {
     expect(claimsConflict(folders(a), folders(aliasA))).toBe(true);
     // imap.cleanup deletes the run's root and whatever LIST shows under it, and sweeps INBOX: it holds the run's
     // tree and the INBOX, so whole scenarios that clean up IMAP folders of one account stay apart.
-    expect(claimsOf(a).claims).toEqual(expect.arrayContaining([{ account: 'alice', scope: 'tree' }, { account: 'alice', scope: 'inbox' }]));
+    expect(claimsOf(a).claims).toEqual(
+      expect.arrayContaining([
+        { account: 'alice', scope: 'tree' },
+        { account: 'alice', scope: 'inbox' },
+      ]),
+    );
     expect(claimsConflict(claimsOf(a), claimsOf(b))).toBe(true);
     expect(claimsConflict(claimsOf(a), claimsOf(bobsA))).toBe(false);
   });
@@ -139,9 +145,19 @@ describe('which scenarios may overlap', () => {
     }
     // A recipient that is no account's address may be an alias of any: every INBOX.
     const stranger = scenario('to-stranger', '  - { action: smtp.send, with: { account: primary, to: ["someone@lab.test"] } }');
-    expect(claimsOf(stranger).claims).toEqual(expect.arrayContaining([{ account: 'alice', scope: 'inbox' }, { account: 'bob', scope: 'inbox' }]));
+    expect(claimsOf(stranger).claims).toEqual(
+      expect.arrayContaining([
+        { account: 'alice', scope: 'inbox' },
+        { account: 'bob', scope: 'inbox' },
+      ]),
+    );
     const computed = scenario('to-computed', '  - { action: smtp.send, with: { account: primary, to: ["${vars.box}@lab.test"] } }');
-    expect(claimsOf(computed).claims).toEqual(expect.arrayContaining([{ account: 'alice', scope: 'account' }, { account: 'bob', scope: 'account' }]));
+    expect(claimsOf(computed).claims).toEqual(
+      expect.arrayContaining([
+        { account: 'alice', scope: 'account' },
+        { account: 'bob', scope: 'account' },
+      ]),
+    );
   });
 
   it('peak connections per host: the sessions the steps use, a raw companion, and the most one step opens besides', async () => {
@@ -184,7 +200,10 @@ function harness(claims: readonly ScenarioClaims[], concurrency: number, maxPerH
   return { overlaps, releases, started, running, done, startedCount };
 }
 
-const claim = (c: ScenarioClaims['claims'], connections: Record<string, number> = {}): ScenarioClaims => ({ claims: c, connections: new Map(Object.entries(connections)) });
+const claim = (c: ScenarioClaims['claims'], connections: Record<string, number> = {}): ScenarioClaims => ({
+  claims: c,
+  connections: new Map(Object.entries(connections)),
+});
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('the schedule', () => {
@@ -206,7 +225,13 @@ describe('the schedule', () => {
     h.releases.get(1)!();
     await h.done;
     expect(h.overlaps.some(([a, b]) => (a === 0 && b === 1) || (a === 1 && b === 0))).toBe(false);
-    expect(h.overlaps).toEqual(expect.arrayContaining([[0, 2], [0, 3], [2, 3]]));
+    expect(h.overlaps).toEqual(
+      expect.arrayContaining([
+        [0, 2],
+        [0, 3],
+        [2, 3],
+      ]),
+    );
   });
 
   it('admits a scenario only when its peak connections fit what is left of the host budget; one needing more than all runs alone', async () => {

@@ -174,7 +174,8 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       ...(Object.keys(budget).length > 0 ? { budget } : {}),
       onScheduled: (entry, id) => {
         schedule.push(entry);
-        if (options.verbose === true && concurrency > 1) say(`=== [${id}] starts${entry.alongside.length > 0 ? ` alongside ${entry.alongside.length} other scenario(s)` : ''}`);
+        if (options.verbose === true && concurrency > 1)
+          say(`=== [${id}] starts${entry.alongside.length > 0 ? ` alongside ${entry.alongside.length} other scenario(s)` : ''}`);
       },
     });
     if (outcome.kind === 'invalid') {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRun, POP3_SUITE, runCli, startCountingServer, tempDir, writeCountingTarget } from '../support/cli.js';
+import type { FakeMailHost } from '../../fixtures/servers/fake-mail-host.js';
+import { describeRun, POP3_SUITE, runCli, startCountingServer, startFakeHostWithTarget, tempDir, writeCountingTarget } from '../support/cli.js';
 
 /**
  * `run --concurrency N`, `--max-connections-per-host M` and `--connect-rate R`
@@ -57,5 +58,33 @@ describe('bad --concurrency and connection budget values exit 2, saying why, con
     expect(r.stderr).toMatch(/concurrency 4: \d+ of \d+ scenarios started while others ran/);
     const help = await runCli(['run', '--help']);
     for (const option of ['--concurrency <n>', '--max-connections-per-host <m>', '--connect-rate <r>']) expect(help.stdout).toContain(option);
+  });
+});
+
+describe('run --verbose --concurrency 2', () => {
+  const PASSWORD = 'Concurrent-pw-3q!';
+  let host: FakeMailHost;
+  let targetFile: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    ({ host, targetFile, env } = await startFakeHostWithTarget({ accounts: { alice: { password: PASSWORD, address: 'alice@fake.test' } } }));
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  it("prefixes every live transcript line with its scenario's id (the lines of scenarios at once interleave), still redacted", async () => {
+    const r = await runCli(['run', `${POP3_SUITE}/stls.yaml`, `${POP3_SUITE}/rset.yaml`, '--target', targetFile, '--verbose', '--concurrency', '2'], { env });
+    expect(r.code, describeRun(r)).toBe(0);
+    const LIVE = /^(\d\d:\d\d:\d\d\.\d{3}) \[([^\]]+)\] (===| ->| <-| ~>| <~) (.*)$/;
+    const lines = r.stderr.split('\n');
+    const live = lines.filter((line) => /^\[[^\]]+\] \d\d:\d\d:\d\d\.\d{3} /.test(line));
+    expect(live.length, describeRun(r)).toBeGreaterThan(10);
+    // No transcript line goes unprefixed.
+    expect(lines.filter((line) => LIVE.test(line))).toEqual([]);
+    const ids = new Set(live.map((line) => /^\[([^\]]+)\]/.exec(line)![1]));
+    const resultIds = lines.flatMap((line) => /^✓ .*  (\S+)  \S+$/.exec(line)?.[1] ?? []);
+    expect([...ids].sort(), describeRun(r)).toEqual([...resultIds].sort());
+    expect(r.stderr).not.toContain(PASSWORD);
   });
 });

@@ -83,7 +83,7 @@ describe('run --verbose --concurrency 2', () => {
     // No transcript line goes unprefixed.
     expect(lines.filter((line) => LIVE.test(line))).toEqual([]);
     const ids = new Set(live.map((line) => /^\[([^\]]+)\]/.exec(line)![1]));
-    const resultIds = lines.flatMap((line) => /^✓ .*  (\S+)  \S+$/.exec(line)?.[1] ?? []);
+    const resultIds = lines.flatMap((line) => /^✓ .* {2}(\S+) {2}\S+$/.exec(line)?.[1] ?? []);
     expect([...ids].sort(), describeRun(r)).toEqual([...resultIds].sort());
     expect(r.stderr).not.toContain(PASSWORD);
   });

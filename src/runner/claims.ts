@@ -63,24 +63,6 @@ export function claimsConflict(a: ScenarioClaims, b: ScenarioClaims): boolean {
   return a.claims.some((x) => b.claims.some((y) => conflicts(x, y)));
 }
 
-/** "INBOX of probe@example.com", for the schedule's log. */
-export function describeClaim(claim: Claim): string {
-  switch (claim.scope) {
-    case 'account':
-      return `all of ${claim.account}`;
-    case 'inbox':
-      return `INBOX of ${claim.account}`;
-    case 'specials':
-      return `special-use mailboxes of ${claim.account}`;
-    case 'special':
-      return `${claim.name} of ${claim.account}`;
-    case 'tree':
-      return `run folders of ${claim.account}`;
-    case 'folder':
-      return `folder ${claim.path} of ${claim.account}`;
-  }
-}
-
 /** Equal, or one inside the other ("a" and "a/b"): a DELETE or RENAME of one reaches the other. */
 function nested(p: string, q: string): boolean {
   return p === q || p.startsWith(`${q}/`) || q.startsWith(`${p}/`);

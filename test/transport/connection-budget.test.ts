@@ -113,6 +113,20 @@ describe('the per-host connection budget', () => {
     expect(budget.openTo('127.0.0.1')).toBe(0);
   });
 
+  it('leases that wait for more while holding some, whose held connections end by themselves, never push past M', async () => {
+    // Every holder is waiting at moments here, yet no deadlock: the server hangs up each connection after
+    // a while. Taking that for a deadlock (as a first version did, at once) let a fourth past M = 3.
+    const M = 3;
+    const server = await countingServer(150);
+    const budget = new ConnectionBudget({ maxPerHost: M, connectsPerSecond: 100 });
+    const leases = [budget.lease(), budget.lease(), budget.lease()];
+    const connections = await Promise.all(leases.flatMap((lease) => [0, 1, 2, 3].map(() => open(server.port, lease.gate('127.0.0.1')))));
+    await Promise.all(connections.map((c) => c.readLine({ phase: 'command' }).catch(() => undefined)));
+    expect(server.arrivals).toHaveLength(12);
+    expect(server.peak, 'connections open at once').toBeLessThanOrEqual(M);
+    expect(budget.overruns).toBe(0);
+  });
+
   it('waiting for a slot is no phase of the connection: a TCP timeout far below the wait does not fire', async () => {
     const server = await countingServer(undefined);
     const budget = new ConnectionBudget({ maxPerHost: 1, connectsPerSecond: 100 });

@@ -292,6 +292,36 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     expect(retried.length, 'the proxy refused at least one DELETE, so the retry was exercised').toBeGreaterThan(0);
   });
 
+  it('after a run at --concurrency 4 interrupted by SIGINT while scenarios run side by side, too', async () => {
+    const dir = await tempDir('safety-concurrent');
+    const json = join(dir, 'report.json');
+    const run = startCli([
+      'run',
+      join(REPO_ROOT, 'suites'),
+      '--target',
+      targetFile,
+      '--env-from',
+      inject('lab').envFile,
+      '--concurrency',
+      '4',
+      '--verbose',
+      '--reporter',
+      `json=${json}`,
+    ]);
+    // Interrupt once a scenario has started beside another (--verbose says so), and that one has sent something.
+    const sideBySide = () => /^=== \[[^\]]+\] starts alongside/m.test(run.stderrSoFar()) && (run.stderrSoFar().match(/^\[[^\]]+\] .* -> /gm)?.length ?? 0) > 5;
+    for (let waited = 0; !sideBySide() && waited < 60_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(sideBySide(), 'two scenarios were under way when the interrupt came').toBe(true);
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code, describeRun(result)).toBe(130);
+    const report = JSON.parse(await readFile(json, 'utf8')) as { runId: string; interrupted: boolean; scenarios: Array<{ leftovers: string[] }> };
+    expect(report.interrupted).toBe(true);
+    expect(report.scenarios.flatMap((s) => s.leftovers)).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+    expect(await traces(report.runId)).toEqual([]);
+  });
+
   it('after a run interrupted by SIGINT mid-scenario, too', async () => {
     const dir = await tempDir('safety');
     const json = join(dir, 'report.json');

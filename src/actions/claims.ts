@@ -4,8 +4,9 @@
  * table and turns it into claims on an account's INBOX, folders, tree).
  * Actions name protocols; the runner does not, so the table lives here.
  *
- * - INBOX: a POP3 session (POP3 works on the maildrop, which is the INBOX, and
- *   RFC 1939 lets the server lock it exclusively from login to QUIT), pop3.stls
+ * - INBOX: a POP3 session (POP3 works on the maildrop, which is the INBOX; once
+ *   the client has authenticated, RFC 1939 §4 has the server acquire "an
+ *   exclusive-access lock on the maildrop" until the UPDATE state), pop3.stls
  *   (it logs in), and the cleanups, which sweep INBOX for the run's mail;
  * - deliveries: smtp.send's and smtp.pipeline's `to`, and the smtp.rcpt
  *   recipients of a session that sends smtp.data (RCPT alone delivers nothing);

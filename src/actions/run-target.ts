@@ -7,6 +7,7 @@ import type { EndpointName, ProtocolName, Security } from '../core/protocols.js'
 import type { ConnectOptions } from '../transport/connect.js';
 import type { Timeouts as ConnectionTimeouts } from '../transport/timeouts.js';
 import type { Transcript } from '../transport/transcript.js';
+import type { ConnectGate } from '../transport/budget.js';
 
 export type { EndpointName } from '../core/protocols.js';
 
@@ -27,6 +28,8 @@ export interface RunEndpoint {
     readonly ca?: string;
     readonly servername?: string;
   };
+  /** The run's connection budget for this host (set by the runner); every connection to it asks first. */
+  readonly gate?: ConnectGate;
 }
 
 export interface RunAccount {
@@ -68,5 +71,6 @@ export function connectOptionsFor(
     transcript: context.transcript,
     session,
     signal: context.signal,
+    ...(endpoint.gate ? { gate: endpoint.gate } : {}),
   };
 }

@@ -16,6 +16,7 @@ import { contextFromProcess, type CliContext } from './run-context.js';
 import { parseOutputMode, type OutputModes } from '../transport/private-files.js';
 import { scenarioFilter, type ScenarioFilter } from '../runner/load-inputs.js';
 import { parseShard, type Shard } from '../runner/shard.js';
+import { DEFAULT_BUDGET } from '../transport/budget.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -30,6 +31,24 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number of milliseconds');
   if (n > MAX_TIMEOUT_MS) throw new InvalidArgumentError(TIMEOUT_TOO_LARGE);
+  return n;
+}
+
+/** A whole number in [min, max], for --concurrency and --max-connections-per-host. */
+function wholeNumberIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** --connect-rate: new connections per second to one host, a positive number (0.5 = one every two seconds). */
+function connectRate(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1000)
+    throw new InvalidArgumentError('expected a number of new connections per second, above 0 and at most 1000');
   return n;
 }
 
@@ -113,6 +132,24 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
         '--report-mode <mode>',
         "file mode of reports and saved messages, which hold users' mail: 0600 (default) or e.g. 0640 for a CI reader's group; folders get the matching search bits (0700, 0750)",
       ).argParser(reportMode),
+    )
+    .addOption(
+      new Option(
+        '--concurrency <n>',
+        'run up to N scenarios at once (1-16, default 1); scenarios that share an INBOX, a folder or an account never overlap, and results stay in plan order',
+      ).argParser(wholeNumberIn(1, 16)),
+    )
+    .addOption(
+      new Option(
+        '--max-connections-per-host <m>',
+        `at most M connections open to one host at once (1-64; default ${DEFAULT_BUDGET.maxPerHost}; on whenever --concurrency is above 1)`,
+      ).argParser(wholeNumberIn(1, 64)),
+    )
+    .addOption(
+      new Option(
+        '--connect-rate <r>',
+        `at most R new connections per second to one host (default ${DEFAULT_BUDGET.connectsPerSecond}; on whenever --concurrency is above 1)`,
+      ).argParser(connectRate),
     )
     .option('-q, --quiet', 'no console progress (other reporters still write)', false)
     .option('-v, --verbose', "print every step's wire transcript on stderr as it happens, redacted (-> client, <- server, ~> <~ inside TLS)", false)

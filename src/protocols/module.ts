@@ -9,6 +9,7 @@ import type { CheckResult, ProblemInfo } from '../core/checks.js';
 import type { EndpointOf, ProtocolName, Security } from '../core/protocols.js';
 import type { CommandClauses } from './command-clauses.js';
 import type { ConnectOptions } from '../transport/connect.js';
+import type { ConnectGate } from '../transport/budget.js';
 import type { Transcript } from '../transport/transcript.js';
 import type { Timeouts as ConnectionTimeouts } from '../transport/timeouts.js';
 
@@ -48,6 +49,8 @@ export interface SessionEndpoint {
   readonly port: number;
   readonly security: Security;
   readonly tls: { readonly verify: boolean; readonly ca?: string; readonly servername?: string };
+  /** The run's connection budget for this endpoint's host; every connection to it asks first. */
+  readonly gate?: ConnectGate;
 }
 
 /** Where and as whom a session connects: the declared session's endpoint and account. */
@@ -82,6 +85,7 @@ export function connectOptions(ctx: SessionOpenContext): ConnectOptions {
     transcript: ctx.transcript,
     session: ctx.label,
     signal: ctx.signal,
+    ...(endpoint.gate ? { gate: endpoint.gate } : {}),
   };
 }
 

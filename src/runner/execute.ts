@@ -13,6 +13,8 @@ import { makeResolverFactory } from './resolver.js';
 import type { RunResult } from './results.js';
 import { runAll } from './run.js';
 import { newRunId } from '../core/run-identity.js';
+import { ConnectionBudget, DEFAULT_BUDGET, type BudgetLimits } from '../transport/budget.js';
+import type { ScheduleEntry } from './schedule.js';
 
 /**
  * A whole run as a library call: load and check every input, then run. The
@@ -48,8 +50,17 @@ export interface ExecuteOptions {
   readonly messagesDir: string;
   readonly version: string;
   readonly runId?: string;
-  /** --verbose: given the redactor, what to do with every transcript line as it crosses the wire. */
-  readonly onTranscript?: (redactor: Redactor) => (entry: TranscriptEntry) => void;
+  /** --verbose: given the redactor, what to do with every transcript line (and the id of its scenario) as it crosses the wire. */
+  readonly onTranscript?: (redactor: Redactor) => (entry: TranscriptEntry, scenarioId: string) => void;
+  /** --concurrency: scenarios run at once (default 1). */
+  readonly concurrency?: number;
+  /**
+   * --max-connections-per-host, --connect-rate. The budget is on whenever more than one scenario
+   * runs at once (with these limits, or the defaults), and at concurrency 1 only when asked for.
+   */
+  readonly budget?: Partial<BudgetLimits>;
+  /** Told when each scenario starts and what it runs alongside. */
+  readonly onScheduled?: (entry: ScheduleEntry, scenarioId: string) => void;
   /** The live "waiting for …" line of a terminal (ActionContext.waiting). */
   readonly waiting?: (what: string, limitMs: number) => () => void;
 }
@@ -79,7 +90,15 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> 
   const target = { ...inputs.target, timeouts };
   const reporter = new ReporterMultiplexer(options.reporters(redactor), { stderr: options.stderr, redactor });
   const startedAt = Date.now();
+  const concurrency = options.concurrency ?? 1;
+  // One budget per run: nothing of it outlives the run or reaches another one.
+  const budget = concurrency > 1 || options.budget !== undefined ? new ConnectionBudget({ ...DEFAULT_BUDGET, ...options.budget }) : undefined;
+  const scenarios = inputs.scenarios;
+  const onScheduled = options.onScheduled;
   const result = await runAll({
+    concurrency,
+    ...(budget ? { budget } : {}),
+    ...(onScheduled ? { onScheduled: (entry: ScheduleEntry) => onScheduled(entry, scenarios[entry.index]?.id ?? '') } : {}),
     runId,
     target,
     scenarios: inputs.scenarios,

@@ -7,6 +7,10 @@ import { isInsecure, type RunTarget } from '../actions/run-target.js';
 import { runScenario, scenarioIdentity, type ScenarioEnvironment } from './run-scenario.js';
 import type { Scenario } from '../scenario/model.js';
 import type { RunLedger } from './creation-record.js';
+import type { TranscriptEntry } from '../transport/transcript.js';
+import { hostKey, type ConnectionBudget, type BudgetLease } from '../transport/budget.js';
+import { scenarioClaims } from './claims.js';
+import { runScheduled, type ScheduleEntry } from './schedule.js';
 
 export interface RunOptions {
   readonly runId: string;
@@ -25,14 +29,25 @@ export interface RunOptions {
   readonly ledger?: RunLedger;
   /** The part of the suite this run is (--shard), named in the reports. */
   readonly shard?: Shard;
-  readonly onTranscript?: ScenarioEnvironment['onTranscript'];
+  /** Every transcript line as it is written, with the id of the scenario it belongs to (--verbose). */
+  readonly onTranscript?: (entry: TranscriptEntry, scenarioId: string) => void;
   readonly waiting?: ScenarioEnvironment['waiting'];
+  /** Scenarios run at once (--concurrency); default 1, one after another in plan order. */
+  readonly concurrency?: number;
+  /** The run's per-host connection budget; every connection of every scenario asks it first. */
+  readonly budget?: ConnectionBudget;
+  /** Told when each scenario starts, with those it runs alongside (the schedule's log). */
+  readonly onScheduled?: (entry: ScheduleEntry) => void;
 }
 
 /**
- * Runs scenarios one after another (they share mailboxes, so running them in
- * parallel would make one scenario's mail another's surprise) and emits events.
- * Report writing happens in onRunEnd, after the clock stops.
+ * Runs the scenarios, up to `concurrency` at once under the scheduler's
+ * rules (src/runner/schedule.ts: scenarios whose claims on a mailbox
+ * conflict never overlap), and emits events. Results, and so every report,
+ * stay in plan order: a scenario's onScenarioEnd waits for those before it,
+ * so the console shows each scenario's block whole and in the order of a
+ * serial run; onScenarioStart and onStepEnd come as they happen and may
+ * interleave. Report writing happens in onRunEnd, after the clock stops.
  */
 export async function runAll(options: RunOptions): Promise<RunResult> {
   const startedAt = Date.now();
@@ -44,21 +59,32 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
     file: options.target.file,
     insecure: isInsecure(options.target),
   };
-  await options.reporter.onRunStart?.({ runId: options.runId, target, scenarioCount: options.scenarios.length, startedAt, version: options.version });
-  const results: ScenarioResult[] = [];
-  for (const [index, scenario] of options.scenarios.entries()) {
-    if (options.signal.aborted) {
-      // Never started: listed as not run, so every report counts the whole plan.
-      const result = notRun(scenario);
-      results.push(result);
-      await options.reporter.onScenarioEnd?.(result);
-      continue;
-    }
-    const info = { id: scenario.id, name: scenario.name, file: scenario.file, index, total: options.scenarios.length };
+  const total = options.scenarios.length;
+  await options.reporter.onRunStart?.({ runId: options.runId, target, scenarioCount: total, startedAt, version: options.version });
+  const results: Array<ScenarioResult | undefined> = new Array(total);
+  // onScenarioEnd in plan order, one at a time, each as soon as those before it have ended.
+  let announced = 0;
+  let announcing: Promise<void> = Promise.resolve();
+  const ended = (index: number, result: ScenarioResult): Promise<void> => {
+    results[index] = result;
+    announcing = announcing.then(async () => {
+      for (let next = results[announced]; announced < total && next !== undefined; next = results[announced]) {
+        announced++;
+        await options.reporter.onScenarioEnd?.(next);
+      }
+    });
+    return announcing;
+  };
+
+  const runOne = async (index: number): Promise<void> => {
+    const scenario = options.scenarios[index]!;
+    const info = { id: scenario.id, name: scenario.name, file: scenario.file, index, total };
     await options.reporter.onScenarioStart?.(info);
+    const lease = options.budget?.lease();
+    const onTranscript = options.onTranscript;
     const result = await runScenario(scenario, {
       runId: options.runId,
-      target: options.target,
+      target: lease === undefined ? options.target : gated(options.target, lease),
       passwords: options.passwords,
       redactor: options.redactor,
       signal: options.signal,
@@ -67,19 +93,35 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
       ...(options.ledger ? { ledger: options.ledger } : {}),
       messageDir: options.messageDir,
       makeResolver: options.makeResolver,
-      ...(options.onTranscript ? { onTranscript: options.onTranscript } : {}),
+      ...(onTranscript ? { onTranscript: (entry: TranscriptEntry) => onTranscript(entry, scenario.id) } : {}),
       ...(options.waiting ? { waiting: options.waiting } : {}),
       onStepEnd: (step) => options.reporter.onStepEnd?.(info, step),
     });
-    results.push(result);
-    await options.reporter.onScenarioEnd?.(result);
-  }
+    await ended(index, result);
+  };
+
+  const concurrency = options.concurrency ?? 1;
+  await runScheduled(
+    options.scenarios.map((s) => scenarioClaims(s, options.target)),
+    {
+      concurrency,
+      maxPerHost: options.budget?.limits.maxPerHost ?? Number.POSITIVE_INFINITY,
+      signal: options.signal,
+    },
+    async (index, entry) => {
+      options.onScheduled?.(entry);
+      await runOne(index);
+    },
+    // Never started: listed as not run, so every report counts the whole plan.
+    (index) => ended(index, notRun(options.scenarios[index]!)),
+  );
+  await announcing;
   const run: RunResult = {
     runId: options.runId,
     startedAt,
     durationMs: Date.now() - startedAt,
     target,
-    scenarios: results,
+    scenarios: results.map((r, i) => r ?? notRun(options.scenarios[i]!)),
     interrupted: options.signal.aborted,
     cleanupStopped: options.stopCleanup?.aborted ?? false,
     mailprobeVersion: options.version,
@@ -103,4 +145,13 @@ function notRun(scenario: Scenario): ScenarioResult {
     state: 'skipped',
     reason: 'interrupted',
   };
+}
+
+/** The target as one scenario sees it: every endpoint's connections go through the scenario's share of the budget. */
+function gated(target: RunTarget, lease: BudgetLease): RunTarget {
+  const endpoints: Record<string, RunTarget['endpoints'][keyof RunTarget['endpoints']]> = {};
+  for (const [name, endpoint] of Object.entries(target.endpoints)) {
+    if (endpoint !== undefined) endpoints[name] = { ...endpoint, gate: lease.gate(hostKey(endpoint.host)) };
+  }
+  return { ...target, endpoints };
 }

@@ -10,6 +10,7 @@ import { abortedError, waitPhase } from './phase.js';
 import { resolveTimeouts, type Timeouts } from './timeouts.js';
 import { describeTls, type TlsInfo, type TlsOptions } from './tls.js';
 import type { Transcript } from './transcript.js';
+import { admitted, type ConnectGate, type Release } from './budget.js';
 
 export interface ConnectOptions {
   readonly host: string;
@@ -28,6 +29,12 @@ export interface ConnectOptions {
   readonly lookup?: (host: string) => Promise<{ address: string }>;
   /** The protocol the client will speak: a TLS failure against a plain-text port then says what the port speaks. */
   readonly protocol?: MailProtocol;
+  /**
+   * The run's connection budget for this host (src/transport/budget.ts). Asked before the
+   * DNS phase, so every phase's timeout starts only once it granted a slot; the slot is given
+   * back when the TCP socket closes, whatever was layered on it (TLS, STARTTLS).
+   */
+  readonly gate?: ConnectGate;
 }
 
 /**
@@ -36,15 +43,25 @@ export interface ConnectOptions {
  * and its own error; each one's duration lands in `connection.timings`.
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
-  const timeouts = resolveTimeouts(options.timeouts);
-  const limits = resolveLimits(options.limits);
-  const { host, port, signal } = options;
-  const where = endpoint(host, port);
+  const { port, signal } = options;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`invalid port ${String(port)}`);
   if (signal?.aborted) throw abortedError('dns', signal);
   const timings: PhaseTimings = {};
   const info = (text: string): void => options.transcript.info(options.session, text);
+  const release = await admitted(options.gate, signal);
+  try {
+    return await open(options, timings, info, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
 
+async function open(options: ConnectOptions, timings: PhaseTimings, info: (text: string) => void, release: Release): Promise<Connection> {
+  const timeouts = resolveTimeouts(options.timeouts);
+  const limits = resolveLimits(options.limits);
+  const { host, port, signal } = options;
+  const where = endpoint(host, port);
   // DNS, done here rather than inside net.connect so that its time and its
   // failure are reported on their own.
   let started = performance.now();
@@ -54,6 +71,8 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   info(`connecting to ${where}${address === host ? '' : ` (${address})`}, security ${options.security}`);
   started = performance.now();
   const socket = await tcpConnect(host, address, port, timeouts.tcp, signal);
+  // The TCP socket closes last, under TLS and after a STARTTLS upgrade alike: the slot goes with it.
+  socket.once('close', release);
   timings.tcp = Math.round(performance.now() - started);
 
   let active: Socket | TLSSocket = socket;

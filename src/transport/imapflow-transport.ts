@@ -25,6 +25,8 @@ export interface ImapflowTransportOptions {
   readonly tls: TlsOptions;
   readonly timeouts: { readonly dns: number; readonly tcp: number; readonly tls: number };
   readonly meter?: BufferMeter;
+  /** Called once the TCP socket has closed (the connection budget's slot goes back then). */
+  readonly onClosed?: () => void;
   /** Called once the connection (and implicit TLS) is up: the greeting's deadline starts there. */
   readonly onConnected?: () => void;
   /** Called with the server's first line (or its first 512 bytes), before imapflow parses it. */
@@ -103,6 +105,7 @@ export class ImapflowTransport implements ImapTransport {
     // imapflow removes its listeners when it closes; a late error of a socket destroyed by
     // abort() must not become an uncaught exception. imapflow's own listeners still hear it.
     plain.on('error', ignore);
+    plain.once('close', () => this.options.onClosed?.());
     plain.once('lookup', () => {
       this.phase = 'tcp';
       this.#arm('tcp', timeouts.tcp, () => `TCP connection to ${this.endpoint} not established within ${timeouts.tcp} ms (a firewall may be dropping packets)`);

@@ -10,6 +10,7 @@ import { Transcript } from '../../src/transport/transcript.js';
 import { describeRun, startCli, tempDir } from '../support/cli.js';
 import { newRunId } from '../../src/runner/execute.js';
 import { cleanUpLabRun, labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
+import type { RunResult } from '../../src/runner/results.js';
 
 /**
  * mailprobe's safety promise on a real mailbox: mail and folders it did not
@@ -201,12 +202,39 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     await client.logout();
   });
 
+  /** Every scenario's verdict at --concurrency 1, for the concurrency-4 run to equal. */
+  let serialVerdicts: Record<string, string> | undefined;
+  const verdicts = (result: RunResult): Record<string, string> => Object.fromEntries(result.scenarios.map((s) => [s.id, s.state]));
+
   it('after the whole shipped suite, every seeded message and folder is as it was', async () => {
     const { result } = await runSuite({ targetFile, env, paths: [join(REPO_ROOT, 'suites')] });
     for (const s of result.scenarios) expect(s.state, summarize(result)).toBe('passed');
     expect(await snapshot()).toEqual(before);
     expect(await traces(result.runId)).toEqual([]);
     expect(await subscribedNames('mailprobe-*'), 'no subscription under mailprobe-* was added').toEqual(subscribedBefore);
+    serialVerdicts = verdicts(result);
+  });
+
+  it('at --concurrency 4 too, with every verdict as at concurrency 1, and scenarios really overlapping', async () => {
+    const overlapped: string[] = [];
+    const { result } = await runSuite({
+      targetFile,
+      env,
+      paths: [join(REPO_ROOT, 'suites')],
+      concurrency: 4,
+      onScheduled: (entry, id) => {
+        if (entry.alongside.length > 0) overlapped.push(id);
+      },
+    });
+    for (const s of result.scenarios) expect(s.state, summarize(result)).toBe('passed');
+    expect(await snapshot()).toEqual(before);
+    expect(await traces(result.runId)).toEqual([]);
+    expect(await subscribedNames('mailprobe-*'), 'no subscription under mailprobe-* was added').toEqual(subscribedBefore);
+    // Results stay in plan order, whatever order the scenarios ended in.
+    expect(result.scenarios.map((s) => s.id)).toEqual(Object.keys(serialVerdicts ?? verdicts(result)));
+    if (serialVerdicts !== undefined) expect(verdicts(result)).toEqual(serialVerdicts);
+    // Not a serial run in disguise: some scenarios did start while others ran.
+    expect(overlapped.length, 'scenarios that started alongside another').toBeGreaterThan(0);
   });
 
   it('cleanup also removes a subscription under the run root that the run never recorded (a server that subscribes by itself)', async () => {
@@ -262,6 +290,36 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     }
     const retried = result.scenarios.flatMap((s) => s.cleanup.flatMap((c) => c.transcript)).filter((e) => /refused; trying again/.test(e.text));
     expect(retried.length, 'the proxy refused at least one DELETE, so the retry was exercised').toBeGreaterThan(0);
+  });
+
+  it('after a run at --concurrency 4 interrupted by SIGINT while scenarios run side by side, too', async () => {
+    const dir = await tempDir('safety-concurrent');
+    const json = join(dir, 'report.json');
+    const run = startCli([
+      'run',
+      join(REPO_ROOT, 'suites'),
+      '--target',
+      targetFile,
+      '--env-from',
+      inject('lab').envFile,
+      '--concurrency',
+      '4',
+      '--verbose',
+      '--reporter',
+      `json=${json}`,
+    ]);
+    // Interrupt once a scenario has started beside another (--verbose says so), and that one has sent something.
+    const sideBySide = () => /^=== \[[^\]]+\] starts alongside/m.test(run.stderrSoFar()) && (run.stderrSoFar().match(/^\[[^\]]+\] .* -> /gm)?.length ?? 0) > 5;
+    for (let waited = 0; !sideBySide() && waited < 60_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(sideBySide(), 'two scenarios were under way when the interrupt came').toBe(true);
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code, describeRun(result)).toBe(130);
+    const report = JSON.parse(await readFile(json, 'utf8')) as { runId: string; interrupted: boolean; scenarios: Array<{ leftovers: string[] }> };
+    expect(report.interrupted).toBe(true);
+    expect(report.scenarios.flatMap((s) => s.leftovers)).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+    expect(await traces(report.runId)).toEqual([]);
   });
 
   it('after a run interrupted by SIGINT mid-scenario, too', async () => {

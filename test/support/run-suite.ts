@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import type { ScheduleEntry } from '../../src/runner/schedule.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -27,6 +28,10 @@ export async function runSuite(options: {
   reporters?: Reporter[];
   /** Reuse a run id, e.g. to clean up after a run whose own cleanup a broken server defeated. */
   runId?: string;
+  /** --concurrency: scenarios at once (default 1). */
+  concurrency?: number;
+  /** Told when each scenario starts and what runs alongside it. */
+  onScheduled?: (entry: ScheduleEntry, scenarioId: string) => void;
 }): Promise<SuiteRun> {
   const messagesDir = await mkdtemp(join(tmpdir(), 'mailprobe-test-messages-'));
   const outcome = await execute({
@@ -40,6 +45,8 @@ export async function runSuite(options: {
     messagesDir,
     version: '0.0.0-test',
     ...(options.runId ? { runId: options.runId } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.onScheduled ? { onScheduled: options.onScheduled } : {}),
   });
   if (outcome.kind === 'invalid') throw new Error(`invalid inputs:\n${outcome.problems.join('\n')}`);
   return { result: outcome.result, byId: new Map(outcome.result.scenarios.map((s) => [s.id, s])) };

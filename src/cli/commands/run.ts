@@ -23,6 +23,7 @@ import type { Shard } from '../../runner/shard.js';
 import type { Redactor } from '../../transport/redact.js';
 import { progressLine } from '../../reporters/progress.js';
 import { formatLiveEntry, type TranscriptEntry } from '../../transport/transcript.js';
+import type { ScheduleEntry } from '../../runner/schedule.js';
 
 export interface RunCommandOptions {
   readonly target?: string;
@@ -46,6 +47,12 @@ export interface RunCommandOptions {
   /** --baseline: a JSON report to diff this run against once it ends. */
   readonly baseline?: string;
   readonly threshold?: Threshold;
+  /** --concurrency, parsed (1..16). */
+  readonly concurrency?: number;
+  /** --max-connections-per-host, parsed. */
+  readonly maxConnectionsPerHost?: number;
+  /** --connect-rate, parsed (new connections per second). */
+  readonly connectRate?: number;
 }
 
 export async function runCommand(paths: readonly string[], options: RunCommandOptions, ctx: CliContext): Promise<number> {
@@ -131,6 +138,12 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
 
   // Ctrl-C stops the steps (cleanup runs, reports are written); a second stops cleanup; a third leaves.
   const ledger = new RunLedger();
+  const concurrency = options.concurrency ?? 1;
+  const budget = {
+    ...(options.maxConnectionsPerHost !== undefined ? { maxPerHost: options.maxConnectionsPerHost } : {}),
+    ...(options.connectRate !== undefined ? { connectsPerSecond: options.connectRate } : {}),
+  };
+  const schedule: ScheduleEntry[] = [];
   const interrupts = installInterrupts(say, ledger);
   try {
     const outcome = await execute({
@@ -152,10 +165,18 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       ledger,
       messagesDir: resolve(ctx.cwd, options.outDir, 'messages'),
       version: ctx.version,
-      // The live waiting line belongs with the console output: not with --quiet, nothing off a terminal, and not
-      // with --verbose, whose lines would land on the half-drawn line (the transcript shows the wait anyway).
-      ...(options.quiet || options.verbose === true ? {} : { waiting: progressLine(ctx.stderr) }),
-      ...(options.verbose === true ? { onTranscript: (redactor: Redactor) => liveTranscript(ctx.stderr, redactor) } : {}),
+      // The live waiting line belongs with the console output: not with --quiet, nothing off a terminal, not
+      // with --verbose, whose lines would land on the half-drawn line (the transcript shows the wait anyway), and
+      // not with scenarios at once, whose waits would fight over the one line and whose blocks would land on it.
+      ...(options.quiet || options.verbose === true || concurrency > 1 ? {} : { waiting: progressLine(ctx.stderr) }),
+      ...(options.verbose === true ? { onTranscript: (redactor: Redactor) => liveTranscript(ctx.stderr, redactor, concurrency > 1) } : {}),
+      concurrency,
+      ...(Object.keys(budget).length > 0 ? { budget } : {}),
+      onScheduled: (entry, id) => {
+        schedule.push(entry);
+        if (options.verbose === true && concurrency > 1)
+          say(`=== [${id}] starts${entry.alongside.length > 0 ? ` alongside ${entry.alongside.length} other scenario(s)` : ''}`);
+      },
     });
     if (outcome.kind === 'invalid') {
       for (const p of outcome.problems) say(p);
@@ -167,6 +188,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
         say,
         outcome.result.scenarios.flatMap((s) => s.leftovers.map((item) => `${s.id}: ${item}`)),
       );
+    if (concurrency > 1 && !options.quiet) say(scheduleSummary(schedule, concurrency));
     const ran = exitCodeFor(outcome.result);
     // A report that could not be written is a run that could not fully happen.
     const code = outcome.reporterCrashed && (ran === EXIT.OK || ran === EXIT.INCONCLUSIVE) ? EXIT.ERRORED : ran;
@@ -180,9 +202,19 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
   }
 }
 
-/** --verbose: each line scrubbed again (a server may echo a secret) and shown with its control characters escaped. */
-function liveTranscript(stderr: NodeJS.WritableStream, redactor: Redactor): (entry: TranscriptEntry) => void {
-  return (entry) => stderr.write(`${escapeControls(redactor.text(formatLiveEntry(entry)))}\n`);
+/**
+ * --verbose: each line scrubbed again (a server may echo a secret) and shown with its control characters escaped.
+ * With scenarios at once, each line starts with its scenario's id, since the lines of several interleave.
+ */
+function liveTranscript(stderr: NodeJS.WritableStream, redactor: Redactor, prefixed: boolean): (entry: TranscriptEntry, scenarioId: string) => void {
+  return (entry, id) => stderr.write(`${prefixed ? `[${escapeControls(id)}] ` : ''}${escapeControls(redactor.text(formatLiveEntry(entry)))}\n`);
+}
+
+/** "concurrency 4: 9 of 29 scenarios started while others ran (at most 3 at once)". */
+function scheduleSummary(schedule: readonly ScheduleEntry[], concurrency: number): string {
+  const overlapped = schedule.filter((e) => e.alongside.length > 0).length;
+  const most = schedule.reduce((m, e) => Math.max(m, e.alongside.length + 1), 0);
+  return `concurrency ${concurrency}: ${overlapped} of ${schedule.length} scenarios started while others ran (at most ${most} at once)`;
 }
 
 /** An env file holds passwords: read bounded, refusing special files and non-UTF-8, and never echo its lines. */

@@ -26,6 +26,7 @@ const imapSession: SessionKindSpec<ImapWorkspace> = {
       transcript: ctx.transcript,
       session: ctx.label,
       signal: ctx.signal,
+      ...(ctx.endpoint.gate ? { gate: ctx.endpoint.gate } : {}),
       // ENABLE only what the scenario asks for by requiring it (RFC 7162 §3.1, RFC 5161).
       enable: ctx.wanted.filter((c) => ['CONDSTORE', 'QRESYNC'].includes(c.toUpperCase())),
     });

@@ -1,4 +1,5 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { admitted, type ConnectGate } from '../../transport/budget.js';
 import type { Security } from '../../core/protocols.js';
 import { quoted } from '../../core/text.js';
 import { imapGreetingStatus, wrongProtocolError } from '../../transport/greeting-kind.js';
@@ -50,6 +51,8 @@ export interface ImapSessionOptions {
   readonly limits?: Partial<Limits>;
   /** Where the bytes imapflow holds unparsed are counted; the process-wide meter unless a test gives its own. */
   readonly meter?: BufferMeter;
+  /** The run's connection budget for this host: asked before imapflow connects, given back when the socket closes. */
+  readonly gate?: ConnectGate;
 }
 
 /** What ended a session, shared by the session and the callbacks set up before it exists. */
@@ -116,6 +119,8 @@ export class ImapSession {
 
   static async open(options: ImapSessionOptions): Promise<ImapSession> {
     const { transcript, session } = options;
+    // Before any of imapflow's or mailprobe's clocks start: waiting for the budget is no server's delay.
+    const release = await admitted(options.gate, options.signal);
     const limits = resolveLimits(options.limits);
     const where = `${options.host}:${options.port}`;
     let holder: ImapSession | undefined;
@@ -139,6 +144,7 @@ export class ImapSession {
       minTransferRate: limits.minTransferRate,
     });
     const transport = new ImapflowTransport({
+      onClosed: release,
       host: options.host,
       port: options.port,
       tls: {
@@ -245,6 +251,7 @@ export class ImapSession {
     try {
       await client.connect();
     } catch (err) {
+      release();
       deadlines.stop();
       transport.dispose();
       options.signal?.removeEventListener('abort', onAbort);

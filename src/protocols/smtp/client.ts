@@ -131,6 +131,7 @@ export class SmtpClient {
       transcript: options.transcript,
       session: options.session,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(endpoint.gate ? { gate: endpoint.gate } : {}),
       protocol: 'smtp',
     });
     const client = new SmtpClient(connection);

@@ -39,7 +39,7 @@ export interface BudgetLimits {
 }
 
 /** Defaults: see the README ("Running scenarios at once") for why these numbers. */
-export const DEFAULT_BUDGET: BudgetLimits = { maxPerHost: 4, connectsPerSecond: 10 };
+export const DEFAULT_BUDGET: BudgetLimits = { maxPerHost: 4, connectsPerSecond: 50 };
 
 const WINDOW_MS = 1_000;
 /**

@@ -44,7 +44,10 @@ afterAll(async () => {
 
 async function dry(args: readonly string[]) {
   const log = join(dir, `connect-${Math.random().toString(36).slice(2)}.log`);
-  const r = await runCli(['run', '--dry-run', '--target', targetFile, ...args], { env: { NODE_OPTIONS: `--import=${HOOK}`, MAILPROBE_CONNECT_LOG: log } });
+  const r = await runCli(['run', '--dry-run', '--target', targetFile, ...args], {
+    // The dry run checks that the passwords are set (never what they are), as a run does.
+    env: { NODE_OPTIONS: `--import=${HOOK}`, MAILPROBE_CONNECT_LOG: log, DRY_PRIMARY_PW: 'dry-pw-1', DRY_SECONDARY_PW: 'dry-pw-2' },
+  });
   return { r, connects: existsSync(log) ? readFileSync(log, 'utf8') : '' };
 }
 
@@ -54,6 +57,7 @@ describe('run --dry-run', () => {
     expect(r.code, describeRun(r)).toBe(0);
     expect(connects).toBe('');
     expect(counter.connections()).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/dry-pw-/);
     const runId = /run id (\S+);/.exec(r.stdout)?.[1] ?? '';
     expect(runId).toMatch(/^\d{8}t\d{6}-[0-9a-f]{6}$/);
     // One block per scenario, headed by its id.

@@ -376,6 +376,8 @@ async function startLab(layout: LabLayout, previous: LabState | null, extras: re
       mail_gid: mailUser.gid,
       tls_cert: layout.serverCert,
       tls_key: layout.serverKey,
+      extra_virtual_domains: parts.flatMap((p) => (p.virtualMailbox ? [`, ${p.virtualMailbox.domain}`] : [])).join(''),
+      extra_virtual_maps: parts.flatMap((p) => (p.virtualMailbox ? [`, texthash:${p.virtualMailbox.mapFile}`] : [])).join(''),
       server_main_cf: parts.map((p) => p.main).join(''),
     }),
     { mode: 0o644 },
@@ -510,7 +512,10 @@ async function stopLab(layout: LabLayout, state: LabState | null, log: (l: strin
   const roots = [...names.keys()];
   // Record the children first: once a master is gone they are re-parented and
   // can no longer be found (LAB-NOTES 8: imap/pop3 of connected clients outlive it).
-  const children = await descendants(roots);
+  // Helpers that daemonised themselves are no one's children: each module names its own.
+  const strays: number[] = [];
+  for (const server of extraServers(state)) for (const pid of (await server.strayPids?.(layout)) ?? []) if (!roots.includes(pid)) strays.push(pid);
+  const children = [...new Set([...(await descendants(roots)), ...strays])];
   const stopped: string[] = [];
   for (const pid of [...roots, ...children]) stopped.push(await describe(pid));
 

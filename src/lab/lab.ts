@@ -376,8 +376,7 @@ async function startLab(layout: LabLayout, previous: LabState | null, extras: re
       mail_gid: mailUser.gid,
       tls_cert: layout.serverCert,
       tls_key: layout.serverKey,
-      extra_virtual_domains: parts.flatMap((p) => (p.virtualMailbox ? [`, ${p.virtualMailbox.domain}`] : [])).join(''),
-      extra_virtual_maps: parts.flatMap((p) => (p.virtualMailbox ? [`, texthash:${p.virtualMailbox.mapFile}`] : [])).join(''),
+      ...extraVirtualMailboxes(parts),
       server_main_cf: parts.map((p) => p.main).join(''),
     }),
     { mode: 0o644 },
@@ -449,6 +448,19 @@ async function startLab(layout: LabLayout, previous: LabState | null, extras: re
   }
   log(`lab ready: target ${[dovecot, ...extras].map((s) => s.targetFile(layout)).join(', ')}, passwords in ${layout.envFile}`);
   return state;
+}
+
+/**
+ * main.cf values for the servers whose mail Postfix's virtual(8) writes itself
+ * (PostfixPart.virtualMailbox): appended to Dovecot's lab.test domain and map,
+ * since a part that defined those parameters again would replace Dovecot's.
+ */
+export function extraVirtualMailboxes(parts: readonly PostfixPart[]): { extra_virtual_domains: string; extra_virtual_maps: string } {
+  const boxes = parts.flatMap((p) => (p.virtualMailbox ? [p.virtualMailbox] : []));
+  return {
+    extra_virtual_domains: boxes.map((b) => `, ${b.domain}`).join(''),
+    extra_virtual_maps: boxes.map((b) => `, texthash:${b.mapFile}`).join(''),
+  };
 }
 
 /**

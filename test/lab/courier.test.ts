@@ -202,7 +202,12 @@ describe.skipIf(!isRoot)('lab with Courier-IMAP (lab up --servers dovecot,courie
     const paths = courierPaths(labLayout(stateDir));
     // The userdb holds SHA-512 crypt hashes, never a password.
     const userdb = await readFile(paths.userdb, 'utf8');
-    expect(userdb.split('\n').filter(Boolean).map((l) => /systempw=\$6\$/.test(l))).toEqual([true, true, true]);
+    expect(
+      userdb
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => /systempw=\$6\$/.test(l)),
+    ).toEqual([true, true, true]);
     const written = [text, userdb, await readFile(paths.startScript, 'utf8'), logLines.join('\n')];
     for (const f of ['imapd', 'imapd-ssl', 'pop3d', 'pop3d-ssl', 'authdaemonrc']) written.push(await readFile(join(paths.etcDir, f), 'utf8'));
     for (const pw of Object.values(env)) for (const content of written) expect(content).not.toContain(pw);
@@ -334,7 +339,9 @@ describe.skipIf(!isRoot)('lab with Courier-IMAP (lab up --servers dovecot,courie
     for (const sub of ['new', 'cur']) for (const f of await readdir(join(maildir, sub))) texts.push(await readFile(join(maildir, sub, f), 'utf8'));
     expect(texts.some((t) => t.includes(`Message-ID: <${marker}@lab.test>`))).toBe(true);
     const dovecotImaps = lab.servers[0] as LabServerInfo;
-    expect(await searchInbox({ host: dovecotImaps.hosts['imaps'] as string, port: dovecotImaps.ports['imaps'] as number }, 'alice', password('primary'), marker)).toBe('');
+    expect(
+      await searchInbox({ host: dovecotImaps.hosts['imaps'] as string, port: dovecotImaps.ports['imaps'] as number }, 'alice', password('primary'), marker),
+    ).toBe('');
   });
 
   it('pushes new mail to an IDLE session within seconds (IMAP_ENHANCEDIDLE with gamin, not the 60 s poll)', async () => {
@@ -492,8 +499,16 @@ describe.skipIf(!isRoot)('lab with Courier-IMAP (lab up --servers dovecot,courie
     held.send('i1 IDLE');
     expect(await held.line()).toMatch(/^\+ /);
     const before = await courierProcs();
-    for (const what of [/ \/usr\/libexec\/gam_server$/, /couriertls -server/, /\/courier\/root\/usr\/bin\/imapd /, / \/usr\/lib\/courier\/courier-authlib\/authdaemond$/]) {
-      expect(before.some((l) => what.test(l)), `${what} in\n${before.join('\n')}`).toBe(true);
+    for (const what of [
+      / \/usr\/libexec\/gam_server$/,
+      /couriertls -server/,
+      /\/courier\/root\/usr\/bin\/imapd /,
+      / \/usr\/lib\/courier\/courier-authlib\/authdaemond$/,
+    ]) {
+      expect(
+        before.some((l) => what.test(l)),
+        `${what} in\n${before.join('\n')}`,
+      ).toBe(true);
     }
 
     const { stopped } = await labDown({ stateDir });

@@ -286,7 +286,12 @@ export const courier: LabServer = {
     if (exit !== 0 || Object.values(pids).some((p) => p === null)) {
       throw new LabError(
         'ELAB_START',
-        await withLogTails(`courier did not start (exit ${exit}, settings in ${paths.etcDir})`, [paths.startLog, paths.authdaemondLog, paths.imapdLog, paths.pop3dLog]),
+        await withLogTails(`courier did not start (exit ${exit}, settings in ${paths.etcDir})`, [
+          paths.startLog,
+          paths.authdaemondLog,
+          paths.imapdLog,
+          paths.pop3dLog,
+        ]),
       );
     }
     return pids;

@@ -173,7 +173,8 @@ export async function labUp(options: LabOptions = {}): Promise<LabInfo> {
   const layout = resolveLayout(options);
   const wanted = (options.servers ?? ['dovecot']).filter((n) => n !== 'dovecot').map(serverModule);
   await prepareStateDir(layout);
-  const apt = [...LAB_PACKAGES, ...wanted.flatMap((s) => s.aptPackages.filter((p) => !(LAB_PACKAGES as readonly string[]).includes(p)))];
+  // Servers may share a package (Cyrus and Courier both need libsasl2-modules): each named once.
+  const apt = [...new Set([...LAB_PACKAGES, ...wanted.flatMap((s) => s.aptPackages)])];
   const installed = await ensurePackages(layout.installLog, log, apt);
   if (installed.length > 0) log(`installed ${installed.join(', ')}`);
   if (!isRoot()) {

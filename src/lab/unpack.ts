@@ -62,8 +62,13 @@ async function cachedDeb(cacheDir: string, pkg: string, companion: string, versi
   return null;
 }
 
-async function download(cacheDir: string, spec: string, log: (line: string) => void): Promise<{ code: number | null; stderr: string }> {
-  log(`downloading ${spec} (not installed: it conflicts with Dovecot's packages)`);
+async function download(
+  cacheDir: string,
+  spec: string,
+  log: (line: string) => void,
+  why = "not installed: it conflicts with Dovecot's packages",
+): Promise<{ code: number | null; stderr: string }> {
+  log(`downloading ${spec} (${why})`);
   // Run as root without apt's _apt sandbox user, who cannot write the lab's state dir.
   const res = await run('apt-get', ['-o', 'APT::Sandbox::User=root', 'download', spec], { cwd: cacheDir, timeoutMs: 300_000 });
   return { code: res.code, stderr: res.stderr.trim() };
@@ -85,7 +90,9 @@ export async function ensureUnpacked(req: UnpackRequest, log: (line: string) => 
       // At the companion's version, or else apt's candidate (checked below to pin that version).
       const attempt = async () => {
         const exact = await download(req.cacheDir, `${pkg}=${version}`, log);
-        return exact.code === 0 ? exact : download(req.cacheDir, pkg, log);
+        return exact.code === 0
+          ? exact
+          : download(req.cacheDir, pkg, log, `no ${pkg}=${version}: apt's candidate, if it is built for ${req.versionOf} ${version}`);
       };
       let res = await attempt();
       if (res.code !== 0) {

@@ -6,11 +6,14 @@
 #   start the system Dovecot/Postfix on all interfaces; removed afterwards
 #   only if this script created it.
 # - Postfix is preseeded to "No configuration" so the system instance stays inert.
-# Usage: install-lab-packages.sh [cyrus]
+# Usage: install-lab-packages.sh [cyrus] [courier]
 #   cyrus: also what `lab up --servers dovecot,cyrus` installs with apt
 #   (src/lab/servers/cyrus.ts). cyrus-imapd and cyrus-pop3d conflict with
 #   Dovecot's packages and are never installed: `lab up` downloads and unpacks
 #   them into its own folder.
+#   courier: likewise for `lab up --servers dovecot,courier`
+#   (src/lab/servers/courier.ts); courier-imap and courier-pop are the ones
+#   downloaded and unpacked instead of installed.
 set -eu
 
 PACKAGES="dovecot-core dovecot-imapd dovecot-pop3d postfix"
@@ -18,7 +21,8 @@ for server in "$@"; do
   case "$server" in
     dovecot) ;;
     cyrus) PACKAGES="$PACKAGES cyrus-common sasl2-bin libsasl2-modules libsasl2-modules-db" ;;
-    *) echo "install-lab-packages.sh: unknown server \"$server\" (known: dovecot, cyrus)" >&2; exit 2 ;;
+    courier) PACKAGES="$PACKAGES courier-base courier-authdaemon courier-authlib-userdb gamin libsasl2-modules" ;;
+    *) echo "install-lab-packages.sh: unknown server \"$server\" (known: dovecot, cyrus, courier)" >&2; exit 2 ;;
   esac
 done
 

@@ -173,7 +173,8 @@ export async function labUp(options: LabOptions = {}): Promise<LabInfo> {
   const layout = resolveLayout(options);
   const wanted = (options.servers ?? ['dovecot']).filter((n) => n !== 'dovecot').map(serverModule);
   await prepareStateDir(layout);
-  const apt = [...LAB_PACKAGES, ...wanted.flatMap((s) => s.aptPackages.filter((p) => !(LAB_PACKAGES as readonly string[]).includes(p)))];
+  // Servers may share a package (Cyrus and Courier both need libsasl2-modules): each named once.
+  const apt = [...new Set([...LAB_PACKAGES, ...wanted.flatMap((s) => s.aptPackages)])];
   const installed = await ensurePackages(layout.installLog, log, apt);
   if (installed.length > 0) log(`installed ${installed.join(', ')}`);
   if (!isRoot()) {
@@ -376,6 +377,7 @@ async function startLab(layout: LabLayout, previous: LabState | null, extras: re
       mail_gid: mailUser.gid,
       tls_cert: layout.serverCert,
       tls_key: layout.serverKey,
+      ...extraVirtualMailboxes(parts),
       server_main_cf: parts.map((p) => p.main).join(''),
     }),
     { mode: 0o644 },
@@ -450,6 +452,19 @@ async function startLab(layout: LabLayout, previous: LabState | null, extras: re
 }
 
 /**
+ * main.cf values for the servers whose mail Postfix's virtual(8) writes itself
+ * (PostfixPart.virtualMailbox): appended to Dovecot's lab.test domain and map,
+ * since a part that defined those parameters again would replace Dovecot's.
+ */
+export function extraVirtualMailboxes(parts: readonly PostfixPart[]): { extra_virtual_domains: string; extra_virtual_maps: string } {
+  const boxes = parts.flatMap((p) => (p.virtualMailbox ? [p.virtualMailbox] : []));
+  return {
+    extra_virtual_domains: boxes.map((b) => `, ${b.domain}`).join(''),
+    extra_virtual_maps: boxes.map((b) => `, texthash:${b.mapFile}`).join(''),
+  };
+}
+
+/**
  * Postfix writes fatal start errors (bad main.cf, unknown user) only to a tty
  * or syslog, neither of which exists here (LAB-NOTES 9), so its log file can
  * be empty. `postfix check` under script(1) gets a pseudo-tty and prints the
@@ -510,7 +525,10 @@ async function stopLab(layout: LabLayout, state: LabState | null, log: (l: strin
   const roots = [...names.keys()];
   // Record the children first: once a master is gone they are re-parented and
   // can no longer be found (LAB-NOTES 8: imap/pop3 of connected clients outlive it).
-  const children = await descendants(roots);
+  // Helpers that daemonised themselves are no one's children: each module names its own.
+  const strays: number[] = [];
+  for (const server of extraServers(state)) for (const pid of (await server.strayPids?.(layout)) ?? []) if (!roots.includes(pid)) strays.push(pid);
+  const children = [...new Set([...(await descendants(roots)), ...strays])];
   const stopped: string[] = [];
   for (const pid of [...roots, ...children]) stopped.push(await describe(pid));
 

@@ -37,7 +37,7 @@ export const LAB_PLAIN_HOST = '127.0.0.2';
  * plus address names one server. Every listener of such a server, its Postfix
  * endpoints included, binds this one address. 127.0.0.2 is Dovecot's (above).
  */
-export const SERVER_HOST = { cyrus: '127.0.0.3' } as const;
+export const SERVER_HOST = { cyrus: '127.0.0.3', courier: '127.0.0.4' } as const;
 
 /** The address each endpoint listens on; everything that binds, probes or names an endpoint uses this. */
 export const ENDPOINT_HOST: Record<EndpointName, string> = {

@@ -13,7 +13,10 @@ import { makeFolders } from '../transport/private-files.js';
  * the version of their installed companion package (cyrus-common carries the
  * libraries their binaries link against) and unpacked with `dpkg-deb -x` into
  * a private root under the lab's state dir. No maintainer script runs, so
- * nothing is started or registered. The .deb files stay in `cacheDir`, so a
+ * nothing is started or registered. A package built from the same source may
+ * carry its own version (courier-imap 5.0.13+1.0.16-3+b6 beside courier-base
+ * 1.0.16-3+b6): then the one whose Depends pins the companion's installed
+ * version is taken. The .deb files stay in `cacheDir`, so a
  * second `lab up` downloads nothing.
  */
 export interface UnpackRequest {
@@ -35,22 +38,37 @@ async function installedVersion(pkg: string): Promise<string> {
 }
 
 async function debVersion(file: string): Promise<string> {
-  const res = await run('dpkg-deb', ['-f', file, 'Version']).catch(() => null);
+  return debField(file, 'Version');
+}
+
+async function debField(file: string, field: string): Promise<string> {
+  const res = await run('dpkg-deb', ['-f', file, field]).catch(() => null);
   return res?.code === 0 ? res.stdout.trim() : '';
 }
 
-/** A cached .deb of `pkg` at `version`, if there is one. */
-async function cachedDeb(cacheDir: string, pkg: string, version: string): Promise<string | null> {
+/** Is this .deb built for the installed companion: the same version, or a Depends pinned to it? */
+export function pinsCompanion(debVersionText: string, depends: string, companion: string, version: string): boolean {
+  if (debVersionText === version) return true;
+  return depends.split(',').some((d) => d.trim() === `${companion} (= ${version})`);
+}
+
+/** A cached .deb of `pkg` for the companion at `version`, if there is one. */
+async function cachedDeb(cacheDir: string, pkg: string, companion: string, version: string): Promise<string | null> {
   const names = existsSync(cacheDir) ? await readdir(cacheDir) : [];
   for (const name of names.filter((n) => n.startsWith(`${pkg}_`) && n.endsWith('.deb'))) {
     const file = join(cacheDir, name);
-    if ((await debVersion(file)) === version) return file;
+    if (pinsCompanion(await debVersion(file), await debField(file, 'Depends'), companion, version)) return file;
   }
   return null;
 }
 
-async function download(cacheDir: string, spec: string, log: (line: string) => void): Promise<{ code: number | null; stderr: string }> {
-  log(`downloading ${spec} (not installed: it conflicts with Dovecot's packages)`);
+async function download(
+  cacheDir: string,
+  spec: string,
+  log: (line: string) => void,
+  why = "not installed: it conflicts with Dovecot's packages",
+): Promise<{ code: number | null; stderr: string }> {
+  log(`downloading ${spec} (${why})`);
   // Run as root without apt's _apt sandbox user, who cannot write the lab's state dir.
   const res = await run('apt-get', ['-o', 'APT::Sandbox::User=root', 'download', spec], { cwd: cacheDir, timeoutMs: 300_000 });
   return { code: res.code, stderr: res.stderr.trim() };
@@ -67,17 +85,25 @@ export async function ensureUnpacked(req: UnpackRequest, log: (line: string) => 
   const downloaded: string[] = [];
   const debs: string[] = [];
   for (const pkg of req.packages) {
-    let deb = await cachedDeb(req.cacheDir, pkg, version);
+    let deb = await cachedDeb(req.cacheDir, pkg, req.versionOf, version);
     if (deb === null) {
-      let res = await download(req.cacheDir, `${pkg}=${version}`, log);
+      // At the companion's version, or else apt's candidate (checked below to pin that version).
+      const attempt = async () => {
+        const exact = await download(req.cacheDir, `${pkg}=${version}`, log);
+        return exact.code === 0
+          ? exact
+          : download(req.cacheDir, pkg, log, `no ${pkg}=${version}: apt's candidate, if it is built for ${req.versionOf} ${version}`);
+      };
+      let res = await attempt();
       if (res.code !== 0) {
         // A machine that installed everything long ago may have no package lists left.
         await run('apt-get', ['update'], { timeoutMs: 300_000 });
-        res = await download(req.cacheDir, `${pkg}=${version}`, log);
+        res = await attempt();
       }
-      deb = await cachedDeb(req.cacheDir, pkg, version);
+      deb = await cachedDeb(req.cacheDir, pkg, req.versionOf, version);
       if (res.code !== 0 || deb === null) {
-        throw new LabError('ELAB_INSTALL', `apt-get download ${pkg}=${version} failed (exit ${res.code}): ${res.stderr}`);
+        const why = res.code !== 0 ? `failed (exit ${res.code}): ${res.stderr}` : `gave no package built for ${req.versionOf} ${version}`;
+        throw new LabError('ELAB_INSTALL', `apt-get download ${pkg}=${version} ${why}`);
       }
       downloaded.push(pkg);
     }

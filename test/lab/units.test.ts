@@ -18,6 +18,9 @@ import { renderTemplate, renderTemplateFile, TEMPLATE_DIR } from '../../src/lab/
 import { LabError } from '../../src/lab/errors.js';
 import { parseServerList } from '../../src/lab/servers/index.js';
 import { cyrus } from '../../src/lab/servers/cyrus.js';
+import { courier } from '../../src/lab/servers/courier.js';
+import { extraVirtualMailboxes } from '../../src/lab/lab.js';
+import { pinsCompanion } from '../../src/lab/unpack.js';
 import { readState, writeState } from '../../src/lab/state.js';
 import { runCli } from '../support/cli.js';
 import { loadTargetFile } from '../../src/target/index.js';
@@ -127,6 +130,76 @@ describe('target file', () => {
       await rm(dir, { recursive: true, force: true });
       await certs.cleanup();
     }
+  });
+});
+
+describe("Courier's lab module", () => {
+  it('writes a target file with every endpoint on 127.0.0.4 and the courier.lab.test accounts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-lab-unit-'));
+    const certs = await testCerts();
+    try {
+      await writeFile(join(dir, 'ca.pem'), certs.ca);
+      await writeFile(join(dir, 'target-courier.yaml'), courier.renderTarget(ports, join(dir, 'ca.pem')));
+      const target = await loadTargetFile(join(dir, 'target-courier.yaml'));
+      expect(Object.fromEntries(ENDPOINTS.map((e) => [e, target.endpoints[e]?.host]))).toEqual(Object.fromEntries(ENDPOINTS.map((e) => [e, '127.0.0.4'])));
+      expect(Object.fromEntries(ENDPOINTS.map((e) => [e, target.endpoints[e]?.port]))).toEqual(ports);
+      const text = await readFile(join(dir, 'target-courier.yaml'), 'utf8');
+      expect(text).toMatch(/^ {2}primary: +\{ user: alice, +address: alice@courier\.lab\.test, +password_env: MAILPROBE_LAB_PRIMARY_PASSWORD \}$/m);
+      expect(courier.targetFile(labLayout('/tmp/lab-x'))).toBe('/tmp/lab-x/target-courier.yaml');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await certs.cleanup();
+    }
+  });
+
+  it("merges a server's virtual mailbox domain into Dovecot's virtual_mailbox_domains and maps", () => {
+    expect(extraVirtualMailboxes([{ main: '', master: '' }])).toEqual({ extra_virtual_domains: '', extra_virtual_maps: '' });
+    expect(
+      extraVirtualMailboxes([
+        { main: '', master: '' },
+        { main: '', master: '', virtualMailbox: { domain: 'courier.lab.test', mapFile: '/s/pf/courier-recipients' } },
+      ]),
+    ).toEqual({ extra_virtual_domains: ', courier.lab.test', extra_virtual_maps: ', texthash:/s/pf/courier-recipients' });
+  });
+
+  it('takes an unpacked package built for the installed companion: same version, or a Depends pinned to it', () => {
+    // courier-imap carries its own version and pins courier-base's; cyrus-imapd has cyrus-common's.
+    const imapDepends = 'courier-base (= 1.0.16-3+b6), debconf | debconf-2.0, gamin, libc6 (>= 2.34)';
+    expect(pinsCompanion('5.0.13+1.0.16-3+b6', imapDepends, 'courier-base', '1.0.16-3+b6')).toBe(true);
+    expect(pinsCompanion('5.0.13+1.0.16-3+b6', imapDepends, 'courier-base', '1.0.16-3+b7')).toBe(false);
+    expect(pinsCompanion('5.0.13+1.0.16-3+b6', 'courier-base (>= 1.0.16-3+b6)', 'courier-base', '1.0.16-3+b6')).toBe(false);
+    expect(pinsCompanion('3.6.1-4+deb12u5', 'cyrus-common (= 3.6.1-4+deb12u5)', 'cyrus-common', '3.6.1-4+deb12u5')).toBe(true);
+    expect(pinsCompanion('3.6.1-4+deb12u4', 'cyrus-common (= 3.6.1-4+deb12u4)', 'cyrus-common', '3.6.1-4+deb12u5')).toBe(false);
+  });
+
+  it("renders Courier's settings on 127.0.0.4 with Debian's verdict-shaping defaults kept and TLS required before login", async () => {
+    const imapd = await renderTemplateFile('courier/imapd.tmpl', { host: '127.0.0.4', imap_port: 1143, gam_client_id: 'mailprobe-x' });
+    expect(imapd).toMatch(/^ADDRESS=127\.0\.0\.4$/m);
+    expect(imapd).toMatch(/^PORT=1143$/m);
+    expect(imapd).toMatch(/^IMAP_ENHANCEDIDLE=1$/m);
+    expect(imapd).toMatch(/^GAM_CLIENT_ID=mailprobe-x$/m);
+    // No SPECIAL-USE, no CONDSTORE: Debian's capability list, as on a real Courier host.
+    expect(imapd).toMatch(/^IMAP_CAPABILITY="IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE"$/m);
+    const ssl = await renderTemplateFile('courier/imapd-ssl.tmpl', { host: '127.0.0.4', imaps_port: 1993, dhparams_line: '' });
+    expect(ssl).toMatch(/^SSLADDRESS=127\.0\.0\.4$/m);
+    expect(ssl).toMatch(/^IMAP_TLS_REQUIRED=1$/m);
+    expect(ssl).toMatch(/^TLS_CERTFILE=\/etc\/courier\/server\.pem$/m);
+    const pop3ssl = await renderTemplateFile('courier/pop3d-ssl.tmpl', { host: '127.0.0.4', pop3s_port: 1995, dhparams_line: '' });
+    expect(pop3ssl).toMatch(/^POP3_TLS_REQUIRED=1$/m);
+    const auth = await renderTemplateFile('courier/authdaemonrc.tmpl', { daemons: 3 });
+    expect(auth).toMatch(/^authmodulelist="authuserdb"$/m);
+
+    const part = await renderTemplateFile('courier/master.cf.part.tmpl', {
+      host: '127.0.0.4',
+      smtp_port: 2025,
+      submission_port: 2587,
+      smtps_port: 2465,
+      sasl_name: 'courier-smtpd',
+    });
+    const services = part.split('\n').filter((l) => /^\S+\s+inet\s/.test(l));
+    expect(services.map((l) => l.split(/\s+/)[0])).toEqual(['127.0.0.4:2025', '127.0.0.4:2587', '127.0.0.4:2465']);
+    for (const line of services) expect(line.split(/\s+/)[4], line).toBe('n');
+    expect(part.match(/smtpd_sasl_path=courier-smtpd/g)).toHaveLength(2);
   });
 });
 
@@ -342,7 +415,10 @@ describe('templates', () => {
       tls_key: '/s/k',
       // Dovecot alone adds nothing to Postfix (servers/dovecot.ts).
       server_main_cf: '',
+      ...extraVirtualMailboxes([{ main: '', master: '' }]),
     });
+    expect(main).toMatch(/^virtual_mailbox_domains = lab\.test$/m);
+    expect(main).toMatch(/^virtual_mailbox_maps = texthash:\/s\/r$/m);
     expect(main).toMatch(/^inet_interfaces = 127\.0\.0\.1$/m);
     expect(main).toMatch(/^default_transport = error:/m);
     expect(main).toMatch(/^relay_transport = error:/m);
@@ -447,11 +523,13 @@ describe('templates', () => {
     for (const line of part.split('\n').filter((l) => /^\S+\s+inet\s/.test(l))) expect(line.split(/\s+/)[4], line).toBe('n');
   });
 
-  it('parses --servers: Dovecot always first, unknown names and courier refused with the known names', () => {
+  it('parses --servers: Dovecot always first, in the known order; unknown names refused with the known names', () => {
     expect(parseServerList('dovecot')).toEqual(['dovecot']);
     expect(parseServerList('dovecot,cyrus')).toEqual(['dovecot', 'cyrus']);
     expect(parseServerList(' Cyrus , dovecot,cyrus')).toEqual(['dovecot', 'cyrus']);
     expect(parseServerList('cyrus')).toEqual(['dovecot', 'cyrus']);
+    expect(parseServerList('courier')).toEqual(['dovecot', 'courier']);
+    expect(parseServerList('courier,dovecot,cyrus')).toEqual(['dovecot', 'cyrus', 'courier']);
     const refused = (text: string) => {
       try {
         parseServerList(text);
@@ -463,15 +541,14 @@ describe('templates', () => {
       throw new Error(`accepted ${text}`);
     };
     expect(refused('dovecot,exim')).toBe('unknown server "exim" in --servers (known: dovecot, cyrus, courier)');
-    expect(refused('courier')).toBe('server "courier" is not available yet (available: dovecot, cyrus)');
     expect(refused(' , ')).toMatch(/at least one name/);
   });
 
-  it('lab up --servers with an unknown or unavailable name is exit 2 naming the known ones, before anything is created', async () => {
+  it('lab up --servers with an unknown name is exit 2 naming the known ones, before anything is created', async () => {
     const stateDir = join(tmpdir(), `mailprobe-lab-usage-${process.pid}`);
     for (const [servers, message] of [
       ['dovecot,exim', /^mailprobe lab up: unknown server "exim" in --servers \(known: dovecot, cyrus, courier\)$/m],
-      ['courier', /^mailprobe lab up: server "courier" is not available yet \(available: dovecot, cyrus\)$/m],
+      [' , ', /^mailprobe lab up: --servers needs at least one name/m],
     ] as const) {
       const res = await runCli(['lab', 'up', '--servers', servers], { env: { MAILPROBE_LAB_DIR: stateDir } });
       expect(res.code, res.stderr).toBe(2);
@@ -482,7 +559,8 @@ describe('templates', () => {
   });
 
   it('ships no key or certificate in the template folder', async () => {
-    for (const f of ['dovecot.conf.tmpl', 'main.cf.tmpl', 'master.cf.tmpl', 'cyrus/imapd.conf.tmpl', 'cyrus/cyrus.conf.tmpl']) {
+    const courierFiles = ['authdaemonrc', 'imapd', 'imapd-ssl', 'pop3d', 'pop3d-ssl', 'start.sh', 'master.cf.part'].map((f) => `courier/${f}.tmpl`);
+    for (const f of ['dovecot.conf.tmpl', 'main.cf.tmpl', 'master.cf.tmpl', 'cyrus/imapd.conf.tmpl', 'cyrus/cyrus.conf.tmpl', ...courierFiles]) {
       expect(await readFile(join(TEMPLATE_DIR, f), 'utf8')).not.toMatch(/BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)/);
     }
     expect(ENDPOINTS).toHaveLength(7);

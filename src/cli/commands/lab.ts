@@ -4,7 +4,7 @@ import type { CliContext } from '../run-context.js';
 import { OutputFileError } from '../../transport/private-files.js';
 
 export interface LabCommandOptions {
-  /** `lab up --servers dovecot,cyrus`; Dovecot alone when absent. */
+  /** `lab up --servers dovecot,cyrus,courier`; Dovecot alone when absent. */
   servers?: string;
 }
 

@@ -1,4 +1,5 @@
 import { LabError } from '../errors.js';
+import { courier } from './courier.js';
 import { cyrus } from './cyrus.js';
 import { dovecot } from './dovecot.js';
 import { SERVER_NAMES, type LabServer, type ServerName } from './types.js';
@@ -7,7 +8,7 @@ export type { LabServer, ServerName, ServerPorts } from './types.js';
 export { SERVER_NAMES } from './types.js';
 
 /** The servers the lab can run; a new server is one more module here. */
-const AVAILABLE: Partial<Record<ServerName, LabServer>> = { dovecot, cyrus };
+const AVAILABLE: Partial<Record<ServerName, LabServer>> = { dovecot, cyrus, courier };
 
 export function serverModule(name: ServerName): LabServer {
   const server = AVAILABLE[name];

@@ -37,6 +37,14 @@ export interface PostfixPart {
   main: string;
   /** Appended to master.cf: e.g. smtpd services on the server's own address (may be empty). */
   master: string;
+  /**
+   * A mail domain that Postfix's virtual(8) writes into Maildirs itself, beside
+   * Dovecot's lab.test (for a server without LMTP, such as Courier). Merged into
+   * the one virtual_mailbox_domains / virtual_mailbox_maps of main.cf, since a
+   * second definition of those in a part would silently replace Dovecot's.
+   * The map's paths are relative to virtual_mailbox_base (the lab's mail dir).
+   */
+  virtualMailbox?: { domain: string; mapFile: string };
 }
 
 /**
@@ -72,6 +80,12 @@ export interface LabServer {
   livePids(layout: LabLayout, recorded: Readonly<Record<string, number | null>>): Promise<Record<string, number | null>>;
   /** Is this command line one of this server's processes (safety net at `lab down`)? */
   ownsCommand(layout: LabLayout, commandLine: string): boolean;
+  /**
+   * This lab's processes of the server that are no descendants of its recorded
+   * PIDs (a helper that daemonised itself, like Courier's gam_server); ended with
+   * the rest at `lab down`. Optional.
+   */
+  strayPids?(layout: LabLayout): Promise<number[]>;
   /** The listeners that must greet before the lab is ready. */
   greetings(ports: ServerPorts): GreetingCheck[];
   /** The target file's text for these ports. */

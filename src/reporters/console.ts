@@ -149,7 +149,12 @@ export function renderConsoleSummary(run: RunResult, colors: Colors): string {
   const fixed = deviations.length - known;
   // Never hidden behind the pass count: a profile's entries that failed as listed, and those that no longer fail.
   if (known > 0) lines.push(colors.yellow(`${known} known deviation${known === 1 ? '' : 's'} (listed in the target file; not counted as failures)`));
-  if (fixed > 0) lines.push(colors.yellow(`${fixed} deviation${fixed === 1 ? '' : 's'} fixed: the listed check passes now; remove ${fixed === 1 ? 'it' : 'them'} from the target's deviations`));
+  if (fixed > 0)
+    lines.push(
+      colors.yellow(
+        `${fixed} deviation${fixed === 1 ? '' : 's'} fixed: the listed check passes now; remove ${fixed === 1 ? 'it' : 'them'} from the target's deviations`,
+      ),
+    );
   if (run.target.insecure) lines.push(colors.yellow('insecure: TLS certificate verification was OFF for this run'));
   if (run.interrupted) lines.push(colors.yellow(`interrupted: the run was stopped early; ${interruptedCleanup(run)}, results are partial`));
   return '\n' + lines.join('\n') + '\n';

@@ -71,7 +71,9 @@ export function deviationText(d: DeviationResult): string {
   const notes = [
     `step '${d.step}', expected ${d.expected}, actual ${d.actual}`,
     ...(d.notJudged !== undefined ? [`${d.notJudged} check${d.notJudged === 1 ? '' : 's'} needing the missing item not judged`] : []),
-    ...(d.stepsNotRun !== undefined ? [`the scenario stopped there: the ${d.stepsNotRun} later step${d.stepsNotRun === 1 ? ' was' : 's were'} not run or judged`] : []),
+    ...(d.stepsNotRun !== undefined
+      ? [`the scenario stopped there: the ${d.stepsNotRun} later step${d.stepsNotRun === 1 ? ' was' : 's were'} not run or judged`]
+      : []),
   ];
   return `${head}; ${notes.join('; ')}`;
 }
@@ -81,7 +83,10 @@ export function deviationNote(result: ScenarioResult): string | undefined {
   const list = result.deviations ?? [];
   const known = list.filter((d) => d.status === 'known').length;
   const fixed = list.length - known;
-  const parts = [...(known > 0 ? [`${known} known deviation${known === 1 ? '' : 's'}`] : []), ...(fixed > 0 ? [`${fixed} deviation${fixed === 1 ? '' : 's'} fixed`] : [])];
+  const parts = [
+    ...(known > 0 ? [`${known} known deviation${known === 1 ? '' : 's'}`] : []),
+    ...(fixed > 0 ? [`${fixed} deviation${fixed === 1 ? '' : 's'} fixed`] : []),
+  ];
   return parts.length === 0 ? undefined : parts.join(', ');
 }
 

@@ -123,7 +123,8 @@ function writeProperties(props: XMLBuilder, run: RunResult, scenarios: readonly 
     for (const [session, caps] of Object.entries(s.capabilities)) add(`${p}capabilities.${session}`, caps.join(' '));
     for (const [name, value] of Object.entries(s.properties)) add(`${p}${name}`, value);
     // A known deviation passes the case; the property keeps it in reach of any tool that reads properties.
-    for (const d of s.deviations ?? []) add(`${p}deviation.${d.check}`, `${d.status === 'known' ? 'known deviation' : 'deviation fixed'}: ${d.rfc}: ${d.reason}`);
+    for (const d of s.deviations ?? [])
+      add(`${p}deviation.${d.check}`, `${d.status === 'known' ? 'known deviation' : 'deviation fixed'}: ${d.rfc}: ${d.reason}`);
   }
 }
 
@@ -221,7 +222,8 @@ function body(detail: VerdictDetail | undefined, startedAt: number, message = de
   lines.push(...remarkLines(detail.remarks));
   detail.more.forEach((check, i) => {
     lines.push(`${furtherCheckHeading(i, detail)}:`);
-    for (const key of ['message', 'check', 'at', 'expected', 'actual', 'rfc'] as const) field(key, key === 'at' ? furtherAt(check.at, detail.at) : check[key], '  ');
+    for (const key of ['message', 'check', 'at', 'expected', 'actual', 'rfc'] as const)
+      field(key, key === 'at' ? furtherAt(check.at, detail.at) : check[key], '  ');
   });
   if (detail.transcript.length > 0) {
     lines.push('transcript (last lines, redacted):');
@@ -244,7 +246,8 @@ function furtherAt(at: string, firstAt: string | undefined): string {
 
 /** "evidence: 554 no"; the labels padded as the body's own fields are. */
 function remarkLines(remarks: readonly Remark[]): string[] {
-  return remarks.map((r) => `${`${r.label}:`.padEnd(10)}${r.text}`);
+  // A label longer than the column ("known deviation") still gets its space.
+  return remarks.map((r) => `${`${r.label}:`.padEnd(Math.max(10, r.label.length + 2))}${r.text}`);
 }
 
 function text(value: string): string {

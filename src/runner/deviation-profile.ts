@@ -41,7 +41,10 @@ export function checkDeviationProfile(target: Target, scenarios: readonly Scenar
     const steps = scenario.steps.flatMap((s) => s.expect.map((e) => e.id));
     if (steps.includes(checkId)) continue;
     if (scenario.cleanup.some((s) => s.expect.some((e) => e.id === checkId))) {
-      errors.push({ pos: d.source, message: `deviation '${d.check}' names a cleanup check; cleanup checks never decide a verdict, so it cannot be a known deviation` });
+      errors.push({
+        pos: d.source,
+        message: `deviation '${d.check}' names a cleanup check; cleanup checks never decide a verdict, so it cannot be a known deviation`,
+      });
       continue;
     }
     const near = closest(checkId, steps);

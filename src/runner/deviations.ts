@@ -33,7 +33,7 @@ export function judgeDeviations(
   const prefix = `${scenario.id}#`;
   const listed = new Map(profile.filter((d) => d.check.startsWith(prefix)).map((d) => [d.check.slice(prefix.length), d]));
   if (listed.size === 0) return { steps: [...steps], deviations: [] };
-  // Items whose absence a known deviation reported → that deviation's full id.
+  // Items inside captures whose absence a known deviation reported → that deviation's full id.
   const excused = new Map<string, string>();
   const found: DeviationResult[] = [];
   const notJudgedBy = new Map<string, number>();
@@ -41,18 +41,20 @@ export function judgeDeviations(
   const marked = steps.map((result, i) => {
     const step = scenario.steps[i];
     if (step === undefined) return result;
+    // An item of this step's own output ("uidnext") means this step's; one inside a capture ("captures.s1.uidnext") any later step's.
+    const local = new Map<string, string>();
     // First the listed checks themselves, so that the missing items they report excuse the step's own "not judged" checks.
     let checks: CheckResult[] = result.checks.map((c) => {
       const entry = c.id !== undefined && c.notJudged === undefined ? listed.get(c.id) : undefined;
       if (entry === undefined || result.state === 'errored' || result.state === 'inconclusive' || result.state === 'skipped') return c;
       found.push(deviationOf(entry, c, result, c.passed ? 'fixed' : 'known'));
       if (c.passed) return c;
-      for (const item of absentItems(step, c, result)) excused.set(item, entry.check);
+      for (const item of absentItems(step, c, result)) (item.startsWith('captures.') ? excused : local).set(item, entry.check);
       return { ...c, deviation: entry.check };
     });
     checks = checks.map((c) => {
       if (c.passed || c.notJudged === undefined) return c;
-      const by = excusedBy(excused, c.notJudged);
+      const by = excusedBy(c.notJudged.startsWith('captures.') ? excused : local, c.notJudged);
       if (by === undefined) return c;
       notJudgedBy.set(by, (notJudgedBy.get(by) ?? 0) + 1);
       return { ...c, deviation: by };

@@ -140,8 +140,7 @@ export async function loadRunInputs(
 export function profileProblems(target: Target, scenarios: readonly Scenario[]): { problems: string[]; failures: LoadFailure[]; warnings: string[] } {
   const { errors, warnings } = checkDeviationProfile(target, scenarios);
   const problems = errors.map((d) => formatDiagnostic(d));
-  const failures: LoadFailure[] =
-    errors.length === 0 ? [] : [{ file: target.file, kind: 'target', code: 'ETARGET_INVALID', diagnostics: errors, problems }];
+  const failures: LoadFailure[] = errors.length === 0 ? [] : [{ file: target.file, kind: 'target', code: 'ETARGET_INVALID', diagnostics: errors, problems }];
   return { problems, failures, warnings: warnings.map((d) => formatDiagnostic({ ...d, message: `warning: ${d.message}` })) };
 }
 

@@ -115,7 +115,9 @@ export const targetSchema = z.strictObject({
   deviations: z
     .array(deviationSchema)
     .optional()
-    .describe('Known deviations of this server: a listed check that fails is reported as a known deviation with its reason and clause, and does not fail the run.'),
+    .describe(
+      'Known deviations of this server: a listed check that fails is reported as a known deviation with its reason and clause, and does not fail the run.',
+    ),
 });
 
 export type TargetInput = z.infer<typeof targetSchema>;

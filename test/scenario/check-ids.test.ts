@@ -55,7 +55,11 @@ describe('check ids', () => {
   it('gives every loaded expectation an id: explicit ones kept, derived ones around them, cleanup included', () => {
     const s = loadScenarioSource(
       scenario([
-        ...select('laptop opens it', ['{ id: uidnext-in-select, that: uidnext, exists: true }', '{ that: uidvalidity, exists: true }', '{ that: uidvalidity, exists: true }']),
+        ...select('laptop opens it', [
+          '{ id: uidnext-in-select, that: uidnext, exists: true }',
+          '{ that: uidvalidity, exists: true }',
+          '{ that: uidvalidity, exists: true }',
+        ]),
         'cleanup:',
         ...select('laptop opens it', ['{ that: uidvalidity, exists: true }']),
       ]),
@@ -70,9 +74,11 @@ describe('check ids', () => {
     expect(diagnosticsOf(scenario(select('a', ['{ id: UIDNEXT_in, that: uidnext, exists: true }'])))).toEqual([
       "10:15: a check id is made of lower-case letters, digits and '-' (e.g. uidnext-in-select)",
     ]);
-    expect(diagnosticsOf(scenario([...select('a', ['{ id: same, that: uidnext, exists: true }']), ...select('b', ['{ id: same, that: uidvalidity, exists: true }'])]))).toEqual([
-      "16:15: check id 'same' is already used at line 10; check ids are unique within a scenario",
-    ]);
+    expect(
+      diagnosticsOf(
+        scenario([...select('a', ['{ id: same, that: uidnext, exists: true }']), ...select('b', ['{ id: same, that: uidvalidity, exists: true }'])]),
+      ),
+    ).toEqual(["16:15: check id 'same' is already used at line 10; check ids are unique within a scenario"]);
   });
 
   it('the shipped uid-stability names its UIDNEXT-in-SELECT check explicitly', async () => {

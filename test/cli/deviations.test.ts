@@ -181,4 +181,14 @@ describe('known deviations on the wire', () => {
     expect(other.result.code, describeRun(other.result)).toBe(0);
     expect(other.result.stderr).toMatch(/:22:12: warning: deviation 'pop3\/rset#nothing' names no scenario of this run; it is ignored/);
   });
+
+  it("validate checks a target's deviations against the scenarios given with it", async () => {
+    const good = await run(courier, 'validate-good', [entry('uidnext-in-select')]);
+    const ok = await runCli(['validate', scenarioFile, '--target', good.targetFile]);
+    expect(ok.code, describeRun(ok)).toBe(0);
+    const typo = await run(courier, 'validate-typo', [entry('uidnext-agian')]);
+    const bad = await runCli(['validate', scenarioFile, '--target', typo.targetFile]);
+    expect(bad.code, describeRun(bad)).toBe(2);
+    expect(bad.stderr).toContain("has no check 'uidnext-agian' (did you mean 'imap/select-uidnext#uidnext-again'?)");
+  });
 });

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Parser, type Result } from 'tap-parser';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRun, runCli, tempDir } from '../support/cli.js';
+import { describeRun, REPO_ROOT, runCli, tempDir } from '../support/cli.js';
 import { startHostileServer, type HostileServer } from '../support/hostile-server.js';
 import { send } from '../support/hostile-wire.js';
 
@@ -15,6 +16,7 @@ import { send } from '../support/hostile-wire.js';
  * answered right, it is "deviation fixed" (exit 0); a bad entry is exit 2 before any connection.
  */
 const PASSWORD_ENV = 'DEVIATION_PRIMARY_PASSWORD';
+const XSD = join(REPO_ROOT, 'fixtures', 'junit', 'junit-10.xsd');
 const REASON = 'Courier sends UIDNEXT only in STATUS';
 const CLAUSE = 'RFC 9051 §6.3.2';
 
@@ -91,7 +93,13 @@ async function run(server: HostileServer, label: string, deviations: Entry[] | u
       ...(deviations !== undefined ? { deviations } : {}),
     }),
   );
-  const files = { json: join(dir, `${label}.json`), junit: join(dir, `${label}.xml`), tap: join(dir, `${label}.tap`), html: join(dir, `${label}.html`) };
+  const files = {
+    json: join(dir, `${label}.json`),
+    junit: join(dir, `${label}.xml`),
+    'junit-strict': join(dir, `${label}.strict.xml`),
+    tap: join(dir, `${label}.tap`),
+    html: join(dir, `${label}.html`),
+  };
   const result = await runCli(
     [
       'run',
@@ -107,7 +115,15 @@ async function run(server: HostileServer, label: string, deviations: Entry[] | u
     { env: { [PASSWORD_ENV]: 'not-a-real-secret-9' } },
   );
   const read = (f: string) => readFile(f, 'utf8').catch(() => '');
-  return { result, targetFile, json: await read(files.json), junit: await read(files.junit), tap: await read(files.tap), html: await read(files.html) };
+  return {
+    result,
+    targetFile,
+    strictFile: files['junit-strict'],
+    json: await read(files.json),
+    junit: await read(files.junit),
+    tap: await read(files.tap),
+    html: await read(files.html),
+  };
 }
 
 const scenarioOf = (json: string) => (JSON.parse(json) as { scenarios: Record<string, unknown>[] }).scenarios[0]!;
@@ -140,6 +156,9 @@ describe('known deviations on the wire', () => {
     expect(r.result.stderr).toContain('2 known deviations (listed in the target file; not counted as failures)');
     expect(r.junit).toMatch(/<testsuites name="mailprobe" tests="1" failures="0" errors="0"/);
     expect(r.junit).toContain(`known deviation: ${line}`);
+    // The strict flavour, with the deviation's property, still validates against the Jenkins xunit schema.
+    const lint = spawnSync('xmllint', ['--noout', '--schema', XSD, r.strictFile], { encoding: 'utf8' });
+    expect(lint.status, lint.stderr).toBe(0);
     const [point] = tapAsserts(r.tap);
     expect(point).toMatchObject({ ok: false, todo: `known deviation: ${line} (and 1 more deviation)` });
     expect(r.html).toContain('<span class="deviation-note">2 known deviations</span>');

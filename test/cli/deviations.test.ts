@@ -210,4 +210,19 @@ describe('known deviations on the wire', () => {
     expect(bad.code, describeRun(bad)).toBe(2);
     expect(bad.stderr).toContain("has no check 'uidnext-agian' (did you mean 'imap/select-uidnext#uidnext-again'?)");
   });
+
+  it('--dry-run refuses a bad entry (exit 2) and prints the warning for a scenario not in this run, connecting nowhere', async () => {
+    const before = courier.connections();
+    const typo = await run(courier, 'dry-typo', [entry('uidnext-in-selct')]);
+    const bad = await runCli(['run', scenarioFile, '--target', typo.targetFile, '--dry-run'], { env: { [PASSWORD_ENV]: 'x-secret-1' } });
+    expect(bad.code, describeRun(bad)).toBe(2);
+    expect(bad.stderr).toContain("has no check 'uidnext-in-selct'");
+    const other = await run(courier, 'dry-other', [{ ...entry('x'), check: 'pop3/rset#nothing' }]);
+    const before2 = courier.connections();
+    const ok = await runCli(['run', scenarioFile, '--target', other.targetFile, '--dry-run'], { env: { [PASSWORD_ENV]: 'x-secret-1' } });
+    expect(ok.code, describeRun(ok)).toBe(0);
+    expect(ok.stderr).toMatch(/:16:12: warning: deviation 'pop3\/rset#nothing' names no scenario of this run; it is ignored/);
+    expect(courier.connections(), 'a dry run connects nowhere').toBe(before2);
+    expect(before2).toBeGreaterThan(before);
+  });
 });

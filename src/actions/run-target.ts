@@ -8,6 +8,7 @@ import type { ConnectOptions } from '../transport/connect.js';
 import type { Timeouts as ConnectionTimeouts } from '../transport/timeouts.js';
 import type { Transcript } from '../transport/transcript.js';
 import type { ConnectGate } from '../transport/budget.js';
+import type { KnownDeviation } from '../core/checks.js';
 
 export type { EndpointName } from '../core/protocols.js';
 
@@ -49,6 +50,8 @@ export interface RunTarget {
   readonly timeouts: Timeouts;
   /** A capability listed here is a failure when missing, not a skip. */
   readonly capabilitiesRequired: Readonly<Partial<Record<ProtocolName, readonly string[]>>>;
+  /** Checks the server is known to fail (the target file's `deviations:`): reported as known deviations, not failures. */
+  readonly deviations?: readonly KnownDeviation[];
 }
 
 export function isInsecure(target: RunTarget): boolean {

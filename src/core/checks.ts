@@ -13,6 +13,33 @@ export interface CheckResult {
   /** e.g. "RFC 1939 §6: DELE ... the message is not actually deleted until UPDATE state" */
   readonly rfc?: string;
   readonly source?: SourcePos;
+  /**
+   * The check's id within its scenario (an expectation's `id:`, or derived:
+   * src/scenario/check-ids.ts); absent for the checks mailprobe adds itself
+   * (the server accepts the command, a step that could not run).
+   */
+  readonly id?: string;
+  /** Set when the check was not judged: the item it needed, which the server never sent ("uidnext", "captures.s1.uidnext"). */
+  readonly notJudged?: string;
+  /**
+   * The target's known deviation (`<scenario>#<check>`) this failed check is:
+   * the listed check itself, or a check not judged because of the item that
+   * listed check found missing. Set by the runner (src/runner/deviations.ts).
+   */
+  readonly deviation?: string;
+}
+
+/**
+ * One entry of a target file's `deviations:`: a check the server is known to
+ * fail, why, and the clause it departs from.
+ */
+export interface KnownDeviation {
+  /** `<scenario id>#<check id>`. */
+  readonly check: string;
+  readonly reason: string;
+  readonly rfc: string;
+  /** Where the entry is written in the target file. */
+  readonly source?: SourcePos;
 }
 
 /** A problem that stopped a step: connection, TLS, timeout, protocol framing. */

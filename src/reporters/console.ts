@@ -25,7 +25,7 @@ import { formatDiagnostic } from '../input/errors.js';
 import { readInputText } from '../input/input-file.js';
 import type { RunResult, ScenarioResult, Verdict } from '../runner/results.js';
 import { countResults } from '../runner/results.js';
-import { formatDuration, interruptedCleanup, furtherCheckHeading, transcriptTail, verdictDetail } from './detail.js';
+import { caseRemarks, deviationNote, formatDuration, interruptedCleanup, furtherCheckHeading, transcriptTail, verdictDetail } from './detail.js';
 import { escapeControls, oneLine } from './escape.js';
 import { redactRun, redactScenario } from './redact-result.js';
 import type { Reporter, ReporterContext, RunStartInfo } from '../runner/reporter.js';
@@ -89,7 +89,8 @@ export function renderConsoleScenario(result: ScenarioResult, colors: Colors, cw
   const head = `${paint(colors, result.state, SYMBOLS[result.state])} ${oneLine(result.name)}  ${colors.dim(oneLine(result.id))}`;
   const detail = verdictDetail(result, cwd);
   const lines: string[] = [];
-  const timed = `${head}  ${colors.dim(formatDuration(result.durationMs))}`;
+  const note = deviationNote(result);
+  const timed = `${head}  ${colors.dim(formatDuration(result.durationMs))}${note !== undefined ? `  ${colors.yellow(note)}` : ''}`;
   lines.push(
     result.state === 'skipped' || result.state === 'inconclusive'
       ? `${timed}  ${paint(colors, result.state, `${result.state}: ${oneLine(result.reason)}`)}`
@@ -101,6 +102,7 @@ export function renderConsoleScenario(result: ScenarioResult, colors: Colors, cw
       lines.push(row('message', detail.message, colors));
     } else if (result.state === 'failed') {
       lines.push(row('message', detail.message, colors));
+      if (detail.check !== undefined) lines.push(row('check', detail.check, colors));
     }
     if (detail.step !== undefined) lines.push(row('step', detail.step, colors));
     if (detail.at !== undefined) lines.push(row('at', detail.at, colors));
@@ -112,7 +114,9 @@ export function renderConsoleScenario(result: ScenarioResult, colors: Colors, cw
     for (const remark of detail.remarks) lines.push(row(remark.label, remark.text, colors));
     detail.more.forEach((check, i) => {
       lines.push(`    ${colors.dim(`${furtherCheckHeading(i, detail)}:`)}`);
-      lines.push(row('message', check.message, colors), row('at', check.at, colors));
+      lines.push(row('message', check.message, colors));
+      if (check.check !== undefined) lines.push(row('check', check.check, colors));
+      lines.push(row('at', check.at, colors));
       lines.push(row('expected', check.expected, colors), row('actual', check.actual, colors));
       if (check.rfc !== undefined) lines.push(row('rfc', check.rfc, colors));
     });
@@ -122,7 +126,7 @@ export function renderConsoleScenario(result: ScenarioResult, colors: Colors, cw
     }
   }
   // A passed or skipped case has no diagnosis block; its remarks (a probe warning) still show.
-  if (detail === undefined || result.state === 'skipped') for (const remark of result.remarks ?? []) lines.push(row(remark.label, remark.text, colors));
+  if (detail === undefined || result.state === 'skipped') for (const remark of caseRemarks(result)) lines.push(row(remark.label, remark.text, colors));
   if (result.leftovers.length > 0) {
     lines.push(colors.yellow(`    left behind (remove by hand):`));
     for (const item of result.leftovers) lines.push(`      ${oneLine(item)}`);
@@ -140,6 +144,17 @@ export function renderConsoleSummary(run: RunResult, colors: Colors): string {
     (c.inconclusive > 0 ? colors.yellow : colors.dim)(`${c.inconclusive} inconclusive`),
   ];
   const lines = [`${parts.join(', ')} (${c.total} scenario${c.total === 1 ? '' : 's'}) in ${formatDuration(run.durationMs)}`];
+  const deviations = run.scenarios.flatMap((s) => s.deviations ?? []);
+  const known = deviations.filter((d) => d.status === 'known').length;
+  const fixed = deviations.length - known;
+  // Never hidden behind the pass count: a profile's entries that failed as listed, and those that no longer fail.
+  if (known > 0) lines.push(colors.yellow(`${known} known deviation${known === 1 ? '' : 's'} (listed in the target file; not counted as failures)`));
+  if (fixed > 0)
+    lines.push(
+      colors.yellow(
+        `${fixed} deviation${fixed === 1 ? '' : 's'} fixed: the listed check passes now; remove ${fixed === 1 ? 'it' : 'them'} from the target's deviations`,
+      ),
+    );
   if (run.target.insecure) lines.push(colors.yellow('insecure: TLS certificate verification was OFF for this run'));
   if (run.interrupted) lines.push(colors.yellow(`interrupted: the run was stopped early; ${interruptedCleanup(run)}, results are partial`));
   return '\n' + lines.join('\n') + '\n';

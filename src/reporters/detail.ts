@@ -1,5 +1,5 @@
 import { isAbsolute, relative, sep } from 'node:path';
-import type { Remark, RunResult, ScenarioResult, StepResult } from '../runner/results.js';
+import type { DeviationResult, Remark, RunResult, ScenarioResult, StepResult } from '../runner/results.js';
 import { formatPos, type SourcePos } from '../core/source.js';
 import { formatEntry, type TranscriptEntry } from '../transport/transcript.js';
 
@@ -15,6 +15,8 @@ export const TRANSCRIPT_TAIL_LINES = 15;
 export interface VerdictDetail {
   /** One-line summary: the failure message, error message or reason. */
   readonly message: string;
+  /** The failed check's full id (`imap/uid-stability#uidnext-in-select`), which a target's deviations list it by. */
+  readonly check?: string;
   readonly step?: string;
   readonly at?: string;
   /** `at` as a place (path relative to cwd), for formats that write it as fields. */
@@ -34,6 +36,7 @@ export interface VerdictDetail {
 /** One further failed check, as every format shows it. */
 export interface CheckDetail {
   readonly message: string;
+  readonly check?: string;
   readonly at: string;
   readonly position: SourcePos;
   readonly expected: string;
@@ -43,7 +46,48 @@ export interface CheckDetail {
 
 export function verdictDetail(result: ScenarioResult, cwd: string): VerdictDetail | undefined {
   const detail = verdictDetailOf(result, cwd);
-  return detail === undefined ? undefined : { ...detail, remarks: result.remarks ?? [] };
+  return detail === undefined ? undefined : { ...detail, remarks: caseRemarks(result) };
+}
+
+/**
+ * The labelled lines every format shows with a case, whatever its verdict:
+ * its own remarks (a probe finding's), then one per known deviation and per
+ * fixed one, so a deviation is never hidden behind a pass.
+ */
+export function caseRemarks(result: ScenarioResult): Remark[] {
+  return [...(result.remarks ?? []), ...(result.deviations ?? []).map(deviationRemark)];
+}
+
+export const DEVIATION_LABELS = { known: 'known deviation', fixed: 'deviation fixed' } as const;
+
+/** "imap/uid-stability#uidnext-in-select (RFC 9051 §6.3.2): Courier sends … — expected …, actual …". */
+export function deviationRemark(d: DeviationResult): Remark {
+  return { label: DEVIATION_LABELS[d.status], text: deviationText(d) };
+}
+
+export function deviationText(d: DeviationResult): string {
+  const head = `${d.check} (${d.rfc}): ${d.reason}`;
+  if (d.status === 'fixed') return `${head}; the check passes now (${d.actual}): remove it from the target's deviations`;
+  const notes = [
+    `step '${d.step}', expected ${d.expected}, actual ${d.actual}`,
+    ...(d.notJudged !== undefined ? [`${d.notJudged} check${d.notJudged === 1 ? '' : 's'} needing the missing item not judged`] : []),
+    ...(d.stepsNotRun !== undefined
+      ? [`the scenario stopped there: the ${d.stepsNotRun} later step${d.stepsNotRun === 1 ? ' was' : 's were'} not run or judged`]
+      : []),
+  ];
+  return `${head}; ${notes.join('; ')}`;
+}
+
+/** A one-line note for a case's heading: "1 known deviation, 1 fixed", or undefined without any. */
+export function deviationNote(result: ScenarioResult): string | undefined {
+  const list = result.deviations ?? [];
+  const known = list.filter((d) => d.status === 'known').length;
+  const fixed = list.length - known;
+  const parts = [
+    ...(known > 0 ? [`${known} known deviation${known === 1 ? '' : 's'}`] : []),
+    ...(fixed > 0 ? [`${fixed} deviation${fixed === 1 ? '' : 's'} fixed`] : []),
+  ];
+  return parts.length === 0 ? undefined : parts.join(', ');
 }
 
 function verdictDetailOf(result: ScenarioResult, cwd: string): Omit<VerdictDetail, 'remarks'> | undefined {
@@ -55,14 +99,17 @@ function verdictDetailOf(result: ScenarioResult, cwd: string): Omit<VerdictDetai
       // `checks` is absent in results written before it existed.
       const more = (f.checks ?? []).slice(1).map((c) => ({
         message: c.message,
+        ...(c.check !== undefined ? { check: c.check } : {}),
         at: formatPos(relPos(c.source, cwd)),
         position: relPos(c.source, cwd),
         expected: c.expected,
         actual: c.actual,
         ...(c.rfc !== undefined ? { rfc: c.rfc } : {}),
       }));
+      const check = f.checks?.[0]?.check;
       return {
         message: f.message,
+        ...(check !== undefined ? { check } : {}),
         ...(f.step !== undefined ? { step: f.step } : {}),
         ...(f.source !== undefined ? { at: formatPos(relPos(f.source, cwd)), position: relPos(f.source, cwd) } : {}),
         ...(f.expected !== undefined ? { expected: f.expected } : {}),

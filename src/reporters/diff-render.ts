@@ -58,6 +58,20 @@ function sections(diff: ReportDiff): Section[] {
       header: ['scenario', 'step', 'check', 'baseline', 'current'],
       rows: diff.checks.map((c) => [c.id, c.step, c.check, c.baseline, c.current]),
     });
+  const appeared = (diff.deviations ?? []).filter((d) => d.kind === 'appeared');
+  if (appeared.length > 0)
+    out.push({
+      title: "New known deviations (listed in the target's deviations)",
+      header: ['scenario', 'check', 'clause', 'reason', 'baseline'],
+      rows: appeared.map((d) => [d.id, d.check, d.rfc, d.reason, d.other]),
+    });
+  const noLonger = (diff.deviations ?? []).filter((d) => d.kind === 'gone');
+  if (noLonger.length > 0)
+    out.push({
+      title: 'Known deviations no longer seen',
+      header: ['scenario', 'check', 'clause', 'reason', 'current'],
+      rows: noLonger.map((d) => [d.id, d.check, d.rfc, d.reason, d.other]),
+    });
   if (diff.added.length > 0) out.push({ title: 'Scenarios only in the current run', header: ['scenario'], rows: diff.added.map((id) => [id]) });
   if (diff.removed.length > 0) out.push({ title: 'Scenarios only in the baseline', header: ['scenario'], rows: diff.removed.map((id) => [id]) });
   return out;

@@ -11,7 +11,11 @@
  * one report only are listed but do not gate: a skip follows from the target
  * file or a capability (which gates by itself), inconclusive is a temporary
  * refusal, and added or removed scenarios are a change of the suite, not of
- * the server.
+ * the server. Known deviations (a target's `deviations:`) that appeared or
+ * went are listed too, never as a regression: a deviation in a report is one
+ * its target file lists, and a scenario it turned from failed to passed is
+ * already "newly passing"; one that went (fixed, or not reached) is news for
+ * whoever keeps the profile.
  */
 import { z } from 'zod';
 import { JSON_SCHEMA_VERSION, renderJson } from './json.js';
@@ -31,8 +35,11 @@ const stepSchema = z.looseObject({
   state: z.enum(VERDICTS),
   checks: z.array(checkSchema),
 });
+const deviationSchema = z.looseObject({ check: z.string(), status: z.enum(['known', 'fixed']), reason: z.string(), rfc: z.string() });
 const scenarioSchema = z.looseObject({
   id: z.string(),
+  // Absent in reports of scenarios without any (and of mailprobe before deviations existed).
+  deviations: z.array(deviationSchema).optional(),
   name: z.string(),
   state: z.enum(VERDICTS),
   durationMs: z.number(),
@@ -142,6 +149,21 @@ export interface CheckChange {
   readonly current: string;
 }
 
+/**
+ * A known deviation that is new in the current run (`appeared`), or that was
+ * known in the baseline and is not now (`gone`: its check passes, `fixed`, or
+ * was not judged, `not judged`).
+ */
+export interface DeviationChange {
+  readonly id: string;
+  readonly check: string;
+  readonly kind: 'appeared' | 'gone';
+  /** What the check was in the baseline (appeared) or is now (gone): 'fixed' or 'not judged' or 'failed or passed unlisted'. */
+  readonly other: string;
+  readonly rfc: string;
+  readonly reason: string;
+}
+
 export interface ReportDiff {
   readonly baselineRunId: string;
   readonly currentRunId: string;
@@ -151,6 +173,7 @@ export interface ReportDiff {
   /** Only latencies beyond the threshold; improvements are not listed (noise on a shared machine). */
   readonly latency: readonly LatencyChange[];
   readonly checks: readonly CheckChange[];
+  readonly deviations: readonly DeviationChange[];
   readonly added: readonly string[];
   readonly removed: readonly string[];
   readonly regressed: boolean;
@@ -222,10 +245,12 @@ export function diffReports(baseline: DiffReport, current: DiffReport, threshold
   const capabilities: CapabilityChange[] = [];
   const latency: LatencyChange[] = [];
   const checks: CheckChange[] = [];
+  const deviations: DeviationChange[] = [];
 
   for (const [id, now] of after) {
     const then = before.get(id);
     if (then === undefined) continue;
+    deviations.push(...deviationChanges(id, then, now));
     if (then.state !== now.state) states.push({ id, kind: stateChangeKind(now.state), from: then.state, to: now.state });
 
     // A session only one run opened (a step skipped, or errored before it) says nothing about what the server offers.
@@ -263,7 +288,34 @@ export function diffReports(baseline: DiffReport, current: DiffReport, threshold
   const added = [...after.keys()].filter((id) => !before.has(id));
   const removed = [...before.keys()].filter((id) => !after.has(id));
   const regressed = states.some((s) => REGRESSING_STATES.has(s.kind)) || capabilities.some((c) => c.gone.length > 0) || latency.length > 0;
-  return { baselineRunId: baseline.runId, currentRunId: current.runId, threshold, states, capabilities, latency, checks, added, removed, regressed };
+  return {
+    baselineRunId: baseline.runId,
+    currentRunId: current.runId,
+    threshold,
+    states,
+    capabilities,
+    latency,
+    checks,
+    deviations,
+    added,
+    removed,
+    regressed,
+  };
+}
+
+/** Known deviations new in `now`, and those of `then` no longer known; a deviation fixed in both runs is no change. */
+function deviationChanges(id: string, then: DiffScenario, now: DiffScenario): DeviationChange[] {
+  const knownIn = (s: DiffScenario) => new Map((s.deviations ?? []).filter((d) => d.status === 'known').map((d) => [d.check, d]));
+  const statusIn = (s: DiffScenario, check: string) => {
+    const d = (s.deviations ?? []).find((x) => x.check === check);
+    return d?.status === 'fixed' ? 'fixed' : d === undefined ? 'not listed or not judged' : 'known';
+  };
+  const was = knownIn(then);
+  const is = knownIn(now);
+  const out: DeviationChange[] = [];
+  for (const [check, d] of is) if (!was.has(check)) out.push({ id, check, kind: 'appeared', other: statusIn(then, check), rfc: d.rfc, reason: d.reason });
+  for (const [check, d] of was) if (!is.has(check)) out.push({ id, check, kind: 'gone', other: statusIn(now, check), rfc: d.rfc, reason: d.reason });
+  return out;
 }
 
 /**

@@ -63,6 +63,8 @@ table.checks th:first-child, table.failed-checks th:first-child { width: 30%; }
 td.value { font-family: ui-monospace, "DejaVu Sans Mono", monospace; white-space: pre-wrap; }
 tr.check-failed td.result { color: var(--failed); font-weight: 600; }
 tr.check-passed td.result { color: var(--passed); }
+tr.check-deviation td.result, tr.deviation-known td { color: var(--inconclusive); }
+summary .deviation-note { color: var(--inconclusive); font-weight: 600; margin-right: 0.4rem; }
 ol.steps { padding-left: 1.6rem; margin: 0.2rem 0; }
 ol.steps > li { margin: 0.25rem 0; }
 details.step > summary { cursor: pointer; }

@@ -3,7 +3,7 @@ import type { CheckResult, Remark, RunResult, ScenarioResult, StepResult, Verdic
 import { countResults } from '../runner/results.js';
 import { formatPos } from '../core/source.js';
 import { formatEntry, type TranscriptEntry } from '../transport/transcript.js';
-import { formatDuration, interruptedCleanup, relPath, relPos, transcriptTail, verdictDetail, type VerdictDetail } from './detail.js';
+import { deviationNote, formatDuration, interruptedCleanup, relPath, relPos, transcriptTail, verdictDetail, type VerdictDetail } from './detail.js';
 import { latencies } from './diff.js';
 import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from './html-assets.js';
 import { html, Markup } from './html-markup.js';
@@ -88,7 +88,7 @@ function checksTable(checks: readonly CheckResult[], cwd: string): Markup | unde
   if (checks.length === 0) return undefined;
   return html`<table class="checks"><thead><tr><th>check</th><th>result</th><th class="value">expected</th><th class="value">actual</th><th>RFC</th></tr></thead><tbody>${checks.map(
     (c) =>
-      html`<tr class="check-${c.passed ? 'passed' : 'failed'}"><td>${c.description}${c.source !== undefined && html` <span class="muted mono">${formatPos(relPos(c.source, cwd))}</span>`}</td><td class="result">${c.passed ? '✓ passed' : '✗ failed'}</td><td class="value">${c.expected}</td><td class="value">${c.actual}</td><td>${c.rfc ?? ''}</td></tr>`,
+      html`<tr class="check-${c.passed ? 'passed' : c.deviation !== undefined ? 'deviation' : 'failed'}"><td>${c.description}${c.id !== undefined && html` <code class="check-id">${c.id}</code>`}${c.source !== undefined && html` <span class="muted mono">${formatPos(relPos(c.source, cwd))}</span>`}</td><td class="result">${c.passed ? '✓ passed' : c.deviation !== undefined ? html`≈ failed, known deviation <code>${c.deviation}</code>` : '✗ failed'}</td><td class="value">${c.expected}</td><td class="value">${c.actual}</td><td>${c.rfc ?? ''}</td></tr>`,
   )}</tbody></table>`;
 }
 
@@ -109,9 +109,9 @@ function verdictBox(result: ScenarioResult, detail: VerdictDetail | undefined): 
   if (detail === undefined) return undefined;
   const checks = [
     ...(detail.expected !== undefined || detail.actual !== undefined
-      ? [{ heading: detail.message, at: detail.at, expected: detail.expected, actual: detail.actual, rfc: detail.rfc }]
+      ? [{ heading: detail.message, check: detail.check, at: detail.at, expected: detail.expected, actual: detail.actual, rfc: detail.rfc }]
       : []),
-    ...detail.more.map((c) => ({ heading: c.message, at: c.at, expected: c.expected, actual: c.actual, rfc: c.rfc })),
+    ...detail.more.map((c) => ({ heading: c.message, check: c.check, at: c.at, expected: c.expected, actual: c.actual, rfc: c.rfc })),
   ];
   const rows: Array<[string, Markup | string]> = [];
   if (detail.step !== undefined) rows.push(['step', detail.step]);
@@ -124,12 +124,29 @@ ${
   checks.length > 0 &&
   html`<table class="failed-checks"><thead><tr><th>failed check</th><th class="value">expected</th><th class="value">actual</th><th>RFC clause</th></tr></thead><tbody>${checks.map(
     (c) =>
-      html`<tr><td>${c.heading}${c.at !== undefined && html` <span class="muted mono">${c.at}</span>`}</td><td class="value">${c.expected ?? ''}</td><td class="value">${c.actual ?? ''}</td><td class="rfc">${c.rfc ?? ''}</td></tr>`,
+      html`<tr><td>${c.heading}${c.check !== undefined && html` <code class="check-id">${c.check}</code>`}${c.at !== undefined && html` <span class="muted mono">${c.at}</span>`}</td><td class="value">${c.expected ?? ''}</td><td class="value">${c.actual ?? ''}</td><td class="rfc">${c.rfc ?? ''}</td></tr>`,
   )}</tbody></table>`
 }
-${remarksList(detail.remarks)}
+${remarksList(result.remarks ?? [])}
 ${detail.transcript.length > 0 && html`<h3>Transcript, last lines</h3><pre class="transcript failure-transcript">${transcriptTail(detail.transcript, result.startedAt).map((line) => html`${line}\n`)}</pre>`}
 </div>`;
+}
+
+/** The target's known and fixed deviations of this scenario, each with its reason and clause: shown whatever the verdict. */
+function deviationsBlock(result: ScenarioResult, cwd: string): Markup | undefined {
+  const list = result.deviations ?? [];
+  if (list.length === 0) return undefined;
+  return html`<div class="deviations"><h3>Deviations listed in the target file</h3><table class="deviations"><thead><tr><th>check</th><th>status</th><th>reason</th><th>RFC clause</th><th class="value">expected</th><th class="value">actual</th><th>note</th></tr></thead><tbody>${list.map(
+    (d) =>
+      html`<tr class="deviation-${d.status}"><td><code class="check-id">${d.check}</code> <span class="muted">${d.step}</span>${d.source !== undefined && html` <span class="muted mono">${formatPos(relPos(d.source, cwd))}</span>`}</td><td>${d.status === 'known' ? '≈ known deviation' : '✓ deviation fixed'}</td><td>${d.reason}</td><td class="rfc">${d.rfc}</td><td class="value">${d.expected}</td><td class="value">${d.actual}</td><td>${
+        d.status === 'fixed'
+          ? "the check passes now: remove it from the target's deviations"
+          : [
+              ...(d.notJudged !== undefined ? [`${d.notJudged} check(s) needing the missing item not judged`] : []),
+              ...(d.stepsNotRun !== undefined ? [`the scenario stopped there: ${d.stepsNotRun} later step(s) not run or judged`] : []),
+            ].join('; ')
+      }</td></tr>`,
+  )}</tbody></table></div>`;
 }
 
 function remarksList(remarks: readonly Remark[]): Markup | undefined {
@@ -179,13 +196,14 @@ function scenarioRow(result: ScenarioResult, options: HtmlPageOptions): Markup {
   const detail = verdictDetail(result, options.cwd);
   const where = result.file !== undefined ? `${relPath(result.file, options.cwd)}${result.line !== undefined ? `:${result.line}` : ''}` : undefined;
   return html`<details class="scenario v-${result.state}" id="scenario-${result.id}" data-verdict="${result.state}" data-tags="${JSON.stringify(result.tags)}"${result.state === 'failed' ? html` open` : ''}>
-<summary>${badge(result.state)}<span class="name">${result.name}</span><code class="id">${result.id}</code><span class="time">${formatDuration(result.durationMs)}</span>${result.tags.map((t) => html`<span class="tag">${t}</span>`)}${detail !== undefined && html`<span class="why">${detail.message}</span>`}</summary>
+<summary>${badge(result.state)}<span class="name">${result.name}</span><code class="id">${result.id}</code><span class="time">${formatDuration(result.durationMs)}</span>${result.tags.map((t) => html`<span class="tag">${t}</span>`)}${deviationNote(result) !== undefined && html`<span class="deviation-note">${deviationNote(result)}</span>`}${detail !== undefined && html`<span class="why">${detail.message}</span>`}</summary>
 <div class="scenario-body">
 ${where !== undefined && html`<p class="muted mono">${where}</p>`}
 ${result.description !== undefined && html`<p class="description">${result.description}</p>`}
 ${result.rfc.length > 0 && html`<p>RFC: ${result.rfc.join(', ')}</p>`}
 ${verdictBox(result, detail)}
 ${detail === undefined && remarksList(result.remarks ?? [])}
+${deviationsBlock(result, options.cwd)}
 ${result.steps.length > 0 && html`<h3>Steps</h3><ol class="steps">${result.steps.map((s) => stepItem(s, result, options.cwd))}</ol>`}
 ${result.cleanup.length > 0 && html`<h3>Cleanup</h3><ol class="steps cleanup">${result.cleanup.map((s) => stepItem(s, result, options.cwd))}</ol>`}
 ${leftoversBlock(result)}

@@ -23,7 +23,17 @@ import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import type { Remark, RunResult, ScenarioResult } from '../runner/results.js';
 import { countResults } from '../runner/results.js';
-import { classnameFor, formatSeconds, fullTranscript, furtherCheckHeading, relPath, transcriptTail, verdictDetail, type VerdictDetail } from './detail.js';
+import {
+  caseRemarks,
+  classnameFor,
+  formatSeconds,
+  fullTranscript,
+  furtherCheckHeading,
+  relPath,
+  transcriptTail,
+  verdictDetail,
+  type VerdictDetail,
+} from './detail.js';
 import { escapeControls, oneLine } from './escape.js';
 import { writeReport } from './output.js';
 import { redactRun } from './redact-result.js';
@@ -112,6 +122,9 @@ function writeProperties(props: XMLBuilder, run: RunResult, scenarios: readonly 
     if (s.rfc.length > 0) add(`${p}rfc`, s.rfc.join(', '));
     for (const [session, caps] of Object.entries(s.capabilities)) add(`${p}capabilities.${session}`, caps.join(' '));
     for (const [name, value] of Object.entries(s.properties)) add(`${p}${name}`, value);
+    // A known deviation passes the case; the property keeps it in reach of any tool that reads properties.
+    for (const d of s.deviations ?? [])
+      add(`${p}deviation.${d.check}`, `${d.status === 'known' ? 'known deviation' : 'deviation fixed'}: ${d.rfc}: ${d.reason}`);
   }
 }
 
@@ -159,7 +172,7 @@ function writeTestcase(suite: XMLBuilder, s: ScenarioResult, options: { strict: 
   }
   // A failure, error or inconclusive case carries its remarks in its body; a
   // passed or skipped one has no body and shows them here, so a warning beside a passed case still reaches the CI page.
-  const remarks = s.state === 'passed' || s.state === 'skipped' ? remarkLines(s.remarks ?? []) : [];
+  const remarks = s.state === 'passed' || s.state === 'skipped' ? remarkLines(caseRemarks(s)) : [];
   const out = [...attachmentLines(s, options), ...remarks, ...fullTranscript(s)];
   if (out.length > 0) testcase.ele('system-out').txt(text(out.join('\n') + '\n'));
   if (s.leftovers.length > 0) {
@@ -197,6 +210,7 @@ function body(detail: VerdictDetail | undefined, startedAt: number, message = de
     if (value !== undefined) lines.push(`${indent}${`${label}:`.padEnd(10)}${value}`);
   };
   if (detail.code === undefined) field('message', message);
+  field('check', detail.check);
   field('code', detail.code);
   field('phase', detail.phase);
   field('step', detail.step);
@@ -208,7 +222,8 @@ function body(detail: VerdictDetail | undefined, startedAt: number, message = de
   lines.push(...remarkLines(detail.remarks));
   detail.more.forEach((check, i) => {
     lines.push(`${furtherCheckHeading(i, detail)}:`);
-    for (const key of ['message', 'at', 'expected', 'actual', 'rfc'] as const) field(key, key === 'at' ? furtherAt(check.at, detail.at) : check[key], '  ');
+    for (const key of ['message', 'check', 'at', 'expected', 'actual', 'rfc'] as const)
+      field(key, key === 'at' ? furtherAt(check.at, detail.at) : check[key], '  ');
   });
   if (detail.transcript.length > 0) {
     lines.push('transcript (last lines, redacted):');
@@ -231,7 +246,8 @@ function furtherAt(at: string, firstAt: string | undefined): string {
 
 /** "evidence: 554 no"; the labels padded as the body's own fields are. */
 function remarkLines(remarks: readonly Remark[]): string[] {
-  return remarks.map((r) => `${`${r.label}:`.padEnd(10)}${r.text}`);
+  // A label longer than the column ("known deviation") still gets its space.
+  return remarks.map((r) => `${`${r.label}:`.padEnd(Math.max(10, r.label.length + 2))}${r.text}`);
 }
 
 function text(value: string): string {

@@ -25,11 +25,19 @@
  * it is not `ok`, and TODO tells TAP harnesses not to count it as a failure,
  * the same "not judged" outcome as JUnit's <skipped>, while the directive
  * keeps the real state readable. Errors are `not ok` with `severity: error`.
+ *
+ * A scenario that passed with a known deviation of the target's profile is
+ * `not ok … # TODO known deviation: check (clause): reason`, which is exactly
+ * TAP's TODO: a failure that is expected and not counted. One whose listed
+ * check passes now is `ok … # TODO deviation fixed: …`, TAP's "unexpectedly
+ * succeeded" (a TODO that passes, a harness's "bonus"), so the entry can go.
+ * Every deviation is also in the diagnostics, under `deviations:`, whatever
+ * the verdict.
  */
 import { stringify } from 'yaml';
 import type { SourcePos } from '../core/source.js';
 import type { Remark, RunResult, ScenarioResult } from '../runner/results.js';
-import { formatDuration, interruptedCleanup, transcriptTail, verdictDetail } from './detail.js';
+import { formatDuration, interruptedCleanup, relPos, transcriptTail, verdictDetail } from './detail.js';
 import { escapeControls, oneLine } from './escape.js';
 import { writeReport } from './output.js';
 import { redactRun } from './redact-result.js';
@@ -50,12 +58,33 @@ function reason(text: string): string {
   return oneLine(text);
 }
 
+/** The scenario's known and fixed deviations, each with the keys a failed check has. */
+function deviationDocs(s: ScenarioResult, cwd: string): Record<string, unknown>[] {
+  return (s.deviations ?? []).map((d) => ({
+    check: d.check,
+    status: d.status === 'known' ? 'known deviation' : 'deviation fixed',
+    reason: d.reason,
+    rfc: d.rfc,
+    step: d.step,
+    ...(d.source !== undefined ? { at: atMapping(relPos(d.source, cwd)) } : {}),
+    ...comparison(d.expected, d.actual),
+    ...(d.notJudged !== undefined ? { not_judged: d.notJudged } : {}),
+    ...(d.stepsNotRun !== undefined ? { steps_not_run: d.stepsNotRun } : {}),
+  }));
+}
+
 function diagnostics(s: ScenarioResult, cwd: string): string[] {
   const detail = verdictDetail(s, cwd);
-  // A passed or skipped case shows only its remarks (a probe warning), if any.
-  if (detail === undefined || s.state === 'skipped') return s.remarks === undefined || s.remarks.length === 0 ? [] : yamlBlock(remarkDoc(s.remarks));
+  const deviations = deviationDocs(s, cwd);
+  // A passed or skipped case shows only its remarks (a probe warning) and its deviations, if any.
+  if (detail === undefined || s.state === 'skipped') {
+    const doc: Record<string, unknown> = remarkDoc(s.remarks ?? []);
+    if (deviations.length > 0) Object.assign(doc, { message: tapDeviationSummary(s) ?? '', severity: 'todo', deviations });
+    return Object.keys(doc).length === 0 ? [] : yamlBlock(doc);
+  }
   const severity = s.state === 'failed' ? 'fail' : s.state === 'errored' ? 'error' : 'todo';
   const doc: Record<string, unknown> = { message: detail.message, severity };
+  if (detail.check !== undefined) doc['check'] = detail.check;
   if (s.state === 'inconclusive') doc['verdict'] = 'inconclusive';
   if (detail.code !== undefined) doc['code'] = detail.code;
   if (detail.phase !== undefined) doc['phase'] = detail.phase;
@@ -63,18 +92,31 @@ function diagnostics(s: ScenarioResult, cwd: string): string[] {
   if (detail.position !== undefined) doc['at'] = atMapping(detail.position);
   Object.assign(doc, comparison(detail.expected, detail.actual));
   if (detail.rfc !== undefined) doc['rfc'] = detail.rfc;
-  for (const [key, value] of Object.entries(remarkDoc(detail.remarks))) if (!(key in doc)) doc[key] = value;
+  // Deviations have their own list below, not a remark key each.
+  for (const [key, value] of Object.entries(remarkDoc(s.remarks ?? []))) if (!(key in doc)) doc[key] = value;
   // The step's further failed checks, each with the same keys as the first.
   if (detail.more.length > 0)
     doc['also'] = detail.more.map((c) => ({
       message: c.message,
+      ...(c.check !== undefined ? { check: c.check } : {}),
       at: atMapping(c.position),
       ...comparison(c.expected, c.actual),
       ...(c.rfc !== undefined ? { rfc: c.rfc } : {}),
     }));
   if (detail.transcript.length > 0) doc['transcript'] = transcriptTail(detail.transcript, s.startedAt).join('\n') + '\n';
   if (s.leftovers.length > 0) doc['leftovers'] = [...s.leftovers];
+  if (deviations.length > 0) doc['deviations'] = deviations;
   return yamlBlock(doc);
+}
+
+/** The directive's text for a passed case with deviations: the first known one (else the first fixed), and how many more. */
+function tapDeviationSummary(s: ScenarioResult): string | undefined {
+  const list = s.deviations ?? [];
+  const first = list.find((d) => d.status === 'known') ?? list[0];
+  if (first === undefined) return undefined;
+  const label = first.status === 'known' ? 'known deviation' : 'deviation fixed';
+  const more = list.length > 1 ? ` (and ${list.length - 1} more deviation${list.length === 2 ? '' : 's'})` : '';
+  return `${label}: ${first.check} (${first.rfc}): ${first.reason}${more}`;
 }
 
 /**
@@ -135,9 +177,12 @@ function testPoint(s: ScenarioResult, n: number, cwd: string): string[] {
   const time = `# time=${formatDuration(s.durationMs)}`;
   let head: string;
   switch (s.state) {
-    case 'passed':
-      head = `ok ${title} ${time}`;
+    case 'passed': {
+      const summary = tapDeviationSummary(s);
+      const known = s.deviations?.some((d) => d.status === 'known') === true;
+      head = summary === undefined ? `ok ${title} ${time}` : `${known ? 'not ok' : 'ok'} ${title} # TODO ${reason(summary)}`;
       break;
+    }
     case 'failed':
     case 'errored':
       head = `not ok ${title} ${time}`;

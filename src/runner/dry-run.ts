@@ -144,10 +144,14 @@ export async function dryRun(options: {
   readonly runId: string;
   /** The run's environment: only which password variables are set is looked at, never a value. */
   readonly env: Readonly<Record<string, string | undefined>>;
-}): Promise<{ readonly problems: readonly string[]; readonly listing?: string }> {
+}): Promise<{ readonly problems: readonly string[]; readonly warnings?: readonly string[]; readonly listing?: string }> {
   const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep, options.shard);
   if (!inputs.target || !inputs.scenarios) return { problems: inputs.problems };
   // The plan is still listed with a password missing: it is what the run would do once the secret is there.
   const problems = unsetSecretsFor(inputs.target, inputs.scenarios, options.env);
-  return { problems, listing: formatPlan(planRun(inputs.target, inputs.scenarios, options.actions, options.runId), options.runId, inputs.target.name) };
+  return {
+    problems,
+    ...(inputs.warnings !== undefined ? { warnings: inputs.warnings } : {}),
+    listing: formatPlan(planRun(inputs.target, inputs.scenarios, options.actions, options.runId), options.runId, inputs.target.name),
+  };
 }

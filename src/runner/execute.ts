@@ -75,6 +75,8 @@ export { newRunId } from '../core/run-identity.js';
 
 export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> {
   const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep, options.shard);
+  // A deviation naming a scenario this run did not load is worth a line, not a refusal (deviation-profile.ts).
+  for (const warning of inputs.warnings ?? []) options.stderr.write(`${warning}\n`);
   const runId = options.runId ?? newRunId();
   if (!inputs.target || !inputs.scenarios) {
     const reporterCrashed = await reportLoadErrors(options, inputs, runId);

@@ -8,6 +8,7 @@ import type { InputKind } from '../input/input-file.js';
 import { loadScenarioSource } from '../scenario/load.js';
 import type { Scenario } from '../scenario/model.js';
 import { isTargetText, loadTargetText, type Target } from '../target/index.js';
+import { checkDeviationProfile } from './deviation-profile.js';
 
 /**
  * Loading of the user's files, shared by `run` and `validate`. Every problem
@@ -112,7 +113,7 @@ export async function loadRunInputs(
   paths: readonly string[],
   grep?: ScenarioFilter,
   shard?: Shard,
-): Promise<{ problems: string[]; failures: LoadFailure[]; target?: Target; scenarios?: Scenario[] }> {
+): Promise<{ problems: string[]; failures: LoadFailure[]; warnings?: string[]; target?: Target; scenarios?: Scenario[] }> {
   const target = await loadTarget(targetFile);
   const loaded = await loadScenarios(paths);
   const problems = [...target.problems, ...loaded.problems];
@@ -120,6 +121,10 @@ export async function loadRunInputs(
   // The target, when it loaded, is kept for the load-error reports (its name and host, its passwords for redaction).
   if (problems.length > 0 || !target.value || !loaded.value) return { problems, failures, ...(target.value ? { target: target.value } : {}) };
   let scenarios = loaded.value;
+  // The profile is checked against every scenario loaded, before --grep and --shard pick some (deviation-profile.ts).
+  const profile = profileProblems(target.value, scenarios);
+  if (profile.problems.length > 0) return { problems: profile.problems, failures: profile.failures, target: target.value };
+  const warnings = profile.warnings;
   if (scenarios.length === 0)
     return { problems: [`no scenario files in: ${paths.join(', ')} (only target files: ${loaded.targets.files.join(', ')})`], failures, target: target.value };
   if (grep !== undefined) {
@@ -128,7 +133,15 @@ export async function loadRunInputs(
   }
   // After --grep: the shards split what the whole run would run. An empty shard (more shards than scenarios) runs nothing.
   if (shard !== undefined) scenarios = pickShard(scenarios, shard);
-  return { problems, failures, target: target.value, scenarios };
+  return { problems, failures, ...(warnings.length > 0 ? { warnings } : {}), target: target.value, scenarios };
+}
+
+/** A target's deviations checked against loaded scenarios: errors as problems (and the target's load failure), warnings as `file:line:col: warning: …`. */
+export function profileProblems(target: Target, scenarios: readonly Scenario[]): { problems: string[]; failures: LoadFailure[]; warnings: string[] } {
+  const { errors, warnings } = checkDeviationProfile(target, scenarios);
+  const problems = errors.map((d) => formatDiagnostic(d));
+  const failures: LoadFailure[] = errors.length === 0 ? [] : [{ file: target.file, kind: 'target', code: 'ETARGET_INVALID', diagnostics: errors, problems }];
+  return { problems, failures, warnings: warnings.map((d) => formatDiagnostic({ ...d, message: `warning: ${d.message}` })) };
 }
 
 export function loadTarget(file: string): Promise<LoadOutcome<Target>> {

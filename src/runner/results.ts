@@ -84,6 +84,36 @@ interface ScenarioCommon {
   readonly capabilities: Readonly<Record<string, readonly string[]>>;
   /** What cleanup could not remove, named so a person can remove it by hand. */
   readonly leftovers: readonly string[];
+  /**
+   * The target's known deviations (its `deviations:`) for this scenario that
+   * the run judged: listed checks that failed ('known') and listed checks
+   * that now pass ('fixed'). Absent when none was judged. A known deviation
+   * does not decide the verdict; it is always listed beside it.
+   */
+  readonly deviations?: readonly DeviationResult[];
+}
+
+/** One listed deviation as the run found it (see ScenarioCommon.deviations and src/runner/deviations.ts). */
+export interface DeviationResult {
+  /** `<scenario id>#<check id>`, as the target file lists it. */
+  readonly check: string;
+  /** known: the check failed as listed; fixed: it passed, so the entry can go. */
+  readonly status: 'known' | 'fixed';
+  readonly reason: string;
+  readonly rfc: string;
+  /** The step the check belongs to, and where the check is written. */
+  readonly step: string;
+  readonly source?: SourcePos;
+  readonly expected: string;
+  readonly actual: string;
+  /** known only: checks that were not judged because of the item this check found missing. */
+  readonly notJudged?: number;
+  /**
+   * known only: the scenario stopped at this check's step (a failed check
+   * that is not a missing item stops a scenario, listed or not), so this many
+   * later steps did not run and nothing they check was judged.
+   */
+  readonly stepsNotRun?: number;
 }
 
 export interface Remark {
@@ -99,6 +129,8 @@ export interface Remark {
 
 /** One failed check of the failing step. */
 export interface FailedCheck {
+  /** `<scenario id>#<check id>`: the name a target's deviations would list it by; absent for mailprobe's own checks. */
+  readonly check?: string;
   readonly message: string;
   readonly source: SourcePos;
   readonly expected: string;
@@ -115,6 +147,8 @@ export interface FailureInfo {
   /** The failing step and where it is written; absent for a case no file describes. */
   readonly step?: string;
   readonly source?: SourcePos;
+  /** The first failed check's full id (FailedCheck.check). */
+  readonly check?: string;
   readonly message: string;
   /** What was expected and what came, for a failed check; a probe finding says it in `remarks` instead. */
   readonly expected?: string;

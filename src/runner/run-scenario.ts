@@ -12,6 +12,7 @@ import { SessionPool } from './sessions.js';
 import { unmetRequirements } from './requirements.js';
 import { shell, StepGate } from './step-gate.js';
 import { scenarioVerdict } from './verdict.js';
+import { judgeDeviations } from './deviations.js';
 
 export interface ScenarioEnvironment {
   readonly runId: string;
@@ -161,8 +162,19 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
   settle?.(leftovers);
 
   const durationMs = [...steps, ...cleanup].reduce((sum, s) => sum + s.durationMs, 0);
-  const common = { ...base, durationMs, steps, cleanup, properties, capabilities, leftovers };
-  return scenarioVerdict(common, steps, env.redactor.entries(transcript.entries));
+  // The target's known deviations relabel what ran; they never changed what ran (deviations.ts).
+  const judged = judgeDeviations(scenario, steps, env.target.deviations ?? []);
+  const common = {
+    ...base,
+    durationMs,
+    steps: judged.steps,
+    cleanup,
+    properties,
+    capabilities,
+    leftovers,
+    ...(judged.deviations.length > 0 ? { deviations: judged.deviations } : {}),
+  };
+  return scenarioVerdict(common, judged.steps, env.redactor.entries(transcript.entries));
 }
 
 /** Sessions the scenario's steps (not its cleanup) use: the ones to open before mail is sent. */

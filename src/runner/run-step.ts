@@ -154,6 +154,8 @@ function splitByAbsence(step: Step, output: Record<string, unknown>, captures: R
       actual: `not judged: the server did not send ${item}`,
       ...(expectation.rfc ? { rfc: expectation.rfc } : {}),
       source: expectation.source,
+      id: expectation.id,
+      notJudged: item,
     });
   }
   return { judged, notJudged, absence, missing: [...new Set(missing)] };
@@ -202,6 +204,7 @@ export function judgeStep(step: Step, output: Record<string, unknown>, resolve: 
       actual: verdict.actual,
       ...(expectation.rfc ? { rfc: expectation.rfc } : {}),
       source: expectation.source,
+      ...(expectation.id ? { id: expectation.id } : {}),
     });
   });
   return checks;

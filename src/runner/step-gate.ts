@@ -96,5 +96,6 @@ function notRunCheck(step: Step, item: string): CheckResult {
     expected: `${item} in an earlier step's output`,
     actual: `not run: the server did not send ${item}`,
     source: step.source,
+    notJudged: item,
   };
 }

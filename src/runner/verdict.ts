@@ -1,5 +1,7 @@
 import type { CheckResult, FailedCheck, ScenarioResult, StepResult } from './results.js';
 import type { TranscriptEntry } from '../transport/transcript.js';
+import { fullCheckId } from '../scenario/check-ids.js';
+import { onlyDeviations } from './deviations.js';
 
 type Common = Omit<ScenarioResult, 'state' | 'failure' | 'error' | 'reason' | 'transcript'>;
 
@@ -10,6 +12,8 @@ type Common = Omit<ScenarioResult, 'state' | 'failure' | 'error' | 'reason' | 't
  * mailbox. It fails with one check that names every leftover, or, when a
  * second Ctrl-C stopped its cleanup, is errored (interrupted) naming them. A step skipped
  * on its own (its requires unmet) does not decide it: the scenario went on.
+ * Nor does a step whose only failed checks are the target's known deviations
+ * (deviations.ts): they are listed beside the verdict, in `deviations`.
  */
 export function scenarioVerdict(common: Common, steps: readonly StepResult[], transcript: readonly TranscriptEntry[]): ScenarioResult {
   const verdict = stepsVerdict(common, steps, transcript);
@@ -50,12 +54,15 @@ function leftoversFailure(common: Common): ScenarioResult {
 }
 
 function stepsVerdict(common: Common, steps: readonly StepResult[], transcript: readonly TranscriptEntry[]): ScenarioResult {
-  const first = steps.find((s): s is Exclude<StepResult, { state: 'passed' }> => s.state !== 'passed' && !(s.state === 'skipped' && s.stepOnly));
+  const first = steps.find(
+    (s): s is Exclude<StepResult, { state: 'passed' }> => s.state !== 'passed' && !(s.state === 'skipped' && s.stepOnly) && !onlyDeviations(s),
+  );
   if (!first) return { ...common, state: 'passed' } as ScenarioResult;
   switch (first.state) {
     case 'failed': {
       // Every failed check of the step is reported: a mail admin fixing the first should see the others too.
-      const failed = first.checks.filter((c) => !c.passed).map((c) => failedCheck(c, first));
+      // A known deviation in the same step is listed in `deviations`, not as a failure.
+      const failed = first.checks.filter((c) => !c.passed && c.deviation === undefined).map((c) => failedCheck(c, first, common.id));
       const [check] = failed;
       if (check === undefined) throw new Error(`step '${first.name}' is failed without a failed check`);
       return {
@@ -77,8 +84,9 @@ function stepsVerdict(common: Common, steps: readonly StepResult[], transcript: 
   }
 }
 
-function failedCheck(check: CheckResult, step: StepResult): FailedCheck {
+function failedCheck(check: CheckResult, step: StepResult, scenarioId: string): FailedCheck {
   return {
+    ...(check.id !== undefined ? { check: fullCheckId(scenarioId, check.id) } : {}),
     message: check.description,
     source: check.source ?? step.source,
     expected: check.expected,

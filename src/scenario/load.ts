@@ -13,6 +13,7 @@ import { isPlainObject, issuesToDiagnostics } from '../input/issues.js';
 import { isMatcherName, MATCHER_NAMES } from './matchers.js';
 import type { MatcherName } from './matchers.js';
 import type { Expectation, Scenario, SessionDecl, Step } from './model.js';
+import { assignCheckIds, CHECK_ID_RE } from './check-ids.js';
 import { pointsIntoInterpolated, validateParamsStatic } from './params.js';
 import { scenarioShapeSchema } from './schema.js';
 import { parseYamlWithPositions } from '../input/yaml-doc.js';
@@ -134,6 +135,30 @@ class SemanticChecker {
       for (const name of Object.keys(asRecord(asRecord(step).capture))) available.set(name, i);
     });
     this.checkCleanupPresent(steps, cleanup);
+    this.checkCheckIds(steps, cleanup);
+  }
+
+  /** Explicit check ids are unique within the scenario (steps and cleanup), so `<scenario>#<id>` names one check. */
+  private checkCheckIds(steps: unknown[], cleanup: unknown[]): void {
+    const first = new Map<string, DataPath>();
+    const lists = [
+      ['steps', steps],
+      ['cleanup', cleanup],
+    ] as const;
+    for (const [key, list] of lists) {
+      list.forEach((step, i) => {
+        const expect = asRecord(step).expect;
+        if (!Array.isArray(expect)) return;
+        expect.forEach((e, j) => {
+          const id = asRecord(e).id;
+          if (typeof id !== 'string' || !CHECK_ID_RE.test(id)) return;
+          const p: DataPath = [key, i, 'expect', j, 'id'];
+          const earlier = first.get(id);
+          if (earlier === undefined) first.set(id, p);
+          else this.report(p, `check id '${id}' is already used at line ${this.positions.posOf(earlier).line}; check ids are unique within a scenario`);
+        });
+      });
+    }
   }
 
   /**
@@ -327,12 +352,24 @@ class SemanticChecker {
       },
       vars: this.vars,
       sessions,
-      steps: this.buildSteps(d.steps, 'steps'),
-      cleanup: this.buildSteps(d.cleanup, 'cleanup'),
+      ...this.buildAllSteps(d.steps, d.cleanup),
       source: this.positions.posOf([]),
       positions: this.positions,
     };
     return typeof d.description === 'string' ? { ...scenario, description: d.description } : scenario;
+  }
+
+  /** Steps and cleanup, with every check's id assigned over both (check-ids.ts). */
+  private buildAllSteps(stepList: unknown, cleanupList: unknown): { steps: Step[]; cleanup: Step[] } {
+    const steps = this.buildSteps(stepList, 'steps');
+    const cleanup = this.buildSteps(cleanupList, 'cleanup');
+    const all = [...steps, ...cleanup];
+    const ids = assignCheckIds(
+      all.flatMap((step) => step.expect.map((e) => ({ ...(e.id !== '' ? { explicit: e.id } : {}), stepName: step.name, that: e.that }))),
+    );
+    let n = 0;
+    const withIds = (list: Step[]) => list.map((step) => ({ ...step, expect: step.expect.map((e) => ({ ...e, id: ids[n++]! })) }));
+    return { steps: withIds(steps), cleanup: withIds(cleanup) };
   }
 
   private buildSteps(list: unknown, key: 'steps' | 'cleanup'): Step[] {
@@ -344,6 +381,8 @@ class SemanticChecker {
         const ex = asRecord(e);
         const matcher = Object.keys(ex).find(isMatcherName) as MatcherName;
         const item: Expectation = {
+          // '' until buildAllSteps assigns it: explicit ids first, then derived ones around them.
+          id: typeof ex.id === 'string' ? ex.id : '',
           that: ex.that as string,
           matcher,
           value: ex[matcher],

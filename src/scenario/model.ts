@@ -55,6 +55,8 @@ export interface Step {
 }
 
 export interface Expectation {
+  /** The check's id within its scenario: the explicit `id:`, or derived from the step name and `that` (check-ids.ts). */
+  readonly id: string;
   /** Output path: '$' or dotted. */
   readonly that: string;
   readonly matcher: MatcherName;

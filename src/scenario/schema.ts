@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ActionSignature, ActionSignatures } from '../actions/define-action.js';
 import { ENDPOINT_NAMES, PROTOCOL_NAMES, type ProtocolName } from '../core/protocols.js';
+import { CHECK_ID_MESSAGE, CHECK_ID_RE } from './check-ids.js';
 import { MATCHER_NAMES, MATCHER_OPERANDS } from './matchers.js';
 
 /**
@@ -27,6 +28,13 @@ const nonEmpty = (what: string) => z.string().min(1, { message: `${what} must no
 
 function expectationShape() {
   const shape: Record<string, z.ZodType> = {
+    id: z
+      .string()
+      .regex(CHECK_ID_RE, { message: CHECK_ID_MESSAGE })
+      .optional()
+      .describe(
+        "Stable id of this check, unique in the scenario; a target file's deviations name it as '<scenario id>#<id>'. Without it the id is derived from the step name and 'that'.",
+      ),
     that: outputPath.describe("Path into the step's output: '$' for all of it, or a dotted path such as 'messages.0.size'."),
     rfc: z.string().optional().describe('The RFC clause this expectation checks, shown in reports.'),
     because: z.string().optional().describe('Why this must hold, shown when it fails.'),

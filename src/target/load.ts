@@ -160,6 +160,19 @@ function resolveTarget(input: TargetInput, file: string, baseDir: string, positi
   for (const [role, a] of Object.entries(input.accounts)) {
     accounts[role] = { role, user: a.user, address: a.address, passwordEnv: a.password_env, source: positions.posOf(['accounts', role]) };
   }
+  const deviations = (input.deviations ?? []).map((d, i) => ({
+    check: d.check,
+    reason: d.reason,
+    rfc: d.rfc,
+    source: positions.posOf(['deviations', i, 'check']),
+  }));
+  const listedAt = new Map<string, number>();
+  deviations.forEach((d, i) => {
+    const first = listedAt.get(d.check);
+    if (first === undefined) listedAt.set(d.check, i);
+    else
+      diagnostics.push({ pos: d.source, message: `deviation '${d.check}' is already listed at line ${deviations[first]!.source.line}; list each check once` });
+  });
   if (diagnostics.length > 0) throw new LoadError('ETARGET_INVALID', diagnostics);
   const caps: Partial<Record<ProtocolName, string[]>> = {};
   for (const [proto, list] of Object.entries(input.capabilities_required ?? {})) if (list) caps[proto as ProtocolName] = list;
@@ -172,6 +185,7 @@ function resolveTarget(input: TargetInput, file: string, baseDir: string, positi
     accounts,
     timeouts: { ...DEFAULT_TIMEOUTS, ...input.timeouts },
     capabilitiesRequired: caps,
+    deviations,
     source: positions.posOf([]),
     positions,
   };

@@ -1,6 +1,7 @@
 import { DEFAULT_TIMEOUTS as CONNECTION_TIMEOUTS } from '../transport/timeouts.js';
 import type { ProtocolName } from '../actions/define-action.js';
 import type { SourcePos } from '../core/source.js';
+import type { KnownDeviation } from '../core/checks.js';
 import type { PositionMap } from '../input/yaml-doc.js';
 import type { EndpointName, Security } from './endpoints.js';
 
@@ -54,6 +55,8 @@ export interface Target {
   readonly accounts: Readonly<Record<string, Account>>;
   readonly timeouts: Timeouts;
   readonly capabilitiesRequired: Readonly<Partial<Record<ProtocolName, readonly string[]>>>;
+  /** The file's `deviations:`, each with its place (checked against the loaded scenarios in src/runner/deviation-profile.ts). */
+  readonly deviations: readonly (KnownDeviation & { readonly source: SourcePos })[];
   readonly source: SourcePos;
   readonly positions: PositionMap;
 }

@@ -86,6 +86,21 @@ const capabilitiesShape = Object.fromEntries(PROTOCOL_NAMES.map((p) => [p, capab
   z.ZodOptional<typeof capabilityList>
 >;
 
+/** `<scenario id>#<check id>`: the scenario's path under its suite root, '#', then a check id (src/scenario/check-ids.ts). */
+export const CHECK_REF_RE = /^[^\s#]+#[a-z0-9-]+$/;
+
+const deviationSchema = z.strictObject({
+  check: z
+    .string()
+    .regex(CHECK_REF_RE, { message: "expected '<scenario id>#<check id>', e.g. imap/uid-stability#uidnext-in-select" })
+    .describe("The check the server is known to fail: '<scenario id>#<check id>'."),
+  reason: z.string().trim().min(1, { message: 'reason must say why the server deviates' }).describe('Why the server deviates, shown in every report.'),
+  rfc: z
+    .string()
+    .regex(/^RFC \d+\b/, { message: "rfc names the clause the server departs from, e.g. 'RFC 9051 §6.3.2'" })
+    .describe("The clause the server departs from, e.g. 'RFC 9051 §6.3.2'."),
+});
+
 export const targetSchema = z.strictObject({
   kind: z.literal('target').optional().describe('Marks this file as a target file, so that a folder of scenarios may hold it.'),
   name: z.string().min(1, { message: 'name must not be empty' }),
@@ -97,6 +112,12 @@ export const targetSchema = z.strictObject({
     .describe('Roles scenarios refer to: primary, secondary, third…'),
   timeouts: timeoutsSchema.optional().describe('Milliseconds.'),
   capabilities_required: z.strictObject(capabilitiesShape).optional().describe('A capability listed here and missing on the server is a failure, not a skip.'),
+  deviations: z
+    .array(deviationSchema)
+    .optional()
+    .describe(
+      'Known deviations of this server: a listed check that fails is reported as a known deviation with its reason and clause, and does not fail the run.',
+    ),
 });
 
 export type TargetInput = z.infer<typeof targetSchema>;

@@ -9,7 +9,7 @@ function step(over: Partial<Step>): Step {
 }
 
 function expectation(value: unknown): Expectation {
-  return { that: 'uid', matcher: 'at_least', value, source: at, path: ['steps', 0, 'expect', 0, 'at_least'] };
+  return { id: 's-uid', that: 'uid', matcher: 'at_least', value, source: at, path: ['steps', 0, 'expect', 0, 'at_least'] };
 }
 
 describe('what a step needs from earlier steps', () => {

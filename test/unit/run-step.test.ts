@@ -17,7 +17,15 @@ import { Transcript } from '../../src/transport/transcript.js';
 const at = (line: number) => ({ file: 'suites/x.yaml', line, col: 5 });
 
 function expectation(that: string, matcher: string, value: unknown, extra: Partial<Expectation> = {}): Expectation {
-  return { that, matcher: matcher as Expectation['matcher'], value, source: at(20), path: ['steps', 0, 'expect', 0, matcher], ...extra };
+  return {
+    id: `s-${that}`,
+    that,
+    matcher: matcher as Expectation['matcher'],
+    value,
+    source: at(20),
+    path: ['steps', 0, 'expect', 0, matcher],
+    ...extra,
+  } as Expectation;
 }
 
 function step(action: string, options: { with?: unknown; expect?: Expectation[]; capture?: Record<string, string> } = {}): Step {

@@ -90,7 +90,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       runId: newRunId(),
       env,
     });
-    for (const p of listed.problems) say(p);
+    for (const p of [...(listed.warnings ?? []), ...listed.problems]) say(p);
     if (listed.listing !== undefined) ctx.stdout.write(escapeControls(listed.listing, { keep: '\n' }));
     return listed.problems.length > 0 ? EXIT.USAGE : EXIT.OK;
   }

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { escapeControls } from '../../reporters/escape.js';
 import { EXIT } from '../exit-codes.js';
-import { loadScenarios, loadTarget } from '../../runner/load-inputs.js';
+import { loadScenarios, loadTarget, profileProblems } from '../../runner/load-inputs.js';
 import type { CliContext } from '../run-context.js';
 
 /**
@@ -16,13 +16,24 @@ export async function validateCommand(paths: readonly string[], options: { targe
   const problems: string[] = [];
   let scenarioCount = 0;
   let targetCount = targets.length;
+  let scenarios: Awaited<ReturnType<typeof loadScenarios>>['value'];
   if (scenarioPaths.length > 0 || targets.length === 0) {
     const loaded = await loadScenarios(scenarioPaths.length > 0 ? scenarioPaths : [join(ctx.packageRoot, 'suites')]);
     problems.push(...loaded.problems, ...loaded.targets.problems);
+    scenarios = loaded.value;
     scenarioCount = loaded.value?.length ?? 0;
     targetCount += loaded.targets.files.length;
   }
-  for (const file of targets) problems.push(...(await loadTarget(file)).problems);
+  for (const file of targets) {
+    const target = await loadTarget(file);
+    problems.push(...target.problems);
+    // With scenarios given too, the target's deviations must name their checks (deviation-profile.ts).
+    if (target.value !== undefined && scenarios !== undefined && scenarios.length > 0) {
+      const profile = profileProblems(target.value, scenarios);
+      problems.push(...profile.problems);
+      for (const w of profile.warnings) ctx.stderr.write(`${escapeControls(w)}\n`);
+    }
+  }
   // Problems quote the user's files: a bidi override there must not reorder the terminal.
   for (const p of problems) ctx.stderr.write(`${escapeControls(p, { keep: '\n' })}\n\n`);
   if (problems.length > 0) {

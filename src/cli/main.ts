@@ -290,7 +290,11 @@ Exit codes: as run would exit for the merged result (0 pass, 1 failed, 3 errored
   lab
     .command('up')
     .description('Install (as root) and start the lab; prints where the target files are')
-    .option('--servers <names>', 'comma-separated mail servers: dovecot (always runs; target.yaml), cyrus (target-cyrus.yaml), courier (target-courier.yaml)', 'dovecot')
+    .option(
+      '--servers <names>',
+      'comma-separated mail servers: dovecot (always runs; target.yaml), cyrus (target-cyrus.yaml), courier (target-courier.yaml)',
+      'dovecot',
+    )
     .action(async (options: { servers: string }) => setExit(await labCommand('up', ctx, { servers: options.servers })));
   lab
     .command('down')

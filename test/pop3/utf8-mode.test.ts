@@ -59,7 +59,13 @@ describe('POP3 sessions send UTF8 when CAPA advertises it', () => {
     expect(s?.state, summarize(result)).toBe('passed');
     const wait = s?.steps.find((step) => step.action === 'pop3.wait-for');
     expect(wait?.checks.every((c) => c.passed)).toBe(true);
-    const wire = JSON.stringify(s?.transcript ?? s);
-    expect(wire).toMatch(/UTF8/);
+    // Each poll's session: UTF8 is sent, taken, and comes before the login (AUTHORIZATION state).
+    const lines = (wait?.transcript ?? []).map((e) => `${e.direction} ${e.text}`);
+    const utf8At = lines.indexOf('client UTF8');
+    expect(utf8At, lines.join('\n')).toBeGreaterThan(-1);
+    expect(lines[utf8At + 1]).toBe('server +OK UTF8 mode on');
+    const loginAt = lines.findIndex((l) => /^client (AUTH PLAIN|USER) /.test(l));
+    expect(loginAt, lines.join('\n')).toBeGreaterThan(utf8At);
+    expect(s?.leftovers).toEqual([]);
   });
 });

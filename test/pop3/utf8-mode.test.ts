@@ -69,3 +69,56 @@ describe('POP3 sessions send UTF8 when CAPA advertises it', () => {
     expect(s?.leftovers).toEqual([]);
   });
 });
+
+/** A server that advertises UTF8 and then refuses it is not judged for that: the session goes on in ASCII mode. */
+describe('a refused UTF8', () => {
+  let host: FakeMailHost;
+  let dir: string;
+  let targetFile: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    ({ host, dir, targetFile, env } = await startFakeHostWithTarget({
+      accounts: { alice: { password: 'alice-Secret-1', address: 'alice@fake.test' } },
+      pop3Utf8: true,
+      pop3Overrides: {
+        UTF8: (_args, io) => {
+          io.reply('-ERR UTF8 not available now');
+          return true;
+        },
+      },
+    }));
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  it('leaves the session in ASCII mode, says so in the transcript, and an ASCII message is still found', async () => {
+    const file = join(dir, 'utf8-refused.yaml');
+    await writeFile(
+      file,
+      [
+        'name: a plain message arrives though UTF8 was refused',
+        'sessions:',
+        '  mailbox: { protocol: pop3, endpoint: pop3s, account: primary }',
+        'steps:',
+        '  - action: smtp.send',
+        '    with: { account: primary, to: ["alice@fake.test"] }',
+        '    capture: { sent: "$" }',
+        '  - action: pop3.wait-for',
+        '    session: mailbox',
+        '    with: { message_id: "${captures.sent.message_id}", timeout_ms: 1500 }',
+        '    expect: [{ that: arrived, equals: true }]',
+        'cleanup:',
+        '  - { action: pop3.cleanup, session: mailbox }',
+        '',
+      ].join('\n'),
+    );
+    const { result } = await runSuite({ targetFile, env, paths: [file] });
+    const [s] = result.scenarios;
+    expect(s?.state, summarize(result)).toBe('passed');
+    const lines = (s?.steps.find((step) => step.action === 'pop3.wait-for')?.transcript ?? []).map((e) => `${e.direction} ${e.text}`);
+    expect(lines).toContain('server -ERR UTF8 not available now');
+    expect(lines.some((l) => /^info the server refused UTF8 \(UTF8 not available now\); the session stays in ASCII mode$/.test(l)), lines.join('\n')).toBe(true);
+  });
+});

@@ -17,6 +17,15 @@ export interface TargetProfile {
   notes: readonly string[];
   hostOf: (endpoint: EndpointName) => string;
   accounts: readonly LabAccount[];
+  /** Known deviations of this server (`deviations:`), each with its wire evidence in the server's lab test. */
+  deviations?: readonly LabDeviation[];
+}
+
+export interface LabDeviation {
+  /** `<scenario id>#<check id>`. */
+  readonly check: string;
+  readonly reason: string;
+  readonly rfc: string;
 }
 
 /** Dovecot's target.yaml: plain imap and pop3 on 127.0.0.2 (ENDPOINT_HOST). */
@@ -70,6 +79,17 @@ export function renderTargetFile(ports: LabPorts, caFile: string, profile: Targe
         `  ${`${a.role}:`.padEnd(roleWidth)} { user: ${`${a.user},`.padEnd(userWidth)} ` +
         `address: ${`${a.address},`.padEnd(addrWidth)} password_env: ${a.passwordEnv} }`,
     ),
+    // JSON strings are YAML double-quoted scalars: a reason may hold ':' or '#'.
+    ...(profile.deviations?.length
+      ? [
+          'deviations:',
+          ...profile.deviations.flatMap((d) => [
+            `  - check: ${d.check}`,
+            `    reason: ${JSON.stringify(d.reason)}`,
+            `    rfc: ${JSON.stringify(d.rfc)}`,
+          ]),
+        ]
+      : []),
   ];
   return lines.join('\n') + '\n';
 }

@@ -146,6 +146,14 @@ describe("Courier's lab module", () => {
       const text = await readFile(join(dir, 'target-courier.yaml'), 'utf8');
       expect(text).toMatch(/^ {2}primary: +\{ user: alice, +address: alice@courier\.lab\.test, +password_env: MAILPROBE_LAB_PRIMARY_PASSWORD \}$/m);
       expect(courier.targetFile(labLayout('/tmp/lab-x'))).toBe('/tmp/lab-x/target-courier.yaml');
+      // Its known deviations load as the target loader reads them: check, reason and clause (test/lab/courier.test.ts holds their evidence).
+      expect(target.deviations.map((d) => [d.check, d.reason, d.rfc])).toEqual(
+        ['uidnext-in-select', 'uidnext-in-phone-select', 'uidnext-in-reselect'].map((id) => [
+          `imap/uid-stability#${id}`,
+          'Courier sends UIDNEXT only in STATUS, never in the SELECT response',
+          'RFC 3501 §6.3.1: UIDNEXT is among the REQUIRED OK untagged responses to SELECT',
+        ]),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
       await certs.cleanup();
@@ -216,6 +224,9 @@ describe("Cyrus's target file and the lab state", () => {
       const text = await readFile(join(dir, 'target-cyrus.yaml'), 'utf8');
       expect(text).not.toMatch(/lmtp/);
       expect(text).toMatch(/^ {2}primary: +\{ user: alice, +address: alice@cyrus\.lab\.test, +password_env: MAILPROBE_LAB_PRIMARY_PASSWORD \}$/m);
+      // No known deviations: smtp/utf8-address's failure there departs from no clause (test/lab/cyrus.test.ts).
+      expect(target.deviations).toEqual([]);
+      expect(text).not.toMatch(/deviations/);
     } finally {
       await rm(dir, { recursive: true, force: true });
       await certs.cleanup();

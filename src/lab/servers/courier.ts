@@ -141,6 +141,13 @@ const COURIER_TARGET: TargetProfile = {
   ],
   hostOf: () => COURIER_HOST,
   accounts: COURIER_ACCOUNTS,
+  // Evidence: test/lab/courier.test.ts (SELECT and re-SELECT on two connections carry no [UIDNEXT]; STATUS does).
+  // RFC 3501 §6.3.1 is the clause Courier (an IMAP4rev1 server) departs from.
+  deviations: (['uidnext-in-select', 'uidnext-in-phone-select', 'uidnext-in-reselect'] as const).map((id) => ({
+    check: `imap/uid-stability#${id}`,
+    reason: 'Courier sends UIDNEXT only in STATUS, never in the SELECT response',
+    rfc: 'RFC 3501 §6.3.1: UIDNEXT is among the REQUIRED OK untagged responses to SELECT',
+  })),
 };
 
 function endpointPorts(ports: ServerPorts): LabPorts {

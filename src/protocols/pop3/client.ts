@@ -167,6 +167,23 @@ export class Pop3Client {
   }
 
   /**
+   * UTF8 (RFC 6856): asks for the session's UTF-8 mode, sent in the
+   * AUTHORIZATION state before the login, as a UTF-8-capable client does. A
+   * server that offers it may show a client that never sent it a notice in
+   * place of a message with UTF-8 header fields (Courier does), so a reader
+   * that skipped it would miss mail that arrived. A refusal is no failure of
+   * the server: the session stays in ASCII mode, and the transcript says so.
+   * Returns whether the server took it.
+   */
+  utf8(): Promise<boolean> {
+    return this.#serial(async () => {
+      const status = await this.#send('UTF8');
+      if (!status.ok) this.#connection.info(`the server refused UTF8 (${status.text}); the session stays in ASCII mode`);
+      return status.ok;
+    });
+  }
+
+  /**
    * Authenticate. "auto" uses AUTH PLAIN when CAPA lists it under SASL, USER/PASS
    * otherwise. The password is marked secret at the source: the transcript shows
    * "PASS [redacted]" and "AUTH PLAIN [redacted]".

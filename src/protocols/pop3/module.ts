@@ -53,6 +53,8 @@ async function openOnce(ctx: SessionOpenContext) {
   let answeredBefore: boolean;
   try {
     answeredBefore = client.capaSupported === true;
+    // Always when offered, whatever the scenario: what a UTF-8-capable reader does (RFC 6856).
+    if (client.hasCapability('UTF8')) await client.utf8();
     await client.login(ctx.user, ctx.password);
     capabilities = await client.capa();
   } catch (err) {

@@ -83,11 +83,7 @@ export function renderTargetFile(ports: LabPorts, caFile: string, profile: Targe
     ...(profile.deviations?.length
       ? [
           'deviations:',
-          ...profile.deviations.flatMap((d) => [
-            `  - check: ${d.check}`,
-            `    reason: ${JSON.stringify(d.reason)}`,
-            `    rfc: ${JSON.stringify(d.rfc)}`,
-          ]),
+          ...profile.deviations.flatMap((d) => [`  - check: ${d.check}`, `    reason: ${JSON.stringify(d.reason)}`, `    rfc: ${JSON.stringify(d.rfc)}`]),
         ]
       : []),
   ];

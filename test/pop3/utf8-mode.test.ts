@@ -119,6 +119,9 @@ describe('a refused UTF8', () => {
     expect(s?.state, summarize(result)).toBe('passed');
     const lines = (s?.steps.find((step) => step.action === 'pop3.wait-for')?.transcript ?? []).map((e) => `${e.direction} ${e.text}`);
     expect(lines).toContain('server -ERR UTF8 not available now');
-    expect(lines.some((l) => /^info the server refused UTF8 \(UTF8 not available now\); the session stays in ASCII mode$/.test(l)), lines.join('\n')).toBe(true);
+    expect(
+      lines.some((l) => /^info the server refused UTF8 \(UTF8 not available now\); the session stays in ASCII mode$/.test(l)),
+      lines.join('\n'),
+    ).toBe(true);
   });
 });

@@ -19,6 +19,7 @@ node dist/cli/main.js run \
   --reporter junit-strict=reports/junit-strict.xml \
   --reporter tap=reports/report.tap \
   --reporter json=reports/report.json \
+  --reporter html=reports/report.html \
   "$@"
 code=$?
 set -e

@@ -23,5 +23,5 @@ node dist/cli/main.js run \
   "$@"
 code=$?
 set -e
-echo "mailprobe: reports written to reports/ (junit.xml, junit-strict.xml, report.tap, report.json); exit code $code" >&2
+echo "mailprobe: reports written to reports/ (junit.xml, junit-strict.xml, report.tap, report.json, report.html); exit code $code" >&2
 exit $code

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -9,30 +8,13 @@ import { commandLine, environVar } from '../../src/lab/procs.js';
 import { courierPaths } from '../../src/lab/servers/courier.js';
 import { labLayout } from '../../src/lab/paths.js';
 import { runCli } from '../support/cli.js';
-import { LineClient } from './line-client.js';
+import { LineClient, isRoot, refused, imapLogin } from './line-client.js';
 
 // Integration test of `lab up --servers dovecot,courier` in its own state dir: it
 // installs what is missing (courier-base, courier-authdaemon, courier-authlib-userdb,
 // gamin; courier-imap and courier-pop downloaded and unpacked privately), starts
 // Dovecot, Courier and Postfix, and checks Courier on the wire. Needs root, like
 // test/lab/lab.test.ts; CI runs as root.
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-
-function refused(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', () => resolve(true));
-  });
-}
-
-async function imapLogin(c: LineClient, user: string, password: string): Promise<string> {
-  c.send(`l1 LOGIN ${user} "${password}"`);
-  return (await c.until('l1 ')).at(-1) as string;
-}
 
 async function pop3Login(p: LineClient, user: string, password: string): Promise<string> {
   p.send(`USER ${user}`);

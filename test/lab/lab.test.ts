@@ -1,28 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapFlow } from 'imapflow';
 import { parse } from 'yaml';
 import { ENDPOINT_HOST, labDown, labStatus, labUp, readLabEnv, type EndpointName, type LabInfo } from '../../src/lab/index.js';
 import { labLayout } from '../../src/lab/paths.js';
-import { LineClient } from './line-client.js';
+import { LineClient, isRoot, refused } from './line-client.js';
 
 // Integration test against the real lab. It needs root (Dovecot and Postfix
 // switch users, and missing packages get installed); CI runs as root. Without
 // root the suite is skipped rather than failing on the machine's setup.
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-
-function refused(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', () => resolve(true));
-  });
-}
 
 describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
   let stateDir = '';

@@ -120,3 +120,24 @@ export class LineClient {
     this.#socket.destroy();
   }
 }
+
+/** The lab tests need root (the servers switch users, missing packages get installed); CI runs as root. */
+export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** True when nothing listens at host:port any more (the connection is refused). */
+export function refused(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = netConnect({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(true));
+  });
+}
+
+/** IMAP LOGIN over an open connection; returns the tagged reply. */
+export async function imapLogin(c: LineClient, user: string, password: string): Promise<string> {
+  c.send(`l1 LOGIN ${user} "${password}"`);
+  return (await c.until('l1 ')).at(-1) as string;
+}

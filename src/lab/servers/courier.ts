@@ -7,13 +7,13 @@ import { LabError } from '../errors.js';
 import { run, runToFile } from '../exec.js';
 import { withLogTails } from '../logs.js';
 import type { LabLayout } from '../paths.js';
-import { ENDPOINTS, SERVER_HOST, type EndpointName, type LabPorts } from '../ports.js';
+import { ENDPOINTS, SERVER_HOST, type LabPorts } from '../ports.js';
 import { commandLine, environVar, isAlive, readPidFile, sleep } from '../procs.js';
 import { renderTargetFile, type TargetProfile } from '../target-file.js';
 import { renderTemplateFile } from '../templates.js';
 import { ensureMailUser, requireUser } from '../users.js';
 import { makeFolders } from '../../transport/private-files.js';
-import type { GreetingCheck, LabServer, PostfixPart, ServerContext, ServerPorts } from './types.js';
+import { ownAddressGreetings, type LabServer, type PostfixPart, type ServerContext, type ServerPorts } from './types.js';
 
 /** Courier's accounts live in their own mail domain, so the one lab Postfix can route them to Courier's Maildirs. */
 export const COURIER_DOMAIN = 'courier.lab.test';
@@ -330,13 +330,7 @@ export const courier: LabServer = {
     return out;
   },
 
-  greetings(ports): GreetingCheck[] {
-    return (['imap', 'imaps', 'pop3', 'pop3s', 'smtp', 'submission', 'smtps'] as EndpointName[]).map((endpoint) => ({
-      endpoint,
-      host: COURIER_HOST,
-      port: ports[endpoint] as number,
-    }));
-  },
+  greetings: (ports) => ownAddressGreetings(COURIER_HOST, ports),
 
   renderTarget: (ports, caFile) => renderTargetFile(endpointPorts(ports), caFile, COURIER_TARGET),
 

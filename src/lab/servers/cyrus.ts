@@ -5,13 +5,13 @@ import { LabError } from '../errors.js';
 import { run, runToFile } from '../exec.js';
 import { withLogTails } from '../logs.js';
 import type { LabLayout } from '../paths.js';
-import { ENDPOINTS, SERVER_HOST, type EndpointName, type LabPorts } from '../ports.js';
+import { ENDPOINTS, SERVER_HOST, type LabPorts } from '../ports.js';
 import { commandLine, isAlive, readPidFile, sleep } from '../procs.js';
 import { renderTargetFile, type TargetProfile } from '../target-file.js';
 import { renderTemplateFile, TEMPLATE_DIR } from '../templates.js';
 import { requireUser } from '../users.js';
 import { makeFolders } from '../../transport/private-files.js';
-import type { GreetingCheck, LabServer, PostfixPart, ServerContext, ServerPorts } from './types.js';
+import { ownAddressGreetings, type LabServer, type PostfixPart, type ServerContext, type ServerPorts } from './types.js';
 
 /** Cyrus's accounts live in their own mail domain, so the one lab Postfix can route them to Cyrus. */
 export const CYRUS_DOMAIN = 'cyrus.lab.test';
@@ -292,14 +292,7 @@ export const cyrus: LabServer = {
     return (cmd.startsWith(`${paths.root}/`) || cmd.startsWith(`${COMMON_BIN}/`)) && cmd.includes(`-C ${paths.imapdConf}`);
   },
 
-  greetings(ports): GreetingCheck[] {
-    // Postfix's endpoints for Cyrus's accounts too: the target file is complete only when they greet.
-    return (['imap', 'imaps', 'pop3', 'pop3s', 'smtp', 'submission', 'smtps'] as EndpointName[]).map((endpoint) => ({
-      endpoint,
-      host: CYRUS_HOST,
-      port: ports[endpoint] as number,
-    }));
-  },
+  greetings: (ports) => ownAddressGreetings(CYRUS_HOST, ports),
 
   renderTarget: (ports, caFile) => renderTargetFile(endpointPorts(ports), caFile, CYRUS_TARGET),
 

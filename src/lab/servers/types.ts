@@ -15,6 +15,18 @@ export interface GreetingCheck {
   port: number;
 }
 
+/**
+ * The greetings that mean a server on its own address is ready: its IMAP and POP3 listeners and the
+ * Postfix endpoints for its accounts, since its target file is complete only when they all greet.
+ */
+export function ownAddressGreetings(host: string, ports: ServerPorts): GreetingCheck[] {
+  return (['imap', 'imaps', 'pop3', 'pop3s', 'smtp', 'submission', 'smtps'] as EndpointName[]).map((endpoint) => ({
+    endpoint,
+    host,
+    port: ports[endpoint] as number,
+  }));
+}
+
 export interface UnpackSpec {
   packages: readonly string[];
   /** The installed apt package whose version they must have (it carries the libraries they link against). */

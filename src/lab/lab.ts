@@ -10,7 +10,7 @@ import { withLock } from './lock.js';
 import { withLogTails } from './logs.js';
 import { defaultLabDir, labLayout, type LabLayout } from './paths.js';
 import { choosePorts, ENDPOINT_HOST, ENDPOINTS, freePort, portIsFree, type LabPorts, type LabSocket } from './ports.js';
-import { commandLine, descendants, environVar, isAlive, listenerPids, listeningSockets, readPidFile, signal, sleep } from './procs.js';
+import { commandLine, descendants, environVar, isAlive, listenerPids, listeningSockets, livePid, readPidFile, signal, sleep, waitForPidFile } from './procs.js';
 import { readState, writeState, type LabState, type ServerRecord } from './state.js';
 import { createLabCertificates } from './tls.js';
 import { ensureMailUser, requireUser } from './users.js';
@@ -112,10 +112,6 @@ function info(layout: LabLayout, ports: LabPorts, extras: ReadonlyArray<{ server
  * side. Postfix's master has a bare argv but inherits MAIL_CONFIG=<config dir>
  * from `postfix -c`; each server module checks its own.
  */
-async function livePid(pid: number | null, isOurs: (pid: number) => Promise<boolean>): Promise<number | null> {
-  if (pid === null || !(await isAlive(pid))) return null;
-  return (await isOurs(pid)) ? pid : null;
-}
 
 function postfixMaster(layout: LabLayout) {
   return async (pid: number) => /(^|\/)master( |$)/.test(await commandLine(pid)) && (await environVar(pid, 'MAIL_CONFIG')) === layout.postfixConfDir;
@@ -483,15 +479,6 @@ async function postfixCheck(layout: LabLayout): Promise<string> {
   } catch {
     return '';
   }
-}
-
-async function waitForPidFile(file: string, isOurs: (pid: number) => Promise<boolean>): Promise<number | null> {
-  for (let i = 0; i < 50; i++) {
-    const pid = await livePid(await readPidFile(file), isOurs);
-    if (pid !== null) return pid;
-    await sleep(100);
-  }
-  return null;
 }
 
 async function waitUntilDead(pids: readonly number[], ms: number): Promise<number[]> {

@@ -196,3 +196,19 @@ export function signal(pid: number, sig: NodeJS.Signals): boolean {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** `pid` when it is alive and `isOurs` says it is this lab's process; null otherwise (a recycled or stale PID). */
+export async function livePid(pid: number | null | undefined, isOurs: (pid: number) => Promise<boolean>): Promise<number | null> {
+  if (pid === null || pid === undefined || !(await isAlive(pid))) return null;
+  return (await isOurs(pid)) ? pid : null;
+}
+
+/** Polls a PID file until it names a live process of this lab, for at most `ms`; null when none came. */
+export async function waitForPidFile(file: string, isOurs: (pid: number) => Promise<boolean>, ms = 5_000): Promise<number | null> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const pid = await livePid(await readPidFile(file), isOurs);
+    if (pid !== null || Date.now() > deadline) return pid;
+    await sleep(50);
+  }
+}

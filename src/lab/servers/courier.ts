@@ -8,7 +8,7 @@ import { run, runToFile } from '../exec.js';
 import { withLogTails } from '../logs.js';
 import type { LabLayout } from '../paths.js';
 import { ENDPOINTS, SERVER_HOST, type LabPorts } from '../ports.js';
-import { commandLine, environVar, isAlive, readPidFile, sleep } from '../procs.js';
+import { commandLine, environVar, isAlive, livePid, readPidFile, waitForPidFile } from '../procs.js';
 import { renderTargetFile, type TargetProfile } from '../target-file.js';
 import { renderTemplateFile } from '../templates.js';
 import { ensureMailUser, requireUser } from '../users.js';
@@ -98,20 +98,6 @@ function isListener(paths: CourierPaths, role: Listener) {
 /** authdaemond has a bare argv: it is this lab's when it carries the start script's mark. */
 function isMarked(paths: CourierPaths, exe: string) {
   return async (pid: number) => (await commandLine(pid)) === exe && (await environVar(pid, MARK_VAR)) === paths.dir;
-}
-
-async function live(pid: number | null | undefined, isOurs: (pid: number) => Promise<boolean>): Promise<number | null> {
-  if (pid === null || pid === undefined || !(await isAlive(pid))) return null;
-  return (await isOurs(pid)) ? pid : null;
-}
-
-async function waitForPid(file: string, isOurs: (pid: number) => Promise<boolean>, ms: number): Promise<number | null> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const pid = await live(await readPidFile(file), isOurs);
-    if (pid !== null || Date.now() > deadline) return pid;
-    await sleep(50);
-  }
 }
 
 function checker(paths: CourierPaths, role: string): (pid: number) => Promise<boolean> {
@@ -287,7 +273,7 @@ export const courier: LabServer = {
     const exit = await runToFile('unshare', ['--mount', 'env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'sh', paths.startScript], paths.startLog);
     const pids: Record<string, number | null> = {};
     for (const role of ['authdaemond', ...LISTENERS]) {
-      pids[role] = await waitForPid(paths.pidFile[role as Listener | 'authdaemond'], checker(paths, role), exit === 0 ? 5_000 : 0);
+      pids[role] = await waitForPidFile(paths.pidFile[role as Listener | 'authdaemond'], checker(paths, role), exit === 0 ? 5_000 : 0);
     }
     await record(pids);
     if (exit !== 0 || Object.values(pids).some((p) => p === null)) {
@@ -309,7 +295,7 @@ export const courier: LabServer = {
     const out: Record<string, number | null> = {};
     for (const role of ['authdaemond', ...LISTENERS]) {
       const isOurs = checker(paths, role);
-      out[role] = (await live(recorded[role], isOurs)) ?? (await live(await readPidFile(paths.pidFile[role as Listener | 'authdaemond']), isOurs));
+      out[role] = (await livePid(recorded[role], isOurs)) ?? (await livePid(await readPidFile(paths.pidFile[role as Listener | 'authdaemond']), isOurs));
     }
     return out;
   },

@@ -6,7 +6,7 @@ import { run, runToFile } from '../exec.js';
 import { withLogTails } from '../logs.js';
 import type { LabLayout } from '../paths.js';
 import { ENDPOINTS, SERVER_HOST, type LabPorts } from '../ports.js';
-import { commandLine, isAlive, readPidFile, sleep } from '../procs.js';
+import { commandLine, livePid, readPidFile, waitForPidFile } from '../procs.js';
 import { renderTargetFile, type TargetProfile } from '../target-file.js';
 import { renderTemplateFile, TEMPLATE_DIR } from '../templates.js';
 import { requireUser } from '../users.js';
@@ -98,20 +98,6 @@ async function isCyrusMaster(paths: CyrusPaths, pid: number): Promise<boolean> {
 async function isSink(paths: CyrusPaths, pid: number): Promise<boolean> {
   const cmd = await commandLine(pid);
   return cmd.includes(SYSLOG_SINK) && cmd.includes(paths.log);
-}
-
-async function live(pid: number | null | undefined, isOurs: (pid: number) => Promise<boolean>): Promise<number | null> {
-  if (pid === null || pid === undefined || !(await isAlive(pid))) return null;
-  return (await isOurs(pid)) ? pid : null;
-}
-
-async function waitForPid(file: string, isOurs: (pid: number) => Promise<boolean>, ms: number): Promise<number | null> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const pid = await live(await readPidFile(file), isOurs);
-    if (pid !== null || Date.now() > deadline) return pid;
-    await sleep(50);
-  }
 }
 
 async function ownedFolder(path: string, uid: number, gid: number, mode = 0o750): Promise<void> {
@@ -267,8 +253,8 @@ export const cyrus: LabServer = {
     // unshare(1) runs the script in a new mount namespace; the master daemonises (-d),
     // so the command returns once it is in the background. Output to a file, never a pipe (LAB-NOTES 7).
     const exit = await runToFile('unshare', ['--mount', 'sh', paths.startScript], paths.startLog);
-    const sink = await waitForPid(paths.sinkPidFile, (pid) => isSink(paths, pid), 5_000);
-    const master = exit === 0 ? await waitForPid(paths.masterPidFile, (pid) => isCyrusMaster(paths, pid), 5_000) : null;
+    const sink = await waitForPidFile(paths.sinkPidFile, (pid) => isSink(paths, pid), 5_000);
+    const master = exit === 0 ? await waitForPidFile(paths.masterPidFile, (pid) => isCyrusMaster(paths, pid), 5_000) : null;
     const pids = { master, syslog: sink };
     await record(pids);
     if (exit !== 0 || master === null) {
@@ -281,9 +267,10 @@ export const cyrus: LabServer = {
     const paths = cyrusPaths(layout);
     return {
       master:
-        (await live(recorded['master'], (pid) => isCyrusMaster(paths, pid))) ??
-        (await live(await readPidFile(paths.masterPidFile), (pid) => isCyrusMaster(paths, pid))),
-      syslog: (await live(recorded['syslog'], (pid) => isSink(paths, pid))) ?? (await live(await readPidFile(paths.sinkPidFile), (pid) => isSink(paths, pid))),
+        (await livePid(recorded['master'], (pid) => isCyrusMaster(paths, pid))) ??
+        (await livePid(await readPidFile(paths.masterPidFile), (pid) => isCyrusMaster(paths, pid))),
+      syslog:
+        (await livePid(recorded['syslog'], (pid) => isSink(paths, pid))) ?? (await livePid(await readPidFile(paths.sinkPidFile), (pid) => isSink(paths, pid))),
     };
   },
 

@@ -7,7 +7,7 @@ import { runToFile } from '../exec.js';
 import { withLogTails } from '../logs.js';
 import type { LabLayout } from '../paths.js';
 import { dovecotAddresses, ENDPOINT_HOST, ENDPOINTS, type EndpointName, type LabPorts } from '../ports.js';
-import { commandLine, isAlive, readPidFile, sleep } from '../procs.js';
+import { commandLine, livePid, readPidFile, waitForPidFile } from '../procs.js';
 import { renderTargetFile } from '../target-file.js';
 import { renderTemplateFile } from '../templates.js';
 import { ensureMailUser, requireUser } from '../users.js';
@@ -17,20 +17,6 @@ import type { LabServer } from './types.js';
 /** Dovecot's master carries its config path in argv: PIDs get reused, and several labs may run side by side. */
 export function isDovecotMaster(layout: LabLayout) {
   return async (pid: number) => (await commandLine(pid)).includes(`-c ${layout.dovecotConf}`);
-}
-
-async function live(pid: number | null | undefined, isOurs: (pid: number) => Promise<boolean>): Promise<number | null> {
-  if (pid === null || pid === undefined || !(await isAlive(pid))) return null;
-  return (await isOurs(pid)) ? pid : null;
-}
-
-async function waitForPidFile(file: string, isOurs: (pid: number) => Promise<boolean>): Promise<number | null> {
-  for (let i = 0; i < 50; i++) {
-    const pid = await live(await readPidFile(file), isOurs);
-    if (pid !== null) return pid;
-    await sleep(100);
-  }
-  return null;
 }
 
 /** Dovecot's processes (master, and imap/pop3 sessions that can outlive it, LAB-NOTES 8). */
@@ -116,7 +102,7 @@ export const dovecot: LabServer = {
 
   async livePids(layout, recorded) {
     const isOurs = isDovecotMaster(layout);
-    return { master: (await live(recorded['master'], isOurs)) ?? (await live(await readPidFile(layout.dovecotPidFile), isOurs)) };
+    return { master: (await livePid(recorded['master'], isOurs)) ?? (await livePid(await readPidFile(layout.dovecotPidFile), isOurs)) };
   },
 
   ownsCommand: (_layout, cmd) => DOVECOT_EXE.test(cmd),

@@ -17,6 +17,8 @@ const UNIT = [
   'test/reporters/html.test.ts',
   'test/reporters/index.test.ts',
   'test/reporters/json.test.ts',
+  'test/reporters/matrix.test.ts',
+  'test/reporters/matrix-html.test.ts',
   'test/reporters/multiplexer.test.ts',
   'test/reporters/redaction.test.ts',
   'test/reporters/tap.test.ts',

@@ -32,7 +32,7 @@ import type { Reporter, ReporterContext, RunStartInfo } from '../runner/reporter
 
 type Colors = ReturnType<typeof pc.createColors>;
 
-const SYMBOLS: Record<Verdict, string> = {
+export const SYMBOLS: Record<Verdict, string> = {
   passed: '✓',
   failed: '✗',
   errored: '!',
@@ -40,7 +40,7 @@ const SYMBOLS: Record<Verdict, string> = {
   inconclusive: '?',
 };
 
-function paint(colors: Colors, state: Verdict, text: string): string {
+export function paint(colors: Colors, state: Verdict, text: string): string {
   switch (state) {
     case 'passed':
       return colors.green(text);

@@ -151,3 +151,54 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
   "form-action 'none'",
 ].join('; ');
+
+/**
+ * The matrix page's only style sheet (matrix-html.ts). It has no script: the
+ * page is a table, readable with JavaScript off, its header row kept in view
+ * by `position: sticky`.
+ */
+export const MATRIX_STYLE = `
+:root { color-scheme: light; --passed: #1a7f37; --failed: #cf222e; --errored: #8250df; --inconclusive: #9a6700; --skipped: #57606a; --not-run: #8c959f; --line: #d0d7de; --soft: #f6f8fa; }
+body { margin: 0; font: 14px/1.45 system-ui, "DejaVu Sans", sans-serif; color: #1f2328; background: #fff; }
+header, main, footer { padding: 0.5rem 1rem; }
+header { background: var(--soft); border-bottom: 1px solid var(--line); }
+h1 { font-size: 1.25rem; margin: 0.2rem 0 0.4rem; }
+h2 { font-size: 1.1rem; margin: 1.2rem 0 0.4rem; border-bottom: 1px solid var(--line); }
+code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 0.92em; }
+.muted { color: #57606a; }
+ul.legend { list-style: none; padding: 0; margin: 0.4rem 0; display: flex; flex-wrap: wrap; gap: 0.3rem 1rem; }
+.badge { display: inline-block; min-width: 6.5em; padding: 0 0.4em; border-radius: 3px; color: #fff; font-weight: 600; text-align: center; white-space: nowrap; }
+.v-passed .badge { background: var(--passed); }
+.v-failed .badge { background: var(--failed); }
+.v-errored .badge { background: var(--errored); }
+.v-inconclusive .badge { background: var(--inconclusive); }
+.v-skipped .badge { background: var(--skipped); }
+.v-not-run .badge { background: var(--not-run); }
+table.matrix { border-collapse: separate; border-spacing: 0; margin: 0.3rem 0; }
+table.matrix th, table.matrix td { border-right: 1px solid var(--line); border-bottom: 1px solid var(--line); padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+table.matrix thead th { position: sticky; top: 0; z-index: 1; background: var(--soft); border-top: 1px solid var(--line); min-width: 12em; }
+table.matrix th.scenario { min-width: 16em; max-width: 28em; font-weight: normal; }
+table.matrix th.scenario code { font-weight: 600; }
+table.matrix td.cell { min-width: 12em; max-width: 26em; }
+td.v-passed { background: #f0fff4; }
+td.v-failed { background: #fff0f0; }
+td.v-errored { background: #f8f0ff; }
+td.v-inconclusive { background: #fff8e5; }
+td.v-skipped, td.v-not-run { background: var(--soft); }
+.time { color: #57606a; margin-left: 0.4em; white-space: nowrap; }
+.note { display: block; margin-top: 0.15rem; }
+.deviations { display: block; margin-top: 0.15rem; color: var(--inconclusive); font-weight: 600; }
+.warning { color: var(--failed); font-weight: 600; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0 0.6rem; margin: 0.2rem 0 0; font-weight: normal; font-size: 0.9em; }
+dl.facts dt { color: #57606a; }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+`;
+
+/** The matrix page's policy: no fetch, no script at all, only the style sheet above by hash. */
+export const MATRIX_CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  `style-src ${sha256(MATRIX_STYLE)}`,
+  "script-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');

@@ -20,7 +20,7 @@ function badge(state: MatrixCell['state']): Markup {
 
 function columnHead(col: MatrixColumn): Markup {
   return html`<th scope="col" class="target"><span class="label">${col.label}</span>
-<dl class="facts"><dt>target</dt><dd>${col.targetName}</dd><dt>host</dt><dd>${col.host}</dd><dt>run</dt><dd><code>${col.runId}</code></dd><dt>file</dt><dd class="mono">${col.file}</dd>${col.interrupted && html`<dt>run</dt><dd class="warning">interrupted: results are partial</dd>`}</dl></th>`;
+<dl class="facts"><dt>target</dt><dd>${col.targetName}</dd><dt>host</dt><dd>${col.host}</dd><dt>run</dt><dd><code>${col.runId}</code></dd><dt>file</dt><dd class="mono">${col.file}</dd>${col.interrupted && html`<dt>state</dt><dd class="warning">interrupted: results are partial</dd>`}</dl></th>`;
 }
 
 /** A cell: its verdict word and symbol on the verdict's colour, the time, and the note (the failed check and its clause, the deviations). */

@@ -1,6 +1,7 @@
 import type { DeviationResult, RunResult, ScenarioResult } from '../../src/runner/results.js';
 import type { MatrixInput } from '../../src/reporters/matrix.js';
-import { buildSampleRun } from '../support/sample-results.js';
+import { redactRun } from '../../src/reporters/redact-result.js';
+import { buildSampleRun, sampleRedactor } from '../support/sample-results.js';
 
 /**
  * Three targets' runs for the matrix tests, built from the sample results:
@@ -11,6 +12,7 @@ import { buildSampleRun } from '../support/sample-results.js';
  *   pop3/only-cyrus             -         skipped (reason)              -
  *   pop3/auth/sasl-cram-md5     skipped   errored (ETLS)                inconclusive
  *
+ * Each run is redacted, as the CLI hands it over (the matrix never sees a password).
  * `hostile` puts markup, a table pipe, a bidi override and a newline into
  * names, labels and reasons, as a hostile scenario or target file could.
  */
@@ -78,9 +80,10 @@ export function matrixInputs(options: { hostile?: boolean } = {}): MatrixInput[]
     target: target('lab-courier', '127.0.0.4'),
     scenarios: [{ ...login, deviations: [{ ...known('a'), status: 'fixed', rfc: 'RFC 9051 §6.3.2', actual: '7' }] }, cramInconclusive],
   };
+  const redactor = sampleRedactor();
   return [
-    { label: hostile ? 'cy|rus <i>' : 'dovecot', run: dovecot },
-    { label: 'cyrus', run: cyrus },
-    { label: 'courier', run: courier },
+    { label: hostile ? 'cy|rus <i>' : 'dovecot', run: redactRun(dovecot, redactor) },
+    { label: 'cyrus', run: redactRun(cyrus, redactor) },
+    { label: 'courier', run: redactRun(courier, redactor) },
   ];
 }

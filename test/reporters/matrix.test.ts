@@ -9,6 +9,7 @@ import {
   renderMatrixMarkdown,
 } from '../../src/reporters/matrix-render.js';
 import { renderMatrixHtml } from '../../src/reporters/matrix-html.js';
+import { CANARY_PASSWORD } from '../support/sample-results.js';
 import { HOSTILE_NAME, matrixInputs } from './matrix-fixture.js';
 
 /** A Markdown table row split as GFM splits it: on every `|` not escaped by a backslash. */
@@ -73,7 +74,7 @@ describe('the matrix model', () => {
     expect(only![1]!.note).toBe('requires account bob, which the target does not define');
     expect(cram![0]!.note).toBe('requires capability SASL CRAM-MD5; the server offers SASL PLAIN LOGIN');
     // The error's code and message, already redacted by the caller; one line.
-    expect(cram![1]!.note).toMatch(/^ETLS: TLS handshake with pop3:\/\/alice:/);
+    expect(cram![1]!.note).toMatch(/^ETLS: TLS handshake with pop3:\/\/alice:\[redacted\]@mail\.example\.test:40110 failed/);
     expect(cram![2]!.note).toBe('server said -ERR [IN-USE]: maildrop locked by another session; try again later');
   });
 
@@ -248,6 +249,7 @@ describe('the JSON matrix', () => {
 describe('renderMatrix', () => {
   it('maps each --reporter matrix format to its renderer', () => {
     const m = buildMatrix(matrixInputs());
+    for (const format of MATRIX_FORMATS) expect(renderMatrix(format, m)).not.toContain(CANARY_PASSWORD);
     expect(MATRIX_FORMATS).toEqual(['matrix-md', 'matrix-html', 'matrix-json']);
     expect(renderMatrix('matrix-md', m)).toBe(renderMatrixMarkdown(m));
     expect(renderMatrix('matrix-json', m)).toBe(renderMatrixJson(m));

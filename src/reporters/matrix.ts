@@ -205,7 +205,12 @@ export function countsText(c: RunCounts): string {
   return `${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.skipped} skipped, ${c.inconclusive} inconclusive (${c.total} scenario${c.total === 1 ? '' : 's'})`;
 }
 
-/** What a column's run came to, in one line: counts, time, deviations, run id. Not yet escaped. */
+/**
+ * What a column's run came to, in one line: counts, time, deviations, run id
+ * and target. Not the target file's path: the Markdown lands in READMEs and
+ * tickets, where a local path says nothing (the JSON and HTML keep it).
+ * Not yet escaped.
+ */
 export function columnSummary(col: MatrixColumn): string {
   const parts = [
     `${countsText(col.counts)} in ${formatDuration(col.durationMs)}`,
@@ -213,7 +218,7 @@ export function columnSummary(col: MatrixColumn): string {
     ...(col.fixedDeviations > 0 ? [`${col.fixedDeviations} deviation${col.fixedDeviations === 1 ? '' : 's'} fixed`] : []),
     ...(col.interrupted ? ['interrupted, results are partial'] : []),
   ];
-  return `${parts.join(', ')}; run ${col.runId}, target ${col.targetName} (${col.host}), ${col.file}`;
+  return `${parts.join(', ')}; run ${col.runId}, target ${col.targetName} (${col.host})`;
 }
 
 export const LEGEND =

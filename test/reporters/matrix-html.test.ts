@@ -46,6 +46,7 @@ describe('the HTML matrix page', () => {
       ['courier', '127.0.0.4', 'mp-20240501-000003'],
     ]);
     expect(head).toContain('<dt>target</dt><dd>lab-cyrus</dd>');
+    expect(head).toContain('<dt>file</dt><dd class="mono">targets/lab-cyrus.yaml</dd>');
     expect(head).toContain('interrupted: results are partial');
     const legend = /<ul class="legend"[^>]*>([\s\S]*?)<\/ul>/.exec(page)?.[1] ?? '';
     expect([...legend.matchAll(/<li class="v-([\w-]+)"><span class="badge">([^<]+)<\/span><\/li>/g)].map((m) => [m[1], m[2]])).toEqual([

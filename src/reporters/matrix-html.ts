@@ -1,7 +1,7 @@
 import { MATRIX_CONTENT_SECURITY_POLICY, MATRIX_STYLE } from './html-assets.js';
 import { html, Markup } from './html-markup.js';
 import type { Matrix, MatrixCell, MatrixColumn } from './matrix.js';
-import { CELL_SYMBOLS, cellTime, cellWord, columnSummary, countsText, LEGEND, MATRIX_STATES } from './matrix.js';
+import { CELL_SYMBOLS, cellTime, cellWord, columnSummary, LEGEND, MATRIX_STATES } from './matrix.js';
 
 /**
  * The matrix as one self-contained page, as safe as the HTML report: every
@@ -66,7 +66,6 @@ ${m.rows.map((row) => html`<tr id="scenario-${row.id}"><th scope="row" class="sc
 <footer>
 <h2>Runs</h2>
 <ul class="runs">${m.columns.map((col) => html`<li><b>${col.label}</b>: ${columnSummary(col)}<span class="muted"> (started ${utc(col.startedAt)})</span></li>`)}</ul>
-<p class="muted">${m.columns.map((col) => html`${col.label}: ${countsText(col.counts)}. `)}</p>
 </footer>
 </body>
 </html>

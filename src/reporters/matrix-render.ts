@@ -2,7 +2,7 @@ import pc from 'picocolors';
 import type { Verdict } from '../runner/results.js';
 import { paint } from './console.js';
 import { escapeDisguisingInJson, oneLine } from './escape.js';
-import type { Matrix } from './matrix.js';
+import type { Matrix, MatrixCell } from './matrix.js';
 import { CELL_SYMBOLS, cellHead, cellPhrase, cellTime, cellWord, columnSummary, LEGEND, MATRIX_STATES } from './matrix.js';
 import { renderMatrixHtml } from './matrix-html.js';
 
@@ -79,9 +79,10 @@ export function renderMatrixConsole(m: Matrix, opts: { color: boolean; width?: n
   const cells = m.rows.map((r) => r.cells.map((cell) => ({ cell, phrase: cellPhrase(cell), time: cellTime(cell) })));
   const full = (c: { phrase: string; time: string }) => (c.time === '' ? c.phrase : `${c.phrase} ${c.time}`);
   const natural = labels.map((label, i) => Math.max(width(label), ...cells.map((row) => width(full(row[i]!)))));
-  const floor = labels.map((label, i) =>
-    Math.max(width(label), ...cells.map((row) => width(cellHead(row[i]!.cell)) + (row[i]!.time === '' ? 0 : 1 + width(row[i]!.time)))),
-  );
+  // The least a cell shows: its verdict, a "…" where a note was cut (so a note is never silently dropped), its time.
+  const least = ({ cell, time }: { cell: MatrixCell; time: string }) =>
+    width(cellHead(cell)) + (cell.note === undefined ? 0 : 1) + (time === '' ? 0 : 1 + width(time));
+  const floor = labels.map((label, i) => Math.max(width(label), ...cells.map((row) => least(row[i]!))));
   const widths = fitWidths(natural, floor, total - idWidth - GAP.length * labels.length);
 
   const lines: string[] = [];

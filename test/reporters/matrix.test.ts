@@ -144,6 +144,13 @@ describe('the console matrix', () => {
     expect(renderMatrixConsole(m, { color: false })).toBe(text);
   });
 
+  it('keeps every verdict, symbol and time whole however narrow the terminal', () => {
+    const text = renderMatrixConsole(m, { color: false, width: 20 });
+    const row = (id: string) => text.split('\n').find((l) => l.startsWith(`${id} `))!;
+    expect(row('pop3/login-user-pass')).toMatch(/ ✓ passed 14ms +✓ passed,[^…]*… 14ms +✓ passed,[^…]*… 14ms$/);
+    expect(row('pop3/auth/sasl-cram-md5')).toMatch(/ ↓ skipped[^…]*… 6ms +! errored[^…]*… 126ms +\? inconclusive[^…]*… 1\.50s$/);
+  });
+
   it('colours the verdict when asked, beside its word and symbol', () => {
     const text = renderMatrixConsole(m, { color: true, width: 200 });
     expect(text).toContain('\u001b[32m✓ passed\u001b[39m');
@@ -210,6 +217,14 @@ describe('the Markdown matrix', () => {
     expect(hostile).not.toMatch(/(?<!\\)<(script|b|i)\b/);
     expect(hostile).not.toContain('\u202e');
     expect(hostile).not.toContain(HOSTILE_NAME);
+  });
+
+  it('writes an id as code only when it is made of plain characters; any other is escaped text', () => {
+    const [input] = matrixInputs();
+    const run = { ...input!.run, scenarios: [{ ...input!.run.scenarios[0]!, id: 'pop3/x`|y' }] };
+    const row = renderMatrixMarkdown(buildMatrix([{ label: 'a', run }])).split('\n')[2]!;
+    expect(gfmCells(row)[0]).toBe('pop3/x\\`\\|y USER/PASS login reaches TRANSACTION state');
+    expect(gfmCells(row)).toHaveLength(2);
   });
 
   it('escapes every character that means something in GFM text, and writes plain ids as code', () => {

@@ -12,4 +12,6 @@ npx tsc -p tsconfig.json --noEmit
 npm run --silent lint
 # The tree is in biome's layout; a change that is not fails here (`npm run format` fixes it).
 npm run --silent format:check
+# The cross-server matrix test needs Cyrus and Courier beside Dovecot: the whole run asks for them.
+export MAILPROBE_LAB_SERVERS="${MAILPROBE_LAB_SERVERS:-dovecot,cyrus,courier}"
 npx vitest run "$@"

@@ -27,3 +27,13 @@ export function exitCodeFor(run: RunResult): number {
   if (states.has('inconclusive')) return EXIT.INCONCLUSIVE;
   return EXIT.OK;
 }
+
+/**
+ * One exit code for several runs (one per target): the most serious of them,
+ * in the order a CI job acts on: interrupted, failed, errored, inconclusive,
+ * passed. A server that broke a promise on one target fails the whole run.
+ */
+export function worstExit(codes: readonly number[]): number {
+  for (const code of [EXIT.INTERRUPTED, EXIT.USAGE, EXIT.FAILED, EXIT.ERRORED, EXIT.INCONCLUSIVE]) if (codes.includes(code)) return code;
+  return EXIT.OK;
+}

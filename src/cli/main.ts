@@ -102,10 +102,15 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .description('Run scenarios against a target host (default: the built-in lab started by `mailprobe lab up`)')
     .argument('[paths...]', 'scenario files or folders (default: the shipped suites)')
     .option(
-      '--login <role>',
-      "also log in, inside verified TLS only, as the target file's account ROLE on every port (password from its password_env); needs --target",
+      '-t, --target <file>',
+      'target file describing the host, its ports and accounts; repeatable: each target is run in turn and the console ends with the matrix of scenario × target',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
     )
-    .option('-t, --target <file>', 'target file describing the host, its ports and accounts')
+    .option(
+      '--servers <list>',
+      'run against these servers of the built-in lab, in turn, e.g. dovecot,cyrus,courier (started by `mailprobe lab up --servers …`); instead of --target',
+    )
     .option(
       '--secrets-file <file>',
       'read KEY=value lines (e.g. passwords) from this file in addition to the environment (not --env-file: Node takes that one for itself)',
@@ -114,7 +119,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .addOption(new Option('--env-from <file>').hideHelp())
     .option(
       '-r, --reporter <name[=file]>',
-      'console, junit, junit-strict, tap, json or html (html needs =FILE: one self-contained page, filterable); repeatable',
+      "console, junit, junit-strict, tap, json or html (html needs =FILE: one self-contained page, filterable); with several targets each file gets the target's name (junit-cyrus.xml, or {target} in FILE); matrix-md, matrix-json or matrix-html=FILE: the scenario × target matrix; repeatable",
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
@@ -170,6 +175,7 @@ Examples:
   mailprobe lab up && mailprobe run
   mailprobe run suites/pop3 --target staging.yaml --reporter junit=reports/junit.xml
   mailprobe run --target staging.yaml --reporter html=reports/report.html
+  mailprobe lab up --servers dovecot,cyrus,courier && mailprobe run --servers dovecot,cyrus,courier --reporter matrix-md=reports/matrix.md
   MAIL_PW=… mailprobe run --target prod.yaml --grep retrieve --reporter tap
   mailprobe run suites/imap --target prod.yaml --dry-run
 ${EXIT_CODES_HELP}`,

@@ -5,7 +5,7 @@
  */
 export { labUp, labDown, labStatus } from './lab.js';
 export type { LabOptions, LabInfo, LabServerInfo, LabStatus } from './lab.js';
-export { parseServerList, availableServers, SERVER_NAMES } from './servers/index.js';
+export { parseServerList, availableServers, labTargetFile, SERVER_NAMES } from './servers/index.js';
 export type { ServerName } from './servers/index.js';
 export { LabError } from './errors.js';
 export type { LabErrorCode } from './errors.js';

@@ -7,7 +7,6 @@ import { labDown, labStatus, labUp, readLabEnv, type LabInfo, type LabServerInfo
 import { commandLine } from '../../src/lab/procs.js';
 import { cyrusPaths } from '../../src/lab/servers/cyrus.js';
 import { labLayout } from '../../src/lab/paths.js';
-import { runCli } from '../support/cli.js';
 import { LineClient, isRoot, refused, imapLogin } from './line-client.js';
 
 // Integration test of `lab up --servers dovecot,cyrus` in its own state dir: it
@@ -15,54 +14,8 @@ import { LineClient, isRoot, refused, imapLogin } from './line-client.js';
 // downloaded and unpacked privately), starts Dovecot, Cyrus and Postfix, and
 // checks Cyrus on the wire. Needs root, like test/lab/lab.test.ts; CI runs as root.
 
-/**
- * What each shipped scenario gives against the lab's Cyrus, run through the
- * built CLI. One is not a pass, and it is the host's, not the harness's:
- * Postfix advertises SMTPUTF8 on Cyrus's submission port and takes the
- * message (250 after DATA), but Cyrus 3.6's lmtpd does not offer SMTPUTF8, so
- * Postfix bounces it (5.6.7 "SMTPUTF8 is required, but was not offered") and
- * it never reaches the mailbox. The evidence is asserted below.
- *
- * It is not listed as a known deviation in target-cyrus.yaml, on purpose: no
- * clause is departed from. Each part does what RFC 6531 asks of it: Postfix
- * advertises SMTPUTF8 because it implements it, and when the next hop does not
- * offer SMTPUTF8 it cannot pass the message on, so it returns it with X.6.7,
- * the code RFC 6531 gives that refusal. What fails is the host's promise: a
- * host that advertises SMTPUTF8 on submission and then cannot deliver such
- * mail to its own mailboxes. So it stays a failure, of this Postfix + Cyrus 3.6
- * configuration (README, lab section), at the check utf8-message-arrives.
- */
-const EXPECTED_VERDICTS: Record<string, string> = {
-  'imap/condstore-modseq': 'passed',
-  'imap/draft-sync': 'passed',
-  'imap/expunge-sync': 'passed',
-  'imap/flag-sync': 'passed',
-  'imap/folder-sync': 'passed',
-  'imap/idle-push': 'passed',
-  'imap/move-announced': 'passed',
-  'imap/noop-reports-changes': 'passed',
-  'imap/peek-is-read-only': 'passed',
-  'imap/starttls': 'passed',
-  'imap/uid-stability': 'passed',
-  'pop3/commit-at-quit': 'passed',
-  'pop3/deleted-is-refused': 'passed',
-  'pop3/dot-stuffing': 'passed',
-  'pop3/retrieve-then-delete': 'passed',
-  'pop3/rset': 'passed',
-  'pop3/sizes-agree': 'passed',
-  'pop3/stls': 'passed',
-  'pop3/uidl-stable': 'passed',
-  'smtp/eight-bit-body': 'passed',
-  'smtp/end-to-end-delivery': 'passed',
-  'smtp/no-open-relay': 'passed',
-  'smtp/pipelining': 'passed',
-  'smtp/size-limit': 'passed',
-  'smtp/submission-requires-auth': 'passed',
-  'smtp/submission': 'passed',
-  'smtp/submissions': 'passed',
-  'smtp/unknown-recipient': 'passed',
-  'smtp/utf8-address': 'failed',
-};
+// What the shipped suites give on Cyrus, and the evidence for its one failure, is in
+// test/integration/server-matrix.test.ts, against the test lab's Cyrus.
 
 describe.skipIf(!isRoot)('lab with Cyrus IMAP (lab up --servers dovecot,cyrus)', () => {
   let stateDir = '';
@@ -254,44 +207,6 @@ describe.skipIf(!isRoot)('lab with Cyrus IMAP (lab up --servers dovecot,cyrus)',
     const dovecotImaps = lab.servers[0] as LabServerInfo;
     expect(await search({ host: dovecotImaps.hosts['imaps'] as string, port: dovecotImaps.ports['imaps'] as number })).toBe('');
   });
-
-  it('runs the shipped suites against target-cyrus.yaml through the built CLI with the expected verdicts', async () => {
-    const out = await mkdtemp('/tmp/mailprobe-cyrus-run-');
-    try {
-      const report = join(out, 'cyrus.json');
-      const res = await runCli(['run', '--target', cyrus.targetFile, '--secrets-file', lab.envFile, '--reporter', `json=${report}`]);
-      const json = JSON.parse(await readFile(report, 'utf8')) as {
-        scenarios: Array<{ id: string; state: string; failure?: { check?: string }; deviations?: unknown[] }>;
-      };
-      const verdicts = Object.fromEntries(json.scenarios.map((s) => [s.id, s.state]));
-      expect(verdicts, res.stdout).toEqual(EXPECTED_VERDICTS);
-      expect(res.code).toBe(1);
-      // The failure is the arrival check, and no profile excuses anything on Cyrus.
-      expect(json.scenarios.find((s) => s.id === 'smtp/utf8-address')?.failure?.check).toBe('smtp/utf8-address#utf8-message-arrives');
-      expect(json.scenarios.filter((s) => (s.deviations ?? []).length > 0)).toEqual([]);
-      expect(res.stdout).not.toContain(password('primary'));
-
-      // The one failure's evidence: Postfix bounced the accepted message because
-      // Cyrus's LMTP does not offer SMTPUTF8, while Cyrus's submission port (Postfix) does.
-      const postfixLog = await readFile(join(stateDir, 'log', 'postfix.log'), 'utf8');
-      expect(postfixLog).toMatch(/dsn=5\.6\.7, status=bounced \(SMTPUTF8 is required, but was not offered by host 127\.0\.0\.3/);
-      const lmtp = await LineClient.open(at('lmtp'), null);
-      await lmtp.smtpReply();
-      lmtp.send('LHLO client.lab.test');
-      const lhlo = (await lmtp.smtpReply()).join('\n');
-      lmtp.close();
-      expect(lhlo).toMatch(/^250-8BITMIME$/m);
-      expect(lhlo).not.toMatch(/SMTPUTF8/);
-      const sub = await LineClient.open(at('submission'), null);
-      await sub.smtpReply();
-      sub.send('EHLO client.lab.test');
-      const ehlo = (await sub.smtpReply()).join('\n');
-      sub.close();
-      expect(ehlo).toMatch(/^250[- ]SMTPUTF8$/m);
-    } finally {
-      await rm(out, { recursive: true, force: true });
-    }
-  }, 300_000);
 
   it('treats a second up (with or without --servers) as harmless, keeping Cyrus', async () => {
     const again = await labUp({ stateDir });

@@ -1,4 +1,5 @@
 import { LabError } from '../errors.js';
+import { labLayout } from '../paths.js';
 import { courier } from './courier.js';
 import { cyrus } from './cyrus.js';
 import { dovecot } from './dovecot.js';
@@ -44,4 +45,9 @@ export function parseServerList(text: string): ServerName[] {
     if (!out.includes(name as ServerName)) out.push(name as ServerName);
   }
   return SERVER_NAMES.filter((n) => out.includes(n));
+}
+
+/** Where the lab in STATEDIR writes NAME's target file (target.yaml for Dovecot, target-<name>.yaml for the others). */
+export function labTargetFile(stateDir: string, name: ServerName): string {
+  return serverModule(name).targetFile(labLayout(stateDir));
 }

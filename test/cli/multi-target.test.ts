@@ -2,7 +2,18 @@ import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeMailHost } from '../../fixtures/servers/fake-mail-host.js';
-import { type CliResult, describeRun, POP3_SUITE, runCli, startCountingServer, startFakeHostWithTarget, tempDir, writeCountingTarget } from '../support/cli.js';
+import {
+  type CliResult,
+  describeRun,
+  POP3_SUITE,
+  runCli,
+  startCli,
+  startCountingServer,
+  startFakeHostWithTarget,
+  tempDir,
+  waitUntil,
+  writeCountingTarget,
+} from '../support/cli.js';
 
 /**
  * `run --target a --target b`: each target in turn, each with its own run id
@@ -12,7 +23,7 @@ import { type CliResult, describeRun, POP3_SUITE, runCli, startCountingServer, s
 const ACCOUNTS = { alice: { password: 'alice-Multi-pw-1', address: 'alice@fake.test' }, bob: { password: 'bob-Multi-pw-2', address: 'bob@fake.test' } };
 
 interface MatrixJson {
-  columns: Array<{ label: string; runId: string }>;
+  columns: Array<{ label: string; runId: string; interrupted: boolean }>;
   rows: Array<{ id: string; cells: Array<{ state: string; note?: string }> }>;
 }
 
@@ -186,4 +197,49 @@ describe('mailprobe run with several targets', () => {
       await refuse(['--target', first, '--login', 'primary'], /unknown option '--login'/);
     });
   });
+
+  it('Ctrl-C during the first target: its cleanup and reports, no second target, exit 130, the matrix of what ran', async () => {
+    const counting = await startCountingServer();
+    let retrs = 0;
+    good.pop3Overrides.RETR = () => {
+      retrs++;
+      // The RETR is never answered here; the session ends when the interrupted run closes it.
+      return true;
+    };
+    try {
+      const out = await tempDir('multi-int');
+      const second = await writeCountingTarget(join(dir, 'second.yaml'), counting.port);
+      const cli = startCli(
+        [
+          'run',
+          POP3_SUITE,
+          '--target',
+          goodTarget,
+          '--target',
+          second,
+          '--out-dir',
+          out,
+          '--reporter',
+          `json=${join(out, 'run.json')}`,
+          '--reporter',
+          `matrix-json=${join(out, 'matrix.json')}`,
+        ],
+        { env },
+      );
+      await waitUntil(() => retrs > 0 || cli.child.exitCode !== null, 'the first host has seen RETR');
+      expect(cli.child.exitCode, cli.stderrSoFar()).toBeNull();
+      cli.child.kill('SIGINT');
+      const r = await cli.done;
+      expect(r.code, describeRun(r)).toBe(130);
+      expect(r.stderr).toContain('not run, since the run was interrupted: second');
+      expect(counting.connections()).toBe(0);
+      const first = JSON.parse(await readFile(join(out, 'run-good.json'), 'utf8')) as { interrupted: boolean };
+      expect(first.interrupted).toBe(true);
+      const matrix = JSON.parse(await readFile(join(out, 'matrix.json'), 'utf8')) as MatrixJson;
+      expect(matrix.columns.map((c) => [c.label, c.interrupted])).toEqual([['good', true]]);
+    } finally {
+      delete good.pop3Overrides.RETR;
+      await counting.close();
+    }
+  }, 60_000);
 });

@@ -255,7 +255,9 @@ scenarios found in one report only are listed but are no regression.
 
 Exit codes: 0 no regression, 1 regressed, 2 usage or a file that is not a mailprobe JSON report.`,
     )
-    .action(async (baseline: string, current: string, options) => setExit(await (await import('./commands/report.js')).reportDiffCommand(baseline, current, options, ctx)));
+    .action(async (baseline: string, current: string, options) =>
+      setExit(await (await import('./commands/report.js')).reportDiffCommand(baseline, current, options, ctx)),
+    );
 
   report
     .command('merge')

@@ -98,7 +98,6 @@ export function parseJsonReport(text: string): DiffReport {
   return parsed.data;
 }
 
-
 export type StateChangeKind = 'newly-failing' | 'newly-errored' | 'newly-inconclusive' | 'newly-skipped' | 'newly-passing';
 
 export interface StateChange {

@@ -16,14 +16,23 @@ const ROW_IDS = ['startup:--version', 'startup:--help', 'startup:validate suites
 
 interface BenchJson {
   quick: boolean;
-  rows: Array<{ id: string; measure: string; reps: number; ratio: { median: number; min: number; max: number }; goal: { maxRatio: number; text: string }; met: boolean }>;
+  rows: Array<{
+    id: string;
+    measure: string;
+    reps: number;
+    ratio: { median: number; min: number; max: number };
+    goal: { maxRatio: number; text: string };
+    met: boolean;
+  }>;
   notes: string[];
 }
 
 describe('npm run bench -- --quick', () => {
   beforeAll(async () => {
     // The bench compiles on its own, against dist/ (built before the CLI tests run).
-    await run(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'bench', 'tsconfig.json')], { cwd: REPO_ROOT });
+    await run(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'bench', 'tsconfig.json')], {
+      cwd: REPO_ROOT,
+    });
   }, 120_000);
 
   it('prints one table with every row, each with a numeric ratio and a goal, and writes the same rows as JSON', async () => {

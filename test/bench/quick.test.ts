@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { REPO_ROOT } from '../support/cli.js';
 
 const run = promisify(execFile);
@@ -37,7 +37,9 @@ describe('npm run bench -- --quick', () => {
 
   it('prints one table with every row, each with a numeric ratio and a goal, and writes the same rows as JSON', async () => {
     const lab = inject('lab');
-    const json = join(await mkdtemp(join(tmpdir(), 'mailprobe-bench-test-')), 'bench.json');
+    const dir = await mkdtemp(join(tmpdir(), 'mailprobe-bench-test-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const json = join(dir, 'bench.json');
     const { stdout } = await run(
       process.execPath,
       [join(REPO_ROOT, 'dist-bench', 'main.js'), '--quick', '--json', json, '--target', lab.targetFile, '--secrets-file', lab.envFile],

@@ -3,18 +3,13 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT } from './exit-codes.js';
 import { endQuietlyOnClosedPipes } from './closed-pipes.js';
 import { MAX_TIMEOUT_MS, TIMEOUT_TOO_LARGE } from '../transport/timeouts.js';
-import { labCommand } from './commands/lab.js';
-import { parseDnsServer, parsePortMap, parseWatchSeconds, portNumber, positiveCount, probeCommand } from './commands/probe.js';
-import { PROBE_MODES } from './probe-domain.js';
-import { reportDiffCommand, reportMergeCommand } from './commands/report.js';
-import { runCommand } from './commands/run.js';
-import { DEFAULT_THRESHOLD, parseThreshold, type Threshold } from '../reporters/diff.js';
-import { DIFF_FORMATS } from '../reporters/diff-render.js';
-import { schemaCommand } from './commands/schema.js';
-import { validateCommand } from './commands/validate.js';
+// Only light modules are imported here: each command's own module (and with it imapflow, nodemailer, xmlbuilder2,
+// zod, yaml, dns-packet) is loaded by its action, so --version and --help load none of them (issue 12, cold start).
+import { parseDnsServer, parsePortMap, parseWatchSeconds, portNumber, positiveCount, PROBE_MODES } from './probe-options.js';
+import { DEFAULT_THRESHOLD, DIFF_FORMATS, parseThreshold, type Threshold } from '../reporters/diff-options.js';
 import { contextFromProcess, type CliContext } from './run-context.js';
 import { parseOutputMode, type OutputModes } from '../transport/private-files.js';
-import { scenarioFilter, type ScenarioFilter } from '../runner/load-inputs.js';
+import { scenarioFilter, type ScenarioFilter } from '../runner/scenario-filter.js';
 import { parseShard, type Shard } from '../runner/shard.js';
 import { DEFAULT_BUDGET } from '../transport/budget.js';
 
@@ -180,7 +175,7 @@ Examples:
   mailprobe run suites/imap --target prod.yaml --dry-run
 ${EXIT_CODES_HELP}`,
     )
-    .action(async (paths: string[], options) => setExit(await runCommand(paths, options, ctx)));
+    .action(async (paths: string[], options) => setExit(await (await import('./commands/run.js')).runCommand(paths, options, ctx)));
 
   program
     .command('validate')
@@ -188,7 +183,7 @@ ${EXIT_CODES_HELP}`,
     .argument('[paths...]', 'scenario files or folders, and target files (named *target*.yaml)')
     .option('-t, --target <file...>', 'target file(s) to check')
     .addHelpText('after', '\nExamples:\n  mailprobe validate suites/\n  mailprobe validate --target staging.yaml suites/pop3')
-    .action(async (paths: string[], options) => setExit(await validateCommand(paths, options, ctx)));
+    .action(async (paths: string[], options) => setExit(await (await import('./commands/validate.js')).validateCommand(paths, options, ctx)));
 
   program
     .command('probe')
@@ -240,7 +235,7 @@ Examples:
 
 Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could not run (HOST has no address, DNS did not answer, or a report could not be written), 130 interrupted.`,
     )
-    .action(async (host: string | undefined, options) => setExit(await probeCommand(host, options, ctx)));
+    .action(async (host: string | undefined, options) => setExit(await (await import('./commands/probe.js')).probeCommand(host, options, ctx)));
 
   const report = program.command('report').description('Work with JSON reports written by --reporter json=FILE');
   report
@@ -266,7 +261,9 @@ scenarios found in one report only are listed but are no regression.
 
 Exit codes: 0 no regression, 1 regressed, 2 usage or a file that is not a mailprobe JSON report.`,
     )
-    .action(async (baseline: string, current: string, options) => setExit(await reportDiffCommand(baseline, current, options, ctx)));
+    .action(async (baseline: string, current: string, options) =>
+      setExit(await (await import('./commands/report.js')).reportDiffCommand(baseline, current, options, ctx)),
+    );
 
   report
     .command('merge')
@@ -290,7 +287,7 @@ that are not exactly shards 1/n … n/n, a file that is not a mailprobe JSON rep
 Exit codes: as run would exit for the merged result (0 pass, 1 failed, 3 errored or a report could not be written,
 4 inconclusive, 130 a shard was interrupted); 2 usage.`,
     )
-    .action(async (files: string[], options) => setExit(await reportMergeCommand(files, options, ctx)));
+    .action(async (files: string[], options) => setExit(await (await import('./commands/report.js')).reportMergeCommand(files, options, ctx)));
 
   const lab = program.command('lab').description('The built-in loopback lab: real Dovecot and Postfix on 127.0.0.1');
   lab
@@ -301,15 +298,15 @@ Exit codes: as run would exit for the merged result (0 pass, 1 failed, 3 errored
       'comma-separated mail servers: dovecot (always runs; target.yaml), cyrus (target-cyrus.yaml), courier (target-courier.yaml)',
       'dovecot',
     )
-    .action(async (options: { servers: string }) => setExit(await labCommand('up', ctx, { servers: options.servers })));
+    .action(async (options: { servers: string }) => setExit(await (await import('./commands/lab.js')).labCommand('up', ctx, { servers: options.servers })));
   lab
     .command('down')
     .description('Stop every lab process and free its ports')
-    .action(async () => setExit(await labCommand('down', ctx)));
+    .action(async () => setExit(await (await import('./commands/lab.js')).labCommand('down', ctx)));
   lab
     .command('status')
     .description('Show what runs')
-    .action(async () => setExit(await labCommand('status', ctx)));
+    .action(async () => setExit(await (await import('./commands/lab.js')).labCommand('status', ctx)));
 
   program
     .command('schema')
@@ -318,7 +315,7 @@ Exit codes: as run would exit for the merged result (0 pass, 1 failed, 3 errored
     .option('--write [dir]', 'write scenario.schema.json and target.schema.json (default: the package schema/ folder)')
     .action(async (kind: string, options) => {
       if (kind !== 'scenario' && kind !== 'target') throw new InvalidArgumentError(`unknown schema '${kind}'; use scenario or target`);
-      setExit(await schemaCommand(kind, options, ctx));
+      setExit(await (await import('./commands/schema.js')).schemaCommand(kind, options, ctx));
     });
 
   return program;

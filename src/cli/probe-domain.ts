@@ -12,10 +12,6 @@ import { Transcript } from '../transport/index.js';
  * at once, and where they disagree.
  */
 
-/** How HOST is read: `auto` asks DNS whether it is a mail domain (an MX, a Null MX or a mail SRV record) and otherwise probes it as a host. */
-export type ProbeMode = 'auto' | 'domain' | 'host';
-export const PROBE_MODES: readonly ProbeMode[] = ['auto', 'domain', 'host'];
-
 /**
  * A name that publishes an MX (a Null MX included) or any of the mail SRV
  * records is a mail domain; a name with none of them (mail.example.com) is a

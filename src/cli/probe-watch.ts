@@ -5,21 +5,6 @@ import type { ProbeOutcome } from './probe-output.js';
 import { oneLine } from '../reporters/escape.js';
 import { EXIT } from './exit-codes.js';
 
-/**
- * `mailprobe probe --watch SECONDS`: the first round as usual (the table),
- * then a new round every SECONDS, printing only what changed since the round
- * before, each change under a UTC timestamp; a round that changed nothing
- * prints nothing. The interval runs from the end of one round to the start of
- * the next: a round slower than the interval (a blackholed port waits its
- * connect timeout) is never overlapped by the next, so the host never gets
- * two rounds at once and a slow host is not probed in a burst to catch up.
- * Ctrl-C (the signal) ends it, between rounds or in one, with 130; the
- * interrupted round's findings are never shown, since an interrupted check
- * proves nothing.
- */
-export const MIN_WATCH_SECONDS = 5;
-export const MAX_WATCH_SECONDS = 86_400;
-
 export interface WatchHooks {
   /** One probe of every host; throws when a round could not happen (no address, the resolver failed). */
   readonly round: () => Promise<ProbeOutcome>;

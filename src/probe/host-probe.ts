@@ -2,17 +2,9 @@ import type { Transcript } from '../transport/index.js';
 import type { Finding } from './findings.js';
 import { probePort, type Budget, type ExpectedService, type PortProbeOptions, type PortReport, type ProbeTimeouts } from './port-probe.js';
 import { inspectTls, tlsFindings } from './tls-facts.js';
+import { DEFAULT_PORT_MAP } from './default-ports.js';
 
-/** The seven client ports and what a mail client expects on each: implicit TLS on 465/995/993 (RFC 8314), STARTTLS on the others. */
-export const DEFAULT_PORT_MAP: Readonly<Record<number, ExpectedService>> = {
-  25: { protocol: 'smtp', security: 'starttls', mx: true },
-  465: { protocol: 'smtp', security: 'tls' },
-  587: { protocol: 'smtp', security: 'starttls' },
-  110: { protocol: 'pop3', security: 'starttls' },
-  995: { protocol: 'pop3', security: 'tls' },
-  143: { protocol: 'imap', security: 'starttls' },
-  993: { protocol: 'imap', security: 'tls' },
-};
+export { DEFAULT_PORT_MAP } from './default-ports.js';
 
 export const DEFAULT_HOST_BUDGET = 4;
 

@@ -6,9 +6,9 @@
  */
 import { escapeDisguisingInJson, oneLine } from './escape.js';
 import { REGRESSING_STATES, type ReportDiff } from './diff.js';
+import type { DiffFormat } from './diff-options.js';
 
-export const DIFF_FORMATS = ['console', 'markdown', 'json'] as const;
-export type DiffFormat = (typeof DIFF_FORMATS)[number];
+export { DIFF_FORMATS, type DiffFormat } from './diff-options.js';
 
 interface Section {
   readonly title: string;

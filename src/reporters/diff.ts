@@ -18,6 +18,7 @@
  * whoever keeps the profile.
  */
 import { z } from 'zod';
+import { DEFAULT_THRESHOLD, type Threshold } from './diff-options.js';
 import { JSON_SCHEMA_VERSION, renderJson } from './json.js';
 import { redactRun } from './redact-result.js';
 import type { Reporter } from '../runner/reporter.js';
@@ -52,6 +53,9 @@ const reportSchema = z.looseObject({
   runId: z.string(),
   scenarios: z.array(scenarioSchema),
 });
+
+// The light option values live in diff-options.ts so that the CLI can define its options without loading zod.
+export { DEFAULT_THRESHOLD, parseThreshold, type Threshold } from './diff-options.js';
 
 export type DiffReport = z.infer<typeof reportSchema>;
 type DiffScenario = z.infer<typeof scenarioSchema>;
@@ -92,27 +96,6 @@ export function parseJsonReport(text: string): DiffReport {
     throw new DiffInputError(`not a mailprobe JSON report: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
   return parsed.data;
-}
-
-/** A latency regresses when it grew by more than BOTH: the percentage and the milliseconds (so 3 → 9 ms is no regression, nor is 20 s → 20.3 s). */
-export interface Threshold {
-  readonly percent: number;
-  readonly ms: number;
-}
-
-export const DEFAULT_THRESHOLD: Threshold = { percent: 50, ms: 200 };
-
-/** "50%", "200ms", "50%,200ms" (either part alone keeps the default of the other). */
-export function parseThreshold(spec: string): Threshold {
-  let { percent, ms } = DEFAULT_THRESHOLD;
-  const parts = spec.split(',').map((p) => p.trim());
-  for (const part of parts) {
-    const m = /^(\d+(?:\.\d+)?)(%|ms)$/.exec(part);
-    if (m === null) throw new Error(`bad threshold "${spec}": use PERCENT%, MILLISECONDSms or both, e.g. 50%,200ms`);
-    if (m[2] === '%') percent = Number(m[1]);
-    else ms = Number(m[1]);
-  }
-  return { percent, ms };
 }
 
 export type StateChangeKind = 'newly-failing' | 'newly-errored' | 'newly-inconclusive' | 'newly-skipped' | 'newly-passing';

@@ -1,5 +1,6 @@
 import { basename, dirname, resolve } from 'node:path';
 import { pickShard, type Shard } from './shard.js';
+import type { ScenarioFilter } from './scenario-filter.js';
 import { actionSignatures } from '../actions/registry.js';
 import { discoverScenarioFiles } from '../scenario/discover.js';
 import { LoadError, type Diagnostic } from '../core/diagnostics.js';
@@ -84,28 +85,8 @@ export async function loadScenarios(paths: readonly string[]): Promise<ScenarioL
   return { value: scenarios, problems, failures, targets };
 }
 
-/** `--grep`: which scenarios a run keeps. */
-export interface ScenarioFilter {
-  /** The pattern as the user wrote it, for messages. */
-  readonly pattern: string;
-  readonly matches: (scenario: Scenario) => boolean;
-}
-
-/**
- * The `--grep` pattern as the run applies it: a case-insensitive regular
- * expression over a scenario's name, id and tags. Compiled once, where the
- * option is read (a pattern that does not compile is a usage error there);
- * throws SyntaxError with the engine's reason.
- */
-export function scenarioFilter(pattern: string): ScenarioFilter {
-  let re: RegExp;
-  try {
-    re = new RegExp(pattern, 'i');
-  } catch (err) {
-    throw new SyntaxError(`not a valid regular expression: ${(err as Error).message}`);
-  }
-  return { pattern, matches: (s) => re.test(s.name) || re.test(s.id) || s.tags.some((t) => re.test(t)) };
-}
+// In its own module so that the CLI can compile --grep without loading the scenario loader and its libraries.
+export { scenarioFilter, type ScenarioFilter } from './scenario-filter.js';
 
 /** Target and scenarios, every problem of both collected; `grep` keeps the scenarios it matches, `shard` its part of them (shard.ts). */
 export async function loadRunInputs(

@@ -1,0 +1,225 @@
+/**
+ * `npm run bench`: a benchmark, not a test (issue 12 §1). Prints one table of ratios, each against a reference
+ * measured in the same run and interleaved with it, because the machines are shared and noisy and only a ratio
+ * means anything. `--quick` does few repetitions (CI runs it so that the bench cannot rot; CI never judges its
+ * figures). `--json FILE` also writes the rows as JSON. With `--target FILE --secrets-file FILE` it uses a lab that
+ * runs already; otherwise it starts its own in a private state folder and stops it at the end, Ctrl-C included.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { labDown, labUp } from '../dist/lab/index.js';
+import { createBlackhole, inNamespace } from './blackhole.js';
+import { interleave, type Command, type Timed } from './measure.js';
+import { ratioGoal, renderTable, rowFrom, type Row } from './rows.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const NODE = process.execPath;
+const NODE_BARE: Command = { argv: [NODE, '-e', '0'], cwd: ROOT };
+/** The probe row's connect timeout: long against the rest of a probe, short enough for CI. */
+const PROBE_TIMEOUT_MS = 2000;
+
+interface Options {
+  readonly quick: boolean;
+  readonly json?: string;
+  readonly target?: string;
+  readonly secretsFile?: string;
+}
+
+function readOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      target: { type: 'string' },
+      'secrets-file': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if ((values.target === undefined) !== (values['secrets-file'] === undefined))
+    throw new Error('--target and --secrets-file go together (a running lab\'s target.yaml and lab.env)');
+  return {
+    quick: values.quick ?? false,
+    ...(values.json === undefined ? {} : { json: values.json }),
+    ...(values.target === undefined ? {} : { target: resolve(values.target) }),
+    ...(values['secrets-file'] === undefined ? {} : { secretsFile: resolve(values['secrets-file']) }),
+  };
+}
+
+/** What the bench must undo (the lab it started, its namespace, its scratch folder): at the end, or on the first Ctrl-C. */
+const cleanups: Array<() => Promise<void>> = [];
+async function cleanUp(): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err) => process.stderr.write(`bench: cleanup: ${(err as Error).message}\n`));
+}
+
+/** Runs one cleanup now, and not again at the end. */
+async function cleanUpNow(cleanup: () => Promise<void>): Promise<void> {
+  const i = cleanups.indexOf(cleanup);
+  if (i !== -1) cleanups.splice(i, 1);
+  await cleanup();
+}
+
+function expectExit(codes: readonly number[], what: string): (run: Timed) => void {
+  return (run) => {
+    if (run.code === null || !codes.includes(run.code))
+      throw new Error(`${what} exited ${run.code}, not ${codes.join(' or ')}:\n${run.stderr.slice(-2000)}`);
+  };
+}
+
+async function startupRows(reps: number): Promise<Row[]> {
+  const cli = (...args: string[]): Command => ({ argv: [NODE, CLI, ...args], cwd: ROOT });
+  const rows: Row[] = [];
+  for (const [args, goal] of [
+    [['--version'], 2.5],
+    [['--help'], 2.5],
+    [['validate', 'suites/'], 4],
+  ] as const) {
+    const pairs = await interleave(cli(...args), NODE_BARE, reps, expectExit([0], `mailprobe ${args.join(' ')}`));
+    rows.push(rowFrom({ id: `startup:${args.join(' ')}`, measure: `mailprobe ${args.join(' ')}`, reference: 'node -e 0' }, pairs, () => ratioGoal(goal)));
+  }
+  return rows;
+}
+
+/** The full shipped suite at --concurrency 4 against --concurrency 1; both must run every scenario. */
+async function concurrencyRow(reps: number, target: string, secretsFile: string, scratch: string): Promise<Row> {
+  const run = (concurrency: number): Command => {
+    const report = join(scratch, `run-c${concurrency}.json`);
+    return {
+      argv: [NODE, CLI, 'run', '--target', target, '--secrets-file', secretsFile, '--concurrency', String(concurrency), '--quiet', '--reporter', `json=${report}`, '--out-dir', join(scratch, 'messages')],
+      cwd: ROOT,
+    };
+  };
+  const subject = run(4);
+  const reference = run(1);
+  const pairs = await interleave(subject, reference, reps, (r, which) =>
+    // 0 pass, 1 failed, 4 inconclusive: the suite ran; 2 and 3 mean it could not, and the time would mean nothing.
+    expectExit([0, 1, 4], `mailprobe run --concurrency ${which === 'subject' ? 4 : 1}`)(r),
+  );
+  // Each side's report (the last run's: every run writes the same file) is read back to see that both ran the whole suite.
+  const counts = async (cmd: Command) => {
+    const file = cmd.argv[cmd.argv.indexOf('--reporter') + 1]!.slice('json='.length);
+    const json = JSON.parse(await readFile(file, 'utf8')) as { counts: { total: number; passed: number; failed: number; errored: number; inconclusive: number; skipped: number } };
+    return json.counts;
+  };
+  const a = await counts(subject);
+  const b = await counts(reference);
+  if (a.total !== b.total || a.total === 0) throw new Error(`the two runs did not run the same scenarios (${a.total} and ${b.total})`);
+  const describe = (c: typeof a) => `${c.total} scenarios (${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.inconclusive} inconclusive, ${c.skipped} skipped; last run)`;
+  return rowFrom(
+    {
+      id: 'suite:concurrency',
+      measure: 'run (full suite) --concurrency 4',
+      reference: '--concurrency 1',
+      work: { subject: describe(a), reference: describe(b) },
+    },
+    pairs,
+    () => ratioGoal(0.4),
+  );
+}
+
+/** `probe` of an address whose 7 ports drop every SYN, against one connect to it that only its timeout ends. */
+async function blackholeRow(reps: number): Promise<Row | string> {
+  let blackhole;
+  try {
+    blackhole = await createBlackhole();
+  } catch (err) {
+    return `probe row not measured: could not create a network namespace (needs root and ip netns): ${(err as Error).message.split('\n')[0]}`;
+  }
+  const remove = () => blackhole.remove();
+  cleanups.push(remove);
+  const probe: Command = { argv: inNamespace(blackhole, [NODE, CLI, 'probe', blackhole.address, '--timeout', String(PROBE_TIMEOUT_MS), '--json']), cwd: ROOT };
+  // Exits 0 only when the timeout fired: a connect that completed or failed would prove the port is no blackhole.
+  const connectOnce = `const s=require('node:net').connect(25,process.argv[1]);s.on('connect',()=>process.exit(1));s.on('error',()=>process.exit(1));s.setTimeout(Number(process.argv[2]),()=>process.exit(0));`;
+  const reference: Command = { argv: inNamespace(blackhole, [NODE, '-e', connectOnce, blackhole.address, String(PROBE_TIMEOUT_MS)]), cwd: ROOT };
+  let ports = 0;
+  const pairs = await interleave(probe, reference, reps, (r, which) => {
+    if (which === 'reference') return expectExit([0], 'the reference connect (a SYN was answered)')(r);
+    const hosts = JSON.parse(r.stdout) as Array<{ ports: Array<{ tcp: { outcome: string } }> }>;
+    const timedOut = hosts.flatMap((h) => h.ports).filter((p) => p.tcp.outcome === 'timeout').length;
+    if (timedOut !== 7) throw new Error(`probe saw ${timedOut} of 7 ports time out`);
+    ports = timedOut;
+  });
+  await cleanUpNow(remove);
+  return rowFrom(
+    {
+      id: 'probe:blackhole',
+      measure: `probe, 7 blackholed ports (--timeout ${PROBE_TIMEOUT_MS})`,
+      reference: 'one connect timeout',
+      work: { subject: `${ports} ports, each ended by its connect timeout`, reference: '1 connect, ended by its timeout' },
+    },
+    pairs,
+    (ref) => {
+      const max = (ref.median + 1000) / ref.median;
+      return { maxRatio: max, text: `≤ 1 timeout + 1 s (≤ ${max.toFixed(2)}× here)` };
+    },
+  );
+}
+
+async function main(): Promise<number> {
+  let options: Options;
+  try {
+    options = readOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--quick] [--json FILE] [--target FILE --secrets-file FILE]\n`);
+    return 2;
+  }
+  const reps = options.quick ? { startup: 3, suite: 1, probe: 1 } : { startup: 15, suite: 3, probe: 3 };
+  const scratch = await mkdtemp(join(tmpdir(), 'mailprobe-bench-'));
+  cleanups.push(() => rm(scratch, { recursive: true, force: true }));
+  const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  say(`cold start, ${reps.startup} interleaved repetitions each`);
+  rows.push(...(await startupRows(reps.startup)));
+
+  let target = options.target;
+  let secretsFile = options.secretsFile;
+  if (target === undefined || secretsFile === undefined) {
+    const stateDir = await mkdtemp(join(tmpdir(), 'mailprobe-bench-lab-'));
+    say(`starting a private lab in ${stateDir}`);
+    // Registered before labUp returns, so a Ctrl-C during the start still stops what started.
+    cleanups.push(async () => {
+      await labDown({ stateDir });
+      await rm(stateDir, { recursive: true, force: true });
+    });
+    const lab = await labUp({ stateDir, log: (line) => say(`[lab] ${line}`) });
+    target = lab.targetFile;
+    secretsFile = lab.envFile;
+  }
+  say(`full suite, --concurrency 4 and 1, ${reps.suite} repetition(s) each`);
+  rows.push(await concurrencyRow(reps.suite, target, secretsFile, scratch));
+  say(`probe of a blackholed address, ${reps.probe} repetition(s)`);
+  const probe = await blackholeRow(reps.probe);
+  if (typeof probe === 'string') notes.push(probe);
+  else rows.push(probe);
+
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
+  process.stdout.write(`mailprobe bench${options.quick ? ' (quick)' : ''}: ratios measured in this run, ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}\n\n`);
+  process.stdout.write(`${renderTable(rows)}\n`);
+  for (const note of notes) process.stdout.write(`\n${note}\n`);
+  if (options.json !== undefined) await writeFile(options.json, `${JSON.stringify({ quick: options.quick, machine, rows, notes }, null, 2)}\n`);
+  return 0;
+}
+
+let interrupted = false;
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  process.stderr.write('bench: interrupted; stopping the lab and removing the namespace (Ctrl-C again to leave at once)\n');
+  void cleanUp().finally(() => process.exit(130));
+});
+
+let code = 3;
+try {
+  code = await main();
+} catch (err) {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+} finally {
+  await cleanUp();
+}
+process.exitCode = code;

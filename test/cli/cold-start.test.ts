@@ -1,0 +1,50 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeRun, REPO_ROOT, runCli } from '../support/cli.js';
+
+/**
+ * Cold start (issue 12 §2): printing the version or the help must not load a protocol library, a schema or a
+ * parser it does not use. Checked by the modules the process loaded, recorded by a `node --import` preload,
+ * never by a time.
+ */
+const RECORDER = join(REPO_ROOT, 'test', 'support', 'load-recorder.mjs');
+const HEAVY = ['imapflow', 'nodemailer', 'xmlbuilder2', 'zod', 'yaml', 'dns-packet'] as const;
+
+/** The packages under node_modules/ that a run of the CLI loaded. */
+async function loadedPackages(args: readonly string[]): Promise<{ packages: Set<string>; stdout: string; code: number | null }> {
+  const log = join(await mkdtemp(join(tmpdir(), 'mailprobe-loads-')), 'loads.txt');
+  const r = await runCli(args, { env: { MAILPROBE_LOAD_LOG: log, NODE_OPTIONS: `--import=${RECORDER}` } });
+  expect(r.code, describeRun(r)).toBe(0);
+  const lines = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
+  const packages = new Set<string>();
+  for (const line of lines) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line);
+    if (m?.[1]) packages.add(m[1]);
+  }
+  return { packages, stdout: r.stdout, code: r.code };
+}
+
+describe('cold start loads only what the command uses', () => {
+  it('the recorder sees what a command really loads (validate needs yaml and zod)', async () => {
+    // Guards the guard: a recorder that saw nothing would make every test below pass.
+    const { packages } = await loadedPackages(['validate', join(REPO_ROOT, 'suites', 'pop3')]);
+    expect(packages).toContain('commander');
+    expect(packages).toContain('yaml');
+    expect(packages).toContain('zod');
+  });
+
+  for (const args of [['--version'], ['--help'], ['run', '--help'], ['probe', '--help'], ['validate', '--help']]) {
+    it(`mailprobe ${args.join(' ')} loads none of ${HEAVY.join(', ')}, and prints what it prints without the recorder`, async () => {
+      const { packages, stdout } = await loadedPackages(args);
+      expect(packages).toContain('commander');
+      const heavy = HEAVY.filter((name) => packages.has(name));
+      expect(heavy, `loaded: ${[...packages].sort().join(', ')}`).toEqual([]);
+      const plain = await runCli(args);
+      expect(plain.code, describeRun(plain)).toBe(0);
+      expect(stdout).toBe(plain.stdout);
+      expect(stdout.length).toBeGreaterThan(0);
+    });
+  }
+});

@@ -102,22 +102,6 @@ export class Pop3Session {
     return undefined;
   }
 
-  /** Every message in the maildrop that this run created (those known to be others' are not read again). */
-  async findAllOwn(): Promise<OwnMessage[]> {
-    const entries = await this.#catalogue();
-    this.#noteListed(entries);
-    const candidates = entries.filter((e) => this.#known(e)?.own !== false);
-    for (let i = 0, batch = 1; i < candidates.length; batch = Math.min(batch * 2, MAX_BATCH)) {
-      const take = candidates.slice(i, i + batch);
-      i += take.length;
-      await this.#look(take);
-    }
-    return candidates.flatMap((e) => {
-      const own = this.#owned.get(e.msg);
-      return own ? [own] : [];
-    });
-  }
-
   /** Throws unless `msg` is known, or shown by its headers, to be this run's. */
   async assertOwn(msg: number): Promise<void> {
     if (this.#owned.has(msg)) return;

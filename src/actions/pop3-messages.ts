@@ -129,7 +129,10 @@ export const pop3WaitFor = defineAction({
 export const pop3Cleanup = defineAction({
   name: 'pop3.cleanup',
   plans: (_p, ctx) => [
-    { kind: 'delete', what: `every message this scenario sent to or found in the session's mailbox (Message-ID ${ctx.messageIdPattern}), by Message-ID` },
+    {
+      kind: 'delete',
+      what: `every message of this run that this scenario sent to or found in the session's mailbox (Message-ID ${ctx.messageIdPattern}), by Message-ID`,
+    },
   ],
   cleansUp: true,
   summary: "Delete every message this scenario sent to or found in the session's mailbox, in a fresh session, and check each is gone",

@@ -29,7 +29,7 @@ const DELETE_RETRY_MS = 1_100;
 
 /** INBOX, every special-use mailbox, and every other mailbox outside the run's tree where the run recorded mail. */
 async function sharedMailboxes(ws: ImapWorkspace, outside: readonly RecordedMessage[]): Promise<string[]> {
-  const listed = await ws.session.list();
+  const listed = await ws.specialUseMailboxes();
   const paths = new Set(['INBOX']);
   for (const m of listed) {
     if (m.specialUse && SPECIAL_USE_ATTRIBUTES.some((u) => u.toLowerCase() === m.specialUse!.toLowerCase())) paths.add(m.path);
@@ -38,12 +38,12 @@ async function sharedMailboxes(ws: ImapWorkspace, outside: readonly RecordedMess
   return [...paths];
 }
 
-/** Folders under the run's root that LIST shows. LIST may only add to the record, never take from it. */
+/**
+ * Folders under the run's root that LIST shows (only the run's subtree is listed).
+ * LIST may only add to the record, never take from it.
+ */
 async function listedRunFolders(ws: ImapWorkspace): Promise<string[]> {
-  const listed = await ws.session.list();
-  const found: string[] = [];
-  for (const m of listed) if ((await ws.relative(m.path)) !== undefined) found.push(m.path);
-  return found;
+  return (await ws.listRunTree()).map((m) => m.path);
 }
 
 type Attempt = (what: string, fn: () => Promise<unknown>) => Promise<boolean>;

@@ -41,7 +41,8 @@ export const imapCreate = defineAction({
   async run(ctx: ActionContext, params) {
     const ws = await ctx.session('imap');
     const parts = params.folder.split('/').filter(Boolean);
-    const listed = await ws.session.list();
+    // Every level it creates is under the run's root: only that subtree is listed.
+    const listed = await ws.listRunTree();
     const existing = new Set(listed.filter((m) => m.listed && !m.flags.some((f) => f.toLowerCase() === '\\nonexistent')).map((m) => m.path));
     // Some servers do not create missing parents (RFC 9051 §6.3.4 leaves it open), so create each
     // missing level; creating one that exists is an error (§6.3.4), so those are left alone.
@@ -119,8 +120,8 @@ export const imapList = defineAction({
   async run(ctx: ActionContext) {
     const ws = await ctx.session('imap');
     const { root, delimiter } = await ws.layout();
-    // imapflow lists everything (LIST, then LSUB or LIST-EXTENDED SUBSCRIBED); only the run's tree is kept.
-    const listed = await ws.session.list({ label: `LIST (under ${root})` });
+    // Only the run's subtree (LIST "" "<root>*", then LSUB or LIST-EXTENDED SUBSCRIBED with the same pattern).
+    const listed = await ws.listRunTree(`LIST (under ${root})`);
     const folders: string[] = [];
     const subscribed: string[] = [];
     for (const mailbox of listed) {

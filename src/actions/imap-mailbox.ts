@@ -37,7 +37,7 @@ export async function resolveMailbox(ws: ImapWorkspace, ref: string): Promise<Re
 
 export async function findSpecialUse(ws: ImapWorkspace, use: string): Promise<{ path: string; foundBy: string } | undefined> {
   const wanted = use.toLowerCase();
-  const listed = await ws.session.list();
+  const listed = await ws.specialUseMailboxes();
   // Cyrus reports the attributes in lower case; compare without case.
   const match = listed.find((m) => m.specialUse?.toLowerCase() === wanted);
   return match ? { path: match.path, foundBy: match.specialUseSource ?? 'extension' } : undefined;

@@ -12,6 +12,9 @@ import { writePrivateFile } from '../transport/private-files.js';
  * message could mark it seen on servers that share flags with IMAP, and DELE of
  * another message would destroy real mail.
  */
+/** Headers a delivery poll reads of messages the run has not looked at yet; the next poll goes deeper. */
+const POLL_NEW_LOOKS = 8;
+
 const msgParam = z.number().int().positive().describe('Message number in this session');
 
 export const pop3Find = defineAction({
@@ -102,7 +105,8 @@ export const pop3WaitFor = defineAction({
         polls++;
         const probe = await ctx.extraSession('pop3', `${ctx.sessionName ?? 'pop3'}~poll`);
         try {
-          const found = await probe.findOwn(params.message_id);
+          // Mail just delivered is appended: each poll reads a few messages it has not seen, newest first.
+          const found = await probe.findOwn(params.message_id, { newLooks: POLL_NEW_LOOKS });
           if (found) {
             const deliveryMs = Date.now() - (params.sent_at ?? started);
             recordDelivery(ctx, deliveryMs);
@@ -124,9 +128,14 @@ export const pop3WaitFor = defineAction({
 
 export const pop3Cleanup = defineAction({
   name: 'pop3.cleanup',
-  plans: (_p, ctx) => [{ kind: 'delete', what: `every message of this run (Message-ID ${ctx.messageIdPattern}) in the session's mailbox` }],
+  plans: (_p, ctx) => [
+    {
+      kind: 'delete',
+      what: `every message of this run that this scenario sent to or found in the session's mailbox (Message-ID ${ctx.messageIdPattern}), by Message-ID`,
+    },
+  ],
   cleansUp: true,
-  summary: "Delete every message of this run from the session's mailbox, in a fresh session, and check they are gone",
+  summary: "Delete every message this scenario sent to or found in the session's mailbox, in a fresh session, and check each is gone",
   protocol: 'pop3',
   params: z.strictObject({}),
   async run(ctx: ActionContext) {
@@ -134,32 +143,39 @@ export const pop3Cleanup = defineAction({
     // A Set: on a server that does not commit at QUIT, later sweeps find the same messages again.
     const deleted = new Set<string>();
     let lastSweepFound = 0;
+    // Cleanup deletes what the record names (issue 7), each looked up by its Message-ID:
+    // what the run has already read of the maildrop is not read again, so a big mailbox costs little.
     const sweep = async () => {
       const session = await ctx.extraSession('pop3', label);
-      const own = await session.findAllOwn();
-      for (const message of own) await session.client.dele(message.msg);
+      const found: string[] = [];
+      for (const id of ctx.record.messageIds()) {
+        // Mail not seen yet may still be on its way: looked for as a delivery poll does, newest first.
+        const hit = await session.findOwn(id, ctx.wasSeen(id) ? {} : { newLooks: POLL_NEW_LOOKS });
+        if (hit === undefined) continue;
+        await session.client.dele(hit.msg);
+        found.push(id);
+      }
       await session.client.quit();
-      lastSweepFound = own.length;
-      for (const m of own) deleted.add(m.messageId);
+      lastSweepFound = found.length;
+      for (const id of found) deleted.add(id);
     };
     await sweep();
     const notYetArrived = await sweepUntilArrived(ctx, sweep);
-    // A sweep that found nothing has already read every message's headers; else
+    // A sweep that found nothing has already searched for every seen message; else
     // trust, then verify: a server that does not commit at QUIT would leave them behind.
-    let remaining: string[] = [];
+    const remaining: string[] = [];
     if (lastSweepFound > 0) {
       const check = await ctx.extraSession('pop3', `${label}-check`);
-      remaining = (await check.findAllOwn()).map((m) => m.messageId);
-      await check.client.quit().catch(() => check.client.drop());
+      try {
+        for (const id of ctx.record.messageIds()) if (ctx.wasSeen(id) && (await check.findOwn(id))) remaining.push(id);
+      } finally {
+        await check.client.quit().catch(() => check.client.drop());
+      }
     }
     for (const id of ctx.record.messageIds()) {
       if (remaining.includes(id)) ctx.record.remains({ messageId: id }, 'still in the POP3 mailbox after cleanup');
       else if (ctx.wasSeen(id)) ctx.record.confirmGone({ messageId: id });
     }
-    // The run id is shared by every scenario of the run: another scenario's message may be here too.
-    const recorded = new Set(ctx.record.messageIds());
-    for (const id of remaining.filter((m) => !recorded.has(m)))
-      ctx.addLeftover(`message ${id} (X-Mailprobe-Run: ${ctx.runId}) is still in the POP3 mailbox after cleanup`);
     return {
       deleted: deleted.size - remaining.filter((id) => deleted.has(id)).length,
       message_ids: [...deleted],

@@ -6,7 +6,7 @@ import { TransportError } from '../../src/transport/errors.js';
 import { Transcript } from '../../src/transport/transcript.js';
 import type { FakeLineServer } from '../support/fake-line-server.js';
 import { testCerts, type TestCerts } from '../support/test-certs.js';
-import { startFakePop3, type FakePop3Options } from './fake-pop3.js';
+import { multiLine, startFakePop3, type FakePop3Options } from './fake-pop3.js';
 import { rejection } from '../support/expect-helpers.js';
 
 const PASSWORD = 'S3cr3t-Pa55!';
@@ -471,3 +471,49 @@ function stuffed(body: Buffer): Buffer {
   }
   return Buffer.concat([...lines, Buffer.from('.\r\n')]);
 }
+
+describe('Pop3Client.topMany (the header search)', () => {
+  it('writes every TOP before reading a reply when CAPA lists PIPELINING (RFC 2449 §6.6)', async () => {
+    const s = await fake();
+    // A server that answers only once it holds all three commands: a client that waited for each reply would stall.
+    const held: Array<() => void> = [];
+    s.on('TOP', (session, args) => {
+      const n = Number(args.split(' ')[0]);
+      const body = n === 1 ? PLAIN : TRICKY;
+      held.push(() => (n > 2 ? session.write('-ERR no such message\r\n') : session.write(multiLine('+OK', body))));
+      if (held.length === 3) for (const answer of held.splice(0)) answer();
+    });
+    const c = await client(s);
+    await c.login('alice', PASSWORD, 'user');
+    expect(c.pipelining).toBe(true);
+    const replies = await c.topMany([2, 9, 1], 0);
+    // Every reply read, a refusal in the middle included, and each matched to its own command.
+    expect(replies.map((r) => (r instanceof Pop3ReplyError ? `refused ${r.command}` : r.toString('latin1').split('\r\n')[0]))).toEqual([
+      'Subject: dots',
+      'refused TOP 9 0',
+      'Subject: hello',
+    ]);
+    expect(await c.noop()).toBeUndefined();
+  });
+
+  it('sends one TOP at a time when PIPELINING is not advertised', async () => {
+    const s = await fake({ capabilities: ['USER', 'TOP', 'UIDL'] });
+    const seenAtAnswer: number[] = [];
+    let tops = 0;
+    s.on('TOP', (session) => {
+      tops++;
+      seenAtAnswer.push(tops);
+      // Answer a moment later, so that a client that did not wait would have sent the next one already.
+      setTimeout(() => session.write(multiLine('+OK', PLAIN)), 20);
+    });
+    const c = await client(s);
+    await c.login('alice', PASSWORD, 'user');
+    expect(c.pipelining).toBe(false);
+    const replies = await c.topMany([1, 2, 1], 0);
+    expect(replies).toHaveLength(3);
+    const received = s.received.filter((l) => /^TOP /.test(l));
+    expect(received).toEqual(['TOP 1 0', 'TOP 2 0', 'TOP 1 0']);
+    // Each command reached the server only after the previous reply: the count when answering grows one by one.
+    expect(seenAtAnswer).toEqual([1, 2, 3]);
+  });
+});

@@ -5,6 +5,7 @@ import { IMAP_COMMAND_CLAUSES } from './clauses.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
 import { ImapRawClient, ImapRawProtocolError } from './raw/index.js';
 import { ImapSession } from './session.js';
+import { imapRunCache } from './run-cache.js';
 import { FlatNamespaceError, ImapWorkspace } from './workspace.js';
 
 /**
@@ -31,10 +32,15 @@ const imapSession: SessionKindSpec<ImapWorkspace> = {
       enable: ctx.wanted.filter((c) => ['CONDSTORE', 'QRESYNC'].includes(c.toUpperCase())),
     });
     return {
-      session: new ImapWorkspace(session, ctx.runId, (found) => {
-        ctx.onSeen(found.messageId);
-        ctx.onFound(found);
-      }),
+      session: new ImapWorkspace(
+        session,
+        ctx.runId,
+        (found) => {
+          ctx.onSeen(found.messageId);
+          ctx.onFound(found);
+        },
+        imapRunCache({ runId: ctx.runId, host: ctx.endpoint.host, port: ctx.endpoint.port, user: ctx.user }),
+      ),
       announced: {
         greeting: session.greeting,
         capabilities: session.capabilities,

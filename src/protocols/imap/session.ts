@@ -56,6 +56,11 @@ export interface ImapSessionOptions {
 }
 
 /** What ended a session, shared by the session and the callbacks set up before it exists. */
+/** imapflow's internal command runner, as list() itself calls it for LIST with a pattern. */
+interface PatternList {
+  run(command: 'LIST', reference: string, pattern: string, options?: { listOnly?: boolean }): ReturnType<ImapFlow['list']>;
+}
+
 interface SessionState {
   /** The first cause that ended the session. */
   readonly failure: Error | undefined;
@@ -353,9 +358,16 @@ export class ImapSession {
   /**
    * Every mailbox with its subscription state (imapflow sends LIST, then LSUB or
    * LIST RETURN (SUBSCRIBED)); `listOnly` sends the LIST alone. `label` names it in errors.
+   * `pattern` lists only the names it matches (`LIST "" pattern`, RFC 9051 §6.3.9) instead of "*".
    */
-  async list(options: { readonly listOnly?: boolean; readonly label?: string } = {}): Promise<ListedMailbox[]> {
-    const listed = await this.call(options.label ?? 'LIST', (c) => c.list(options.listOnly ? { listOnly: true } : undefined));
+  async list(options: { readonly listOnly?: boolean; readonly label?: string; readonly pattern?: string } = {}): Promise<ListedMailbox[]> {
+    const listOptions = options.listOnly ? { listOnly: true } : undefined;
+    const { pattern } = options;
+    const listed = await this.call(options.label ?? 'LIST', (c) =>
+      // imapflow's list() always asks for "*"; its run('LIST', reference, pattern) is the same
+      // command (RETURN options, LSUB with the same pattern) for one pattern. Not in its types.
+      pattern === undefined ? c.list(listOptions) : (c as unknown as PatternList).run('LIST', '', pattern, listOptions),
+    );
     return listed.map(listedMailbox);
   }
 

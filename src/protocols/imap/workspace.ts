@@ -1,6 +1,7 @@
 import { RUN_HEADER, runPrefix } from '../../core/run-identity.js';
 import { ImapReplyError } from './errors.js';
-import type { SelectedMailbox } from './results.js';
+import type { ListedMailbox, SelectedMailbox } from './results.js';
+import { type ImapRunCache, uncachedRun } from './run-cache.js';
 import type { ImapSession } from './session.js';
 
 /**
@@ -46,6 +47,8 @@ export class ImapWorkspace {
     readonly runId: string,
     /** Told of every own message found (mailbox, UID, Message-ID), so the run's record has it and cleanup knows what has arrived. */
     private readonly onFound: (found: { mailbox: string; uid: number; messageId: string }) => void = () => {},
+    /** What the run looks up once per account (the special-use mailboxes). */
+    private readonly runCache: ImapRunCache = uncachedRun,
   ) {}
 
   get rootName(): string {
@@ -68,6 +71,30 @@ export class ImapWorkspace {
     }
     this.#layout = { prefix, delimiter, root: `${prefix}${this.rootName}`, source };
     return this.#layout;
+  }
+
+  /**
+   * The run's own folders as LIST shows them, with their subscription state:
+   * `LIST "" "<root>*"`, never the whole hierarchy, so an account with
+   * thousands of folders costs no more than an empty one. `*` matches the
+   * hierarchy delimiter too (RFC 9051 §6.3.9), so every level under the root
+   * is listed; a name that merely starts with the root's name is left out.
+   */
+  async listRunTree(label = 'LIST'): Promise<ListedMailbox[]> {
+    const { root } = await this.layout();
+    const listed = await this.session.list({ pattern: `${root}*`, label });
+    const own: ListedMailbox[] = [];
+    for (const m of listed) if ((await this.relative(m.path)) !== undefined) own.push(m);
+    return own;
+  }
+
+  /**
+   * The special-use mailboxes (RFC 6154): from one LIST of the whole hierarchy
+   * per run and account (imapflow asks RETURN (SPECIAL-USE) where the server
+   * offers it, and reads the attributes or guesses by name otherwise).
+   */
+  specialUseMailboxes(): Promise<ListedMailbox[]> {
+    return this.runCache.specialUse(() => this.session.list());
   }
 
   /** "drafts/2026" → "<prefix>mailprobe-<run>.drafts.2026" with the server's delimiter. */

@@ -23,7 +23,8 @@ const MAX_AUTH_LINE = 255;
 /**
  * mailprobe's own POP3 client (RFC 1939, 2449, 2595, 5034) on the transport
  * layer. One command at a time: calls made concurrently are queued, since POP3
- * has no pipelining unless advertised and a conformance tool should not rely on it.
+ * has no pipelining unless advertised. The one exception is topMany, the header
+ * search, which pipelines only when CAPA lists PIPELINING.
  */
 export class Pop3Client {
   /** The greeting text, whole ("+OK Dovecot ready. <1.2@host>"). */
@@ -34,6 +35,7 @@ export class Pop3Client {
   #capabilities: string[] = [];
   #capaSupported: boolean | undefined;
   #capaRefusal: Pop3ReplyError | undefined;
+  #utf8Mode = false;
   readonly #queue = new SerialQueue();
 
   private constructor(connection: Connection, greeting: string) {
@@ -178,6 +180,7 @@ export class Pop3Client {
   utf8(): Promise<boolean> {
     return this.#serial(async () => {
       const status = await this.#send('UTF8');
+      this.#utf8Mode = status.ok;
       if (!status.ok) this.#connection.info(`the server refused UTF8 (${status.text}); the session stays in ASCII mode`);
       return status.ok;
     });
@@ -272,6 +275,45 @@ export class Pop3Client {
       await this.#ok(command, { budget });
       return readBody(this.#connection, command, budget);
     });
+  }
+
+  /**
+   * `TOP n lines` for each of `msgs`, in order, as one unit of the queue. When
+   * CAPA lists PIPELINING (RFC 2449 §6.6) every command is written before the
+   * first reply is read, so a search through many messages costs one round
+   * trip per batch instead of one per message; otherwise they go one at a time.
+   * Every reply is read even after a -ERR, so the replies stay in step with
+   * their commands; each entry is the header block, or that refusal.
+   */
+  topMany(msgs: readonly number[], lines: number): Promise<Array<Buffer | Pop3ReplyError>> {
+    return this.#serial(async () => {
+      if (!Number.isSafeInteger(lines) || lines < 0) {
+        throw new Pop3ProtocolError('EPOP3_ARGUMENT', `TOP line count must be a non-negative integer, got ${String(lines)}`);
+      }
+      const commands = msgs.map((msg) => `TOP ${messageNumber(msg)} ${lines}`);
+      const pipelined = this.pipelining;
+      if (pipelined) for (const command of commands) this.#connection.writeLine(command, { command });
+      const replies: Array<Buffer | Pop3ReplyError> = [];
+      for (const command of commands) {
+        if (!pipelined) this.#connection.writeLine(command, { command });
+        // Each reply's deadline starts when its turn to be read comes, not when it was sent.
+        const budget = this.#budget(command, 'transfer');
+        const reply = await this.#connection.readLine({ phase: 'command', command, budget });
+        const status = this.#parse(reply.bytes.toString('utf8'), command);
+        replies.push(status.ok ? await readBody(this.#connection, command, budget) : new Pop3ReplyError(command, status.text, status.responseCode));
+      }
+      return replies;
+    });
+  }
+
+  /** Whether the server took UTF8 (RFC 6856): it may then show header blocks it hides from ASCII sessions. */
+  get utf8Mode(): boolean {
+    return this.#utf8Mode;
+  }
+
+  /** Whether CAPA lists PIPELINING: commands may be sent without waiting for each reply (RFC 2449 §6.6). */
+  get pipelining(): boolean {
+    return this.hasCapability('PIPELINING');
   }
 
   /** The whole message, byte-exact after dot-unstuffing. */

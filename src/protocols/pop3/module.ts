@@ -4,6 +4,7 @@ import { grammarFailure, RequirementFailure } from '../outcomes.js';
 import { POP3_COMMAND_CLAUSES } from './clauses.js';
 import { Pop3Client } from './client.js';
 import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
+import { maildropMemory } from './maildrop-memory.js';
 import { Pop3Session } from './session.js';
 
 /**
@@ -69,7 +70,13 @@ async function openOnce(ctx: SessionOpenContext) {
     problem = err as Error;
   }
   return {
-    session: new Pop3Session(ctx.label, client, ctx.runId, ctx.onSeen),
+    session: new Pop3Session(
+      ctx.label,
+      client,
+      ctx.runId,
+      ctx.onSeen,
+      maildropMemory({ runId: ctx.runId, host: ctx.endpoint.host, port: ctx.endpoint.port, user: ctx.user, utf8: client.utf8Mode }),
+    ),
     announced: { greeting: client.greeting, capabilities, ...(unknown !== undefined ? { unknown } : {}), ...(problem ? { problem } : {}) },
   };
 }

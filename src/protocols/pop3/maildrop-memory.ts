@@ -1,0 +1,91 @@
+/**
+ * What one run has learnt about one account's maildrop: which messages, by
+ * UIDL, it has already read the headers of, and whose they were.
+ *
+ * RFC 1939 §7 (UIDL): the unique-id "uniquely identifies a message within a
+ * maildrop and ... persists across sessions". So a message seen once to carry
+ * no X-Mailprobe-Run header of this run stays someone else's, and the next
+ * search (the next delivery poll, the next session, the cleanup) need not
+ * read its headers again: a search costs what the run added to the maildrop,
+ * not what the maildrop holds.
+ *
+ * A message is remembered by its unique-id together with its LIST size, so
+ * a server that hands an old unique-id to a new message (a clause it breaks)
+ * is not trusted on the unique-id alone. A server whose unique-ids change
+ * between sessions simply matches nothing here, and every search then reads
+ * headers as before: the memory can make a search cheaper, never blinder.
+ */
+export type Remembered = { readonly own: false } | { readonly own: true; readonly messageId: string };
+
+export class MaildropMemory {
+  readonly #known = new Map<string, Remembered>();
+  readonly #ownUids = new Map<string, string[]>();
+  /** Every unique-id and size a listing of this maildrop showed in the run. */
+  readonly #listed = new Set<string>();
+
+  recall(uid: string, size: number): Remembered | undefined {
+    return this.#known.get(key(uid, size));
+  }
+
+  remember(uid: string, size: number, what: Remembered): void {
+    this.#known.set(key(uid, size), what);
+    if (what.own) this.#ownUids.set(what.messageId, [...new Set([...(this.#ownUids.get(what.messageId) ?? []), uid])]);
+  }
+
+  /** Notes what a session's UIDL listing showed, after it has been compared with what came before. */
+  listed(entries: ReadonlyArray<{ readonly uid: string; readonly size: number }>): void {
+    for (const e of entries) this.#listed.add(key(e.uid, e.size));
+  }
+
+  /** Whether an earlier listing showed this unique-id with this size. */
+  wasListed(uid: string, size: number): boolean {
+    return this.#listed.has(key(uid, size));
+  }
+
+  /** The unique-ids this run has seen its message with this Message-ID under. */
+  uidsOf(messageId: string): string[] {
+    return this.#ownUids.get(messageId) ?? [];
+  }
+
+  get size(): number {
+    return this.#known.size;
+  }
+}
+
+function key(uid: string, size: number): string {
+  return `${uid}\0${size}`;
+}
+
+/**
+ * One memory per run, endpoint, account and UTF-8 mode (a server may show an
+ * ASCII session a notice in place of a header block, RFC 6856), shared by every
+ * session of that account in the run. Module state, because a run's sessions are
+ * opened by the protocol module and the runner has no per-run store for protocols;
+ * only the latest few runs are kept, so a long-lived process does not grow.
+ */
+const RUNS_KEPT = 4;
+const byRun = new Map<string, Map<string, MaildropMemory>>();
+
+export interface MaildropKey {
+  readonly runId: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly utf8: boolean;
+}
+
+export function maildropMemory(k: MaildropKey): MaildropMemory {
+  let run = byRun.get(k.runId);
+  if (run === undefined) {
+    run = new Map();
+    byRun.set(k.runId, run);
+    while (byRun.size > RUNS_KEPT) byRun.delete(byRun.keys().next().value as string);
+  }
+  const account = `${k.host}\0${k.port}\0${k.user}\0${k.utf8 ? 'utf8' : 'ascii'}`;
+  let memory = run.get(account);
+  if (memory === undefined) {
+    memory = new MaildropMemory();
+    run.set(account, memory);
+  }
+  return memory;
+}

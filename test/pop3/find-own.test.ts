@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Pop3Client } from '../../src/protocols/pop3/client.js';
+import { MaildropMemory } from '../../src/protocols/pop3/maildrop-memory.js';
+import { Pop3Session } from '../../src/protocols/pop3/session.js';
+import { Transcript } from '../../src/transport/transcript.js';
+import type { FakeLineServer } from '../support/fake-line-server.js';
+import { startFakePop3 } from './fake-pop3.js';
+
+/**
+ * How Pop3Session looks for the run's own message in a maildrop full of other
+ * mail: newest first, a bounded number of new looks per delivery poll, and
+ * never the headers of a message the run has already read (by UIDL).
+ */
+const RUN = 'run-find-own';
+const PASSWORD = 'pw-find-own';
+const servers: FakeLineServer[] = [];
+const clients: Pop3Client[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.drop();
+  for (const s of servers.splice(0)) await s.close();
+});
+
+const foreign = (i: number) => Buffer.from(`Message-ID: <f${i}@elsewhere.test>\r\nSubject: other ${i}\r\n\r\nbody\r\n`);
+const own = (id: string) => Buffer.from(`Message-ID: ${id}\r\nX-Mailprobe-Run: ${RUN}\r\nSubject: mine\r\n\r\nbody\r\n`);
+
+async function session(s: FakeLineServer, memory: MaildropMemory): Promise<{ pop3: Pop3Session; tops: () => number }> {
+  const transcript = new Transcript();
+  const c = await Pop3Client.connect({ host: s.host, port: s.port, security: 'none', transcript, session: 'laptop' });
+  clients.push(c);
+  await c.login('alice', PASSWORD, 'user');
+  const tops = () => transcript.entries.filter((e) => e.direction === 'client' && e.text.startsWith('TOP ')).length;
+  return { pop3: new Pop3Session('laptop', c, RUN, () => {}, memory), tops };
+}
+
+describe('Pop3Session.findOwn on a big maildrop', () => {
+  it('a delivery poll reads a few new messages, newest first; the next poll goes deeper; an arrival costs one TOP', async () => {
+    const messages = Array.from({ length: 200 }, (_, i) => foreign(i + 1));
+    const s = await startFakePop3({ password: PASSWORD, messages });
+    servers.push(s);
+    const memory = new MaildropMemory();
+    const first = await session(s, memory);
+    expect(await first.pop3.findOwn('<mine@run>', { newLooks: 8 })).toBeUndefined();
+    expect(first.tops()).toBe(8);
+    expect(s.received.filter((l) => l.startsWith('TOP ')).slice(0, 2)).toEqual(['TOP 200 0', 'TOP 199 0']);
+    const second = await session(s, memory);
+    expect(await second.pop3.findOwn('<mine@run>', { newLooks: 8 })).toBeUndefined();
+    expect(second.tops()).toBe(8);
+    expect(s.received.filter((l) => l.startsWith('TOP ')).at(8)).toBe('TOP 192 0');
+    messages.push(own('<mine@run>'));
+    const third = await session(s, memory);
+    expect(await third.pop3.findOwn('<mine@run>', { newLooks: 8 })).toEqual({ msg: 201, size: (messages[200] as Buffer).length });
+    expect(third.tops()).toBe(1);
+  });
+
+  it('reads every message it does not know yet before saying "not there", and none of them again', async () => {
+    const s = await startFakePop3({ password: PASSWORD, messages: Array.from({ length: 50 }, (_, i) => foreign(i + 1)) });
+    servers.push(s);
+    const memory = new MaildropMemory();
+    const first = await session(s, memory);
+    expect(await first.pop3.findOwn('<absent@run>')).toBeUndefined();
+    expect(first.tops()).toBe(50);
+    const second = await session(s, memory);
+    expect(await second.pop3.findOwn('<absent@run>')).toBeUndefined();
+    expect(second.tops()).toBe(0);
+  });
+
+  it('a server whose UIDL changes every session gets no shortcut: its headers are read again', async () => {
+    let salt = 0;
+    const s = await startFakePop3({ password: PASSWORD, messages: Array.from({ length: 20 }, (_, i) => foreign(i + 1)) });
+    servers.push(s);
+    // One search per session here, so a new salt per UIDL listing is a new one per session.
+    s.on('UIDL', (session) => {
+      salt++;
+      session.write(`+OK\r\n${Array.from({ length: 20 }, (_, i) => `${i + 1} u${i + 1}-${salt}\r\n`).join('')}.\r\n`);
+    });
+    const memory = new MaildropMemory();
+    const first = await session(s, memory);
+    expect(await first.pop3.findOwn('<absent@run>')).toBeUndefined();
+    const second = await session(s, memory);
+    expect(await second.pop3.findOwn('<absent@run>')).toBeUndefined();
+    expect(second.tops()).toBe(20);
+  });
+});

@@ -7,7 +7,8 @@
  * - INBOX: a POP3 session (POP3 works on the maildrop, which is the INBOX; once
  *   the client has authenticated, RFC 1939 §4 has the server acquire "an
  *   exclusive-access lock on the maildrop" until the UPDATE state), pop3.stls
- *   (it logs in), and the cleanups, which sweep INBOX for the run's mail;
+ *   (it logs in), and the cleanups (imap.cleanup sweeps INBOX for the run's mail;
+ *   pop3.cleanup deletes its own recorded messages there, under the lock);
  * - deliveries: smtp.send's and smtp.pipeline's `to`, and the smtp.rcpt
  *   recipients of a session that sends smtp.data (RCPT alone delivers nothing);
  * - mailbox parameters (INBOX, a special-use attribute, a folder of the run);

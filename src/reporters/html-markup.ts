@@ -40,3 +40,20 @@ export function html(strings: TemplateStringsArray, ...values: readonly Part[]):
   });
   return new Markup(out);
 }
+
+/**
+ * The head of every page mailprobe writes (the HTML report, the matrix): the
+ * policy that forbids every request, no referrer, the generator, the title and
+ * the page's one inline style sheet (allowed by its hash in `csp`).
+ */
+export function pageHead(page: { readonly csp: string; readonly version: string; readonly title: Part; readonly style: string }): Markup {
+  return html`<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${page.csp}">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="mailprobe ${page.version}">
+<title>${page.title}</title>
+<style>${new Markup(page.style)}</style>
+</head>`;
+}

@@ -6,7 +6,7 @@ import { formatEntry, type TranscriptEntry } from '../transport/transcript.js';
 import { deviationNote, formatDuration, interruptedCleanup, relPath, relPos, transcriptTail, verdictDetail, type VerdictDetail } from './detail.js';
 import { latencies } from './diff.js';
 import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from './html-assets.js';
-import { html, Markup } from './html-markup.js';
+import { html, Markup, pageHead } from './html-markup.js';
 
 /**
  * The markup of the HTML report, from an already redacted run. Every value
@@ -242,15 +242,7 @@ function title(run: RunResult): string {
 export function renderHtmlPage(run: RunResult, options: HtmlPageOptions): string {
   return html`<!DOCTYPE html>
 <html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
-<meta name="referrer" content="no-referrer">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="mailprobe ${run.mailprobeVersion}">
-<title>${title(run)}</title>
-<style>${STYLE_MARKUP}</style>
-</head>
+${pageHead({ csp: CONTENT_SECURITY_POLICY, version: run.mailprobeVersion, title: title(run), style: STYLE })}
 <body>
 ${summaryBar(run)}
 ${filterBar(run)}
@@ -268,5 +260,4 @@ ${runLeftovers(run)}
 }
 
 // Our own text, inserted verbatim: the CSP hashes are of exactly these strings.
-const STYLE_MARKUP = new Markup(STYLE);
 const SCRIPT_MARKUP = new Markup(SCRIPT);

@@ -1,5 +1,5 @@
 import { MATRIX_CONTENT_SECURITY_POLICY, MATRIX_STYLE } from './html-assets.js';
-import { html, Markup } from './html-markup.js';
+import { html, type Markup, pageHead } from './html-markup.js';
 import type { Matrix, MatrixCell, MatrixColumn } from './matrix.js';
 import { CELL_SYMBOLS, cellTime, cellWord, columnSummary, LEGEND, MATRIX_STATES } from './matrix.js';
 
@@ -41,15 +41,7 @@ function title(m: Matrix): string {
 export function renderMatrixHtml(m: Matrix): string {
   return html`<!DOCTYPE html>
 <html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${MATRIX_CONTENT_SECURITY_POLICY}">
-<meta name="referrer" content="no-referrer">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="mailprobe ${m.version}">
-<title>${title(m)}</title>
-<style>${STYLE_MARKUP}</style>
-</head>
+${pageHead({ csp: MATRIX_CONTENT_SECURITY_POLICY, version: m.version, title: title(m), style: MATRIX_STYLE })}
 <body>
 <header>
 <h1>${title(m)}</h1>
@@ -73,4 +65,3 @@ ${m.rows.map((row) => html`<tr id="scenario-${row.id}"><th scope="row" class="sc
 }
 
 // Our own text, inserted verbatim: the CSP hash is of exactly this string.
-const STYLE_MARKUP = new Markup(MATRIX_STYLE);

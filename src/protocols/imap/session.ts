@@ -363,10 +363,15 @@ export class ImapSession {
   async list(options: { readonly listOnly?: boolean; readonly label?: string; readonly pattern?: string } = {}): Promise<ListedMailbox[]> {
     const listOptions = options.listOnly ? { listOnly: true } : undefined;
     const { pattern } = options;
+    // imapflow sends its namespace prefix as LIST's reference ("INBOX." on Courier), and the
+    // server reads the pattern relative to it (RFC 9051 §6.3.9): a pattern that already holds
+    // the prefix would ask for "INBOX.INBOX.mailprobe-…" and find nothing, so it goes without.
+    const prefix = this.#client.namespace?.prefix ?? '';
+    const relative = pattern !== undefined && prefix !== '' && pattern.startsWith(prefix) ? pattern.slice(prefix.length) : pattern;
     const listed = await this.call(options.label ?? 'LIST', (c) =>
       // imapflow's list() always asks for "*"; its run('LIST', reference, pattern) is the same
       // command (RETURN options, LSUB with the same pattern) for one pattern. Not in its types.
-      pattern === undefined ? c.list(listOptions) : (c as unknown as PatternList).run('LIST', '', pattern, listOptions),
+      relative === undefined ? c.list(listOptions) : (c as unknown as PatternList).run('LIST', '', relative, listOptions),
     );
     return listed.map(listedMailbox);
   }

@@ -35,6 +35,16 @@ describe('cold start loads only what the command uses', () => {
     expect(packages).toContain('zod');
   });
 
+  it('mailprobe validate suites/ reads and checks the files without the protocol libraries (imapflow, nodemailer)', async () => {
+    // validate needs the action registry's parameter schemas, never a session or a message composer.
+    const { packages, code } = await loadedPackages(['validate', join(REPO_ROOT, 'suites')]);
+    expect(code).toBe(0);
+    expect(
+      ['imapflow', 'nodemailer'].filter((name) => packages.has(name)),
+      `loaded: ${[...packages].sort().join(', ')}`,
+    ).toEqual([]);
+  });
+
   for (const args of [['--version'], ['--help'], ['run', '--help'], ['probe', '--help'], ['validate', '--help']]) {
     it(`mailprobe ${args.join(' ')} loads none of ${HEAVY.join(', ')}, and prints what it prints without the recorder`, async () => {
       const { packages, stdout } = await loadedPackages(args);

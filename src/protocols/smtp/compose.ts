@@ -1,4 +1,3 @@
-import MailComposer from 'nodemailer/lib/mail-composer';
 import { makeMessageId, RUN_HEADER } from '../../core/run-identity.js';
 
 /** The header that marks every message a run creates, so only its own mail is ever touched. */
@@ -30,6 +29,8 @@ export interface ComposedMessage {
 export async function composeMessage(input: ComposeInput): Promise<ComposedMessage> {
   const messageId = makeMessageId(input.runId);
   if (input.encoding === '8bit') return { messageId, raw: composeEightBit(input, messageId) };
+  // Loaded when a message is composed: `validate` and `--dry-run` load the actions but compose nothing.
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   const composer = new MailComposer({
     from: input.from,
     to: [...input.to],

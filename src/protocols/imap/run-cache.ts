@@ -1,4 +1,5 @@
 import type { ListedMailbox } from './results.js';
+import { accountKey, RunStore } from '../run-store.js';
 
 /**
  * What an IMAP run looks up once per account and keeps: the special-use
@@ -7,16 +8,14 @@ import type { ListedMailbox } from './results.js';
  * and account finds them, however many folders the account holds; every other
  * lookup lists only the run's subtree.
  *
- * Module state, because sessions are opened by the protocol module and the
- * runner has no per-run store for protocols; only the latest few runs are kept.
+ * Kept per run and account in a RunStore (src/protocols/run-store.ts).
  */
 export interface ImapRunCache {
   /** The special-use mailboxes, listed on first use; a failed listing is not kept, so the next use asks again. */
   specialUse(list: () => Promise<ListedMailbox[]>): Promise<ListedMailbox[]>;
 }
 
-const RUNS_KEPT = 4;
-const byRun = new Map<string, Map<string, Promise<ListedMailbox[]>>>();
+const listings = new RunStore<Promise<ListedMailbox[]>>();
 
 export interface AccountKey {
   readonly runId: string;
@@ -26,23 +25,21 @@ export interface AccountKey {
 }
 
 export function imapRunCache(k: AccountKey): ImapRunCache {
-  const account = `${k.host}\0${k.port}\0${k.user}`;
+  const account = accountKey(k);
   return {
     specialUse(list) {
-      const run = byRun.get(k.runId) ?? new Map<string, Promise<ListedMailbox[]>>();
-      if (!byRun.has(k.runId)) {
-        byRun.set(k.runId, run);
-        while (byRun.size > RUNS_KEPT) byRun.delete(byRun.keys().next().value as string);
-      }
-      const cached = run.get(account);
-      if (cached) return cached;
-      const listing = list().then((all) => all.filter((m) => m.specialUse !== undefined));
-      run.set(account, listing);
-      listing.catch(() => run.delete(account));
+      let fresh: Promise<ListedMailbox[]> | undefined;
+      const listing = listings.get(k.runId, account, () => (fresh = specialUseOf(list)));
+      // A failed listing is not kept: the next use asks again.
+      fresh?.catch(() => listings.forget(k.runId, account));
       return listing;
     },
   };
 }
 
 /** No caching: each call lists again (a workspace made outside a run, e.g. in a test). */
-export const uncachedRun: ImapRunCache = { specialUse: (list) => list().then((all) => all.filter((m) => m.specialUse !== undefined)) };
+export const uncachedRun: ImapRunCache = { specialUse: specialUseOf };
+
+function specialUseOf(list: () => Promise<ListedMailbox[]>): Promise<ListedMailbox[]> {
+  return list().then((all) => all.filter((m) => m.specialUse !== undefined));
+}

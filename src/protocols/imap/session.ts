@@ -55,12 +55,12 @@ export interface ImapSessionOptions {
   readonly gate?: ConnectGate;
 }
 
-/** What ended a session, shared by the session and the callbacks set up before it exists. */
 /** imapflow's internal command runner, as list() itself calls it for LIST with a pattern. */
 interface PatternList {
   run(command: 'LIST', reference: string, pattern: string, options?: { listOnly?: boolean }): ReturnType<ImapFlow['list']>;
 }
 
+/** What ended a session, shared by the session and the callbacks set up before it exists. */
 interface SessionState {
   /** The first cause that ended the session. */
   readonly failure: Error | undefined;

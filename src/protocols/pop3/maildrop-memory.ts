@@ -1,3 +1,5 @@
+import { accountKey, RunStore } from '../run-store.js';
+
 /**
  * What one run has learnt about one account's maildrop: which messages, by
  * UIDL, it has already read the headers of, and whose they were.
@@ -59,12 +61,9 @@ function key(uid: string, size: number): string {
 /**
  * One memory per run, endpoint, account and UTF-8 mode (a server may show an
  * ASCII session a notice in place of a header block, RFC 6856), shared by every
- * session of that account in the run. Module state, because a run's sessions are
- * opened by the protocol module and the runner has no per-run store for protocols;
- * only the latest few runs are kept, so a long-lived process does not grow.
+ * session of that account in the run (see RunStore).
  */
-const RUNS_KEPT = 4;
-const byRun = new Map<string, Map<string, MaildropMemory>>();
+const memories = new RunStore<MaildropMemory>();
 
 export interface MaildropKey {
   readonly runId: string;
@@ -75,17 +74,5 @@ export interface MaildropKey {
 }
 
 export function maildropMemory(k: MaildropKey): MaildropMemory {
-  let run = byRun.get(k.runId);
-  if (run === undefined) {
-    run = new Map();
-    byRun.set(k.runId, run);
-    while (byRun.size > RUNS_KEPT) byRun.delete(byRun.keys().next().value as string);
-  }
-  const account = `${k.host}\0${k.port}\0${k.user}\0${k.utf8 ? 'utf8' : 'ascii'}`;
-  let memory = run.get(account);
-  if (memory === undefined) {
-    memory = new MaildropMemory();
-    run.set(account, memory);
-  }
-  return memory;
+  return memories.get(k.runId, accountKey(k, k.utf8 ? 'utf8' : 'ascii'), () => new MaildropMemory());
 }

@@ -81,4 +81,22 @@ describe('Pop3Session.findOwn on a big maildrop', () => {
     expect(await second.pop3.findOwn('<absent@run>')).toBeUndefined();
     expect(second.tops()).toBe(20);
   });
+
+  it('a message kept under a new unique-id is found, not called gone: the absence checks can fail on such a server', async () => {
+    const messages = [...Array.from({ length: 20 }, (_, i) => foreign(i + 1)), own('<kept@run>')];
+    const s = await startFakePop3({ password: PASSWORD, messages });
+    servers.push(s);
+    const memory = new MaildropMemory();
+    const first = await session(s, memory);
+    expect(await first.pop3.findOwn('<kept@run>')).toEqual({ msg: 21, size: (messages[20] as Buffer).length });
+    // The next session's UIDL keeps every other unique-id and gives the run's message a new one
+    // (RFC 1939 §7 has a unique-id persist across sessions): it was, say, not deleted at QUIT but rewritten.
+    s.on('UIDL', (session) => {
+      session.write(`+OK\r\n${messages.map((_, i) => `${i + 1} ${i === 20 ? 'renamed-21' : `uid-${i + 1}`}\r\n`).join('')}.\r\n`);
+    });
+    const second = await session(s, memory);
+    expect(await second.pop3.findOwn('<kept@run>')).toEqual({ msg: 21, size: (messages[20] as Buffer).length });
+    // Only the message the run had not read under that unique-id was read: the 20 others are known by UIDL.
+    expect(second.tops()).toBe(1);
+  });
 });

@@ -21,7 +21,8 @@ export type Remembered = { readonly own: false } | { readonly own: true; readonl
 
 export class MaildropMemory {
   readonly #known = new Map<string, Remembered>();
-  readonly #ownUids = new Map<string, string[]>();
+  /** The unique-ids and sizes each own message (by Message-ID) was seen with. */
+  readonly #ownSightings = new Map<string, Array<{ readonly uid: string; readonly size: number }>>();
   /** Every unique-id and size a listing of this maildrop showed in the run. */
   readonly #listed = new Set<string>();
 
@@ -31,7 +32,9 @@ export class MaildropMemory {
 
   remember(uid: string, size: number, what: Remembered): void {
     this.#known.set(key(uid, size), what);
-    if (what.own) this.#ownUids.set(what.messageId, [...new Set([...(this.#ownUids.get(what.messageId) ?? []), uid])]);
+    if (!what.own) return;
+    const sightings = this.#ownSightings.get(what.messageId) ?? [];
+    if (!sightings.some((s) => s.uid === uid && s.size === size)) this.#ownSightings.set(what.messageId, [...sightings, { uid, size }]);
   }
 
   /** Notes what a session's UIDL listing showed, after it has been compared with what came before. */
@@ -44,9 +47,9 @@ export class MaildropMemory {
     return this.#listed.has(key(uid, size));
   }
 
-  /** The unique-ids this run has seen its message with this Message-ID under. */
-  uidsOf(messageId: string): string[] {
-    return this.#ownUids.get(messageId) ?? [];
+  /** The unique-ids and sizes this run has seen its message with this Message-ID under. */
+  sightingsOf(messageId: string): ReadonlyArray<{ readonly uid: string; readonly size: number }> {
+    return this.#ownSightings.get(messageId) ?? [];
   }
 
   get size(): number {

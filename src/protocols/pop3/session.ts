@@ -78,12 +78,11 @@ export class Pop3Session {
    */
   async findOwn(messageId: string, options: FindOptions = {}): Promise<{ msg: number; uid?: string; size: number } | undefined> {
     const entries = (await this.#catalogue()).reverse();
-    const gone = this.#goneByUid(entries, messageId);
+    const couldBeIt = this.#couldStillBe(entries, messageId);
     this.#noteListed(entries);
-    if (gone) return undefined;
     const candidates = entries.filter((e) => {
       const known = this.#known(e);
-      return known === undefined || (known.own && known.messageId === messageId);
+      return (known === undefined && (couldBeIt === undefined || couldBeIt(e))) || (known?.own === true && known.messageId === messageId);
     });
     // Read in this session already: no need to ask again.
     const here = candidates.find((e) => this.#isLookedOwn(e.msg, messageId));
@@ -156,16 +155,25 @@ export class Pop3Session {
   /**
    * The message was seen earlier in the run with a unique-id that this listing
    * no longer has, while unique-ids an earlier listing showed are still listed
-   * with their sizes (so this server keeps them, RFC 1939 §7): it is gone, and
-   * no header needs reading to show it. A server whose unique-ids all change
-   * between sessions gives no such evidence, and is searched by headers.
+   * with their sizes (so this server keeps them, RFC 1939 §7): then it is most
+   * likely gone, and the messages listed before, which were not it then, need
+   * no reading. Returns which unread entries could still be it: one whose
+   * unique-id and size no listing of the run showed before (new mail, or the
+   * message kept under a new unique-id, which a server breaking §7 may do), or
+   * one of the message's own size (a unique-id handed from another message to
+   * it). Without that reading, a server that kept the message under a new
+   * unique-id would pass every absence check. Undefined: no such evidence (no
+   * UIDL, the unique-id still listed, or a server whose unique-ids all change
+   * between sessions), and every unread entry is read.
    */
-  #goneByUid(entries: readonly Entry[], messageId: string): boolean {
-    if (entries.some((e) => e.uid === undefined)) return false;
+  #couldStillBe(entries: readonly Entry[], messageId: string): ((e: Entry) => boolean) | undefined {
+    if (entries.some((e) => e.uid === undefined)) return undefined;
     const uids = new Set(entries.map((e) => e.uid));
-    const seenAs = this.memory.uidsOf(messageId);
-    if (seenAs.length === 0 || seenAs.some((uid) => uids.has(uid))) return false;
-    return entries.some((e) => e.uid !== undefined && this.memory.wasListed(e.uid, e.size));
+    const seenAs = this.memory.sightingsOf(messageId);
+    if (seenAs.length === 0 || seenAs.some((seen) => uids.has(seen.uid))) return undefined;
+    if (!entries.some((e) => e.uid !== undefined && this.memory.wasListed(e.uid, e.size))) return undefined;
+    const sizes = new Set(seenAs.map((seen) => seen.size));
+    return (e) => sizes.has(e.size) || e.uid === undefined || !this.memory.wasListed(e.uid, e.size);
   }
 
   /** Reads the headers of `entries` (pipelined when offered) and remembers whose each one is. */

@@ -38,6 +38,21 @@ export interface RunAccount {
   readonly user: string;
   readonly address: string;
   readonly passwordEnv: string;
+  /**
+   * The other mailboxes of this role's pool (the target's `stand_ins:`; for a stand-in bound to the role
+   * in one scenario, the account itself and the other stand-ins), so that what asks for every mailbox of
+   * the target (the claims of an alias, the secrets) still finds them all.
+   */
+  readonly standIns?: readonly RunAccount[];
+}
+
+/** Every mailbox the target names, its accounts and their stand-ins, once per user (case-insensitive). */
+export function everyMailbox(target: { readonly accounts: Readonly<Record<string, RunAccount>> }): RunAccount[] {
+  const byUser = new Map<string, RunAccount>();
+  for (const account of Object.values(target.accounts)) {
+    for (const mailbox of [account, ...(account.standIns ?? [])]) if (!byUser.has(mailbox.user.toLowerCase())) byUser.set(mailbox.user.toLowerCase(), mailbox);
+  }
+  return [...byUser.values()];
 }
 
 export interface RunTarget {

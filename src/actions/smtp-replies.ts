@@ -1,6 +1,7 @@
 import type { SmtpExtensions, SmtpStepReply } from '../protocols/smtp/client.js';
 import { SmtpReplyError } from '../protocols/smtp/errors.js';
 import type { ActionContext } from './context.js';
+import { everyMailbox } from './run-target.js';
 
 /**
  * What the SMTP steps share: a reply as a step's output, what an EHLO reply
@@ -36,7 +37,7 @@ export function extensionsOutput(extensions: SmtpExtensions) {
 /** The target's own account addresses, lower-cased: the only recipients mailprobe ever sends a message to. */
 export function isAccountAddress(ctx: ActionContext, address: string): boolean {
   const wanted = address.toLowerCase();
-  return Object.values(ctx.target.accounts).some((a) => a.address.toLowerCase() === wanted);
+  return everyMailbox(ctx.target).some((a) => a.address.toLowerCase() === wanted);
 }
 
 /** RFC 3461 §4.1: NOTIFY=NEVER where DSN is offered, so neither a failure nor a delay sends a bounce anywhere. */

@@ -9,12 +9,27 @@ export interface LabAccount {
   user: string;
   address: string;
   passwordEnv: string;
+  /** A stand-in for `role`'s account (the target's `stand_ins:`), not the role's own account. */
+  standIn?: true;
 }
 
+/**
+ * Every lab mailbox. `primary`, which nearly every shipped scenario uses, has three stand-ins, so
+ * that `run --concurrency 4` on the lab has four interchangeable INBOXes (src/runner/stand-ins.ts).
+ */
 export const LAB_ACCOUNTS: readonly LabAccount[] = [
   { role: 'primary', user: 'alice', address: `alice@${LAB_DOMAIN}`, passwordEnv: 'MAILPROBE_LAB_PRIMARY_PASSWORD' },
   { role: 'secondary', user: 'bob', address: `bob@${LAB_DOMAIN}`, passwordEnv: 'MAILPROBE_LAB_SECONDARY_PASSWORD' },
   { role: 'third', user: 'carol', address: `carol@${LAB_DOMAIN}`, passwordEnv: 'MAILPROBE_LAB_THIRD_PASSWORD' },
+  ...['dave', 'erin', 'frank'].map(
+    (user, i): LabAccount => ({
+      role: 'primary',
+      user,
+      address: `${user}@${LAB_DOMAIN}`,
+      passwordEnv: `MAILPROBE_LAB_PRIMARY_${i + 2}_PASSWORD`,
+      standIn: true,
+    }),
+  ),
 ];
 
 /** A per-lab password: 18 random bytes, base64url so it survives shells, env files and SASL. */

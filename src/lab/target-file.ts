@@ -74,11 +74,23 @@ export function renderTargetFile(ports: LabPorts, caFile: string, profile: Targe
     'endpoints:',
     ...ENDPOINTS.map((e) => `  ${`${e}:`.padEnd(width)} { ${endpointHost(e)}port: ${ports[e]}, security: ${ENDPOINT_SECURITY[e]} }`),
     'accounts:',
-    ...accounts.map(
-      (a) =>
-        `  ${`${a.role}:`.padEnd(roleWidth)} { user: ${`${a.user},`.padEnd(userWidth)} ` +
-        `address: ${`${a.address},`.padEnd(addrWidth)} password_env: ${a.passwordEnv} }`,
-    ),
+    ...accounts
+      .filter((a) => a.standIn !== true)
+      .flatMap((a) => {
+        const fields = `user: ${`${a.user},`.padEnd(userWidth)} address: ${`${a.address},`.padEnd(addrWidth)} password_env: ${a.passwordEnv}`;
+        const standIns = accounts.filter((s) => s.standIn === true && s.role === a.role);
+        if (standIns.length === 0) return [`  ${`${a.role}:`.padEnd(roleWidth)} { ${fields} }`];
+        // A flow mapping may go on over lines: the table of roles stays one line per account.
+        return [
+          `  ${`${a.role}:`.padEnd(roleWidth)} { ${fields},`,
+          `    # other mailboxes that may take this role when scenarios run at once (run --concurrency)`,
+          '    stand_ins: [',
+          ...standIns.map(
+            (s) => `      { user: ${`${s.user},`.padEnd(userWidth)} address: ${`${s.address},`.padEnd(addrWidth)} password_env: ${s.passwordEnv} },`,
+          ),
+          '    ] }',
+        ];
+      }),
     // JSON strings are YAML double-quoted scalars: a reason may hold ':' or '#'.
     ...(profile.deviations?.length
       ? [

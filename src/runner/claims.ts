@@ -26,7 +26,7 @@
  * the same for its cleanup, which runs after the steps' sessions are closed.
  * An unknown action counts as needing the whole budget (it runs alone there).
  */
-import type { RunTarget } from '../actions/run-target.js';
+import { everyMailbox, type RunTarget } from '../actions/run-target.js';
 import { hostKey } from '../transport/budget.js';
 import { stepUse } from '../actions/claims.js';
 import type { Scenario, Step } from '../scenario/model.js';
@@ -70,7 +70,8 @@ function nested(p: string, q: string): boolean {
 
 export function scenarioClaims(scenario: Scenario, target: RunTarget): ScenarioClaims {
   const claims: Claim[] = [];
-  const everyAccount = [...new Set(Object.values(target.accounts).map((a) => a.user.toLowerCase()))];
+  // Stand-ins included: an alias, or a recipient computed at run time, may be any mailbox of the target.
+  const everyAccount = everyMailbox(target).map((a) => a.user.toLowerCase());
   const userOf = (role: string): string => target.accounts[role]?.user.toLowerCase() ?? `role:${role}`;
   const add = (accounts: readonly string[], claim: (account: string) => Claim) => {
     for (const account of accounts) claims.push(claim(account));
@@ -80,7 +81,7 @@ export function scenarioClaims(scenario: Scenario, target: RunTarget): ScenarioC
     const role = /^\$\{\s*accounts\.([A-Za-z0-9_-]+)\.address\s*\}$/.exec(recipient)?.[1];
     if (role !== undefined) return add([userOf(role)], (account) => ({ account, scope: 'inbox' }));
     if (recipient.includes('${')) return add(everyAccount, (account) => ({ account, scope: 'account' }));
-    const owners = Object.values(target.accounts).filter((a) => a.address.toLowerCase() === recipient.toLowerCase());
+    const owners = everyMailbox(target).filter((a) => a.address.toLowerCase() === recipient.toLowerCase());
     // Not an account's address: it may still be an alias of one.
     add(owners.length > 0 ? owners.map((a) => a.user.toLowerCase()) : everyAccount, (account) => ({ account, scope: 'inbox' }));
   };

@@ -144,11 +144,13 @@ export async function dryRun(options: {
   readonly runId: string;
   /** The run's environment: only which password variables are set is looked at, never a value. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** --concurrency: above 1, the stand-ins' passwords are needed too. */
+  readonly concurrency?: number;
 }): Promise<{ readonly problems: readonly string[]; readonly warnings?: readonly string[]; readonly listing?: string }> {
   const inputs = await loadRunInputs(options.targetFile, options.paths, options.grep, options.shard);
   if (!inputs.target || !inputs.scenarios) return { problems: inputs.problems };
   // The plan is still listed with a password missing: it is what the run would do once the secret is there.
-  const problems = unsetSecretsFor(inputs.target, inputs.scenarios, options.env);
+  const problems = unsetSecretsFor(inputs.target, inputs.scenarios, options.env, (options.concurrency ?? 1) > 1);
   return {
     problems,
     ...(inputs.warnings !== undefined ? { warnings: inputs.warnings } : {}),

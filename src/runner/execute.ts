@@ -84,9 +84,9 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> 
   }
   // A password the run will need and cannot have is found here, before any connection, rather than at each
   // scenario's login.
-  const unset = unsetSecretsFor(inputs.target, inputs.scenarios, options.env);
+  const unset = unsetSecretsFor(inputs.target, inputs.scenarios, options.env, (options.concurrency ?? 1) > 1);
   if (unset.length > 0) return { kind: 'invalid', problems: unset, reporterCrashed: false };
-  const { passwords, credentials } = secretsOf(inputs.target, options.env);
+  const { passwords, standInPasswords, credentials } = secretsOf(inputs.target, options.env);
   const redactor = new Redactor(credentials);
   const timeouts = options.commandTimeout !== undefined ? { ...inputs.target.timeouts, command: options.commandTimeout } : inputs.target.timeouts;
   const target = { ...inputs.target, timeouts };
@@ -105,6 +105,7 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteOutcome> 
     target,
     scenarios: inputs.scenarios,
     passwords,
+    standInPasswords,
     redactor,
     reporter,
     signal: options.signal,
@@ -142,8 +143,12 @@ async function reportLoadErrors(options: ExecuteOptions, inputs: Awaited<ReturnT
  * Secrets only ever come from the environment; every value is known to the redactor, with the
  * user it goes with, so that it can compute every exact form a login puts on the wire.
  */
-function secretsOf(target: Target, env: ExecuteOptions['env']): { passwords: Record<string, string>; credentials: Credential[] } {
+function secretsOf(
+  target: Target,
+  env: ExecuteOptions['env'],
+): { passwords: Record<string, string>; standInPasswords: Record<string, string>; credentials: Credential[] } {
   const passwords: Record<string, string> = {};
+  const standInPasswords: Record<string, string> = {};
   const credentials: Credential[] = [];
   for (const account of Object.values(target.accounts)) {
     try {
@@ -153,6 +158,12 @@ function secretsOf(target: Target, env: ExecuteOptions['env']): { passwords: Rec
     } catch {
       // Reported by the scenarios that need this account, as an error naming the variable.
     }
+    for (const standIn of account.standIns ?? []) {
+      const password = env[standIn.passwordEnv];
+      if (password === undefined || password === '') continue;
+      standInPasswords[standIn.passwordEnv] = password;
+      credentials.push({ user: standIn.user, password });
+    }
   }
-  return { passwords, credentials };
+  return { passwords, standInPasswords, credentials };
 }

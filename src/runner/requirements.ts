@@ -49,7 +49,13 @@ export function unmetRequirements(scenario: Scenario, target: HasEndpointsAndAcc
  * lacks something for are skipped and need none. The run and the dry run both ask here, so a dry run that
  * says nothing wrong is a run that will not stop for a secret.
  */
-export function unsetSecretsFor(target: Target, scenarios: readonly Scenario[], env: Readonly<Record<string, string | undefined>>): string[] {
+export function unsetSecretsFor(
+  target: Target,
+  scenarios: readonly Scenario[],
+  env: Readonly<Record<string, string | undefined>>,
+  /** More than one scenario at once: the stand-ins of the roles needed may log in too (src/runner/stand-ins.ts). */
+  concurrent = false,
+): string[] {
   const needed = scenarios.filter((s) => missingRequirements(s, target).length === 0).flatMap((s) => s.requires.accounts);
-  return missingSecrets(target, needed, env).map((d) => formatDiagnostic(d));
+  return missingSecrets(target, needed, env, { standIns: concurrent }).map((d) => formatDiagnostic(d));
 }

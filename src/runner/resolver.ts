@@ -1,5 +1,5 @@
 import { accountsScope, interpolate, type Scopes } from '../interpolate/index.js';
-import type { RunTarget } from '../actions/run-target.js';
+import { everyMailbox, type RunTarget } from '../actions/run-target.js';
 import type { Resolve } from './run-step.js';
 import type { Scenario } from '../scenario/model.js';
 import { runPrefix } from '../core/run-identity.js';
@@ -17,11 +17,12 @@ export interface ResolverInputs {
  * vars are interpolated once, first, with every scope but captures.
  */
 export function makeResolverFactory(inputs: ResolverInputs) {
-  return (scenario: Scenario, captures: Record<string, unknown>): Resolve => {
+  // `target`: the scenario's own view of it, where a stand-in may take a role (src/runner/stand-ins.ts).
+  return (scenario: Scenario, captures: Record<string, unknown>, target: RunTarget = inputs.target): Resolve => {
     const base: Omit<Scopes, 'vars' | 'captures'> = {
       run: { id: inputs.runId, prefix: runPrefix(inputs.runId), started: new Date(inputs.startedAt).toISOString() },
       env: withoutPasswords(inputs.env, inputs.target),
-      accounts: accountsScope(inputs.target.accounts),
+      accounts: accountsScope(target.accounts),
       target: { host: inputs.target.host, name: inputs.target.name },
     };
     const posOf = (path: readonly (string | number)[]) => scenario.positions.posOf(path);
@@ -39,6 +40,6 @@ export function makeResolverFactory(inputs: ResolverInputs) {
  * could otherwise put a password into a message, a saved copy or a report.
  */
 function withoutPasswords(env: Readonly<Record<string, string | undefined>>, target: RunTarget): Record<string, string | undefined> {
-  const secret = new Set(Object.values(target.accounts).map((a) => a.passwordEnv));
+  const secret = new Set(everyMailbox(target).map((a) => a.passwordEnv));
   return Object.fromEntries(Object.entries(env).filter(([name]) => !secret.has(name)));
 }

@@ -29,7 +29,7 @@ export interface ScenarioEnvironment {
   readonly ledger?: RunLedger;
   readonly messageDir: string;
   /** Builds the ${…} resolver for a scenario from its captures. */
-  readonly makeResolver: (scenario: Scenario, captures: Record<string, unknown>) => Resolve;
+  readonly makeResolver: (scenario: Scenario, captures: Record<string, unknown>, target?: RunTarget) => Resolve;
   readonly onStepEnd?: (step: StepResult) => void | Promise<void>;
   /** Every transcript line as it is written (already redacted where a client marked a secret): --verbose. */
   readonly onTranscript?: (entry: TranscriptEntry) => void;
@@ -72,7 +72,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
   // Every token a client marks secret is registered with the run's redactor as it is sent.
   const transcript = new Transcript({ secrets: env.redactor, ...(env.onTranscript ? { onEntry: env.onTranscript } : {}) });
   const captures: Record<string, unknown> = {};
-  const resolve = env.makeResolver(scenario, captures);
+  const resolve = env.makeResolver(scenario, captures, env.target);
   const cleanupAbort = new AbortController();
   const poolFor = (signal: AbortSignal) =>
     new SessionPool(scenario, {

@@ -11,12 +11,15 @@ import type { TranscriptEntry } from '../transport/transcript.js';
 import { hostKey, type ConnectionBudget, type BudgetLease } from '../transport/budget.js';
 import { scenarioClaims } from './claims.js';
 import { runScheduled, type ScheduleEntry } from './schedule.js';
+import { targetViews, type TargetView } from './stand-ins.js';
 
 export interface RunOptions {
   readonly runId: string;
   readonly target: RunTarget;
   readonly scenarios: readonly Scenario[];
   readonly passwords: Readonly<Record<string, string>>;
+  /** The stand-ins' passwords (src/runner/stand-ins.ts), by the name of the variable that holds each. */
+  readonly standInPasswords?: Readonly<Record<string, string>>;
   readonly redactor: Redactor;
   readonly reporter: Reporter;
   readonly signal: AbortSignal;
@@ -76,16 +79,20 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
     return announcing;
   };
 
-  const runOne = async (index: number): Promise<void> => {
+  const concurrency = options.concurrency ?? 1;
+  // A serial run never takes a stand-in: one way per scenario, the target's own accounts.
+  const views = options.scenarios.map((s) => (concurrency > 1 ? targetViews(s, options.target) : [{ target: options.target, standIns: {} }]));
+
+  const runOne = async (index: number, view: TargetView): Promise<void> => {
     const scenario = options.scenarios[index]!;
     const info = { id: scenario.id, name: scenario.name, file: scenario.file, index, total };
     await options.reporter.onScenarioStart?.(info);
     const lease = options.budget?.lease();
     const onTranscript = options.onTranscript;
-    const result = await runScenario(scenario, {
+    const ran = await runScenario(scenario, {
       runId: options.runId,
-      target: lease === undefined ? options.target : gated(options.target, lease),
-      passwords: options.passwords,
+      target: lease === undefined ? view.target : gated(view.target, lease),
+      passwords: passwordsOf(view, options),
       redactor: options.redactor,
       signal: options.signal,
       cleanupTimeoutMs: options.cleanupTimeoutMs ?? 60_000,
@@ -97,12 +104,14 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
       ...(options.waiting ? { waiting: options.waiting } : {}),
       onStepEnd: (step) => options.reporter.onStepEnd?.(info, step),
     });
+    // Which mailbox played a role, when it was not the target's own account: the report says so.
+    const standIns = Object.entries(view.standIns).map(([role, user]) => [`stand_in.${role}`, user] as const);
+    const result = standIns.length === 0 ? ran : { ...ran, properties: { ...ran.properties, ...Object.fromEntries(standIns) } };
     await ended(index, result);
   };
 
-  const concurrency = options.concurrency ?? 1;
   await runScheduled(
-    options.scenarios.map((s) => scenarioClaims(s, options.target)),
+    views.map((ways, i) => ways.map((v) => scenarioClaims(options.scenarios[i]!, v.target))),
     {
       concurrency,
       maxPerHost: options.budget?.limits.maxPerHost ?? Number.POSITIVE_INFINITY,
@@ -110,7 +119,7 @@ export async function runAll(options: RunOptions): Promise<RunResult> {
     },
     async (index, entry) => {
       options.onScheduled?.(entry);
-      await runOne(index);
+      await runOne(index, views[index]![entry.option]!);
     },
     // Never started: listed as not run, so every report counts the whole plan.
     (index) => ended(index, notRun(options.scenarios[index]!)),
@@ -145,6 +154,19 @@ function notRun(scenario: Scenario): ScenarioResult {
     state: 'skipped',
     reason: 'interrupted',
   };
+}
+
+/** The passwords of a view: a role a stand-in took logs in with the stand-in's (absent: the login says which variable is unset). */
+function passwordsOf(view: TargetView, options: RunOptions): Readonly<Record<string, string>> {
+  const roles = Object.keys(view.standIns);
+  if (roles.length === 0) return options.passwords;
+  const passwords: Record<string, string> = { ...options.passwords };
+  for (const role of roles) {
+    const password = options.standInPasswords?.[view.target.accounts[role]!.passwordEnv];
+    if (password === undefined) delete passwords[role];
+    else passwords[role] = password;
+  }
+  return passwords;
 }
 
 /** The target as one scenario sees it: every endpoint's connections go through the scenario's share of the budget. */

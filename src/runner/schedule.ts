@@ -28,30 +28,37 @@ export interface ScheduleEntry {
   readonly index: number;
   /** Plan indexes of the scenarios running when this one started. */
   readonly alongside: readonly number[];
+  /** Which of the scenario's ways to run it started with (0: the first; see src/runner/stand-ins.ts). */
+  readonly option: number;
 }
 
+/**
+ * `claims[i]`: what scenario i holds, or, when it may run in several ways (a stand-in mailbox for a
+ * role), what each way holds, in order of preference; it starts with the first way that fits.
+ */
 export async function runScheduled(
-  claims: readonly ScenarioClaims[],
+  claims: readonly (ScenarioClaims | readonly ScenarioClaims[])[],
   options: ScheduleOptions,
   run: (index: number, entry: ScheduleEntry) => Promise<void>,
   skip: (index: number) => Promise<void>,
 ): Promise<void> {
+  const ways = claims.map((c): readonly ScenarioClaims[] => (Array.isArray(c) ? c : [c as ScenarioClaims]));
   const pending = claims.map((_, i) => i);
-  const running = new Set<number>();
+  /** Each running scenario, with the claims of the way it started. */
+  const running = new Map<number, ScenarioClaims>();
   const inUse = new Map<string, number>();
   let wake: () => void = () => undefined;
 
-  const fits = (index: number): boolean => {
-    const mine = claims[index]!;
-    for (const other of running) if (claimsConflict(mine, claims[other]!)) return false;
+  const fits = (mine: ScenarioClaims): boolean => {
+    for (const other of running.values()) if (claimsConflict(mine, other)) return false;
     for (const [host, need] of mine.connections) {
       const used = inUse.get(host) ?? 0;
       if (used > 0 && used + need > options.maxPerHost) return false;
     }
     return true;
   };
-  const take = (index: number, sign: 1 | -1) => {
-    for (const [host, need] of claims[index]!.connections) {
+  const take = (held: ScenarioClaims, sign: 1 | -1) => {
+    for (const [host, need] of held.connections) {
       // A scenario that needs the whole budget (Infinity) holds all of it.
       const n = Math.min(need, options.maxPerHost);
       inUse.set(host, (inUse.get(host) ?? 0) + sign * n);
@@ -64,14 +71,17 @@ export async function runScheduled(
     if (!options.signal.aborted) {
       for (let i = 0; i < pending.length && running.size < options.concurrency; ) {
         const index = pending[i]!;
-        if (!fits(index)) {
+        // The first way that fits; a serial run (nothing running) always takes the first.
+        const option = ways[index]!.findIndex(fits);
+        if (option === -1) {
           i++;
           continue;
         }
+        const held = ways[index]![option]!;
         pending.splice(i, 1);
-        const entry: ScheduleEntry = { index, alongside: [...running].sort((a, b) => a - b) };
-        running.add(index);
-        take(index, 1);
+        const entry: ScheduleEntry = { index, alongside: [...running.keys()].sort((a, b) => a - b), option };
+        running.set(index, held);
+        take(held, 1);
         tasks.push(
           run(index, entry)
             .catch((error: unknown) => {
@@ -79,7 +89,7 @@ export async function runScheduled(
             })
             .finally(() => {
               running.delete(index);
-              take(index, -1);
+              take(held, -1);
               wake();
             }),
         );

@@ -158,7 +158,32 @@ function resolveTarget(input: TargetInput, file: string, baseDir: string, positi
   }
   const accounts: Record<string, Account> = {};
   for (const [role, a] of Object.entries(input.accounts)) {
-    accounts[role] = { role, user: a.user, address: a.address, passwordEnv: a.password_env, source: positions.posOf(['accounts', role]) };
+    const standIns = (a.stand_ins ?? []).map((m, i) => ({
+      role,
+      user: m.user,
+      address: m.address,
+      passwordEnv: m.password_env,
+      source: positions.posOf(['accounts', role, 'stand_ins', i]),
+    }));
+    accounts[role] = {
+      role,
+      user: a.user,
+      address: a.address,
+      passwordEnv: a.password_env,
+      source: positions.posOf(['accounts', role]),
+      ...(standIns.length > 0 ? { standIns } : {}),
+    };
+  }
+  for (const account of Object.values(accounts)) {
+    const seen = new Set([account.user.toLowerCase()]);
+    for (const standIn of account.standIns ?? []) {
+      if (seen.has(standIn.user.toLowerCase()))
+        diagnostics.push({
+          pos: standIn.source,
+          message: `stand-in '${standIn.user}' of account '${account.role}' is already that account or one of its stand-ins; list each mailbox once`,
+        });
+      seen.add(standIn.user.toLowerCase());
+    }
   }
   const deviations = (input.deviations ?? []).map((d, i) => ({
     check: d.check,

@@ -33,6 +33,11 @@ export interface Account {
   /** Name of the environment variable holding the password (never the password). */
   readonly passwordEnv: string;
   readonly source: SourcePos;
+  /**
+   * Other mailboxes that may take this role when scenarios run at once (`stand_ins:`), each with this
+   * role; a serial run never uses them. Absent when the file lists none.
+   */
+  readonly standIns?: readonly Account[];
 }
 
 /** The connection phases' timeouts, plus how long to wait for mail to arrive or be pushed (defined where the runner's target is). */

@@ -54,7 +54,7 @@ const endpointsShape = Object.fromEntries(ENDPOINT_NAMES.map((n) => [n, endpoint
   z.ZodOptional<typeof endpointSchema>
 >;
 
-const accountSchema = z.strictObject({
+const mailboxFields = {
   user: z.string().min(1, { message: 'user must not be empty' }),
   address: z.string().regex(/^[^\s@]+@[^\s@]+$/, { message: 'expected an email address such as alice@example.test' }),
   password_env: z
@@ -62,6 +62,20 @@ const accountSchema = z.strictObject({
     .regex(ENV_VAR_NAME_RE, { message: PASSWORD_ENV_MESSAGE })
     .describe(
       'Name of the environment variable (capital letters, digits, underscore, e.g. MAIL_PRIMARY_PASSWORD) that holds the password; passwords never go in this file.',
+    ),
+};
+
+/** At most this many stand-ins per role: more would not run at once under any --concurrency (at most 16). */
+export const MAX_STAND_INS = 15;
+
+const accountSchema = z.strictObject({
+  ...mailboxFields,
+  stand_ins: z
+    .array(z.strictObject(mailboxFields))
+    .max(MAX_STAND_INS, { message: `at most ${MAX_STAND_INS} stand-ins per account` })
+    .optional()
+    .describe(
+      "Other mailboxes of the same kind that may take this role when scenarios run at once (run --concurrency): a scenario holding this account's INBOX no longer makes the next one wait. A serial run uses the account itself only.",
     ),
 });
 

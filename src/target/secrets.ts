@@ -27,7 +27,7 @@ export function resolveAccountPassword(account: Account, env: Readonly<Record<st
 /** Every password value that is set, for the Redactor to scrub from transcripts and reports. */
 export function collectSecrets(target: Target, env: Readonly<Record<string, string | undefined>>): string[] {
   const out = new Set<string>();
-  for (const a of Object.values(target.accounts)) {
+  for (const a of Object.values(target.accounts).flatMap((account) => [account, ...(account.standIns ?? [])])) {
     const v = env[a.passwordEnv];
     if (v !== undefined && v !== '') out.add(v);
   }
@@ -40,19 +40,32 @@ export function collectSecrets(target: Target, env: Readonly<Record<string, stri
  * "did you mean" when a similarly named variable is set (a typo in the file or
  * in the CI job's secrets). Only names are compared and shown, never a value.
  */
-export function missingSecrets(target: Target, roles: Iterable<string>, env: Readonly<Record<string, string | undefined>>): Diagnostic[] {
+export function missingSecrets(
+  target: Target,
+  roles: Iterable<string>,
+  env: Readonly<Record<string, string | undefined>>,
+  options: { readonly standIns?: boolean } = {},
+): Diagnostic[] {
   const setNames = Object.keys(env).filter((k) => env[k] !== undefined && env[k] !== '');
   const out: Diagnostic[] = [];
+  const check = (what: string, variable: string, path: readonly (string | number)[]) => {
+    const value = env[variable];
+    if (value !== undefined && value !== '') return;
+    const state = value === '' ? 'set but empty' : 'not set';
+    out.push({
+      pos: target.positions.posOf(path),
+      message: `the password for ${what} is read from environment variable ${variable}, which is ${state}${didYouMean(variable, setNames)}; export it, or put it in a --secrets-file`,
+    });
+  };
   for (const role of new Set(roles)) {
     const account = target.accounts[role];
     if (account === undefined) continue;
-    const value = env[account.passwordEnv];
-    if (value !== undefined && value !== '') continue;
-    const state = value === '' ? 'set but empty' : 'not set';
-    out.push({
-      pos: target.positions.posOf(['accounts', role, 'password_env']),
-      message: `the password for account '${role}' is read from environment variable ${account.passwordEnv}, which is ${state}${didYouMean(account.passwordEnv, setNames)}; export it, or put it in a --secrets-file`,
-    });
+    check(`account '${role}'`, account.passwordEnv, ['accounts', role, 'password_env']);
+    // A run with scenarios at once may log in as any stand-in: each needs its password before anything connects.
+    if (options.standIns) {
+      for (const [i, s] of (account.standIns ?? []).entries())
+        check(`stand-in '${s.user}' of account '${role}'`, s.passwordEnv, ['accounts', role, 'stand_ins', i, 'password_env']);
+    }
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { describeRun, startCli, tempDir } from '../support/cli.js';
 import { newRunId } from '../../src/runner/execute.js';
 import { cleanUpLabRun, labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 import type { RunResult } from '../../src/runner/results.js';
+import { LAB_ACCOUNTS } from '../../src/lab/accounts.js';
 
 /**
  * mailprobe's safety promise on a real mailbox: mail and folders it did not
@@ -51,7 +52,7 @@ describe('mailprobe leaves mail it did not create untouched', () => {
   let targetFile: string;
   let env: Record<string, string>;
 
-  const connect = async () => {
+  const connect = async (user = 'alice', passwordEnv = 'MAILPROBE_LAB_PRIMARY_PASSWORD') => {
     const lab = inject('lab');
     const target = parseDocument(await readFile(lab.targetFile, 'utf8')).toJS() as { endpoints: { imaps: { port: number } }; tls: { ca_file: string } };
     const c = new ImapFlow({
@@ -59,7 +60,7 @@ describe('mailprobe leaves mail it did not create untouched', () => {
       port: target.endpoints.imaps.port,
       secure: true,
       tls: { ca: await readFile(target.tls.ca_file, 'utf8'), servername: 'localhost' },
-      auth: { user: 'alice', pass: env.MAILPROBE_LAB_PRIMARY_PASSWORD! },
+      auth: { user, pass: env[passwordEnv]! },
       logger: false,
       disableAutoIdle: true,
       disableAutoEnable: true,
@@ -154,6 +155,43 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     return found;
   };
 
+  /**
+   * The stand-ins of `primary` (a run at --concurrency 4 takes them): in each, one unrelated message
+   * seeded in INBOX, and what a run left there (folders under its root, messages with its header).
+   */
+  const STAND_INS = LAB_ACCOUNTS.filter((a) => a.standIn === true);
+  const standInState = async (runId: string): Promise<Record<string, { seeded: string[]; traces: string[] }>> => {
+    const out: Record<string, { seeded: string[]; traces: string[] }> = {};
+    for (const account of STAND_INS) {
+      const c = await connect(account.user, account.passwordEnv);
+      try {
+        const traces = (await c.list()).filter((m) => m.path.startsWith(`mailprobe-${runId}`)).map((m) => `folder ${m.path}`);
+        const seeded: string[] = [];
+        const lock = await c.getMailboxLock('INBOX');
+        try {
+          for (const uid of (await c.search({ header: { 'X-Mailprobe-Run': runId } }, { uid: true })) || []) traces.push(`INBOX UID ${uid}`);
+          for (const uid of (await c.search({ header: { 'X-Seed': SEED } }, { uid: true })) || []) {
+            const m = await c.fetchOne(String(uid), { uid: true, flags: true, source: true }, { uid: true });
+            if (m)
+              seeded.push(
+                `${uid} ${[...(m.flags ?? [])]
+                  .filter((f) => f !== '\\Recent')
+                  .sort()
+                  .join(' ')} ${createHash('sha256').update(m.source!).digest('hex')}`,
+              );
+          }
+        } finally {
+          lock.release();
+        }
+        out[account.user] = { seeded, traces };
+      } finally {
+        await c.logout();
+      }
+    }
+    return out;
+  };
+  let standInsBefore: Awaited<ReturnType<typeof standInState>>;
+
   let before: Awaited<ReturnType<typeof snapshot>>;
   /** Subscriptions of earlier runs (other test files share the lab): they must stay as they were. */
   let subscribedBefore: string[];
@@ -181,6 +219,16 @@ describe('mailprobe leaves mail it did not create untouched', () => {
       );
       await client.append(seed.mailbox, raw, seed.flags);
     }
+    for (const account of STAND_INS) {
+      const c = await connect(account.user, account.passwordEnv);
+      const raw = Buffer.from(
+        `From: someone@lab.test\r\nTo: ${account.address}\r\nSubject: unrelated\r\nMessage-ID: <${SEED}.${account.user}@lab.test>\r\nX-Seed: ${SEED}\r\n\r\nReal mail.\r\n`,
+      );
+      await c.append('INBOX', raw, []);
+      await c.logout();
+    }
+    standInsBefore = await standInState('none');
+    expect(Object.values(standInsBefore).map((s) => s.seeded.length)).toEqual(STAND_INS.map(() => 1));
     before = await snapshot();
     expect(Object.values(before.messages).flat()).toHaveLength(SEEDS.length);
     subscribedBefore = await subscribedNames('mailprobe-*');
@@ -200,6 +248,17 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     await client.mailboxDelete(`${FOLDER}/Child`).catch(() => undefined);
     await client.mailboxDelete(FOLDER).catch(() => undefined);
     await client.logout();
+    for (const account of STAND_INS) {
+      const c = await connect(account.user, account.passwordEnv);
+      const lock = await c.getMailboxLock('INBOX');
+      try {
+        const uids = (await c.search({ header: { 'X-Seed': SEED } }, { uid: true })) || [];
+        if (uids.length > 0) await c.messageDelete(uids.join(','), { uid: true });
+      } finally {
+        lock.release();
+      }
+      await c.logout();
+    }
   });
 
   /** Every scenario's verdict at --concurrency 1, for the concurrency-4 run to equal. */
@@ -235,6 +294,14 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     if (serialVerdicts !== undefined) expect(verdicts(result)).toEqual(serialVerdicts);
     // Not a serial run in disguise: some scenarios did start while others ran.
     expect(overlapped.length, 'scenarios that started alongside another').toBeGreaterThan(0);
+    // Some ran on a stand-in of primary, and left nothing there, nor touched its other mail.
+    const standIns = result.scenarios.flatMap((s) => (s.properties['stand_in.primary'] === undefined ? [] : [s.properties['stand_in.primary']]));
+    expect(standIns.length, 'scenarios that ran on a stand-in mailbox').toBeGreaterThan(0);
+    const after = await standInState(result.runId);
+    expect(Object.fromEntries(Object.entries(after).map(([u, s]) => [u, s.seeded]))).toEqual(
+      Object.fromEntries(Object.entries(standInsBefore).map(([u, s]) => [u, s.seeded])),
+    );
+    expect(Object.values(after).flatMap((s) => s.traces)).toEqual([]);
   });
 
   it('cleanup also removes a subscription under the run root that the run never recorded (a server that subscribes by itself)', async () => {
@@ -320,6 +387,7 @@ describe('mailprobe leaves mail it did not create untouched', () => {
     expect(report.scenarios.flatMap((s) => s.leftovers)).toEqual([]);
     expect(await snapshot()).toEqual(before);
     expect(await traces(report.runId)).toEqual([]);
+    expect(Object.values(await standInState(report.runId)).flatMap((s) => s.traces)).toEqual([]);
   });
 
   it('after a run interrupted by SIGINT mid-scenario, too', async () => {

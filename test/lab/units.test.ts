@@ -101,7 +101,17 @@ describe('target file', () => {
         imaps: { port: 10993, security: 'tls' },
       },
       accounts: {
-        primary: { user: 'alice', address: 'alice@lab.test', password_env: 'MAILPROBE_LAB_PRIMARY_PASSWORD' },
+        primary: {
+          user: 'alice',
+          address: 'alice@lab.test',
+          password_env: 'MAILPROBE_LAB_PRIMARY_PASSWORD',
+          // Stand-ins, so that --concurrency 4 has four INBOXes on the lab.
+          stand_ins: [
+            { user: 'dave', address: 'dave@lab.test', password_env: 'MAILPROBE_LAB_PRIMARY_2_PASSWORD' },
+            { user: 'erin', address: 'erin@lab.test', password_env: 'MAILPROBE_LAB_PRIMARY_3_PASSWORD' },
+            { user: 'frank', address: 'frank@lab.test', password_env: 'MAILPROBE_LAB_PRIMARY_4_PASSWORD' },
+          ],
+        },
         secondary: { user: 'bob', address: 'bob@lab.test', password_env: 'MAILPROBE_LAB_SECONDARY_PASSWORD' },
         third: { user: 'carol', address: 'carol@lab.test', password_env: 'MAILPROBE_LAB_THIRD_PASSWORD' },
       },
@@ -144,7 +154,7 @@ describe("Courier's lab module", () => {
       expect(Object.fromEntries(ENDPOINTS.map((e) => [e, target.endpoints[e]?.host]))).toEqual(Object.fromEntries(ENDPOINTS.map((e) => [e, '127.0.0.4'])));
       expect(Object.fromEntries(ENDPOINTS.map((e) => [e, target.endpoints[e]?.port]))).toEqual(ports);
       const text = await readFile(join(dir, 'target-courier.yaml'), 'utf8');
-      expect(text).toMatch(/^ {2}primary: +\{ user: alice, +address: alice@courier\.lab\.test, +password_env: MAILPROBE_LAB_PRIMARY_PASSWORD \}$/m);
+      expect(text).toMatch(/^ {2}primary: +\{ user: alice, +address: alice@courier\.lab\.test, +password_env: MAILPROBE_LAB_PRIMARY_PASSWORD,$/m);
       expect(courier.targetFile(labLayout('/tmp/lab-x'))).toBe('/tmp/lab-x/target-courier.yaml');
       // Its known deviations load as the target loader reads them: check, reason and clause (test/lab/courier.test.ts holds their evidence).
       expect(target.deviations.map((d) => [d.check, d.reason, d.rfc])).toEqual(
@@ -223,7 +233,7 @@ describe("Cyrus's target file and the lab state", () => {
       expect(Object.fromEntries(ENDPOINTS.map((e) => [e, target.endpoints[e]?.port]))).toEqual(ports);
       const text = await readFile(join(dir, 'target-cyrus.yaml'), 'utf8');
       expect(text).not.toMatch(/lmtp/);
-      expect(text).toMatch(/^ {2}primary: +\{ user: alice, +address: alice@cyrus\.lab\.test, +password_env: MAILPROBE_LAB_PRIMARY_PASSWORD \}$/m);
+      expect(text).toMatch(/^ {2}primary: +\{ user: alice, +address: alice@cyrus\.lab\.test, +password_env: MAILPROBE_LAB_PRIMARY_PASSWORD,$/m);
       // No known deviations: smtp/utf8-address's failure there departs from no clause (test/lab/cyrus.test.ts).
       expect(target.deviations).toEqual([]);
       expect(text).not.toMatch(/deviations/);
@@ -310,7 +320,7 @@ describe('passwords', () => {
         .split('\n')
         .filter(Boolean)
         .map((l) => l.split(':')[0]),
-    ).toEqual(['alice', 'bob', 'carol']);
+    ).toEqual(['alice', 'bob', 'carol', 'dave', 'erin', 'frank']);
     for (const pw of passwords.values()) expect(file).not.toContain(pw);
   });
 

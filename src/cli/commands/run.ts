@@ -91,6 +91,7 @@ export async function runCommand(paths: readonly string[], options: RunCommandOp
       actions: actionSignatures,
       runId: newRunId(),
       env,
+      concurrency: options.concurrency ?? 1,
     });
   if (options.dryRun === true) {
     let problems = 0;

@@ -20,6 +20,8 @@ const NODE = process.execPath;
 const NODE_BARE: Command = { argv: [NODE, '-e', '0'], cwd: ROOT };
 /** The probe row's connect timeout: long against the rest of a probe, short enough for CI. */
 const PROBE_TIMEOUT_MS = 2000;
+/** Connections per host the suite rows allow on the lab (both sides, so that only the concurrency differs). */
+const LAB_BUDGET = 16;
 
 interface Options {
   readonly quick: boolean;
@@ -89,7 +91,26 @@ async function concurrencyRow(reps: number, target: string, secretsFile: string,
   const run = (concurrency: number): Command => {
     const report = join(scratch, `run-c${concurrency}.json`);
     return {
-      argv: [NODE, CLI, 'run', '--target', target, '--secrets-file', secretsFile, '--concurrency', String(concurrency), '--quiet', '--reporter', `json=${report}`, '--out-dir', join(scratch, 'messages')],
+      // The lab's own budget: the default of 4 connections per host is for a real host, and would let at most
+      // one two-device scenario run at a time; the lab's primary has stand-ins, so scenarios can overlap.
+      argv: [
+        NODE,
+        CLI,
+        'run',
+        '--target',
+        target,
+        '--secrets-file',
+        secretsFile,
+        '--concurrency',
+        String(concurrency),
+        '--max-connections-per-host',
+        String(LAB_BUDGET),
+        '--quiet',
+        '--reporter',
+        `json=${report}`,
+        '--out-dir',
+        join(scratch, 'messages'),
+      ],
       cwd: ROOT,
     };
   };
@@ -112,7 +133,7 @@ async function concurrencyRow(reps: number, target: string, secretsFile: string,
   return rowFrom(
     {
       id: 'suite:concurrency',
-      measure: 'run (full suite) --concurrency 4',
+      measure: `run (full suite) --concurrency 4 --max-connections-per-host ${LAB_BUDGET}`,
       reference: '--concurrency 1',
       work: { subject: describe(a), reference: describe(b) },
     },

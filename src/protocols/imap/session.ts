@@ -437,11 +437,12 @@ export class ImapSession {
   }
 
   /**
-   * The message to `sink` in pieces, never whole: UID FETCH uid (RFC822.SIZE FLAGS),
+   * The message to `sink` in pieces, never whole: UID FETCH uid (RFC822.SIZE),
    * then UID FETCH uid (BODY.PEEK[]<offset.chunk>) until the server returns less
    * than asked (RFC 9051 §6.4.5: a partial fetch returns at most the octets asked
    * for), as imapflow's download() does. imapflow buffers one literal whole, so a
-   * piece costs at most `chunkOctets` in memory. PEEK: \Seen is never set.
+   * piece costs at most `chunkOctets` in memory. PEEK: \Seen is never set; the
+   * FLAGS are read after the pieces, so a server that sets it anyway shows it.
    * maxMessageBytes bounds the total, whatever RFC822.SIZE claimed.
    */
   async fetchSourceTo(
@@ -450,8 +451,8 @@ export class ImapSession {
     chunkOctets = 1024 * 1024,
   ): Promise<{ readonly uid: number; readonly size: number; readonly octets: number; readonly flags: string[]; readonly pieces: number } | undefined> {
     const meta = await this.call(
-      `UID FETCH ${uid} (RFC822.SIZE FLAGS)`,
-      async (c) => (await c.fetchOne(String(uid), { uid: true, size: true, flags: true }, { uid: true })) || undefined,
+      `UID FETCH ${uid} (RFC822.SIZE)`,
+      async (c) => (await c.fetchOne(String(uid), { uid: true, size: true }, { uid: true })) || undefined,
     );
     if (!meta) return undefined;
     const size = meta.size ?? 0;
@@ -485,7 +486,8 @@ export class ImapSession {
       }
       if (piece.length < chunkOctets) break;
     }
-    return { uid: meta.uid, size, octets, flags: [...(meta.flags ?? [])], pieces };
+    const after = await this.fetchFlags(uid);
+    return { uid: meta.uid, size, octets, flags: [...(after?.flags ?? [])], pieces };
   }
 
   /**

@@ -144,8 +144,8 @@ export async function readBodyTo(
           limitExceeded('command', `a message of ${octets}+ octets`, limits.maxMessageBytes, { host: connection.host, port: connection.port, command }),
         );
       }
-      // The line's bytes may be a view of the reader's buffer: copied, so the piece owns them.
-      parts.push(Buffer.from(bytes), ending);
+      // Views of the socket's chunks (never reused by the reader): the piece's concat is the one copy.
+      parts.push(bytes, ending);
       pending += bytes.length + ending.length;
       held.add(bytes.length + ending.length);
       lineCount++;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { generateMessage } from '../../src/protocols/smtp/generated-message.js';
+import { startLabProxy } from '../support/lab-proxy.js';
 import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 
 /**
@@ -76,6 +77,29 @@ describe('a 25 MB message against the Dovecot lab', () => {
       }
     } finally {
       await rm(messagesDir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves the message unread even when a proxy turns the partial BODY.PEEK fetches into BODY[] (INBOX is opened with EXAMINE)', {
+    timeout: 180_000,
+  }, async () => {
+    // Two guards against \Seen on other mail: PEEK, and a read-only EXAMINE of any mailbox outside the run's folders.
+    // With the first one taken away by the proxy, the second still holds: the flags read after the download have no \Seen.
+    const { proxy, targetFile, env, dir } = await startLabProxy(inject('lab'), 'big-peek');
+    try {
+      proxy.mutations.peekSetsSeen = true;
+      const { result } = await runSuite({ targetFile, env, paths: [join(REPO_ROOT, 'examples', 'big-message.yaml')], messagesDir: dir });
+      const scenario = result.scenarios[0];
+      expect(scenario?.state, summarize(result)).toBe('passed');
+      const save = scenario?.steps.find((s) => s.name === 'IMAP saves a local copy in partial fetches');
+      const lines = save?.transcript.map((t) => `${t.direction} ${t.text}`) ?? [];
+      const flags = lines.filter((l) => /^server \* \d+ FETCH \(UID \d+ FLAGS /.test(l));
+      expect(flags.length).toBeGreaterThan(0);
+      for (const line of flags) expect(line).not.toMatch(/\\Seen/);
+      expect(scenario?.leftovers).toEqual([]);
+    } finally {
+      await proxy.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

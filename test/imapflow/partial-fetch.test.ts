@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImapSessionError } from '../../src/protocols/imap/errors.js';
 import { ImapSession } from '../../src/protocols/imap/session.js';
+import { classifyError } from '../../src/runner/classify.js';
 import { GREETING, afterCapability, sessionOptions, startHostile, type HostileConnection, type HostileServer } from './hostile-imap.js';
 
 /**
@@ -68,6 +69,10 @@ describe('fetchSourceTo: the message in partial fetches', () => {
     const { error, pieces } = await fetchInPieces(server.port, 16);
     expect(error?.code).toBe('EIMAP_PARTIAL');
     expect(error?.message).toMatch(/20 octets .* more than the 16 asked for/);
+    // The server's wrong answer: a failed check citing the clause, not a run that could not happen.
+    const verdict = classifyError(error);
+    expect(verdict.kind).toBe('failed');
+    if (verdict.kind === 'failed') expect(verdict.check.rfc).toBe('RFC 9051 §6.4.5');
     expect(pieces).toHaveLength(0);
   });
 
@@ -76,6 +81,7 @@ describe('fetchSourceTo: the message in partial fetches', () => {
     const { error, pieces } = await fetchInPieces(server.port, 1024, { maxMessageBytes: 10 * 1024 });
     expect(error?.code).toBe('ELIMIT');
     expect(error?.message).toMatch(/maxMessageBytes \(10240\)/);
+    expect(classifyError(error).kind).toBe('errored');
     expect(pieces.length).toBe(10);
   });
 });

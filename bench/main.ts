@@ -13,6 +13,7 @@ import { labDown, labUp } from '../dist/lab/index.js';
 import { createBlackhole, inNamespace } from './blackhole.js';
 import { interleave, type Command, type Timed } from './measure.js';
 import { ratioGoal, renderTable, rowFrom, type Row } from './rows.js';
+import { rssRow } from './rss.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -188,7 +189,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--quick] [--json FILE] [--target FILE --secrets-file FILE]\n`);
     return 2;
   }
-  const reps = options.quick ? { startup: 3, suite: 1, probe: 1 } : { startup: 15, suite: 3, probe: 3 };
+  const reps = options.quick ? { startup: 3, suite: 1, probe: 1, rss: 1 } : { startup: 15, suite: 3, probe: 3, rss: 3 };
   const scratch = await mkdtemp(join(tmpdir(), 'mailprobe-bench-'));
   cleanups.push(() => rm(scratch, { recursive: true, force: true }));
   const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -218,6 +219,8 @@ async function main(): Promise<number> {
   const probe = await blackholeRow(reps.probe);
   if (typeof probe === 'string') notes.push(probe);
   else rows.push(probe);
+  say(`peak RSS of a 25 MB round-trip, ${reps.rss} run(s)`);
+  rows.push(await rssRow(reps.rss, { root: ROOT, cli: CLI, target, secretsFile, scratch }));
 
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
   process.stdout.write(`mailprobe bench${options.quick ? ' (quick)' : ''}: ratios measured in this run, ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}\n\n`);

@@ -19,6 +19,8 @@ export interface Row {
   readonly ratio: Spread;
   readonly goal: Goal;
   readonly met: boolean;
+  /** The unit of subjectMs and referenceMs when they are not times (the memory row: MB). */
+  readonly unit?: 'MB';
   /** What each side did, where a row compares work (scenarios run, ports tried). */
   readonly work?: { readonly subject: string; readonly reference: string };
 }
@@ -50,8 +52,8 @@ export function renderTable(rows: readonly Row[]): string {
     r.measure,
     r.reference,
     String(r.reps),
-    fixed(r.subjectMs.median, 0),
-    fixed(r.referenceMs.median, 0),
+    `${fixed(r.subjectMs.median, 0)}${r.unit ? ` ${r.unit}` : ''}`,
+    `${fixed(r.referenceMs.median, 0)}${r.unit ? ` ${r.unit}` : ''}`,
     `${fixed(r.ratio.median, 2)}×`,
     `${fixed(r.ratio.min, 2)}–${fixed(r.ratio.max, 2)}×`,
     r.goal.text,

@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { composeMessage } from '../protocols/smtp/compose.js';
 import type { ImapWorkspace } from '../protocols/imap/workspace.js';
 import { RequirementFailure, RunProblem } from '../protocols/outcomes.js';
 import type { ActionContext } from './context.js';
 import { defineAction } from './define-action.js';
+import { saveCopy } from './saved-copy.js';
 import { mailboxParam, resolveMailbox, type ResolvedMailbox } from './imap-mailbox.js';
 import { isRunMessage, messageIdIn } from '../core/run-identity.js';
 
@@ -151,9 +153,17 @@ export const imapFetch = defineAction({
   name: 'imap.fetch',
   summary: "UID FETCH a message's bytes and flags with BODY.PEEK[] (never sets \\Seen)",
   protocol: 'imap',
-  params: z.strictObject({ mailbox: mailboxParam, uid: uidParam }),
+  params: z.strictObject({
+    mailbox: mailboxParam,
+    uid: uidParam,
+    save: z
+      .boolean()
+      .default(false)
+      .describe('Write the local copy to disk as it is read, in partial fetches (BODY.PEEK[]<offset.length>), and check it there'),
+  }),
   async run(ctx: ActionContext, params) {
     const { ws } = await openOwned(ctx, params.mailbox, 'read', params.uid);
+    if (params.save) return fetchToDisk(ctx, ws, params.uid);
     const message = await ws.session.fetchSource(params.uid);
     if (!message) return { found: false };
     const raw = message.source;
@@ -161,6 +171,35 @@ export const imapFetch = defineAction({
     return { found: true, raw, size: raw.length, flags: [...message.flags].sort(), ...(id ? { message_id: id } : {}) };
   },
 });
+
+/** imap.fetch with `save`: the copy goes to disk piece by piece (saved-copy.ts); a small one is read back as `raw` and `saved`. */
+async function fetchToDisk(ctx: ActionContext, ws: ImapWorkspace, uid: number) {
+  const path = join(ctx.messageDir, `${ws.session.name}-uid${uid}.eml`);
+  let fetched: Awaited<ReturnType<ImapWorkspace['session']['fetchSourceTo']>>;
+  let head: Buffer | undefined;
+  const copy = await saveCopy(path, async (write) => {
+    fetched = await ws.session.fetchSourceTo(uid, async (piece) => {
+      // The first piece holds the header block (or most of it): enough for the Message-ID.
+      head ??= Buffer.from(piece.subarray(0, 64 * 1024));
+      await write(piece);
+    });
+  });
+  if (fetched === undefined) return { found: false };
+  ctx.setProperty('saved_copy', path);
+  const id = head ? messageIdIn(head.toString('latin1')) : undefined;
+  const { saved, ...digest } = copy;
+  return {
+    found: true,
+    ...(saved ? { raw: saved, saved } : {}),
+    size: fetched.octets,
+    rfc822_size: fetched.size,
+    pieces: fetched.pieces,
+    flags: [...fetched.flags].sort(),
+    ...(id ? { message_id: id } : {}),
+    saved_path: path,
+    ...digest,
+  };
+}
 
 export const imapFlags = defineAction({
   name: 'imap.flags',

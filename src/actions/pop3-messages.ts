@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ActionContext } from './context.js';
 import { recordDelivery, sweepUntilArrived } from './awaited-mail.js';
 import { defineAction } from './define-action.js';
-import { writePrivateFile } from '../transport/private-files.js';
+import { saveCopy } from './saved-copy.js';
 
 /**
  * POP3 commands that read or change messages. Each one first makes sure the
@@ -58,15 +57,22 @@ export const pop3Retr = defineAction({
   async run(ctx: ActionContext, params) {
     const session = await ctx.session('pop3');
     await session.assertOwn(params.msg);
-    const raw = await session.client.retr(params.msg);
-    if (!params.save) return { raw, octets: raw.length };
+    if (!params.save) {
+      const raw = await session.client.retr(params.msg);
+      return { raw, octets: raw.length };
+    }
     // The promise is "a local copy is kept": check the copy on disk, not the bytes in memory.
     // A user's mail: a private file (0600 unless --report-mode says otherwise), folders created level by level.
+    // Written piece by piece as RETR reads it (saved-copy.ts), so a 25 MB message is never held whole.
     const path = join(ctx.messageDir, `${session.name}-msg${params.msg}.eml`);
-    await writePrivateFile(path, raw);
-    const saved = await readFile(path);
+    let octets = 0;
+    const copy = await saveCopy(path, async (write) => {
+      ({ octets } = await session.client.retrTo(params.msg, write));
+    });
     ctx.setProperty('saved_copy', path);
-    return { raw, octets: raw.length, saved, saved_path: path };
+    const { saved, ...digest } = copy;
+    // A small copy keeps the outputs it always had (raw and saved, for byte-for-byte checks).
+    return { ...(saved ? { raw: saved, saved } : {}), octets, saved_path: path, ...digest };
   },
 });
 

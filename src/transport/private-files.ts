@@ -1,4 +1,4 @@
-import { chmod, lstat, mkdir, open, stat } from 'node:fs/promises';
+import { chmod, type FileHandle, lstat, mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -99,6 +99,27 @@ export async function writePrivateFile(path: string, data: string | Uint8Array, 
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * A file written piece by piece (a message saved as it is read): created like
+ * writePrivateFile's, with the output file mode, parents made. The caller closes it.
+ */
+export async function openPrivateFile(path: string, modes: OutputModes = current): Promise<FileHandle> {
+  await makeFolders(dirname(path), modes.dir);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'w', modes.file);
+  } catch (err) {
+    throw new OutputFileError(`cannot write ${path}: ${errnoText(err as NodeJS.ErrnoException)}`);
+  }
+  try {
+    await handle.chmod(modes.file);
+  } catch (err) {
+    await handle.close();
+    throw new OutputFileError(`cannot write ${path}: ${errnoText(err as NodeJS.ErrnoException)}`);
+  }
+  return handle;
 }
 
 function folderError(folder: string, err: NodeJS.ErrnoException): Error {

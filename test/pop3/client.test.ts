@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Pop3Client, type Pop3ConnectOptions } from '../../src/protocols/pop3/client.js';
 import { Pop3ProtocolError, Pop3ReplyError } from '../../src/protocols/pop3/errors.js';
+import { BODY_PIECE_OCTETS } from '../../src/protocols/pop3/multiline.js';
 import { TransportError } from '../../src/transport/errors.js';
 import { Transcript } from '../../src/transport/transcript.js';
 import type { FakeLineServer } from '../support/fake-line-server.js';
@@ -164,6 +166,50 @@ describe('multi-line replies', () => {
     }
     expect((await c.retr(2)).equals(TRICKY), 'bytewise').toBe(true);
     expect(s.received.filter((l) => l === 'RETR 2')).toHaveLength(reply.length + 2);
+  });
+
+  it('retrTo hands the same unstuffed octets to its sink wherever the reads split, "\\r\\n." across a boundary included', async () => {
+    const s = await fake();
+    const reply = Buffer.concat([Buffer.from(`+OK ${TRICKY.length} octets\r\n`), stuffed(TRICKY)]);
+    // Every split point: those inside "\r\n." (a stuffed line start) and inside the final "\r\n.\r\n" among them.
+    let split = 0;
+    s.on('RETR', (session) => (split > reply.length ? session.writeSplit(reply, 'bytewise') : session.writeSplit(reply, [split])));
+    const c = await client(s);
+    for (split = 0; split <= reply.length + 1; split++) {
+      const pieces: Buffer[] = [];
+      const { octets } = await c.retrTo(2, async (piece) => void pieces.push(piece));
+      const copy = Buffer.concat(pieces);
+      expect(copy.equals(TRICKY), `split at ${split}`).toBe(true);
+      expect(octets).toBe(TRICKY.length);
+    }
+  });
+
+  it('retrTo gives a big message to its sink in pieces, none of them the whole message', async () => {
+    const lines = Array.from({ length: 20000 }, (_, i) => (i % 7 === 0 ? `.dot line ${i}\r\n` : `line ${i} ${'x'.repeat(40)}\r\n`));
+    const big = Buffer.from(`Subject: big\r\n\r\n${lines.join('')}`);
+    const s = await fake({ messages: [big] });
+    const c = await client(s);
+    const pieces: number[] = [];
+    const hash = createHash('sha256');
+    const { octets } = await c.retrTo(1, async (piece) => {
+      pieces.push(piece.length);
+      hash.update(piece);
+    });
+    expect(octets).toBe(big.length);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(Math.max(...pieces)).toBeLessThan(BODY_PIECE_OCTETS + 1024);
+  });
+
+  it('retrTo drops the connection with ELIMIT once the running count passes maxMessageBytes', async () => {
+    const s = await fake();
+    const c = await client(s, { limits: { maxMessageBytes: 20 } });
+    const error = await rejection(
+      c.retrTo(2, async () => {}),
+      TransportError,
+    );
+    expect(error.code).toBe('ELIMIT');
+    expect(c.closed).toBe(true);
   });
 
   it('parses a CAPA reply identically when split at every byte boundary and byte by byte', async () => {

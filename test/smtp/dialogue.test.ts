@@ -1,7 +1,9 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { SmtpClient } from '../../src/protocols/smtp/client.js';
-import { sendRawMessage, type SmtpEndpoint } from '../../src/protocols/smtp/send.js';
+import { generateMessage } from '../../src/protocols/smtp/generated-message.js';
+import { type MessageData, sendRawMessage, type SmtpEndpoint } from '../../src/protocols/smtp/send.js';
 import { classifyError } from '../../src/runner/classify.js';
 import { bufferedBytes } from '../../src/transport/limits.js';
 import { Transcript } from '../../src/transport/transcript.js';
@@ -33,7 +35,7 @@ async function fake(options: SmtpFakeOptions = {}): Promise<SmtpFake> {
 
 interface Attempt {
   readonly security?: SmtpEndpoint['security'];
-  readonly raw?: Buffer;
+  readonly raw?: MessageData;
   readonly to?: readonly string[];
   readonly auth?: boolean;
   readonly ca?: string;
@@ -363,5 +365,42 @@ describe('deadlines', () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((ok) => server.close(() => ok()));
     }
+  });
+});
+
+describe('a message sent in chunks (smtp.send size:)', () => {
+  const generated = () =>
+    generateMessage({ runId: 'r1', from: 'a@fake.test', to: ['b@fake.test'], subject: 'big', size: 300_000, date: new Date(0), messageId: '<m@fake.test>' });
+  const source = (m: ReturnType<typeof generated>): MessageData => ({ size: m.size, chunks: () => m.chunks() });
+
+  it('declares SIZE= at MAIL when EHLO offers SIZE, and the server receives exactly the generated octets', async () => {
+    const f = await fake();
+    const message = generated();
+    const { outcome, lines, text } = await attempt(f, { auth: false, raw: source(message) });
+    expect(outcome.ok, `${JSON.stringify(outcome)}\n${text}`).toBe(true);
+    expect(lines).toContain(`C: MAIL FROM:<a@fake.test> SIZE=${message.size}`);
+    expect(
+      lines.some((l) => /\[message data: 300000 octets, \d+ lines, sent in chunks; not shown\]$/.test(l)),
+      text,
+    ).toBe(true);
+    const received = `${f.messages[0]}\r\n`;
+    expect(createHash('sha256').update(received, 'latin1').digest('hex')).toBe(message.sha256);
+  });
+
+  it('sends no data when the server refuses the declared size at MAIL (RFC 1870 §6.1: 552)', async () => {
+    let dataSeen = false;
+    const f = await fake({
+      on: {
+        MAIL: (s, line) => s.write(/SIZE=300000\b/.test(line) ? '552 5.3.4 message too big\r\n' : '250 ok\r\n'),
+        DATA: (s) => {
+          dataSeen = true;
+          return s.write('354 go\r\n');
+        },
+      },
+    });
+    const { outcome } = await attempt(f, { auth: false, raw: source(generated()) });
+    expect(outcome.ok).toBe(false);
+    expect(dataSeen).toBe(false);
+    expect(f.messages).toHaveLength(0);
   });
 });

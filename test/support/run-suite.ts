@@ -32,8 +32,10 @@ export async function runSuite(options: {
   concurrency?: number;
   /** Told when each scenario starts and what runs alongside it. */
   onScheduled?: (entry: ScheduleEntry, scenarioId: string) => void;
+  /** Where saved local copies go (default: a fresh temporary folder). */
+  messagesDir?: string;
 }): Promise<SuiteRun> {
-  const messagesDir = await mkdtemp(join(tmpdir(), 'mailprobe-test-messages-'));
+  const messagesDir = options.messagesDir ?? (await mkdtemp(join(tmpdir(), 'mailprobe-test-messages-')));
   const outcome = await execute({
     targetFile: options.targetFile,
     paths: options.paths ?? [POP3_SUITE],

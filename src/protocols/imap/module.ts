@@ -140,6 +140,13 @@ function classify(err: unknown): ProtocolOutcome | undefined {
         rfc: 'RFC 9051 §9',
       });
     }
+    if (err.code === 'EIMAP_PARTIAL') {
+      // More octets than a partial fetch asked for is the server's wrong answer, not a run that could not happen.
+      return grammarFailure('a partial fetch returns at most the octets asked for', err.message, undefined, {
+        expected: 'BODY[]<offset> with no more than the length in BODY.PEEK[]<offset.length>',
+        rfc: 'RFC 9051 §6.4.5',
+      });
+    }
     return { kind: 'errored', problem: { code: err.code, message: err.message, phase: err.phase } };
   }
   return undefined;

@@ -437,6 +437,60 @@ export class ImapSession {
   }
 
   /**
+   * The message to `sink` in pieces, never whole: UID FETCH uid (RFC822.SIZE),
+   * then UID FETCH uid (BODY.PEEK[]<offset.chunk>) until the server returns less
+   * than asked (RFC 9051 §6.4.5: a partial fetch returns at most the octets asked
+   * for), as imapflow's download() does. imapflow buffers one literal whole, so a
+   * piece costs at most `chunkOctets` in memory. PEEK: \Seen is never set; the
+   * FLAGS are read after the pieces, so a server that sets it anyway shows it.
+   * maxMessageBytes bounds the total, whatever RFC822.SIZE claimed.
+   */
+  async fetchSourceTo(
+    uid: number,
+    sink: (piece: Buffer) => Promise<void>,
+    chunkOctets = 1024 * 1024,
+  ): Promise<{ readonly uid: number; readonly size: number; readonly octets: number; readonly flags: string[]; readonly pieces: number } | undefined> {
+    const meta = await this.call(
+      `UID FETCH ${uid} (RFC822.SIZE)`,
+      async (c) => (await c.fetchOne(String(uid), { uid: true, size: true }, { uid: true })) || undefined,
+    );
+    if (!meta) return undefined;
+    const size = meta.size ?? 0;
+    let octets = 0;
+    let pieces = 0;
+    for (;;) {
+      const start = octets;
+      const message = await this.call(
+        `UID FETCH ${uid} (BODY.PEEK[]<${start}.${chunkOctets}>)`,
+        async (c) => (await c.fetchOne(String(uid), { uid: true, source: { start, maxLength: chunkOctets } }, { uid: true })) || undefined,
+      );
+      const piece = message?.source ?? Buffer.alloc(0);
+      if (piece.length > chunkOctets) {
+        throw new ImapSessionError(
+          'EIMAP_PARTIAL',
+          `the server returned ${piece.length} octets for BODY.PEEK[]<${start}.${chunkOctets}>, more than the ${chunkOctets} asked for (RFC 9051 §6.4.5)`,
+          'command',
+        );
+      }
+      octets += piece.length;
+      if (octets > this.#limits.maxMessageBytes) {
+        throw new ImapSessionError(
+          'ELIMIT',
+          `a message of ${octets}+ octets, more than the limit maxMessageBytes (${this.#limits.maxMessageBytes}) allows`,
+          'command',
+        );
+      }
+      if (piece.length > 0) {
+        pieces++;
+        await sink(piece);
+      }
+      if (piece.length < chunkOctets) break;
+    }
+    const after = await this.fetchFlags(uid);
+    return { uid: meta.uid, size, octets, flags: [...(after?.flags ?? [])], pieces };
+  }
+
+  /**
    * UID FETCH uids (BODY.PEEK[HEADER.FIELDS (fields)]); `each` gets every message
    * as it arrives, so what came before a refusal is kept.
    */

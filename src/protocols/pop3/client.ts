@@ -6,7 +6,7 @@ import type { ReplyBudget, ReplyKind } from '../../transport/reply-budget.js';
 import type { TlsInfo } from '../../transport/tls.js';
 import { REDACTED } from '../../transport/transcript.js';
 import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
-import { readBody, readListing } from './multiline.js';
+import { readBody, readBodyTo, readListing } from './multiline.js';
 import { apopTimestamp, parseDropListing, parseScanListing, parseStatusLine, parseUidListing, type Pop3StatusLine } from './reply.js';
 import { capabilityName } from '../../core/text.js';
 
@@ -323,6 +323,16 @@ export class Pop3Client {
       const budget = this.#budget(command, 'transfer');
       await this.#ok(command, { budget });
       return readBody(this.#connection, command, budget);
+    });
+  }
+
+  /** RETR, the message handed to `sink` in pieces as it is read (multiline.ts readBodyTo): for a copy on disk. */
+  retrTo(msg: number, sink: (piece: Buffer) => Promise<void>): Promise<{ readonly octets: number; readonly lines: number }> {
+    return this.#serial(async () => {
+      const command = `RETR ${messageNumber(msg)}`;
+      const budget = this.#budget(command, 'transfer');
+      await this.#ok(command, { budget });
+      return readBodyTo(this.#connection, command, budget, sink);
     });
   }
 

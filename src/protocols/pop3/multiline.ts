@@ -13,16 +13,23 @@ const DOT = 0x2e;
  * a terminator split across reads is found like any other line. Every line
  * is read against `budget`, the deadline of the reply as a whole.
  */
-async function readBlock(connection: Connection, command: string, budget: ReplyBudget, onLine: (bytes: Buffer, line: Line) => void): Promise<void> {
+async function readBlock(
+  connection: Connection,
+  command: string,
+  budget: ReplyBudget,
+  onLine: (bytes: Buffer, line: Line) => void | Promise<void>,
+): Promise<void> {
   for (;;) {
     const line = await connection.readLine({ phase: 'command', command, log: false, budget });
     const bytes = line.bytes;
+    let handled: void | Promise<void>;
     if (bytes.length > 0 && bytes[0] === DOT) {
       if (bytes.length === 1) return;
-      onLine(bytes.subarray(1), line);
+      handled = onLine(bytes.subarray(1), line);
     } else {
-      onLine(bytes, line);
+      handled = onLine(bytes, line);
     }
+    if (handled !== undefined) await handled;
   }
 }
 
@@ -95,6 +102,62 @@ export async function readBody(connection: Connection, command: string, budget: 
   connection.info(`[message body: ${octets} octets, ${lineCount} lines]`);
   connection.transcript.server(connection.session, '.');
   return Buffer.concat(parts, octets);
+}
+
+/** What readBodyTo gathers before it hands a piece to the sink: big enough for few writes, small beside a message. */
+export const BODY_PIECE_OCTETS = 256 * 1024;
+
+/**
+ * readBody for a message that goes to disk: the same octets, handed to `sink`
+ * in pieces of about BODY_PIECE_OCTETS as they are read, so only one piece is
+ * held. The line reader finds each line end (and so the "." line) wherever the
+ * reads split, and every line's leading "." is undone before it joins a piece.
+ * maxMessageBytes is enforced on the running count, as readBody does.
+ */
+export async function readBodyTo(
+  connection: Connection,
+  command: string,
+  budget: ReplyBudget,
+  sink: (piece: Buffer) => Promise<void>,
+): Promise<{ readonly octets: number; readonly lines: number }> {
+  const { limits } = connection;
+  let parts: Buffer[] = [];
+  let pending = 0;
+  let octets = 0;
+  let lineCount = 0;
+  const held = new Held();
+  const flush = async () => {
+    if (pending === 0) return;
+    const piece = Buffer.concat(parts, pending);
+    parts = [];
+    pending = 0;
+    await sink(piece);
+    held.releaseAll();
+  };
+  try {
+    await readBlock(connection, command, budget, (bytes, line) => {
+      const ending = line.ending === 'crlf' ? CRLF : LF;
+      octets += bytes.length + ending.length;
+      if (octets > limits.maxMessageBytes) {
+        throw fail(
+          connection,
+          limitExceeded('command', `a message of ${octets}+ octets`, limits.maxMessageBytes, { host: connection.host, port: connection.port, command }),
+        );
+      }
+      // Views of the socket's chunks (never reused by the reader): the piece's concat is the one copy.
+      parts.push(bytes, ending);
+      pending += bytes.length + ending.length;
+      held.add(bytes.length + ending.length);
+      lineCount++;
+      return pending >= BODY_PIECE_OCTETS ? flush() : undefined;
+    });
+    await flush();
+  } finally {
+    held.releaseAll();
+  }
+  connection.info(`[message body: ${octets} octets, ${lineCount} lines]`);
+  connection.transcript.server(connection.session, '.');
+  return { octets, lines: lineCount };
 }
 
 const CRLF = Buffer.from('\r\n');

@@ -5,7 +5,7 @@ import { silentGreeting, wrongProtocolError } from '../../transport/greeting-kin
 import type { Limits } from '../../transport/limits.js';
 import type { Transcript } from '../../transport/transcript.js';
 import type { SessionEndpoint } from '../module.js';
-import { frameMessageData } from './data.js';
+import { DataFramer, frameMessageData } from './data.js';
 import { SmtpProtocolError, SmtpReplyError, SmtpTransportError } from './errors.js';
 import { enhancedStatusCode, NO_EXTENSIONS, parseExtensions, type SmtpExtensions } from './extensions.js';
 import { readReply, REPLY_GRAMMAR, shown, type SmtpReply } from './reply.js';
@@ -13,6 +13,17 @@ import { readReply, REPLY_GRAMMAR, shown, type SmtpReply } from './reply.js';
 export type { SmtpExtensions } from './extensions.js';
 
 export type SmtpEndpoint = SessionEndpoint;
+
+/**
+ * A message handed over in chunks (e.g. a generated 25 MB message): framed and
+ * written chunk by chunk, never held whole. `size` is what MAIL FROM declares.
+ */
+export interface MessageSource {
+  readonly size: number;
+  chunks(): Iterable<Uint8Array>;
+}
+
+export type MessageData = Buffer | MessageSource;
 
 export interface SmtpTimeouts {
   readonly tcp: number;
@@ -307,7 +318,7 @@ export class SmtpClient {
    * after a 354 ("message data MUST NOT be sent unless a 354 reply is
    * received", §3.3); then the final reply.
    */
-  async data(raw: Buffer, options: SmtpStepOptions & { readonly onSent?: () => void } = {}): Promise<SmtpDataOutcome> {
+  async data(raw: MessageData, options: SmtpStepOptions & { readonly onSent?: () => void } = {}): Promise<SmtpDataOutcome> {
     const go = await this.#command('DATA', 'DATA');
     if (go.code !== 354) {
       // Strict: anything but 354 ends here, a 3yz other than 354 included (it is no go-ahead).
@@ -449,14 +460,18 @@ export class SmtpClient {
   }
 
   /** MAIL FROM, one RCPT TO per recipient (each judged), DATA, the message, the final reply. */
-  async send(envelope: { readonly from: string; readonly to: readonly string[] }, raw: Buffer): Promise<SmtpSendResult> {
+  async send(envelope: { readonly from: string; readonly to: readonly string[] }, raw: MessageData): Promise<SmtpSendResult> {
     for (const address of [envelope.from, ...envelope.to]) {
       if (/[\r\n<>]/.test(address)) throw new SmtpTransportError('EENVELOPE', `invalid envelope address ${JSON.stringify(address)}`, 'command');
     }
     if (envelope.to.length === 0) throw new SmtpTransportError('EENVELOPE', 'no recipients', 'command');
     // RFC 6152: 8-bit content is announced when the server offers 8BITMIME.
-    const eightBit = raw.some((octet) => octet >= 0x80) && this.#extensions.eightBitMime ? ['BODY=8BITMIME'] : [];
-    await this.mail(envelope.from, eightBit, { strict: true });
+    const eightBit = Buffer.isBuffer(raw) && raw.some((octet) => octet >= 0x80) && this.#extensions.eightBitMime ? ['BODY=8BITMIME'] : [];
+    // RFC 1870 §6: a message sent in chunks states its size, so a server whose limit it
+    // exceeds says so at MAIL (552) rather than after 25 MB. (Whole messages are small and
+    // keep their MAIL FROM line as it always was.)
+    const declared = !Buffer.isBuffer(raw) && this.#extensions.size !== undefined ? [`SIZE=${raw.size}`] : [];
+    await this.mail(envelope.from, [...eightBit, ...declared], { strict: true });
 
     const accepted: string[] = [];
     const rejected: string[] = [];
@@ -603,12 +618,24 @@ export class SmtpClient {
 
   /** The data after a 354, framed and dot-stuffed, and the final reply. */
   /** `onSent`: told once the terminating "." is written, when the server may have the message whatever comes back. */
-  async #sendData(raw: Buffer, onSent?: () => void): Promise<SmtpStepReply> {
-    const framed = frameMessageData(raw);
-    this.#connection.info(
-      `[message data: ${raw.length} octets, ${framed.lines} lines${framed.stuffed > 0 ? `, ${framed.stuffed} dot-stuffed` : ''}; not shown]`,
-    );
-    await this.#connection.writeBytes(framed.bytes, { phase: 'command', command: 'the message data' });
+  async #sendData(raw: MessageData, onSent?: () => void): Promise<SmtpStepReply> {
+    if (Buffer.isBuffer(raw)) {
+      const framed = frameMessageData(raw);
+      this.#connection.info(
+        `[message data: ${raw.length} octets, ${framed.lines} lines${framed.stuffed > 0 ? `, ${framed.stuffed} dot-stuffed` : ''}; not shown]`,
+      );
+      await this.#connection.writeBytes(framed.bytes, { phase: 'command', command: 'the message data' });
+    } else {
+      // Chunk by chunk, each written before the next is made: what is held is one chunk, framed.
+      const framer = new DataFramer();
+      for (const chunk of raw.chunks()) {
+        const bytes = framer.push(chunk);
+        if (bytes.length > 0) await this.#connection.writeBytes(bytes, { phase: 'command', command: 'the message data' });
+      }
+      await this.#connection.writeBytes(framer.end(), { phase: 'command', command: 'the message data' });
+      const { octets, lines, stuffed } = framer.counts;
+      this.#connection.info(`[message data: ${octets} octets, ${lines} lines${stuffed > 0 ? `, ${stuffed} dot-stuffed` : ''}, sent in chunks; not shown]`);
+    }
     this.#connection.transcript.client(this.#connection.session, '.');
     onSent?.();
     return this.#read('DATA (end of data)', 'DATA');

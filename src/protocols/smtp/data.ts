@@ -29,3 +29,66 @@ export function frameMessageData(raw: Buffer): FramedData {
   for (let at = text.indexOf('\r\n'); at !== -1; at = text.indexOf('\r\n', at + 2)) lines++;
   return { bytes: Buffer.from(`${text}.\r\n`, 'latin1'), lines, stuffed };
 }
+
+const CR = 0x0d;
+const LF = 0x0a;
+const DOT = 0x2e;
+
+/**
+ * frameMessageData for a message that arrives in chunks: the same octets on
+ * the wire, whatever the chunk boundaries (a CR at the end of one chunk and
+ * its LF at the start of the next stay one line end; a "." that starts a line
+ * at a chunk's first octet is still stuffed). Each chunk is framed on its own,
+ * so a 25 MB message is never held whole.
+ */
+export class DataFramer {
+  #atLineStart = true;
+  #afterCr = false;
+  #lines = 0;
+  #stuffed = 0;
+  #octets = 0;
+
+  /** The wire octets for `chunk`; a line end that began in an earlier chunk is completed here. */
+  push(chunk: Uint8Array): Buffer {
+    this.#octets += chunk.length;
+    // At most two octets out per octet in (a bare CR or LF becomes CRLF, a line's first "." becomes "..").
+    const out = Buffer.allocUnsafe(chunk.length * 2);
+    let at = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const octet = chunk[i] as number;
+      if (this.#afterCr) {
+        this.#afterCr = false;
+        // CR then LF is one line end, already written as CRLF.
+        if (octet === LF) continue;
+      }
+      if (octet === CR || octet === LF) {
+        out[at++] = CR;
+        out[at++] = LF;
+        this.#lines++;
+        this.#atLineStart = true;
+        this.#afterCr = octet === CR;
+        continue;
+      }
+      if (this.#atLineStart && octet === DOT) {
+        out[at++] = DOT;
+        this.#stuffed++;
+      }
+      this.#atLineStart = false;
+      out[at++] = octet;
+    }
+    return out.subarray(0, at);
+  }
+
+  /** The end of the data: a CRLF if the message did not end with one, then "." CRLF (§4.1.1.4). */
+  end(): Buffer {
+    const close = this.#atLineStart ? '.\r\n' : '\r\n.\r\n';
+    if (!this.#atLineStart) this.#lines++;
+    this.#atLineStart = true;
+    return Buffer.from(close, 'latin1');
+  }
+
+  /** Octets handed in, lines framed and lines stuffed so far. */
+  get counts(): { readonly octets: number; readonly lines: number; readonly stuffed: number } {
+    return { octets: this.#octets, lines: this.#lines, stuffed: this.#stuffed };
+  }
+}

@@ -1,6 +1,6 @@
 import { TransportError } from '../../transport/errors.js';
 import type { Transcript } from '../../transport/transcript.js';
-import { SmtpClient, type SmtpEndpoint, type SmtpSendResult, type SmtpTimeouts } from './client.js';
+import { type MessageData, SmtpClient, type SmtpEndpoint, type SmtpSendResult, type SmtpTimeouts } from './client.js';
 import { SmtpProtocolError, SmtpReplyError, SmtpTransportError } from './errors.js';
 
 /**
@@ -10,14 +10,15 @@ import { SmtpProtocolError, SmtpReplyError, SmtpTransportError } from './errors.
  * composition stays with nodemailer's MailComposer (compose.ts); nodemailer's
  * SMTP transport is no longer used.
  */
-export type { SmtpEndpoint, SmtpSendResult, SmtpTimeouts } from './client.js';
+export type { MessageData, MessageSource, SmtpEndpoint, SmtpSendResult, SmtpTimeouts } from './client.js';
 export { SmtpProtocolError, SmtpReplyError, SmtpTransportError } from './errors.js';
 
 export interface SmtpSendOptions {
   readonly endpoint: SmtpEndpoint;
   readonly auth?: { readonly user: string; readonly password: string };
   readonly envelope: { readonly from: string; readonly to: readonly string[] };
-  readonly raw: Buffer;
+  /** The whole message, or a source that hands it over in chunks. */
+  readonly raw: MessageData;
   readonly transcript: Transcript;
   readonly session: string;
   readonly timeouts: SmtpTimeouts;

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parseMessageSize } from '../../src/core/message-size.js';
+import { DataFramer, frameMessageData } from '../../src/protocols/smtp/data.js';
+import { generateMessage } from '../../src/protocols/smtp/generated-message.js';
+
+describe('parseMessageSize', () => {
+  it('reads plain octets and the decimal and binary units', () => {
+    expect(parseMessageSize(1048576)).toBe(1048576);
+    expect(parseMessageSize('1048576')).toBe(1048576);
+    expect(parseMessageSize('512B')).toBe(512);
+    expect(parseMessageSize('512KB')).toBe(512_000);
+    expect(parseMessageSize('25MB')).toBe(25_000_000);
+    expect(parseMessageSize('25 mb')).toBe(25_000_000);
+    expect(parseMessageSize('1MiB')).toBe(1_048_576);
+    expect(parseMessageSize('64KiB')).toBe(65_536);
+    expect(parseMessageSize('1.5MB')).toBe(1_500_000);
+  });
+
+  it('refuses what is not a whole, positive number of octets in an allowed form', () => {
+    for (const bad of ['', 'MB', '25GB', '25 M', '-1', '0', '1.5B', '0.0001KB', '25MBs', 'ten', '1e6']) expect(parseMessageSize(bad), bad).toBeUndefined();
+    expect(parseMessageSize(0)).toBeUndefined();
+    expect(parseMessageSize(1.5)).toBeUndefined();
+  });
+});
+
+const input = { runId: 'r1', from: 'a@lab.test', to: ['b@lab.test'], subject: 'big', date: new Date(0), messageId: '<m1@lab.test>' };
+
+function whole(message: ReturnType<typeof generateMessage>): Buffer {
+  return Buffer.concat([...message.chunks()]);
+}
+
+describe('generateMessage', () => {
+  it('has exactly the size asked for, for every remainder of the line length', () => {
+    for (let size = 600; size < 600 + 161; size++) {
+      const message = generateMessage({ ...input, size });
+      const bytes = whole(message);
+      expect(bytes.length, String(size)).toBe(size);
+      expect(bytes.subarray(message.head.length).toString('latin1')).toMatch(/^(?:(?:L[^\r\n.]*)?\r\n)*$/);
+    }
+  });
+
+  it('is deterministic, 7-bit, under 998 octets a line, and names its body digest and run', () => {
+    const a = generateMessage({ ...input, size: 200_000 });
+    const b = generateMessage({ ...input, size: 200_000 });
+    const bytes = whole(a);
+    expect(bytes.equals(whole(b))).toBe(true);
+    expect(bytes.every((octet) => octet < 0x80)).toBe(true);
+    for (const line of bytes.toString('latin1').split('\r\n')) expect(line.length).toBeLessThan(998);
+    const body = bytes.subarray(a.head.length);
+    expect(a.bodySha256).toBe(createHash('sha256').update(body).digest('hex'));
+    expect(a.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    const head = a.head.toString('latin1');
+    expect(head).toContain(`X-Mailprobe-Body: generated; octets=${String(body.length).padStart(12, '0')}; sha256=${a.bodySha256}\r\n`);
+    expect(head).toContain('X-Mailprobe-Run: r1\r\n');
+    expect(head).toContain('Message-ID: <m1@lab.test>\r\n');
+    expect(head.endsWith('\r\n\r\n')).toBe(true);
+    // Another message (another Message-ID) gets another body.
+    expect(generateMessage({ ...input, size: 200_000, messageId: '<m2@lab.test>' }).bodySha256).not.toBe(a.bodySha256);
+  });
+
+  it('hands the message over in bounded chunks', () => {
+    const chunks = [...generateMessage({ ...input, size: 2_000_000 }).chunks()].map((c) => c.length);
+    expect(chunks.length).toBeGreaterThan(20);
+    expect(Math.max(...chunks)).toBeLessThanOrEqual(65_536);
+  });
+
+  it('refuses a size too small for its header block', () => {
+    expect(() => generateMessage({ ...input, size: 100 })).toThrow(RangeError);
+  });
+});
+
+describe('DataFramer (SMTP data in chunks)', () => {
+  const tricky = Buffer.from('.first\r\nplain\r\n.\r\n..two\nbare lf\rbare cr\r\n\r\n.x\r', 'latin1');
+
+  function framedInChunks(raw: Buffer, cuts: number[]): { bytes: Buffer; lines: number; stuffed: number } {
+    const framer = new DataFramer();
+    const out: Buffer[] = [];
+    let from = 0;
+    for (const cut of [...cuts, raw.length]) {
+      out.push(framer.push(raw.subarray(from, cut)));
+      from = cut;
+    }
+    out.push(framer.end());
+    return { bytes: Buffer.concat(out), ...framer.counts };
+  }
+
+  it('gives the octets frameMessageData gives, wherever the chunks split ("\\r\\n." and CR|LF across a boundary included)', () => {
+    const expected = frameMessageData(tricky);
+    for (let a = 0; a <= tricky.length; a++) {
+      for (let b = a; b <= tricky.length; b++) {
+        const got = framedInChunks(tricky, [a, b]);
+        expect(got.bytes.toString('latin1'), `cuts ${a},${b}`).toBe(expected.bytes.toString('latin1'));
+        expect(got.lines).toBe(expected.lines);
+        expect(got.stuffed).toBe(expected.stuffed);
+      }
+    }
+    const bytewise = framedInChunks(
+      tricky,
+      Array.from({ length: tricky.length }, (_, i) => i),
+    );
+    expect(bytewise.bytes.equals(expected.bytes)).toBe(true);
+  });
+
+  it('frames an empty message and one without a final line end as frameMessageData does', () => {
+    for (const raw of [Buffer.alloc(0), Buffer.from('no end'), Buffer.from('.')]) {
+      expect(framedInChunks(raw, []).bytes.equals(frameMessageData(raw).bytes), JSON.stringify(raw.toString())).toBe(true);
+    }
+  });
+});

@@ -59,12 +59,12 @@ export async function planContext(lab: Lab, scenarioFile: string, runId: string)
   return {
     runId,
     credentialsFor(session: string, step: ReportStep) {
+      // A named session's account; otherwise (SMTP sessions, an action's own connections) the step's `with.account`.
       const base = session.split('~', 1)[0]!;
-      if (base.startsWith('smtp:')) {
-        const yamlStep = [...(scenario.steps ?? []), ...(scenario.cleanup ?? [])].find((s) => s.name === step.name);
-        return credentials(yamlStep?.with?.account);
-      }
-      return credentials(scenario.sessions?.[base]?.account);
+      const own = scenario.sessions?.[base]?.account;
+      if (own !== undefined) return credentials(own);
+      const yamlStep = [...(scenario.steps ?? []), ...(scenario.cleanup ?? [])].find((s) => s.name === step.name);
+      return credentials(yamlStep?.with?.account);
     },
     credentialsOfUser(user: string) {
       const found = Object.entries(lab.target.accounts).find(([, a]) => a.user === user);

@@ -1,6 +1,7 @@
 /**
- * One replay in its own process, as the harness's scenario runs in its own: `node dist-bench/replay-cli.js PLAN.json
- * ID TARGET SECRETS`. Prints {ms, clientLines, connections, polls, leftovers} as JSON; ms is the replay's own time
+ * The replays of one repetition in one process, as the harness runs its scenarios in one: `node
+ * dist-bench/replay-cli.js PLAN.json TARGET SECRETS ID...`. Prints [{id, ms, clientLines, connections, polls,
+ * leftovers}] as JSON; ms is each replay's own time
  * (connections to last answer), the same span the harness's scenario durationMs covers. Afterwards, untimed, it
  * checks that nothing of the replayed run is left in the POP3 maildrops of the accounts it used.
  */
@@ -10,18 +11,24 @@ import type { ReplayPlan } from './replay-plan.js';
 import { leftoverMessages } from './replay-verify.js';
 import { Replayer } from './replay-run.js';
 
-const [planFile, id, targetFile, secretsFile] = process.argv.slice(2);
-if (planFile === undefined || id === undefined || targetFile === undefined || secretsFile === undefined) {
-  process.stderr.write('usage: replay-cli PLAN.json ID TARGET SECRETS\n');
+const [planFile, targetFile, secretsFile, ...ids] = process.argv.slice(2);
+if (planFile === undefined || targetFile === undefined || secretsFile === undefined || ids.length === 0) {
+  process.stderr.write('usage: replay-cli PLAN.json TARGET SECRETS ID...\n');
   process.exit(2);
 }
 const plans = JSON.parse(await readFile(planFile, 'utf8')) as ReplayPlan[];
-const plan = plans.find((p) => p.id === id);
-if (plan === undefined) throw new Error(`no plan for ${id}`);
 const lab = await readLab(targetFile);
 const secrets = await readSecrets(secretsFile);
-const result = await new Replayer(plan, { ca: lab.ca, servername: lab.servername }, secrets).run();
+const tls = { ca: lab.ca, servername: lab.servername };
 const pop3s = endpointOf(lab, 'pop3s');
-const accounts = [...new Map(Object.values(plan.credentials).map((c) => [c.user, c])).values()];
-const leftovers = pop3s === undefined ? [] : await leftoverMessages(pop3s, { ca: lab.ca, servername: lab.servername }, accounts, secrets, plan.runId);
-process.stdout.write(`${JSON.stringify({ ...result, leftovers })}\n`);
+const results = [];
+// In the given order, one after another, as the harness runs them.
+for (const id of ids) {
+  const plan = plans.find((p) => p.id === id);
+  if (plan === undefined) throw new Error(`no plan for ${id}`);
+  const result = await new Replayer(plan, tls, secrets).run();
+  const accounts = [...new Map(Object.values(plan.credentials).map((c) => [c.user, c])).values()];
+  const leftovers = pop3s === undefined ? [] : await leftoverMessages(pop3s, tls, accounts, secrets, plan.runId);
+  results.push({ id, ...result, leftovers });
+}
+process.stdout.write(`${JSON.stringify(results)}\n`);

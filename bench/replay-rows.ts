@@ -1,7 +1,7 @@
 /**
  * The raw-replay rows (issue 12 §1): each shipped scenario's time in the harness against a raw replay of the client
- * lines the harness itself recorded for it. Both sides run in a child process of their own, interleaved, and each
- * reports its own in-process time: the harness the scenario's durationMs from its JSON report (its steps and
+ * lines the harness itself recorded for it. Each side runs every replayed scenario in one child process per
+ * repetition, the two interleaved, and reports each scenario's own in-process time: the harness the scenario's durationMs from its JSON report (its steps and
  * cleanup, process start and report writing excluded), the replay the span from its first connect to its last
  * answer. Process start-up is the cold-start rows' subject, not this one's.
  */
@@ -59,38 +59,52 @@ export async function replayRows(o: ReplayOptions): Promise<{ rows: Row[]; notes
   const planFile = join(o.scratch, 'replay-plans.json');
   await writeFile(planFile, JSON.stringify(plans));
 
-  const rows: Row[] = [];
-  for (const plan of plans) {
-    const scenario = recorded.scenarios.find((s) => s.id === plan.id)!;
-    const report = join(o.scratch, `replay-harness-${plan.id.replace('/', '-')}.json`);
-    const subject = harness([scenario.file], report);
-    const reference: Command = { argv: [o.node, join(o.root, 'dist-bench', 'replay-cli.js'), planFile, plan.id, o.target, o.secretsFile], cwd: o.root };
-    let harnessWork = plan.recorded;
-    let replayWork = { clientLines: 0, connections: 0, polls: 0 };
-    const ms: { subject: number[]; reference: number[] } = { subject: [], reference: [] };
-    o.say(`raw replay: ${plan.id}, ${o.reps} interleaved repetition(s)`);
-    const pairs = await interleave(subject, reference, o.reps, (run, which) => {
-      if (run.code !== 0) throw new Error(`${which === 'subject' ? 'mailprobe run' : 'the replay'} of ${plan.id} exited ${run.code}:\n${run.stderr.slice(-2000)}`);
-      if (which === 'subject') {
-        const fresh = (JSON.parse(readFileSync(report, 'utf8')) as Report).scenarios.find((s) => s.id === plan.id);
-        if (fresh === undefined) throw new Error(`mailprobe run did not run ${plan.id}`);
-        ms.subject.push(fresh.durationMs);
-        const counted = planScenario(fresh, { runId: '', credentialsFor: () => undefined, protocolOf: () => 'pop3' });
-        if (!('reason' in counted)) harnessWork = counted.recorded;
-      } else {
-        const out = JSON.parse(run.stdout) as { ms: number; clientLines: number; connections: number; polls: number; leftovers: string[] };
-        if (out.leftovers.length > 0) throw new Error(`the replay of ${plan.id} left ${out.leftovers.join(', ')}`);
-        ms.reference.push(out.ms);
-        replayWork = out;
+  // Each repetition: one harness run of every replayed scenario, then one replay process replaying them in the same
+  // order, so that both sides pay their process's warm-up (module imports, the first TLS context) once, as a CI
+  // run of the suite does, and not once per scenario.
+  const files = plans.map((p) => recorded.scenarios.find((s) => s.id === p.id)!.file);
+  const report = join(o.scratch, 'replay-harness.json');
+  const subject = harness(files, report);
+  const reference: Command = { argv: [o.node, join(o.root, 'dist-bench', 'replay-cli.js'), planFile, o.target, o.secretsFile, ...plans.map((p) => p.id)], cwd: o.root };
+  type Work = { clientLines: number; connections: number; polls: number };
+  const per = new Map(plans.map((p) => [p.id, { subject: [] as number[], reference: [] as number[], harnessWork: p.recorded as Work, replayWork: undefined as Work | undefined }]));
+  o.say(`raw replay: ${plans.length} scenarios, ${o.reps} interleaved repetition(s) of a harness run of them all and a replay of them all`);
+  const pairs = await interleave(subject, reference, o.reps, (run, which) => {
+    if (run.code !== 0) throw new Error(`${which === 'subject' ? 'mailprobe run' : 'the replay'} exited ${run.code}:\n${run.stderr.slice(-2000)}`);
+    if (which === 'subject') {
+      const fresh = JSON.parse(readFileSync(report, 'utf8')) as Report;
+      for (const [id, row] of per) {
+        const scenario = fresh.scenarios.find((s) => s.id === id);
+        if (scenario === undefined) throw new Error(`mailprobe run did not run ${id}`);
+        row.subject.push(scenario.durationMs);
+        // The same counting as the recording's, on this run's own transcript (its polls may differ).
+        const counted = planScenario(scenario, { runId: '', credentialsFor: () => undefined, protocolOf: () => 'pop3' });
+        if (!('reason' in counted)) row.harnessWork = counted.recorded;
       }
-    });
-    const inProcess = (runs: Timed[], values: number[]): Timed[] => runs.map((r, i) => ({ ...r, ms: values[i]! }));
-    const timed: Pairs = { subject: inProcess(pairs.subject, ms.subject), reference: inProcess(pairs.reference, ms.reference) };
-    const work = (w: { clientLines: number; connections: number; polls: number }) =>
-      `${w.clientLines} client lines, ${w.connections} connections${w.polls > 0 ? ` (${w.polls} of them delivery polls)` : ''}`;
+    } else {
+      const out = JSON.parse(run.stdout) as Array<Work & { id: string; ms: number; leftovers: string[] }>;
+      for (const result of out) {
+        if (result.leftovers.length > 0) throw new Error(`the replay of ${result.id} left ${result.leftovers.join(', ')}`);
+        const row = per.get(result.id)!;
+        row.reference.push(result.ms);
+        row.replayWork = result;
+      }
+    }
+  });
+  const work = (w: Work | undefined) =>
+    w === undefined ? 'nothing' : `${w.clientLines} client lines, ${w.connections} connections${w.polls > 0 ? ` (${w.polls} of them delivery polls)` : ''}`;
+  const inProcess = (runs: Timed[], values: number[]): Timed[] => runs.map((r, i) => ({ ...r, ms: values[i]! }));
+  const rows: Row[] = [];
+  for (const [id, row] of per) {
+    const timed: Pairs = { subject: inProcess(pairs.subject, row.subject), reference: inProcess(pairs.reference, row.reference) };
     rows.push(
       rowFrom(
-        { id: `replay:${plan.id}`, measure: `${plan.id} (scenario time)`, reference: 'raw replay of its lines (in-process)', work: { subject: `harness ${work(harnessWork)}`, reference: work(replayWork) } },
+        {
+          id: `replay:${id}`,
+          measure: `${id} (scenario time)`,
+          reference: 'raw replay of its lines (in-process)',
+          work: { subject: `harness ${work(row.harnessWork)}`, reference: work(row.replayWork) },
+        },
         timed,
         () => ratioGoal(1.2),
       ),

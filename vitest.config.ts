@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
  */
 const UNIT = [
   'test/unit/**/*.test.ts',
+  'test/bench/replay-framing.test.ts',
   'test/interpolate/**/*.test.ts',
   'test/scenario/**/*.test.ts',
   'test/reporters/console.test.ts',

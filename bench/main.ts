@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { labDown, labUp } from '../dist/lab/index.js';
 import { createBlackhole, inNamespace } from './blackhole.js';
 import { interleave, type Command, type Timed } from './measure.js';
+import { replayRows } from './replay-rows.js';
 import { ratioGoal, renderTable, rowFrom, type Row } from './rows.js';
 import { rssRow } from './rss.js';
 
@@ -215,6 +216,9 @@ async function main(): Promise<number> {
   }
   say(`full suite, --concurrency 4 and 1, ${reps.suite} repetition(s) each`);
   rows.push(await concurrencyRow(reps.suite, target, secretsFile, scratch));
+  const replay = await replayRows({ root: ROOT, cli: CLI, node: NODE, target, secretsFile, scratch, reps: options.quick ? 1 : 7, quick: options.quick, say });
+  rows.push(...replay.rows);
+  notes.push(...replay.notes);
   say(`probe of a blackholed address, ${reps.probe} repetition(s)`);
   const probe = await blackholeRow(reps.probe);
   if (typeof probe === 'string') notes.push(probe);

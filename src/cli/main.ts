@@ -249,7 +249,7 @@ Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could n
     .option('--duration <time>', 'how long the measured window lasts: 30s, 500ms, 2m', '30s')
     .option(
       '--mix <weights>',
-      'weighted command mix (default FETCH=40,STORE=20,APPEND=15,SELECT=10,EXPUNGE=10,LOGOUT=5; also NOOP); LOGOUT ends the session and opens a new one',
+      'weighted command mix (default FETCH=40,STORE=20,APPEND=10,SELECT=10,EXPUNGE=5; also NOOP and LOGOUT); LOGOUT ends the session and opens a new one',
     )
     .option('--reconnect', 'every session logs in, runs --session-commands mix commands and logs out (the "every session reconnects" case)', false)
     .addOption(new Option('--session-commands <n>', 'mix commands per session with --reconnect (default 6)').argParser(wholeNumberIn(1, 100000)))

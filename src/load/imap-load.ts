@@ -14,6 +14,7 @@
  * the transcript's live hook, no entry list); the first error's lines are
  * copied out for the report.
  */
+import { setMaxListeners } from 'node:events';
 import { RUN_HEADER, runPrefix } from '../core/run-identity.js';
 import { astringPart, ImapRawClient, type ImapResponse } from '../protocols/imap/raw/index.js';
 import { ConnectionBudget, type ConnectGate } from '../transport/budget.js';
@@ -154,6 +155,8 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
   const budget = new ConnectionBudget({ maxPerHost: options.maxConnectionsPerHost, connectsPerSecond: options.connectRate });
   const lease = budget.lease();
   const stop = new AbortController();
+  // Every client's connection listens on the one signal: many listeners, by design.
+  setMaxListeners(0, stop.signal);
   const onAbort = () => stop.abort();
   options.signal.addEventListener('abort', onAbort, { once: true });
   const startedAt = Date.now();

@@ -285,7 +285,6 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
       flagToggle: false,
     });
     prefix = await namespacePrefix(first);
-    await first.logout().catch(() => first.drop());
     for (let i = 1; i <= options.clients; i++) {
       contexts.push({
         index: i,
@@ -298,14 +297,32 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
         flagToggle: false,
       });
     }
-    const sessions = await Promise.all(
-      contexts.map(async (c) => {
-        const client = await open(c);
+    // The folders are made one after another on one connection per account: Dovecot 2.3 answered some of 50
+    // concurrent CREATEs of distinct new names with NO [ALREADYEXISTS].
+    const creators = new Map<string, ImapRawClient>([[(options.accounts[0] as LoadAccount).user, first]]);
+    try {
+      for (const c of contexts) {
+        let creator = creators.get(c.account.user);
+        if (creator === undefined) creators.set(c.account.user, (creator = await open(c)));
+        const client = creator;
         // Recorded before it is sent: cleanup tries to delete it even when the answer never came.
         book.created.add(`${c.account.user}\n${c.folder}`);
-        await timed(client, 'CREATE', () => client.command(['CREATE ', astringPart(c.folder)]));
-        await timed(client, 'SELECT', () => client.select(c.folder));
-        for (let n = 0; n < (options.seedMessages ?? 5); n++) await append(client, c);
+        expectOk(`CREATE ${c.folder}`, await client.command(['CREATE ', astringPart(c.folder)]));
+      }
+    } finally {
+      for (const client of creators.values()) await client.logout().catch(() => client.drop());
+    }
+    // Every client's set-up is waited for, failed or not: none may still be appending when cleanup runs.
+    const settled = await Promise.allSettled(
+      contexts.map(async (c) => {
+        const client = await open(c);
+        try {
+          await timed(client, 'SELECT', () => client.select(c.folder));
+          for (let n = 0; n < (options.seedMessages ?? 5); n++) await append(client, c);
+        } catch (err) {
+          client.drop();
+          throw err;
+        }
         if (options.reconnect) {
           await client.logout().catch(() => client.drop());
           return undefined;
@@ -313,7 +330,12 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
         return client;
       }),
     );
-    if (stop.signal.aborted) throw new Error('interrupted during set-up');
+    const sessions = settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined || stop.signal.aborted) {
+      for (const client of sessions) if (client !== undefined) await client.logout().catch(() => client.drop());
+      throw failed === undefined ? new Error('interrupted during set-up') : failed.reason;
+    }
     book.measuring = true;
     const t0 = now();
     const deadline = t0 + options.durationMs;

@@ -196,7 +196,8 @@ function protocolOf(scenario: DiffScenario, session: string): string {
 
 /**
  * Millisecond measures a scenario records: its `duration`, and the properties delivery_ms, delivery_ms.SESSION,
- * idle_push_latency_ms. The one reading of latencies: the HTML report shows what this finds.
+ * idle_push_latency_ms, and the p50_ms, p95_ms, p99_ms and max_ms of a `mailprobe load` report (src/load/render.ts):
+ * every property named `…_ms` or `…_ms.SESSION`. The one reading of latencies: the HTML report shows what this finds.
  */
 export function latencies(scenario: { readonly durationMs: number; readonly properties: Readonly<Record<string, string>> }): Map<string, number> {
   const out = new Map<string, number>([['duration', scenario.durationMs]]);

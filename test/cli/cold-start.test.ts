@@ -45,7 +45,7 @@ describe('cold start loads only what the command uses', () => {
     ).toEqual([]);
   });
 
-  for (const args of [['--version'], ['--help'], ['run', '--help'], ['probe', '--help'], ['validate', '--help']]) {
+  for (const args of [['--version'], ['--help'], ['run', '--help'], ['probe', '--help'], ['validate', '--help'], ['load', '--help']]) {
     it(`mailprobe ${args.join(' ')} loads none of ${HEAVY.join(', ')}, and prints what it prints without the recorder`, async () => {
       const { packages, stdout } = await loadedPackages(args);
       expect(packages).toContain('commander');

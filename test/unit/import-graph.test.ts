@@ -12,7 +12,8 @@ const LAYERS: readonly (readonly string[])[] = [
   // The CLI builds the reporters and runs the lab and the probe (DNS, ports, TLS facts, findings; never the
   // runner); reporters render the runner's result model.
   ['reporters', 'lab', 'probe'],
-  ['runner'],
+  // `load` runs commands on the protocols' raw clients beside the runner, never through it.
+  ['runner', 'load'],
   // Loading and checking the YAML: a scenario names a target's endpoints, both use interpolation.
   ['scenario'],
   ['target'],

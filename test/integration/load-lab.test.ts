@@ -1,0 +1,111 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { astringPart, ImapRawClient } from '../../src/protocols/imap/raw/index.js';
+import { loadTargetFile, resolveAccountPassword } from '../../src/target/index.js';
+import { Transcript } from '../../src/transport/transcript.js';
+import { describeRun, runCli, tempDir } from '../support/cli.js';
+import { labEnv } from '../support/run-suite.js';
+
+interface LoadJson {
+  runId: string;
+  scenarios: { id: string; state: string; properties: Record<string, string> }[];
+  load: { totalCommands: number; logins: number; leftovers: string[]; settings: { clients: number } };
+}
+
+/** The account's folders whose names carry the run id, as the server lists them now. */
+async function foldersOf(runId: string, targetFile: string, env: Record<string, string>): Promise<string[]> {
+  const target = await loadTargetFile(targetFile);
+  const endpoint = target.endpoints.imap!;
+  const account = Object.values(target.accounts)[0]!;
+  const client = await ImapRawClient.connect({ ...endpoint, transcript: new Transcript(), session: 'check' });
+  try {
+    expect((await client.login(account.user, resolveAccountPassword(account, env))).status).toBe('OK');
+    const listed = await client.command(['LIST "" ', astringPart(`*${runId}*`)]);
+    expect(listed.status).toBe('OK');
+    return listed.untagged.filter((u) => u.kind === 'LIST').map((u) => u.raw);
+  } finally {
+    await client.logout().catch(() => client.drop());
+  }
+}
+
+describe('mailprobe load against the lab', () => {
+  it('runs the mix on real sessions, counts every command, cleans up its folders, and its JSON gates report diff on a doubled p95', async () => {
+    const lab = inject('lab');
+    const env = await labEnv(lab.envFile);
+    const dir = await tempDir('load');
+    const json = join(dir, 'load.json');
+    const r = await runCli(['load', '--target', lab.targetFile, '--secrets-file', lab.envFile, '--clients', '3', '--duration', '2s', '--json', json]);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout).toMatch(/^FETCH\s+\d+\s+0\s/m);
+    expect(r.stdout).toMatch(/commands\/s/);
+    const report = JSON.parse(await readFile(json, 'utf8')) as LoadJson;
+    const byId = new Map(report.scenarios.map((s) => [s.id, s]));
+    for (const command of ['FETCH', 'STORE', 'APPEND', 'SELECT', 'EXPUNGE']) {
+      const s = byId.get(`load/imap/${command}`);
+      expect(s, command).toBeDefined();
+      expect(s!.state, command).toBe('passed');
+      expect(Number(s!.properties.count), command).toBeGreaterThan(0);
+      expect(s!.properties.failed).toBe('0');
+      expect(s!.properties.errored).toBe('0');
+      expect(Number(s!.properties.p95_ms)).toBeGreaterThan(0);
+    }
+    expect(report.load.settings.clients).toBe(3);
+    expect(report.load.leftovers).toEqual([]);
+    // The password never reaches the outputs.
+    for (const secret of Object.values(env)) if (secret.length >= 6) expect(r.stdout + (await readFile(json, 'utf8'))).not.toContain(secret);
+    // Cleanup left nothing: the server lists no folder with the run's id.
+    expect(await foldersOf(report.runId, lab.targetFile, env)).toEqual([]);
+    // The check can see a folder that exists: it is no check that always finds nothing.
+    expect(await foldersOf('INBOX', lab.targetFile, env)).not.toEqual([]);
+
+    // The same report against itself does not gate; with every p95 doubled it does (exit 1).
+    const same = await runCli(['report', 'diff', json, json, '--threshold', '50%,0ms']);
+    expect(same.code, describeRun(same)).toBe(0);
+    const slower = structuredClone(report);
+    for (const s of slower.scenarios) if (s.properties.p95_ms !== undefined) s.properties.p95_ms = String(Number(s.properties.p95_ms) * 2);
+    const slowerFile = join(dir, 'slower.json');
+    await writeFile(slowerFile, JSON.stringify(slower));
+    const gated = await runCli(['report', 'diff', json, slowerFile, '--threshold', '50%,0ms']);
+    expect(gated.code, describeRun(gated)).toBe(1);
+    expect(gated.stdout + gated.stderr).toMatch(/load\/imap\/FETCH/);
+    expect(gated.stdout + gated.stderr).toMatch(/p95_ms/);
+  }, 60_000);
+
+  it('--reconnect: every session logs in, runs its commands and logs out; logins are counted and nothing is left', async () => {
+    const lab = inject('lab');
+    const env = await labEnv(lab.envFile);
+    const r = await runCli([
+      'load',
+      '--target',
+      lab.targetFile,
+      '--secrets-file',
+      lab.envFile,
+      '--clients',
+      '2',
+      '--duration',
+      '1s',
+      '--reconnect',
+      '--json',
+      '-',
+    ]);
+    expect(r.code, describeRun(r)).toBe(0);
+    const report = JSON.parse(r.stdout) as LoadJson;
+    const byId = new Map(report.scenarios.map((s) => [s.id, s]));
+    expect(Number(byId.get('load/imap/LOGIN')?.properties.count)).toBeGreaterThan(1);
+    expect(Number(byId.get('load/imap/LOGOUT')?.properties.count)).toBeGreaterThan(1);
+    expect(report.scenarios.every((s) => s.state === 'passed')).toBe(true);
+    expect(report.load.logins).toBeGreaterThan(1);
+    // The table went to stderr, the JSON alone to stdout.
+    expect(r.stderr).toMatch(/reconnecting clients/);
+    expect(await foldersOf(report.runId, lab.targetFile, env)).toEqual([]);
+  }, 60_000);
+
+  it('a bad --mix is a usage error with a one-line reason, before any connection', async () => {
+    const lab = inject('lab');
+    const r = await runCli(['load', '--target', lab.targetFile, '--secrets-file', lab.envFile, '--mix', 'FECTH=10']);
+    expect(r.code, describeRun(r)).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/unknown command 'FECTH'/);
+  });
+});

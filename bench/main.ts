@@ -7,10 +7,11 @@
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { labDown, labUp } from '../dist/lab/index.js';
 import { createBlackhole, inNamespace } from './blackhole.js';
+import { deliveryRows } from './delivery.js';
 import { interleave, type Command, type Timed } from './measure.js';
 import { ratioGoal, renderTable, rowFrom, type Row } from './rows.js';
 
@@ -167,7 +168,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--quick] [--json FILE] [--target FILE --secrets-file FILE]\n`);
     return 2;
   }
-  const reps = options.quick ? { startup: 3, suite: 1, probe: 1 } : { startup: 15, suite: 3, probe: 3 };
+  const reps = options.quick ? { startup: 3, suite: 1, probe: 1, delivery: 1 } : { startup: 15, suite: 3, probe: 3, delivery: 10 };
   const scratch = await mkdtemp(join(tmpdir(), 'mailprobe-bench-'));
   cleanups.push(() => rm(scratch, { recursive: true, force: true }));
   const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -193,6 +194,9 @@ async function main(): Promise<number> {
   }
   say(`full suite, --concurrency 4 and 1, ${reps.suite} repetition(s) each`);
   rows.push(await concurrencyRow(reps.suite, target, secretsFile, scratch));
+  say(`delivery lag, POP3 and IMAP waits, ${reps.delivery} repetition(s) each`);
+  // A lab's target.yaml sits in its state folder, beside mail/<user>/Maildir.
+  rows.push(...(await deliveryRows(reps.delivery, dirname(target), target, secretsFile, CLI, scratch)));
   say(`probe of a blackholed address, ${reps.probe} repetition(s)`);
   const probe = await blackholeRow(reps.probe);
   if (typeof probe === 'string') notes.push(probe);

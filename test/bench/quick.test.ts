@@ -71,5 +71,5 @@ describe('npm run bench -- --quick', () => {
       expect(line).toContain(`| ${row.ratio.median.toFixed(2)}× |`);
       expect(line).toContain(`| ${row.goal.text} |`);
     }
-  }, 90_000);
+  }, 150_000);
 });

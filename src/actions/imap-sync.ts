@@ -165,7 +165,8 @@ export const imapWaitFor = defineAction({
     const idle = ws.session.has('IDLE');
     const pauses = pollPauses(params.interval_ms);
     const waited = ctx.waiting?.(`delivery to ${ctx.sessionAccount().user}`, timeout);
-    let pushes = 0;
+    /** EXISTS updates that ended a pause early (pushed in IDLE, or answered to the look just before it). */
+    let early = 0;
     try {
       for (let polls = 1; ; polls++) {
         // Taken before the look, so that an EXISTS answered with the look's own commands ends the next IDLE at once.
@@ -174,9 +175,10 @@ export const imapWaitFor = defineAction({
         if (uids.length > 0) {
           const delivery = Date.now() - (params.sent_at ?? started);
           recordDelivery(ctx, delivery);
-          return { arrived: true, uid: uids.at(-1), delivery_ms: delivery, polls, how: idle ? 'idle' : 'poll', pushes };
+          return { arrived: true, uid: uids.at(-1), delivery_ms: delivery, polls, idle, early_wakeups: early };
         }
-        if (Date.now() >= deadline || ctx.signal.aborted || ws.session.closed) return { arrived: false, polls, waited_ms: Date.now() - started, pushes };
+        if (Date.now() >= deadline || ctx.signal.aborted || ws.session.closed)
+          return { arrived: false, polls, waited_ms: Date.now() - started, idle, early_wakeups: early };
         const wait = pauses.next().value;
         if (!idle) {
           await pause(wait, ctx.signal, deadline);
@@ -187,7 +189,7 @@ export const imapWaitFor = defineAction({
         ws.session.startIdle();
         const hit = await ws.session.waitForExists(lookedAt, Math.max(0, Math.min(wait, deadline - Date.now())), ctx.signal);
         await ws.session.stopIdle();
-        if (hit) pushes++;
+        if (hit) early++;
       }
     } finally {
       waited?.();

@@ -7,10 +7,12 @@
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { labDown, labUp } from '../dist/lab/index.js';
 import { createBlackhole, inNamespace } from './blackhole.js';
+import { deliveryRows } from './delivery.js';
+import { scaleRow } from './scale.js';
 import { interleave, type Command, type Timed } from './measure.js';
 import { replayRows } from './replay-rows.js';
 import { ratioGoal, renderTable, rowFrom, type Row } from './rows.js';
@@ -190,7 +192,9 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--quick] [--json FILE] [--target FILE --secrets-file FILE]\n`);
     return 2;
   }
-  const reps = options.quick ? { startup: 3, suite: 1, probe: 1, rss: 1 } : { startup: 15, suite: 3, probe: 3, rss: 3 };
+  const reps = options.quick
+    ? { startup: 3, suite: 1, probe: 1, rss: 1, delivery: 1, scale: 1 }
+    : { startup: 15, suite: 3, probe: 3, rss: 3, delivery: 10, scale: 3 };
   const scratch = await mkdtemp(join(tmpdir(), 'mailprobe-bench-'));
   cleanups.push(() => rm(scratch, { recursive: true, force: true }));
   const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -219,6 +223,29 @@ async function main(): Promise<number> {
   const replay = await replayRows({ root: ROOT, cli: CLI, node: NODE, target, secretsFile, scratch, reps: options.quick ? 1 : 7, quick: options.quick, say });
   rows.push(...replay.rows);
   notes.push(...replay.notes);
+  say(`delivery lag, POP3 and IMAP waits, ${reps.delivery} repetition(s) each`);
+  // A lab's target.yaml sits in its state folder, beside mail/<user>/Maildir.
+  rows.push(...(await deliveryRows(reps.delivery, dirname(target), target, secretsFile, CLI, scratch)));
+  // Quick: a seed and a scenario pair small enough for CI; the row names the seed size it measured.
+  const scale = options.quick
+    ? { messages: 300, folders: 30, suites: ['suites/pop3/rset.yaml', 'suites/imap/folder-sync.yaml'] }
+    : { messages: 50_000, folders: 2_000, suites: [] };
+  say(`big mailbox: two private labs, one seeded with ${scale.messages} messages and ${scale.folders} folders, ${reps.scale} repetition(s)`);
+  const scaleUndo: Array<() => Promise<void>> = [];
+  rows.push(
+    await scaleRow({
+      reps: reps.scale,
+      ...scale,
+      cli: CLI,
+      scratch,
+      say,
+      onCleanup: (undo) => {
+        cleanups.push(undo);
+        scaleUndo.push(undo);
+      },
+    }),
+  );
+  for (const undo of scaleUndo.reverse()) await cleanUpNow(undo);
   say(`probe of a blackholed address, ${reps.probe} repetition(s)`);
   const probe = await blackholeRow(reps.probe);
   if (typeof probe === 'string') notes.push(probe);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ActionContext } from './context.js';
-import { recordDelivery } from './awaited-mail.js';
+import { DEFAULT_POLL_CAP_MS, pause, pollPauses, recordDelivery } from './awaited-mail.js';
 import { defineAction } from './define-action.js';
 import { mailboxParam, resolveMailbox } from './imap-mailbox.js';
 import type { ImapWorkspace } from '../protocols/imap/workspace.js';
@@ -140,32 +140,56 @@ export const imapIdleWait = defineAction({
 
 export const imapWaitFor = defineAction({
   name: 'imap.wait-for',
-  summary: "Poll a mailbox (NOOP + UID SEARCH) until this run's message arrives; records the delivery time",
+  summary:
+    "Wait until this run's message is in a mailbox: looks (NOOP + UID SEARCH by Message-ID) backing off from 25 ms to `interval_ms`, each pause spent in IDLE (RFC 2177) when the server announces it so that a push ends it at once; records the delivery time",
   protocol: 'imap',
   params: z.strictObject({
     mailbox: mailboxParam.default('INBOX'),
     message_id: z.string().min(3),
     sent_at: z.number().optional(),
     timeout_ms: z.number().int().positive().optional(),
-    interval_ms: z.number().int().positive().default(100),
+    interval_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_POLL_CAP_MS)
+      .describe('The longest pause between two looks (pauses start at 25 ms and grow by half); a push during IDLE ends a pause early'),
   }),
   async run(ctx: ActionContext, params) {
     const ws = await ctx.session('imap');
     const box = await resolveMailbox(ws, params.mailbox);
     const started = Date.now();
     const timeout = params.timeout_ms ?? ctx.target.timeouts.delivery;
+    const deadline = started + timeout;
+    // A wait only uses IDLE: it never judges it (imap.idle-wait does, in suites/imap/idle-push.yaml).
+    const idle = ws.session.has('IDLE');
+    const pauses = pollPauses(params.interval_ms);
     const waited = ctx.waiting?.(`delivery to ${ctx.sessionAccount().user}`, timeout);
+    /** EXISTS updates that ended a pause early (pushed in IDLE, or answered to the look just before it). */
+    let early = 0;
     try {
       for (let polls = 1; ; polls++) {
+        // Taken before the look, so that an EXISTS answered with the look's own commands ends the next IDLE at once.
+        const lookedAt = Date.now();
         const uids = await ws.ownUids(box.path, params.message_id);
         if (uids.length > 0) {
           const delivery = Date.now() - (params.sent_at ?? started);
           recordDelivery(ctx, delivery);
-          return { arrived: true, uid: uids.at(-1), delivery_ms: delivery, polls };
+          return { arrived: true, uid: uids.at(-1), delivery_ms: delivery, polls, idle, early_wakeups: early };
         }
-        if (Date.now() - started >= timeout || ctx.signal.aborted) return { arrived: false, polls, waited_ms: Date.now() - started };
-        await new Promise((resolve) => setTimeout(resolve, params.interval_ms));
-        await ws.session.noop();
+        if (Date.now() >= deadline || ctx.signal.aborted || ws.session.closed)
+          return { arrived: false, polls, waited_ms: Date.now() - started, idle, early_wakeups: early };
+        const wait = pauses.next().value;
+        if (!idle) {
+          await pause(wait, ctx.signal, deadline);
+          continue;
+        }
+        // Each pause of the poll is spent in IDLE: a server that pushes ends it at the EXISTS, one that
+        // announces IDLE but never pushes costs no more lag than polling would.
+        ws.session.startIdle();
+        const hit = await ws.session.waitForExists(lookedAt, Math.max(0, Math.min(wait, deadline - Date.now())), ctx.signal);
+        await ws.session.stopIdle();
+        if (hit) early++;
       }
     } finally {
       waited?.();

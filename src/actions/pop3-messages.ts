@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ActionContext } from './context.js';
-import { recordDelivery, sweepUntilArrived } from './awaited-mail.js';
+import { DEFAULT_POLL_CAP_MS, pause, pollPauses, recordDelivery, sweepUntilArrived } from './awaited-mail.js';
 import { defineAction } from './define-action.js';
 import { saveCopy } from './saved-copy.js';
 
@@ -92,17 +92,23 @@ export const pop3Dele = defineAction({
 
 export const pop3WaitFor = defineAction({
   name: 'pop3.wait-for',
-  summary: 'Poll the mailbox in fresh sessions until a message arrives; records the delivery time',
+  summary: 'Poll the mailbox in fresh sessions, 25 ms apart at first and backing off to `interval_ms`, until a message arrives; records the delivery time',
   protocol: 'pop3',
   params: z.strictObject({
     message_id: z.string().min(3),
     sent_at: z.number().optional().describe('When the message was sent (smtp.send output sent_at), to measure delivery time'),
     timeout_ms: z.number().int().positive().optional().describe("Give up after this long (default: the target's delivery timeout)"),
-    interval_ms: z.number().int().positive().default(100),
+    interval_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_POLL_CAP_MS)
+      .describe('The longest pause between two polls: pauses start at 25 ms and grow by half to this'),
   }),
   async run(ctx: ActionContext, params) {
     const started = Date.now();
     const timeout = params.timeout_ms ?? ctx.target.timeouts.delivery;
+    const pauses = pollPauses(params.interval_ms);
     let polls = 0;
     const waited = ctx.waiting?.(`delivery to ${ctx.sessionAccount().user}`, timeout);
     try {
@@ -124,7 +130,7 @@ export const pop3WaitFor = defineAction({
         if (Date.now() - started >= timeout || ctx.signal.aborted) {
           return { arrived: false, polls, waited_ms: Date.now() - started };
         }
-        await new Promise((resolve) => setTimeout(resolve, params.interval_ms));
+        await pause(pauses.next().value, ctx.signal, started + timeout);
       }
     } finally {
       waited?.();

@@ -21,6 +21,9 @@ const ROW_IDS = [
   'replay:imap/starttls',
   'replay:pop3/rset',
   'replay:smtp/unknown-recipient',
+  'delivery:pop3',
+  'delivery:imap',
+  'scale:seeded',
   'probe:blackhole',
   'rss:big-message',
 ];

@@ -20,31 +20,47 @@ import { accountKey, RunStore } from '../run-store.js';
 export type Remembered = { readonly own: false } | { readonly own: true; readonly messageId: string };
 
 export class MaildropMemory {
-  readonly #known = new Map<string, Remembered>();
+  /**
+   * What was read, by unique-id, then LIST size. Keyed without building a string per entry: a search
+   * over a 50,000-message maildrop looks every entry up, in every session of the run.
+   */
+  readonly #known = new Map<string, Map<number, Remembered>>();
   /** The unique-ids and sizes each own message (by Message-ID) was seen with. */
   readonly #ownSightings = new Map<string, Array<{ readonly uid: string; readonly size: number }>>();
-  /** Every unique-id and size a listing of this maildrop showed in the run. */
-  readonly #listed = new Set<string>();
+  /** Every unique-id a listing of this maildrop showed in the run, with the size (or sizes) it had. */
+  readonly #listed = new Map<string, number | Set<number>>();
+  #knownCount = 0;
 
   recall(uid: string, size: number): Remembered | undefined {
-    return this.#known.get(key(uid, size));
+    return this.#known.get(uid)?.get(size);
   }
 
   remember(uid: string, size: number, what: Remembered): void {
-    this.#known.set(key(uid, size), what);
+    let sizes = this.#known.get(uid);
+    if (sizes === undefined) this.#known.set(uid, (sizes = new Map()));
+    if (!sizes.has(size)) this.#knownCount++;
+    sizes.set(size, what);
     if (!what.own) return;
     const sightings = this.#ownSightings.get(what.messageId) ?? [];
     if (!sightings.some((s) => s.uid === uid && s.size === size)) this.#ownSightings.set(what.messageId, [...sightings, { uid, size }]);
   }
 
-  /** Notes what a session's UIDL listing showed, after it has been compared with what came before. */
-  listed(entries: ReadonlyArray<{ readonly uid: string; readonly size: number }>): void {
-    for (const e of entries) this.#listed.add(key(e.uid, e.size));
+  /** Notes what a session's UIDL listing showed (entries without a unique-id are passed over). */
+  listed(entries: Iterable<{ readonly uid: string | undefined; readonly size: number }>): void {
+    for (const e of entries) {
+      if (e.uid === undefined) continue;
+      const had = this.#listed.get(e.uid);
+      if (had === undefined) this.#listed.set(e.uid, e.size);
+      else if (typeof had === 'number') {
+        if (had !== e.size) this.#listed.set(e.uid, new Set([had, e.size]));
+      } else had.add(e.size);
+    }
   }
 
   /** Whether an earlier listing showed this unique-id with this size. */
   wasListed(uid: string, size: number): boolean {
-    return this.#listed.has(key(uid, size));
+    const had = this.#listed.get(uid);
+    return had === size || (typeof had === 'object' && had.has(size));
   }
 
   /** The unique-ids and sizes this run has seen its message with this Message-ID under. */
@@ -53,12 +69,8 @@ export class MaildropMemory {
   }
 
   get size(): number {
-    return this.#known.size;
+    return this.#knownCount;
   }
-}
-
-function key(uid: string, size: number): string {
-  return `${uid}\0${size}`;
 }
 
 /**

@@ -140,7 +140,7 @@ export class Pop3Session {
   }
 
   #noteListed(entries: readonly Entry[]): void {
-    this.memory.listed(entries.flatMap((e) => (e.uid === undefined ? [] : [{ uid: e.uid, size: e.size }])));
+    this.memory.listed(entries);
   }
 
   #known(e: Entry): Remembered | undefined {

@@ -117,18 +117,17 @@ export async function deliveryRows(reps: number, labDir: string, target: string,
         {
           id: s.id,
           measure: `delivery seen by ${s.action} (${s.file.replace(/^suites\/|\.yaml$/g, '')})`,
-          reference: 'arrival in Maildir/new (inotify)',
+          // The arrival is a few ms after the 250 (sometimes seen before the client has the 250): a ratio
+          // against it says nothing, so the row's figure is the lag against the lag the goal allows.
+          reference: `arrival in Maildir/new (inotify); ratio = lag / ${GOAL_LAG_MS} ms`,
           work: {
             subject: `lag after arrival ${lag.median.toFixed(0)} ms median (${lag.min.toFixed(0)}–${lag.max.toFixed(0)} ms), both from the 250 to DATA`,
             reference: 'fs.watch event of the file carrying the run header',
           },
         },
         p,
-        (ref) => {
-          const arrival = Math.max(ref.median, 1);
-          const max = (arrival + GOAL_LAG_MS) / arrival;
-          return { maxRatio: max, text: `≤ arrival + ${GOAL_LAG_MS} ms (≤ ${max.toFixed(2)}× here)` };
-        },
+        () => ({ maxRatio: 1, text: `≤ 1× (a lag of ≤ ${GOAL_LAG_MS} ms)` }),
+        (seen, arrival) => (seen - arrival) / GOAL_LAG_MS,
       );
     });
   } finally {

@@ -34,11 +34,13 @@ export function rowFrom(
   fields: { id: string; measure: string; reference: string; work?: Row['work'] },
   pairs: Pairs,
   goalFor: (referenceMs: Spread) => Goal,
+  /** The figure of one pair: subject/reference unless a row says otherwise (a lag against its allowance). */
+  ratioOf: (subjectMs: number, referenceMs: number) => number = (a, b) => a / b,
 ): Row {
   const ms = (runs: readonly Timed[]) => runs.map((r) => r.ms);
   const subjectMs = spread(ms(pairs.subject));
   const referenceMs = spread(ms(pairs.reference));
-  const ratio = spread(pairs.subject.map((s, i) => s.ms / pairs.reference[i]!.ms));
+  const ratio = spread(pairs.subject.map((s, i) => ratioOf(s.ms, pairs.reference[i]!.ms)));
   const goal = goalFor(referenceMs);
   return { ...fields, reps: pairs.subject.length, subjectMs, referenceMs, ratio, goal, met: ratio.median <= goal.maxRatio };
 }

@@ -66,7 +66,8 @@ describe('npm run bench -- --quick', () => {
     for (const row of report.rows) {
       expect(row.reps, row.id).toBeGreaterThanOrEqual(1);
       for (const v of [row.ratio.median, row.ratio.min, row.ratio.max, row.goal.maxRatio]) {
-        expect(Number.isFinite(v) && v > 0, `${row.id}: ${v}`).toBe(true);
+        // A lag row's figure is a lag over its allowance, which may be 0 (seen in the millisecond it arrived).
+        expect(Number.isFinite(v) && v >= 0, `${row.id}: ${v}`).toBe(true);
       }
       expect(row.goal.text, row.id).toMatch(/^≤ /);
       expect(typeof row.met).toBe('boolean');

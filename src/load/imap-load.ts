@@ -53,7 +53,7 @@ const TEMPORARY = /^(UNAVAILABLE|INUSE|LIMIT)\b/i;
 const RING = 40;
 const ORDER: readonly string[] = ['LOGIN', 'SELECT', 'FETCH', 'STORE', 'APPEND', 'EXPUNGE', 'NOOP', 'LOGOUT'];
 
-class CommandFailure extends Error {
+export class CommandFailure extends Error {
   constructor(
     readonly command: string,
     readonly outcome: 'failed' | 'inconclusive',
@@ -64,7 +64,7 @@ class CommandFailure extends Error {
 }
 
 /** The last RING lines of one client's wire exchange, kept without growing. */
-class Ring {
+export class Ring {
   readonly #entries: (TranscriptEntry | undefined)[] = new Array(RING);
   #next = 0;
   push(entry: TranscriptEntry): void {
@@ -79,12 +79,17 @@ class Ring {
 }
 
 /** Everything the clients share: the statistics, the record of created folders, the first error. */
-class LoadBook {
-  readonly stats = new Map<string, CommandStats>(ORDER.map((c) => [c, new CommandStats()]));
+export class LoadBook {
+  readonly stats: Map<string, CommandStats>;
   readonly created = new Set<string>();
   logins = 0;
   measuring = false;
   firstError: LoadFirstError | undefined;
+
+  /** `order`: the commands in the order the table shows them. */
+  constructor(order: readonly string[] = ORDER) {
+    this.stats = new Map(order.map((c) => [c, new CommandStats()]));
+  }
 
   record(command: string, outcome: Outcome, ms: number): void {
     if (!this.measuring) return;
@@ -100,7 +105,7 @@ class LoadBook {
 }
 
 /** One message of the run: its own Message-ID, the run header, a small text body. */
-function loadMessage(runId: string, client: number, n: number, user: string): Buffer {
+export function loadMessage(runId: string, client: number, n: number, user: string): Buffer {
   return Buffer.from(
     [
       `From: mailprobe load <${user}@mailprobe.invalid>`,
@@ -119,7 +124,7 @@ function loadMessage(runId: string, client: number, n: number, user: string): Bu
   );
 }
 
-function expectOk(command: string, r: ImapResponse): ImapResponse {
+export function expectOk(command: string, r: ImapResponse): ImapResponse {
   if (r.status === 'OK') return r;
   const temporary = r.status === 'NO' && r.code !== undefined && TEMPORARY.test(r.code);
   throw new CommandFailure(

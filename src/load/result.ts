@@ -3,7 +3,7 @@ import type { CommandSummary } from './stats.js';
 
 /** What a load run was asked to do, printed in the header and kept in the JSON. */
 export interface LoadSettings {
-  readonly protocol: 'imap';
+  readonly protocol: 'imap' | 'pop3';
   readonly clients: number;
   readonly durationMs: number;
   readonly mix: string;

@@ -256,6 +256,12 @@ Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could n
       'weighted command mix (default FETCH=40,STORE=20,APPEND=10,SELECT=10,EXPUNGE=5; also NOOP and LOGOUT); LOGOUT ends the session and opens a new one',
     )
     .option('--reconnect', 'every session logs in, runs --session-commands mix commands and logs out (the "every session reconnects" case)', false)
+    .addOption(
+      new Option(
+        '--pipeline <n>',
+        'persistent imap clients keep up to N FETCH/STORE commands in flight, each on a distinct own message (RFC 9051 §5.5); default 1: one at a time',
+      ).argParser(wholeNumberIn(1, 64)),
+    )
     .addOption(new Option('--session-commands <n>', 'mix commands per session with --reconnect (default 6)').argParser(wholeNumberIn(1, 100000)))
     .option(
       '--account <role>',

@@ -30,7 +30,8 @@ const fixed = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : '-');
 
 function clientsText(s: LoadResult['settings']): string {
   if (s.protocol === 'pop3') return 'clients, one POP3 session per cycle';
-  return s.reconnect ? `reconnecting clients (${s.sessionCommands} mix commands per session)` : 'persistent clients';
+  if (s.reconnect) return `reconnecting clients (${s.sessionCommands} mix commands per session)`;
+  return (s.pipeline ?? 1) > 1 ? `persistent clients, pipeline ${s.pipeline}` : 'persistent clients';
 }
 
 export function renderLoadConsole(result: LoadResult): string {

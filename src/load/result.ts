@@ -10,6 +10,8 @@ export interface LoadSettings {
   readonly reconnect: boolean;
   /** Mix commands per session with --reconnect (LOGIN, SELECT and LOGOUT come on top). */
   readonly sessionCommands: number;
+  /** FETCH/STORE commands in flight at once per persistent client (--pipeline; 1 = none). */
+  readonly pipeline?: number;
   readonly accounts: readonly string[];
   readonly maxConnectionsPerHost: number;
   readonly connectRate: number;

@@ -123,6 +123,37 @@ describe('mailprobe load against the lab', () => {
     expect(await foldersOf(report.runId, lab.targetFile, env)).toEqual([]);
   }, 60_000);
 
+  it('--pipeline 4: FETCH and STORE in flight together on distinct own messages, every answer OK, nothing left', async () => {
+    const lab = inject('lab');
+    const env = await labEnv(lab.envFile);
+    const r = await runCli([
+      'load',
+      '--target',
+      lab.targetFile,
+      '--secrets-file',
+      lab.envFile,
+      '--clients',
+      '2',
+      '--duration',
+      '1s',
+      '--pipeline',
+      '4',
+      '--mix',
+      'FETCH=2,STORE=1',
+      '--json',
+      '-',
+    ]);
+    expect(r.code, describeRun(r)).toBe(0);
+    const report = JSON.parse(r.stdout) as LoadJson;
+    const byId = new Map(report.scenarios.map((s) => [s.id, s]));
+    for (const command of ['FETCH', 'STORE']) {
+      expect(byId.get(`load/imap/${command}`)?.state, command).toBe('passed');
+      expect(Number(byId.get(`load/imap/${command}`)?.properties.count), command).toBeGreaterThan(0);
+    }
+    expect(r.stderr).toMatch(/pipeline 4/);
+    expect(await foldersOf(report.runId, lab.targetFile, env)).toEqual([]);
+  }, 60_000);
+
   it('--protocol pop3: clients cycle APPEND and a POP3 session over the account and its stand-ins; every own message is deleted', async () => {
     const lab = inject('lab');
     const env = await labEnv(lab.envFile);

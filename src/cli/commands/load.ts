@@ -29,6 +29,7 @@ export interface LoadCommandOptions {
   readonly mix?: string;
   readonly reconnect: boolean;
   readonly sessionCommands?: number;
+  readonly pipeline?: number;
   readonly account: readonly string[];
   readonly json?: string;
   readonly maxConnectionsPerHost?: number;
@@ -52,8 +53,13 @@ export async function loadCommand(options: LoadCommandOptions, ctx: CliContext):
   };
   // Every input is checked before the first connection.
   if (options.protocol !== 'imap' && options.protocol !== 'pop3') return usage(`--protocol: expected imap or pop3, not '${options.protocol}'`);
-  if (options.protocol === 'pop3' && (options.mix !== undefined || options.reconnect || options.sessionCommands !== undefined))
-    return usage('--mix, --reconnect and --session-commands are for imap; a pop3 client repeats one cycle (APPEND, LOGIN, STAT, FIND, RETR, DELE, QUIT)');
+  if (
+    options.protocol === 'pop3' &&
+    (options.mix !== undefined || options.reconnect || options.sessionCommands !== undefined || options.pipeline !== undefined)
+  )
+    return usage(
+      '--mix, --reconnect, --session-commands and --pipeline are for imap; a pop3 client repeats one cycle (APPEND, LOGIN, STAT, FIND, RETR, DELE, QUIT)',
+    );
   let mix: Mix;
   let durationMs: number;
   try {
@@ -63,6 +69,7 @@ export async function loadCommand(options: LoadCommandOptions, ctx: CliContext):
     if (err instanceof MixError || err instanceof Error) return usage(err.message);
     throw err;
   }
+  if (options.pipeline !== undefined && options.pipeline > 1 && options.reconnect) return usage('--pipeline is for persistent clients, not with --reconnect');
   if (options.json !== undefined && options.json !== '-' && options.json.trim() === '') return usage('--json: give a file name, or - for stdout');
 
   const fromLab = options.target === undefined;
@@ -141,6 +148,7 @@ export async function loadCommand(options: LoadCommandOptions, ctx: CliContext):
             mix,
             reconnect: options.reconnect,
             sessionCommands: options.sessionCommands ?? LOAD_DEFAULT_SESSION_COMMANDS,
+            pipeline: options.pipeline ?? 1,
             maxConnectionsPerHost: options.maxConnectionsPerHost ?? options.clients,
             connectRate: options.connectRate ?? LOAD_DEFAULT_CONNECT_RATE,
             signal: abort.signal,

@@ -240,11 +240,15 @@ Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could n
   program
     .command('load')
     .description(
-      'Load a mail host: N clients run a weighted mix of IMAP commands for a set time; prints count, errors and p50/p95/p99 per command, commands/s and logins/s',
+      'Load a mail host: N clients run a weighted mix of IMAP commands (or POP3 cycles) for a set time; prints count, errors and p50/p95/p99 per command, commands/s and logins/s',
     )
     .option('-t, --target <file>', 'target file (default: the built-in lab started by `mailprobe lab up`)')
     .option('--secrets-file <file>', 'read KEY=value lines (passwords) from this file in addition to the environment')
-    .option('--protocol <name>', 'imap (pop3: not yet)', 'imap')
+    .option(
+      '--protocol <name>',
+      'imap, or pop3: each client cycles APPEND to INBOX, then a POP3 session LOGIN, STAT, FIND (LIST/UIDL/TOP), RETR, DELE, QUIT of its own message',
+      'imap',
+    )
     .addOption(new Option('--clients <n>', 'clients at once (1-1000)').argParser(wholeNumberIn(1, 1000)).default(4))
     .option('--duration <time>', 'how long the measured window lasts: 30s, 500ms, 2m', '30s')
     .option(
@@ -252,16 +256,24 @@ Exit codes: 0 no finding worse than warn, 1 a finding failed, 2 usage, 3 could n
       'weighted command mix (default FETCH=40,STORE=20,APPEND=10,SELECT=10,EXPUNGE=5; also NOOP and LOGOUT); LOGOUT ends the session and opens a new one',
     )
     .option('--reconnect', 'every session logs in, runs --session-commands mix commands and logs out (the "every session reconnects" case)', false)
+    .addOption(
+      new Option(
+        '--pipeline <n>',
+        'persistent imap clients keep up to N FETCH/STORE commands in flight, each on a distinct own message (RFC 9051 §5.5); default 1: one at a time',
+      ).argParser(wholeNumberIn(1, 64)),
+    )
     .addOption(new Option('--session-commands <n>', 'mix commands per session with --reconnect (default 6)').argParser(wholeNumberIn(1, 100000)))
     .option(
       '--account <role>',
-      'account role of the target to log in as; repeatable: clients take them in turn (default: the first)',
+      'account role of the target to log in as; repeatable: clients take them in turn (default: the first); pop3 also takes their stand-ins',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
     .option('--json <file>', 'also write the results as a JSON report that `report diff` reads (- for stdout; the table then goes to stderr)')
     .addOption(
-      new Option('--max-connections-per-host <m>', 'at most M connections open to the host at once (default: --clients)').argParser(wholeNumberIn(1, 1000)),
+      new Option('--max-connections-per-host <m>', 'at most M connections open to the host at once (default: --clients; pop3: twice that)').argParser(
+        wholeNumberIn(1, 1000),
+      ),
     )
     .addOption(new Option('--connect-rate <r>', 'at most R new connections per second to the host (default 500)').argParser(connectRate))
     .action(async (options) => setExit(await (await import('./commands/load.js')).loadCommand(options, ctx)));

@@ -45,6 +45,12 @@ export interface ImapLoadOptions {
   readonly signal: AbortSignal;
   /** Messages each client APPENDs before the measured window, so that FETCH and STORE have something to work on. */
   readonly seedMessages?: number;
+  /**
+   * Persistent clients: at most this many FETCH and STORE commands in flight at
+   * once (RFC 9051 §5.5), each on a distinct message of the client's own
+   * folder, so none depends on another's result. 1: one command at a time.
+   */
+  readonly pipeline?: number;
   readonly now?: () => number;
 }
 
@@ -53,7 +59,7 @@ const TEMPORARY = /^(UNAVAILABLE|INUSE|LIMIT)\b/i;
 const RING = 40;
 const ORDER: readonly string[] = ['LOGIN', 'SELECT', 'FETCH', 'STORE', 'APPEND', 'EXPUNGE', 'NOOP', 'LOGOUT'];
 
-class CommandFailure extends Error {
+export class CommandFailure extends Error {
   constructor(
     readonly command: string,
     readonly outcome: 'failed' | 'inconclusive',
@@ -64,7 +70,7 @@ class CommandFailure extends Error {
 }
 
 /** The last RING lines of one client's wire exchange, kept without growing. */
-class Ring {
+export class Ring {
   readonly #entries: (TranscriptEntry | undefined)[] = new Array(RING);
   #next = 0;
   push(entry: TranscriptEntry): void {
@@ -79,12 +85,17 @@ class Ring {
 }
 
 /** Everything the clients share: the statistics, the record of created folders, the first error. */
-class LoadBook {
-  readonly stats = new Map<string, CommandStats>(ORDER.map((c) => [c, new CommandStats()]));
+export class LoadBook {
+  readonly stats: Map<string, CommandStats>;
   readonly created = new Set<string>();
   logins = 0;
   measuring = false;
   firstError: LoadFirstError | undefined;
+
+  /** `order`: the commands in the order the table shows them. */
+  constructor(order: readonly string[] = ORDER) {
+    this.stats = new Map(order.map((c) => [c, new CommandStats()]));
+  }
 
   record(command: string, outcome: Outcome, ms: number): void {
     if (!this.measuring) return;
@@ -100,7 +111,7 @@ class LoadBook {
 }
 
 /** One message of the run: its own Message-ID, the run header, a small text body. */
-function loadMessage(runId: string, client: number, n: number, user: string): Buffer {
+export function loadMessage(runId: string, client: number, n: number, user: string): Buffer {
   return Buffer.from(
     [
       `From: mailprobe load <${user}@mailprobe.invalid>`,
@@ -119,7 +130,7 @@ function loadMessage(runId: string, client: number, n: number, user: string): Bu
   );
 }
 
-function expectOk(command: string, r: ImapResponse): ImapResponse {
+export function expectOk(command: string, r: ImapResponse): ImapResponse {
   if (r.status === 'OK') return r;
   const temporary = r.status === 'NO' && r.code !== undefined && TEMPORARY.test(r.code);
   throw new CommandFailure(
@@ -147,6 +158,8 @@ interface ClientContext {
   readonly uids: number[];
   appended: number;
   flagToggle: boolean;
+  /** A mix command drawn but not yet run (it ended a pipelined batch). */
+  carried?: MixCommand;
 }
 
 export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult> {
@@ -167,6 +180,7 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
     mix: formatMix(options.mix),
     reconnect: options.reconnect,
     sessionCommands: options.sessionCommands,
+    pipeline: options.reconnect ? 1 : (options.pipeline ?? 1),
     accounts: [...new Set(options.accounts.map((a) => a.role))],
     maxConnectionsPerHost: options.maxConnectionsPerHost,
     connectRate: options.connectRate,
@@ -263,6 +277,55 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
       }
     }
   };
+  /** FETCH and STORE commands at once, each on a distinct UID of the client's own messages: no command depends on another. */
+  const pipelined = async (client: ImapRawClient, c: ClientContext, batch: readonly MixCommand[]): Promise<void> => {
+    const uids = [...c.uids].sort(() => Math.random() - 0.5).slice(0, batch.length);
+    const texts = batch.map((command, i) => {
+      if (command === 'FETCH') return `UID FETCH ${uids[i]} (FLAGS BODY.PEEK[])`;
+      c.flagToggle = !c.flagToggle;
+      return `UID STORE ${uids[i]} ${c.flagToggle ? '+' : '-'}FLAGS.SILENT (\\Flagged)`;
+    });
+    const results = await client.pipeline(texts);
+    // Untagged responses go to the oldest command in flight: a FETCH's body is looked for by its UID among them all.
+    const fetched = new Set<number>();
+    for (const r of results)
+      for (const u of r.response.untagged) {
+        const uid = u.kind === 'FETCH' && u.literals.length > 0 ? /\bUID\s+(\d+)/i.exec(u.raw)?.[1] : undefined;
+        if (uid !== undefined) fetched.add(Number(uid));
+      }
+    results.forEach((r, i) => {
+      const command = batch[i] as MixCommand;
+      if (r.response.status !== 'OK') {
+        try {
+          expectOk(command, r.response);
+        } catch (err) {
+          book.record(command, (err as CommandFailure).outcome, 0);
+          throw err;
+        }
+      }
+      if (command === 'FETCH' && !fetched.has(uids[i] as number)) {
+        book.record('FETCH', 'failed', 0);
+        throw new CommandFailure('FETCH', 'failed', `UID FETCH ${uids[i]} of a message the run appended returned no body`);
+      }
+      book.record(command, 'ok', r.answeredAt - r.sentAt);
+    });
+  };
+  /** One step of a persistent client: a pipelined batch of FETCH/STORE when --pipeline allows, else one command. */
+  const step = async (client: ImapRawClient, c: ClientContext): Promise<ImapRawClient> => {
+    const depth = Math.min(options.pipeline ?? 1, c.uids.length);
+    let next = c.carried ?? pick();
+    c.carried = undefined;
+    if (depth <= 1 || (next !== 'FETCH' && next !== 'STORE')) return oneCommand(client, c, next);
+    const batch: MixCommand[] = [];
+    while ((next === 'FETCH' || next === 'STORE') && batch.length < depth) {
+      batch.push(next);
+      next = pick();
+    }
+    c.carried = next;
+    if (batch.length === 1) return oneCommand(client, c, batch[0] as MixCommand);
+    await pipelined(client, c, batch);
+    return client;
+  };
   const pick = picker(options.mix);
   const pickInSession = picker(
     options.mix.filter((e) => e.command !== 'LOGOUT').length > 0 ? options.mix.filter((e) => e.command !== 'LOGOUT') : [{ command: 'NOOP', weight: 1 }],
@@ -353,7 +416,7 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
                 await timed(client, 'LOGOUT', () => (client as ImapRawClient).logout());
                 client = undefined;
               } else {
-                client = await oneCommand(client as ImapRawClient, c, pick());
+                client = await step(client as ImapRawClient, c);
               }
             }
           } catch (err) {

@@ -28,11 +28,17 @@ function verdictOf(c: CommandSummary): Verdict {
 
 const fixed = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : '-');
 
+function clientsText(s: LoadResult['settings']): string {
+  if (s.protocol === 'pop3') return 'clients, one POP3 session per cycle';
+  if (s.reconnect) return `reconnecting clients (${s.sessionCommands} mix commands per session)`;
+  return (s.pipeline ?? 1) > 1 ? `persistent clients, pipeline ${s.pipeline}` : 'persistent clients';
+}
+
 export function renderLoadConsole(result: LoadResult): string {
   const s = result.settings;
   const lines = [
-    `mailprobe load: ${s.protocol} ${s.endpoint}, ${s.clients} ${s.reconnect ? `reconnecting clients (${s.sessionCommands} mix commands per session)` : 'persistent clients'}, ` +
-      `${(s.durationMs / 1000).toFixed(1)} s, mix ${s.mix}, accounts ${s.accounts.join(',')}`,
+    `mailprobe load: ${s.protocol} ${s.endpoint}, ${s.clients} ${clientsText(s)}, ` +
+      `${(s.durationMs / 1000).toFixed(1)} s, ${s.protocol === 'pop3' ? 'cycle' : 'mix'} ${s.mix}, accounts ${s.accounts.join(',')}`,
     `  connection budget: at most ${s.maxConnectionsPerHost} open to the host, ${s.connectRate} new per second; run ${result.runId}`,
   ];
   if (result.setupError !== undefined) lines.push(`  could not run: ${result.setupError}`);

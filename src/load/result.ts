@@ -3,13 +3,15 @@ import type { CommandSummary } from './stats.js';
 
 /** What a load run was asked to do, printed in the header and kept in the JSON. */
 export interface LoadSettings {
-  readonly protocol: 'imap';
+  readonly protocol: 'imap' | 'pop3';
   readonly clients: number;
   readonly durationMs: number;
   readonly mix: string;
   readonly reconnect: boolean;
   /** Mix commands per session with --reconnect (LOGIN, SELECT and LOGOUT come on top). */
   readonly sessionCommands: number;
+  /** FETCH/STORE commands in flight at once per persistent client (--pipeline; 1 = none). */
+  readonly pipeline?: number;
   readonly accounts: readonly string[];
   readonly maxConnectionsPerHost: number;
   readonly connectRate: number;

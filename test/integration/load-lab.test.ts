@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { astringPart, ImapRawClient } from '../../src/protocols/imap/raw/index.js';
+import { Pop3Client } from '../../src/protocols/pop3/index.js';
 import { loadTargetFile, resolveAccountPassword } from '../../src/target/index.js';
 import { Transcript } from '../../src/transport/transcript.js';
 import { describeRun, runCli, tempDir } from '../support/cli.js';
@@ -27,6 +28,27 @@ async function foldersOf(runId: string, targetFile: string, env: Record<string, 
   } finally {
     await client.logout().catch(() => client.drop());
   }
+}
+
+/** Per mailbox of the first account (and its stand-ins): how many messages there carry X-Mailprobe-Run: runId. */
+async function pop3MessagesOf(runId: string, targetFile: string, env: Record<string, string>): Promise<Record<string, number>> {
+  const target = await loadTargetFile(targetFile);
+  const endpoint = target.endpoints.pop3!;
+  const first = Object.values(target.accounts)[0]!;
+  const out: Record<string, number> = {};
+  for (const account of [first, ...(first.standIns ?? [])]) {
+    const client = await Pop3Client.connect({ ...endpoint, transcript: new Transcript(), session: 'check' });
+    try {
+      await client.login(account.user, resolveAccountPassword(account, env));
+      let n = 0;
+      for (const { msg } of await client.list()) if ((await client.top(msg, 0)).toString('latin1').includes(`X-Mailprobe-Run: ${runId}`)) n++;
+      out[account.user] = n;
+      await client.quit();
+    } finally {
+      if (!client.closed) client.connection.destroy();
+    }
+  }
+  return out;
 }
 
 describe('mailprobe load against the lab', () => {
@@ -100,6 +122,84 @@ describe('mailprobe load against the lab', () => {
     expect(r.stderr).toMatch(/reconnecting clients/);
     expect(await foldersOf(report.runId, lab.targetFile, env)).toEqual([]);
   }, 60_000);
+
+  it('--pipeline 4: FETCH and STORE in flight together on distinct own messages, every answer OK, nothing left', async () => {
+    const lab = inject('lab');
+    const env = await labEnv(lab.envFile);
+    const r = await runCli([
+      'load',
+      '--target',
+      lab.targetFile,
+      '--secrets-file',
+      lab.envFile,
+      '--clients',
+      '2',
+      '--duration',
+      '1s',
+      '--pipeline',
+      '4',
+      '--mix',
+      'FETCH=2,STORE=1',
+      '--json',
+      '-',
+    ]);
+    expect(r.code, describeRun(r)).toBe(0);
+    const report = JSON.parse(r.stdout) as LoadJson;
+    const byId = new Map(report.scenarios.map((s) => [s.id, s]));
+    for (const command of ['FETCH', 'STORE']) {
+      expect(byId.get(`load/imap/${command}`)?.state, command).toBe('passed');
+      expect(Number(byId.get(`load/imap/${command}`)?.properties.count), command).toBeGreaterThan(0);
+    }
+    expect(r.stderr).toMatch(/pipeline 4/);
+    expect(await foldersOf(report.runId, lab.targetFile, env)).toEqual([]);
+  }, 60_000);
+
+  it('--protocol pop3: clients cycle APPEND and a POP3 session over the account and its stand-ins; every own message is deleted', async () => {
+    const lab = inject('lab');
+    const env = await labEnv(lab.envFile);
+    const r = await runCli([
+      'load',
+      '--target',
+      lab.targetFile,
+      '--secrets-file',
+      lab.envFile,
+      '--protocol',
+      'pop3',
+      '--clients',
+      '2',
+      '--duration',
+      '2s',
+      '--json',
+      '-',
+    ]);
+    expect(r.code, describeRun(r)).toBe(0);
+    const report = JSON.parse(r.stdout) as LoadJson;
+    const byId = new Map(report.scenarios.map((s) => [s.id, s]));
+    for (const command of ['APPEND', 'LOGIN', 'STAT', 'FIND', 'RETR', 'DELE', 'QUIT']) {
+      const s = byId.get(`load/pop3/${command}`);
+      expect(s, command).toBeDefined();
+      expect(s!.state, command).toBe('passed');
+      expect(Number(s!.properties.count), command).toBeGreaterThan(0);
+    }
+    expect(report.load.logins).toBe(Number(byId.get('load/pop3/LOGIN')!.properties.count));
+    expect(report.load.leftovers).toEqual([]);
+    expect(r.stderr).toMatch(/accounts alice,dave,erin,frank/);
+    for (const secret of Object.values(env)) if (secret.length >= 6) expect(r.stdout + r.stderr).not.toContain(secret);
+    // Cleanup left nothing in any of the four maildrops.
+    const left = await pop3MessagesOf(report.runId, lab.targetFile, env);
+    expect(Object.keys(left)).toHaveLength(4);
+    expect(
+      Object.values(left).every((n) => n === 0),
+      JSON.stringify(left),
+    ).toBe(true);
+  }, 60_000);
+
+  it('--protocol pop3 with --mix is a usage error, before any connection', async () => {
+    const lab = inject('lab');
+    const r = await runCli(['load', '--target', lab.targetFile, '--secrets-file', lab.envFile, '--protocol', 'pop3', '--mix', 'FETCH=1']);
+    expect(r.code, describeRun(r)).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
 
   it('a bad --mix is a usage error with a one-line reason, before any connection', async () => {
     const lab = inject('lab');

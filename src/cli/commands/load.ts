@@ -10,6 +10,7 @@ import { readInputOrThrow } from '../../input/errors.js';
 import { parseEnvFile, resolveAccountPassword, collectSecrets, type Endpoint, type Target } from '../../target/index.js';
 import { Redactor } from '../../transport/redact.js';
 import { runImapLoad, type LoadAccount } from '../../load/imap-load.js';
+import { runPop3Load } from '../../load/pop3-load.js';
 import { DEFAULT_MIX_TEXT, MixError, parseMix, type Mix } from '../../load/mix.js';
 import { loadExitCode, renderLoadConsole, renderLoadJson } from '../../load/render.js';
 import { EXIT } from '../exit-codes.js';
@@ -28,6 +29,7 @@ export interface LoadCommandOptions {
   readonly mix?: string;
   readonly reconnect: boolean;
   readonly sessionCommands?: number;
+  readonly pipeline?: number;
   readonly account: readonly string[];
   readonly json?: string;
   readonly maxConnectionsPerHost?: number;
@@ -50,8 +52,14 @@ export async function loadCommand(options: LoadCommandOptions, ctx: CliContext):
     return EXIT.USAGE;
   };
   // Every input is checked before the first connection.
-  if (options.protocol === 'pop3') return usage('--protocol pop3 is not available yet; only imap');
-  if (options.protocol !== 'imap') return usage(`--protocol: expected imap or pop3, not '${options.protocol}'`);
+  if (options.protocol !== 'imap' && options.protocol !== 'pop3') return usage(`--protocol: expected imap or pop3, not '${options.protocol}'`);
+  if (
+    options.protocol === 'pop3' &&
+    (options.mix !== undefined || options.reconnect || options.sessionCommands !== undefined || options.pipeline !== undefined)
+  )
+    return usage(
+      '--mix, --reconnect, --session-commands and --pipeline are for imap; a pop3 client repeats one cycle (APPEND, LOGIN, STAT, FIND, RETR, DELE, QUIT)',
+    );
   let mix: Mix;
   let durationMs: number;
   try {
@@ -61,6 +69,7 @@ export async function loadCommand(options: LoadCommandOptions, ctx: CliContext):
     if (err instanceof MixError || err instanceof Error) return usage(err.message);
     throw err;
   }
+  if (options.pipeline !== undefined && options.pipeline > 1 && options.reconnect) return usage('--pipeline is for persistent clients, not with --reconnect');
   if (options.json !== undefined && options.json !== '-' && options.json.trim() === '') return usage('--json: give a file name, or - for stdout');
 
   const fromLab = options.target === undefined;
@@ -84,6 +93,8 @@ export async function loadCommand(options: LoadCommandOptions, ctx: CliContext):
   const target: Target = loaded.value;
   const endpoint: Endpoint | undefined = target.endpoints.imap ?? target.endpoints.imaps;
   if (endpoint === undefined) return usage(`${targetFile}: the target has no imap or imaps endpoint`);
+  const pop3: Endpoint | undefined = target.endpoints.pop3 ?? target.endpoints.pop3s;
+  if (options.protocol === 'pop3' && pop3 === undefined) return usage(`${targetFile}: the target has no pop3 or pop3s endpoint`);
   const roles = options.account.length > 0 ? options.account : [Object.keys(target.accounts)[0] ?? ''];
   const accounts: LoadAccount[] = [];
   for (const role of roles) {
@@ -94,6 +105,16 @@ export async function loadCommand(options: LoadCommandOptions, ctx: CliContext):
     } catch (err) {
       return usage((err as Error).message);
     }
+    // POP3 locks a maildrop per session (RFC 1939 §4): the account's stand-ins give the clients more maildrops.
+    if (options.protocol === 'pop3') {
+      for (const standIn of account.standIns ?? []) {
+        try {
+          accounts.push({ role, user: standIn.user, password: resolveAccountPassword(standIn, env) });
+        } catch (err) {
+          return usage((err as Error).message);
+        }
+      }
+    }
   }
   const redactor = new Redactor(collectSecrets(target, env));
 
@@ -103,19 +124,35 @@ export async function loadCommand(options: LoadCommandOptions, ctx: CliContext):
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const result = await runImapLoad({
-      runId: newRunId(),
-      endpoint: { host: endpoint.host, port: endpoint.port, security: endpoint.security, tls: endpoint.tls, timeouts: target.timeouts },
-      accounts,
-      clients: options.clients,
-      durationMs,
-      mix,
-      reconnect: options.reconnect,
-      sessionCommands: options.sessionCommands ?? LOAD_DEFAULT_SESSION_COMMANDS,
-      maxConnectionsPerHost: options.maxConnectionsPerHost ?? options.clients,
-      connectRate: options.connectRate ?? LOAD_DEFAULT_CONNECT_RATE,
-      signal: abort.signal,
-    });
+    const imap = { host: endpoint.host, port: endpoint.port, security: endpoint.security, tls: endpoint.tls, timeouts: target.timeouts };
+    const result =
+      options.protocol === 'pop3' && pop3 !== undefined
+        ? await runPop3Load({
+            runId: newRunId(),
+            pop3: { host: pop3.host, port: pop3.port, security: pop3.security, tls: pop3.tls, timeouts: target.timeouts },
+            imap,
+            accounts,
+            clients: options.clients,
+            durationMs,
+            // Each client holds an IMAP connection and opens a POP3 one per cycle.
+            maxConnectionsPerHost: options.maxConnectionsPerHost ?? options.clients * 2,
+            connectRate: options.connectRate ?? LOAD_DEFAULT_CONNECT_RATE,
+            signal: abort.signal,
+          })
+        : await runImapLoad({
+            runId: newRunId(),
+            endpoint: imap,
+            accounts,
+            clients: options.clients,
+            durationMs,
+            mix,
+            reconnect: options.reconnect,
+            sessionCommands: options.sessionCommands ?? LOAD_DEFAULT_SESSION_COMMANDS,
+            pipeline: options.pipeline ?? 1,
+            maxConnectionsPerHost: options.maxConnectionsPerHost ?? options.clients,
+            connectRate: options.connectRate ?? LOAD_DEFAULT_CONNECT_RATE,
+            signal: abort.signal,
+          });
     const console = redactor.text(renderLoadConsole(result));
     const summary = { name: target.name, host: target.host, file: fromLab ? '(lab)' : target.file, insecure: endpoint.tls.insecure };
     const json = redactor.text(renderLoadJson(result, ctx.version, summary));

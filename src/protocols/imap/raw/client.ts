@@ -89,6 +89,13 @@ interface Segment {
   readonly literal?: { readonly bytes: Buffer; readonly sync: boolean };
 }
 
+/** One command of a pipeline: its response, and when it was written and answered (performance.now()). */
+export interface ImapPipelined {
+  readonly response: ImapResponse;
+  readonly sentAt: number;
+  readonly answeredAt: number;
+}
+
 interface Exchange {
   readonly tag: string;
   /** The command's first line as the transcript shows it ("A002 LOGIN alice [redacted]"). */
@@ -307,6 +314,75 @@ export class ImapRawClient {
    */
   idle(options: ImapIdleOptions): Promise<ImapIdleResult> {
     return this.#serial(() => this.#idle(options));
+  }
+
+  /**
+   * Several commands in flight at once (RFC 9051 §5.5): all are written, then
+   * every tagged response is matched to its command by tag, in whatever order
+   * the server completes them. Only for commands that do not depend on each
+   * other's results (the caller's job: e.g. UID FETCH and UID STORE of
+   * distinct messages); text only, no literals. Untagged responses cannot be
+   * tied to one command in a pipeline: each goes to the oldest command still
+   * in flight (a FETCH response names its UID for the caller to match). Each
+   * result carries when its command was written and when its tagged response
+   * was read (performance.now()), so latency is measured from its own send.
+   */
+  pipeline(commands: readonly string[], options: ImapCommandOptions = {}): Promise<ImapPipelined[]> {
+    return this.#serial(async () => {
+      for (const text of commands) {
+        if (/[\r\n]/.test(text)) throw new ImapRawProtocolError('EIMAP_ARGUMENT', 'command text must not contain CR or LF (send such values as literals)');
+      }
+      const exchanges: Exchange[] = commands.map((text) => {
+        const tag = this.#nextTag();
+        const display = `${tag} ${text}`;
+        return {
+          tag,
+          display,
+          phase: 'command',
+          timeoutMs: options.timeoutMs,
+          budget: this.#connection.replyBudget(display, 'reply', Math.max(this.#connection.timeouts.command, options.timeoutMs ?? 0)),
+          untagged: [],
+          octets: 0,
+          expectBye: false,
+          trustCodes: true,
+        };
+      });
+      const sentAt: number[] = [];
+      const results: ImapPipelined[] = new Array(exchanges.length);
+      const inFlight = [...exchanges];
+      try {
+        for (const exchange of exchanges) {
+          this.#exchange = exchange;
+          this.#write([exchange.display], [exchange.display]);
+          sentAt.push(performance.now());
+        }
+        while (inFlight.length > 0) {
+          const oldest = inFlight[0] as Exchange;
+          this.#exchange = oldest;
+          const parsed = await this.#read(oldest);
+          if (parsed.type === 'untagged') {
+            this.#untagged(oldest, parsed.response);
+            continue;
+          }
+          if (parsed.type === 'continuation') throw this.#unexpectedContinuation(oldest, parsed.raw);
+          const at = inFlight.findIndex((e) => e.tag === parsed.tag);
+          if (at < 0) {
+            this.#connection.destroy();
+            throw new ImapRawProtocolError(
+              'EIMAP_TAG',
+              `${this.#connection.endpoint} answered with tag ${JSON.stringify(parsed.tag)}, which none of the ${inFlight.length} commands in flight has`,
+              { command: oldest.display, response: parsed.raw },
+            );
+          }
+          const [done] = inFlight.splice(at, 1) as [Exchange];
+          const i = exchanges.indexOf(done);
+          results[i] = { response: this.#finish(done, parsed), sentAt: sentAt[i] as number, answeredAt: performance.now() };
+        }
+        return results;
+      } finally {
+        this.#exchange = undefined;
+      }
+    });
   }
 
   /** LOGOUT: expects "* BYE" then the tagged OK; the connection is closed either way. */

@@ -6,6 +6,7 @@ export {
   type ImapCommandPart,
   type ImapIdleOptions,
   type ImapIdleResult,
+  type ImapPipelined,
   type ImapRawConnectOptions,
   type SecretPart,
   type TimedUntaggedResponse,

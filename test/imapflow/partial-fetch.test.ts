@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ImapSessionError } from '../../src/protocols/imap/errors.js';
+import type { ImapSessionError } from '../../src/protocols/imap/errors.js';
 import { ImapSession } from '../../src/protocols/imap/session.js';
 import { classifyError } from '../../src/runner/classify.js';
 import { GREETING, afterCapability, sessionOptions, startHostile, type HostileConnection, type HostileServer } from './hostile-imap.js';

@@ -152,6 +152,8 @@ export class ImapSession {
       onClosed: release,
       host: options.host,
       port: options.port,
+      security: options.security,
+      onInfo: (text) => transcript.info(session, text),
       tls: {
         verify: options.tls.verify,
         ...(options.tls.ca ? { ca: options.tls.ca } : {}),

@@ -162,7 +162,9 @@ function imapPolls(events: PlanEvent[], steps: readonly ReportStep[]): { ok: tru
     const noop = events[last - 1]!;
     if (!isLine(noop, /^\S+ NOOP$/i) || noop.event.conn !== search.event.conn)
       return { reason: `the delivery wait "${step.name}" does not end with NOOP, UID SEARCH` };
-    const between = events.slice(first, last - 1).find((e) => isLine(e, /^\S+ NOOP$/i) && e !== noop);
+    // The NOOP the harness sends after a missed search and its interval: the one that follows the first search.
+    const afterMiss = searches.length > 1 ? events[searches[0]! + 1] : undefined;
+    const between = afterMiss !== undefined && isLine(afterMiss, /^\S+ NOOP$/i) ? afterMiss : undefined;
     const wantUids = (search.event.kind === 'send' ? search.event.recordedUids?.[0] : undefined)?.length ?? 0;
     const group: ImapPollGroup = {
       attempt: [noop.event, search.event],
@@ -328,7 +330,7 @@ export function planScenario(scenario: ReportScenario, context: PlanContext): Re
       } else {
         send = lastSend = { conn, lines: [entry.text], recordedUids: {}, recordedStatus: {} };
         events.push({
-          event: { kind: 'send', conn, lines: send.lines, recordedUids: send.recordedUids, recordedStatus: send.recordedStatus },
+          event: { kind: 'send', conn, lines: send.lines, ...(isImap ? { recordedUids: send.recordedUids, recordedStatus: send.recordedStatus } : {}) },
           step: stepIndex,
           session: entry.session,
         });

@@ -70,6 +70,8 @@ export type ReplayEvent =
   /** SMTP message data of the recorded size (octets, CRLF lines, dot-stuffed lines), then its one answer. */
   | { readonly kind: 'data'; readonly conn: number; readonly octets: number; readonly lines: number; readonly stuffed: number; readonly messageId?: string }
   | { readonly kind: 'tls'; readonly conn: number }
+  /** IMAP IDLE: wait for the pushed "* N EXISTS" the harness waited for, before the recorded DONE. */
+  | { readonly kind: 'await-exists'; readonly conn: number }
   | { readonly kind: 'close'; readonly conn: number };
 
 /** A POP3 delivery wait: the poll connection to repeat until its maildrop listing is as long as the recorded one. */
@@ -260,7 +262,8 @@ export function planScenario(scenario: ReportScenario, context: PlanContext): Re
       clientLines++;
       const isImap = protocols.get(conn) === 'imap';
       // An AUTHENTICATE continuation belongs to the command it continues: its answer is that command's.
-      const continuing = isImap && answering.get(conn)?.answer.at(-1)?.startsWith('+') === true;
+      const pending = isImap ? answering.get(conn)?.answer : undefined;
+      const continuing = pending !== undefined && pending.some((l) => l.startsWith('+')) && imapStatus(pending.at(-1)) === undefined;
       if (!continuing) finish(conn);
       const hiddenUser = isImap ? hiddenPlainUser(entry.text) : undefined;
       if (hiddenUser !== undefined && credentials[conn] === undefined) {
@@ -296,8 +299,11 @@ export function planScenario(scenario: ReportScenario, context: PlanContext): Re
       }
       if (/\(\* \d+B literal \*\)|\(\* value hidden \*\)/.test(entry.text))
         return { id: scenario.id, reason: 'a line whose content the transcript leaves out (a literal or hidden value)' };
-      if (isImap && /^\S+ IDLE$/i.test(entry.text))
-        return { id: scenario.id, reason: 'an IDLE that waits for a pushed EXISTS (the replay would have to wait for the push as the harness did)' };
+      // The harness ended its IDLE once the server pushed EXISTS: the replay waits for that push too.
+      if (continuing && /^DONE$/i.test(entry.text) && pending.some((l) => /^\* \d+ EXISTS$/i.test(l))) {
+        events.push({ event: { kind: 'await-exists', conn }, step: stepIndex, session: entry.session });
+        lastSend = undefined;
+      }
       if (isImap) {
         const named = uidsNamed(entry.text);
         if (named !== undefined) {

@@ -123,6 +123,8 @@ export class Replayer {
         return this.#send(this.#conn(event.conn), event);
       case 'append':
         return this.#append(this.#conn(event.conn), event);
+      case 'await-exists':
+        return this.#awaitExists(this.#conn(event.conn));
       case 'data':
         return this.#data(this.#conn(event.conn), event);
     }
@@ -193,6 +195,11 @@ export class Replayer {
       }
       if (recorded !== undefined) this.#learn(conn, line, answer, recorded);
     }
+  }
+
+  /** Reads the idling connection's lines up to a pushed "* N EXISTS" (the socket's timeout bounds the wait). */
+  async #awaitExists(conn: Connection): Promise<void> {
+    for (;;) if (/^\* \d+ EXISTS$/i.test(await conn.reader.line())) return;
   }
 
   /** Pairs the UIDs of the replay's answer to LINE with those the recorded answer named. */

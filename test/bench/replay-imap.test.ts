@@ -102,7 +102,7 @@ describe('planning an IMAP transcript', () => {
     expect(hiddenPlainUser(b64('\0alice\0(* value hidden *)'))).toBe('alice');
   });
 
-  it('refuses a UID no recorded answer named, an APPEND without its message line, and IDLE', () => {
+  it('refuses a UID no recorded answer named and an APPEND without its message line; an IDLE awaits its push', () => {
     const unnamed = planScenario(
       scenario([{ lines: [...login, ['c', 'B SELECT box'], ['s', 'B OK'], ['c', 'C UID FETCH 7 (FLAGS)'], ['s', 'C OK']] }]),
       context,
@@ -110,8 +110,16 @@ describe('planning an IMAP transcript', () => {
     expect(unnamed).toMatchObject({ reason: expect.stringMatching(/UID 7 .* named by no earlier server answer/) });
     const append = planScenario(scenario([{ lines: [...login, ['c', 'A APPEND box "(* 9B literal *)"'], ['s', 'A OK']] }]), context);
     expect(append).toMatchObject({ reason: expect.stringMatching(/APPEND whose message/) });
-    const idle = planScenario(scenario([{ lines: [...login, ['c', 'B IDLE'], ['s', '+ idling'], ['c', 'DONE'], ['s', 'B OK']] }]), context);
-    expect(idle).toMatchObject({ reason: expect.stringMatching(/IDLE/) });
+    const idle = planScenario(
+      scenario([{ lines: [...login, ['c', 'B IDLE'], ['s', '+ idling'], ['s', '* 1 EXISTS'], ['c', 'DONE'], ['s', 'B OK done']] }]),
+      context,
+    ) as ReplayPlan;
+    // The push the harness waited for is awaited before DONE; the IDLE's status is its tagged answer after DONE.
+    const kinds = idle.items.flatMap((i) => (i.kind === 'event' ? [i.event.kind === 'send' ? i.event.lines[0] : i.event.kind] : []));
+    expect(kinds.slice(-4)).toEqual(['B IDLE', 'await-exists', 'DONE', 'close']);
+    expect(idle.items.find((i) => i.kind === 'event' && i.event.kind === 'send' && i.event.lines[0] === 'B IDLE')).toMatchObject({
+      event: { recordedStatus: { 0: 'OK' } },
+    });
   });
 
   it('makes an imap.wait-for a poll: its last NOOP and UID SEARCH, repeated until the search finds as many UIDs', () => {

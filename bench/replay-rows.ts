@@ -96,8 +96,9 @@ export async function replayRows(o: ReplayOptions): Promise<{ rows: Row[]; notes
       }
     }
   });
+  // Polls are counted apart: a POP3 poll is a connection of its own, an IMAP poll a NOOP and SEARCH on an open one.
   const work = (w: Work | undefined) =>
-    w === undefined ? 'nothing' : `${w.clientLines} client lines, ${w.connections} connections${w.polls > 0 ? ` (${w.polls} of them delivery polls)` : ''}`;
+    w === undefined ? 'nothing' : `${w.clientLines} client lines, ${w.connections} connections${w.polls > 0 ? `, ${w.polls} delivery poll${w.polls === 1 ? '' : 's'}` : ''}`;
   const inProcess = (runs: Timed[], values: number[]): Timed[] => runs.map((r, i) => ({ ...r, ms: values[i]! }));
   const rows: Row[] = [];
   for (const [id, row] of per) {

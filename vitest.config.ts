@@ -11,6 +11,7 @@ import { defineConfig } from 'vitest/config';
 const UNIT = [
   'test/unit/**/*.test.ts',
   'test/bench/replay-framing.test.ts',
+  'test/bench/replay-imap.test.ts',
   'test/interpolate/**/*.test.ts',
   'test/scenario/**/*.test.ts',
   'test/reporters/console.test.ts',

@@ -124,16 +124,18 @@ export async function readSmtpAnswer(reader: WireReader): Promise<number> {
 }
 
 /**
- * IMAP: lines up to the status line tagged TAG (the greeting when TAG is undefined: its one untagged line). A line
+ * IMAP: lines up to the status line tagged TAG (each kept in COLLECT when given, literals left out) (the greeting when TAG is undefined: its one untagged line). A line
  * ending in {N} or {N+} announces N octets that follow it, which are skipped whole, then the line goes on.
  */
-export async function readImapAnswer(reader: WireReader, tag: string | undefined): Promise<number> {
+export async function readImapAnswer(reader: WireReader, tag: string | undefined, collect?: string[]): Promise<number> {
   for (let lines = 1; ; lines++) {
     let line = await reader.line();
     for (let literal = /\{(\d+)\+?\}$/.exec(line); literal !== null; literal = /\{(\d+)\+?\}$/.exec(line)) {
       await reader.skip(Number(literal[1]));
       line = await reader.line();
     }
+    // Only where the replay maps UIDs from its own answers (SEARCH, APPENDUID, COPYUID): literals' content is not kept.
+    collect?.push(line);
     if (tag === undefined || line.startsWith(`${tag} `)) return lines;
     // A continuation request ends the answer too: the client's next line is what the server waits for.
     if (line.startsWith('+')) return lines;

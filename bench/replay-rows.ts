@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { interleave, timeCommand, type Command, type Pairs, type Timed } from './measure.js';
 import { readLab, planContext } from './replay-lab.js';
-import { planScenario, type ReplayPlan, type ReportScenario } from './replay-plan.js';
+import { planScenario, type PlanContext, type ReplayPlan, type ReportScenario } from './replay-plan.js';
 import { ratioGoal, rowFrom, type Row } from './rows.js';
 
 /** In --quick mode only these, one of each protocol, so that CI time stays low. */
@@ -48,11 +48,14 @@ export async function replayRows(o: ReplayOptions): Promise<{ rows: Row[]; notes
 
   if (o.quick) o.say(`raw replay (quick): only ${QUICK_SUBSET.join(', ')}, ${o.reps} repetition(s)`);
   const plans: ReplayPlan[] = [];
+  const contexts = new Map<string, PlanContext>();
   const notes: string[] = [];
   const notReplayed: string[] = [];
   for (const scenario of recorded.scenarios) {
     if (o.quick && !QUICK_SUBSET.includes(scenario.id)) continue;
-    const plan = planScenario(scenario, await planContext(lab, resolve(o.root, scenario.file), recorded.runId));
+    const context = await planContext(lab, resolve(o.root, scenario.file), recorded.runId);
+    contexts.set(scenario.id, context);
+    const plan = planScenario(scenario, context);
     if ('reason' in plan) notReplayed.push(`replay:${scenario.id}: not replayed: ${plan.reason}`);
     else plans.push(plan);
   }
@@ -78,21 +81,24 @@ export async function replayRows(o: ReplayOptions): Promise<{ rows: Row[]; notes
         if (scenario === undefined) throw new Error(`mailprobe run did not run ${id}`);
         row.subject.push(scenario.durationMs);
         // The same counting as the recording's, on this run's own transcript (its polls may differ).
-        const counted = planScenario(scenario, { runId: '', credentialsFor: () => undefined, protocolOf: () => 'pop3' });
+        const counted = planScenario(scenario, { ...contexts.get(id)!, runId: fresh.runId });
         if (!('reason' in counted)) row.harnessWork = counted.recorded;
       }
     } else {
-      const out = JSON.parse(run.stdout) as Array<Work & { id: string; ms: number; leftovers: string[] }>;
+      const out = JSON.parse(run.stdout) as Array<Work & { id: string; ms: number; leftovers: string[]; divergences: string[] }>;
       for (const result of out) {
         if (result.leftovers.length > 0) throw new Error(`the replay of ${result.id} left ${result.leftovers.join(', ')}`);
+        // An IMAP answer whose status differs from the recorded one means the replay did other work: no fair row.
+        if (result.divergences.length > 0) throw new Error(`the replay of ${result.id} got other answers than recorded: ${result.divergences.join('; ')}`);
         const row = per.get(result.id)!;
         row.reference.push(result.ms);
         row.replayWork = result;
       }
     }
   });
+  // Polls are counted apart: a POP3 poll is a connection of its own, an IMAP poll a NOOP and SEARCH on an open one.
   const work = (w: Work | undefined) =>
-    w === undefined ? 'nothing' : `${w.clientLines} client lines, ${w.connections} connections${w.polls > 0 ? ` (${w.polls} of them delivery polls)` : ''}`;
+    w === undefined ? 'nothing' : `${w.clientLines} client lines, ${w.connections} connections${w.polls > 0 ? `, ${w.polls} delivery poll${w.polls === 1 ? '' : 's'}` : ''}`;
   const inProcess = (runs: Timed[], values: number[]): Timed[] => runs.map((r, i) => ({ ...r, ms: values[i]! }));
   const rows: Row[] = [];
   for (const [id, row] of per) {

@@ -7,7 +7,8 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect } from 'node:tls';
 import { readImapAnswer, readPop3Answer, readSmtpAnswer, WireReader } from './replay-framing.js';
-import type { Credentials, PlanItem, Protocol, ReplayEvent, ReplayPlan } from './replay-plan.js';
+import { hiddenPlainUser, imapStatus, type Credentials, type ImapPollGroup, type PlanItem, type Protocol, type ReplayEvent, type ReplayPlan } from './replay-plan.js';
+import { answerUids, selectedBy, UidMap, uidKey } from './replay-uids.js';
 
 export interface ReplayTls {
   readonly ca: string;
@@ -19,6 +20,7 @@ export interface ReplayResult {
   readonly clientLines: number;
   readonly connections: number;
   readonly polls: number;
+  readonly divergences: readonly string[];
 }
 
 /** The harness polls every 100 ms (pop3.wait-for's default interval); the replay waits alike between polls. */
@@ -31,7 +33,12 @@ interface Connection {
   socket: Socket;
   readonly reader: WireReader;
   readonly protocol: Protocol;
-  readonly credentials: Credentials | undefined;
+  credentials: Credentials | undefined;
+  /** IMAP: the mailbox the replayed lines selected, for the UIDs they name. */
+  selected?: string;
+  /** IMAP: the tag of a command the server asked to continue ("+"), whose tagged answer is still to come. */
+  continuing?: string | undefined;
+  continuedStatus?: string | undefined;
 }
 
 export class Replayer {
@@ -45,6 +52,11 @@ export class Replayer {
   #messages = 0;
   /** Lines of the last POP3 LIST answer, for a poll's "is the message there yet". */
   #lastList = 0;
+  /** UIDs the last replayed UID SEARCH found, for an IMAP poll's "is the message there yet". */
+  #lastSearch = 0;
+  readonly #uids = new UidMap();
+  /** IMAP answers whose tagged status differed from the recorded one: the replay did other work there. */
+  readonly #divergences: string[] = [];
 
   constructor(plan: ReplayPlan, tls: ReplayTls, secrets: Readonly<Record<string, string>>) {
     this.#plan = plan;
@@ -60,11 +72,18 @@ export class Replayer {
       for (const conn of this.#conns.values()) conn.socket.destroy();
       this.#conns.clear();
     }
-    return { ms: performance.now() - started, clientLines: this.#clientLines, connections: this.#connections, polls: this.#polls };
+    return {
+      ms: performance.now() - started,
+      clientLines: this.#clientLines,
+      connections: this.#connections,
+      polls: this.#polls,
+      divergences: this.#divergences,
+    };
   }
 
   async #item(item: PlanItem): Promise<void> {
     if (item.kind === 'event') return this.#event(item.event);
+    if (item.kind === 'imap-poll') return this.#imapPoll(item.group);
     const deadline = Date.now() + POLL_TIMEOUT_MS;
     for (;;) {
       this.#polls++;
@@ -73,6 +92,19 @@ export class Replayer {
       if (this.#lastList >= item.group.listLines) return;
       if (Date.now() > deadline) throw new Error(`${this.#plan.id}: the replayed delivery wait timed out after ${this.#polls} polls`);
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+  }
+
+  async #imapPoll(group: ImapPollGroup): Promise<void> {
+    const deadline = Date.now() + POLL_TIMEOUT_MS;
+    for (;;) {
+      this.#polls++;
+      this.#lastSearch = 0;
+      for (const event of group.attempt) await this.#event(event);
+      if (this.#lastSearch >= group.wantUids) return;
+      if (Date.now() > deadline) throw new Error(`${this.#plan.id}: the replayed IMAP delivery wait timed out after ${this.#polls} polls`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      for (const event of group.between) await this.#event(event);
     }
   }
 
@@ -88,7 +120,11 @@ export class Replayer {
       case 'tls':
         return this.#startTls(this.#conn(event.conn));
       case 'send':
-        return this.#send(this.#conn(event.conn), event.lines);
+        return this.#send(this.#conn(event.conn), event);
+      case 'append':
+        return this.#append(this.#conn(event.conn), event);
+      case 'await-exists':
+        return this.#awaitExists(this.#conn(event.conn));
       case 'data':
         return this.#data(this.#conn(event.conn), event);
     }
@@ -124,10 +160,73 @@ export class Replayer {
     conn.reader.attach(conn.socket);
   }
 
-  async #send(conn: Connection, lines: readonly string[]): Promise<void> {
-    conn.socket.write(`${lines.map((line) => this.#withSecrets(conn, line)).join('\r\n')}\r\n`);
+  async #send(conn: Connection, event: Extract<ReplayEvent, { kind: 'send' }>): Promise<void> {
+    const { lines } = event;
+    if (conn.protocol !== 'imap') {
+      conn.socket.write(`${lines.map((line) => this.#withSecrets(conn, line)).join('\r\n')}\r\n`);
+      this.#clientLines += lines.length;
+      for (const line of lines) await this.#answer(conn, line);
+      return;
+    }
+    // IMAP: recorded UIDs become the replay's own (mapped from its earlier answers) before the lines go out.
+    const wire = lines.map((line) => {
+      const user = conn.credentials?.user;
+      const rewritten = user === undefined || conn.selected === undefined ? line : this.#uids.rewrite(line, uidKey(user, conn.selected));
+      return this.#withSecrets(conn, rewritten);
+    });
+    conn.socket.write(`${wire.join('\r\n')}\r\n`);
     this.#clientLines += lines.length;
-    for (const line of lines) await this.#answer(conn, line);
+    for (const [i, line] of lines.entries()) {
+      const selecting = selectedBy(line);
+      if (selecting !== undefined) conn.selected = selecting;
+      const recorded = event.recordedUids?.[i];
+      const answer: string[] = [];
+      // A line after a continuation request ("+") continues that command (AUTHENTICATE): its tag ends the answer.
+      const tag = conn.continuing ?? line.split(' ', 1)[0];
+      await readImapAnswer(conn.reader, tag, answer);
+      const want = event.recordedStatus?.[i] ?? conn.continuedStatus;
+      if (answer.at(-1)?.startsWith('+') === true) {
+        // The recorded status belongs to the whole command: it is checked once its continuation is answered.
+        conn.continuing = tag;
+        conn.continuedStatus = want;
+      } else {
+        conn.continuing = conn.continuedStatus = undefined;
+        if (want !== undefined && imapStatus(answer.at(-1)) !== want) this.#divergences.push(`${line} → ${answer.at(-1)} (recorded ${want})`);
+      }
+      if (recorded !== undefined) this.#learn(conn, line, answer, recorded);
+    }
+  }
+
+  /** Reads the idling connection's lines up to a pushed "* N EXISTS" (the socket's timeout bounds the wait). */
+  async #awaitExists(conn: Connection): Promise<void> {
+    for (;;) if (/^\* \d+ EXISTS$/i.test(await conn.reader.line())) return;
+  }
+
+  /** Pairs the UIDs of the replay's answer to LINE with those the recorded answer named. */
+  #learn(conn: Connection, line: string, answer: readonly string[], recorded: readonly number[]): void {
+    const source = answerUids(line, answer, conn.selected);
+    const user = conn.credentials?.user;
+    if (source === undefined || user === undefined) return;
+    if (/^\S+ UID SEARCH /i.test(line)) this.#lastSearch = source.uids.length;
+    // Counts that differ teach nothing: a later line naming such a UID then fails, rather than naming a guess.
+    this.#uids.learn(uidKey(user, source.mailbox), recorded, source.uids);
+  }
+
+  async #append(conn: Connection, event: Extract<ReplayEvent, { kind: 'append' }>): Promise<void> {
+    const tag = event.command.split(' ', 1)[0]!;
+    const body = replayMessage(this.#plan.runId, `${this.#plan.id}.${++this.#messages}`, imapShape(event.octets), event.messageId);
+    if (body.length !== event.octets) throw new Error(`${this.#plan.id}: the replayed APPEND message is ${body.length} octets, not ${event.octets}`);
+    this.#clientLines++;
+    const answer: string[] = [];
+    if (event.synchronizing) {
+      conn.socket.write(`${event.command} {${event.octets}}\r\n`);
+      await readImapAnswer(conn.reader, tag, answer);
+      if (!answer.at(-1)?.startsWith('+')) throw new Error(`${this.#plan.id}: APPEND got no continuation: ${answer.at(-1)}`);
+      conn.socket.write(Buffer.concat([body, Buffer.from('\r\n')]));
+    } else conn.socket.write(Buffer.concat([Buffer.from(`${event.command} {${event.octets}+}\r\n`), body, Buffer.from('\r\n')]));
+    await readImapAnswer(conn.reader, tag, answer);
+    if (imapStatus(answer.at(-1)) !== 'OK') this.#divergences.push(`${event.command} → ${answer.at(-1)} (recorded OK)`);
+    this.#learn(conn, `${event.command} {${event.octets}}`, answer, event.recordedUids);
   }
 
   async #answer(conn: Connection, line: string | undefined): Promise<void> {
@@ -147,7 +246,7 @@ export class Replayer {
   }
 
   async #data(conn: Connection, event: Extract<ReplayEvent, { kind: 'data' }>): Promise<void> {
-    const body = replayMessage(this.#plan.runId, `${this.#plan.id}.${++this.#messages}`, event);
+    const body = replayMessage(this.#plan.runId, `${this.#plan.id}.${++this.#messages}`, event, event.messageId);
     // Already CRLF-framed and dot-stuffed by construction: the terminator follows as the recorded "." line.
     conn.socket.write(Buffer.concat([body, Buffer.from('.\r\n')]));
     this.#clientLines++;
@@ -155,12 +254,15 @@ export class Replayer {
   }
 
   #withSecrets(conn: Connection, line: string): string {
-    if (!line.includes('[redacted]')) return line;
+    const hiddenUser = conn.protocol === 'imap' ? hiddenPlainUser(line) : undefined;
+    if (!line.includes('[redacted]') && hiddenUser === undefined) return line;
     const creds = conn.credentials;
     if (creds === undefined) throw new Error(`${this.#plan.id}: a redacted line on a connection with no account: ${line}`);
     const password = this.#secrets[creds.passwordEnv];
     if (password === undefined) throw new Error(`${this.#plan.id}: ${creds.passwordEnv} is not in the secrets file`);
     const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+    // imapflow's AUTHENTICATE PLAIN response, logged with the password replaced inside the base64.
+    if (hiddenUser !== undefined) return b64(`\0${hiddenUser}\0${password}`);
     if (/^AUTH PLAIN \[redacted\]$/i.test(line)) return `AUTH PLAIN ${b64(`\0${creds.user}\0${password}`)}`;
     if (line === '[redacted]') return b64(password);
     if (/^PASS \[redacted\]$/i.test(line)) return `PASS ${password}`;
@@ -175,12 +277,12 @@ export class Replayer {
  * X-Mailprobe-Run header and a Message-ID of that run, so that the recorded find and cleanup lines find it.
  * Returned framed (CRLF lines, leading dots doubled), as it goes on the wire.
  */
-export function replayMessage(runId: string, tag: string, size: { octets: number; lines: number; stuffed: number }): Buffer {
+export function replayMessage(runId: string, tag: string, size: { octets: number; lines: number; stuffed: number }, messageId?: string): Buffer {
   const header = [
     'From: <replay@mailprobe.invalid>',
     'To: <replay@mailprobe.invalid>',
     `Subject: mailprobe replay ${runId}`,
-    `Message-ID: <mailprobe.${runId}.replay-${tag.replace(/[^A-Za-z0-9.-]/g, '-')}@mailprobe.invalid>`,
+    `Message-ID: ${messageId ?? `<mailprobe.${runId}.replay-${tag.replace(/[^A-Za-z0-9.-]/g, '-')}@mailprobe.invalid>`}`,
     `X-Mailprobe-Run: ${runId}`,
     '',
   ];
@@ -199,4 +301,9 @@ export function replayMessage(runId: string, tag: string, size: { octets: number
     left -= share;
   }
   return Buffer.from(`${[...header, ...lines].join('\r\n')}\r\n`, 'latin1');
+}
+
+/** An APPEND's message shape: the transcript records its size only; lines of at most 78 octets, none starting with ".". */
+export function imapShape(octets: number): { octets: number; lines: number; stuffed: number } {
+  return { octets, lines: Math.max(7, Math.ceil(octets / 78)), stuffed: 0 };
 }

@@ -1,9 +1,10 @@
 /**
  * After a replay: does any POP3 maildrop it touched still hold a message of the replayed run? Reads headers only
- * (TOP n 0, which never marks a message read), over POP3S with the lab CA.
+ * (TOP n 0, which never marks a message read), over POP3S with the lab CA. And over IMAPS: is any folder of the
+ * run's subtree left, or a message of the run in INBOX, Drafts or Sent? (EXAMINE and SEARCH: nothing is marked \Seen.)
  */
 import { connect, type TLSSocket } from 'node:tls';
-import { readPop3Answer, WireReader } from './replay-framing.js';
+import { readImapAnswer, readPop3Answer, WireReader } from './replay-framing.js';
 import type { Credentials } from './replay-plan.js';
 import type { ReplayTls } from './replay-run.js';
 
@@ -47,6 +48,53 @@ export async function leftoverMessages(
       }
       socket.write('QUIT\r\n');
       await reader.line();
+    } finally {
+      socket.destroy();
+    }
+  }
+  return left;
+}
+
+/** The mailboxes a run's messages may land in besides its own folders: delivery, drafts, the sent copy. */
+const RUN_MAILBOXES = ['INBOX', 'Drafts', 'Sent'];
+
+export async function leftoverImap(
+  endpoint: { host: string; port: number },
+  tls: ReplayTls,
+  accounts: readonly Credentials[],
+  secrets: Readonly<Record<string, string>>,
+  runId: string,
+): Promise<string[]> {
+  const left: string[] = [];
+  for (const account of accounts) {
+    const password = secrets[account.passwordEnv];
+    if (password === undefined) continue;
+    const socket = await new Promise<TLSSocket>((resolve, reject) => {
+      const s = connect({ host: endpoint.host, port: endpoint.port, ca: tls.ca, servername: tls.servername }, () => resolve(s));
+      s.once('error', reject);
+      s.setTimeout(15_000, () => s.destroy(new Error('the IMAP leftover check got no answer within 15 s')));
+    });
+    const reader = new WireReader(socket);
+    let n = 0;
+    const ask = async (command: string): Promise<string[]> => {
+      const tag = `V${++n}`;
+      socket.write(`${tag} ${command}\r\n`);
+      const lines: string[] = [];
+      await readImapAnswer(reader, tag, lines);
+      return lines;
+    };
+    try {
+      await readImapAnswer(reader, undefined);
+      const login = await ask(`LOGIN "${account.user}" "${password.replace(/["\\]/g, (c) => `\\${c}`)}"`);
+      if (!/^\S+ OK/i.test(login.at(-1) ?? '')) throw new Error(`IMAP leftover check: login of ${account.user} refused`);
+      for (const line of await ask(`LIST "" "mailprobe-${runId}*"`)) if (/^\* LIST /i.test(line)) left.push(`${account.user} folder ${line.slice(7)}`);
+      for (const box of RUN_MAILBOXES) {
+        const opened = await ask(`EXAMINE ${box}`);
+        if (!/^\S+ OK/i.test(opened.at(-1) ?? '')) continue; // no such mailbox on this server
+        const found = (await ask(`UID SEARCH HEADER X-Mailprobe-Run ${runId}`)).find((l) => /^\* SEARCH \d/i.test(l));
+        if (found !== undefined) left.push(`${account.user} ${box} UIDs ${found.slice(9)}`);
+      }
+      await ask('LOGOUT');
     } finally {
       socket.destroy();
     }

@@ -43,6 +43,12 @@ export function messageIdIn(headerText: string): string | undefined {
   return headerToken(headerText, 'Message-ID');
 }
 
+/** The Message-ID of a raw message (its header only is read, at most its first 64 KiB). */
+export function messageIdOfMessage(raw: Buffer): string | undefined {
+  const end = raw.indexOf('\r\n\r\n');
+  return messageIdIn(raw.subarray(0, end === -1 ? Math.min(raw.length, 64 * 1024) : end).toString('latin1'));
+}
+
 /** Whether raw header text marks the message as this run's: its X-Mailprobe-Run is exactly `runId`. */
 export function isRunMessage(headerText: string, runId: string): boolean {
   return runIdIn(headerText) === runId;

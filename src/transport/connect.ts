@@ -57,18 +57,25 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   }
 }
 
+/**
+ * The transcript's line for a connection attempt: every transport words it alike, so that a reader (and the
+ * bench's raw replay) finds each connection's endpoint and security mode the same way, whichever client opened it.
+ */
+export function connectingLine(host: string, port: number, security: Security, address?: string): string {
+  return `connecting to ${endpoint(host, port)}${address === undefined || address === host ? '' : ` (${address})`}, security ${security}`;
+}
+
 async function open(options: ConnectOptions, timings: PhaseTimings, info: (text: string) => void, release: Release): Promise<Connection> {
   const timeouts = resolveTimeouts(options.timeouts);
   const limits = resolveLimits(options.limits);
   const { host, port, signal } = options;
-  const where = endpoint(host, port);
   // DNS, done here rather than inside net.connect so that its time and its
   // failure are reported on their own.
   let started = performance.now();
   const address = await resolve(host, timeouts.dns, signal, options.lookup ?? dnsLookup);
   timings.dns = Math.round(performance.now() - started);
 
-  info(`connecting to ${where}${address === host ? '' : ` (${address})`}, security ${options.security}`);
+  info(connectingLine(host, port, options.security, address));
   started = performance.now();
   const socket = await tcpConnect(host, address, port, timeouts.tcp, signal);
   // The TCP socket closes last, under TLS and after a STARTTLS upgrade alike: the slot goes with it.

@@ -2,9 +2,11 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { ImapTransport, ImapTransportConnectOptions, ImapTransportOptions, ImapTransportSocket } from 'imapflow';
+import { connectingLine } from './connect.js';
+import { tlsSummary, type Security } from './connection.js';
 import { TransportError, endpoint, starttlsInjectionError, type Phase } from './errors.js';
 import { bufferedBytes, type BufferMeter } from './limits.js';
-import { tlsConnectOptions, type TlsOptions } from './tls.js';
+import { describeTls, tlsConnectOptions, type TlsOptions } from './tls.js';
 
 /**
  * The sockets under an imapflow session, opened and owned by mailprobe
@@ -23,6 +25,13 @@ export interface ImapflowTransportOptions {
   readonly host: string;
   readonly port: number;
   readonly tls: TlsOptions;
+  /** The endpoint's mode, for the transcript's "connecting to" line (imapflow itself only knows secure or not). */
+  readonly security?: Security;
+  /**
+   * Called with the same info lines the raw transport records ("connecting to HOST:PORT, security MODE",
+   * "TLS established (...)"): imapflow's log has neither, so a transcript would not say where a session went.
+   */
+  readonly onInfo?: (text: string) => void;
   readonly timeouts: { readonly dns: number; readonly tcp: number; readonly tls: number };
   readonly meter?: BufferMeter;
   /** Called once the TCP socket has closed (the connection budget's slot goes back then). */
@@ -100,6 +109,7 @@ export class ImapflowTransport implements ImapTransport {
       });
     };
     this.phase = 'dns';
+    this.options.onInfo?.(connectingLine(host, port, this.options.security ?? (request.secure ? 'tls' : 'none')));
     this.#arm('dns', timeouts.dns, () => `DNS lookup of ${host} did not answer within ${timeouts.dns} ms`);
     const plain = netConnect({ host, port, noDelay: true, lookup });
     // imapflow removes its listeners when it closes; a late error of a socket destroyed by
@@ -122,7 +132,10 @@ export class ImapflowTransport implements ImapTransport {
       plain.once('connect', () => connected(plain));
       return plain as ImapTransportSocket;
     }
-    const secure = tlsConnect({ ...tlsConnectOptions(host, this.options.tls), socket: plain }, () => connected(secure));
+    const secure = tlsConnect({ ...tlsConnectOptions(host, this.options.tls), socket: plain }, () => {
+      this.options.onInfo?.(tlsSummary(describeTls(secure, 'tls', host, this.options.tls)));
+      connected(secure);
+    });
     plain.once('connect', () => {
       this.phase = 'tls';
       this.#arm('tls', timeouts.tls, () => `TLS handshake with ${this.endpoint} did not finish within ${timeouts.tls} ms`);
@@ -159,6 +172,7 @@ export class ImapflowTransport implements ImapTransport {
     const secure = tlsConnect({ ...tlsConnectOptions(this.options.host, this.options.tls), socket: plain }, () => {
       this.#disarm();
       this.phase = 'command';
+      this.options.onInfo?.(tlsSummary(describeTls(secure, 'starttls', this.options.host, this.options.tls)));
       onSecure();
       this.#meter.attach(secure);
     });

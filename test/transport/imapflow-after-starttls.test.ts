@@ -39,4 +39,35 @@ describe('imapflow transport after STARTTLS', () => {
     expect((error as ImapSessionError).message).not.toMatch(/CVE-2011-0411/);
     expect((error as ImapSessionError).code).toBe('EAUTH');
   });
+
+  it("records where the session connected and how TLS was set up, in the raw transport's words, before any server line", async () => {
+    const target = await loadTargetFile(inject('lab').targetFile);
+    const imap = target.endpoints.imap!;
+    const transcript = new Transcript();
+    await ImapSession.open({
+      host: imap.host,
+      port: imap.port,
+      security: 'starttls',
+      tls: {
+        verify: true,
+        ...(imap.tls.ca === undefined ? {} : { ca: imap.tls.ca }),
+        ...(imap.tls.servername === undefined ? {} : { servername: imap.tls.servername }),
+      },
+      timeouts: { dns: 5_000, tcp: 5_000, tls: 5_000, greeting: 5_000, command: 10_000, push: 5_000 },
+      user: target.accounts.primary!.user,
+      password: 'not-the-password-9',
+      transcript,
+      session: 'info lines',
+    }).then(
+      (session) => session.logout(),
+      () => undefined,
+    );
+    const entries = transcript.entries;
+    expect(entries[0]).toMatchObject({ direction: 'info', text: `connecting to ${imap.host}:${imap.port}, security starttls` });
+    const tls = entries.findIndex((e) => e.direction === 'info' && e.text.startsWith('TLS established (starttls): TLSv1.'));
+    const starttls = entries.findIndex((e) => e.direction === 'client' && / STARTTLS$/.test(e.text));
+    expect(starttls).toBeGreaterThan(0);
+    expect(tls).toBeGreaterThan(starttls);
+    expect(entries[tls]!.text).toMatch(/certificate verified for /);
+  });
 });

@@ -1,6 +1,7 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { admitted, type ConnectGate } from '../../transport/budget.js';
 import type { Security } from '../../core/protocols.js';
+import { messageIdOfMessage } from '../../core/run-identity.js';
 import { quoted } from '../../core/text.js';
 import { imapGreetingStatus, wrongProtocolError } from '../../transport/greeting-kind.js';
 import { ImapflowTransport } from '../../transport/imapflow-transport.js';
@@ -105,6 +106,7 @@ export class ImapSession {
   readonly #state: SessionState;
   readonly #transport: ImapflowTransport;
   readonly #limits: Limits;
+  #info: (text: string) => void = () => {};
 
   /** The imapflow client: driven only through `call` and the named commands below, never by actions. */
   readonly #client: ImapFlow;
@@ -152,6 +154,8 @@ export class ImapSession {
       onClosed: release,
       host: options.host,
       port: options.port,
+      security: options.security,
+      onInfo: (text) => transcript.info(session, text),
       tls: {
         verify: options.tls.verify,
         ...(options.tls.ca ? { ca: options.tls.ca } : {}),
@@ -273,6 +277,7 @@ export class ImapSession {
     const wrapper = new ImapSession(session, client, state, transport, limits);
     holder = wrapper;
     wrapper.#greeting = greeting;
+    wrapper.#info = (text) => transcript.info(session, text);
     wrapper.#lastRefusal = lastRefusal;
     wrapper.#watch();
     return wrapper;
@@ -518,6 +523,8 @@ export class ImapSession {
 
   /** APPEND, with APPENDUID when the server gives it. */
   async append(path: string, raw: Buffer, flags: readonly string[]): Promise<AppendResult> {
+    // imapflow logs the literal as "(* N B literal *)" only: say which message it is, as SMTP's data line does.
+    this.#info(appendNote(raw));
     const result = await this.call(`APPEND ${path}`, (c) => c.append(path, raw, [...flags]));
     const uidValidity = result.uidValidity === undefined || result.uidValidity === null ? undefined : String(result.uidValidity);
     return { ...(result.uid !== undefined ? { uid: result.uid } : {}), ...(uidValidity !== undefined ? { uidValidity } : {}) };
@@ -659,3 +666,9 @@ const NUL_RULE = 'RFC 3501 §9 (kept by RFC 9051 §9), note 3: "The ASCII NUL ch
 
 /** How long imapflow's own timers wait beyond mailprobe's, which fire first and name the phase. */
 const BACKSTOP_MS = 1_000;
+
+/** The transcript's line for an APPEND's literal: its size and Message-ID, never its content. */
+export function appendNote(raw: Buffer): string {
+  const id = messageIdOfMessage(raw);
+  return `[literal: ${raw.length} octets${id === undefined ? '' : `, Message-ID ${id}`}; not shown]`;
+}

@@ -1,3 +1,4 @@
+import { messageIdOfMessage } from '../../core/run-identity.js';
 import { connect } from '../../transport/connect.js';
 import type { Connection } from '../../transport/connection.js';
 import { TransportError, type Phase } from '../../transport/errors.js';
@@ -622,7 +623,7 @@ export class SmtpClient {
     if (Buffer.isBuffer(raw)) {
       const framed = frameMessageData(raw);
       this.#connection.info(
-        `[message data: ${raw.length} octets, ${framed.lines} lines${framed.stuffed > 0 ? `, ${framed.stuffed} dot-stuffed` : ''}; not shown]`,
+        `[message data: ${raw.length} octets, ${framed.lines} lines${framed.stuffed > 0 ? `, ${framed.stuffed} dot-stuffed` : ''}${messageIdNote(raw)}; not shown]`,
       );
       await this.#connection.writeBytes(framed.bytes, { phase: 'command', command: 'the message data' });
     } else {
@@ -722,4 +723,13 @@ function notSmtp(connection: Connection, bytes: Buffer): TransportError {
       "this port does not seem to speak SMTP; check the endpoint's port",
     { host: connection.host, port: connection.port },
   );
+}
+
+/**
+ * The message's Message-ID, for the transcript line that stands for its data: later lines (an IMAP SEARCH, a POP3
+ * TOP) look for it, so a reader can tie them to this message. A Message-ID names a message, it is no secret.
+ */
+function messageIdNote(raw: Buffer): string {
+  const id = messageIdOfMessage(raw);
+  return id === undefined ? '' : `, Message-ID ${id}`;
 }

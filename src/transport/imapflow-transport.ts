@@ -1,5 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { ImapTransport, ImapTransportConnectOptions, ImapTransportOptions, ImapTransportSocket } from 'imapflow';
 import { connectingLine } from './connect.js';
@@ -116,10 +116,14 @@ export class ImapflowTransport implements ImapTransport {
     // abort() must not become an uncaught exception. imapflow's own listeners still hear it.
     plain.on('error', ignore);
     plain.once('close', () => this.options.onClosed?.());
-    plain.once('lookup', () => {
+    const tcpPhase = (): void => {
       this.phase = 'tcp';
       this.#arm('tcp', timeouts.tcp, () => `TCP connection to ${this.endpoint} not established within ${timeouts.tcp} ms (a firewall may be dropping packets)`);
-    });
+    };
+    // Node resolves no IP address, and then emits no 'lookup': without this, a dropped SYN to an IP would
+    // be timed by the DNS timeout and reported as a DNS lookup that did not answer.
+    if (isIP(host) !== 0) tcpPhase();
+    else plain.once('lookup', tcpPhase);
     const connected = (socket: Socket | TLSSocket): void => {
       this.#disarm();
       this.phase = 'greeting';

@@ -1,4 +1,6 @@
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ImapflowTransport } from '../../src/transport/imapflow-transport.js';
 import { ImapSessionError } from '../../src/protocols/imap/errors.js';
 import { ImapSession } from '../../src/protocols/imap/session.js';
 import { GREETING, TIMEOUTS, afterCapability, openOutcome, sessionOptions, startHostile, type HostileServer } from './hostile-imap.js';
@@ -269,5 +271,27 @@ describe('imapflow commands are timed in one place', () => {
     expect(listed.map((m) => m.path)).toEqual(['INBOX']);
     expect(session.closed).toBe(false);
     await session.logout();
+  });
+});
+
+describe('the TCP phase of an imapflow connection to an IP address', () => {
+  it('starts at once, with the TCP timeout: Node resolves no IP, and emits no lookup event to start it', async () => {
+    const listener = createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (listener.address() as { port: number }).port;
+      for (const [host, phase] of [
+        ['127.0.0.1', 'tcp'],
+        ['localhost', 'dns'],
+      ] as const) {
+        const transport = new ImapflowTransport({ host, port, tls: {}, timeouts: { dns: 60_000, tcp: 60_000, tls: 60_000 } });
+        const socket = transport.connect({ secure: false } as never, () => undefined);
+        // Before any event: an IP is already in its TCP phase (its timeout named so); a name still resolves.
+        expect(transport.phase, host).toBe(phase);
+        socket.destroy();
+      }
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
   });
 });

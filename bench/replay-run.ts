@@ -6,6 +6,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect } from 'node:tls';
+import { DEFAULT_POLL_CAP_MS, pollPauses } from '../dist/actions/awaited-mail.js';
 import { readImapAnswer, readPop3Answer, readSmtpAnswer, WireReader } from './replay-framing.js';
 import { hiddenPlainUser, imapStatus, type Credentials, type ImapPollGroup, type PlanItem, type Protocol, type ReplayEvent, type ReplayPlan } from './replay-plan.js';
 import { answerUids, selectedBy, UidMap, uidKey } from './replay-uids.js';
@@ -23,8 +24,11 @@ export interface ReplayResult {
   readonly divergences: readonly string[];
 }
 
-/** The harness polls every 100 ms (pop3.wait-for's default interval); the replay waits alike between polls. */
-const POLL_INTERVAL_MS = 100;
+/**
+ * The harness's delivery waits pause between looks as pollPauses says (25 ms, growing by half, up to the
+ * waits' default interval_ms): the replay pauses alike, from the same code, so both wait the same.
+ */
+const pausesOfAWait = () => pollPauses(DEFAULT_POLL_CAP_MS);
 const POLL_TIMEOUT_MS = 30_000;
 /** Every read of the replay has a deadline, so a server that stops answering ends the replay with an error. */
 const ANSWER_TIMEOUT_MS = 15_000;
@@ -85,25 +89,27 @@ export class Replayer {
     if (item.kind === 'event') return this.#event(item.event);
     if (item.kind === 'imap-poll') return this.#imapPoll(item.group);
     const deadline = Date.now() + POLL_TIMEOUT_MS;
+    const pauses = pausesOfAWait();
     for (;;) {
       this.#polls++;
       this.#lastList = 0;
       for (const event of item.group.events) await this.#event(event);
       if (this.#lastList >= item.group.listLines) return;
       if (Date.now() > deadline) throw new Error(`${this.#plan.id}: the replayed delivery wait timed out after ${this.#polls} polls`);
-      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      await new Promise((resolve) => setTimeout(resolve, pauses.next().value));
     }
   }
 
   async #imapPoll(group: ImapPollGroup): Promise<void> {
     const deadline = Date.now() + POLL_TIMEOUT_MS;
+    const pauses = pausesOfAWait();
     for (;;) {
       this.#polls++;
       this.#lastSearch = 0;
       for (const event of group.attempt) await this.#event(event);
       if (this.#lastSearch >= group.wantUids) return;
       if (Date.now() > deadline) throw new Error(`${this.#plan.id}: the replayed IMAP delivery wait timed out after ${this.#polls} polls`);
-      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      await new Promise((resolve) => setTimeout(resolve, pauses.next().value));
       for (const event of group.between) await this.#event(event);
     }
   }

@@ -8,6 +8,15 @@ import { readImapAnswer, readPop3Answer, WireReader } from './replay-framing.js'
 import type { Credentials } from './replay-plan.js';
 import type { ReplayTls } from './replay-run.js';
 
+/** A verified TLS connection for a leftover check, which gives up when the server is silent for 15 s. */
+function openChecked(endpoint: { host: string; port: number }, tls: ReplayTls, what: string): Promise<TLSSocket> {
+  return new Promise<TLSSocket>((resolve, reject) => {
+    const s = connect({ host: endpoint.host, port: endpoint.port, ca: tls.ca, servername: tls.servername }, () => resolve(s));
+    s.once('error', reject);
+    s.setTimeout(15_000, () => s.destroy(new Error(`${what} got no answer within 15 s`)));
+  });
+}
+
 export async function leftoverMessages(
   endpoint: { host: string; port: number },
   tls: ReplayTls,
@@ -19,11 +28,7 @@ export async function leftoverMessages(
   for (const account of accounts) {
     const password = secrets[account.passwordEnv];
     if (password === undefined) continue;
-    const socket = await new Promise<TLSSocket>((resolve, reject) => {
-      const s = connect({ host: endpoint.host, port: endpoint.port, ca: tls.ca, servername: tls.servername }, () => resolve(s));
-      s.once('error', reject);
-      s.setTimeout(15_000, () => s.destroy(new Error('the leftover check got no answer within 15 s')));
-    });
+    const socket = await openChecked(endpoint, tls, 'the leftover check');
     const reader = new WireReader(socket);
     const lines: string[] = [];
     const ask = async (command: string, collect = false) => {
@@ -69,11 +74,7 @@ export async function leftoverImap(
   for (const account of accounts) {
     const password = secrets[account.passwordEnv];
     if (password === undefined) continue;
-    const socket = await new Promise<TLSSocket>((resolve, reject) => {
-      const s = connect({ host: endpoint.host, port: endpoint.port, ca: tls.ca, servername: tls.servername }, () => resolve(s));
-      s.once('error', reject);
-      s.setTimeout(15_000, () => s.destroy(new Error('the IMAP leftover check got no answer within 15 s')));
-    });
+    const socket = await openChecked(endpoint, tls, 'the IMAP leftover check');
     const reader = new WireReader(socket);
     let n = 0;
     const ask = async (command: string): Promise<string[]> => {

@@ -108,6 +108,22 @@ export class LoadBook {
   noteError(command: string, outcome: LoadFirstError['outcome'], message: string, ring: Ring): void {
     if (this.firstError === undefined) this.firstError = { command, outcome, message, transcript: ring.lines() };
   }
+
+  /** The run's result from what the book holds: each command that ran, in the table's order, and the totals. */
+  result(
+    run: Pick<LoadResult, 'runId' | 'startedAt' | 'measuredMs' | 'settings' | 'interrupted' | 'leftovers'> & { readonly setupError?: string | undefined },
+  ): LoadResult {
+    const commands = [...this.stats.entries()].filter(([, s]) => s.samples.count + s.errors > 0).map(([name, s]) => summarise(name, s));
+    const { setupError, ...rest } = run;
+    return {
+      ...rest,
+      commands,
+      totalCommands: commands.reduce((n, c) => n + c.count, 0),
+      logins: this.logins,
+      ...(this.firstError !== undefined ? { firstError: this.firstError } : {}),
+      ...(setupError !== undefined ? { setupError } : {}),
+    };
+  }
 }
 
 /** One message of the run: its own Message-ID, the run header, a small text body. */
@@ -442,20 +458,7 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
     options.signal.removeEventListener('abort', onAbort);
   }
   const leftovers = await cleanup(options, book, prefix);
-  const commands = [...book.stats.entries()].filter(([, s]) => s.samples.count + s.errors > 0).map(([name, s]) => summarise(name, s));
-  return {
-    runId: options.runId,
-    startedAt,
-    measuredMs,
-    settings,
-    commands,
-    totalCommands: commands.reduce((n, c) => n + c.count, 0),
-    logins: book.logins,
-    ...(book.firstError !== undefined ? { firstError: book.firstError } : {}),
-    interrupted: options.signal.aborted,
-    leftovers,
-    ...(setupError !== undefined ? { setupError } : {}),
-  };
+  return book.result({ runId: options.runId, startedAt, measuredMs, settings, interrupted: options.signal.aborted, leftovers, setupError });
 }
 
 /**

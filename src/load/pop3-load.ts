@@ -28,7 +28,6 @@ import type { ConnectOptions } from '../transport/connect.js';
 import { Transcript } from '../transport/transcript.js';
 import { CommandFailure, expectOk, type LoadAccount, LoadBook, loadMessage, Ring } from './imap-load.js';
 import type { LoadResult, LoadSettings } from './result.js';
-import { summarise } from './stats.js';
 
 type Endpoint = Pick<ConnectOptions, 'host' | 'port' | 'security' | 'tls' | 'timeouts'>;
 
@@ -241,20 +240,7 @@ export async function runPop3Load(options: Pop3LoadOptions): Promise<LoadResult>
     options.signal.removeEventListener('abort', onAbort);
   }
   const leftovers = await cleanupPop3(options, boxes);
-  const commands = [...book.stats.entries()].filter(([, s]) => s.samples.count + s.errors > 0).map(([name, s]) => summarise(name, s));
-  return {
-    runId: options.runId,
-    startedAt,
-    measuredMs,
-    settings,
-    commands,
-    totalCommands: commands.reduce((n, c) => n + c.count, 0),
-    logins: book.logins,
-    ...(book.firstError !== undefined ? { firstError: book.firstError } : {}),
-    interrupted: options.signal.aborted,
-    leftovers,
-    ...(setupError !== undefined ? { setupError } : {}),
-  };
+  return book.result({ runId: options.runId, startedAt, measuredMs, settings, interrupted: options.signal.aborted, leftovers, setupError });
 }
 
 /**

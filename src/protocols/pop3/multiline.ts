@@ -73,7 +73,6 @@ export async function readListing(connection: Connection, command: string, budge
  * message content is the user's mail, not diagnostics.
  */
 export async function readBody(connection: Connection, command: string, budget: ReplyBudget): Promise<Buffer> {
-  const { limits } = connection;
   const parts: Buffer[] = [];
   let octets = 0;
   let lineCount = 0;
@@ -82,16 +81,7 @@ export async function readBody(connection: Connection, command: string, budget: 
     await readBlock(connection, command, budget, (bytes, line) => {
       const ending = line.ending === 'crlf' ? CRLF : LF;
       octets += bytes.length + ending.length;
-      if (octets > limits.maxMessageBytes) {
-        throw fail(
-          connection,
-          limitExceeded('command', `a message of ${octets}+ octets`, limits.maxMessageBytes, {
-            host: connection.host,
-            port: connection.port,
-            command,
-          }),
-        );
-      }
+      refuseAbove(connection, command, octets);
       parts.push(bytes, ending);
       held.add(bytes.length + ending.length);
       lineCount++;
@@ -120,7 +110,6 @@ export async function readBodyTo(
   budget: ReplyBudget,
   sink: (piece: Buffer) => Promise<void>,
 ): Promise<{ readonly octets: number; readonly lines: number }> {
-  const { limits } = connection;
   let parts: Buffer[] = [];
   let pending = 0;
   let octets = 0;
@@ -138,12 +127,7 @@ export async function readBodyTo(
     await readBlock(connection, command, budget, (bytes, line) => {
       const ending = line.ending === 'crlf' ? CRLF : LF;
       octets += bytes.length + ending.length;
-      if (octets > limits.maxMessageBytes) {
-        throw fail(
-          connection,
-          limitExceeded('command', `a message of ${octets}+ octets`, limits.maxMessageBytes, { host: connection.host, port: connection.port, command }),
-        );
-      }
+      refuseAbove(connection, command, octets);
       // Views of the socket's chunks (never reused by the reader): the piece's concat is the one copy.
       parts.push(bytes, ending);
       pending += bytes.length + ending.length;
@@ -185,4 +169,14 @@ class Held {
 function fail(connection: Connection, error: TransportError): TransportError {
   connection.destroy(error);
   return error;
+}
+
+/** A message being read has passed maxMessageBytes (the running count `octets`): the read ends as a limit. */
+function refuseAbove(connection: Connection, command: string, octets: number): void {
+  const { maxMessageBytes } = connection.limits;
+  if (octets <= maxMessageBytes) return;
+  throw fail(
+    connection,
+    limitExceeded('command', `a message of ${octets}+ octets`, maxMessageBytes, { host: connection.host, port: connection.port, command }),
+  );
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { labDown, labStatus, labUp, readLabEnv, type LabInfo, type LabServerInfo } from '../../src/lab/index.js';
 import { commandLine, environVar } from '../../src/lab/procs.js';
-import { courierPaths } from '../../src/lab/servers/courier.js';
+import { COURIER_ACCOUNTS, courierPaths } from '../../src/lab/servers/courier.js';
 import { labLayout } from '../../src/lab/paths.js';
 import { LineClient, isRoot, refused, imapLogin } from './line-client.js';
 
@@ -160,7 +160,17 @@ describe.skipIf(!isRoot)('lab with Courier-IMAP (lab up --servers dovecot,courie
       imap: { port: courier.ports['imap'], security: 'starttls' },
       imaps: { port: courier.ports['imaps'], security: 'tls' },
     });
-    expect(target['accounts']['primary']).toEqual({ user: 'alice', address: 'alice@courier.lab.test', password_env: 'MAILPROBE_LAB_PRIMARY_PASSWORD' });
+    expect(target['accounts']['primary']).toEqual({
+      user: 'alice',
+      address: 'alice@courier.lab.test',
+      password_env: 'MAILPROBE_LAB_PRIMARY_PASSWORD',
+      // Stand-ins, so that --concurrency 4 has four INBOXes on the lab.
+      stand_ins: ['dave', 'erin', 'frank'].map((user, i) => ({
+        user,
+        address: `${user}@courier.lab.test`,
+        password_env: `MAILPROBE_LAB_PRIMARY_${i + 2}_PASSWORD`,
+      })),
+    });
     expect((parse(await readFile(lab.targetFile, 'utf8')) as Record<string, any>)['host']).toBe('127.0.0.1');
     const paths = courierPaths(labLayout(stateDir));
     // The userdb holds SHA-512 crypt hashes, never a password.
@@ -170,7 +180,7 @@ describe.skipIf(!isRoot)('lab with Courier-IMAP (lab up --servers dovecot,courie
         .split('\n')
         .filter(Boolean)
         .map((l) => /systempw=\$6\$/.test(l)),
-    ).toEqual([true, true, true]);
+    ).toEqual(COURIER_ACCOUNTS.map(() => true));
     const written = [text, userdb, await readFile(paths.startScript, 'utf8'), logLines.join('\n')];
     for (const f of ['imapd', 'imapd-ssl', 'pop3d', 'pop3d-ssl', 'authdaemonrc']) written.push(await readFile(join(paths.etcDir, f), 'utf8'));
     for (const pw of Object.values(env)) for (const content of written) expect(content).not.toContain(pw);

@@ -65,7 +65,17 @@ describe.skipIf(!isRoot)('lab with Cyrus IMAP (lab up --servers dovecot,cyrus)',
       imap: { port: cyrus.ports['imap'], security: 'starttls' },
       imaps: { port: cyrus.ports['imaps'], security: 'tls' },
     });
-    expect(target['accounts']['primary']).toEqual({ user: 'alice', address: 'alice@cyrus.lab.test', password_env: 'MAILPROBE_LAB_PRIMARY_PASSWORD' });
+    expect(target['accounts']['primary']).toEqual({
+      user: 'alice',
+      address: 'alice@cyrus.lab.test',
+      password_env: 'MAILPROBE_LAB_PRIMARY_PASSWORD',
+      // Stand-ins, so that --concurrency 4 has four INBOXes on the lab.
+      stand_ins: ['dave', 'erin', 'frank'].map((user, i) => ({
+        user,
+        address: `${user}@cyrus.lab.test`,
+        password_env: `MAILPROBE_LAB_PRIMARY_${i + 2}_PASSWORD`,
+      })),
+    });
     // target.yaml stays Dovecot's.
     expect((parse(await readFile(lab.targetFile, 'utf8')) as Record<string, any>)['host']).toBe('127.0.0.1');
     for (const pw of Object.values(env)) {

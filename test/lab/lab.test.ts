@@ -60,6 +60,8 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
       user: 'alice',
       address: 'alice@lab.test',
       password_env: 'MAILPROBE_LAB_PRIMARY_PASSWORD',
+      // Stand-ins, so that --concurrency 4 has four INBOXes on the lab.
+      stand_ins: ['dave', 'erin', 'frank'].map((user, i) => ({ user, address: `${user}@lab.test`, password_env: `MAILPROBE_LAB_PRIMARY_${i + 2}_PASSWORD` })),
     });
     expect(Object.keys(target['accounts'])).toEqual(['primary', 'secondary', 'third']);
 
@@ -67,7 +69,8 @@ describe.skipIf(!isRoot)('loopback lab (real Dovecot + Postfix)', () => {
     expect(mode).toBe(0o600);
     const passwords = lab.accounts.map((a) => env[a.passwordEnv] ?? '');
     expect(passwords.every((p) => p.length >= 16)).toBe(true);
-    expect(new Set(passwords).size).toBe(3);
+    expect(new Set(passwords).size).toBe(lab.accounts.length);
+    expect(lab.accounts.map((a) => a.user)).toEqual(['alice', 'bob', 'carol', 'dave', 'erin', 'frank']);
     const stateJson = await readFile(`${stateDir}/state.json`, 'utf8');
     for (const pw of passwords) {
       expect(text).not.toContain(pw);

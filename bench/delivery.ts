@@ -5,7 +5,7 @@
  * The sighting is the wait step's own transcript: the time of its last line before it ends its poll session (POP3
  * QUIT) or, for a wait on the scenario's session (IMAP), its last line. Both clocks are this machine's Date.now().
  */
-import { closeSync, type FSWatcher, openSync, readdirSync, readSync, watch } from 'node:fs';
+import { closeSync, existsSync, type FSWatcher, openSync, readdirSync, readSync, watch } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { timeCommand, type Command, type Pairs, spread } from './measure.js';
@@ -48,6 +48,8 @@ async function watchArrivals(labDir: string): Promise<{ arrivals: Arrival[]; clo
   for (const user of await readdir(mailRoot)) {
     const maildir = join(mailRoot, user, 'Maildir');
     const newDir = join(maildir, 'new');
+    // Only Dovecot's accounts have mail/<user>/Maildir: Cyrus and Courier keep their own folders there too.
+    if (!existsSync(newDir)) continue;
     watchers.push(
       watch(newDir, (_event, name) => {
         const at = Date.now();

@@ -77,5 +77,5 @@ describe('npm run bench -- --quick', () => {
       expect(line).toContain(`| ${row.ratio.median.toFixed(2)}× |`);
       expect(line).toContain(`| ${row.goal.text} |`);
     }
-  }, 150_000);
+  }, 240_000);
 });

@@ -39,8 +39,9 @@ describe('the SMTP fault target', () => {
       imaps: lab.endpoints['imaps'],
     });
     const loaded = await loadTargetFile(target.targetFile);
-    // The fault servers take what the lab takes: the lab Postfix's message_size_limit.
-    expect(target.servers.mx.sizeLimit).toBe(10_240_000);
+    // The fault servers take what the lab takes: the lab Postfix's message_size_limit (40 MiB, so that a
+    // 25 MB message passes; fixtures/lab/main.cf.tmpl).
+    expect(target.servers.mx.sizeLimit).toBe(41_943_040);
     for (const e of ['smtp', 'submission', 'smtps'] as const)
       expect(loaded.endpoints[e]?.tls.ca, e).toBe(await readFile(join(target.dir, 'fault-ca.pem'), 'utf8'));
     expect(loaded.endpoints.imaps?.tls.ca, 'the lab endpoints keep the lab CA').not.toBe(loaded.endpoints.smtp?.tls.ca);

@@ -64,10 +64,11 @@ export async function loadScenarios(paths: readonly string[]): Promise<ScenarioL
   }
   if (files.length === 0) return { problems: [`no scenario files (*.yaml, *.yml) found in: ${paths.join(', ')}`], targets };
   const scenarios: Scenario[] = [];
+  const texts = readAhead(files, (file) => readInputOrThrow(file, 'scenario'));
   for (const file of files) {
     // Told apart on the one text read (with the scenario limits), which is also the text a problem is framed with.
     let isTarget = false;
-    const loaded = await loadFile<Scenario | undefined>(file, 'scenario', async (text) => {
+    const loaded = await loadFile<Scenario | undefined>(file, 'scenario', texts.next(), async (text) => {
       isTarget = isTargetText(text);
       if (!isTarget) return loadScenarioSource(text, file, { root: suiteRoot(file), actions: actionSignatures });
       await loadTargetText(text, file);
@@ -126,7 +127,36 @@ export function profileProblems(target: Target, scenarios: readonly Scenario[]):
 }
 
 export function loadTarget(file: string): Promise<LoadOutcome<Target>> {
-  return loadFile(file, 'target', (text) => loadTargetText(text, file));
+  return loadFile(file, 'target', readInputOrThrow(file, 'target'), (text) => loadTargetText(text, file));
+}
+
+/**
+ * Reads files a few ahead of the one being parsed, in order: each file takes a handful of file-system calls, each a
+ * trip to libuv's thread pool, and one after another they left the CPU idle for a tenth of `validate suites/`
+ * (issue 12, cold start). A bounded window, so a folder of thousands of files never holds them all.
+ */
+function readAhead<T>(files: readonly string[], read: (file: string) => Promise<T>, window = 8): { next(): Promise<T> } {
+  const pending: Promise<T>[] = [];
+  let started = 0;
+  let taken = 0;
+  const fill = () => {
+    while (started < files.length && started - taken < window) {
+      const p = read(files[started++]!);
+      // Awaited in turn by next(); until then its rejection is not unhandled.
+      p.catch(() => undefined);
+      pending.push(p);
+    }
+  };
+  return {
+    next() {
+      fill();
+      const p = pending.shift();
+      if (p === undefined) throw new Error('readAhead: read past the last file');
+      taken++;
+      fill();
+      return p;
+    },
+  };
 }
 
 /**
@@ -134,10 +164,10 @@ export function loadTarget(file: string): Promise<LoadOutcome<Target>> {
  * that text; a problem is framed with the same text, never a second read
  * (which could see another file, or the wrong limit).
  */
-async function loadFile<T>(file: string, kind: InputKind, load: (text: string) => T | Promise<T>): Promise<LoadOutcome<T>> {
+async function loadFile<T>(file: string, kind: InputKind, read: Promise<string>, load: (text: string) => T | Promise<T>): Promise<LoadOutcome<T>> {
   let text: string;
   try {
-    text = await readInputOrThrow(file, kind);
+    text = await read;
   } catch (err) {
     return { problems: describeLoadError(err), failures: failuresOf(err, kind) };
   }

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { describeRun, REPO_ROOT, runCli } from '../support/cli.js';
 
@@ -12,16 +13,30 @@ import { describeRun, REPO_ROOT, runCli } from '../support/cli.js';
 const RECORDER = join(REPO_ROOT, 'test', 'support', 'load-recorder.mjs');
 const HEAVY = ['imapflow', 'nodemailer', 'xmlbuilder2', 'zod', 'yaml', 'dns-packet'] as const;
 
-/** The packages under node_modules/ that a run of the CLI loaded. */
+/**
+ * What each file of the bundled CLI holds (scripts/bundle.mjs writes it): a package bundled into a chunk is loaded
+ * with the chunk, never from node_modules/, so a loaded chunk stands for every source in it. Empty when dist/ is
+ * tsc's alone.
+ */
+async function bundledSources(): Promise<Map<string, readonly string[]>> {
+  const text = await readFile(join(REPO_ROOT, 'dist', 'chunks', 'sources.json'), 'utf8').catch(() => '{}');
+  return new Map(Object.entries(JSON.parse(text) as Record<string, string[]>).map(([file, inputs]) => [join(REPO_ROOT, file), inputs]));
+}
+
+/** The packages under node_modules/ that a run of the CLI loaded, directly or inside a chunk of the bundle. */
 async function loadedPackages(args: readonly string[]): Promise<{ packages: Set<string>; stdout: string; code: number | null }> {
   const log = join(await mkdtemp(join(tmpdir(), 'mailprobe-loads-')), 'loads.txt');
   const r = await runCli(args, { env: { MAILPROBE_LOAD_LOG: log, NODE_OPTIONS: `--import=${RECORDER}` } });
   expect(r.code, describeRun(r)).toBe(0);
+  const bundled = await bundledSources();
   const lines = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
   const packages = new Set<string>();
   for (const line of lines) {
-    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line);
-    if (m?.[1]) packages.add(m[1]);
+    const path = line.startsWith('file:') ? fileURLToPath(line) : line;
+    for (const source of [path, ...(bundled.get(path) ?? [])]) {
+      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source);
+      if (m?.[1]) packages.add(m[1]);
+    }
   }
   return { packages, stdout: r.stdout, code: r.code };
 }

@@ -12,6 +12,7 @@ import { labDown, labUp, type LabInfo } from '../dist/lab/index.js';
 import { seedMaildir } from '../dist/lab/seed-mailbox.js';
 import { lookupUser, MAIL_USER } from '../dist/lab/users.js';
 import { median, spread, timeCommand } from './measure.js';
+import { serverFloor, type FloorTimes } from './server-floor.js';
 import type { Row } from './rows.js';
 
 export interface ScaleOptions {
@@ -28,6 +29,8 @@ export interface ScaleOptions {
 }
 
 const GOAL = 1.2;
+/** Sessions timed per account for the server's floor: each is one login, a few milliseconds to a few hundred. */
+const FLOOR_REPS = 5;
 
 interface Report {
   readonly scenarios: Array<{ id: string; state: string; durationMs: number }>;
@@ -73,6 +76,18 @@ export async function scaleRow(options: ScaleOptions): Promise<Row> {
     await runOn('empty', empty.lab);
   }
 
+  // The server's own cost of a session on each account, alternating too: what no client can save.
+  const floors = { seeded: [] as FloorTimes[], empty: [] as FloorTimes[] };
+  for (let i = 0; i < FLOOR_REPS; i++) {
+    floors.seeded.push(await serverFloor(seeded.lab.targetFile, seeded.lab.envFile));
+    floors.empty.push(await serverFloor(empty.lab.targetFile, empty.lab.envFile));
+  }
+  const floorOf = (key: keyof FloorTimes) => {
+    const [s, e] = [median(floors.seeded.map((f) => f[key])), median(floors.empty.map((f) => f[key]))];
+    return `${s.toFixed(0)} ms against ${e.toFixed(0)} ms (${(s / Math.max(1, e)).toFixed(2)}×)`;
+  };
+  const floor = `the server alone (no harness, median of ${FLOOR_REPS}): a POP3 USER/PASS/STAT/QUIT session ${floorOf('pop3Ms')}, an IMAP LOGIN/SELECT INBOX/LOGOUT session ${floorOf('imapMs')}`;
+
   // One ratio per scenario (median seeded / median empty): the row's figure is their median, its spread the best and worst scenario.
   const ratios = [...durations.seeded]
     .filter(([id]) => durations.empty.has(id))
@@ -97,7 +112,7 @@ export async function scaleRow(options: ScaleOptions): Promise<Row> {
     // The goal holds for each scenario, so the worst one decides.
     met: ratio.max <= GOAL,
     work: {
-      subject: `${ratios.length} scenarios, times summed from the JSON reports' durationMs; ratio min–max is the best and worst scenario; worst: ${worst}`,
+      subject: `${ratios.length} scenarios, times summed from the JSON reports' durationMs; ratio min–max is the best and worst scenario; worst: ${worst}; ${floor}`,
       reference: `the same ${ratios.length} scenarios on a second lab whose account is empty`,
     },
   };

@@ -9,11 +9,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { labDown, labUp } from '../dist/lab/index.js';
+import { labDown, labStatus, labUp } from '../dist/lab/index.js';
+import { CORES, reapedChildrenCpuMs, treeCpuMs } from './cpu-time.js';
 import { createBlackhole, inNamespace } from './blackhole.js';
 import { deliveryRows } from './delivery.js';
 import { scaleRow } from './scale.js';
-import { interleave, type Command, type Timed } from './measure.js';
+import { interleave, median, type Command, type Timed } from './measure.js';
 import { replayRows } from './replay-rows.js';
 import { ratioGoal, renderTable, rowFrom, type Row } from './rows.js';
 import { rssRow } from './rss.js';
@@ -120,9 +121,18 @@ async function concurrencyRow(reps: number, target: string, secretsFile: string,
   };
   const subject = run(4);
   const reference = run(1);
-  const pairs = await interleave(subject, reference, reps, (r, which) =>
-    // 0 pass, 1 failed, 4 inconclusive: the suite ran; 2 and 3 mean it could not, and the time would mean nothing.
-    expectExit([0, 1, 4], `mailprobe run --concurrency ${which === 'subject' ? 4 : 1}`)(r),
+  // The lab's server processes, when the lab is one the bench can see (its state folder holds target.yaml).
+  const status = await labStatus({ stateDir: dirname(target) }).catch(() => undefined);
+  const servers = (status?.daemons ?? []).filter((d) => d.alive && d.pid !== null).map((d) => d.pid!);
+  const cpuCounter = servers.length === 0 ? undefined : async () => (await treeCpuMs(servers)) + (await reapedChildrenCpuMs());
+  const pairs = await interleave(
+    subject,
+    reference,
+    reps,
+    (r, which) =>
+      // 0 pass, 1 failed, 4 inconclusive: the suite ran; 2 and 3 mean it could not, and the time would mean nothing.
+      expectExit([0, 1, 4], `mailprobe run --concurrency ${which === 'subject' ? 4 : 1}`)(r),
+    cpuCounter,
   );
   // Each side's report (the last run's: every run writes the same file) is read back to see that both ran the whole suite.
   const counts = async (cmd: Command) => {
@@ -134,12 +144,19 @@ async function concurrencyRow(reps: number, target: string, secretsFile: string,
   const b = await counts(reference);
   if (a.total !== b.total || a.total === 0) throw new Error(`the two runs did not run the same scenarios (${a.total} and ${b.total})`);
   const describe = (c: typeof a) => `${c.total} scenarios (${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.inconclusive} inconclusive, ${c.skipped} skipped; last run)`;
+  // The floor: the serial run's CPU (client and servers) spread over every core is the least a parallel run can take.
+  const cpuOf = (runs: readonly Timed[]) => median(runs.map((r) => r.cpuMs ?? Number.NaN));
+  const serialCpu = cpuOf(pairs.reference);
+  const floor =
+    cpuCounter === undefined
+      ? ''
+      : `; CPU of client and lab servers: ${(cpuOf(pairs.subject) / 1000).toFixed(1)} s at --concurrency 4, ${(serialCpu / 1000).toFixed(1)} s at 1, so no run on ${CORES} cores can take less than ${(serialCpu / CORES / median(pairs.reference.map((r) => r.ms))).toFixed(2)}× of the serial one`;
   return rowFrom(
     {
       id: 'suite:concurrency',
       measure: `run (full suite) --concurrency 4 --max-connections-per-host ${LAB_BUDGET}`,
       reference: '--concurrency 1',
-      work: { subject: describe(a), reference: describe(b) },
+      work: { subject: `${describe(a)}${floor}`, reference: describe(b) },
     },
     pairs,
     () => ratioGoal(0.4),

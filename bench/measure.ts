@@ -13,6 +13,8 @@ export interface Timed {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** CPU ms spent meanwhile, as the interleave's counter counts it (when it was given one). */
+  readonly cpuMs?: number;
 }
 
 /** Runs COMMAND to its end and returns its wall time, from spawn to exit (stdio read to the end). */
@@ -47,13 +49,21 @@ export async function interleave(
   reference: Command,
   reps: number,
   check: (run: Timed, which: 'subject' | 'reference') => void,
+  /** A cumulative CPU counter (ms) read around each run, whose growth becomes the run's cpuMs. */
+  cpuCounter?: () => Promise<number>,
 ): Promise<Pairs> {
   const pairs: Pairs = { subject: [], reference: [] };
+  const timed = async (command: Command): Promise<Timed> => {
+    if (cpuCounter === undefined) return timeCommand(command);
+    const before = await cpuCounter();
+    const run = await timeCommand(command);
+    return { ...run, cpuMs: (await cpuCounter()) - before };
+  };
   for (let i = 0; i < reps; i++) {
-    const a = await timeCommand(subject);
+    const a = await timed(subject);
     check(a, 'subject');
     pairs.subject.push(a);
-    const b = await timeCommand(reference);
+    const b = await timed(reference);
     check(b, 'reference');
     pairs.reference.push(b);
   }

@@ -14,7 +14,6 @@
  * the transcript's live hook, no entry list); the first error's lines are
  * copied out for the report.
  */
-import { setMaxListeners } from 'node:events';
 import { RUN_HEADER, runPrefix } from '../core/run-identity.js';
 import { astringPart, ImapRawClient, type ImapResponse } from '../protocols/imap/raw/index.js';
 import { ConnectionBudget, type ConnectGate } from '../transport/budget.js';
@@ -23,6 +22,7 @@ import { Transcript, type TranscriptEntry } from '../transport/transcript.js';
 import { type Mix, type MixCommand, formatMix, picker } from './mix.js';
 import type { LoadFirstError, LoadResult, LoadSettings } from './result.js';
 import { CommandStats, type Outcome, summarise } from './stats.js';
+import { LoadWindow, settleBeforeRecheck } from './window.js';
 
 export interface LoadAccount {
   readonly role: string;
@@ -52,6 +52,8 @@ export interface ImapLoadOptions {
    */
   readonly pipeline?: number;
   readonly now?: () => number;
+  /** After Ctrl-C, how long clients may finish their commands before their connections are dropped (default GRACE_MS). */
+  readonly graceMs?: number;
 }
 
 /** RFC 5530 codes that mean "not now" (as in src/protocols/imap/errors.ts). */
@@ -89,7 +91,8 @@ export class LoadBook {
   readonly stats: Map<string, CommandStats>;
   readonly created = new Set<string>();
   logins = 0;
-  measuring = false;
+  /** Set while the window is open: only commands it counts are recorded. */
+  window: LoadWindow | undefined;
   firstError: LoadFirstError | undefined;
 
   /** `order`: the commands in the order the table shows them. */
@@ -98,7 +101,7 @@ export class LoadBook {
   }
 
   record(command: string, outcome: Outcome, ms: number): void {
-    if (!this.measuring) return;
+    if (this.window === undefined || !this.window.counts()) return;
     let s = this.stats.get(command);
     if (s === undefined) this.stats.set(command, (s = new CommandStats()));
     s.record(outcome, ms);
@@ -183,11 +186,7 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
   const book = new LoadBook();
   const budget = new ConnectionBudget({ maxPerHost: options.maxConnectionsPerHost, connectsPerSecond: options.connectRate });
   const lease = budget.lease();
-  const stop = new AbortController();
-  // Every client's connection listens on the one signal: many listeners, by design.
-  setMaxListeners(0, stop.signal);
-  const onAbort = () => stop.abort();
-  options.signal.addEventListener('abort', onAbort, { once: true });
+  const window = new LoadWindow(options.signal, now, options.graceMs);
   const startedAt = Date.now();
   const settings: LoadSettings = {
     protocol: 'imap',
@@ -205,7 +204,7 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
   const open = async (c: ClientContext): Promise<ImapRawClient> => {
     const transcript = new Transcript({ maxEntries: 0, onEntry: (e) => c.ring.push(e) });
     const t0 = now();
-    const client = await ImapRawClient.connect({ ...options.endpoint, transcript, session: `load-${c.index}`, signal: stop.signal, gate: c.gate });
+    const client = await ImapRawClient.connect({ ...options.endpoint, transcript, session: `load-${c.index}`, signal: window.signal, gate: c.gate });
     try {
       const r = await client.login(c.account.user, c.account.password);
       if (r.status !== 'OK') {
@@ -389,7 +388,7 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
         expectOk(`CREATE ${c.folder}`, await client.command(['CREATE ', astringPart(c.folder)]));
       }
     } finally {
-      for (const client of creators.values()) await client.logout().catch(() => client.drop());
+      for (const client of creators.values()) await logoutOrDrop(client, window);
     }
     // Every client's set-up is waited for, failed or not: none may still be appending when cleanup runs.
     const settled = await Promise.allSettled(
@@ -399,11 +398,12 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
           await timed(client, 'SELECT', () => client.select(c.folder));
           for (let n = 0; n < (options.seedMessages ?? 5); n++) await append(client, c);
         } catch (err) {
+          window.noteUnclean();
           client.drop();
           throw err;
         }
         if (options.reconnect) {
-          await client.logout().catch(() => client.drop());
+          await logoutOrDrop(client, window);
           return undefined;
         }
         return client;
@@ -411,24 +411,22 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
     );
     const sessions = settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed !== undefined || stop.signal.aborted) {
-      for (const client of sessions) if (client !== undefined) await client.logout().catch(() => client.drop());
+    if (failed !== undefined || window.stopping) {
+      for (const client of sessions) if (client !== undefined) await logoutOrDrop(client, window);
       throw failed === undefined ? new Error('interrupted during set-up') : failed.reason;
     }
-    book.measuring = true;
-    const t0 = now();
-    const deadline = t0 + options.durationMs;
-    const timer = setTimeout(() => stop.abort(), options.durationMs);
+    book.window = window;
+    const t0 = window.open(options.durationMs);
     try {
       await Promise.all(
         contexts.map(async (c, i) => {
           let client = sessions[i];
           try {
-            while (now() < deadline && !stop.signal.aborted) {
+            while (window.running) {
               if (options.reconnect) {
                 client = await open(c);
                 await timed(client, 'SELECT', () => (client as ImapRawClient).select(c.folder));
-                for (let n = 0; n < options.sessionCommands && now() < deadline; n++) client = await oneCommand(client, c, pickInSession());
+                for (let n = 0; n < options.sessionCommands && window.running; n++) client = await oneCommand(client, c, pickInSession());
                 await timed(client, 'LOGOUT', () => (client as ImapRawClient).logout());
                 client = undefined;
               } else {
@@ -436,37 +434,71 @@ export async function runImapLoad(options: ImapLoadOptions): Promise<LoadResult>
               }
             }
           } catch (err) {
-            if (stop.signal.aborted && !(err instanceof CommandFailure)) return; // the window closed mid-command
+            if (window.dropped && !(err instanceof CommandFailure)) return; // Ctrl-C's grace ran out mid-command
             if (err instanceof CommandFailure) book.noteError(err.command, err.outcome, err.message, c.ring);
             else {
               book.record('(connection)', 'errored', 0);
               book.noteError('(connection)', 'errored', (err as Error).message, c.ring);
             }
           } finally {
-            if (client !== undefined && !client.closed) await client.logout().catch(() => client?.drop());
+            if (client !== undefined) await logoutOrDrop(client, window);
           }
         }),
       );
     } finally {
-      clearTimeout(timer);
-      measuredMs = Math.min(now(), deadline) - t0;
-      book.measuring = false;
+      measuredMs = Math.min(now(), window.deadline) - t0;
+      book.window = undefined;
     }
   } catch (err) {
     setupError = (err as Error).message;
   } finally {
-    options.signal.removeEventListener('abort', onAbort);
+    window.close();
   }
-  const leftovers = await cleanup(options, book, prefix);
+  const leftovers = await cleanup(options, book, prefix, window);
   return book.result({ runId: options.runId, startedAt, measuredMs, settings, interrupted: options.signal.aborted, leftovers, setupError });
+}
+
+/**
+ * Ends a client's session with LOGOUT; a session that is already gone, or
+ * whose LOGOUT is not answered, is dropped and noted unclean: the server may
+ * still be finishing a command of it (see LoadWindow).
+ */
+export async function logoutOrDrop(client: ImapRawClient, window: LoadWindow): Promise<void> {
+  if (client.closed) {
+    window.noteUnclean();
+    return;
+  }
+  try {
+    await client.logout();
+  } catch {
+    window.noteUnclean();
+    client.drop();
+  }
+}
+
+/** The names a LIST answer lists (quoted or atom, the last field of each untagged LIST). */
+function listedNames(listed: ImapResponse): Set<string> {
+  return new Set(
+    listed.untagged
+      .filter((u) => u.kind === 'LIST')
+      .map(
+        (u) =>
+          /"((?:[^"\\]|\\.)*)"\s*$|(\S+)\s*$/
+            .exec(u.raw)
+            ?.slice(1)
+            .find((x) => x !== undefined) ?? '',
+      ),
+  );
 }
 
 /**
  * Deletes each folder the run recorded creating, per account, then LISTs the
  * run's own names (`<prefix>mailprobe-<run>-load*`) and reports any still there.
+ * When a session ended without its own logout, it looks again after a pause
+ * and deletes what is back under a recorded name (settleBeforeRecheck).
  * Never DELETEs a name it did not record.
  */
-async function cleanup(options: ImapLoadOptions, book: LoadBook, prefix: string): Promise<string[]> {
+async function cleanup(options: ImapLoadOptions, book: LoadBook, prefix: string, window: LoadWindow): Promise<string[]> {
   const byUser = new Map<string, string[]>();
   for (const key of book.created) {
     const [user, folder] = key.split('\n') as [string, string];
@@ -479,19 +511,15 @@ async function cleanup(options: ImapLoadOptions, book: LoadBook, prefix: string)
     try {
       client = await ImapRawClient.connect({ ...options.endpoint, transcript: new Transcript({ maxEntries: 0 }), session: 'load-cleanup' });
       expectOk('LOGIN', await client.login(account.user, account.password));
+      const pattern = ['LIST "" ', astringPart(`${prefix}${runPrefix(options.runId)}-load*`)];
       for (const folder of folders) await client.command(['DELETE ', astringPart(folder)]);
-      const listed = await client.command(['LIST "" ', astringPart(`${prefix}${runPrefix(options.runId)}-load*`)]);
-      const still = new Set(
-        listed.untagged
-          .filter((u) => u.kind === 'LIST')
-          .map(
-            (u) =>
-              /"((?:[^"\\]|\\.)*)"\s*$|(\S+)\s*$/
-                .exec(u.raw)
-                ?.slice(1)
-                .find((x) => x !== undefined) ?? '',
-          ),
-      );
+      let still = listedNames(await client.command(pattern));
+      if (await settleBeforeRecheck(window)) {
+        // What is listed after the pause under a recorded name: still there, or made again by a late command.
+        const back = listedNames(await client.command(pattern));
+        for (const folder of folders) if (back.has(folder)) await client.command(['DELETE ', astringPart(folder)]);
+        still = listedNames(await client.command(pattern));
+      }
       for (const folder of folders) if (still.has(folder)) leftovers.push(`${user}:${folder}`);
       await client.logout().catch(() => client?.drop());
     } catch (err) {

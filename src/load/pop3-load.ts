@@ -19,15 +19,15 @@
  * QUIT committed its DELE; cleanup finds each one still recorded by its
  * headers, deletes it, and checks in a fresh session that it is gone.
  */
-import { setMaxListeners } from 'node:events';
 import { ImapRawClient } from '../protocols/imap/raw/index.js';
 import { Pop3Client, Pop3ReplyError, Pop3Session } from '../protocols/pop3/index.js';
 import { MaildropMemory } from '../protocols/pop3/maildrop-memory.js';
 import { ConnectionBudget, type ConnectGate } from '../transport/budget.js';
 import type { ConnectOptions } from '../transport/connect.js';
 import { Transcript } from '../transport/transcript.js';
-import { CommandFailure, expectOk, type LoadAccount, LoadBook, loadMessage, Ring } from './imap-load.js';
+import { CommandFailure, expectOk, type LoadAccount, LoadBook, loadMessage, logoutOrDrop, Ring } from './imap-load.js';
 import type { LoadResult, LoadSettings } from './result.js';
+import { LoadWindow, settleBeforeRecheck } from './window.js';
 
 type Endpoint = Pick<ConnectOptions, 'host' | 'port' | 'security' | 'tls' | 'timeouts'>;
 
@@ -94,10 +94,7 @@ export async function runPop3Load(options: Pop3LoadOptions): Promise<LoadResult>
   const book = new LoadBook(POP3_ORDER);
   const budget = new ConnectionBudget({ maxPerHost: options.maxConnectionsPerHost, connectsPerSecond: options.connectRate });
   const lease = budget.lease();
-  const stop = new AbortController();
-  setMaxListeners(0, stop.signal);
-  const onAbort = () => stop.abort();
-  options.signal.addEventListener('abort', onAbort, { once: true });
+  const window = new LoadWindow(options.signal, now);
   const startedAt = Date.now();
   const mailboxes = new Map<string, Mailbox>();
   for (const account of options.accounts) {
@@ -133,7 +130,7 @@ export async function runPop3Load(options: Pop3LoadOptions): Promise<LoadResult>
 
   const openImap = async (c: Pop3ClientContext): Promise<ImapRawClient> => {
     const transcript = new Transcript({ maxEntries: 0, onEntry: (e) => c.ring.push(e) });
-    const client = await ImapRawClient.connect({ ...options.imap, transcript, session: `load-${c.index}-imap`, signal: stop.signal, gate: c.gate });
+    const client = await ImapRawClient.connect({ ...options.imap, transcript, session: `load-${c.index}-imap`, signal: window.signal, gate: c.gate });
     try {
       expectOk('LOGIN (imap)', await client.login(c.mailbox.account.user, c.mailbox.account.password));
       return client;
@@ -158,7 +155,7 @@ export async function runPop3Load(options: Pop3LoadOptions): Promise<LoadResult>
     let pop3: Pop3Client | undefined;
     try {
       pop3 = await timed('LOGIN', async () => {
-        const client = await Pop3Client.connect({ ...options.pop3, transcript, session: `load-${c.index}-pop3`, signal: stop.signal, gate: c.gate });
+        const client = await Pop3Client.connect({ ...options.pop3, transcript, session: `load-${c.index}-pop3`, signal: window.signal, gate: c.gate });
         try {
           await client.login(c.mailbox.account.user, c.mailbox.account.password);
           return client;
@@ -202,22 +199,20 @@ export async function runPop3Load(options: Pop3LoadOptions): Promise<LoadResult>
     const imaps = settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     try {
-      if (failed !== undefined || stop.signal.aborted) throw failed === undefined ? new Error('interrupted during set-up') : failed.reason;
-      book.measuring = true;
-      const t0 = now();
-      const deadline = t0 + options.durationMs;
-      const timer = setTimeout(() => stop.abort(), options.durationMs);
+      if (failed !== undefined || window.stopping) throw failed === undefined ? new Error('interrupted during set-up') : failed.reason;
+      book.window = window;
+      const t0 = window.open(options.durationMs);
       try {
         await Promise.all(
           contexts.map(async (c, i) => {
             const imap = imaps[i] as ImapRawClient;
             try {
-              while (now() < deadline && !stop.signal.aborted) {
+              while (window.running) {
                 const messageId = await place(imap, c);
-                await c.mailbox.turns.run(() => (now() < deadline && !stop.signal.aborted ? cycle(c, messageId) : Promise.resolve()));
+                await c.mailbox.turns.run(() => (window.running ? cycle(c, messageId) : Promise.resolve()));
               }
             } catch (err) {
-              if (stop.signal.aborted && !(err instanceof CommandFailure)) return; // the window closed mid-command
+              if (window.dropped && !(err instanceof CommandFailure)) return; // Ctrl-C's grace ran out mid-command
               if (err instanceof CommandFailure) book.noteError(err.command, err.outcome, err.message, c.ring);
               else {
                 book.record('(connection)', 'errored', 0);
@@ -227,28 +222,29 @@ export async function runPop3Load(options: Pop3LoadOptions): Promise<LoadResult>
           }),
         );
       } finally {
-        clearTimeout(timer);
-        measuredMs = Math.min(now(), deadline) - t0;
-        book.measuring = false;
+        measuredMs = Math.min(now(), window.deadline) - t0;
+        book.window = undefined;
       }
     } finally {
-      for (const imap of imaps) if (imap !== undefined && !imap.closed) await imap.logout().catch(() => imap.drop());
+      for (const imap of imaps) if (imap !== undefined) await logoutOrDrop(imap, window);
     }
   } catch (err) {
     setupError = (err as Error).message;
   } finally {
-    options.signal.removeEventListener('abort', onAbort);
+    window.close();
   }
-  const leftovers = await cleanupPop3(options, boxes);
+  const leftovers = await cleanupPop3(options, boxes, window);
   return book.result({ runId: options.runId, startedAt, measuredMs, settings, interrupted: options.signal.aborted, leftovers, setupError });
 }
 
 /**
  * For each mailbox with messages still recorded: finds each by its Message-ID
  * among the messages whose headers carry the run id, DELEs it, QUITs; then, in
- * a fresh session, looks for each again and reports any still there.
+ * a fresh session, looks for each again and reports any still there. When a
+ * session ended without its own logout, an APPEND of it may land late: the
+ * find-and-DELE pass runs again after a pause (settleBeforeRecheck).
  */
-async function cleanupPop3(options: Pop3LoadOptions, boxes: readonly Mailbox[]): Promise<string[]> {
+async function cleanupPop3(options: Pop3LoadOptions, boxes: readonly Mailbox[], window: LoadWindow): Promise<string[]> {
   const leftovers: string[] = [];
   const sessionOf = async (box: Mailbox): Promise<Pop3Session> => {
     const client = await Pop3Client.connect({ ...options.pop3, transcript: new Transcript({ maxEntries: 0 }), session: 'load-cleanup' });
@@ -263,7 +259,7 @@ async function cleanupPop3(options: Pop3LoadOptions, boxes: readonly Mailbox[]):
   for (const box of boxes) {
     if (box.pending.size === 0) continue;
     const ids = [...box.pending];
-    try {
+    const deleteOwn = async (): Promise<void> => {
       const session = await sessionOf(box);
       try {
         for (const id of ids) {
@@ -276,6 +272,10 @@ async function cleanupPop3(options: Pop3LoadOptions, boxes: readonly Mailbox[]):
       } finally {
         if (!session.closed) session.client.connection.destroy();
       }
+    };
+    try {
+      await deleteOwn();
+      if (await settleBeforeRecheck(window)) await deleteOwn();
       const check = await sessionOf(box);
       try {
         for (const id of ids) if ((await check.findOwn(id)) !== undefined) leftovers.push(`${box.account.user}:${id}`);

@@ -5,7 +5,7 @@ import { astringPart, ImapRawClient } from '../../src/protocols/imap/raw/index.j
 import { Pop3Client } from '../../src/protocols/pop3/index.js';
 import { loadTargetFile, resolveAccountPassword } from '../../src/target/index.js';
 import { Transcript } from '../../src/transport/transcript.js';
-import { describeRun, runCli, tempDir } from '../support/cli.js';
+import { describeRun, runCli, startCli, tempDir } from '../support/cli.js';
 import { labEnv } from '../support/run-suite.js';
 
 interface LoadJson {
@@ -208,4 +208,40 @@ describe('mailprobe load against the lab', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/unknown command 'FECTH'/);
   });
+
+  it('Ctrl-C mid-window: the clients finish their commands and log out, cleanup runs, exit 130, and nothing lands after it', async () => {
+    const lab = inject('lab');
+    const env = await labEnv(lab.envFile);
+    for (const protocol of ['imap', 'pop3'] as const) {
+      const mix = protocol === 'imap' ? ['--mix', 'APPEND=3,FETCH=1'] : [];
+      const cli = startCli([
+        'load',
+        '--target',
+        lab.targetFile,
+        '--secrets-file',
+        lab.envFile,
+        '--protocol',
+        protocol,
+        '--clients',
+        '3',
+        '--duration',
+        '60s',
+        ...mix,
+        '--json',
+        '-',
+      ]);
+      // Interrupt once the window is surely open: after set-up (well under 5 s on the lab) and mid-APPENDs.
+      await new Promise((r) => setTimeout(r, 4_000));
+      cli.child.kill('SIGINT');
+      const r = await cli.done;
+      expect(r.code, describeRun(r)).toBe(130);
+      const report = JSON.parse(r.stdout) as LoadJson;
+      expect(report.load.totalCommands, protocol).toBeGreaterThan(0);
+      expect(report.load.leftovers, protocol).toEqual([]);
+      // Past anything the server still had of the clients' sessions.
+      await new Promise((r) => setTimeout(r, 1_500));
+      if (protocol === 'imap') expect(await foldersOf(report.runId, lab.targetFile, env)).toEqual([]);
+      else expect(Object.values(await pop3MessagesOf(report.runId, lab.targetFile, env)).every((n) => n === 0)).toBe(true);
+    }
+  }, 90_000);
 });

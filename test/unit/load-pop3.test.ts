@@ -7,9 +7,10 @@ import { FakeLineServer, type FakeSession } from '../support/fake-line-server.js
  * A maildrop shared by a fake IMAP server (APPEND only, with LITERAL+) and a
  * fake POP3 server, to show what `load --protocol pop3` does with a server
  * that answers wrongly: one that hides the run's header, one that locks the
- * maildrop, and an honest one for contrast.
+ * maildrop, one whose APPEND takes longer than the window (and lands however
+ * the connection ends, as Dovecot's did), and an honest one for contrast.
  */
-type Mode = 'honest' | 'strip-run-header' | 'in-use';
+type Mode = 'honest' | 'strip-run-header' | 'in-use' | 'slow-append';
 
 async function fakeHost(mode: Mode) {
   const drop: { text: string; deleted: boolean }[] = [];
@@ -25,6 +26,7 @@ async function fakeHost(mode: Mode) {
           return;
         }
         pending.delete(s);
+        if (mode === 'slow-append') await new Promise((r) => setTimeout(r, 150));
         drop.push({ text: `${p.got.join('\r\n')}\r\n`, deleted: false });
         await s.write(`${p.tag} OK [APPENDUID 1 ${drop.length}] done\r\n`);
         return;
@@ -77,7 +79,7 @@ afterEach(async () => {
   servers = [];
 });
 
-async function run(mode: Mode) {
+async function run(mode: Mode, durationMs = 300) {
   const host = await fakeHost(mode);
   servers.push(host.imap, host.pop3);
   const endpoint = (port: number) => ({ host: '127.0.0.1', port, security: 'none' as const });
@@ -87,7 +89,7 @@ async function run(mode: Mode) {
     imap: endpoint(host.imap.port),
     accounts: [{ role: 'primary', user: 'alice', password: 'secret-pass' }],
     clients: 2,
-    durationMs: 300,
+    durationMs,
     maxConnectionsPerHost: 4,
     connectRate: 500,
     signal: new AbortController().signal,
@@ -128,5 +130,15 @@ describe('load --protocol pop3 against fake servers', () => {
     expect(drop.length).toBeGreaterThan(0);
     expect(drop.every((m) => m.deleted)).toBe(true);
     expect(loadExitCode(result)).toBe(4);
+  });
+
+  it('an APPEND still running when the window ends is waited for, and its message deleted by cleanup', async () => {
+    // Each APPEND takes 150 ms and the window 100 ms: the deadline falls inside each client's first one.
+    const { result, drop } = await run('slow-append', 100);
+    await new Promise((r) => setTimeout(r, 400)); // anything the server still had would have landed by now
+    expect(drop.length).toBeGreaterThanOrEqual(2);
+    expect(drop.every((m) => m.deleted)).toBe(true);
+    expect(result.leftovers).toEqual([]);
+    expect(result.firstError).toBeUndefined();
   });
 });

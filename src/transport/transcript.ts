@@ -111,8 +111,9 @@ export class Transcript {
   }
 
   #entry(direction: Direction, session: string, text: string): TranscriptEntry {
-    const entry = { at: this.#now(), direction, session, text };
-    return this.#secure.has(session) ? { ...entry, tls: true } : entry;
+    // Built whole rather than spread: this runs for every line on the wire.
+    const at = this.#now();
+    return this.#secure.has(session) ? { at, direction, session, text, tls: true } : { at, direction, session, text };
   }
 
   #push(entry: TranscriptEntry): void {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { BODY_HEADER } from '../protocols/smtp/generated-message.js';
 import { openPrivateFile } from '../transport/private-files.js';
 
@@ -44,6 +43,27 @@ export async function saveCopy(path: string, fill: (write: (piece: Uint8Array) =
   return digestCopy(path);
 }
 
+const READ_OCTETS = 256 * 1024;
+
+/**
+ * The file's octets in pieces, each a view of one buffer that the next piece
+ * overwrites: the digest only hashes them (a hash copies), and a stream's fresh
+ * buffer per piece would leave a 25 MB copy's worth of spent buffers behind.
+ */
+async function* readReusing(path: string, size: number): AsyncGenerator<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(size);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, size, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Streams the file once: its octets and SHA-256, and the SHA-256 of what follows the header block. */
 export async function digestCopy(path: string): Promise<CopyDigest> {
   const whole = createHash('sha256');
@@ -54,7 +74,7 @@ export async function digestCopy(path: string): Promise<CopyDigest> {
   let state: 'head' | 'body' | 'none' = 'head';
   let head = Buffer.alloc(0);
   let named: { octets: number; sha256: string } | undefined;
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of readReusing(path, READ_OCTETS)) {
     octets += chunk.length;
     whole.update(chunk);
     if (state === 'body') {

@@ -102,6 +102,19 @@ describe('DataFramer (SMTP data in chunks)', () => {
     expect(bytewise.bytes.equals(expected.bytes)).toBe(true);
   });
 
+  it('hands on a chunk that needs no change as it is, uncopied, and still counts its lines', () => {
+    const framer = new DataFramer();
+    const clean = Buffer.from('L1 text\r\nL2 more\r\n', 'latin1');
+    expect(framer.push(clean)).toBe(clean);
+    expect(framer.counts.lines).toBe(2);
+    // A "." at the start of the next chunk's first line is still stuffed: the line start carried over.
+    expect(framer.push(Buffer.from('.dot\r\n', 'latin1')).toString('latin1')).toBe('..dot\r\n');
+    // A chunk ending in a lone CR is framed (its LF may come next), and the LF that follows is not doubled.
+    expect(framer.push(Buffer.from('end\r', 'latin1')).toString('latin1')).toBe('end\r\n');
+    expect(framer.push(Buffer.from('\nL4\r\n', 'latin1')).toString('latin1')).toBe('L4\r\n');
+    expect(framer.counts).toEqual({ octets: 33, lines: 5, stuffed: 1 });
+  });
+
   it('frames an empty message and one without a final line end as frameMessageData does', () => {
     for (const raw of [Buffer.alloc(0), Buffer.from('no end'), Buffer.from('.')]) {
       expect(framedInChunks(raw, []).bytes.equals(frameMessageData(raw).bytes), JSON.stringify(raw.toString())).toBe(true);

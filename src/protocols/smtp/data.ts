@@ -51,6 +51,14 @@ export class DataFramer {
   /** The wire octets for `chunk`; a line end that began in an earlier chunk is completed here. */
   push(chunk: Uint8Array): Buffer {
     this.#octets += chunk.length;
+    // Most chunks need no change (CRLF lines, none starting with "."): they go out as they are, uncopied. A copy
+    // per chunk, at twice its size, left 50 MB of spent buffers behind a 25 MB message (peak RSS, issue 12).
+    const lines = this.#linesIfUnchanged(chunk);
+    if (lines !== undefined) {
+      this.#lines += lines;
+      this.#atLineStart = chunk[chunk.length - 1] === LF;
+      return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    }
     // At most two octets out per octet in (a bare CR or LF becomes CRLF, a line's first "." becomes "..").
     const out = Buffer.allocUnsafe(chunk.length * 2);
     let at = 0;
@@ -77,6 +85,34 @@ export class DataFramer {
       out[at++] = octet;
     }
     return out.subarray(0, at);
+  }
+
+  /**
+   * The number of line ends in `chunk` when framing would leave it as it is:
+   * every CR is followed by LF and every LF preceded by CR within the chunk, no
+   * line starts with ".", and no line end is still open from the last chunk.
+   * Else undefined, and push frames it octet by octet.
+   */
+  #linesIfUnchanged(chunk: Uint8Array): number | undefined {
+    if (this.#afterCr || chunk.length === 0) return undefined;
+    let lines = 0;
+    let atLineStart = this.#atLineStart;
+    for (let i = 0; i < chunk.length; i++) {
+      const octet = chunk[i] as number;
+      if (octet === CR) {
+        if (chunk[i + 1] !== LF) return undefined;
+        continue;
+      }
+      if (octet === LF) {
+        if (i === 0 || chunk[i - 1] !== CR) return undefined;
+        lines++;
+        atLineStart = true;
+        continue;
+      }
+      if (atLineStart && octet === DOT) return undefined;
+      atLineStart = false;
+    }
+    return lines;
   }
 
   /** The end of the data: a CRLF if the message did not end with one, then "." CRLF (§4.1.1.4). */

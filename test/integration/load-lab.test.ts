@@ -51,13 +51,18 @@ async function pop3MessagesOf(runId: string, targetFile: string, env: Record<str
   return out;
 }
 
+/** `mailprobe load` against the lab's target and passwords, then `args`. */
+function labLoad(lab: { targetFile: string; envFile: string }, args: readonly string[]): string[] {
+  return ['load', '--target', lab.targetFile, '--secrets-file', lab.envFile, ...args];
+}
+
 describe('mailprobe load against the lab', () => {
   it('runs the mix on real sessions, counts every command, cleans up its folders, and its JSON gates report diff on a doubled p95', async () => {
     const lab = inject('lab');
     const env = await labEnv(lab.envFile);
     const dir = await tempDir('load');
     const json = join(dir, 'load.json');
-    const r = await runCli(['load', '--target', lab.targetFile, '--secrets-file', lab.envFile, '--clients', '3', '--duration', '2s', '--json', json]);
+    const r = await runCli(labLoad(lab, ['--clients', '3', '--duration', '2s', '--json', json]));
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stdout).toMatch(/^FETCH\s+\d+\s+0\s/m);
     expect(r.stdout).toMatch(/commands\/s/);
@@ -97,20 +102,7 @@ describe('mailprobe load against the lab', () => {
   it('--reconnect: every session logs in, runs its commands and logs out; logins are counted and nothing is left', async () => {
     const lab = inject('lab');
     const env = await labEnv(lab.envFile);
-    const r = await runCli([
-      'load',
-      '--target',
-      lab.targetFile,
-      '--secrets-file',
-      lab.envFile,
-      '--clients',
-      '2',
-      '--duration',
-      '1s',
-      '--reconnect',
-      '--json',
-      '-',
-    ]);
+    const r = await runCli(labLoad(lab, ['--clients', '2', '--duration', '1s', '--reconnect', '--json', '-']));
     expect(r.code, describeRun(r)).toBe(0);
     const report = JSON.parse(r.stdout) as LoadJson;
     const byId = new Map(report.scenarios.map((s) => [s.id, s]));
@@ -126,23 +118,7 @@ describe('mailprobe load against the lab', () => {
   it('--pipeline 4: FETCH and STORE in flight together on distinct own messages, every answer OK, nothing left', async () => {
     const lab = inject('lab');
     const env = await labEnv(lab.envFile);
-    const r = await runCli([
-      'load',
-      '--target',
-      lab.targetFile,
-      '--secrets-file',
-      lab.envFile,
-      '--clients',
-      '2',
-      '--duration',
-      '1s',
-      '--pipeline',
-      '4',
-      '--mix',
-      'FETCH=2,STORE=1',
-      '--json',
-      '-',
-    ]);
+    const r = await runCli(labLoad(lab, ['--clients', '2', '--duration', '1s', '--pipeline', '4', '--mix', 'FETCH=2,STORE=1', '--json', '-']));
     expect(r.code, describeRun(r)).toBe(0);
     const report = JSON.parse(r.stdout) as LoadJson;
     const byId = new Map(report.scenarios.map((s) => [s.id, s]));
@@ -157,21 +133,7 @@ describe('mailprobe load against the lab', () => {
   it('--protocol pop3: clients cycle APPEND and a POP3 session over the account and its stand-ins; every own message is deleted', async () => {
     const lab = inject('lab');
     const env = await labEnv(lab.envFile);
-    const r = await runCli([
-      'load',
-      '--target',
-      lab.targetFile,
-      '--secrets-file',
-      lab.envFile,
-      '--protocol',
-      'pop3',
-      '--clients',
-      '2',
-      '--duration',
-      '2s',
-      '--json',
-      '-',
-    ]);
+    const r = await runCli(labLoad(lab, ['--protocol', 'pop3', '--clients', '2', '--duration', '2s', '--json', '-']));
     expect(r.code, describeRun(r)).toBe(0);
     const report = JSON.parse(r.stdout) as LoadJson;
     const byId = new Map(report.scenarios.map((s) => [s.id, s]));
@@ -196,14 +158,14 @@ describe('mailprobe load against the lab', () => {
 
   it('--protocol pop3 with --mix is a usage error, before any connection', async () => {
     const lab = inject('lab');
-    const r = await runCli(['load', '--target', lab.targetFile, '--secrets-file', lab.envFile, '--protocol', 'pop3', '--mix', 'FETCH=1']);
+    const r = await runCli(labLoad(lab, ['--protocol', 'pop3', '--mix', 'FETCH=1']));
     expect(r.code, describeRun(r)).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('a bad --mix is a usage error with a one-line reason, before any connection', async () => {
     const lab = inject('lab');
-    const r = await runCli(['load', '--target', lab.targetFile, '--secrets-file', lab.envFile, '--mix', 'FECTH=10']);
+    const r = await runCli(labLoad(lab, ['--mix', 'FECTH=10']));
     expect(r.code, describeRun(r)).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/unknown command 'FECTH'/);
@@ -214,22 +176,7 @@ describe('mailprobe load against the lab', () => {
     const env = await labEnv(lab.envFile);
     for (const protocol of ['imap', 'pop3'] as const) {
       const mix = protocol === 'imap' ? ['--mix', 'APPEND=3,FETCH=1'] : [];
-      const cli = startCli([
-        'load',
-        '--target',
-        lab.targetFile,
-        '--secrets-file',
-        lab.envFile,
-        '--protocol',
-        protocol,
-        '--clients',
-        '3',
-        '--duration',
-        '60s',
-        ...mix,
-        '--json',
-        '-',
-      ]);
+      const cli = startCli(labLoad(lab, ['--protocol', protocol, '--clients', '3', '--duration', '60s', ...mix, '--json', '-']));
       // Interrupt once the window is surely open: after set-up (well under 5 s on the lab) and mid-APPENDs.
       await new Promise((r) => setTimeout(r, 4_000));
       cli.child.kill('SIGINT');

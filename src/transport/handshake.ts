@@ -2,7 +2,7 @@ import { connect as tlsConnect, type ConnectionOptions, type TLSSocket, type TLS
 import type { Socket } from 'node:net';
 import { TransportError, endpoint, type Phase } from './errors.js';
 import { waitPhase } from './phase.js';
-import { tlsConnectOptions, tlsFailureHint, sniName, type TlsOptions } from './tls.js';
+import { tlsConnectOptions, tlsFailureHint, sniName, type TlsOptions, withSharedContext } from './tls.js';
 
 export interface HandshakeOptions {
   readonly socket: Socket;
@@ -44,7 +44,8 @@ export function handshake(options: HandshakeOptions): Promise<TLSSocket> {
       // The TLS socket reports failures; an 'error' on the wrapped TCP socket
       // must not become an uncaught exception.
       if (options.socket.listenerCount('error') === 0) options.socket.on('error', () => undefined);
-      const socket = tlsConnect({ socket: options.socket, ...tlsConnectOptions(options.host, options.tls), ...options.override });
+      const own = tlsConnectOptions(options.host, options.tls);
+      const socket = tlsConnect({ socket: options.socket, ...(options.override === undefined ? withSharedContext(own) : { ...own, ...options.override }) });
       options.onSocket?.(socket);
       const onError = (error: Error): void => {
         socket.destroy();

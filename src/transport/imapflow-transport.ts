@@ -6,7 +6,7 @@ import { connectingLine } from './connect.js';
 import { tlsSummary, type Security } from './connection.js';
 import { TransportError, endpoint, starttlsInjectionError, type Phase } from './errors.js';
 import { bufferedBytes, type BufferMeter } from './limits.js';
-import { describeTls, tlsConnectOptions, type TlsOptions } from './tls.js';
+import { describeTls, tlsConnectOptions, type TlsOptions, withSharedContext } from './tls.js';
 
 /**
  * The sockets under an imapflow session, opened and owned by mailprobe
@@ -136,7 +136,7 @@ export class ImapflowTransport implements ImapTransport {
       plain.once('connect', () => connected(plain));
       return plain as ImapTransportSocket;
     }
-    const secure = tlsConnect({ ...tlsConnectOptions(host, this.options.tls), socket: plain }, () => {
+    const secure = tlsConnect({ ...withSharedContext(tlsConnectOptions(host, this.options.tls)), socket: plain }, () => {
       this.options.onInfo?.(tlsSummary(describeTls(secure, 'tls', host, this.options.tls)));
       connected(secure);
     });
@@ -173,7 +173,7 @@ export class ImapflowTransport implements ImapTransport {
     this.#meter.endStarttlsWatch();
     const { timeouts } = this.options;
     this.#arm('starttls', timeouts.tls, () => `TLS handshake after STARTTLS with ${this.endpoint} did not finish within ${timeouts.tls} ms`);
-    const secure = tlsConnect({ ...tlsConnectOptions(this.options.host, this.options.tls), socket: plain }, () => {
+    const secure = tlsConnect({ ...withSharedContext(tlsConnectOptions(this.options.host, this.options.tls)), socket: plain }, () => {
       this.#disarm();
       this.phase = 'command';
       this.options.onInfo?.(tlsSummary(describeTls(secure, 'starttls', this.options.host, this.options.tls)));

@@ -103,9 +103,12 @@ export class LoadWindow {
 /**
  * Cleanup's second look: when a session ended without its own logout, waits
  * SETTLE_MS so that what the server still had of it is done, and says so.
+ * The wait is the run's, not each account's: later calls share the first one.
  */
-export async function settleBeforeRecheck(window: LoadWindow, settleMs = SETTLE_MS): Promise<boolean> {
-  if (window.unclean === 0) return false;
-  await new Promise((resolve) => setTimeout(resolve, settleMs));
-  return true;
+export function settleBeforeRecheck(window: LoadWindow, settleMs = SETTLE_MS): Promise<boolean> {
+  if (window.unclean === 0) return Promise.resolve(false);
+  settling.set(window, settling.get(window) ?? new Promise((resolve) => setTimeout(() => resolve(true), settleMs)));
+  return settling.get(window) as Promise<boolean>;
 }
+
+const settling = new WeakMap<LoadWindow, Promise<boolean>>();

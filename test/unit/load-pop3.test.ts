@@ -103,7 +103,11 @@ describe('load --protocol pop3 against fake servers', () => {
     const { result, drop } = await run('honest');
     const by = new Map(result.commands.map((c) => [c.command, c]));
     expect(by.get('RETR')!.count).toBeGreaterThan(0);
-    expect(by.get('DELE')!.count).toBe(by.get('QUIT')!.count);
+    // A cycle whose DELE was answered before the deadline and its QUIT after counts the DELE only: at most one per client.
+    const dele = by.get('DELE')!.count;
+    const quit = by.get('QUIT')!.count;
+    expect(dele).toBeGreaterThanOrEqual(quit);
+    expect(dele - quit).toBeLessThanOrEqual(2);
     expect(result.logins).toBe(by.get('LOGIN')!.count);
     expect(result.firstError).toBeUndefined();
     expect(result.leftovers).toEqual([]);

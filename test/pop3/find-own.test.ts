@@ -100,3 +100,111 @@ describe('Pop3Session.findOwn on a big maildrop', () => {
     expect(second.tops()).toBe(1);
   });
 });
+
+/**
+ * A maildrop of thousands of messages: once the run has listed it whole (the baseline its absence checks compare
+ * against), a search starts with LIST n, UIDL n and TOP n 0 of the newest messages, where the run's own mail is,
+ * and lists the maildrop whole again only when the message is not among them.
+ */
+describe('Pop3Session.findOwn, newest first in a big maildrop', () => {
+  const BIG = 2_000;
+  const wholeListings = (s: FakeLineServer) => s.received.filter((l) => l === 'LIST' || l === 'UIDL').length;
+
+  it('after the first search has listed the maildrop whole, the next finds the newest message for a few lines', async () => {
+    const messages = Array.from({ length: BIG }, (_, i) => foreign(i + 1));
+    const s = await startFakePop3({ password: PASSWORD, messages });
+    servers.push(s);
+    const memory = new MaildropMemory();
+    const first = await session(s, memory);
+    expect(await first.pop3.findOwn('<mine@run>', { newLooks: 8 })).toBeUndefined();
+    expect(wholeListings(s)).toBe(2);
+    messages.push(own('<mine@run>'));
+    const second = await session(s, memory);
+    const sent = s.received.length;
+    expect(await second.pop3.findOwn('<mine@run>')).toEqual({ msg: BIG + 1, size: (messages[BIG] as Buffer).length });
+    expect(s.received.slice(sent)).toEqual(['STAT', `LIST ${BIG + 1}`, `UIDL ${BIG + 1}`, `TOP ${BIG + 1} 0`]);
+  });
+
+  it('a message deeper than the newest ones, and one that is gone, are still searched for in the whole listing', async () => {
+    const messages = [
+      ...Array.from({ length: BIG }, (_, i) => foreign(i + 1)),
+      own('<deep@run>'),
+      ...Array.from({ length: 100 }, (_, i) => foreign(BIG + i + 2)),
+    ];
+    const s = await startFakePop3({ password: PASSWORD, messages });
+    servers.push(s);
+    const memory = new MaildropMemory();
+    expect(await (await session(s, memory)).pop3.findOwn('<other@run>', { newLooks: 1 })).toBeUndefined();
+    const deep = await session(s, memory);
+    expect(await deep.pop3.findOwn('<deep@run>')).toEqual({ msg: BIG + 1, size: (messages[BIG] as Buffer).length });
+    expect(wholeListings(s)).toBe(4);
+    // Gone: the newest are looked at, then the whole listing, and only messages never read before get a TOP.
+    const gone = await session(s, memory);
+    expect(await gone.pop3.findOwn('<gone@run>')).toBeUndefined();
+    expect(wholeListings(s)).toBe(6);
+  });
+
+  it('a message found before and gone since costs no TOP: the newest were listed whole before, so none of them is it', async () => {
+    const messages = Array.from({ length: BIG }, (_, i) => foreign(i + 1));
+    const s = await startFakePop3({ password: PASSWORD, messages });
+    servers.push(s);
+    const memory = new MaildropMemory();
+    expect(await (await session(s, memory)).pop3.findOwn('<other@run>', { newLooks: 1 })).toBeUndefined();
+    messages.push(own('<mine@run>'));
+    expect(await (await session(s, memory)).pop3.findOwn('<mine@run>')).toEqual({ msg: BIG + 1, size: (messages[BIG] as Buffer).length });
+    messages.pop();
+    const gone = await session(s, memory);
+    expect(await gone.pop3.findOwn('<mine@run>')).toBeUndefined();
+    expect(gone.tops()).toBe(0);
+    expect(wholeListings(s)).toBe(4);
+  });
+
+  it('a message found before and kept under a new unique-id among the newest is still read, and found', async () => {
+    const messages = Array.from({ length: BIG }, (_, i) => foreign(i + 1));
+    const s = await startFakePop3({ password: PASSWORD, messages });
+    servers.push(s);
+    const memory = new MaildropMemory();
+    expect(await (await session(s, memory)).pop3.findOwn('<other@run>', { newLooks: 1 })).toBeUndefined();
+    messages.push(own('<mine@run>'));
+    expect(await (await session(s, memory)).pop3.findOwn('<mine@run>')).toEqual({ msg: BIG + 1, size: (messages[BIG] as Buffer).length });
+    // RFC 1939 §7 has the unique-id persist across sessions; this server hands the message a new one.
+    const uidOf = (n: number) => (n === BIG + 1 ? 'renamed' : `uid-${n}`);
+    s.on('UIDL', (line, args) => {
+      if (args) line.write(`+OK ${args} ${uidOf(Number(args))}\r\n`);
+      else line.write(`+OK\r\n${messages.map((_, i) => `${i + 1} ${uidOf(i + 1)}\r\n`).join('')}.\r\n`);
+    });
+    const again = await session(s, memory);
+    expect(await again.pop3.findOwn('<mine@run>')).toEqual({ msg: BIG + 1, size: (messages[BIG] as Buffer).length });
+    expect(again.tops()).toBe(1);
+    expect(wholeListings(s)).toBe(2);
+  });
+
+  it('counts the messages this session marked as deleted: STAT leaves them out, their numbers stay taken', async () => {
+    const messages = Array.from({ length: BIG }, (_, i) => foreign(i + 1));
+    const s = await startFakePop3({ password: PASSWORD, messages });
+    servers.push(s);
+    const memory = new MaildropMemory();
+    expect(await (await session(s, memory)).pop3.findOwn('<other@run>', { newLooks: 1 })).toBeUndefined();
+    messages.push(own('<mine@run>'));
+    const second = await session(s, memory);
+    await second.pop3.client.dele(3);
+    const sent = s.received.length;
+    expect(await second.pop3.findOwn('<mine@run>')).toEqual({ msg: BIG + 1, size: (messages[BIG] as Buffer).length });
+    // STAT says BIG messages; the newest is BIG + 1, and it is the first looked at.
+    expect(s.received.slice(sent, sent + 2)).toEqual(['STAT', `LIST ${BIG + 1}`]);
+    expect(wholeListings(s)).toBe(2);
+  });
+
+  it('without PIPELINING the same commands go one at a time', async () => {
+    const messages = Array.from({ length: BIG }, (_, i) => foreign(i + 1));
+    const s = await startFakePop3({ password: PASSWORD, messages, capabilities: ['USER', 'TOP', 'UIDL'] });
+    servers.push(s);
+    const memory = new MaildropMemory();
+    expect(await (await session(s, memory)).pop3.findOwn('<other@run>', { newLooks: 1 })).toBeUndefined();
+    messages.push(foreign(BIG + 1), own('<mine@run>'), foreign(BIG + 3));
+    const second = await session(s, memory);
+    expect(await second.pop3.findOwn('<mine@run>')).toEqual({ msg: BIG + 2, size: (messages[BIG + 1] as Buffer).length });
+    expect(second.tops()).toBe(2);
+    expect(wholeListings(s)).toBe(2);
+  });
+});

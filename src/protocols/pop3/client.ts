@@ -23,8 +23,8 @@ const MAX_AUTH_LINE = 255;
 /**
  * mailprobe's own POP3 client (RFC 1939, 2449, 2595, 5034) on the transport
  * layer. One command at a time: calls made concurrently are queued, since POP3
- * has no pipelining unless advertised. The one exception is topMany, the header
- * search, which pipelines only when CAPA lists PIPELINING.
+ * has no pipelining unless advertised. The exceptions are topMany and scanMany,
+ * the message search, which pipeline only when CAPA lists PIPELINING.
  */
 export class Pop3Client {
   /** The greeting text, whole ("+OK Dovecot ready. <1.2@host>"). */
@@ -37,6 +37,8 @@ export class Pop3Client {
   #capaRefusal: Pop3ReplyError | undefined;
   #utf8Mode = false;
   readonly #queue = new SerialQueue();
+  /** Messages marked as deleted in this session (DELE answered +OK, no RSET since). */
+  readonly #deleted = new Set<number>();
 
   private constructor(connection: Connection, greeting: string) {
     this.#connection = connection;
@@ -291,19 +293,55 @@ export class Pop3Client {
         throw new Pop3ProtocolError('EPOP3_ARGUMENT', `TOP line count must be a non-negative integer, got ${String(lines)}`);
       }
       const commands = msgs.map((msg) => `TOP ${messageNumber(msg)} ${lines}`);
-      const pipelined = this.pipelining;
-      if (pipelined) for (const command of commands) this.#connection.writeLine(command, { command });
-      const replies: Array<Buffer | Pop3ReplyError> = [];
-      for (const command of commands) {
-        if (!pipelined) this.#connection.writeLine(command, { command });
-        // Each reply's deadline starts when its turn to be read comes, not when it was sent.
-        const budget = this.#budget(command, 'transfer');
-        const reply = await this.#connection.readLine({ phase: 'command', command, budget });
-        const status = this.#parse(reply.bytes.toString('utf8'), command);
-        replies.push(status.ok ? await readBody(this.#connection, command, budget) : new Pop3ReplyError(command, status.text, status.responseCode));
-      }
-      return replies;
+      return this.#pipeline(commands, 'transfer', (command, budget) => readBody(this.#connection, command, budget));
     });
+  }
+
+  /**
+   * `LIST n`, and `UIDL n` when `withUid`, for each of `msgs`, pipelined as topMany is: the search's look at the
+   * newest messages of a big maildrop, which costs a few lines where LIST and UIDL of the whole maildrop cost
+   * two lines per message. An entry is undefined when LIST n was refused (no such message, or one marked as
+   * deleted, RFC 1939 §5); its uid is undefined when UIDL n was refused. The entry keeps the number asked about:
+   * the header read that follows (TOP n 0) is what identifies the message.
+   */
+  scanMany(msgs: readonly number[], withUid: boolean): Promise<Array<{ msg: number; size: number; uid: string | undefined } | undefined>> {
+    return this.#serial(async () => {
+      const commands = msgs.flatMap((msg) => (withUid ? [`LIST ${messageNumber(msg)}`, `UIDL ${messageNumber(msg)}`] : [`LIST ${messageNumber(msg)}`]));
+      const replies = await this.#pipeline(commands, 'reply', async (_command, _budget, status) => status.text);
+      const perMessage = withUid ? 2 : 1;
+      return msgs.map((msg, i) => {
+        const [listed, uidl] = [replies[i * perMessage], withUid ? replies[i * perMessage + 1] : undefined];
+        if (listed === undefined || listed instanceof Pop3ReplyError) return undefined;
+        const size = parseScanListing(listed, commands[i * perMessage] as string).size;
+        const uid = uidl === undefined || uidl instanceof Pop3ReplyError ? undefined : parseUidListing(uidl, commands[i * perMessage + 1] as string).uid;
+        return { msg, size, uid };
+      });
+    });
+  }
+
+  /**
+   * Sends `commands` and reads each reply in order, as one unit of the queue: all written before the first reply
+   * is read when CAPA lists PIPELINING (RFC 2449 §6.6), one at a time otherwise. Every reply is read even after
+   * a -ERR, so the replies stay in step with their commands; each entry is what `readRest` made of a positive
+   * reply, or the refusal.
+   */
+  async #pipeline<T>(
+    commands: readonly string[],
+    kind: ReplyKind,
+    readRest: (command: string, budget: ReplyBudget, status: Pop3StatusLine) => Promise<T>,
+  ): Promise<Array<T | Pop3ReplyError>> {
+    const pipelined = this.pipelining;
+    if (pipelined) for (const command of commands) this.#connection.writeLine(command, { command });
+    const replies: Array<T | Pop3ReplyError> = [];
+    for (const command of commands) {
+      if (!pipelined) this.#connection.writeLine(command, { command });
+      // Each reply's deadline starts when its turn to be read comes, not when it was sent.
+      const budget = this.#budget(command, kind);
+      const reply = await this.#connection.readLine({ phase: 'command', command, budget });
+      const status = this.#parse(reply.bytes.toString('utf8'), command);
+      replies.push(status.ok ? await readRest(command, budget, status) : new Pop3ReplyError(command, status.text, status.responseCode));
+    }
+    return replies;
   }
 
   /** Whether the server took UTF8 (RFC 6856): it may then show header blocks it hides from ASCII sessions. */
@@ -337,11 +375,25 @@ export class Pop3Client {
   }
 
   dele(msg: number): Promise<void> {
-    return this.#serial(async () => void (await this.#ok(`DELE ${messageNumber(msg)}`)));
+    return this.#serial(async () => {
+      await this.#ok(`DELE ${messageNumber(msg)}`);
+      this.#deleted.add(msg);
+    });
   }
 
   rset(): Promise<void> {
-    return this.#serial(async () => void (await this.#ok('RSET')));
+    return this.#serial(async () => {
+      await this.#ok('RSET');
+      this.#deleted.clear();
+    });
+  }
+
+  /**
+   * The highest message number of this session: STAT counts only messages not marked as deleted (RFC 1939 §5),
+   * while the numbers of the marked ones stay taken (§4: numbers do not change within a session).
+   */
+  async highestMessageNumber(): Promise<number> {
+    return (await this.stat()).count + this.#deleted.size;
   }
 
   noop(): Promise<void> {

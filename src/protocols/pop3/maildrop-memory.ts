@@ -30,6 +30,12 @@ export class MaildropMemory {
   /** Every unique-id a listing of this maildrop showed in the run, with the size (or sizes) it had. */
   readonly #listed = new Map<string, number | Set<number>>();
   #knownCount = 0;
+  #listedWhole = false;
+
+  /** Whether a session of the run has listed the whole maildrop (see Pop3Session's search). */
+  get listedWhole(): boolean {
+    return this.#listedWhole;
+  }
 
   recall(uid: string, size: number): Remembered | undefined {
     return this.#known.get(uid)?.get(size);
@@ -45,8 +51,12 @@ export class MaildropMemory {
     if (!sightings.some((s) => s.uid === uid && s.size === size)) this.#ownSightings.set(what.messageId, [...sightings, { uid, size }]);
   }
 
-  /** Notes what a session's UIDL listing showed (entries without a unique-id are passed over). */
-  listed(entries: Iterable<{ readonly uid: string | undefined; readonly size: number }>): void {
+  /**
+   * Notes what a session's UIDL listing showed (entries without a unique-id are passed over): `whole` for a
+   * listing of the whole maildrop, not of a few messages.
+   */
+  listed(entries: Iterable<{ readonly uid: string | undefined; readonly size: number }>, { whole }: { whole: boolean }): void {
+    if (whole) this.#listedWhole = true;
     for (const e of entries) {
       if (e.uid === undefined) continue;
       const had = this.#listed.get(e.uid);

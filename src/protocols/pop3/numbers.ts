@@ -1,5 +1,5 @@
 import { quoted } from '../../core/text.js';
-import { MAX_EXACT, readDecimal, type DecimalRule } from '../wire-numbers.js';
+import { MAX_EXACT, readSmallDecimal, type DecimalRule } from '../wire-numbers.js';
 import { Pop3ProtocolError } from './errors.js';
 
 /**
@@ -42,8 +42,8 @@ export const POP3_NUMBERS = {
  * number, the reply and the clause (a failed check, see runner/classify.ts).
  */
 export function pop3Number(text: string, rule: DecimalRule, command: string, line: string): number {
-  const reading = readDecimal(text, rule);
-  if (reading.ok) return Number(reading.value);
+  const reading = readSmallDecimal(text, rule);
+  if (reading.ok) return reading.value;
   throw new Pop3ProtocolError('EPOP3_MALFORMED', `malformed reply to ${command}: ${reading.problem} in ${quoted(line)}`, command, {
     clause: rule.clause,
   });

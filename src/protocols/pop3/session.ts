@@ -1,7 +1,7 @@
 import { RUN_HEADER } from '../smtp/compose.js';
 import type { Pop3Client } from './client.js';
 import { parseHeaderBlock } from '../headers.js';
-import { Pop3ReplyError } from './errors.js';
+import { Pop3ProtocolError, Pop3ReplyError } from './errors.js';
 import { MaildropMemory, type Remembered } from './maildrop-memory.js';
 
 /**
@@ -43,6 +43,13 @@ interface Entry {
 
 /** TOP commands per round trip grow 1, 2, 4 … up to this: a message at the top costs one TOP. */
 const MAX_BATCH = 32;
+/**
+ * A maildrop of at least this many messages is searched from its newest messages first: below it, LIST and
+ * UIDL of the whole maildrop are a few kilobytes in two round trips, no dearer than looking at the newest.
+ */
+const SEARCH_NEWEST_FROM = 256;
+/** How many of the newest messages that search covers before it lists the maildrop whole. */
+const HEAD_DEPTH = 64;
 const ownHeader = RUN_HEADER.toLowerCase();
 
 export class Pop3Session {
@@ -77,22 +84,82 @@ export class Pop3Session {
    * a large real mailbox costs little.
    */
   async findOwn(messageId: string, options: FindOptions = {}): Promise<{ msg: number; uid?: string; size: number } | undefined> {
+    const looks = { left: options.newLooks ?? Number.POSITIVE_INFINITY };
+    const newest = await this.#searchNewest(messageId, looks);
+    if (newest !== undefined || looks.left <= 0) return newest;
+    return this.#searchWhole(messageId, looks);
+  }
+
+  /**
+   * The search through the newest HEAD_DEPTH messages of a big maildrop, by LIST n, UIDL n and TOP n 0: where
+   * the run's own mail is (just delivered, appended at the end), found for a few lines whatever the maildrop
+   * holds. Not taken in a small maildrop (listed whole for a couple of round trips) or before the run has
+   * listed this maildrop whole once: that listing is what a later absence check compares against, so that it
+   * reads only what is new since (see #couldStillBe), not every message.
+   */
+  async #searchNewest(messageId: string, looks: { left: number }): Promise<{ msg: number; size: number } | undefined> {
+    if (!this.memory.listedWhole) return undefined;
+    const highest = await this.#highestOrUndefined();
+    if (highest === undefined || highest < SEARCH_NEWEST_FROM) return undefined;
+    const withUid = this.#mayAskUidl();
+    let batch = 1;
+    for (let next = highest, covered = 0; next >= 1 && covered < HEAD_DEPTH && looks.left > 0; ) {
+      const msgs: number[] = [];
+      for (; msgs.length < batch && next >= 1 && covered < HEAD_DEPTH; covered++) msgs.push(next--);
+      batch = Math.min(batch * 2, MAX_BATCH);
+      const entries = (await this.client.scanMany(msgs, withUid)).filter((e) => e !== undefined);
+      // Judged before they are noted: noted first, every entry would count as listed before.
+      const candidates = this.#candidates(entries, messageId, this.#notListedBefore(messageId));
+      this.#noteListed(entries);
+      const found = await this.#readCandidates(candidates, messageId, looks);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * STAT's count, or undefined when STAT is refused or malformed: the search then lists the maildrop whole, as
+   * it did before it looked at the newest first, and a broken STAT is judged by the scenario step that asks it
+   * (RFC 1939 §5), not blamed on a search for a message.
+   */
+  async #highestOrUndefined(): Promise<number | undefined> {
+    try {
+      return await this.client.highestMessageNumber();
+    } catch (err) {
+      if (err instanceof Pop3ReplyError || err instanceof Pop3ProtocolError) return undefined;
+      throw err;
+    }
+  }
+
+  /** LIST and UIDL of the whole maildrop, then the headers of whatever could be the message, newest first. */
+  async #searchWhole(messageId: string, looks: { left: number }): Promise<{ msg: number; size: number } | undefined> {
     const entries = (await this.#catalogue()).reverse();
     const couldBeIt = this.#couldStillBe(entries, messageId);
-    this.#noteListed(entries);
-    const candidates = entries.filter((e) => {
+    this.memory.listed(entries, { whole: true });
+    return this.#readCandidates(this.#candidates(entries, messageId, couldBeIt), messageId, looks);
+  }
+
+  /** What could be the message among `entries`: unread ones (narrowed by `couldBeIt`), and ones known to be it. */
+  #candidates(entries: readonly Entry[], messageId: string, couldBeIt?: (e: Entry) => boolean): Entry[] {
+    return entries.filter((e) => {
       const known = this.#known(e);
       return (known === undefined && (couldBeIt === undefined || couldBeIt(e))) || (known?.own === true && known.messageId === messageId);
     });
+  }
+
+  /**
+   * Reads the headers of `candidates` in order, in batches growing 1, 2, 4 … (pipelined when offered), until one
+   * is the message; each message not looked at before uses one of `looks`.
+   */
+  async #readCandidates(candidates: readonly Entry[], messageId: string, looks: { left: number }): Promise<{ msg: number; size: number } | undefined> {
     // Read in this session already: no need to ask again.
     const here = candidates.find((e) => this.#isLookedOwn(e.msg, messageId));
     if (here) return this.#foundOwn(here, messageId);
-    let newLooks = options.newLooks ?? Number.POSITIVE_INFINITY;
     let batch = 1;
-    for (let i = 0; i < candidates.length && newLooks > 0; ) {
-      const take = candidates.slice(i, i + Math.min(batch, newLooks));
+    for (let i = 0; i < candidates.length && looks.left > 0; ) {
+      const take = candidates.slice(i, i + Math.min(batch, looks.left));
       i += take.length;
-      newLooks -= take.filter((e) => this.#known(e) === undefined).length;
+      looks.left -= take.filter((e) => this.#known(e) === undefined).length;
       batch = Math.min(batch * 2, MAX_BATCH);
       await this.#look(take);
       const match = take.find((e) => this.#isLookedOwn(e.msg, messageId));
@@ -130,7 +197,7 @@ export class Pop3Session {
    * refuses it, the search reads headers as it always did.
    */
   async #uids(): Promise<Map<number, string> | undefined> {
-    if (this.client.capaSupported === true && !this.client.hasCapability('UIDL')) return undefined;
+    if (!this.#mayAskUidl()) return undefined;
     try {
       return new Map((await this.client.uidl()).map((u) => [u.msg, u.uid]));
     } catch (err) {
@@ -139,8 +206,12 @@ export class Pop3Session {
     }
   }
 
+  #mayAskUidl(): boolean {
+    return !(this.client.capaSupported === true && !this.client.hasCapability('UIDL'));
+  }
+
   #noteListed(entries: readonly Entry[]): void {
-    this.memory.listed(entries);
+    this.memory.listed(entries, { whole: false });
   }
 
   #known(e: Entry): Remembered | undefined {
@@ -172,6 +243,19 @@ export class Pop3Session {
     const seenAs = this.memory.sightingsOf(messageId);
     if (seenAs.length === 0 || seenAs.some((seen) => uids.has(seen.uid))) return undefined;
     if (!entries.some((e) => e.uid !== undefined && this.memory.wasListed(e.uid, e.size))) return undefined;
+    return this.#notListedBefore(messageId);
+  }
+
+  /**
+   * For a message the run has seen before: which unread entries could be it, if it is not where it was seen
+   * (an entry under that unique-id is known, and a candidate anyway). One whose unique-id and size no listing
+   * showed before, or one of the message's own size (see #couldStillBe). The search of the newest messages
+   * uses it without #couldStillBe's evidence: whatever it passes over there, the whole search after it still
+   * judges. Undefined for a message never seen: every unread entry could be it.
+   */
+  #notListedBefore(messageId: string): ((e: Entry) => boolean) | undefined {
+    const seenAs = this.memory.sightingsOf(messageId);
+    if (seenAs.length === 0) return undefined;
     const sizes = new Set(seenAs.map((seen) => seen.size));
     return (e) => sizes.has(e.size) || e.uid === undefined || !this.memory.wasListed(e.uid, e.size);
   }

@@ -110,6 +110,24 @@ describe('Pop3Session.findOwn, newest first in a big maildrop', () => {
   const BIG = 2_000;
   const wholeListings = (s: FakeLineServer) => s.received.filter((l) => l === 'LIST' || l === 'UIDL').length;
 
+  /** A big maildrop of other mail, listed whole once by a search that found nothing. */
+  async function listedWholeOnce(): Promise<{ messages: Buffer[]; s: FakeLineServer; memory: MaildropMemory }> {
+    const messages = Array.from({ length: BIG }, (_, i) => foreign(i + 1));
+    const s = await startFakePop3({ password: PASSWORD, messages });
+    servers.push(s);
+    const memory = new MaildropMemory();
+    expect(await (await session(s, memory)).pop3.findOwn('<other@run>', { newLooks: 1 })).toBeUndefined();
+    return { messages, s, memory };
+  }
+
+  /** The same, then the run's message delivered at its top and found there. */
+  async function foundOnceAtTheTop(): Promise<{ messages: Buffer[]; s: FakeLineServer; memory: MaildropMemory }> {
+    const { messages, s, memory } = await listedWholeOnce();
+    messages.push(own('<mine@run>'));
+    expect(await (await session(s, memory)).pop3.findOwn('<mine@run>')).toEqual({ msg: BIG + 1, size: (messages[BIG] as Buffer).length });
+    return { messages, s, memory };
+  }
+
   it('after the first search has listed the maildrop whole, the next finds the newest message for a few lines', async () => {
     const messages = Array.from({ length: BIG }, (_, i) => foreign(i + 1));
     const s = await startFakePop3({ password: PASSWORD, messages });
@@ -145,13 +163,7 @@ describe('Pop3Session.findOwn, newest first in a big maildrop', () => {
   });
 
   it('a message found before and gone since costs no TOP: the newest were listed whole before, so none of them is it', async () => {
-    const messages = Array.from({ length: BIG }, (_, i) => foreign(i + 1));
-    const s = await startFakePop3({ password: PASSWORD, messages });
-    servers.push(s);
-    const memory = new MaildropMemory();
-    expect(await (await session(s, memory)).pop3.findOwn('<other@run>', { newLooks: 1 })).toBeUndefined();
-    messages.push(own('<mine@run>'));
-    expect(await (await session(s, memory)).pop3.findOwn('<mine@run>')).toEqual({ msg: BIG + 1, size: (messages[BIG] as Buffer).length });
+    const { messages, s, memory } = await foundOnceAtTheTop();
     messages.pop();
     const gone = await session(s, memory);
     expect(await gone.pop3.findOwn('<mine@run>')).toBeUndefined();
@@ -160,13 +172,7 @@ describe('Pop3Session.findOwn, newest first in a big maildrop', () => {
   });
 
   it('a message found before and kept under a new unique-id among the newest is still read, and found', async () => {
-    const messages = Array.from({ length: BIG }, (_, i) => foreign(i + 1));
-    const s = await startFakePop3({ password: PASSWORD, messages });
-    servers.push(s);
-    const memory = new MaildropMemory();
-    expect(await (await session(s, memory)).pop3.findOwn('<other@run>', { newLooks: 1 })).toBeUndefined();
-    messages.push(own('<mine@run>'));
-    expect(await (await session(s, memory)).pop3.findOwn('<mine@run>')).toEqual({ msg: BIG + 1, size: (messages[BIG] as Buffer).length });
+    const { messages, s, memory } = await foundOnceAtTheTop();
     // RFC 1939 §7 has the unique-id persist across sessions; this server hands the message a new one.
     const uidOf = (n: number) => (n === BIG + 1 ? 'renamed' : `uid-${n}`);
     s.on('UIDL', (line, args) => {
@@ -180,11 +186,7 @@ describe('Pop3Session.findOwn, newest first in a big maildrop', () => {
   });
 
   it('counts the messages this session marked as deleted: STAT leaves them out, their numbers stay taken', async () => {
-    const messages = Array.from({ length: BIG }, (_, i) => foreign(i + 1));
-    const s = await startFakePop3({ password: PASSWORD, messages });
-    servers.push(s);
-    const memory = new MaildropMemory();
-    expect(await (await session(s, memory)).pop3.findOwn('<other@run>', { newLooks: 1 })).toBeUndefined();
+    const { messages, s, memory } = await listedWholeOnce();
     messages.push(own('<mine@run>'));
     const second = await session(s, memory);
     await second.pop3.client.dele(3);

@@ -50,11 +50,11 @@ export function readSmallDecimal(text: string, rule: DecimalRule): SmallDecimalR
   let value = 0;
   for (let i = 0; i < text.length; i++) {
     const digit = text.charCodeAt(i) - 0x30;
-    if (digit < 0 || digit > 9) return { ok: false, problem: formProblem(text, rule) ?? `${quoted(text, 40)} is not a ${rule.name}` };
+    if (digit < 0 || digit > 9) return { ok: false, problem: formWords(text, rule) };
     value = value * 10 + digit;
   }
   if (text.length === 0 || (rule.digitNz === true && text.length > 1 && value < 10 ** (text.length - 1))) {
-    return { ok: false, problem: formProblem(text, rule) ?? `${quoted(text, 40)} is not a ${rule.name}` };
+    return { ok: false, problem: formWords(text, rule) };
   }
   // Exact: a rule's bound above 10^15 rounds, but stays above every value that reaches this comparison.
   if (value < Number(rule.min)) return { ok: false, problem: `${text} is not a ${rule.name} (the least is ${rule.min})` };
@@ -66,12 +66,15 @@ export type SmallDecimalReading = { readonly ok: true; readonly value: number } 
 
 /** What is wrong with the digits themselves, whatever their value. */
 function formProblem(text: string, rule: DecimalRule): string | undefined {
-  if (!DIGITS.test(text)) {
-    const what = text === '' ? 'nothing' : quoted(text, 40);
-    return `${what} is not a ${rule.name} (decimal digits only)`;
-  }
-  if (rule.digitNz === true && text.startsWith('0') && text !== '0') return `${text} is not a ${rule.name} (its first digit must not be 0)`;
-  return undefined;
+  const wellFormed = DIGITS.test(text) && !(rule.digitNz === true && text.startsWith('0') && text !== '0');
+  return wellFormed ? undefined : formWords(text, rule);
+}
+
+/** The words for digits already known to be malformed: a non-digit, nothing at all, or a leading 0 where the rule forbids it. */
+function formWords(text: string, rule: DecimalRule): string {
+  if (DIGITS.test(text)) return `${text} is not a ${rule.name} (its first digit must not be 0)`;
+  const what = text === '' ? 'nothing' : quoted(text, 40);
+  return `${what} is not a ${rule.name} (decimal digits only)`;
 }
 
 function readBigDecimal(text: string, rule: DecimalRule): DecimalReading {

@@ -110,7 +110,7 @@ export class Pop3Session {
       const entries = (await this.client.scanMany(msgs, withUid)).filter((e) => e !== undefined);
       // Judged before they are noted: noted first, every entry would count as listed before.
       const candidates = this.#candidates(entries, messageId, this.#notListedBefore(messageId));
-      this.#noteListed(entries);
+      this.memory.listed(entries, { whole: false });
       const found = await this.#readCandidates(candidates, messageId, looks);
       if (found !== undefined) return found;
     }
@@ -208,10 +208,6 @@ export class Pop3Session {
 
   #mayAskUidl(): boolean {
     return !(this.client.capaSupported === true && !this.client.hasCapability('UIDL'));
-  }
-
-  #noteListed(entries: readonly Entry[]): void {
-    this.memory.listed(entries, { whole: false });
   }
 
   #known(e: Entry): Remembered | undefined {

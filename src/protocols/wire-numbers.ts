@@ -46,7 +46,7 @@ export function readSmallDecimal(text: string, rule: DecimalRule): SmallDecimalR
     if (big.value > MAX_EXACT) throw new RangeError(`${rule.name} ${text} is beyond what a JavaScript number holds exactly; read it with readDecimal`);
     return { ok: true, value: Number(big.value) };
   }
-  // One pass over the digits, building the value as it checks them; anything else goes to formProblem for its words.
+  // One pass over the digits, building the value as it checks them; anything else goes to formWords for its words.
   let value = 0;
   for (let i = 0; i < text.length; i++) {
     const digit = text.charCodeAt(i) - 0x30;

@@ -1,7 +1,7 @@
 import { ConsoleReporter } from './console.js';
 import { HtmlReporter } from './html.js';
 import { JsonReporter } from './json.js';
-import { JUnitReporter } from './junit.js';
+import { JUnitReporter } from './junit-reporter.js';
 import type { Reporter, ReporterContext } from '../runner/reporter.js';
 import { TapReporter } from './tap.js';
 
@@ -67,7 +67,8 @@ export function createReporter(spec: ReporterSpec | string, ctx: ReporterContext
 }
 
 export { ConsoleReporter, renderConsoleHeader, renderConsoleScenario, renderConsoleSummary } from './console.js';
-export { JUnitReporter, renderJUnit, type JUnitOptions } from './junit.js';
+export { JUnitReporter } from './junit-reporter.js';
+// renderJUnit is not re-exported: importing it from here would load the XML builder with every reporter (junit-reporter.ts).
 export { TapReporter, renderTap, type TapOptions } from './tap.js';
 export { JsonReporter, renderJson, JSON_SCHEMA_VERSION, type JsonReport } from './json.js';
 export { HtmlReporter, renderHtml } from './html.js';

@@ -18,7 +18,7 @@
  * dorny ignore. `strict` leaves out everything the Jenkins xunit schema
  * (junit-10.xsd) rejects: testcase file/line, and `skipped` on <testsuites>.
  */
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import type { Remark, RunResult, ScenarioResult } from '../runner/results.js';
@@ -35,9 +35,6 @@ import {
   type VerdictDetail,
 } from './detail.js';
 import { escapeControls, oneLine } from './escape.js';
-import { writeReport } from './output.js';
-import { redactRun } from './redact-result.js';
-import type { Reporter, ReporterContext } from '../runner/reporter.js';
 
 export interface JUnitOptions {
   /** Omit what junit-10.xsd rejects, so the file validates for the Jenkins xunit plugin. */
@@ -261,23 +258,4 @@ function attr(value: string): string {
 
 function timestamp(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/Z$/, '+00:00');
-}
-
-export class JUnitReporter implements Reporter {
-  readonly name: string;
-  readonly #ctx: ReporterContext;
-  readonly #strict: boolean;
-
-  constructor(ctx: ReporterContext, options: { strict?: boolean } = {}) {
-    this.#ctx = ctx;
-    this.#strict = options.strict ?? false;
-    this.name = this.#strict ? 'junit-strict' : 'junit';
-  }
-
-  async onRunEnd(result: RunResult): Promise<void> {
-    const { cwd, outFile } = this.#ctx;
-    const reportDir = outFile === undefined ? cwd : dirname(resolve(cwd, outFile));
-    const xml = renderJUnit(redactRun(result, this.#ctx.redactor), { strict: this.#strict, cwd, reportDir });
-    await writeReport(this.#ctx, xml);
-  }
 }

@@ -277,10 +277,31 @@ export class Connection {
 
   /** The next complete line from the server. Rejects promptly if the socket goes away. */
   async readLine(options: ReadLineOptions): Promise<Line> {
-    const line = await this.#nextLine(options);
+    return this.#taken(await this.#nextLine(options), options);
+  }
+
+  /**
+   * The next line when one has already arrived, as readLine gives it, else
+   * undefined (then readLine waits for it). Why: a multi-line reply read only
+   * by readLine costs a few promises a line, and a 25 MB RETR is 300,000 lines
+   * that grew the young heap by 17 MB (peak RSS, issue 12). Past the reply's
+   * deadline it is undefined too, so that readLine rejects.
+   */
+  readArrivedLine(options: ReadLineOptions): Line | undefined {
+    if (this.#waiter !== undefined || this.#queue.length === 0 || this.#pastBudget(options)) return undefined;
+    const line = this.#dequeueAndResume();
+    return line === undefined ? undefined : this.#taken(line, options);
+  }
+
+  #taken(line: Line, options: ReadLineOptions): Line {
     options.budget?.consumed(wireOctets(line));
     if (options.log !== false) this.transcript.server(this.session, line.bytes.toString('utf8'));
     return line;
+  }
+
+  #pastBudget(options: ReadLineOptions): boolean {
+    const budget = options.budget;
+    return budget !== undefined && !this.#gone && performance.now() >= budget.deadline(this.#reader.bufferedBytes);
   }
 
   #nextLine(options: ReadLineOptions): Promise<Line> {
@@ -289,16 +310,13 @@ export class Connection {
     }
     // Checked even when a line is queued: a flood that never ends the reply must not outlive it.
     const budget = options.budget;
-    if (budget !== undefined && !this.#gone && performance.now() >= budget.deadline(this.#reader.bufferedBytes)) {
+    if (budget !== undefined && this.#pastBudget(options)) {
       const error = this.#replyExpired(budget, options);
       this.destroy(error);
       return Promise.reject(error);
     }
-    const queued = this.#dequeue();
-    if (queued !== undefined) {
-      if (this.#paused && this.#queue.length < this.limits.maxQueuedLines / 2) this.#resume();
-      return Promise.resolve(queued);
-    }
+    const queued = this.#dequeueAndResume();
+    if (queued !== undefined) return Promise.resolve(queued);
     if (this.#failure !== undefined && !this.#gone) return Promise.reject(this.#failure);
     if (this.#gone) return Promise.reject(this.#closedError(options, 'while'));
     const timeoutMs = options.timeoutMs ?? (options.phase === 'greeting' ? this.timeouts.greeting : this.timeouts.command);
@@ -335,6 +353,13 @@ export class Connection {
   #dequeue(): Line | undefined {
     const line = this.#queue.shift();
     if (line !== undefined) bufferedBytes.release(line.bytes.length);
+    return line;
+  }
+
+  /** A queued line, reading on from the socket once the queue is down to half of what paused it. */
+  #dequeueAndResume(): Line | undefined {
+    const line = this.#dequeue();
+    if (line !== undefined && this.#paused && this.#queue.length < this.limits.maxQueuedLines / 2) this.#resume();
     return line;
   }
 

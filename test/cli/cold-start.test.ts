@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { describeRun, REPO_ROOT, runCli } from '../support/cli.js';
+import { describeRun, POP3_SUITE, REPO_ROOT, runCli, startFakeHostWithTarget, tempDir } from '../support/cli.js';
 
 /**
  * Cold start (issue 12 §2): printing the version or the help must not load a protocol library, a schema or a
@@ -24,9 +24,12 @@ async function bundledSources(): Promise<Map<string, readonly string[]>> {
 }
 
 /** The packages under node_modules/ that a run of the CLI loaded, directly or inside a chunk of the bundle. */
-async function loadedPackages(args: readonly string[]): Promise<{ packages: Set<string>; stdout: string; code: number | null }> {
+async function loadedPackages(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ packages: Set<string>; stdout: string; code: number | null }> {
   const log = join(await mkdtemp(join(tmpdir(), 'mailprobe-loads-')), 'loads.txt');
-  const r = await runCli(args, { env: { MAILPROBE_LOAD_LOG: log, NODE_OPTIONS: `--import=${RECORDER}` } });
+  const r = await runCli(args, { env: { ...env, MAILPROBE_LOAD_LOG: log, NODE_OPTIONS: `--import=${RECORDER}` } });
   expect(r.code, describeRun(r)).toBe(0);
   const bundled = await bundledSources();
   const lines = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
@@ -72,4 +75,23 @@ describe('cold start loads only what the command uses', () => {
       expect(stdout.length).toBeGreaterThan(0);
     });
   }
+
+  it('mailprobe run loads the XML builder only for a JUnit report (a run that writes JSON does not)', async () => {
+    const { host, targetFile, env } = await startFakeHostWithTarget({
+      accounts: { alice: { password: 'alice-Cold-pw-1', address: 'alice@fake.test' }, bob: { password: 'bob-Cold-pw-2', address: 'bob@fake.test' } },
+    });
+    try {
+      const dir = await tempDir('cold-run');
+      const run = (reporter: string) => ['run', join(POP3_SUITE, 'retrieve-then-delete.yaml'), '--target', targetFile, '--quiet', '--reporter', reporter];
+      const json = await loadedPackages(run(`json=${join(dir, 'report.json')}`), env);
+      // It really ran: the POP3 client and a scenario's passing report, without xmlbuilder2.
+      expect(JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'))).toMatchObject({ counts: { total: 1, passed: 1 } });
+      expect(json.packages.has('xmlbuilder2'), `loaded: ${[...json.packages].sort().join(', ')}`).toBe(false);
+      const junit = await loadedPackages(run(`junit=${join(dir, 'junit.xml')}`), env);
+      expect(junit.packages).toContain('xmlbuilder2');
+      expect(await readFile(join(dir, 'junit.xml'), 'utf8')).toMatch(/^<\?xml [^>]*\?>\s*<testsuites [^>]*tests="1" failures="0" errors="0"/);
+    } finally {
+      await host.close();
+    }
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderConsoleSummary, renderJson, renderJUnit, renderTap } from '../../src/reporters/index.js';
+import { renderConsoleSummary, renderJson, renderTap } from '../../src/reporters/index.js';
+import { renderJUnit } from '../../src/reporters/junit.js';
 import type { Reporter } from '../../src/runner/reporter.js';
 import { loadScenarios } from '../../src/runner/load-inputs.js';
 import type { ScenarioResult } from '../../src/runner/results.js';

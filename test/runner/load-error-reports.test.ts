@@ -6,7 +6,7 @@ import { Parser, type Result } from 'tap-parser';
 import { describe, expect, it } from 'vitest';
 import { HtmlReporter } from '../../src/reporters/html.js';
 import { JsonReporter } from '../../src/reporters/json.js';
-import { JUnitReporter } from '../../src/reporters/junit.js';
+import { JUnitReporter } from '../../src/reporters/junit-reporter.js';
 import { TapReporter } from '../../src/reporters/tap.js';
 import { execute } from '../../src/runner/execute.js';
 import type { Reporter } from '../../src/runner/reporter.js';

@@ -110,6 +110,37 @@ describe('a reply has a deadline, however its lines trickle', () => {
     expect(ms).toBeLessThan(COMMAND_MS + MARGIN_MS);
   });
 
+  it('POP3 CAPA: a listing that pours in faster than it is read, and never ends, fails with the reply deadline too', { timeout: 20_000 }, async () => {
+    // Most of these lines have arrived before they are read, and are taken without a wait
+    // (Connection.readArrivedLine); a flood that keeps coming must still end at the reply's deadline.
+    const server = await pop3({
+      CAPA: async (s) => {
+        await s.write('+OK capability list follows\r\n');
+        while (!stopped) {
+          await s.write('X-FLOOD\r\n'.repeat(200));
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      },
+    });
+    const { value: error, ms } = await timed(() =>
+      rejection(
+        Pop3Client.connect({
+          host: server.host,
+          port: server.port,
+          security: 'none',
+          transcript: new Transcript(),
+          session: 'laptop',
+          timeouts: { command: COMMAND_MS },
+        }),
+        TransportError,
+      ),
+    );
+    expect(error.code).toBe('ETIMEOUT');
+    expect(error.phase).toBe('command');
+    expect(error.message).toContain(`no complete reply to CAPA within ${COMMAND_MS} ms`);
+    expect(ms).toBeLessThan(COMMAND_MS + MARGIN_MS);
+  });
+
   // The reply's deadline and the inactivity timeout are the same length; a server that sends nothing at all
   // is told as silence, not as lines that "kept coming".
   it('POP3 NOOP: a server that says nothing at all is named as silent, not as a reply that never ended', { timeout: 20_000 }, async () => {

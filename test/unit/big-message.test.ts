@@ -65,6 +65,26 @@ describe('generateMessage', () => {
     expect(Math.max(...chunks)).toBeLessThanOrEqual(65_536);
   });
 
+  it('sends the octets it always sent: body digests and chunk counts pinned for every kind of last chunk', () => {
+    // Pinned from the string-built generator before the lines were written as octets; a reader of an old copy
+    // still finds the body its header names, and a change to the generator cannot pass unnoticed.
+    const head = generateMessage({ ...input, size: 1000 }).head.length;
+    const pinned: Array<[body: number, sha256: string, chunks: number]> = [
+      [81, '16c255cf33e3907aabc9286ff266a927ab9d316cc1e14c319004ae1ebf441ddf', 2], // one line and an octet: the long line
+      [80 * 819 + 2, 'f6e3d6965b5837e7bf5762609c55097c5a3d114f5cae1b96d3ff1e1d8b5276ec', 3], // the short last line alone in its chunk
+      [80 * 819 + 79, '481d6c272404272639804726361060d4d5d7bd814f31212f1d71c8eb0d9e4aef', 3],
+      [80 * 1638 + 40, 'ea8e144ff5280f6047ba6b9803516698e538f1af003c991aa48eda90cc3386e6', 4],
+      [2_000_000, '24b0d0d41f90ab82ce1971411471aa201e54085ddf1c3801a57a8b664d8ba588', 32],
+    ];
+    for (const [body, sha256, chunks] of pinned) {
+      const message = generateMessage({ ...input, size: head + body });
+      const parts = [...message.chunks()];
+      expect(message.bodySha256, String(body)).toBe(sha256);
+      expect(createHash('sha256').update(Buffer.concat(parts).subarray(head)).digest('hex'), String(body)).toBe(sha256);
+      expect(parts.length, String(body)).toBe(chunks);
+    }
+  });
+
   it('refuses a size too small for its header block', () => {
     expect(() => generateMessage({ ...input, size: 100 })).toThrow(RangeError);
   });

@@ -19,8 +19,10 @@ async function readBlock(
   budget: ReplyBudget,
   onLine: (bytes: Buffer, line: Line) => void | Promise<void>,
 ): Promise<void> {
+  const options = { phase: 'command', command, log: false, budget } as const;
   for (;;) {
-    const line = await connection.readLine({ phase: 'command', command, log: false, budget });
+    // The lines that have arrived are taken without a wait; only the next read from the socket is awaited.
+    const line = connection.readArrivedLine(options) ?? (await connection.readLine(options));
     const bytes = line.bytes;
     let handled: void | Promise<void>;
     if (bytes.length > 0 && bytes[0] === DOT) {

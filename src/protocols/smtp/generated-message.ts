@@ -102,35 +102,51 @@ function header(input: GeneratedMessageInput, messageId: string, bodyOctets: num
 /**
  * Line n: "L" + n in 9 digits + " " + 67 characters of the seed, rotated by n,
  * + CRLF. The last line is shorter (or, when one octet is left over, the one
- * before it is one longer) so the body has exactly `octets` octets.
+ * before it is one longer) so the body has exactly `octets` octets. A chunk is
+ * LINES_PER_CHUNK lines, the last chunk what is left.
  * With `scratch`, each chunk is written into it and yielded as a view that the
  * next chunk overwrites (for readers that copy, like a hash); without, each
  * chunk is a buffer of its own (for the socket, which keeps it until sent).
+ * The lines are written as octets, not built as strings: a 25 MB message is
+ * read three times (two digests, then the send), and a million short-lived
+ * strings grew the JavaScript heap by tens of megabytes (peak RSS, issue 12).
  */
 function* bodyChunks(seed: string, octets: number, scratch?: Buffer): Generator<Buffer> {
-  const emit = (text: string): Buffer => {
-    if (scratch === undefined) return Buffer.from(text, 'latin1');
-    if (text.length > scratch.length) throw new RangeError(`a chunk of ${text.length} octets does not fit the ${scratch.length}-octet scratch buffer`);
-    return scratch.subarray(0, scratch.write(text, 'latin1'));
-  };
-  const ring = seed.repeat(3);
+  const ring = Buffer.from(seed.repeat(3), 'latin1');
   const full = Math.floor(octets / LINE_OCTETS);
   const rest = octets % LINE_OCTETS;
-  const line = (n: number, length: number): string => {
-    const text = `L${String(n).padStart(9, '0')} ${ring.slice(n % 64, (n % 64) + 67)}`;
-    return length <= text.length ? `${text.slice(0, length)}\r\n` : `${text}${'x'.repeat(length - text.length)}\r\n`;
-  };
-  let parts: string[] = [];
-  for (let n = 0; n < full; n++) {
-    // One octet over a whole number of lines: the last full line takes it (no line of CR alone).
-    const length = rest === 1 && n === full - 1 ? LINE_OCTETS - 1 : LINE_OCTETS - 2;
-    parts.push(line(n, length));
-    if (parts.length === LINES_PER_CHUNK) {
-      yield emit(parts.join(''));
-      parts = [];
+  if (rest === 1 && full === 0) throw new RangeError('a body of 1 octet cannot end in CRLF');
+  // One octet over a whole number of lines: the last full line takes it (no line of CR alone).
+  const lengthOf = (n: number): number => (n < full ? (rest === 1 && n === full - 1 ? LINE_OCTETS - 1 : LINE_OCTETS - 2) : rest - 2);
+  const lines = full + (rest >= 2 ? 1 : 0);
+  for (let first = 0; first < lines; first += LINES_PER_CHUNK) {
+    const end = Math.min(first + LINES_PER_CHUNK, lines);
+    // Only the body's last two lines can differ from LINE_OCTETS.
+    let size = (end - first) * LINE_OCTETS;
+    for (let n = Math.max(first, end - 2); n < end; n++) size += lengthOf(n) + 2 - LINE_OCTETS;
+    if (scratch !== undefined && size > scratch.length) {
+      throw new RangeError(`a chunk of ${size} octets does not fit the ${scratch.length}-octet scratch buffer`);
     }
+    const chunk = scratch === undefined ? Buffer.allocUnsafe(size) : scratch.subarray(0, size);
+    let at = 0;
+    for (let n = first; n < end; n++) at = writeLine(chunk, at, ring, n, lengthOf(n));
+    yield chunk;
   }
-  if (rest >= 2) parts.push(line(full, rest - 2));
-  else if (rest === 1 && full === 0) throw new RangeError('a body of 1 octet cannot end in CRLF');
-  if (parts.length > 0) yield emit(parts.join(''));
+}
+
+/** Line n, `length` octets before its CRLF, into `into` at `at`; where the next line starts. */
+function writeLine(into: Buffer, at: number, ring: Buffer, n: number, length: number): number {
+  if (length !== LINE_OCTETS - 2 || n > 999_999_999) {
+    // The odd lines (the short last one, the one an octet longer, a number past 9 digits) as text.
+    const text = `L${String(n).padStart(9, '0')} ${ring.toString('latin1', n % 64, (n % 64) + 67)}`;
+    const line = length <= text.length ? text.slice(0, length) : `${text}${'x'.repeat(length - text.length)}`;
+    return at + into.write(`${line}\r\n`, at, 'latin1');
+  }
+  into[at] = 0x4c; // L
+  for (let digit = 9, rest = n; digit >= 1; digit--, rest = Math.floor(rest / 10)) into[at + digit] = 0x30 + (rest % 10);
+  into[at + 10] = 0x20;
+  ring.copy(into, at + 11, n % 64, (n % 64) + 67);
+  into[at + 78] = 0x0d;
+  into[at + 79] = 0x0a;
+  return at + LINE_OCTETS;
 }

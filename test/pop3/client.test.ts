@@ -177,7 +177,8 @@ describe('multi-line replies', () => {
     const c = await client(s);
     for (split = 0; split <= reply.length + 1; split++) {
       const pieces: Buffer[] = [];
-      const { octets } = await c.retrTo(2, async (piece) => void pieces.push(piece));
+      // A piece is lent until the sink's promise resolves: a sink that keeps it copies it.
+      const { octets } = await c.retrTo(2, async (piece) => void pieces.push(Buffer.from(piece)));
       const copy = Buffer.concat(pieces);
       expect(copy.equals(TRICKY), `split at ${split}`).toBe(true);
       expect(octets).toBe(TRICKY.length);
@@ -199,6 +200,25 @@ describe('multi-line replies', () => {
     expect(hash.digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
     expect(pieces.length).toBeGreaterThan(1);
     expect(Math.max(...pieces)).toBeLessThan(BODY_PIECE_OCTETS + 1024);
+  });
+
+  it('retrTo hands on a line longer than a piece by itself, in order, and otherwise fills its one piece again', async () => {
+    const long = `${'y'.repeat(BODY_PIECE_OCTETS + 5000)}\r\n`;
+    const big = Buffer.from(`Subject: long\r\n\r\n${'short line\r\n'.repeat(30000)}${long}.after it\r\nlast\r\n`);
+    const s = await fake({ messages: [big] });
+    // Only a raised maxLineLength (64 KiB by default, under a piece) lets a line be longer than a piece.
+    const c = await client(s, { limits: { maxLineLength: 2 * BODY_PIECE_OCTETS } });
+    const copies: Buffer[] = [];
+    const lent = new Set<ArrayBufferLike>();
+    await c.retrTo(1, async (piece) => {
+      copies.push(Buffer.from(piece));
+      if (piece.length <= BODY_PIECE_OCTETS) lent.add(piece.buffer);
+    });
+    expect(Buffer.concat(copies).equals(big)).toBe(true);
+    expect(copies.some((copy) => copy.length === long.length)).toBe(true);
+    expect(copies.length).toBeGreaterThan(2);
+    // Every piece but the long line is the same buffer, filled again.
+    expect(lent.size).toBe(1);
   });
 
   it('retrTo drops the connection with ELIMIT once the running count passes maxMessageBytes', async () => {

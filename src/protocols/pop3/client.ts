@@ -364,7 +364,10 @@ export class Pop3Client {
     });
   }
 
-  /** RETR, the message handed to `sink` in pieces as it is read (multiline.ts readBodyTo): for a copy on disk. */
+  /**
+   * RETR, the message handed to `sink` in pieces as it is read (multiline.ts readBodyTo): for a copy on disk. Each
+   * piece is lent until the sink's promise resolves, then filled again: a sink that keeps one must copy it.
+   */
   retrTo(msg: number, sink: (piece: Buffer) => Promise<void>): Promise<{ readonly octets: number; readonly lines: number }> {
     return this.#serial(async () => {
       const command = `RETR ${messageNumber(msg)}`;

@@ -76,7 +76,7 @@ describe('cold start loads only what the command uses', () => {
     });
   }
 
-  it('mailprobe run loads the XML builder only for a JUnit report (a run that writes JSON does not)', async () => {
+  it('mailprobe run loads the XML builder only for a JUnit report, and imapflow only for an IMAP session', async () => {
     const { host, targetFile, env } = await startFakeHostWithTarget({
       accounts: { alice: { password: 'alice-Cold-pw-1', address: 'alice@fake.test' }, bob: { password: 'bob-Cold-pw-2', address: 'bob@fake.test' } },
     });
@@ -87,6 +87,8 @@ describe('cold start loads only what the command uses', () => {
       // It really ran: the POP3 client and a scenario's passing report, without xmlbuilder2.
       expect(JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'))).toMatchObject({ counts: { total: 1, passed: 1 } });
       expect(json.packages.has('xmlbuilder2'), `loaded: ${[...json.packages].sort().join(', ')}`).toBe(false);
+      // A scenario of POP3 and SMTP alone: imapflow loads with the first IMAP session, and there is none.
+      expect(json.packages.has('imapflow'), `loaded: ${[...json.packages].sort().join(', ')}`).toBe(false);
       const junit = await loadedPackages(run(`junit=${join(dir, 'junit.xml')}`), env);
       expect(junit.packages).toContain('xmlbuilder2');
       expect(await readFile(join(dir, 'junit.xml'), 'utf8')).toMatch(/^<\?xml [^>]*\?>\s*<testsuites [^>]*tests="1" failures="0" errors="0"/);

@@ -1,4 +1,4 @@
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { ImapFlow, ImapFlowOptions } from 'imapflow';
 import { admitted, type ConnectGate } from '../../transport/budget.js';
 import type { Security } from '../../core/protocols.js';
 import { messageIdOfMessage } from '../../core/run-identity.js';
@@ -125,6 +125,9 @@ export class ImapSession {
   }
 
   static async open(options: ImapSessionOptions): Promise<ImapSession> {
+    // imapflow (with its logger, charset tables and MIME parser, about 17 MB) loads with the first IMAP session, so
+    // a run or a load of POP3 and SMTP alone never loads it (issue 12, cold start). Before the budget and the clocks.
+    const { ImapFlow } = await import('imapflow');
     const { transcript, session } = options;
     // Before any of imapflow's or mailprobe's clocks start: waiting for the budget is no server's delay.
     const release = await admitted(options.gate, options.signal);

@@ -98,6 +98,17 @@ export interface Notifications {
   readonly flags: Array<{ path: string; seq: number; uid?: number; flags: string[]; modseq?: string; at: number }>;
 }
 
+/**
+ * imapflow, with its logger, charset tables and MIME parser (about 17 MB), loads with the first IMAP session, so
+ * a run of POP3 and SMTP alone never loads it (issue 12, cold start). A run with IMAP sessions loads it before
+ * its first scenario (runner/run.ts), so that no scenario's time holds the load.
+ */
+export function loadImapflow(): Promise<typeof import('imapflow')> {
+  imapflow ??= import('imapflow');
+  return imapflow;
+}
+let imapflow: Promise<typeof import('imapflow')> | undefined;
+
 export class ImapSession {
   #lastRefusal: { line: string; at: number } | undefined;
   readonly #notifications: Notifications = { exists: [], expunge: [], flags: [] };
@@ -125,9 +136,8 @@ export class ImapSession {
   }
 
   static async open(options: ImapSessionOptions): Promise<ImapSession> {
-    // imapflow (with its logger, charset tables and MIME parser, about 17 MB) loads with the first IMAP session, so
-    // a run or a load of POP3 and SMTP alone never loads it (issue 12, cold start). Before the budget and the clocks.
-    const { ImapFlow } = await import('imapflow');
+    // Before the budget and the clocks.
+    const { ImapFlow } = await loadImapflow();
     const { transcript, session } = options;
     // Before any of imapflow's or mailprobe's clocks start: waiting for the budget is no server's delay.
     const release = await admitted(options.gate, options.signal);

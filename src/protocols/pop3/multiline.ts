@@ -133,8 +133,10 @@ export async function readBodyTo(
   };
   const add = (bytes: Buffer, ending: Buffer): void => {
     held.add(bytes.length + ending.length);
-    pending += bytes.copy(piece, pending);
-    pending += ending.copy(piece, pending);
+    // TypedArray#set, not Buffer#copy: copy makes a view per call, 300,000 of them for a 25 MB message.
+    piece.set(bytes, pending);
+    piece.set(ending, pending + bytes.length);
+    pending += bytes.length + ending.length;
   };
   try {
     await readBlock(connection, command, budget, (bytes, line) => {

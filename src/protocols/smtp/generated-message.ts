@@ -113,6 +113,8 @@ function header(input: GeneratedMessageInput, messageId: string, bodyOctets: num
  */
 function* bodyChunks(seed: string, octets: number, scratch?: Buffer): Generator<Buffer> {
   const ring = Buffer.from(seed.repeat(3), 'latin1');
+  // The 64 rotations a line can take, as views made once: Buffer#copy makes a view per call.
+  const rotations = Array.from({ length: 64 }, (_, k) => ring.subarray(k, k + 67));
   const full = Math.floor(octets / LINE_OCTETS);
   const rest = octets % LINE_OCTETS;
   if (rest === 1 && full === 0) throw new RangeError('a body of 1 octet cannot end in CRLF');
@@ -129,23 +131,28 @@ function* bodyChunks(seed: string, octets: number, scratch?: Buffer): Generator<
     }
     const chunk = scratch === undefined ? Buffer.allocUnsafe(size) : scratch.subarray(0, size);
     let at = 0;
-    for (let n = first; n < end; n++) at = writeLine(chunk, at, ring, n, lengthOf(n));
+    for (let n = first; n < end; n++) at = writeLine(chunk, at, rotations, n, lengthOf(n));
     yield chunk;
   }
 }
 
 /** Line n, `length` octets before its CRLF, into `into` at `at`; where the next line starts. */
-function writeLine(into: Buffer, at: number, ring: Buffer, n: number, length: number): number {
+function writeLine(into: Buffer, at: number, rotations: readonly Buffer[], n: number, length: number): number {
+  const rotation = rotations[n % 64] as Buffer;
   if (length !== LINE_OCTETS - 2 || n > 999_999_999) {
     // The odd lines (the short last one, the one an octet longer, a number past 9 digits) as text.
-    const text = `L${String(n).padStart(9, '0')} ${ring.toString('latin1', n % 64, (n % 64) + 67)}`;
+    const text = `L${String(n).padStart(9, '0')} ${rotation.toString('latin1')}`;
     const line = length <= text.length ? text.slice(0, length) : `${text}${'x'.repeat(length - text.length)}`;
     return at + into.write(`${line}\r\n`, at, 'latin1');
   }
   into[at] = 0x4c; // L
-  for (let digit = 9, rest = n; digit >= 1; digit--, rest = Math.floor(rest / 10)) into[at + digit] = 0x30 + (rest % 10);
+  for (let digit = 9, rest = n; digit >= 1; digit--) {
+    const units = rest % 10;
+    into[at + digit] = 0x30 + units;
+    rest = (rest - units) / 10;
+  }
   into[at + 10] = 0x20;
-  ring.copy(into, at + 11, n % 64, (n % 64) + 67);
+  into.set(rotation, at + 11);
   into[at + 78] = 0x0d;
   into[at + 79] = 0x0a;
   return at + LINE_OCTETS;

@@ -53,16 +53,23 @@ export class LineReader {
     for (;;) {
       const lf = chunk.indexOf(0x0a, start);
       if (lf === -1) break;
-      const tail = chunk.subarray(start, lf);
-      let bytes = this.#pendingLength === 0 ? tail : Buffer.concat([...this.#pending, tail], this.#pendingLength + tail.length);
-      this.#drop();
+      let bytes: Buffer;
       let ending: LineEnding = 'lf';
-      if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) {
-        bytes = bytes.subarray(0, bytes.length - 1);
-        ending = 'crlf';
+      if (this.#pendingLength === 0) {
+        // The common case, the whole line in this chunk: one view of it, its CR left out (a 25 MB RETR is 300,000 lines).
+        const crlf = lf > start && chunk[lf - 1] === 0x0d;
+        bytes = chunk.subarray(start, crlf ? lf - 1 : lf);
+        if (crlf) ending = 'crlf';
       } else {
-        this.#bareLineFeeds++;
+        const tail = chunk.subarray(start, lf);
+        bytes = Buffer.concat([...this.#pending, tail], this.#pendingLength + tail.length);
+        this.#drop();
+        if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) {
+          bytes = bytes.subarray(0, bytes.length - 1);
+          ending = 'crlf';
+        }
       }
+      if (ending === 'lf') this.#bareLineFeeds++;
       if (bytes.length > this.#maxLineLength) throw this.#onOverflow(bytes.length);
       onLine({ bytes, ending });
       start = lf + 1;

@@ -13,6 +13,7 @@ import { labDown, labStatus, labUp } from '../dist/lab/index.js';
 import { CORES, reapedChildrenCpuMs, treeCpuMs } from './cpu-time.js';
 import { createBlackhole, inNamespace } from './blackhole.js';
 import { deliveryRows } from './delivery.js';
+import { imapCommandCost, imapCommandCostNote } from './imap-command-cost.js';
 import { scaleRow } from './scale.js';
 import { interleave, median, type Command, type Timed } from './measure.js';
 import { replayRows } from './replay-rows.js';
@@ -240,6 +241,9 @@ async function main(): Promise<number> {
   const replay = await replayRows({ root: ROOT, cli: CLI, node: NODE, target, secretsFile, scratch, reps: options.quick ? 1 : 7, quick: options.quick, say });
   rows.push(...replay.rows);
   notes.push(...replay.notes);
+  const imapRounds = options.quick ? 1 : 5;
+  say(`IMAP per command: mailprobe's session against a raw socket, ${imapRounds} round(s)`);
+  notes.push(imapCommandCostNote(await imapCommandCost(target, secretsFile, imapRounds), imapRounds));
   say(`delivery lag, POP3 and IMAP waits, ${reps.delivery} repetition(s) each`);
   // A lab's target.yaml sits in its state folder, beside mail/<user>/Maildir.
   rows.push(...(await deliveryRows(reps.delivery, dirname(target), target, secretsFile, CLI, scratch)));

@@ -141,3 +141,6 @@ export async function readImapAnswer(reader: WireReader, tag: string | undefined
     if (line.startsWith('+')) return lines;
   }
 }
+
+/** An IMAP quoted string (RFC 9051 §4.3): backslash and double quote escaped. */
+export const imapQuoted = (s: string): string => `"${s.replace(/["\\]/g, '\\$&')}"`;

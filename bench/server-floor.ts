@@ -9,7 +9,7 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { endpointOf, readLab, readSecrets } from './replay-lab.js';
-import { readImapAnswer, WireReader } from './replay-framing.js';
+import { imapQuoted, readImapAnswer, WireReader } from './replay-framing.js';
 
 const ANSWER_TIMEOUT_MS = 15_000;
 
@@ -42,9 +42,6 @@ function expectOk(what: string, lines: readonly string[], ok: RegExp): void {
   if (!ok.test(last)) throw new Error(`server floor: ${what} was answered ${JSON.stringify(last.slice(0, 200))}`);
 }
 
-/** An IMAP quoted string (RFC 9051 §4.3): backslash and double quote escaped. */
-const quoted = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
-
 /** One POP3 and one IMAP session of the lab's primary account, each timed from connect to the end of its last answer. */
 export async function serverFloor(targetFile: string, secretsFile: string): Promise<FloorTimes> {
   const lab = await readLab(targetFile);
@@ -76,7 +73,7 @@ export async function serverFloor(targetFile: string, secretsFile: string): Prom
       expectOk(what, lines, tag === undefined ? /^\* (OK|PREAUTH)/ : new RegExp(`^${tag} OK`));
     };
     await answer(undefined, 'the greeting');
-    send(`f1 LOGIN ${quoted(account.user)} ${quoted(password)}`);
+    send(`f1 LOGIN ${imapQuoted(account.user)} ${imapQuoted(password)}`);
     await answer('f1', 'LOGIN');
     send('f2 SELECT INBOX');
     await answer('f2', 'SELECT INBOX');

@@ -136,4 +136,9 @@ export interface ProtocolModule<P extends ProtocolName = ProtocolName> {
   readonly commandClauses: CommandClauses;
   /** Maps this protocol's errors to outcomes; undefined for an error that is not its own. */
   classify(err: unknown): ProtocolOutcome | undefined;
+  /**
+   * Loads what the protocol's sessions load on first use (a library), for a run that will open them: the
+   * runner calls it before its clock starts, so that no scenario's time holds the load.
+   */
+  preload?(): Promise<void>;
 }

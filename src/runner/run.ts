@@ -1,6 +1,6 @@
 import type { Reporter } from './reporter.js';
 import type { Shard } from './shard.js';
-import { loadImapflow } from '../protocols/imap/session.js';
+import { protocols } from '../protocols/registry.js';
 import { bufferedBytes } from '../transport/limits.js';
 import type { Redactor } from '../transport/redact.js';
 import type { RunResult, ScenarioResult } from './results.js';
@@ -54,8 +54,10 @@ export interface RunOptions {
  * interleave. Report writing happens in onRunEnd, after the clock stops.
  */
 export async function runAll(options: RunOptions): Promise<RunResult> {
-  // Before the clock: loaded by the first IMAP session instead, imapflow (~0.1 s) would count in that scenario's time.
-  if (options.scenarios.some((s) => Object.values(s.sessions).some((session) => session.protocol === 'imap'))) await loadImapflow();
+  // Before the clock: loaded by a protocol's first session instead, a library (imapflow, ~0.1 s) would count in
+  // that scenario's time.
+  const used = new Set(options.scenarios.flatMap((s) => Object.values(s.sessions).map((session) => session.protocol)));
+  for (const name of used) await protocols.module(name)?.preload?.();
   const startedAt = Date.now();
   // The meter is process-wide: this run measures from here.
   bufferedBytes.resetPeak();

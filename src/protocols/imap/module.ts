@@ -4,7 +4,7 @@ import { grammarFailure, RequirementFailure, RunProblem } from '../outcomes.js';
 import { IMAP_COMMAND_CLAUSES } from './clauses.js';
 import { ImapReplyError, ImapSessionError } from './errors.js';
 import { ImapRawClient, ImapRawProtocolError } from './raw/index.js';
-import { ImapSession } from './session.js';
+import { ImapSession, loadImapflow } from './session.js';
 import { imapRunCache } from './run-cache.js';
 import { FlatNamespaceError, ImapWorkspace } from './workspace.js';
 
@@ -161,4 +161,6 @@ export const imapModule = {
   capabilityList: { command: 'CAPABILITY', rfc: 'RFC 9051 §7.2.2' },
   commandClauses: IMAP_COMMAND_CLAUSES,
   classify,
+  // imapflow loads with the first IMAP session (session.ts), never for a run of POP3 and SMTP alone.
+  preload: async () => void (await loadImapflow()),
 } as const satisfies ProtocolModule<'imap'>;

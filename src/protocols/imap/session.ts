@@ -101,7 +101,7 @@ export interface Notifications {
 /**
  * imapflow, with its logger, charset tables and MIME parser (about 17 MB), loads with the first IMAP session, so
  * a run of POP3 and SMTP alone never loads it (issue 12, cold start). A run with IMAP sessions loads it before
- * its first scenario (runner/run.ts), so that no scenario's time holds the load.
+ * its first scenario (the module's preload, called by runner/run.ts), so that no scenario's time holds the load.
  */
 export function loadImapflow(): Promise<typeof import('imapflow')> {
   imapflow ??= import('imapflow');

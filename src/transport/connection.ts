@@ -283,9 +283,9 @@ export class Connection {
   /**
    * The next line when one has already arrived, as readLine gives it, else
    * undefined (then readLine waits for it). Why: a multi-line reply read only
-   * by readLine costs a few promises a line, and a 25 MB RETR is 300,000 lines
-   * that grew the young heap by 17 MB (peak RSS, issue 12). Past the reply's
-   * deadline it is undefined too, so that readLine rejects.
+   * by readLine costs a few promises a line, and a 25 MB RETR is 300,000
+   * lines. Past the reply's deadline it is undefined too, so that readLine
+   * rejects.
    */
   readArrivedLine(options: ReadLineOptions): Line | undefined {
     if (this.#waiter !== undefined || this.#queue.length === 0 || this.#pastBudget(options)) return undefined;

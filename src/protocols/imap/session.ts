@@ -136,10 +136,9 @@ export class ImapSession {
   }
 
   static async open(options: ImapSessionOptions): Promise<ImapSession> {
-    // Before the budget and the clocks.
+    // Loaded, then the budget asked, before any of imapflow's or mailprobe's clocks start: neither is a server's delay.
     const { ImapFlow } = await loadImapflow();
     const { transcript, session } = options;
-    // Before any of imapflow's or mailprobe's clocks start: waiting for the budget is no server's delay.
     const release = await admitted(options.gate, options.signal);
     const limits = resolveLimits(options.limits);
     const where = `${options.host}:${options.port}`;

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { generateMessage } from '../../src/protocols/smtp/generated-message.js';
-import { startLabProxy } from '../support/lab-proxy.js';
+import { loadSuiteChecks, outcomeOf } from '../support/checks.js';
+import { startLabPop3Proxy, startLabProxy } from '../support/lab-proxy.js';
 import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js';
 
 /**
@@ -18,6 +19,7 @@ import { labEnv, REPO_ROOT, runSuite, summarize } from '../support/run-suite.js'
  * with exactly those octets (what is before them: the lab's trace fields).
  */
 const SIZE = 25_000_000;
+const EXAMPLE = join(REPO_ROOT, 'examples', 'big-message.yaml');
 
 async function tailSha256(path: string, octets: number): Promise<string> {
   const { size } = await stat(path);
@@ -45,7 +47,7 @@ describe('a 25 MB message against the Dovecot lab', () => {
       const { result } = await runSuite({
         targetFile: lab.targetFile,
         env: await labEnv(lab.envFile),
-        paths: [join(REPO_ROOT, 'examples', 'big-message.yaml')],
+        paths: [EXAMPLE],
         messagesDir,
       });
       const scenario = result.scenarios[0];
@@ -88,7 +90,7 @@ describe('a 25 MB message against the Dovecot lab', () => {
     const { proxy, targetFile, env, dir } = await startLabProxy(inject('lab'), 'big-peek');
     try {
       proxy.mutations.peekSetsSeen = true;
-      const { result } = await runSuite({ targetFile, env, paths: [join(REPO_ROOT, 'examples', 'big-message.yaml')], messagesDir: dir });
+      const { result } = await runSuite({ targetFile, env, paths: [EXAMPLE], messagesDir: dir });
       const scenario = result.scenarios[0];
       expect(scenario?.state, summarize(result)).toBe('passed');
       const save = scenario?.steps.find((s) => s.name === 'IMAP saves a local copy in partial fetches');
@@ -102,4 +104,58 @@ describe('a 25 MB message against the Dovecot lab', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  /**
+   * The example's IMAP checks that cite a clause, each shown to be the first to fail under a proxy fault: a server
+   * that sends other octets than it stores, and one that sets \Seen on a read with PEEK in a read-only mailbox.
+   * (Under either fault alone, the \Seen check passes: see the test above.)
+   */
+  for (const [faults, firstFailing, clause] of [
+    [['corruptFetchedBody'], 'IMAP saves a local copy in partial fetches › body_verified equals true', 'RFC 9051 §6.4.5 (FETCH BODY[]<partial>)'],
+    [['peekSetsSeen', 'examineIsSelect'], 'IMAP saves a local copy in partial fetches › flags not_contains \\Seen', 'RFC 9051 §6.4.5 (BODY.PEEK)'],
+  ] as const) {
+    it(`fails first at "${firstFailing}" under ${faults.join(' + ')}`, { timeout: 180_000 }, async () => {
+      const { proxy, targetFile, env, dir } = await startLabProxy(inject('lab'), 'big-fault');
+      try {
+        for (const fault of faults) proxy.mutations[fault] = true;
+        const { result } = await runSuite({ targetFile, env, paths: [EXAMPLE], messagesDir: dir });
+        const scenario = result.scenarios[0]!;
+        expect(outcomeOf(scenario, await loadSuiteChecks([EXAMPLE])), summarize(result)).toBe(`failed at ${scenario.id} › ${firstFailing}`);
+        if (scenario.state === 'failed') expect(scenario.failure.rfc).toBe(clause);
+        // The run's own message is still cleaned up (by POP3), whatever the IMAP side did.
+        expect(scenario.leftovers).toEqual([]);
+      } finally {
+        await proxy.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+  /** And its POP3 checks that cite a clause, each the first to fail under a fault of a POP3 proxy in front of the lab. */
+  // The first row: the proxy alone changes no verdict, so the fault is what each other row's failure comes from.
+  for (const [fault, firstFailing, clause] of [
+    [undefined, undefined, undefined],
+    ['corruptRetrBody', 'POP3 saves a local copy as RETR reads it › body_verified equals true', 'RFC 1939 §7 (RETR)'],
+    [
+      'inflateListSizes',
+      'POP3 saves a local copy as RETR reads it › octets equals ${captures.found.size}',
+      'RFC 1939 §5 (LIST: the exact size of the message in octets)',
+    ],
+  ] as const) {
+    it(`${firstFailing === undefined ? 'passes through the POP3 proxy with no fault' : `fails first at "${firstFailing}" under the POP3 fault ${fault}`}`, {
+      timeout: 180_000,
+    }, async () => {
+      const { proxy, targetFile, env, dir } = await startLabPop3Proxy(inject('lab'), 'big-pop3-fault');
+      try {
+        if (fault !== undefined) proxy.faults[fault] = true;
+        const { result } = await runSuite({ targetFile, env, paths: [EXAMPLE], messagesDir: dir });
+        const scenario = result.scenarios[0]!;
+        const outcome = outcomeOf(scenario, await loadSuiteChecks([EXAMPLE]));
+        expect(outcome, summarize(result)).toBe(firstFailing === undefined ? 'passed' : `failed at ${scenario.id} › ${firstFailing}`);
+        if (scenario.state === 'failed') expect(scenario.failure.rfc).toBe(clause);
+        expect(scenario.leftovers).toEqual([]);
+      } finally {
+        await proxy.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

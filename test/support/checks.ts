@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { loadScenarios } from '../../src/runner/load-inputs.js';
 import type { ScenarioResult } from '../../src/runner/results.js';
 import type { Scenario } from '../../src/scenario/model.js';
@@ -44,8 +44,9 @@ export interface SuiteChecks {
 
 const at = (pos: { file: string; line: number; col: number }) => `${pos.file}:${pos.line}:${pos.col}`;
 
-export async function loadSuiteChecks(protocols: readonly string[] = ['pop3', 'imap']): Promise<SuiteChecks> {
-  const loaded = await loadScenarios(protocols.map((p) => join(REPO_ROOT, 'suites', p)));
+/** `suites` are shipped suite names (pop3, imap, smtp) or absolute paths of other scenario files (the examples). */
+export async function loadSuiteChecks(suites: readonly string[] = ['pop3', 'imap']): Promise<SuiteChecks> {
+  const loaded = await loadScenarios(suites.map((p) => (isAbsolute(p) ? p : join(REPO_ROOT, 'suites', p))));
   if (!loaded.value || loaded.problems.length > 0) throw new Error(`the shipped suites do not load:\n${loaded.problems.join('\n')}`);
   const checks: CheckInfo[] = [];
   const byPosition = new Map<string, string>();

@@ -465,6 +465,12 @@ export const IMAP_MUTATIONS: Readonly<Record<keyof ImapMutations, FaultEntry>> =
       'imap/peek-is-read-only': 'failed at imap/peek-is-read-only › phone itself still sees it unread › flags not_contains \\Seen',
     },
   },
+  examineIsSelect: {
+    // A mailbox outside the run's folders is opened with EXAMINE, and read only with PEEK: with PEEK intact, a
+    // read-write open changes nothing a shipped scenario judges. Together with peekSetsSeen it is what makes the
+    // 25 MB example's \Seen check fail (test/integration/big-message-lab.test.ts).
+    outcomes: {},
+  },
   refuseMove: {
     outcomes: {
       'imap/folder-sync': 'failed at imap/folder-sync › laptop moves the message into the new folder › (reply)',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { startImapProxy, type ImapProxy } from '../../fixtures/servers/imap-proxy.js';
+import { startPop3Proxy, type Pop3Proxy } from '../../fixtures/servers/pop3-proxy.js';
 import { labEnv } from './run-suite.js';
 
 /**
@@ -18,10 +19,7 @@ export interface LabProxy {
 }
 
 export async function startLabProxy(lab: { targetFile: string; envFile: string }, name: string): Promise<LabProxy> {
-  const labTarget = parseDocument(await readFile(lab.targetFile, 'utf8')).toJS() as {
-    endpoints: { imaps: { port: number } };
-    tls: { ca_file: string };
-  };
+  const labTarget = await readLabTarget(lab.targetFile);
   const proxy = await startImapProxy({
     upstream: { host: '127.0.0.1', port: labTarget.endpoints.imaps.port, ca: await readFile(labTarget.tls.ca_file, 'utf8'), servername: 'localhost' },
   });
@@ -29,6 +27,23 @@ export async function startLabProxy(lab: { targetFile: string; envFile: string }
   const targetFile = join(dir, 'target.yaml');
   await proxy.writeTarget(targetFile, { labTargetFile: lab.targetFile, as: 'imaps' });
   return { proxy, targetFile, env: await labEnv(lab.envFile), dir };
+}
+
+/** The POP3 proxy in front of the lab's pop3s port, with a target file whose `pop3s` endpoint is the proxy. */
+export async function startLabPop3Proxy(lab: { targetFile: string; envFile: string }, name: string): Promise<Omit<LabProxy, 'proxy'> & { proxy: Pop3Proxy }> {
+  const labTarget = await readLabTarget(lab.targetFile);
+  const proxy = await startPop3Proxy({ host: '127.0.0.1', port: labTarget.endpoints.pop3s.port, ca: await readFile(labTarget.tls.ca_file, 'utf8') });
+  const dir = await mkdtemp(join(tmpdir(), `mailprobe-${name}-`));
+  const targetFile = join(dir, 'target.yaml');
+  await proxy.writeTarget(targetFile, lab.targetFile);
+  return { proxy, targetFile, env: await labEnv(lab.envFile), dir };
+}
+
+async function readLabTarget(file: string) {
+  return parseDocument(await readFile(file, 'utf8')).toJS() as {
+    endpoints: { imaps: { port: number }; pop3s: { port: number } };
+    tls: { ca_file: string };
+  };
 }
 
 /** A target file for a fake IMAP server whose plain port offers STARTTLS, trusting `ca`. */

@@ -35,7 +35,12 @@ export async function saveCopy(path: string, fill: (write: (piece: Uint8Array) =
   const handle = await openPrivateFile(path);
   try {
     await fill(async (piece) => {
-      await handle.write(piece);
+      // A write may take fewer octets than it was given; the rest follows until the piece is on disk.
+      for (let offset = 0; offset < piece.length; ) {
+        const { bytesWritten } = await handle.write(piece, offset, piece.length - offset);
+        if (bytesWritten <= 0) throw new Error(`could not write the local copy ${path}: the file took no octets`);
+        offset += bytesWritten;
+      }
     });
   } finally {
     await handle.close();

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestCopy, SMALL_COPY_OCTETS } from '../../src/actions/saved-copy.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { digestCopy, SMALL_COPY_OCTETS, saveCopy } from '../../src/actions/saved-copy.js';
 import { generateMessage } from '../../src/protocols/smtp/generated-message.js';
 
 let dir: string;
@@ -50,5 +50,31 @@ describe('digestCopy (the saved local copy, read back as a stream)', () => {
     const digest = await digestCopy(join(dir, 'plain.eml'));
     expect(digest.saved?.equals(plain)).toBe(true);
     expect(digest.body_verified).toBeUndefined();
+  });
+});
+
+describe('saveCopy (writing the local copy)', () => {
+  it('puts every octet of a piece on disk when the file takes fewer octets a write than it is given', async () => {
+    const bytes = copyOf(2 * SMALL_COPY_OCTETS);
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<{ bytesWritten: number }> };
+    await probe.close();
+    const write = proto.write;
+    // Each write takes at most 1000 octets of what it is given, as a short write would.
+    const spy = vi.spyOn(proto, 'write').mockImplementation(function (this: unknown, buffer: unknown, offset: unknown, length: unknown) {
+      const start = typeof offset === 'number' ? offset : 0;
+      const total = typeof length === 'number' ? length : (buffer as Uint8Array).length - start;
+      return write.call(this, buffer, start, Math.min(total, 1000));
+    });
+    try {
+      const digest = await saveCopy(join(dir, 'short-writes.eml'), async (put) => {
+        for (let at = 0; at < bytes.length; at += 64 * 1024) await put(bytes.subarray(at, at + 64 * 1024));
+      });
+      expect(spy.mock.calls.length).toBeGreaterThan(bytes.length / 1000 - 1);
+      expect(digest.saved_octets).toBe(bytes.length);
+      expect(digest.body_verified).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

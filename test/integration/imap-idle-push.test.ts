@@ -115,26 +115,31 @@ describe('imap.wait-for through the proxy', () => {
     replaceFlags(proxy.mutations, swallowIdleNotifications ? { swallowIdleNotifications } : {});
     try {
       const running = runSuite({ targetFile, env, paths: [scenario], runId });
-      // As the wait begins an IDLE, after enough looks that its pauses are about a second long (25 ms, growing
-      // by half): the message arrives at the start of a pause, not during a look (whose own SEARCH would find it
-      // without a push), and the pause outlasts the push: Dovecot 2.3 sent it about 0.5 s after the IDLE began.
-      await new Promise((resolveLater) => setTimeout(resolveLater, 3_000));
-      const begun = proxy.idleStarts();
-      for (const started = Date.now(); proxy.idleStarts() === begun; ) {
-        if (Date.now() - started > 10_000) throw new Error('the wait began no IDLE');
-        await new Promise((resolveLater) => setTimeout(resolveLater, 2));
+      try {
+        // As the wait begins an IDLE, after enough looks that its pauses are about a second long (25 ms, growing
+        // by half): the message arrives at the start of a pause, not during a look (whose own SEARCH would find it
+        // without a push), and the pause outlasts the push: Dovecot 2.3 sent it about 0.5 s after the IDLE began.
+        await new Promise((resolveLater) => setTimeout(resolveLater, 3_000));
+        const begun = proxy.idleStarts();
+        for (const started = Date.now(); proxy.idleStarts() === begun; ) {
+          if (Date.now() - started > 10_000) throw new Error('the wait began no IDLE');
+          await new Promise((resolveLater) => setTimeout(resolveLater, 2));
+        }
+        const message = [
+          `From: ${lab.user}@lab.test`,
+          `To: ${lab.user}@lab.test`,
+          'Subject: wait-for idle',
+          `Message-ID: ${messageId}`,
+          `X-Mailprobe-Run: ${runId}`,
+          '',
+          'body',
+          '',
+        ].join('\r\n');
+        await other.append('INBOX', Buffer.from(message));
+      } finally {
+        // Should the append not happen, the wait still ends (timeout_ms), and the run with it.
+        await running.catch(() => undefined);
       }
-      const message = [
-        `From: ${lab.user}@lab.test`,
-        `To: ${lab.user}@lab.test`,
-        'Subject: wait-for idle',
-        `Message-ID: ${messageId}`,
-        `X-Mailprobe-Run: ${runId}`,
-        '',
-        'body',
-        '',
-      ].join('\r\n');
-      await other.append('INBOX', Buffer.from(message));
       return (await running).result;
     } finally {
       replaceFlags(proxy.mutations, {});

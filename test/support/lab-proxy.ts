@@ -23,20 +23,22 @@ export async function startLabProxy(lab: { targetFile: string; envFile: string }
   const proxy = await startImapProxy({
     upstream: { host: '127.0.0.1', port: labTarget.endpoints.imaps.port, ca: await readFile(labTarget.tls.ca_file, 'utf8'), servername: 'localhost' },
   });
-  const dir = await mkdtemp(join(tmpdir(), `mailprobe-${name}-`));
-  const targetFile = join(dir, 'target.yaml');
-  await proxy.writeTarget(targetFile, { labTargetFile: lab.targetFile, as: 'imaps' });
-  return { proxy, targetFile, env: await labEnv(lab.envFile), dir };
+  return { proxy, ...(await proxiedTarget(lab, name, (file) => proxy.writeTarget(file, { labTargetFile: lab.targetFile, as: 'imaps' }))) };
 }
 
 /** The POP3 proxy in front of the lab's pop3s port, with a target file whose `pop3s` endpoint is the proxy. */
 export async function startLabPop3Proxy(lab: { targetFile: string; envFile: string }, name: string): Promise<Omit<LabProxy, 'proxy'> & { proxy: Pop3Proxy }> {
   const labTarget = await readLabTarget(lab.targetFile);
   const proxy = await startPop3Proxy({ host: '127.0.0.1', port: labTarget.endpoints.pop3s.port, ca: await readFile(labTarget.tls.ca_file, 'utf8') });
+  return { proxy, ...(await proxiedTarget(lab, name, (file) => proxy.writeTarget(file, lab.targetFile))) };
+}
+
+/** A fresh folder with the target file `write` puts there, and the lab's passwords. */
+async function proxiedTarget(lab: { envFile: string }, name: string, write: (file: string) => Promise<void>): Promise<Omit<LabProxy, 'proxy'>> {
   const dir = await mkdtemp(join(tmpdir(), `mailprobe-${name}-`));
   const targetFile = join(dir, 'target.yaml');
-  await proxy.writeTarget(targetFile, lab.targetFile);
-  return { proxy, targetFile, env: await labEnv(lab.envFile), dir };
+  await write(targetFile);
+  return { targetFile, env: await labEnv(lab.envFile), dir };
 }
 
 async function readLabTarget(file: string) {

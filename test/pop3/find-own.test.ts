@@ -197,6 +197,35 @@ describe('Pop3Session.findOwn, newest first in a big maildrop', () => {
     expect(wholeListings(s)).toBe(2);
   });
 
+  it("takes the highest message number from a STAT that was the session's last command, and asks again after any other", async () => {
+    const { messages, s, memory } = await listedWholeOnce();
+    messages.push(own('<mine@run>'));
+    const second = await session(s, memory);
+    expect(await second.pop3.client.stat()).toMatchObject({ count: BIG + 1 });
+    const sent = s.received.length;
+    expect(await second.pop3.findOwn('<mine@run>')).toEqual({ msg: BIG + 1, size: (messages[BIG] as Buffer).length });
+    // The scenario's own STAT was the last command: the search starts at once with the newest message.
+    expect(s.received.slice(sent)).toEqual([`LIST ${BIG + 1}`, `UIDL ${BIG + 1}`, `TOP ${BIG + 1} 0`]);
+    const third = await session(s, memory);
+    await third.pop3.client.stat();
+    await third.pop3.client.noop();
+    const sentThird = s.received.length;
+    expect(await third.pop3.findOwn('<mine@run>')).toEqual({ msg: BIG + 1, size: (messages[BIG] as Buffer).length });
+    // A NOOP came between: that STAT is not reused.
+    expect(s.received.slice(sentThird, sentThird + 2)).toEqual(['STAT', `LIST ${BIG + 1}`]);
+  });
+
+  it('a STAT answered before a DELE is not reused: STAT is asked again, and the deleted message keeps its number', async () => {
+    const { messages, s, memory } = await listedWholeOnce();
+    messages.push(own('<mine@run>'));
+    const second = await session(s, memory);
+    await second.pop3.client.stat();
+    await second.pop3.client.dele(3);
+    const sent = s.received.length;
+    expect(await second.pop3.findOwn('<mine@run>')).toEqual({ msg: BIG + 1, size: (messages[BIG] as Buffer).length });
+    expect(s.received.slice(sent, sent + 2)).toEqual(['STAT', `LIST ${BIG + 1}`]);
+  });
+
   it('without PIPELINING the same commands go one at a time', async () => {
     const messages = Array.from({ length: BIG }, (_, i) => foreign(i + 1));
     const s = await startFakePop3({ password: PASSWORD, messages, capabilities: ['USER', 'TOP', 'UIDL'] });

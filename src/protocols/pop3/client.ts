@@ -39,6 +39,11 @@ export class Pop3Client {
   readonly #queue = new SerialQueue();
   /** Messages marked as deleted in this session (DELE answered +OK, no RSET since). */
   readonly #deleted = new Set<number>();
+  /**
+   * The highest message number as of a STAT that was this session's last command, so that a search for the
+   * run's message right after a scenario's own STAT does not ask again; any other command forgets it.
+   */
+  #highestFromLastStat: number | undefined;
 
   private constructor(connection: Connection, greeting: string) {
     this.#connection = connection;
@@ -228,7 +233,9 @@ export class Pop3Client {
   stat(): Promise<{ count: number; size: number }> {
     return this.#serial(async () => {
       const status = await this.#ok('STAT');
-      return parseDropListing(status.text, 'STAT');
+      const drop = parseDropListing(status.text, 'STAT');
+      this.#highestFromLastStat = drop.count + this.#deleted.size;
+      return drop;
     });
   }
 
@@ -396,7 +403,7 @@ export class Pop3Client {
    * while the numbers of the marked ones stay taken (§4: numbers do not change within a session).
    */
   async highestMessageNumber(): Promise<number> {
-    return (await this.stat()).count + this.#deleted.size;
+    return this.#highestFromLastStat ?? (await this.stat()).count + this.#deleted.size;
   }
 
   noop(): Promise<void> {
@@ -428,7 +435,10 @@ export class Pop3Client {
   // --- internals --------------------------------------------------------------
 
   #serial<T>(run: () => Promise<T>): Promise<T> {
-    return this.#queue.run(run);
+    return this.#queue.run(() => {
+      this.#highestFromLastStat = undefined;
+      return run();
+    });
   }
 
   /** The deadline of one reply, status line and multi-line block together. */

@@ -9,8 +9,9 @@
  *   exclusive-access lock on the maildrop" until the UPDATE state), pop3.stls
  *   (it logs in), and the cleanups (imap.cleanup sweeps INBOX for the run's mail;
  *   pop3.cleanup deletes its own recorded messages there, under the lock);
- * - deliveries: smtp.send's and smtp.pipeline's `to`, and the smtp.rcpt
- *   recipients of a session that sends smtp.data (RCPT alone delivers nothing);
+ * - deliveries: smtp.send's and smtp.pipeline's `to` (smtp.pipeline without
+ *   one sends to its session's own account), and the smtp.rcpt recipients of a
+ *   session that sends smtp.data (RCPT alone delivers nothing);
  * - mailbox parameters (INBOX, a special-use attribute, a folder of the run);
  * - the run's folder tree: imap.list, and imap.cleanup (it deletes the run's
  *   root and every folder LIST shows under it);
@@ -50,6 +51,8 @@ interface Entry {
   readonly inboxDefault?: boolean;
   readonly onAccountParam?: boolean;
   readonly delivers?: 'to';
+  /** Without its `delivers` parameter the step delivers to its session's own account (not to an unknown recipient). */
+  readonly deliversToSessionByDefault?: boolean;
   readonly recipient?: 'to';
   readonly sendsMessage?: boolean;
   readonly extra?: number;
@@ -114,7 +117,7 @@ const TABLE: Readonly<Record<string, Entry>> = {
   'smtp.mail-without-login': {},
   'smtp.starttls': { extra: 1, ownEndpoint: 'submission' },
   'smtp.data': { sendsMessage: true },
-  'smtp.pipeline': { delivers: 'to' },
+  'smtp.pipeline': { delivers: 'to', deliversToSessionByDefault: true },
   'smtp.send': { delivers: 'to', extra: 1, ownEndpoint: 'submission' },
 };
 
@@ -144,12 +147,15 @@ export function stepUse(action: string, params: Readonly<Record<string, unknown>
     return value === undefined && name === 'to' ? [] : [value];
   });
   const ownEndpoint = entry.ownEndpoint === undefined ? undefined : typeof params.endpoint === 'string' ? params.endpoint : entry.ownEndpoint;
+  // An absent recipient list that defaults to the session's account is that account's INBOX, not an unknown
+  // recipient (which would hold every account of the target, and run the step's scenario alone).
+  const toOwnInbox = entry.delivers !== undefined && entry.deliversToSessionByDefault === true && params[entry.delivers] === undefined;
   return {
     known: true,
-    fixed: [...sessionInbox, ...(entry.fixed ?? [])],
+    fixed: [...sessionInbox, ...(entry.fixed ?? []), ...(toOwnInbox ? (['inbox'] as const) : [])],
     mailboxes,
     onAccountParam: entry.onAccountParam === true,
-    delivers: entry.delivers === undefined ? [] : asList(params[entry.delivers]),
+    delivers: entry.delivers === undefined || toOwnInbox ? [] : asList(params[entry.delivers]),
     ...(entry.recipient === undefined ? {} : { recipient: params[entry.recipient] }),
     sendsMessage: entry.sendsMessage === true,
     extraConnections: entry.extra ?? 0,

@@ -133,6 +133,19 @@ describe('which scenarios may overlap', () => {
     expect(claimsConflict(claimsOf(a), claimsOf(bobsA))).toBe(false);
   });
 
+  it("smtp.pipeline without `to` delivers to its session's own account: that INBOX, not every account", async () => {
+    const pipelining = claimsOf((await shipped()).get('smtp/pipelining')!);
+    expect(pipelining.claims).toContainEqual({ account: 'alice', scope: 'inbox' });
+    expect(pipelining.claims.filter((c) => c.account !== 'alice' || c.scope === 'account')).toEqual([]);
+    const onBob = scenario('pipe-bob', '  - { action: smtp.pipeline, session: client }', 'secondary');
+    expect(claimsOf(onBob).claims).toContainEqual({ account: 'bob', scope: 'inbox' });
+    expect(claimsOf(onBob).claims.filter((c) => c.account !== 'bob')).toEqual([]);
+    expect(claimsConflict(pipelining, claimsOf(onBob))).toBe(false);
+    // A recipient list given is read as for smtp.send.
+    const toBob = scenario('pipe-to-bob', '  - { action: smtp.pipeline, session: client, with: { to: ["bob@lab.test"] } }');
+    expect(claimsOf(toBob).claims).toContainEqual({ account: 'bob', scope: 'inbox' });
+  });
+
   it('what cannot be read statically takes the whole account: a mailbox through ${…}, `with` as one interpolation, an unknown recipient', () => {
     const folder = scenario('f', '  - { action: imap.create, session: laptop, with: { folder: mine } }');
     const viaVar = scenario('v', '  - { action: imap.count, session: laptop, with: { mailbox: "${vars.box}" } }');

@@ -129,6 +129,14 @@ const MESSAGE_DATA = /^\[message data: (\d+) octets, (\d+) lines(?:, (\d+) dot-s
 const APPEND_LITERAL = /^\[literal: (\d+) octets(?:, Message-ID (<[^>\s]+>))?; not shown\]$/;
 const APPEND_LINE = /^(\S+ APPEND .*) "\(\* (\d+)B literal \*\)"$/i;
 
+/** How many connections a scenario's recorded transcript opened (its "connecting to …" lines, steps and cleanup). */
+export function connectionsOf(scenario: ReportScenario): number {
+  let count = 0;
+  for (const step of [...scenario.steps, ...scenario.cleanup])
+    for (const entry of step.transcript ?? []) if (entry.direction === 'info' && CONNECTING.test(entry.text)) count++;
+  return count;
+}
+
 /** The status word of a tagged IMAP answer line ("A OK …" → OK), if it is one. */
 export function imapStatus(line: string | undefined): string | undefined {
   return line === undefined ? undefined : /^(?![*+] )\S+ (OK|NO|BAD)\b/i.exec(line)?.[1]?.toUpperCase();
